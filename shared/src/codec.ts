@@ -1,0 +1,116 @@
+/**
+ * Encoding and decoding of wire messages. Receivers get `{ok:false, error}` instead of an exception
+ * (STYLE.md habit 6), so one malformed payload can never take a handler down.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  envelopeSchema,
+  messageCatalog,
+  responseSchema,
+  responseDataCatalog,
+  type CommandType,
+  type Envelope,
+  type MessageType,
+  type Payload,
+  type Response,
+  type ResponseData,
+} from './messages.js';
+import { ErrorCode } from './errors.js';
+
+/** MQTT payloads larger than this are refused before JSON parsing (an agenda of 10,000 items fits). */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+export interface DecodeError {
+  code: ErrorCode;
+  message: string;
+  /** The envelope id when it could be read, so the error can be answered on `res`. */
+  id?: string;
+  type?: string;
+}
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; error: DecodeError };
+
+function zodMessage(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
+  return issues
+    .slice(0, 5)
+    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
+
+export function createEnvelope<T extends MessageType>(
+  type: T,
+  payload: Payload<T>,
+  opts: { id?: string; ts?: number; expiresAt?: number } = {},
+): Envelope<T> {
+  const parsed = messageCatalog[type].safeParse(payload);
+  if (!parsed.success) throw new Error(`refusing to send an invalid ${type} message: ${zodMessage(parsed.error.issues)}`);
+  const env: Envelope<T> = { v: 1, id: opts.id ?? randomUUID(), type, ts: opts.ts ?? Date.now(), payload: parsed.data as Payload<T> };
+  if (opts.expiresAt !== undefined) env.expiresAt = opts.expiresAt;
+  return env;
+}
+
+export function encodeMessage<T extends MessageType>(
+  type: T,
+  payload: Payload<T>,
+  opts: { id?: string; ts?: number; expiresAt?: number } = {},
+): string {
+  return JSON.stringify(createEnvelope(type, payload, opts));
+}
+
+function parseJson(raw: Buffer | string): Decoded<unknown> {
+  const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
+  if (size > MAX_MESSAGE_BYTES) return { ok: false, error: { code: ErrorCode.BAD_MESSAGE, message: `message of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}` } };
+  try {
+    return { ok: true, value: JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8')) };
+  } catch {
+    return { ok: false, error: { code: ErrorCode.BAD_MESSAGE, message: 'payload is not valid JSON' } };
+  }
+}
+
+/**
+ * Decodes an envelope and checks its payload against the schema of its type. When `expected` is given,
+ * any other type is refused (a device's `status` topic carries only `status`).
+ */
+export function decodeMessage<T extends MessageType = MessageType>(raw: Buffer | string, expected?: readonly T[]): Decoded<Envelope<T>> {
+  const json = parseJson(raw);
+  if (!json.ok) return json;
+  const env = envelopeSchema.safeParse(json.value);
+  if (!env.success) {
+    const maybe = json.value as { id?: unknown; type?: unknown } | null;
+    const id = typeof maybe?.id === 'string' ? maybe.id : undefined;
+    return { ok: false, error: { code: ErrorCode.BAD_MESSAGE, message: `bad envelope: ${zodMessage(env.error.issues)}`, ...(id ? { id } : {}) } };
+  }
+  const { id, type } = env.data;
+  if (!Object.hasOwn(messageCatalog, type) || (expected && !(expected as readonly string[]).includes(type))) {
+    return { ok: false, error: { code: ErrorCode.UNKNOWN_TYPE, message: `unexpected message type ${JSON.stringify(type)}`, id, type } };
+  }
+  const payload = messageCatalog[type as MessageType].safeParse(env.data.payload);
+  if (!payload.success) {
+    return { ok: false, error: { code: ErrorCode.BAD_MESSAGE, message: `bad ${type} payload: ${zodMessage(payload.error.issues)}`, id, type } };
+  }
+  return { ok: true, value: { ...env.data, type: type as T, payload: payload.data } as Envelope<T> };
+}
+
+export function encodeResponse<T extends CommandType>(re: string, result: { ok: true; data: ResponseData<T> } | { ok: false; error: { code: ErrorCode; message: string } }, type?: T): string {
+  if (result.ok && type) {
+    const check = responseDataCatalog[type].safeParse(result.data);
+    if (!check.success) throw new Error(`refusing to send an invalid ${type} answer: ${zodMessage(check.error.issues)}`);
+  }
+  const body: Response = result.ok
+    ? { v: 1, re, ts: Date.now(), ok: true, data: result.data }
+    : { v: 1, re, ts: Date.now(), ok: false, error: result.error };
+  return JSON.stringify(body);
+}
+
+/** Decodes an answer; with `type`, the data of a successful answer is checked against that command's schema. */
+export function decodeResponse(raw: Buffer | string, type?: CommandType): Decoded<Response> {
+  const json = parseJson(raw);
+  if (!json.ok) return json;
+  const res = responseSchema.safeParse(json.value);
+  if (!res.success) return { ok: false, error: { code: ErrorCode.BAD_MESSAGE, message: `bad response: ${zodMessage(res.error.issues)}` } };
+  if (res.data.ok && type) {
+    const data = responseDataCatalog[type].safeParse(res.data.data);
+    if (!data.success) return { ok: false, error: { code: ErrorCode.BAD_MESSAGE, message: `bad ${type} answer: ${zodMessage(data.error.issues)}` } };
+  }
+  return { ok: true, value: res.data };
+}

@@ -1,0 +1,153 @@
+/**
+ * The MQTT message catalog (CONTRACTS.md § MQTT): one zod schema per `type`, inside a versioned envelope
+ * `{v:1, id, type, ts, payload, expiresAt?}`. Answers on `res` are `{v:1, re, ts, ok, data | error}`.
+ * Every message is checked against these both when sent and when received (STYLE.md habit 3).
+ */
+import { z } from 'zod';
+import { idSchema, areaCodeSchema, sha256Schema } from './ids.js';
+import { deliveryStateSchema } from './delivery.js';
+import { errorCodeSchemaValues } from './errors.js';
+
+export const PRIORITIES = ['normal', 'priority', 'emergency'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+export const prioritySchema = z.enum(PRIORITIES);
+
+/** Faults a device reports; the first four block working coverage (ARCHITECTURE.md § Coverage). */
+export const FAULT_KINDS = ['power', 'amplifier', 'speaker-line', 'audio-device', 'disk', 'clock', 'network'] as const;
+export const faultKindSchema = z.enum(FAULT_KINDS);
+
+const epochMs = z.number().int().nonnegative();
+
+// ---- device → server -------------------------------------------------------------------------------
+
+export const statusPayloadSchema = z.object({
+  state: z.enum(['online', 'offline']),
+  agentVersion: z.string().max(64).optional(),
+  areaCode: areaCodeSchema.optional(),
+});
+
+export const telemetryPayloadSchema = z.object({
+  uptimeS: z.number().nonnegative(),
+  volume: z.number().int().min(0).max(100),
+  cacheBytes: z.number().int().nonnegative(),
+  cacheItems: z.number().int().nonnegative(),
+  playing: z.object({ broadcastId: idSchema, occurrenceAt: epochMs }).nullable().optional(),
+  clockOffsetMs: z.number().optional(),
+  agentVersion: z.string().max(64).optional(),
+});
+
+export const deliveryEventSchema = z.object({
+  kind: z.literal('delivery'),
+  commandId: z.string().uuid().optional(),
+  broadcastId: idSchema,
+  /** The occurrence's scheduled start, epoch ms; together with broadcastId it names the delivery. */
+  occurrenceAt: epochMs,
+  state: deliveryStateSchema,
+  /** When the transition happened on the device's clock. */
+  at: epochMs,
+  reason: z.string().max(500).optional(),
+  sha256: sha256Schema.optional(),
+});
+
+export const faultEventSchema = z.object({
+  kind: z.literal('fault'),
+  fault: faultKindSchema,
+  active: z.boolean(),
+  at: epochMs,
+  detail: z.string().max(500).optional(),
+});
+
+export const eventPayloadSchema = z.discriminatedUnion('kind', [deliveryEventSchema, faultEventSchema]);
+
+// ---- server → device (commands) ----------------------------------------------------------------------
+
+export const mediaRefSchema = z.object({
+  sha256: sha256Schema,
+  /** Absolute URL of `/media/{sha256}`; fetched with the device's own credentials. */
+  url: z.string().url(),
+  durationMs: z.number().int().positive(),
+  bytes: z.number().int().positive().optional(),
+});
+
+export const playPayloadSchema = z.object({
+  broadcastId: idSchema,
+  occurrenceAt: epochMs,
+  priority: prioritySchema,
+  media: mediaRefSchema,
+  /** Instant the device starts playing (all devices of a broadcast start together). */
+  startAt: epochMs,
+  /** How long after `startAt` the item may still start before it counts as missed. */
+  windowMs: z.number().int().positive().max(24 * 3600_000),
+  title: z.string().max(300).optional(),
+});
+
+export const stopPayloadSchema = z.object({
+  broadcastId: idSchema.optional(),
+  occurrenceAt: epochMs.optional(),
+});
+
+export const setVolumePayloadSchema = z.object({ volume: z.number().int().min(0).max(100) });
+
+export const agendaItemSchema = playPayloadSchema.extend({ commandId: z.string().uuid() });
+
+export const syncAgendaPayloadSchema = z.object({
+  version: z.number().int().nonnegative(),
+  generatedAt: epochMs,
+  items: z.array(agendaItemSchema).max(10_000),
+});
+
+// ---- catalog --------------------------------------------------------------------------------------
+
+export const messageCatalog = {
+  status: statusPayloadSchema,
+  telemetry: telemetryPayloadSchema,
+  event: eventPayloadSchema,
+  play: playPayloadSchema,
+  stop: stopPayloadSchema,
+  'set-volume': setVolumePayloadSchema,
+  'sync-agenda': syncAgendaPayloadSchema,
+} as const;
+
+export type MessageType = keyof typeof messageCatalog;
+export type Payload<T extends MessageType> = z.infer<(typeof messageCatalog)[T]>;
+export const COMMAND_TYPES = ['play', 'stop', 'set-volume', 'sync-agenda'] as const satisfies readonly MessageType[];
+export type CommandType = (typeof COMMAND_TYPES)[number];
+
+/** What a successful answer carries, per command type. */
+export const responseDataCatalog = {
+  play: z.object({ accepted: z.boolean(), state: deliveryStateSchema.optional() }),
+  stop: z.object({ stopped: z.number().int().nonnegative() }),
+  'set-volume': z.object({ volume: z.number().int().min(0).max(100) }),
+  'sync-agenda': z.object({ version: z.number().int().nonnegative(), items: z.number().int().nonnegative() }),
+} as const satisfies Record<CommandType, z.ZodType>;
+
+export type ResponseData<T extends CommandType> = z.infer<(typeof responseDataCatalog)[T]>;
+
+export const envelopeSchema = z.object({
+  v: z.literal(1),
+  id: z.string().uuid(),
+  type: z.string().min(1).max(64),
+  ts: epochMs,
+  expiresAt: epochMs.optional(),
+  payload: z.unknown(),
+});
+
+export interface Envelope<T extends MessageType = MessageType> {
+  v: 1;
+  id: string;
+  type: T;
+  ts: number;
+  expiresAt?: number;
+  payload: Payload<T>;
+}
+
+export const responseErrorSchema = z.object({
+  code: z.enum(errorCodeSchemaValues),
+  message: z.string().max(2000),
+});
+
+export const responseSchema = z.discriminatedUnion('ok', [
+  z.object({ v: z.literal(1), re: z.string().uuid(), ts: epochMs, ok: z.literal(true), data: z.unknown() }),
+  z.object({ v: z.literal(1), re: z.string().uuid(), ts: epochMs, ok: z.literal(false), error: responseErrorSchema }),
+]);
+export type Response = z.infer<typeof responseSchema>;
