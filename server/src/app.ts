@@ -1,0 +1,193 @@
+/**
+ * The composition root (STYLE.md habit 1): builds every component from the config, wires them, and
+ * gives the process one `start()` and one bounded `stop()`. Nothing starts in a constructor.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import { serializerCompiler, validatorCompiler, jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { pino, type Logger } from 'pino';
+import { join, resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { encodeMessage, topics } from '@loaxa/shared';
+import { configWith, type Config } from './config.js';
+import { openDatabase } from './db/database.js';
+import { AreaRepository } from './repos/areas.js';
+import { UserRepository } from './repos/users.js';
+import { SessionRepository } from './repos/sessions.js';
+import { DeviceRepository } from './repos/devices.js';
+import { BulletinRepository } from './repos/bulletins.js';
+import { BroadcastRepository } from './repos/broadcasts.js';
+import { EspeakEngine, MediaStore, renderSpeech } from './audio/index.js';
+import { EmbeddedBroker } from './broker/embedded.js';
+import { secretMatches, generatePassword, hashPassword } from './auth/passwords.js';
+import { BulletinService, type SpeechRenderer } from './services/bulletin-service.js';
+import { DeliveryService } from './services/delivery-service.js';
+import type { AppContext } from './services/context.js';
+import { installErrorHandlers } from './http/errors.js';
+import { installApiAuth } from './http/auth.js';
+import { healthRoutes } from './routes/health.js';
+import { authRoutes } from './routes/auth.js';
+import { areaRoutes } from './routes/areas.js';
+import { deviceRoutes } from './routes/devices.js';
+import { bulletinRoutes } from './routes/bulletins.js';
+import { broadcastRoutes } from './routes/broadcasts.js';
+import { mediaRoutes } from './routes/media.js';
+import { newId } from './ids.js';
+
+export const SERVER_VERSION = '0.1.0';
+
+export interface LoaxaServer {
+  app: FastifyInstance;
+  ctx: AppContext;
+  logger: Logger;
+  /** Listens on HTTP and MQTT; answers the URLs actually bound (ports may be ephemeral). */
+  start(): Promise<{ httpUrl: string; mqttUrl: string; httpPort: number; mqttPort: number }>;
+  /** Bounded graceful shutdown (STYLE.md habit 8). Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface BuildOptions {
+  logger?: Logger;
+  /** Replaces the TTS pipeline (tests that do not exercise audio). */
+  render?: SpeechRenderer;
+}
+
+export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<LoaxaServer> {
+  const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'loaxa-server' } });
+  const dataDir = resolve(config.dataDir);
+  const db = openDatabase(join(dataDir, 'loaxa.sqlite'));
+  const areas = new AreaRepository(db);
+  const users = new UserRepository(db);
+  const sessions = new SessionRepository(db);
+  const devices = new DeviceRepository(db);
+  const bulletins = new BulletinRepository(db);
+  const broadcasts = new BroadcastRepository(db);
+  const media = new MediaStore(join(dataDir, 'media'));
+  await media.init();
+
+  const broker = new EmbeddedBroker({
+    host: config.mqttHost,
+    port: config.mqttPort,
+    drainTimeoutMs: config.mqttDrainTimeoutMs,
+    logger: logger.child({ module: 'broker' }),
+    auth: {
+      authenticate(username, password) {
+        const creds = devices.credentials(username);
+        if (!creds || creds.revoked || !secretMatches(password, creds.secretHash)) return null;
+        const device = devices.get(username)!;
+        return { kind: 'device', deviceId: username, areaAncestry: areas.ancestry(device.areaCode) };
+      },
+    },
+  });
+  let mqttPort = config.mqttPort;
+
+  const engine = new EspeakEngine();
+  const render: SpeechRenderer =
+    opts.render ??
+    ((req) => renderSpeech({ engine, text: req.text, voice: req.voice, speed: req.speed, onProgress: req.onProgress }));
+  const bulletinService = new BulletinService({ bulletins, media, render, logger });
+  const deliveryService = new DeliveryService({ bus: broker, broadcasts, bulletins, devices, logger });
+
+  const ctx: AppContext = {
+    config,
+    db,
+    areas,
+    users,
+    sessions,
+    devices,
+    bulletins,
+    broadcasts,
+    media,
+    bulletinService,
+    deliveryService,
+    mqttPort: () => mqttPort,
+    disconnectDevice: (id) => broker.disconnect(id),
+  };
+
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.bodyLimitBytes, forceCloseConnections: true }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandlers(app);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Loa Xã API', version: SERVER_VERSION, description: 'Controller for smart commune loudspeaker systems. Contracts: CONTRACTS.md.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, deviceBasic: { type: 'http', scheme: 'basic' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  installApiAuth(app, sessions, users);
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  await app.register(healthRoutes);
+  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes]) {
+    await app.register(routes, { ctx });
+  }
+
+  let stopping: Promise<void> | null = null;
+  let started = false;
+
+  async function ensureAdmin(): Promise<void> {
+    if (users.count() > 0) return;
+    const password = config.adminPassword ?? generatePassword();
+    users.insert({ id: newId('u'), username: config.adminUsername, passwordHash: await hashPassword(password), role: 'province-admin', areaCode: null, disabled: false, createdAt: Date.now() });
+    if (!config.adminPassword) {
+      // Printed once, on the first start only: it is not stored anywhere in clear.
+      logger.warn({ username: config.adminUsername }, `created user "${config.adminUsername}" with password: ${password} — change it or set LOAXA_ADMIN_PASSWORD before the first start`);
+    } else {
+      logger.info({ username: config.adminUsername }, 'created the admin user from LOAXA_ADMIN_PASSWORD');
+    }
+  }
+
+  return {
+    app,
+    ctx,
+    logger,
+    async start() {
+      if (config.mqttUrl) throw new Error('LOAXA_MQTT_URL (an external broker) is not supported yet; unset it to use the embedded broker');
+      await ensureAdmin();
+      devices.markAllOffline();
+      mqttPort = (await broker.start()).port;
+      await deliveryService.start();
+      await broker.publish(topics.serverStatus(), encodeMessage('status', { state: 'online', agentVersion: SERVER_VERSION }), { qos: 1, retain: true });
+      await app.listen({ port: config.httpPort, host: config.httpHost });
+      bulletinService.start();
+      started = true;
+      const httpPort = (app.server.address() as AddressInfo).port;
+      const host = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost;
+      const urls = { httpUrl: `http://${host}:${httpPort}`, mqttUrl: `mqtt://${host}:${mqttPort}`, httpPort, mqttPort };
+      logger.info(urls, 'Loa Xã server listening');
+      return urls;
+    },
+    stop() {
+      stopping ??= (async () => {
+        const deadline = setTimeout(() => {
+          logger.error('shutdown exceeded LOAXA_SHUTDOWN_TIMEOUT_MS; exiting hard');
+          process.exit(1);
+        }, config.shutdownTimeoutMs);
+        deadline.unref();
+        try {
+          if (started) {
+            await broker
+              .publish(topics.serverStatus(), encodeMessage('status', { state: 'offline', agentVersion: SERVER_VERSION }), { qos: 1, retain: true })
+              .catch(() => undefined);
+          }
+          await app.close();
+          deliveryService.stop();
+          await bulletinService.stop(Math.max(100, config.shutdownTimeoutMs / 2));
+          await broker.stop();
+          db.close();
+        } finally {
+          clearTimeout(deadline);
+        }
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Builds and starts a server with defaults and overrides, for the demo and tests. */
+export async function startServer(overrides: Partial<Config>, opts: BuildOptions = {}): Promise<LoaxaServer & { urls: Awaited<ReturnType<LoaxaServer['start']>> }> {
+  const server = await buildApp(configWith(overrides), opts);
+  const urls = await server.start();
+  return { ...server, urls };
+}

@@ -1,0 +1,130 @@
+/**
+ * The embedded aedes 1.x broker on TCP, with device authentication and the ACL table in its hooks.
+ */
+import { Aedes, type Client, type AuthenticateError, type PublishPacket, type Subscription } from 'aedes';
+import { createServer, type Server, type AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { decide, type DeviceIdentity } from './acl.js';
+import type { MessageBus, MessageHandler, PublishOptions } from './bus.js';
+
+export interface DeviceAuthenticator {
+  /** Returns the identity when the credentials are valid, else null. */
+  authenticate(username: string, password: string): DeviceIdentity | null;
+}
+
+export interface EmbeddedBrokerOptions {
+  host: string;
+  port: number;
+  drainTimeoutMs: number;
+  auth: DeviceAuthenticator;
+  logger: Logger;
+}
+
+// CONNACK return codes of MQTT 3.1.1 [MQTT-3.2.2-3]: 4 = bad user name or password, 5 = not authorized.
+const BAD_USERNAME_OR_PASSWORD = 4;
+
+export class EmbeddedBroker implements MessageBus {
+  private broker: Aedes | null = null;
+  private server: Server | null = null;
+  private readonly identities = new WeakMap<Client, DeviceIdentity>();
+
+  constructor(private readonly opts: EmbeddedBrokerOptions) {}
+
+  async start(): Promise<{ port: number }> {
+    const log = this.opts.logger;
+    const broker = await Aedes.createBroker({ drainTimeout: this.opts.drainTimeoutMs });
+    broker.authenticate = (client, username, password, done) => {
+      const identity = username && password ? this.opts.auth.authenticate(username, password.toString('utf8')) : null;
+      // The client id must be the device id, so one box's credentials can never take over another box's session.
+      if (!identity || client.id !== identity.deviceId) {
+        const err = new Error('bad device credentials') as AuthenticateError;
+        err.returnCode = BAD_USERNAME_OR_PASSWORD;
+        log.warn({ clientId: client.id, username }, 'mqtt connect refused');
+        return done(err, false);
+      }
+      this.identities.set(client, identity);
+      done(null, true);
+    };
+    broker.authorizePublish = (client, packet, done) => {
+      if (!client) return done(null); // the server's own publishes
+      const identity = this.identities.get(client);
+      const decision = identity ? decide(identity, 'publish', packet.topic) : { allow: false, reason: 'unauthenticated' };
+      if (decision.allow) return done(null);
+      // MQTT 3.1.1 has no negative PUBACK; closing the connection is the allowed answer [MQTT-3.3.5-2].
+      log.warn({ deviceId: identity?.deviceId, topic: packet.topic, reason: decision.reason }, 'publish refused');
+      done(new Error(decision.reason));
+    };
+    broker.authorizeSubscribe = (client, sub, done) => {
+      const identity = client ? this.identities.get(client) : undefined;
+      const decision = identity ? decide(identity, 'subscribe', sub.topic) : { allow: false, reason: 'unauthenticated' };
+      if (decision.allow) return done(null, sub);
+      // A refused subscription is negated (SUBACK 0x80) rather than dropping the client [MQTT-3.9.3].
+      log.warn({ deviceId: identity?.deviceId, topic: sub.topic, reason: decision.reason }, 'subscribe refused');
+      done(null, null as unknown as Subscription);
+    };
+    broker.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'));
+    this.broker = broker;
+    const server = createServer(broker.handle);
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.opts.port, this.opts.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return { port: (server.address() as AddressInfo).port };
+  }
+
+  publish(topic: string, payload: string, opts: PublishOptions): Promise<void> {
+    const broker = this.broker;
+    if (!broker) return Promise.reject(new Error('broker not started'));
+    const packet = { cmd: 'publish', topic, payload: Buffer.from(payload), qos: opts.qos, retain: opts.retain, dup: false } as PublishPacket;
+    return new Promise((resolve, reject) => broker.publish(packet, (err?: Error | null) => (err ? reject(err) : resolve())));
+  }
+
+  subscribe(pattern: string, handler: MessageHandler): Promise<void> {
+    const broker = this.broker;
+    if (!broker) return Promise.reject(new Error('broker not started'));
+    return new Promise((resolve) =>
+      broker.subscribe(
+        pattern,
+        (packet: PublishPacket, cb: () => void) => {
+          try {
+            handler(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+          } catch (err) {
+            this.opts.logger.error({ err, topic: packet.topic }, 'mqtt handler threw');
+          }
+          cb();
+        },
+        () => resolve(),
+      ),
+    );
+  }
+
+  /** Disconnects a device at once (revoked credentials). */
+  disconnect(deviceId: string): void {
+    // `clients` is public at run time but missing from aedes' type definitions.
+    const clients = (this.broker as unknown as { clients?: Record<string, Client> } | null)?.clients;
+    const client = clients?.[deviceId];
+    client?.close();
+  }
+
+  get connectedClients(): number {
+    return this.broker?.connectedClients ?? 0;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    const broker = this.broker;
+    this.server = null;
+    this.broker = null;
+    if (server) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Sockets keep a net.Server open; aedes.close() below ends them.
+      });
+    }
+    if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
+  }
+}

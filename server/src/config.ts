@@ -1,0 +1,96 @@
+/**
+ * The server's configuration: one zod schema, parsed once at start from `LOAXA_*` variables
+ * (CONTRACTS.md § Configuration). This is the only module that reads process.env (STYLE.md habit 2).
+ */
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .url()
+    .refine((v) => protocols.includes(new URL(v).protocol), `must start with ${protocols.join(' or ')}`)
+    .transform((v) => v.replace(/\/+$/, ''));
+
+export const configSchema = z.object({
+  LOAXA_HTTP_PORT: port.default(8080),
+  LOAXA_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  LOAXA_MQTT_PORT: port.default(1883),
+  LOAXA_MQTT_HOST: z.string().min(1).default('0.0.0.0'),
+  LOAXA_MQTT_URL: url(['mqtt:', 'mqtts:', 'tcp:']).optional(),
+  LOAXA_DATA_DIR: z.string().min(1).default('./data'),
+  LOAXA_PUBLIC_URL: url(['http:', 'https:']).optional(),
+  LOAXA_MQTT_PUBLIC_URL: url(['mqtt:', 'mqtts:']).optional(),
+  LOAXA_ADMIN_USERNAME: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/).default('admin'),
+  LOAXA_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  LOAXA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOAXA_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(12 * 3600),
+  /** How long POST /bulletins waits for synthesis before answering 202 and finishing in the background. */
+  LOAXA_TTS_SYNC_WAIT_MS: z.coerce.number().int().min(0).default(15_000),
+  LOAXA_TTS_VOICE: z.enum(['vi', 'vi-vn-x-central', 'vi-vn-x-south']).default('vi'),
+  /** CONTRACTS.md § Schedules: a `now` item is missed when not cached within its window (default 5 min). */
+  LOAXA_PLAY_WINDOW_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
+  LOAXA_MQTT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  LOAXA_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  LOAXA_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
+});
+
+export type EnvConfig = z.infer<typeof configSchema>;
+
+export interface Config {
+  httpPort: number;
+  httpHost: string;
+  mqttPort: number;
+  mqttHost: string;
+  mqttUrl: string | undefined;
+  dataDir: string;
+  publicUrl: string | undefined;
+  mqttPublicUrl: string | undefined;
+  adminUsername: string;
+  adminPassword: string | undefined;
+  logLevel: EnvConfig['LOAXA_LOG_LEVEL'];
+  tokenTtlSeconds: number;
+  ttsSyncWaitMs: number;
+  ttsVoice: EnvConfig['LOAXA_TTS_VOICE'];
+  playWindowSeconds: number;
+  mqttDrainTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const relevant = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('LOAXA_') && v !== ''));
+  const parsed = configSchema.safeParse(relevant);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    httpPort: e.LOAXA_HTTP_PORT,
+    httpHost: e.LOAXA_HTTP_HOST,
+    mqttPort: e.LOAXA_MQTT_PORT,
+    mqttHost: e.LOAXA_MQTT_HOST,
+    mqttUrl: e.LOAXA_MQTT_URL,
+    dataDir: e.LOAXA_DATA_DIR,
+    publicUrl: e.LOAXA_PUBLIC_URL,
+    mqttPublicUrl: e.LOAXA_MQTT_PUBLIC_URL,
+    adminUsername: e.LOAXA_ADMIN_USERNAME,
+    adminPassword: e.LOAXA_ADMIN_PASSWORD,
+    logLevel: e.LOAXA_LOG_LEVEL,
+    tokenTtlSeconds: e.LOAXA_TOKEN_TTL_SECONDS,
+    ttsSyncWaitMs: e.LOAXA_TTS_SYNC_WAIT_MS,
+    ttsVoice: e.LOAXA_TTS_VOICE,
+    playWindowSeconds: e.LOAXA_PLAY_WINDOW_SECONDS,
+    mqttDrainTimeoutMs: e.LOAXA_MQTT_DRAIN_TIMEOUT_MS,
+    shutdownTimeoutMs: e.LOAXA_SHUTDOWN_TIMEOUT_MS,
+    bodyLimitBytes: e.LOAXA_BODY_LIMIT_BYTES,
+  };
+}
+
+/** Configuration for tests and the demo: defaults with overrides, never reading process.env. */
+export function configWith(overrides: Partial<Config>): Config {
+  return { ...loadConfig({}), ...overrides };
+}

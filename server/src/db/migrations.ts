@@ -1,0 +1,130 @@
+/**
+ * Numbered, forward-only migrations (STYLE.md habit 10). Never edit a migration that has shipped:
+ * add the next number. `PRAGMA user_version` records the last one applied.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'foundation',
+    sql: `
+      CREATE TABLE areas (
+        code TEXT PRIMARY KEY,
+        parent_code TEXT REFERENCES areas(code),
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        level TEXT NOT NULL CHECK (level IN ('province', 'commune', 'village', 'district')),
+        valid_from TEXT,
+        valid_until TEXT,
+        imported_at INTEGER NOT NULL
+      );
+      CREATE INDEX areas_parent ON areas(parent_code);
+
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('province-admin', 'approver', 'operator', 'viewer')),
+        area_code TEXT,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      );
+      CREATE INDEX sessions_user ON sessions(user_id);
+
+      CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        area_code TEXT NOT NULL REFERENCES areas(code),
+        lat REAL,
+        lon REAL,
+        secret_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER,
+        online INTEGER NOT NULL DEFAULT 0,
+        status_at INTEGER,
+        last_seen_at INTEGER,
+        agent_version TEXT,
+        volume INTEGER,
+        cache_bytes INTEGER,
+        uptime_s REAL
+      );
+      CREATE INDEX devices_area ON devices(area_code);
+
+      CREATE TABLE bulletins (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        category TEXT,
+        voice TEXT NOT NULL,
+        speed REAL NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('synthesizing', 'ready', 'failed')),
+        progress INTEGER NOT NULL DEFAULT 0,
+        stage TEXT,
+        error TEXT,
+        audio_sha256 TEXT,
+        audio_bytes INTEGER,
+        duration_ms INTEGER,
+        engine TEXT,
+        lufs REAL,
+        true_peak_db REAL,
+        created_by TEXT REFERENCES users(id),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE broadcasts (
+        id TEXT PRIMARY KEY,
+        bulletin_id TEXT NOT NULL REFERENCES bulletins(id),
+        priority TEXT NOT NULL CHECK (priority IN ('normal', 'priority', 'emergency')),
+        target_json TEXT NOT NULL,
+        schedule_json TEXT,
+        start_at INTEGER NOT NULL,
+        window_ms INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('submitted', 'approved', 'rejected', 'cancelled')),
+        media_base_url TEXT NOT NULL,
+        created_by TEXT REFERENCES users(id),
+        created_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE deliveries (
+        broadcast_id TEXT NOT NULL REFERENCES broadcasts(id),
+        device_id TEXT NOT NULL REFERENCES devices(id),
+        occurrence_at INTEGER NOT NULL,
+        command_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        reason TEXT,
+        PRIMARY KEY (broadcast_id, device_id, occurrence_at)
+      ) WITHOUT ROWID;
+      CREATE INDEX deliveries_device_state ON deliveries(device_id, state);
+      CREATE INDEX deliveries_state_occurrence ON deliveries(state, occurrence_at);
+      CREATE INDEX deliveries_command ON deliveries(command_id);
+
+      -- The as-run log: every transition with the device's time and the server's receipt time.
+      CREATE TABLE delivery_events (
+        id INTEGER PRIMARY KEY,
+        broadcast_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        occurrence_at INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        reason TEXT
+      );
+      CREATE INDEX delivery_events_delivery ON delivery_events(broadcast_id, device_id, occurrence_at);
+    `,
+  },
+];

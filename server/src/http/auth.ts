@@ -1,0 +1,73 @@
+/**
+ * Authentication for `/api/v1`: one hook resolves the caller from a bearer token (or the session cookie
+ * the web app may use) before any handler runs, so no route can forget it.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import { ErrorCode } from '@loaxa/shared';
+import { ApiError } from './errors.js';
+import { sha256Hex } from '../auth/passwords.js';
+import type { Principal } from '../auth/scope.js';
+import type { SessionRepository } from '../repos/sessions.js';
+import type { UserRepository } from '../repos/users.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    /** Routes that answer without a login (login itself). */
+    public?: boolean;
+  }
+}
+
+export const SESSION_COOKIE = 'loaxa_session';
+
+export function issueToken(sessions: SessionRepository, userId: string, ttlSeconds: number, now = Date.now()): { token: string; expiresAt: number } {
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = now + ttlSeconds * 1000;
+  sessions.insert({ tokenHash: sha256Hex(token), userId, createdAt: now, expiresAt });
+  return { token, expiresAt };
+}
+
+function tokenFrom(request: FastifyRequest): string | null {
+  const h = request.headers.authorization;
+  if (h) {
+    const m = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(h);
+    return m ? m[1]! : null;
+  }
+  const cookie = request.headers.cookie;
+  if (cookie) {
+    for (const part of cookie.split(';')) {
+      const [k, v] = part.trim().split('=');
+      if (k === SESSION_COOKIE && v && /^[A-Za-z0-9_-]{20,200}$/.test(v)) return v;
+    }
+  }
+  return null;
+}
+
+export function resolvePrincipal(request: FastifyRequest, sessions: SessionRepository, users: UserRepository, now = Date.now()): Principal | null {
+  const token = tokenFrom(request);
+  if (!token) return null;
+  const session = sessions.get(sha256Hex(token));
+  if (!session || session.revokedAt !== null || session.expiresAt <= now) return null;
+  const user = users.byId(session.userId);
+  if (!user || user.disabled) return null;
+  return { id: user.id, username: user.username, role: user.role, areaCode: user.areaCode };
+}
+
+export function installApiAuth(app: FastifyInstance, sessions: SessionRepository, users: UserRepository): void {
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    if (request.is404 || request.routeOptions.config?.public) return;
+    const principal = resolvePrincipal(request, sessions, users);
+    if (!principal) throw new ApiError(401, ErrorCode.UNAUTHORIZED, 'log in first: POST /api/v1/auth/login, then send Authorization: Bearer <token>');
+    request.principal = principal;
+  });
+}
+
+/** The caller of an authenticated route (the hook above guarantees one). */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new ApiError(401, ErrorCode.UNAUTHORIZED, 'log in first');
+  return request.principal;
+}

@@ -1,0 +1,111 @@
+import type { Db } from '../db/database.js';
+
+export type AreaLevel = 'province' | 'commune' | 'village' | 'district';
+
+export interface Area {
+  code: string;
+  parentCode: string | null;
+  name: string;
+  type: string;
+  level: AreaLevel;
+  validFrom: string | null;
+  validUntil: string | null;
+}
+
+export interface AreaNode {
+  code: string;
+  name: string;
+  type: string;
+  children: AreaNode[];
+}
+
+interface Row {
+  code: string;
+  parent_code: string | null;
+  name: string;
+  type: string;
+  level: AreaLevel;
+  valid_from: string | null;
+  valid_until: string | null;
+}
+
+const toArea = (r: Row): Area => ({
+  code: r.code,
+  parentCode: r.parent_code,
+  name: r.name,
+  type: r.type,
+  level: r.level,
+  validFrom: r.valid_from,
+  validUntil: r.valid_until,
+});
+
+export class AreaRepository {
+  private readonly upsertStmt;
+  private readonly getStmt;
+  private readonly allStmt;
+
+  constructor(private readonly db: Db) {
+    this.upsertStmt = db.prepare(
+      `INSERT INTO areas (code, parent_code, name, type, level, valid_from, valid_until, imported_at)
+       VALUES (@code, @parentCode, @name, @type, @level, @validFrom, @validUntil, @now)
+       ON CONFLICT(code) DO UPDATE SET parent_code = excluded.parent_code, name = excluded.name,
+         type = excluded.type, level = excluded.level, valid_from = excluded.valid_from,
+         valid_until = excluded.valid_until, imported_at = excluded.imported_at`,
+    );
+    this.getStmt = db.prepare<[string], Row>('SELECT * FROM areas WHERE code = ?');
+    this.allStmt = db.prepare<[], Row>('SELECT * FROM areas ORDER BY code');
+  }
+
+  /** Inserts or updates many areas in one transaction: an import either lands whole or not at all. */
+  upsertMany(areas: Area[], now = Date.now()): void {
+    this.db.transaction(() => {
+      for (const a of areas) this.upsertStmt.run({ ...a, now });
+    })();
+  }
+
+  get(code: string): Area | null {
+    const r = this.getStmt.get(code);
+    return r ? toArea(r) : null;
+  }
+
+  all(): Area[] {
+    return this.allStmt.all().map(toArea);
+  }
+
+  /** The area and all of its descendants (its subtree), by code. */
+  subtree(code: string): string[] {
+    const rows = this.db
+      .prepare<[string], { code: string }>(
+        `WITH RECURSIVE t(code) AS (SELECT code FROM areas WHERE code = ?
+           UNION ALL SELECT a.code FROM areas a JOIN t ON a.parent_code = t.code)
+         SELECT code FROM t`,
+      )
+      .all(code);
+    return rows.map((r) => r.code);
+  }
+
+  /** Codes from the area up to its root, the area itself first. */
+  ancestry(code: string): string[] {
+    const out: string[] = [];
+    let cur = this.get(code);
+    while (cur && out.length < 16) {
+      out.push(cur.code);
+      cur = cur.parentCode ? this.get(cur.parentCode) : null;
+    }
+    return out;
+  }
+
+  tree(): AreaNode[] {
+    const nodes = new Map<string, AreaNode>();
+    const roots: AreaNode[] = [];
+    const areas = this.all();
+    for (const a of areas) nodes.set(a.code, { code: a.code, name: a.name, type: a.type, children: [] });
+    for (const a of areas) {
+      const node = nodes.get(a.code)!;
+      const parent = a.parentCode ? nodes.get(a.parentCode) : undefined;
+      if (parent) parent.children.push(node);
+      else roots.push(node);
+    }
+    return roots;
+  }
+}

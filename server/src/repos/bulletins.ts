@@ -1,0 +1,119 @@
+import type { Db } from '../db/database.js';
+
+export type BulletinStatus = 'synthesizing' | 'ready' | 'failed';
+
+export interface Bulletin {
+  id: string;
+  title: string;
+  text: string;
+  category: string | null;
+  voice: string;
+  speed: number;
+  status: BulletinStatus;
+  progress: number;
+  stage: string | null;
+  error: string | null;
+  audioSha256: string | null;
+  audioBytes: number | null;
+  durationMs: number | null;
+  engine: string | null;
+  lufs: number | null;
+  truePeakDb: number | null;
+  createdBy: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface Row {
+  id: string;
+  title: string;
+  text: string;
+  category: string | null;
+  voice: string;
+  speed: number;
+  status: BulletinStatus;
+  progress: number;
+  stage: string | null;
+  error: string | null;
+  audio_sha256: string | null;
+  audio_bytes: number | null;
+  duration_ms: number | null;
+  engine: string | null;
+  lufs: number | null;
+  true_peak_db: number | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const toBulletin = (r: Row): Bulletin => ({
+  id: r.id,
+  title: r.title,
+  text: r.text,
+  category: r.category,
+  voice: r.voice,
+  speed: r.speed,
+  status: r.status,
+  progress: r.progress,
+  stage: r.stage,
+  error: r.error,
+  audioSha256: r.audio_sha256,
+  audioBytes: r.audio_bytes,
+  durationMs: r.duration_ms,
+  engine: r.engine,
+  lufs: r.lufs,
+  truePeakDb: r.true_peak_db,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export class BulletinRepository {
+  private readonly insertStmt;
+  private readonly getStmt;
+  private readonly progressStmt;
+  private readonly readyStmt;
+  private readonly failStmt;
+  private readonly interruptedStmt;
+
+  constructor(db: Db) {
+    this.insertStmt = db.prepare(
+      `INSERT INTO bulletins (id, title, text, category, voice, speed, status, progress, stage, created_by, created_at, updated_at)
+       VALUES (@id, @title, @text, @category, @voice, @speed, 'synthesizing', 0, 'queued', @createdBy, @now, @now)`,
+    );
+    this.getStmt = db.prepare<[string], Row>('SELECT * FROM bulletins WHERE id = ?');
+    this.progressStmt = db.prepare(`UPDATE bulletins SET progress = @progress, stage = @stage, updated_at = @now WHERE id = @id AND status = 'synthesizing'`);
+    this.readyStmt = db.prepare(
+      `UPDATE bulletins SET status = 'ready', progress = 100, stage = 'done', audio_sha256 = @sha256, audio_bytes = @bytes,
+         duration_ms = @durationMs, engine = @engine, lufs = @lufs, true_peak_db = @truePeakDb, updated_at = @now WHERE id = @id`,
+    );
+    this.interruptedStmt = db.prepare<[], Row>(`SELECT * FROM bulletins WHERE status = 'synthesizing' ORDER BY created_at`);
+    this.failStmt = db.prepare(`UPDATE bulletins SET status = 'failed', stage = 'failed', error = @error, updated_at = @now WHERE id = @id`);
+  }
+
+  insert(b: { id: string; title: string; text: string; category: string | null; voice: string; speed: number; createdBy: string | null }, now = Date.now()): void {
+    this.insertStmt.run({ ...b, now });
+  }
+
+  get(id: string): Bulletin | null {
+    const r = this.getStmt.get(id);
+    return r ? toBulletin(r) : null;
+  }
+
+  setProgress(id: string, progress: number, stage: string, now = Date.now()): void {
+    this.progressStmt.run({ id, progress: Math.max(0, Math.min(99, Math.round(progress))), stage, now });
+  }
+
+  markReady(id: string, a: { sha256: string; bytes: number; durationMs: number; engine: string; lufs: number | null; truePeakDb: number | null }, now = Date.now()): void {
+    this.readyStmt.run({ id, ...a, now });
+  }
+
+  markFailed(id: string, error: string, now = Date.now()): void {
+    this.failStmt.run({ id, error, now });
+  }
+
+  /** Bulletins left half-synthesized by a crash or restart. */
+  interrupted(): Bulletin[] {
+    return this.interruptedStmt.all().map(toBulletin);
+  }
+}

@@ -1,0 +1,70 @@
+import type { Db } from '../db/database.js';
+
+export const ROLES = ['province-admin', 'approver', 'operator', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface User {
+  id: string;
+  username: string;
+  passwordHash: string;
+  role: Role;
+  /** The root of the area subtree the user works in; null means the whole installation. */
+  areaCode: string | null;
+  disabled: boolean;
+  createdAt: number;
+}
+
+interface Row {
+  id: string;
+  username: string;
+  password_hash: string;
+  role: Role;
+  area_code: string | null;
+  disabled: number;
+  created_at: number;
+}
+
+const toUser = (r: Row): User => ({
+  id: r.id,
+  username: r.username,
+  passwordHash: r.password_hash,
+  role: r.role,
+  areaCode: r.area_code,
+  disabled: r.disabled === 1,
+  createdAt: r.created_at,
+});
+
+export class UserRepository {
+  private readonly byNameStmt;
+  private readonly byIdStmt;
+  private readonly insertStmt;
+  private readonly countStmt;
+
+  constructor(db: Db) {
+    this.byNameStmt = db.prepare<[string], Row>('SELECT * FROM users WHERE username = ?');
+    this.byIdStmt = db.prepare<[string], Row>('SELECT * FROM users WHERE id = ?');
+    this.insertStmt = db.prepare(
+      `INSERT INTO users (id, username, password_hash, role, area_code, disabled, created_at)
+       VALUES (@id, @username, @passwordHash, @role, @areaCode, @disabled, @createdAt)`,
+    );
+    this.countStmt = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users');
+  }
+
+  byUsername(username: string): User | null {
+    const r = this.byNameStmt.get(username);
+    return r ? toUser(r) : null;
+  }
+
+  byId(id: string): User | null {
+    const r = this.byIdStmt.get(id);
+    return r ? toUser(r) : null;
+  }
+
+  insert(u: User): void {
+    this.insertStmt.run({ ...u, disabled: u.disabled ? 1 : 0 });
+  }
+
+  count(): number {
+    return this.countStmt.get()!.n;
+  }
+}

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Area } from '../repos/areas.js';
+import { badRequest, errorBodySchema, forbidden } from '../http/errors.js';
+import { principalOf } from '../http/auth.js';
+import type { AppContext } from '../services/context.js';
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+const unitFields = {
+  name: z.string().trim().min(1).max(200),
+  type: z.string().trim().min(1).max(100),
+  /** Legacy units (old districts, merged communes) keep their code with validity dates (ARCHITECTURE.md). */
+  validFrom: isoDate.optional(),
+  validUntil: isoDate.optional(),
+};
+const villageSchema = z.object({ code: z.string().regex(/^\d{6,10}$/, 'village codes are 6–10 digits'), ...unitFields });
+const communeSchema = z.object({
+  code: z.string().regex(/^\d{5}$/, 'commune codes are 5 digits'),
+  ...unitFields,
+  villages: z.array(villageSchema).max(500).optional(),
+});
+const provinceSchema = z.object({
+  code: z.string().regex(/^\d{2}$/, 'province codes are 2 digits'),
+  ...unitFields,
+  communes: z.array(communeSchema).max(5000),
+});
+/** The shape of the statistics office catalogue as packaged (`source` and other extra keys are ignored). */
+export const areaImportSchema = z.object({ provinces: z.array(provinceSchema).min(1).max(100) });
+
+type AreaTreeNode = { code: string; name: string; type: string; children: AreaTreeNode[] };
+const areaNodeSchema: z.ZodType<AreaTreeNode> = z.lazy(() =>
+  z.object({ code: z.string(), name: z.string(), type: z.string(), children: z.array(areaNodeSchema) }),
+);
+
+export function flattenImport(body: z.infer<typeof areaImportSchema>): Area[] {
+  const out: Area[] = [];
+  const seen = new Set<string>();
+  const add = (a: Area, path: string) => {
+    if (seen.has(a.code)) throw badRequest(`duplicate area code ${a.code}`, [{ path, message: `duplicate code ${a.code}` }]);
+    seen.add(a.code);
+    out.push(a);
+  };
+  const dates = (u: { validFrom?: string | undefined; validUntil?: string | undefined }) => ({ validFrom: u.validFrom ?? null, validUntil: u.validUntil ?? null });
+  body.provinces.forEach((p, i) => {
+    add({ code: p.code, parentCode: null, name: p.name, type: p.type, level: 'province', ...dates(p) }, `provinces.${i}.code`);
+    p.communes.forEach((c, j) => {
+      add({ code: c.code, parentCode: p.code, name: c.name, type: c.type, level: 'commune', ...dates(c) }, `provinces.${i}.communes.${j}.code`);
+      c.villages?.forEach((v, k) =>
+        add({ code: v.code, parentCode: c.code, name: v.name, type: v.type, level: 'village', ...dates(v) }, `provinces.${i}.communes.${j}.villages.${k}.code`),
+      );
+    });
+  });
+  return out;
+}
+
+export const areaRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+  app.post(
+    '/api/v1/areas/import',
+    {
+      schema: {
+        tags: ['areas'],
+        summary: 'Import or update provinces, communes (and villages) with their official codes; all or nothing',
+        body: areaImportSchema,
+        response: { 200: z.object({ imported: z.object({ provinces: z.number(), communes: z.number(), villages: z.number() }) }), 400: errorBodySchema, 403: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      if (user.role !== 'province-admin' || user.areaCode !== null) throw forbidden('only an installation-wide province admin may import areas');
+      const areas = flattenImport(request.body);
+      ctx.areas.upsertMany(areas);
+      const count = (level: string) => areas.filter((a) => a.level === level).length;
+      request.log.info({ provinces: count('province'), communes: count('commune') }, 'areas imported');
+      return { imported: { provinces: count('province'), communes: count('commune'), villages: count('village') } };
+    },
+  );
+
+  app.get(
+    '/api/v1/areas',
+    {
+      schema: {
+        tags: ['areas'],
+        summary: 'The area tree visible to the caller (not paginated)',
+        response: { 200: z.object({ items: z.array(areaNodeSchema) }) },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      const tree = ctx.areas.tree();
+      if (user.areaCode === null) return { items: tree };
+      const find = (nodes: AreaTreeNode[]): AreaTreeNode | null => {
+        for (const n of nodes) {
+          if (n.code === user.areaCode) return n;
+          const hit = find(n.children);
+          if (hit) return hit;
+        }
+        return null;
+      };
+      const mine = find(tree);
+      return { items: mine ? [mine] : [] };
+    },
+  );
+};

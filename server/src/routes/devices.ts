@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyRequest } from 'fastify';
+import { areaCodeSchema } from '@loaxa/shared';
+import { newId } from '../ids.js';
+import { newSecret, sha256Hex } from '../auth/passwords.js';
+import { coversArea, canWrite } from '../auth/scope.js';
+import { principalOf } from '../http/auth.js';
+import { badRequest, errorBodySchema, forbidden, notFound } from '../http/errors.js';
+import { decodeCursor, encodeCursor, listSchema, pageQuerySchema } from '../http/pagination.js';
+import type { Device } from '../repos/devices.js';
+import type { AppContext } from '../services/context.js';
+
+const deviceSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  areaCode: z.string(),
+  lat: z.number().nullable(),
+  lon: z.number().nullable(),
+  state: z.enum(['online', 'offline']),
+  lastSeenAt: z.string().nullable(),
+  agentVersion: z.string().nullable(),
+  volume: z.number().nullable(),
+  createdAt: z.string(),
+});
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const toApi = (d: Device) => ({
+  id: d.id,
+  name: d.name,
+  areaCode: d.areaCode,
+  lat: d.lat,
+  lon: d.lon,
+  state: d.online ? ('online' as const) : ('offline' as const),
+  lastSeenAt: iso(d.lastSeenAt),
+  agentVersion: d.agentVersion,
+  volume: d.volume,
+  createdAt: new Date(d.createdAt).toISOString(),
+});
+
+/** The broker URL written into credentials: LOAXA_MQTT_PUBLIC_URL, else the public host with the MQTT port. */
+export function mqttUrlFor(ctx: AppContext, request: FastifyRequest): string {
+  if (ctx.config.mqttPublicUrl) return ctx.config.mqttPublicUrl;
+  const base = new URL(ctx.config.publicUrl ?? `${request.protocol}://${request.host}`);
+  return `mqtt://${base.hostname.includes(':') ? `[${base.hostname}]` : base.hostname}:${ctx.mqttPort()}`;
+}
+
+export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+  app.post(
+    '/api/v1/devices',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Register a speaker box; its MQTT password is shown only in this answer',
+        body: z.object({
+          name: z.string().trim().min(1).max(100),
+          areaCode: areaCodeSchema,
+          lat: z.number().min(-90).max(90).optional(),
+          lon: z.number().min(-180).max(180).optional(),
+        }),
+        response: {
+          201: z.object({
+            id: z.string(),
+            name: z.string(),
+            areaCode: z.string(),
+            lat: z.number().nullable(),
+            lon: z.number().nullable(),
+            mqtt: z.object({ url: z.string(), username: z.string(), password: z.string() }),
+          }),
+          400: errorBodySchema,
+          403: errorBodySchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const user = principalOf(request);
+      const { name, areaCode, lat, lon } = request.body;
+      if (!canWrite(user)) throw forbidden('viewers cannot register devices');
+      const area = ctx.areas.get(areaCode);
+      if (!area) throw badRequest(`unknown area ${areaCode}; import areas first (POST /api/v1/areas/import)`, [{ path: 'areaCode', message: 'unknown area' }]);
+      if (area.validUntil) throw badRequest(`area ${areaCode} is a legacy unit; install devices in a current one`, [{ path: 'areaCode', message: 'legacy area' }]);
+      if (!coversArea(user, ctx.areas.ancestry(areaCode))) throw forbidden(`area ${areaCode} is outside your area`);
+      const id = newId('spk');
+      const secret = newSecret();
+      ctx.devices.insert({ id, name, areaCode, lat: lat ?? null, lon: lon ?? null, secretHash: sha256Hex(secret), createdAt: Date.now() });
+      request.log.info({ deviceId: id, areaCode }, 'device registered');
+      return reply.status(201).send({ id, name, areaCode, lat: lat ?? null, lon: lon ?? null, mqtt: { url: mqttUrlFor(ctx, request), username: id, password: secret } });
+    },
+  );
+
+  app.get(
+    '/api/v1/devices',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Devices in the caller’s area, filterable by area subtree and state',
+        querystring: pageQuerySchema.extend({ area: areaCodeSchema.optional(), state: z.enum(['online', 'offline']).optional() }),
+        response: { 200: listSchema(deviceSchema), 400: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      const { area, state, limit, cursor } = request.query;
+      let areaCodes: string[] | undefined;
+      if (area) {
+        if (!ctx.areas.get(area)) throw notFound(`area ${area}`);
+        areaCodes = coversArea(user, ctx.areas.ancestry(area)) ? ctx.areas.subtree(area) : [];
+      } else if (user.areaCode !== null) {
+        areaCodes = ctx.areas.subtree(user.areaCode);
+      }
+      const page = ctx.devices.list({ limit: limit + 1, ...(areaCodes ? { areaCodes } : {}), ...(state ? { state } : {}), ...(cursor ? { afterId: decodeCursor(cursor)! } : {}) });
+      const more = page.items.length > limit;
+      const items = page.items.slice(0, limit);
+      return { items: items.map(toApi), total: page.total, next: encodeCursor(items.at(-1)?.id, more) };
+    },
+  );
+
+  app.get(
+    '/api/v1/devices/:id',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'One device',
+        params: z.object({ id: z.string().max(64) }),
+        response: { 200: deviceSchema, 404: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      const d = ctx.devices.get(request.params.id);
+      if (!d || d.revokedAt !== null || !coversArea(user, ctx.areas.ancestry(d.areaCode))) throw notFound(`device ${request.params.id}`);
+      return toApi(d);
+    },
+  );
+};

@@ -1,0 +1,81 @@
+/**
+ * Turns a text bulletin into stored audio in the background, recording progress in SQLite so
+ * `GET /api/v1/bulletins/{id}` can show it, and resuming work a restart interrupted.
+ */
+import type { Logger } from 'pino';
+import type { BulletinRepository, Bulletin } from '../repos/bulletins.js';
+import type { MediaStore } from '../audio/index.js';
+
+export interface RenderedSpeech {
+  ogg: Buffer;
+  durationMs: number;
+  lufs: number | null;
+  truePeakDb: number | null;
+  engine: string;
+}
+
+export type SpeechRenderer = (req: {
+  text: string;
+  voice: string;
+  speed: number;
+  onProgress: (percent: number, stage: string) => void;
+}) => Promise<RenderedSpeech>;
+
+export class BulletinService {
+  private readonly jobs = new Map<string, Promise<Bulletin>>();
+  private readonly log: Logger;
+  private stopped = false;
+
+  constructor(
+    private readonly deps: { bulletins: BulletinRepository; media: MediaStore; render: SpeechRenderer; logger: Logger },
+  ) {
+    this.log = deps.logger.child({ module: 'bulletins' });
+  }
+
+  /** Restarts synthesis of bulletins a previous process left unfinished. */
+  start(): void {
+    for (const b of this.deps.bulletins.interrupted()) this.synthesize(b.id);
+  }
+
+  /** Starts (or joins) synthesis of a stored bulletin; resolves with its final state, never rejects. */
+  synthesize(id: string): Promise<Bulletin> {
+    const running = this.jobs.get(id);
+    if (running) return running;
+    const job = this.run(id).finally(() => this.jobs.delete(id));
+    this.jobs.set(id, job);
+    return job;
+  }
+
+  private async run(id: string): Promise<Bulletin> {
+    const { bulletins, media, render } = this.deps;
+    const b = bulletins.get(id);
+    if (!b) throw new Error(`bulletin ${id} vanished`);
+    const log = this.log.child({ bulletinId: id });
+    const started = Date.now();
+    try {
+      const out = await render({
+        text: b.text,
+        voice: b.voice,
+        speed: b.speed,
+        onProgress: (percent, stage) => {
+          if (!this.stopped) bulletins.setProgress(id, percent, stage);
+        },
+      });
+      const stored = await media.put(out.ogg, 'ogg');
+      bulletins.markReady(id, { sha256: stored.sha256, bytes: stored.bytes, durationMs: out.durationMs, engine: out.engine, lufs: out.lufs, truePeakDb: out.truePeakDb });
+      log.info({ durationMs: out.durationMs, wallMs: Date.now() - started, sha256: stored.sha256 }, 'bulletin synthesized');
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      log.error({ err }, 'synthesis failed');
+      if (!this.stopped) bulletins.markFailed(id, `synthesis failed: ${message.slice(0, 500)}`);
+    }
+    return bulletins.get(id)!;
+  }
+
+  /** Waits for running jobs up to `timeoutMs`; unfinished ones resume at the next start. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopped = true;
+    const all = Promise.allSettled([...this.jobs.values()]);
+    await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+}

@@ -1,0 +1,30 @@
+/** What route plugins get from the composition root (app.ts); constructors elsewhere only store it. */
+import type { Config } from '../config.js';
+import type { Db } from '../db/database.js';
+import type { AreaRepository } from '../repos/areas.js';
+import type { BroadcastRepository } from '../repos/broadcasts.js';
+import type { BulletinRepository } from '../repos/bulletins.js';
+import type { DeviceRepository } from '../repos/devices.js';
+import type { SessionRepository } from '../repos/sessions.js';
+import type { UserRepository } from '../repos/users.js';
+import type { MediaStore } from '../audio/index.js';
+import type { BulletinService } from './bulletin-service.js';
+import type { DeliveryService } from './delivery-service.js';
+
+export interface AppContext {
+  config: Config;
+  db: Db;
+  areas: AreaRepository;
+  users: UserRepository;
+  sessions: SessionRepository;
+  devices: DeviceRepository;
+  bulletins: BulletinRepository;
+  broadcasts: BroadcastRepository;
+  media: MediaStore;
+  bulletinService: BulletinService;
+  deliveryService: DeliveryService;
+  /** The port the MQTT broker actually listens on (it may be ephemeral in tests). */
+  mqttPort(): number;
+  /** Disconnects a device's live MQTT session at once. */
+  disconnectDevice(deviceId: string): void;
+}

@@ -1,0 +1,188 @@
+/**
+ * Moves broadcasts to devices and device reports back into the store: sends `play` commands, applies
+ * delivery transitions reported on `event`, tracks presence from `status`, stores heartbeats, and
+ * re-sends pending work to a device when it comes back (the embedded broker keeps no state across
+ * restarts, so SQLite is the source of truth — ARCHITECTURE.md § MQTT).
+ */
+import type { Logger } from 'pino';
+import {
+  topics,
+  parseTopic,
+  decodeMessage,
+  decodeResponse,
+  encodeMessage,
+  canTransition,
+  ErrorCode,
+  type DeliveryState,
+  type Payload,
+} from '@loaxa/shared';
+import type { MessageBus } from '../broker/bus.js';
+import type { BroadcastRepository, Broadcast, Delivery } from '../repos/broadcasts.js';
+import type { BulletinRepository } from '../repos/bulletins.js';
+import type { DeviceRepository } from '../repos/devices.js';
+
+/** States a device may report; `queued` and `sent` are the server's own. */
+const DEVICE_REPORTED: ReadonlySet<DeliveryState> = new Set(['acknowledged', 'cached', 'playing', 'played', 'failed', 'missed', 'cancelled']);
+
+export interface DeliveryServiceDeps {
+  bus: MessageBus;
+  broadcasts: BroadcastRepository;
+  bulletins: BulletinRepository;
+  devices: DeviceRepository;
+  logger: Logger;
+  now?: () => number;
+  sweepIntervalMs?: number;
+}
+
+export class DeliveryService {
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private readonly now: () => number;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: DeliveryServiceDeps) {
+    this.now = deps.now ?? Date.now;
+    this.log = deps.logger.child({ module: 'delivery' });
+  }
+
+  async start(): Promise<void> {
+    const { bus } = this.deps;
+    await bus.subscribe(topics.allDevices('status'), (t, p) => this.onDeviceMessage(t, p));
+    await bus.subscribe(topics.allDevices('telemetry'), (t, p) => this.onDeviceMessage(t, p));
+    await bus.subscribe(topics.allDevices('event'), (t, p) => this.onDeviceMessage(t, p));
+    await bus.subscribe(topics.allDevices('res'), (t, p) => this.onDeviceMessage(t, p));
+    this.sweepTimer = setInterval(() => this.expireOverdue(), this.deps.sweepIntervalMs ?? 10_000);
+    this.sweepTimer.unref();
+  }
+
+  stop(): void {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+  }
+
+  /** Sends the occurrence's `play` to every target that is online; the others get it when they connect. */
+  async dispatch(broadcast: Broadcast): Promise<void> {
+    const deliveries = this.deps.broadcasts.deliveries(broadcast.id, broadcast.startAt);
+    const online = deliveries.filter((d) => this.deps.devices.get(d.deviceId)?.online);
+    await Promise.all(online.map((d) => this.send(broadcast, d)));
+  }
+
+  private async send(broadcast: Broadcast, delivery: Delivery): Promise<void> {
+    const bulletin = this.deps.bulletins.get(broadcast.bulletinId);
+    if (!bulletin?.audioSha256 || !bulletin.durationMs) {
+      this.log.error({ broadcastId: broadcast.id }, 'broadcast has no audio; not sent');
+      return;
+    }
+    const payload: Payload<'play'> = {
+      broadcastId: broadcast.id,
+      occurrenceAt: delivery.occurrenceAt,
+      priority: broadcast.priority,
+      media: {
+        sha256: bulletin.audioSha256,
+        url: `${broadcast.mediaBaseUrl}/media/${bulletin.audioSha256}`,
+        durationMs: bulletin.durationMs,
+        ...(bulletin.audioBytes ? { bytes: bulletin.audioBytes } : {}),
+      },
+      startAt: delivery.occurrenceAt,
+      windowMs: broadcast.windowMs,
+      title: bulletin.title.slice(0, 300),
+    };
+    // The same command id on every re-send: the agent executes an id once (CONTRACTS.md § MQTT).
+    const msg = encodeMessage('play', payload, { id: delivery.commandId, expiresAt: delivery.occurrenceAt + broadcast.windowMs });
+    try {
+      await this.deps.bus.publish(topics.deviceCmd(delivery.deviceId), msg, { qos: 1, retain: false });
+      if (delivery.state === 'queued') this.apply(delivery, 'sent', this.now(), null);
+    } catch (err) {
+      this.log.warn({ err, deviceId: delivery.deviceId, broadcastId: broadcast.id }, 'play publish failed; will retry on reconnect');
+    }
+  }
+
+  private apply(d: Delivery, state: DeliveryState, at: number, reason: string | null): boolean {
+    const current = this.deps.broadcasts.delivery(d.broadcastId, d.deviceId, d.occurrenceAt);
+    if (!current || !canTransition(current.state, state)) return false;
+    this.deps.broadcasts.transition({ broadcastId: d.broadcastId, deviceId: d.deviceId, occurrenceAt: d.occurrenceAt, state, at, reason }, this.now());
+    return true;
+  }
+
+  /** Re-sends what a device still has to do: its pending deliveries whose window is still open. */
+  async reconcile(deviceId: string): Promise<void> {
+    const now = this.now();
+    for (const d of this.deps.broadcasts.pendingForDevice(deviceId)) {
+      const b = this.deps.broadcasts.get(d.broadcastId);
+      if (!b || b.status !== 'approved') continue;
+      if (d.occurrenceAt + b.windowMs < now) continue;
+      await this.send(b, d);
+    }
+  }
+
+  expireOverdue(): number {
+    let n = 0;
+    for (const d of this.deps.broadcasts.overdue(this.now())) {
+      if (this.apply(d, 'expired', this.now(), 'the device did not receive the command before its window closed')) n++;
+    }
+    return n;
+  }
+
+  /** One entry point for every upstream device message; never throws (STYLE.md habit 6). */
+  onDeviceMessage(topic: string, payload: Buffer): void {
+    const parsed = parseTopic(topic);
+    if (!parsed || parsed.kind !== 'device') return;
+    const { deviceId, channel } = parsed;
+    const log = this.log.child({ deviceId });
+    try {
+      if (channel === 'res') return this.onResponse(deviceId, payload, log);
+      if (channel !== 'status' && channel !== 'telemetry' && channel !== 'event') return;
+      const decoded = decodeMessage(payload, [channel]);
+      if (!decoded.ok) {
+        log.warn({ channel, error: decoded.error }, 'malformed device message dropped');
+        return;
+      }
+      const env = decoded.value;
+      if (env.type === 'status') {
+        const p = env.payload as Payload<'status'>;
+        this.deps.devices.setStatus(deviceId, p.state === 'online', this.now(), p.agentVersion ?? null);
+        if (p.state === 'online') void this.reconcile(deviceId).catch((err: unknown) => log.error({ err }, 'reconcile failed'));
+      } else if (env.type === 'telemetry') {
+        const p = env.payload as Payload<'telemetry'>;
+        this.deps.devices.recordTelemetry(deviceId, { at: this.now(), volume: p.volume, cacheBytes: p.cacheBytes, uptimeS: p.uptimeS, agentVersion: p.agentVersion ?? null });
+      } else if (env.type === 'event') {
+        const p = env.payload as Payload<'event'>;
+        if (p.kind === 'delivery') this.onDeliveryEvent(deviceId, p, log);
+        else log.info({ fault: p.fault, active: p.active }, 'device fault reported');
+      }
+    } catch (err) {
+      log.error({ err, channel }, 'device message handler failed');
+    }
+  }
+
+  private onDeliveryEvent(deviceId: string, p: Extract<Payload<'event'>, { kind: 'delivery' }>, log: Logger): void {
+    if (!DEVICE_REPORTED.has(p.state)) {
+      log.warn({ state: p.state }, 'device reported a server-side state; ignored');
+      return;
+    }
+    // The delivery is looked up with the device id from the topic, so a box can only report its own deliveries.
+    const d = this.deps.broadcasts.delivery(p.broadcastId, deviceId, p.occurrenceAt);
+    if (!d) {
+      log.warn({ broadcastId: p.broadcastId, occurrenceAt: p.occurrenceAt }, 'report for an unknown delivery');
+      return;
+    }
+    if (!this.apply(d, p.state, p.at, p.reason ?? null)) {
+      log.debug({ broadcastId: p.broadcastId, from: d.state, to: p.state }, 'stale or repeated report ignored');
+    }
+  }
+
+  private onResponse(deviceId: string, payload: Buffer, log: Logger): void {
+    const decoded = decodeResponse(payload);
+    if (!decoded.ok) {
+      log.warn({ error: decoded.error }, 'malformed answer dropped');
+      return;
+    }
+    const res = decoded.value;
+    // A duplicate is the agent recognising a re-send of a command it already runs: not a failure.
+    if (res.ok || res.error.code === ErrorCode.DUPLICATE) return;
+    const d = this.deps.broadcasts.byCommand(res.re, deviceId);
+    const state: DeliveryState = res.error.code === ErrorCode.EXPIRED ? 'expired' : 'failed';
+    if (d && this.apply(d, state, this.now(), `${res.error.code}: ${res.error.message}`)) {
+      log.warn({ broadcastId: d.broadcastId, error: res.error }, 'device refused a play command');
+    }
+  }
+}
