@@ -108,6 +108,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandlers(app);
+  // The API speaks JSON only: without this, fastify's built-in text/plain parser would let a plain-text
+  // body reach validation as a string (400) instead of being refused as the wrong content type (415).
+  app.removeContentTypeParser('text/plain');
   await app.register(swagger, {
     openapi: {
       info: { title: 'Loa Xã API', version: SERVER_VERSION, description: 'Controller for smart commune loudspeaker systems. Contracts: CONTRACTS.md.' },

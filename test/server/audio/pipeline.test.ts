@@ -1,0 +1,84 @@
+import t from 'tap';
+import { EspeakEngine, renderSpeech, type Pcm, type TtsEngine } from '../../../server/src/audio/index.js';
+import { decodeAndMeasure } from './decode-helper.js';
+
+const NOTICE = 'Ủy ban nhân dân xã thông báo: ngày mai cắt điện từ bảy giờ đến mười một giờ.';
+const engine = new EspeakEngine();
+
+t.test('a Vietnamese notice becomes an Ogg Opus file at broadcast loudness', async (t) => {
+  const progress: Array<[number, string]> = [];
+  const out = await renderSpeech({ engine, text: NOTICE, voice: 'vi', speed: 1, onProgress: (p, stage) => progress.push([p, stage]) });
+
+  t.ok(out.ogg.length > 1000, 'file is not empty');
+  t.equal(out.ogg.subarray(0, 4).toString('latin1'), 'OggS', 'starts with the Ogg capture pattern');
+  t.ok(out.ogg.includes(Buffer.from('OpusHead')), 'carries an Opus stream');
+  t.equal(out.engine, 'espeak-ng');
+
+  const decoded = decodeAndMeasure(out.ogg);
+  t.ok(decoded.durationMs > 2500 && decoded.durationMs < 15000, `plausible duration: ${decoded.durationMs} ms`);
+  t.ok(Math.abs(decoded.durationMs - out.durationMs) < 50, 'reported duration matches the decoded file');
+  t.ok(Math.abs(decoded.lufs - -16) <= 1, `independently measured ${decoded.lufs} LUFS`);
+  t.ok(decoded.truePeakDb <= -1, `independently measured true peak ${decoded.truePeakDb} dBTP`);
+  t.ok(Math.abs(out.lufs - decoded.lufs) < 0.3, 'reported loudness agrees with the independent meter');
+  t.ok(Math.abs(out.truePeakDb - decoded.truePeakDb) < 0.3, 'reported true peak agrees with the independent meter');
+  // 32 kbps requested: a 2018 libopus without -application voip made ~58 kbps.
+  const kbps = (out.ogg.length * 8) / out.durationMs;
+  t.ok(kbps > 20 && kbps < 40, `bitrate ${kbps.toFixed(1)} kbps`);
+
+  t.ok(progress.length >= 3, 'reports progress');
+  t.same(progress.at(-1), [100, 'encoding'], 'ends at 100 %');
+  t.ok(progress.every(([p], i) => i === 0 || p >= progress[i - 1]![0]), 'progress never goes backwards');
+  t.ok(progress.some(([, s]) => s === 'synthesizing') && progress.some(([, s]) => s === 'encoding'), 'names both stages');
+});
+
+t.test('voices sound different and faster speech is shorter', async (t) => {
+  const render = (voice: string, speed: number) => renderSpeech({ engine, text: NOTICE, voice, speed });
+  const [north, south, fast] = await Promise.all([render('vi', 1), render('vi-vn-x-south', 1), render('vi', 1.5)]);
+  const n = decodeAndMeasure(north.ogg);
+  const s = decodeAndMeasure(south.ogg);
+  const f = decodeAndMeasure(fast.ogg);
+  t.not(north.ogg.toString('base64'), south.ogg.toString('base64'), 'different files');
+  t.ok(differs(n.samples, s.samples), 'different audio, not just different containers');
+  t.ok(f.durationMs < n.durationMs * 0.85, `speed 1.5 is shorter: ${f.durationMs} vs ${n.durationMs} ms`);
+  for (const [name, d] of [['south', s], ['fast', f]] as const) {
+    t.ok(Math.abs(d.lufs - -16) <= 1 && d.truePeakDb <= -1, `${name} also on target (${d.lufs} LUFS, ${d.truePeakDb} dBTP)`);
+  }
+});
+
+t.test('several sentences are joined with pauses', async (t) => {
+  const one = await renderSpeech({ engine, text: 'Xin chào bà con.', voice: 'vi', speed: 1 });
+  const two = await renderSpeech({ engine, text: 'Xin chào bà con.\nXin chào bà con.', voice: 'vi', speed: 1 });
+  // Two copies plus a ~350 ms pause; a tolerance for the 10 ms kept around each chunk and codec padding.
+  const expected = 2 * one.durationMs + 350;
+  t.ok(Math.abs(two.durationMs - expected) < 120, `two sentences ${two.durationMs} ms, one ${one.durationMs} ms`);
+});
+
+t.test('empty or whitespace-only text is refused before any work', async (t) => {
+  let calls = 0;
+  const counting: TtsEngine = { name: 'counting', synthesize: async (): Promise<Pcm> => { calls++; return { samples: new Int16Array(0), sampleRate: 22050 }; } };
+  for (const text of ['', '   ', '\n\t\n', '...']) {
+    await t.rejects(renderSpeech({ engine: counting, text, voice: 'vi', speed: 1 }), /empty/, JSON.stringify(text));
+  }
+  t.equal(calls, 0, 'the engine was never called');
+});
+
+t.test('bad speeds and silent engines are refused with a clear error', async (t) => {
+  await t.rejects(renderSpeech({ engine, text: NOTICE, voice: 'vi', speed: 3 }), /speed/);
+  await t.rejects(renderSpeech({ engine, text: NOTICE, voice: 'vi', speed: Number.NaN }), /speed/);
+  const silent: TtsEngine = { name: 'silent', synthesize: async () => ({ samples: new Int16Array(22050), sampleRate: 22050 }) };
+  await t.rejects(renderSpeech({ engine: silent, text: NOTICE, voice: 'vi', speed: 1 }), /silence/);
+});
+
+t.test('an aborted render stops', async (t) => {
+  const ac = new AbortController();
+  ac.abort(new Error('broadcast cancelled'));
+  await t.rejects(renderSpeech({ engine, text: NOTICE, voice: 'vi', speed: 1, signal: ac.signal }), /broadcast cancelled/);
+});
+
+function differs(a: Int16Array, b: Int16Array): boolean {
+  if (Math.abs(a.length - b.length) > 4800) return true;
+  let diff = 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) diff += Math.abs(a[i]! - b[i]!);
+  return diff / n > 100;
+}
