@@ -1,0 +1,54 @@
+/**
+ * The device-agent process: read the config once, run one agent, stop it on SIGINT/SIGTERM within a
+ * hard deadline (STYLE.md habit 8). Process concerns live here, not in agent.ts.
+ */
+import { pino } from 'pino';
+import { DeviceAgent } from './agent.js';
+import { ConfigError, loadAgentConfig, redactConfig } from './config.js';
+import { createPlayer } from './player.js';
+
+const STOP_TIMEOUT_MS = 8_000;
+const HARD_EXIT_MS = 10_000;
+
+async function main(): Promise<void> {
+  const logger = pino({ name: 'loaxa-agent', level: process.env.LOAXA_AGENT_LOG_LEVEL ?? 'info' });
+  let config;
+  try {
+    config = loadAgentConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  logger.info({ config: redactConfig(config) }, 'configuration');
+  const agent = new DeviceAgent({ config, player: createPlayer(config), logger });
+  await agent.start();
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    // The hard deadline holds even if something in stop() hangs.
+    setTimeout(() => {
+      logger.error('stop took too long; exiting');
+      process.exit(1);
+    }, HARD_EXIT_MS).unref();
+    agent.stop({ timeoutMs: STOP_TIMEOUT_MS }).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`device-agent failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,147 @@
+/**
+ * Audio output. The agent only needs "play this file now, stop when told"; how it reaches the speaker
+ * (ffmpeg straight to ALSA, ffmpeg decoding into aplay, or nothing at all) is a Player.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface PlayOptions {
+  /** Expected length of the audio; the NullPlayer takes exactly this long, real players use it as a watchdog. */
+  durationMs: number;
+  /** 0–100. */
+  volume: number;
+  /** Aborting stops the output; `play` then rejects with an AbortError. */
+  signal: AbortSignal;
+}
+
+export interface Player {
+  play(file: string, opts: PlayOptions): Promise<void>;
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  const err = new Error(typeof reason === 'string' ? reason : 'playback aborted');
+  err.name = 'AbortError';
+  return err;
+}
+
+/** Plays nothing, but takes the real time of the audio: used by tests and the simulator. */
+export class NullPlayer implements Player {
+  /** Files played to the end, for tests that want to look. */
+  readonly played: string[] = [];
+
+  play(file: string, opts: PlayOptions): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (opts.signal.aborted) return reject(abortError(opts.signal));
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(abortError(opts.signal));
+      };
+      const timer = setTimeout(() => {
+        opts.signal.removeEventListener('abort', onAbort);
+        this.played.push(file);
+        resolve();
+      }, opts.durationMs);
+      opts.signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+/** Extra time a real player may take beyond the audio's length before it is considered hung. */
+const WATCHDOG_SLACK_MS = 30_000;
+
+function volumeFilter(volume: number): string {
+  return `volume=${(Math.max(0, Math.min(100, volume)) / 100).toFixed(2)}`;
+}
+
+/**
+ * Runs processes (no shell: the file name never reaches a shell) and settles when the last one exits.
+ * Abort and the watchdog kill all of them.
+ */
+function runProcesses(start: () => ChildProcess[], opts: PlayOptions, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (opts.signal.aborted) return reject(abortError(opts.signal));
+    let procs: ChildProcess[];
+    try {
+      procs = start();
+    } catch (err) {
+      return reject(err as Error);
+    }
+    let settled = false;
+    let stderr = '';
+    let open = procs.length;
+    const killAll = (): void => {
+      for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    };
+    const finish = (err: Error | null): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(watchdog);
+      opts.signal.removeEventListener('abort', onAbort);
+      if (err) {
+        killAll();
+        reject(err);
+      } else resolve();
+    };
+    const onAbort = (): void => finish(abortError(opts.signal));
+    const watchdog = setTimeout(() => finish(new Error(`${what} did not finish within ${opts.durationMs + WATCHDOG_SLACK_MS} ms`)), opts.durationMs + WATCHDOG_SLACK_MS);
+    opts.signal.addEventListener('abort', onAbort, { once: true });
+    for (const p of procs) {
+      p.stderr?.on('data', (chunk: Buffer) => {
+        stderr = (stderr + chunk.toString('utf8')).slice(-2000);
+      });
+      p.on('error', (err) => finish(new Error(`${what}: cannot start ${p.spawnfile}: ${err.message}`)));
+      p.on('close', (code, signal) => {
+        if (code !== 0) return finish(new Error(`${what}: ${p.spawnfile} exited with ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
+        open -= 1;
+        if (open === 0) finish(null);
+      });
+    }
+  });
+}
+
+/** ffmpeg decodes the file and writes to ALSA itself: `ffmpeg -i file -af volume=… -f alsa <device>`. */
+export class FfmpegAlsaPlayer implements Player {
+  constructor(private readonly opts: { device: string; ffmpegPath?: string }) {}
+
+  play(file: string, opts: PlayOptions): Promise<void> {
+    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', file, '-af', volumeFilter(opts.volume), '-f', 'alsa', this.opts.device];
+    return runProcesses(() => [spawn(this.opts.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] })], opts, 'ffmpeg');
+  }
+}
+
+/**
+ * Fallback for ffmpeg builds without ALSA output (static builds often lack it): ffmpeg decodes to WAV on
+ * stdout and `aplay -D <device>` plays it.
+ */
+export class AplayPlayer implements Player {
+  constructor(private readonly opts: { device: string; ffmpegPath?: string; aplayPath?: string }) {}
+
+  play(file: string, opts: PlayOptions): Promise<void> {
+    return runProcesses(
+      () => {
+        const decode = spawn(this.opts.ffmpegPath ?? 'ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', file, '-af', volumeFilter(opts.volume), '-f', 'wav', '-'], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        const aplay = spawn(this.opts.aplayPath ?? 'aplay', ['-q', '-D', this.opts.device, '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+        decode.stdout?.pipe(aplay.stdin!);
+        // aplay closing its input early (device error) must not crash the agent with EPIPE.
+        aplay.stdin?.on('error', () => undefined);
+        return [decode, aplay];
+      },
+      opts,
+      'aplay',
+    );
+  }
+}
+
+export function createPlayer(config: { player: 'ffmpeg' | 'aplay' | 'null'; alsaDevice: string; ffmpegPath: string; aplayPath: string }): Player {
+  switch (config.player) {
+    case 'ffmpeg':
+      return new FfmpegAlsaPlayer({ device: config.alsaDevice, ffmpegPath: config.ffmpegPath });
+    case 'aplay':
+      return new AplayPlayer({ device: config.alsaDevice, ffmpegPath: config.ffmpegPath, aplayPath: config.aplayPath });
+    case 'null':
+      return new NullPlayer();
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * Runs N real device agents in one process on simulated hardware (a NullPlayer for now). Boxes are
+ * provisioned on the server once and remembered in a state file, so later runs reuse them.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { AREA_CODE_PATTERN } from '@loaxa/shared';
+import { DeviceAgent, NullPlayer, parseAgentConfig, type Player } from '@loaxa/device-agent';
+import { checkScenarios, SCENARIOS } from './scenarios.js';
+import { ServerApi, ancestorsOf, type FetchLike } from './server-api.js';
+import { SimError, boxDir, readSimState, writeSimState, type SimDevice, type SimState } from './state-file.js';
+
+export interface SimulationOptions {
+  serverUrl: string;
+  count: number;
+  areaCode: string;
+  stateFile: string;
+  logger: Logger;
+  /** One player per box; a NullPlayer by default. */
+  playerFactory?: (deviceId: string) => Player;
+  /** Defaults: LOAXA_ADMIN_USERNAME (else `admin`) and LOAXA_ADMIN_PASSWORD from `env`. */
+  username?: string;
+  password?: string;
+  scenarios?: string[];
+  /** Agents start at random moments within this span, not all at once (default: 20 ms per box, ≤ 10 s). */
+  startSpreadMs?: number;
+  heartbeatMs?: number;
+  /** Logger level of the agents (default: the logger's own). */
+  agentLogLevel?: string;
+  env?: NodeJS.ProcessEnv;
+  fetch?: FetchLike;
+}
+
+export interface Simulation {
+  agents: DeviceAgent[];
+  devices: SimDevice[];
+  /** Boxes created on the server by this run. */
+  provisioned: number;
+  /** How many agents are connected right now. */
+  connectedCount(): number;
+  /** Resolves with the number connected once all are, or when `timeoutMs` has passed. */
+  waitForConnections(timeoutMs: number): Promise<number>;
+  stop(opts?: { timeoutMs?: number }): Promise<void>;
+}
+
+/** Device creations in flight at once: quick without flooding the server. */
+const PROVISION_CONCURRENCY = 8;
+
+export async function startSimulation(opts: SimulationOptions): Promise<Simulation> {
+  const env = opts.env ?? process.env;
+  if (!Number.isInteger(opts.count) || opts.count < 1 || opts.count > 20_000) throw new SimError(`--count must be a whole number from 1 to 20000, got ${opts.count}`);
+  if (!AREA_CODE_PATTERN.test(opts.areaCode)) throw new SimError(`--area must be a numeric area code (2–10 digits), got ${JSON.stringify(opts.areaCode)}`);
+  const scenarios = checkScenarios(opts.scenarios?.length ? opts.scenarios : ['steady']);
+  const log = opts.logger.child({ module: 'sim' });
+
+  const { devices, provisioned } = await ensureDevices(opts, env, log);
+  const agents: DeviceAgent[] = [];
+  for (const d of devices) {
+    const dir = boxDir(opts.stateFile, d.id);
+    await mkdir(dir, { recursive: true });
+    const config = parseAgentConfig({
+      deviceId: d.id,
+      mqtt: d.mqtt,
+      areaCode: d.areaCode,
+      areaAncestors: d.areaAncestors,
+      cacheDir: join(dir, 'cache'),
+      stateDir: join(dir, 'state'),
+      player: 'null',
+      ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+    });
+    const logger = opts.agentLogLevel ? opts.logger.child({}, { level: opts.agentLogLevel }) : opts.logger;
+    agents.push(new DeviceAgent({ config, player: opts.playerFactory?.(d.id) ?? new NullPlayer(), logger }));
+  }
+
+  // Real boxes power up at different moments; a fleet connecting in one instant is a load test, not a demo.
+  const spread = opts.startSpreadMs ?? Math.min(20 * agents.length, 10_000);
+  const started: DeviceAgent[] = [];
+  try {
+    await Promise.all(
+      agents.map(async (agent) => {
+        await new Promise((r) => setTimeout(r, Math.random() * spread));
+        await agent.start();
+        started.push(agent);
+      }),
+    );
+  } catch (err) {
+    await Promise.allSettled(started.map((a) => a.stop({ timeoutMs: 2_000 })));
+    throw err;
+  }
+  const undo = scenarios.map((name) => SCENARIOS[name].start({ agents, logger: log }));
+  log.info({ boxes: agents.length, provisioned, areaCode: opts.areaCode, scenarios }, 'simulation started');
+
+  const connectedCount = (): number => agents.filter((a) => a.connected).length;
+  let stopped = false;
+  return {
+    agents,
+    devices,
+    provisioned,
+    connectedCount,
+    async waitForConnections(timeoutMs) {
+      const until = Date.now() + timeoutMs;
+      while (connectedCount() < agents.length && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      return connectedCount();
+    },
+    async stop(stopOpts = {}) {
+      if (stopped) return;
+      stopped = true;
+      for (const u of undo) await u();
+      await Promise.allSettled(agents.map((a) => a.stop({ timeoutMs: stopOpts.timeoutMs ?? 5_000 })));
+      log.info('simulation stopped');
+    },
+  };
+}
+
+/** The boxes of this area from the state file, provisioning the missing ones on the server. */
+async function ensureDevices(opts: SimulationOptions, env: NodeJS.ProcessEnv, log: Logger): Promise<{ devices: SimDevice[]; provisioned: number }> {
+  const serverUrl = opts.serverUrl.replace(/\/+$/, '');
+  const state: SimState = (await readSimState(opts.stateFile)) ?? { serverUrl, devices: [] };
+  if (state.serverUrl.replace(/\/+$/, '') !== serverUrl) {
+    throw new SimError(`the state file ${opts.stateFile} holds boxes of ${state.serverUrl}, not ${serverUrl}: use --state with another file for this server`);
+  }
+  const have = state.devices.filter((d) => d.areaCode === opts.areaCode);
+  const missing = opts.count - have.length;
+  if (missing <= 0) return { devices: have.slice(0, opts.count), provisioned: 0 };
+
+  const api = new ServerApi(serverUrl, {
+    username: opts.username ?? env.LOAXA_ADMIN_USERNAME ?? 'admin',
+    password: opts.password ?? env.LOAXA_ADMIN_PASSWORD,
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
+  await api.login();
+  const ancestors = ancestorsOf(await api.areas(), opts.areaCode);
+  if (!ancestors) throw new SimError(`area ${opts.areaCode} is not in the server's area tree: import the areas first (POST /api/v1/areas/import) or pick another --area`);
+
+  log.info({ missing, areaCode: opts.areaCode }, 'provisioning boxes');
+  const taken = new Set(state.devices.map((d) => d.name));
+  const names: string[] = [];
+  for (let n = 1; names.length < missing; n++) {
+    const name = `sim-${opts.areaCode}-${String(n).padStart(4, '0')}`;
+    if (!taken.has(name)) names.push(name);
+  }
+  let provisioned = 0;
+  for (let i = 0; i < names.length; i += PROVISION_CONCURRENCY) {
+    const batch = names.slice(i, i + PROVISION_CONCURRENCY);
+    const results = await Promise.allSettled(batch.map((name) => api.createDevice({ name, areaCode: opts.areaCode })));
+    for (const r of results) {
+      if (r.status !== 'fulfilled') continue;
+      const d = r.value;
+      state.devices.push({ id: d.id, name: d.name, areaCode: d.areaCode, areaAncestors: ancestors, mqtt: d.mqtt });
+      provisioned += 1;
+    }
+    // Saved after every batch: the server shows a device password only once.
+    await writeSimState(opts.stateFile, state);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason as Error;
+  }
+  return { devices: state.devices.filter((d) => d.areaCode === opts.areaCode).slice(0, opts.count), provisioned };
+}

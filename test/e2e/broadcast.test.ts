@@ -1,0 +1,137 @@
+/**
+ * The walking skeleton end to end: a real server (HTTP + embedded broker + SQLite + eSpeak + ffmpeg) on
+ * ephemeral ports, three simulated boxes running the real device agent, a Vietnamese text bulletin.
+ */
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { startSimulation } from '../../firmware-sim/src/index.js';
+import { boxDir } from '../../firmware-sim/src/state-file.js';
+import { startTestServer, importSampleAreas, tempDir, ADMIN_PASSWORD } from '../helpers/server.js';
+
+const TEXT =
+  'Ủy ban nhân dân xã Tân Lập thông báo: để phục vụ sửa chữa lưới điện, ngày mai sẽ cắt điện từ bảy giờ đến mười một giờ. ' +
+  'Đề nghị bà con chủ động sắp xếp công việc.';
+
+async function waitFor<T>(what: string, fn: () => Promise<T | null>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== null) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+t.test('a Vietnamese text bulletin plays on every simulated box and the audio on disk has the stored hash', async (t) => {
+  const { api, token, base, server } = await startTestServer(t);
+  await importSampleAreas(api, token);
+  const simDir = await tempDir(t, 'loaxa-sim-');
+  const stateFile = join(simDir, 'state.json');
+  const sim = await startSimulation({
+    serverUrl: base,
+    count: 3,
+    areaCode: '99003',
+    stateFile,
+    logger: pino({ level: 'silent' }),
+    username: 'admin',
+    password: ADMIN_PASSWORD,
+    startSpreadMs: 50,
+  });
+  t.teardown(() => sim.stop());
+  t.equal(await sim.waitForConnections(10_000), 3, 'three boxes connected');
+  await waitFor('presence on the server', async () => ((await api('GET', '/api/v1/devices?state=online', undefined, token)).body.total === 3 ? true : null), 5000);
+
+  const bulletin = await api('POST', '/api/v1/bulletins', { title: 'Thông báo cắt điện', text: TEXT, category: 'local-direction' }, token);
+  t.equal(bulletin.status, 201);
+  const { sha256, durationMs } = bulletin.body.audio;
+
+  const cast = await api('POST', '/api/v1/broadcasts', { bulletinId: bulletin.body.id, priority: 'normal', target: { areaCodes: ['99003'] } }, token);
+  t.equal(cast.status, 201);
+  t.equal(cast.body.devices, 3);
+
+  const seen = new Map<string, string[]>();
+  const final = await waitFor(
+    'every box to report played',
+    async () => {
+      const b = (await api('GET', `/api/v1/broadcasts/${cast.body.id}`, undefined, token)).body;
+      for (const d of b.deliveries) {
+        const states = seen.get(d.deviceId) ?? [];
+        if (states.at(-1) !== d.state) states.push(d.state);
+        seen.set(d.deviceId, states);
+      }
+      return b.deliveries.length === 3 && b.deliveries.every((d: { state: string }) => d.state === 'played') ? b : null;
+    },
+    durationMs + 20_000,
+  );
+  t.equal(final.summary.played, 3);
+
+  for (const d of sim.devices) {
+    const file = join(boxDir(stateFile, d.id), 'cache', `${sha256}.ogg`);
+    const bytes = await readFile(file);
+    t.equal(createHash('sha256').update(bytes).digest('hex'), sha256, `${d.id} cached the exact audio`);
+    const log = server.ctx.db
+      .prepare('SELECT state FROM delivery_events WHERE broadcast_id = ? AND device_id = ? ORDER BY id')
+      .all(cast.body.id, d.id)
+      .map((r) => (r as { state: string }).state);
+    t.same(log, ['sent', 'acknowledged', 'cached', 'playing', 'played'], `${d.id}: every transition is in the as-run log`);
+  }
+  const playing = server.ctx.db
+    .prepare(`SELECT MIN(at) AS first, MAX(at) AS last FROM delivery_events WHERE broadcast_id = ? AND state = 'playing'`)
+    .get(cast.body.id) as { first: number; last: number };
+  t.ok(playing.last - playing.first < 1000, `boxes started together (spread ${playing.last - playing.first} ms)`);
+});
+
+t.test('a box that is offline at broadcast time gets the bulletin when it connects', async (t) => {
+  const { api, token, base } = await startTestServer(t);
+  await importSampleAreas(api, token);
+  const simDir = await tempDir(t, 'loaxa-sim-');
+  const bulletin = await api('POST', '/api/v1/bulletins', { title: 'Họp dân', text: 'Mời bà con đến nhà văn hóa thôn họp lúc mười chín giờ.' }, token);
+  // Provision the box first, stop it, broadcast while it is away, then bring it back.
+  const opts = { serverUrl: base, count: 1, areaCode: '99004', stateFile: join(simDir, 's.json'), logger: pino({ level: 'silent' }), username: 'admin', password: ADMIN_PASSWORD, startSpreadMs: 0 };
+  const first = await startSimulation(opts);
+  await first.waitForConnections(10_000);
+  await first.stop();
+  await waitFor('offline on the server', async () => ((await api('GET', '/api/v1/devices?state=offline&area=99004', undefined, token)).body.total === 1 ? true : null), 5000);
+
+  const cast = await api('POST', '/api/v1/broadcasts', { bulletinId: bulletin.body.id, target: { areaCodes: ['99004'] } }, token);
+  const before = (await api('GET', `/api/v1/broadcasts/${cast.body.id}`, undefined, token)).body;
+  t.equal(before.deliveries[0].state, 'queued', 'nothing was sent to an offline box');
+
+  const again = await startSimulation(opts);
+  t.teardown(() => again.stop());
+  t.equal(again.provisioned, 0, 'the state file was reused');
+  await waitFor(
+    'the returning box to play',
+    async () => ((await api('GET', `/api/v1/broadcasts/${cast.body.id}`, undefined, token)).body.deliveries[0].state === 'played' ? true : null),
+    bulletin.body.audio.durationMs + 20_000,
+  );
+  t.pass('played after reconnecting');
+});
+
+t.test('a corrupted download is discarded and reported, never played', async (t) => {
+  const { api, token, base, server } = await startTestServer(t);
+  await importSampleAreas(api, token);
+  const simDir = await tempDir(t, 'loaxa-sim-');
+  const sim = await startSimulation({ serverUrl: base, count: 1, areaCode: '99005', stateFile: join(simDir, 's.json'), logger: pino({ level: 'silent' }), username: 'admin', password: ADMIN_PASSWORD, startSpreadMs: 0 });
+  t.teardown(() => sim.stop());
+  await sim.waitForConnections(10_000);
+  const bulletin = await api('POST', '/api/v1/bulletins', { title: 'x', text: 'Thông báo thử nghiệm hệ thống.' }, token);
+  // Damage the stored file behind the server's back: the box must refuse bytes that do not match the hash.
+  const stat = await server.ctx.media.stat(bulletin.body.audio.sha256);
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(stat!.path, Buffer.concat([await readFile(stat!.path), Buffer.from('tampered')]));
+  const cast = await api('POST', '/api/v1/broadcasts', { bulletinId: bulletin.body.id, target: { areaCodes: ['99005'] } }, token);
+  const d = await waitFor(
+    'the failure report',
+    async () => {
+      const x = (await api('GET', `/api/v1/broadcasts/${cast.body.id}`, undefined, token)).body.deliveries[0];
+      return x.state === 'failed' || x.state === 'played' ? x : null;
+    },
+    20_000,
+  );
+  t.equal(d.state, 'failed');
+  t.match(d.reason, /hash mismatch/i);
+});
