@@ -8,7 +8,7 @@ import { serializerCompiler, validatorCompiler, jsonSchemaTransform, type ZodTyp
 import { pino, type Logger } from 'pino';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { encodeMessage, topics } from '@loaxa/shared';
+import { encodeMessage, normalizeVietnamese, topics } from '@loaxa/shared';
 import { configWith, type Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import { AreaRepository } from './repos/areas.js';
@@ -84,7 +84,16 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const engine = new EspeakEngine();
   const render: SpeechRenderer =
     opts.render ??
-    ((req) => renderSpeech({ engine, text: req.text, voice: req.voice, speed: req.speed, onProgress: req.onProgress }));
+    ((req) =>
+      renderSpeech({
+        engine,
+        // Engines misread digits, dates, symbols and capitals; they only ever see the announcer's words
+        // (vi-reading.md). The southern voice gets the southern reading of numbers.
+        text: normalizeVietnamese(req.text, { style: req.voice === 'vi-vn-x-south' ? 'south' : 'north' }).text,
+        voice: req.voice,
+        speed: req.speed,
+        onProgress: req.onProgress,
+      }));
   const bulletinService = new BulletinService({ bulletins, media, render, logger });
   const deliveryService = new DeliveryService({ bus: broker, broadcasts, bulletins, devices, logger });
 

@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './delivery.js';
 export * from './messages.js';
 export * from './codec.js';
+export * from './vi/index.js';

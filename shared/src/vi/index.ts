@@ -1,0 +1,9 @@
+/**
+ * Vietnamese reading normalizer: written bulletin text → the words an announcer says
+ * (design/vi-reading.md). Pure, deterministic, no I/O.
+ */
+export { normalizeVietnamese } from './normalize.js';
+export { readNumber } from './numbers.js';
+export { DEFAULT_DICTIONARY, SYMBOL_DICTIONARY } from './dictionary.js';
+export { LETTER_NAMES, isVietnameseSyllable } from './letters.js';
+export type { NormalizeOptions, NormalizeResult, ReportSpan, Style as ReadingStyle } from './types.js';
