@@ -17,7 +17,8 @@ import { SessionRepository } from './repos/sessions.js';
 import { DeviceRepository } from './repos/devices.js';
 import { BulletinRepository } from './repos/bulletins.js';
 import { BroadcastRepository } from './repos/broadcasts.js';
-import { EspeakEngine, MediaStore, renderSpeech } from './audio/index.js';
+import { MediaStore, PcmChunkCache, renderSpeech } from './audio/index.js';
+import { buildTtsEngine } from './tts-engines.js';
 import { EmbeddedBroker } from './broker/embedded.js';
 import { secretMatches, generatePassword, hashPassword } from './auth/passwords.js';
 import { BulletinService, type SpeechRenderer } from './services/bulletin-service.js';
@@ -81,7 +82,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   });
   let mqttPort = config.mqttPort;
 
-  const engine = new EspeakEngine();
+  const engine = buildTtsEngine(config, logger);
+  // Sentences already rendered (same engine, voice, speed, words) are reused: editing one sentence of a
+  // bulletin re-synthesizes only that sentence.
+  const chunkCache = new PcmChunkCache({ dir: join(dataDir, 'tts-chunks'), onError: (err) => logger.warn({ err }, 'TTS chunk cache error') });
   const render: SpeechRenderer =
     opts.render ??
     ((req) =>
@@ -93,6 +97,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
         voice: req.voice,
         speed: req.speed,
         onProgress: req.onProgress,
+        chunkCache,
       }));
   const bulletinService = new BulletinService({ bulletins, media, render, logger });
   const deliveryService = new DeliveryService({ bus: broker, broadcasts, bulletins, devices, logger });
@@ -187,6 +192,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
           deliveryService.stop();
           await bulletinService.stop(Math.max(100, config.shutdownTimeoutMs / 2));
           await broker.stop();
+          await engine.close();
           db.close();
         } finally {
           clearTimeout(deadline);

@@ -4,6 +4,9 @@
  */
 import { z } from 'zod';
 
+export const TTS_ENGINE_NAMES = ['espeak', 'zalo', 'viettel', 'fpt', 'piper'] as const;
+export type TtsEngineName = (typeof TTS_ENGINE_NAMES)[number];
+
 const port = z.coerce.number().int().min(0).max(65535);
 const url = (protocols: string[]) =>
   z
@@ -29,11 +32,38 @@ export const configSchema = z.object({
   LOAXA_TTS_SYNC_WAIT_MS: z.coerce.number().int().min(0).default(15_000),
   LOAXA_TTS_VOICE: z.enum(['vi', 'vi-vn-x-central', 'vi-vn-x-south']).default('vi'),
   /** CONTRACTS.md § Schedules: a `now` item is missed when not cached within its window (default 5 min). */
+  /** Engines in order of preference; the embedded eSpeak NG is always the last resort. */
+  LOAXA_TTS_ENGINES: z
+    .string()
+    .default('espeak')
+    .transform((v) => v.split(',').map((e) => e.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(TTS_ENGINE_NAMES)).min(1)),
+  LOAXA_TTS_ENGINE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** eSpeak worker threads (each ~60–120 MiB); default: one per spare core, at most 2. */
+  LOAXA_TTS_WORKERS: z.coerce.number().int().min(1).max(8).optional(),
+  LOAXA_TTS_ZALO_API_KEY: z.string().min(1).optional(),
+  LOAXA_TTS_ZALO_URL: url(['http:', 'https:']).optional(),
+  LOAXA_TTS_VIETTEL_TOKEN: z.string().min(1).optional(),
+  LOAXA_TTS_VIETTEL_URL: url(['http:', 'https:']).optional(),
+  LOAXA_TTS_FPT_API_KEY: z.string().min(1).optional(),
+  LOAXA_TTS_FPT_URL: url(['http:', 'https:']).optional(),
+  LOAXA_TTS_PIPER_MODEL: z.string().min(1).optional(),
+  LOAXA_TTS_PIPER_TOKENS: z.string().min(1).optional(),
+  LOAXA_TTS_PIPER_DATA_DIR: z.string().min(1).optional(),
   LOAXA_PLAY_WINDOW_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
   LOAXA_MQTT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   LOAXA_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   LOAXA_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
 });
+
+/** Each engine needs its credentials; a listed engine without them is a configuration error. */
+const ENGINE_NEEDS: Record<TtsEngineName, Array<keyof z.infer<typeof configSchema>>> = {
+  espeak: [],
+  zalo: ['LOAXA_TTS_ZALO_API_KEY'],
+  viettel: ['LOAXA_TTS_VIETTEL_TOKEN'],
+  fpt: ['LOAXA_TTS_FPT_API_KEY'],
+  piper: ['LOAXA_TTS_PIPER_MODEL', 'LOAXA_TTS_PIPER_TOKENS'],
+};
 
 export type EnvConfig = z.infer<typeof configSchema>;
 
@@ -53,6 +83,15 @@ export interface Config {
   ttsSyncWaitMs: number;
   ttsVoice: EnvConfig['LOAXA_TTS_VOICE'];
   playWindowSeconds: number;
+  tts: {
+    engines: TtsEngineName[];
+    engineTimeoutMs: number;
+    workers: number | undefined;
+    zalo: { apiKey: string | undefined; url: string | undefined };
+    viettel: { token: string | undefined; url: string | undefined };
+    fpt: { apiKey: string | undefined; url: string | undefined };
+    piper: { model: string | undefined; tokens: string | undefined; dataDir: string | undefined };
+  };
   mqttDrainTimeoutMs: number;
   shutdownTimeoutMs: number;
   bodyLimitBytes: number;
@@ -68,6 +107,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  const missing = e.LOAXA_TTS_ENGINES.flatMap((name) => ENGINE_NEEDS[name].filter((v) => !e[v]).map((v) => `  ${v}: required because LOAXA_TTS_ENGINES lists ${name}`));
+  if (missing.length) throw new ConfigError(`invalid configuration:\n${missing.join('\n')}`);
   return {
     httpPort: e.LOAXA_HTTP_PORT,
     httpHost: e.LOAXA_HTTP_HOST,
@@ -84,6 +125,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ttsSyncWaitMs: e.LOAXA_TTS_SYNC_WAIT_MS,
     ttsVoice: e.LOAXA_TTS_VOICE,
     playWindowSeconds: e.LOAXA_PLAY_WINDOW_SECONDS,
+    tts: {
+      engines: e.LOAXA_TTS_ENGINES,
+      engineTimeoutMs: e.LOAXA_TTS_ENGINE_TIMEOUT_MS,
+      workers: e.LOAXA_TTS_WORKERS,
+      zalo: { apiKey: e.LOAXA_TTS_ZALO_API_KEY, url: e.LOAXA_TTS_ZALO_URL },
+      viettel: { token: e.LOAXA_TTS_VIETTEL_TOKEN, url: e.LOAXA_TTS_VIETTEL_URL },
+      fpt: { apiKey: e.LOAXA_TTS_FPT_API_KEY, url: e.LOAXA_TTS_FPT_URL },
+      piper: { model: e.LOAXA_TTS_PIPER_MODEL, tokens: e.LOAXA_TTS_PIPER_TOKENS, dataDir: e.LOAXA_TTS_PIPER_DATA_DIR },
+    },
     mqttDrainTimeoutMs: e.LOAXA_MQTT_DRAIN_TIMEOUT_MS,
     shutdownTimeoutMs: e.LOAXA_SHUTDOWN_TIMEOUT_MS,
     bodyLimitBytes: e.LOAXA_BODY_LIMIT_BYTES,

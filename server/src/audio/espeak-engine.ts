@@ -8,7 +8,8 @@
 // most of which is eSpeak loading its Vietnamese dictionary inside main().
 //
 // main() runs synchronously on the calling thread (~0.1 s + ~3 ms per second of speech), so the
-// pipeline feeds it sentence-sized chunks to keep event-loop stalls short.
+// pipeline feeds it sentence-sized chunks to keep event-loop stalls short. The server should use
+// EspeakWorkerEngine (espeak-worker-engine.ts), which runs this class on worker threads.
 
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -43,6 +44,7 @@ export class EspeakEngine implements TtsEngine {
     }
     const wpm = speedToWpm(req.speed);
     if (req.text.trim() === '') throw new Error('text to synthesize is empty');
+    req.signal?.throwIfAborted();
 
     const compiled = await this.#compile();
     const messages: string[] = [];
@@ -85,6 +87,11 @@ export class EspeakEngine implements TtsEngine {
       throw new Error(`espeak-ng produced no audio${detail ? `: ${detail}` : ''}`);
     }
     return parseWav(wav);
+  }
+
+  /** Compiles the wasm ahead of the first call (the worker pool does this before it takes jobs). */
+  async warmUp(): Promise<void> {
+    await this.#compile();
   }
 
   /** Compiles the 18 MB wasm once per engine; a failed compile is retried on the next call. */

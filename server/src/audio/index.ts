@@ -1,8 +1,26 @@
 // Public API of the audio component: TTS engines, the speech pipeline and the media store.
 export type { Pcm, SynthesisRequest, TtsEngine, VietnameseVoice } from './tts-engine.js';
 export { VIETNAMESE_VOICES, DEFAULT_VOICE, MIN_SPEED, MAX_SPEED, isVietnameseVoice, speedToWpm } from './tts-engine.js';
+export { TtsError, TtsRateLimitError, TtsTimeoutError } from './tts-errors.js';
+export type { TtsErrorKind } from './tts-errors.js';
 export { EspeakEngine } from './espeak-engine.js';
+export { EspeakWorkerEngine } from './espeak-worker-engine.js';
+export type { EspeakWorkerEngineOptions } from './espeak-worker-engine.js';
+export { ZaloTtsEngine, ZALO_TTS_URL, ZALO_MAX_CHARS } from './zalo-engine.js';
+export type { ZaloEngineOptions } from './zalo-engine.js';
+export { ViettelTtsEngine, VIETTEL_TTS_URL, VIETTEL_MAX_CHARS } from './viettel-engine.js';
+export type { ViettelEngineOptions } from './viettel-engine.js';
+export { FptTtsEngine, FPT_TTS_URL, FPT_MAX_CHARS } from './fpt-engine.js';
+export type { FptEngineOptions } from './fpt-engine.js';
+export type { CloudEngineOptions } from './cloud-engine.js';
+export { SherpaOnnxEngine } from './sherpa-engine.js';
+export type { SherpaOnnxEngineOptions } from './sherpa-engine.js';
+export { FallbackEngine } from './fallback-engine.js';
+export type { FallbackEngineOptions, FallbackEntry } from './fallback-engine.js';
+export { PcmChunkCache, chunkCacheKey, normalizeChunkText } from './chunk-cache.js';
+export type { ChunkCacheOptions, ChunkKey } from './chunk-cache.js';
 export { parseWav } from './wav.js';
+export { decodeAudio } from './pcm-tools.js';
 export { ffmpegPath, runFfmpeg, FfmpegError } from './ffmpeg.js';
 export type { RunFfmpegOptions, FfmpegResult } from './ffmpeg.js';
 export { splitIntoChunks } from './text-chunks.js';

@@ -51,3 +51,22 @@ function splitLongSentence(sentence: string, maxChars: number): string[] {
   if (rest) parts.push(rest);
   return parts.filter(hasSpeakableText);
 }
+
+/**
+ * Packs consecutive chunks into as few as possible of at most maxChars each (joined by a space), for
+ * providers that take long requests: fewer requests against their rate limit, and the provider's own
+ * sentence prosody inside each. A pack keeps the pause of its last chunk.
+ */
+export function packChunks(chunks: readonly TextChunk[], maxChars: number): TextChunk[] {
+  const packed: TextChunk[] = [];
+  for (const chunk of chunks) {
+    const last = packed.at(-1);
+    if (last && last.text.length + 1 + chunk.text.length <= maxChars) {
+      last.text = `${last.text} ${chunk.text}`;
+      last.pauseAfterMs = chunk.pauseAfterMs;
+    } else {
+      packed.push({ ...chunk });
+    }
+  }
+  return packed;
+}

@@ -6,6 +6,13 @@
 export interface Pcm {
   samples: Int16Array;
   sampleRate: number;
+  /**
+   * Which engine actually made this audio, when that is not the engine that was asked (a FallbackEngine
+   * answers with another engine's audio). The bulletin records it, so an operator sees eSpeak stood in.
+   */
+  engine?: string;
+  /** Set when a fallback engine made it: such audio is not cached, so the preferred engine gets another go. */
+  fallback?: boolean;
 }
 
 export interface SynthesisRequest {
@@ -13,11 +20,22 @@ export interface SynthesisRequest {
   voice: string;
   /** Multiplier: 1 = normal, 0.5 = half speed, 2 = double speed. */
   speed: number;
+  /** Cancels the call (a cancelled broadcast, or a FallbackEngine giving up on a slow engine). */
+  signal?: AbortSignal;
 }
 
 export interface TtsEngine {
   readonly name: string;
+  /**
+   * Identifies everything about this engine's setup that changes its audio (model file, voice table),
+   * for the chunk cache. Defaults to `name`.
+   */
+  readonly cacheKey?: string;
+  /** How many synthesize() calls the engine serves at once; the pipeline keeps that many chunks in flight. */
+  readonly concurrency?: number;
   synthesize(req: SynthesisRequest): Promise<Pcm>;
+  /** Releases workers, native handles or sockets. Optional: plain engines hold nothing. */
+  close?(): Promise<void>;
 }
 
 /** The Vietnamese voices eSpeak NG ships: Northern (Hà Nội, default), Central (Huế) and Southern (Sài Gòn). */

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { EspeakEngine, renderSpeech, type Pcm, type TtsEngine } from '../../../server/src/audio/index.js';
+import { EspeakEngine, EspeakWorkerEngine, renderSpeech, type Pcm, type TtsEngine } from '../../../server/src/audio/index.js';
 import { decodeAndMeasure } from './decode-helper.js';
 
 const NOTICE = 'Ủy ban nhân dân xã thông báo: ngày mai cắt điện từ bảy giờ đến mười một giờ.';
@@ -51,6 +51,21 @@ t.test('several sentences are joined with pauses', async (t) => {
   // Two copies plus a ~350 ms pause; a tolerance for the 10 ms kept around each chunk and codec padding.
   const expected = 2 * one.durationMs + 350;
   t.ok(Math.abs(two.durationMs - expected) < 120, `two sentences ${two.durationMs} ms, one ${one.durationMs} ms`);
+});
+
+t.test('the worker-pool engine renders the same notice on target, chunks in parallel', async (t) => {
+  const pool = new EspeakWorkerEngine({ poolSize: 2 });
+  t.teardown(() => pool.close());
+  const text = `${NOTICE} Đề nghị bà con chú ý. Xin cảm ơn.`;
+  const progress: number[] = [];
+  const out = await renderSpeech({ engine: pool, text, voice: 'vi', speed: 1, onProgress: (p) => progress.push(p) });
+  const direct = await renderSpeech({ engine, text, voice: 'vi', speed: 1 });
+  t.equal(out.engine, 'espeak-ng');
+  t.same(out.chunks, { synthesized: 3, cached: 0 });
+  t.ok(Math.abs(out.durationMs - direct.durationMs) < 30, `same speech: ${out.durationMs} vs ${direct.durationMs} ms`);
+  const d = decodeAndMeasure(out.ogg);
+  t.ok(Math.abs(d.lufs - -16) <= 1 && d.truePeakDb <= -1, `on target (${d.lufs} LUFS, ${d.truePeakDb} dBTP)`);
+  t.ok(progress.every((p, i) => i === 0 || p >= progress[i - 1]!), 'progress never goes backwards');
 });
 
 t.test('empty or whitespace-only text is refused before any work', async (t) => {

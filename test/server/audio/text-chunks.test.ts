@@ -1,5 +1,6 @@
 import t from 'tap';
 import { splitIntoChunks } from '../../../server/src/audio/index.js';
+import { packChunks } from '../../../server/src/audio/text-chunks.js';
 
 const texts = (s: string, max?: number) => splitIntoChunks(s, max).map((c) => c.text);
 
@@ -41,4 +42,13 @@ t.test('a sentence without commas splits on spaces, a single huge word is cut', 
 t.test('default chunk size stays under 500 characters', async (t) => {
   const text = ('Câu rất dài không có dấu chấm nào cả ' .repeat(40)) + '.';
   t.ok(splitIntoChunks(text).every((c) => c.text.length <= 500));
+});
+
+t.test('packing whole sentences into provider-sized requests', async (t) => {
+  const chunks = splitIntoChunks('Một hai. Ba bốn năm. Sáu.\nBảy tám chín mười.');
+  const packed = packChunks(chunks, 20);
+  t.same(packed.map((c) => c.text), ['Một hai. Ba bốn năm.', 'Sáu.', 'Bảy tám chín mười.']);
+  t.ok(packed.every((c) => c.text.length <= 20));
+  t.same(packChunks(chunks, 1000).map((c) => c.text), ['Một hai. Ba bốn năm. Sáu. Bảy tám chín mười.']);
+  t.equal(chunks[0]!.text, 'Một hai.', 'the input chunks are not modified');
 });
