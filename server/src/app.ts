@@ -8,7 +8,7 @@ import { serializerCompiler, validatorCompiler, jsonSchemaTransform, type ZodTyp
 import { pino, type Logger } from 'pino';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { encodeMessage, normalizeVietnamese, topics } from '@loaxa/shared';
+import { encodeMessage, topics } from '@loaxa/shared';
 import { configWith, type Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import { AreaRepository } from './repos/areas.js';
@@ -17,7 +17,9 @@ import { SessionRepository } from './repos/sessions.js';
 import { DeviceRepository } from './repos/devices.js';
 import { BulletinRepository } from './repos/bulletins.js';
 import { BroadcastRepository } from './repos/broadcasts.js';
-import { MediaStore, PcmChunkCache, renderSpeech } from './audio/index.js';
+import { MediaStore, PcmChunkCache } from './audio/index.js';
+import { DictionaryRepository } from './repos/dictionary.js';
+import { SpeechService } from './services/speech.js';
 import { buildTtsEngine } from './tts-engines.js';
 import { EmbeddedBroker } from './broker/embedded.js';
 import { secretMatches, generatePassword, hashPassword } from './auth/passwords.js';
@@ -33,6 +35,7 @@ import { deviceRoutes } from './routes/devices.js';
 import { bulletinRoutes } from './routes/bulletins.js';
 import { broadcastRoutes } from './routes/broadcasts.js';
 import { mediaRoutes } from './routes/media.js';
+import { ttsRoutes } from './routes/tts.js';
 import { newId } from './ids.js';
 
 export const SERVER_VERSION = '0.1.0';
@@ -86,19 +89,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // Sentences already rendered (same engine, voice, speed, words) are reused: editing one sentence of a
   // bulletin re-synthesizes only that sentence.
   const chunkCache = new PcmChunkCache({ dir: join(dataDir, 'tts-chunks'), onError: (err) => logger.warn({ err }, 'TTS chunk cache error') });
-  const render: SpeechRenderer =
-    opts.render ??
-    ((req) =>
-      renderSpeech({
-        engine,
-        // Engines misread digits, dates, symbols and capitals; they only ever see the announcer's words
-        // (vi-reading.md). The southern voice gets the southern reading of numbers.
-        text: normalizeVietnamese(req.text, { style: req.voice === 'vi-vn-x-south' ? 'south' : 'north' }).text,
-        voice: req.voice,
-        speed: req.speed,
-        onProgress: req.onProgress,
-        chunkCache,
-      }));
+  const dictionary = new DictionaryRepository(db);
+  const speech = new SpeechService({ engine, chunkCache, dictionary });
+  const render: SpeechRenderer = opts.render ?? speech.render;
   const bulletinService = new BulletinService({ bulletins, media, render, logger });
   const deliveryService = new DeliveryService({ bus: broker, broadcasts, bulletins, devices, logger });
 
@@ -112,6 +105,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     bulletins,
     broadcasts,
     media,
+    dictionary,
+    speech,
+    render,
     bulletinService,
     deliveryService,
     mqttPort: () => mqttPort,
@@ -136,7 +132,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   installApiAuth(app, sessions, users);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes);
-  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes]) {
+  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes]) {
     await app.register(routes, { ctx });
   }
 

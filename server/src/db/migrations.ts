@@ -127,4 +127,17 @@ export const migrations: Migration[] = [
       CREATE INDEX delivery_events_delivery ON delivery_events(broadcast_id, device_id, occurrence_at);
     `,
   },
+  {
+    version: 2,
+    name: 'reading dictionary',
+    sql: `
+      -- Operators' additions to the shipped reading dictionary (vi-reading.md § Abbreviations), applied over it.
+      CREATE TABLE dictionary_entries (
+        term TEXT PRIMARY KEY,
+        reading TEXT NOT NULL,
+        updated_by TEXT REFERENCES users(id),
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

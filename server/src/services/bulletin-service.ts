@@ -18,6 +18,7 @@ export type SpeechRenderer = (req: {
   text: string;
   voice: string;
   speed: number;
+  style?: 'north' | 'south';
   onProgress: (percent: number, stage: string) => void;
 }) => Promise<RenderedSpeech>;
 

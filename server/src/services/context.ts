@@ -8,7 +8,9 @@ import type { DeviceRepository } from '../repos/devices.js';
 import type { SessionRepository } from '../repos/sessions.js';
 import type { UserRepository } from '../repos/users.js';
 import type { MediaStore } from '../audio/index.js';
-import type { BulletinService } from './bulletin-service.js';
+import type { BulletinService, SpeechRenderer } from './bulletin-service.js';
+import type { SpeechService } from './speech.js';
+import type { DictionaryRepository } from '../repos/dictionary.js';
 import type { DeliveryService } from './delivery-service.js';
 
 export interface AppContext {
@@ -21,6 +23,10 @@ export interface AppContext {
   bulletins: BulletinRepository;
   broadcasts: BroadcastRepository;
   media: MediaStore;
+  dictionary: DictionaryRepository;
+  speech: SpeechService;
+  /** The renderer bulletins and previews use (the speech service's, unless a test replaces it). */
+  render: SpeechRenderer;
   bulletinService: BulletinService;
   deliveryService: DeliveryService;
   /** The port the MQTT broker actually listens on (it may be ephemeral in tests). */
