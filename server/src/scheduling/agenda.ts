@@ -1,0 +1,109 @@
+/**
+ * A device's agenda (issue 4 § Delivery): the next 7 days of occurrences of the broadcasts that reach it,
+ * as `sync-agenda` items (shared/src/messages.ts: play payload + commandId). Pure: `now` is passed in.
+ * The version only moves when the items change, so a re-sync of an unchanged agenda is a no-op on the device.
+ */
+import { createHash } from 'node:crypto';
+import type { z } from 'zod';
+import type { Priority, agendaItemSchema, mediaRefSchema } from '@loaxa/shared';
+import { expandOccurrences } from './recurrence.js';
+import type { OccurrenceException, Schedule } from './schedule.js';
+import { PRIORITY_RANK } from './priority.js';
+
+export type AgendaItem = z.infer<typeof agendaItemSchema>;
+export type MediaRef = z.infer<typeof mediaRefSchema>;
+
+export const AGENDA_HORIZON_MS = 7 * 86_400_000;
+/** CONTRACTS.md § Schedules: an item is missed if not started within its window, 5 minutes by default. */
+export const DEFAULT_WINDOW_MS = 5 * 60_000;
+/** syncAgendaPayloadSchema allows at most this many items. */
+export const MAX_AGENDA_ITEMS = 10_000;
+
+export interface AgendaBroadcast {
+  broadcastId: string;
+  priority: Priority;
+  schedule: Schedule;
+  /** The audio, named by its SHA-256 (the content hash of the item). */
+  media: MediaRef;
+  windowMs?: number;
+  title?: string;
+  exceptions?: OccurrenceException[];
+}
+
+export interface AgendaInput {
+  deviceId: string;
+  /** The broadcasts whose targets include the device, already approved and not cancelled. */
+  broadcasts: readonly AgendaBroadcast[];
+  now: number;
+  horizonMs?: number;
+  /** The agenda last built for this device, to keep its version when nothing changed. */
+  previous?: { version: number; hash: string };
+}
+
+export interface Agenda {
+  version: number;
+  generatedAt: number;
+  items: AgendaItem[];
+  /** sha256 (hex) of the items; equal hashes mean equal agendas whatever `generatedAt` says. */
+  hash: string;
+  /** True when more than MAX_AGENDA_ITEMS occurrences were due; the latest ones wait for the next sync. */
+  truncated: boolean;
+}
+
+/**
+ * Deterministic command id of one occurrence on one device, so a rebuilt agenda names the same airing the
+ * same way and the agent plays a command id once. Layout of an RFC 4122 name-based version-5 UUID, but
+ * hashed with SHA-256 instead of SHA-1 (first 16 bytes; version nibble 5, variant 10xx) — RFC 9562 would
+ * call it v8; the v5 nibble keeps it acceptable to validators that know only versions 1–5.
+ */
+export function agendaCommandId(broadcastId: string, occurrenceAt: number, deviceId: string): string {
+  const b = createHash('sha256').update(`loaxa/agenda/v1\0${broadcastId}\0${occurrenceAt}\0${deviceId}`).digest().subarray(0, 16);
+  b[6] = ((b[6] as number) & 0x0f) | 0x50;
+  b[8] = ((b[8] as number) & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** Hash of the items in a canonical form (fixed key order), independent of generatedAt. */
+export function agendaHash(items: readonly AgendaItem[]): string {
+  const canonical = items.map((i) => [
+    i.commandId, i.broadcastId, i.occurrenceAt, i.priority, i.startAt, i.windowMs, i.title ?? null,
+    i.media.sha256, i.media.url, i.media.durationMs, i.media.bytes ?? null,
+  ]);
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
+}
+
+/**
+ * The device's agenda: occurrences from `now` to `now + horizon`, plus those already due whose window is
+ * still open (a device that reconnects late can still start them). Items are ordered by start, then
+ * priority (highest first), then broadcast id. Version: the previous one if the hash is unchanged,
+ * otherwise previous + 1 (1 for a first agenda), so versions only grow.
+ */
+export function buildAgenda(input: AgendaInput): Agenda {
+  const { deviceId, now } = input;
+  const horizon = input.horizonMs ?? AGENDA_HORIZON_MS;
+  const all: AgendaItem[] = [];
+  for (const b of input.broadcasts) {
+    const windowMs = b.windowMs ?? DEFAULT_WINDOW_MS;
+    const occurrences = expandOccurrences(
+      b.schedule,
+      { from: now - windowMs + 1, to: now + horizon },
+      { durationMs: b.media.durationMs, ...(b.exceptions ? { exceptions: b.exceptions } : {}) },
+    );
+    for (const at of occurrences) {
+      const item: AgendaItem = {
+        broadcastId: b.broadcastId, occurrenceAt: at, priority: b.priority, media: { ...b.media },
+        startAt: at, windowMs, commandId: agendaCommandId(b.broadcastId, at, deviceId),
+      };
+      if (b.title !== undefined) item.title = b.title;
+      all.push(item);
+    }
+  }
+  all.sort((a, b) =>
+    a.startAt - b.startAt || PRIORITY_RANK[b.priority] - PRIORITY_RANK[a.priority] || (a.broadcastId < b.broadcastId ? -1 : a.broadcastId > b.broadcastId ? 1 : 0));
+  const items = all.slice(0, MAX_AGENDA_ITEMS);
+  const hash = agendaHash(items);
+  const prev = input.previous;
+  const version = prev ? (prev.hash === hash ? prev.version : prev.version + 1) : 1;
+  return { version, generatedAt: now, items, hash, truncated: all.length > items.length };
+}
