@@ -25,6 +25,8 @@ import { EmbeddedBroker } from './broker/embedded.js';
 import { secretMatches, generatePassword, hashPassword } from './auth/passwords.js';
 import { BulletinService, type SpeechRenderer } from './services/bulletin-service.js';
 import { DeliveryService } from './services/delivery-service.js';
+import { Scheduler } from './services/scheduler.js';
+import { BroadcastService } from './services/broadcast-service.js';
 import type { AppContext } from './services/context.js';
 import { installErrorHandlers } from './http/errors.js';
 import { installApiAuth } from './http/auth.js';
@@ -36,6 +38,7 @@ import { bulletinRoutes } from './routes/bulletins.js';
 import { broadcastRoutes } from './routes/broadcasts.js';
 import { mediaRoutes } from './routes/media.js';
 import { ttsRoutes } from './routes/tts.js';
+import { userRoutes } from './routes/users.js';
 import { newId } from './ids.js';
 
 export const SERVER_VERSION = '0.1.0';
@@ -93,7 +96,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const speech = new SpeechService({ engine, chunkCache, dictionary });
   const render: SpeechRenderer = opts.render ?? speech.render;
   const bulletinService = new BulletinService({ bulletins, media, render, logger });
-  const deliveryService = new DeliveryService({ bus: broker, broadcasts, bulletins, devices, logger });
+  const deliveryService = new DeliveryService({ bus: broker, broadcasts, bulletins, devices, logger, dispatchAheadMs: config.dispatchAheadSeconds * 1000 });
+  const scheduler = new Scheduler({ broadcasts, devices, areas, delivery: deliveryService, logger, tickMs: config.schedulerTickSeconds * 1000 });
+  const broadcastService = new BroadcastService({ config, areas, devices, bulletins, broadcasts, delivery: deliveryService, scheduler, logger });
 
   const ctx: AppContext = {
     config,
@@ -110,6 +115,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     render,
     bulletinService,
     deliveryService,
+    scheduler,
+    broadcastService,
     mqttPort: () => mqttPort,
     disconnectDevice: (id) => broker.disconnect(id),
   };
@@ -132,7 +139,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   installApiAuth(app, sessions, users);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes);
-  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes]) {
+  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes, userRoutes]) {
     await app.register(routes, { ctx });
   }
 
@@ -161,6 +168,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       devices.markAllOffline();
       mqttPort = (await broker.start()).port;
       await deliveryService.start();
+      await scheduler.start();
       await broker.publish(topics.serverStatus(), encodeMessage('status', { state: 'online', agentVersion: SERVER_VERSION }), { qos: 1, retain: true });
       await app.listen({ port: config.httpPort, host: config.httpHost });
       bulletinService.start();
@@ -185,6 +193,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
               .catch(() => undefined);
           }
           await app.close();
+          scheduler.stop();
           deliveryService.stop();
           await bulletinService.stop(Math.max(100, config.shutdownTimeoutMs / 2));
           await broker.stop();

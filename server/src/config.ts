@@ -51,6 +51,17 @@ export const configSchema = z.object({
   LOAXA_TTS_PIPER_TOKENS: z.string().min(1).optional(),
   LOAXA_TTS_PIPER_DATA_DIR: z.string().min(1).optional(),
   LOAXA_PLAY_WINDOW_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
+  /** Whether commune operators' broadcasts wait for an approver (issue 4 § Approval). */
+  LOAXA_OPERATORS_NEED_APPROVAL: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /** Roles whose emergency broadcasts skip approval (always logged). */
+  LOAXA_EMERGENCY_ROLES: z
+    .string()
+    .default('province-admin,approver')
+    .transform((v) => v.split(',').map((e) => e.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(['province-admin', 'approver', 'operator']))),
+  /** How long before air time items are sent to the boxes (they pre-fetch and play from their own clock). */
+  LOAXA_DISPATCH_AHEAD_SECONDS: z.coerce.number().int().min(600).max(7 * 86_400).default(86_400),
+  LOAXA_SCHEDULER_TICK_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   LOAXA_MQTT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   LOAXA_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   LOAXA_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
@@ -93,6 +104,10 @@ export interface Config {
     piper: { model: string | undefined; tokens: string | undefined; dataDir: string | undefined };
   };
   mqttDrainTimeoutMs: number;
+  operatorsNeedApproval: boolean;
+  emergencyRoles: Array<'province-admin' | 'approver' | 'operator'>;
+  dispatchAheadSeconds: number;
+  schedulerTickSeconds: number;
   shutdownTimeoutMs: number;
   bodyLimitBytes: number;
 }
@@ -135,6 +150,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       piper: { model: e.LOAXA_TTS_PIPER_MODEL, tokens: e.LOAXA_TTS_PIPER_TOKENS, dataDir: e.LOAXA_TTS_PIPER_DATA_DIR },
     },
     mqttDrainTimeoutMs: e.LOAXA_MQTT_DRAIN_TIMEOUT_MS,
+    operatorsNeedApproval: e.LOAXA_OPERATORS_NEED_APPROVAL,
+    emergencyRoles: e.LOAXA_EMERGENCY_ROLES,
+    dispatchAheadSeconds: e.LOAXA_DISPATCH_AHEAD_SECONDS,
+    schedulerTickSeconds: e.LOAXA_SCHEDULER_TICK_SECONDS,
     shutdownTimeoutMs: e.LOAXA_SHUTDOWN_TIMEOUT_MS,
     bodyLimitBytes: e.LOAXA_BODY_LIMIT_BYTES,
   };

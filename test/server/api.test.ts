@@ -170,9 +170,12 @@ t.test('broadcasts validate their bulletin and targets', async (t) => {
   t.equal((await post({ bulletinId: b.body.id, priority: 'loud', target: { areaCodes: ['99003'] } })).body.error.fields[0].path, 'priority');
   t.equal((await post({ bulletinId: b.body.id, target: { areaCodes: ['99003'] }, startAt: '2020-01-01T00:00:00Z' })).status, 400, 'in the past');
   t.equal((await post({ bulletinId: b.body.id, target: { areaCodes: ['99003'] }, startAt: 'tomorrow' })).body.error.fields[0].path, 'startAt');
-  const recurring = await post({ bulletinId: b.body.id, target: { areaCodes: ['99003'] }, schedule: { kind: 'daily', times: ['05:30'] } });
-  t.equal(recurring.status, 400);
-  t.match(recurring.body.error.message, /not supported yet/);
+  const both = await post({ bulletinId: b.body.id, target: { areaCodes: ['99003'] }, startAt: new Date(Date.now() + 60_000).toISOString(), schedule: { kind: 'daily', times: ['05:30'] } });
+  t.equal(both.body.error.fields[0].path, 'schedule', 'startAt and schedule together are ambiguous');
+  const badTime = await post({ bulletinId: b.body.id, target: { areaCodes: ['99003'] }, schedule: { kind: 'daily', times: ['25:00'] } });
+  t.equal(badTime.body.error.fields[0].path, 'schedule.times.0');
+  const never = await post({ bulletinId: b.body.id, target: { areaCodes: ['99003'] }, schedule: { kind: 'daily', times: ['05:30'], until: '2020-01-01' } });
+  t.match(never.body.error.message, /no occurrence in the coming year/);
   const ok = await post({ bulletinId: b.body.id, priority: 'normal', target: { areaCodes: ['99003'] } });
   t.equal(ok.status, 201);
   t.equal(ok.body.status, 'approved', 'an admin covering the targets gets an approved broadcast');

@@ -69,7 +69,7 @@ t.test('deliveries: transitions are logged and overdue ones are found', async (t
   t.same(bulletins.interrupted().map((b) => b.id), ['bt-1'], 'a bulletin left synthesizing is found for resumption');
   const repo = new BroadcastRepository(d);
   repo.insertWithDeliveries(
-    { id: 'bc-1', bulletinId: 'bt-1', priority: 'normal', target: { areaCodes: ['99'] }, schedule: null, startAt: 1000, windowMs: 500, status: 'approved', mediaBaseUrl: 'http://x', createdBy: null, createdAt: 900 },
+    { id: 'bc-1', bulletinId: 'bt-1', priority: 'normal', target: { areaCodes: ['99'] }, schedule: null, startAt: 1000, windowMs: 500, status: 'approved', mediaBaseUrl: 'http://x', createdBy: null, createdAt: 900, resumeMode: 'restart', decidedBy: null, decidedAt: null, decisionReason: null, materializedUntil: 0 },
     [
       { deviceId: 'spk-1', occurrenceAt: 1000, commandId: '3b241101-e2bb-4255-8caf-4136c566a962' },
       { deviceId: 'spk-2', occurrenceAt: 1000, commandId: '3b241101-e2bb-4255-8caf-4136c566a963' },

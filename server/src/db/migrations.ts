@@ -140,4 +140,28 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'scheduling and approval',
+    sql: `
+      ALTER TABLE broadcasts ADD COLUMN resume_mode TEXT NOT NULL DEFAULT 'restart' CHECK (resume_mode IN ('resume', 'restart'));
+      ALTER TABLE broadcasts ADD COLUMN decided_by TEXT REFERENCES users(id);
+      ALTER TABLE broadcasts ADD COLUMN decided_at INTEGER;
+      ALTER TABLE broadcasts ADD COLUMN decision_reason TEXT;
+      -- Occurrences are written as deliveries up to this instant; the scheduler extends it as time passes.
+      ALTER TABLE broadcasts ADD COLUMN materialized_until INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX broadcasts_status ON broadcasts(status);
+
+      -- One occurrence of a recurring broadcast cancelled or moved without touching the others.
+      CREATE TABLE occurrence_exceptions (
+        broadcast_id TEXT NOT NULL REFERENCES broadcasts(id),
+        occurrence_at INTEGER NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('cancel', 'move')),
+        moved_to INTEGER,
+        created_by TEXT REFERENCES users(id),
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (broadcast_id, occurrence_at)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

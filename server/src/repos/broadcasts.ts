@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.js';
 import type { Priority, DeliveryState } from '@loaxa/shared';
+import type { OccurrenceException, Schedule } from '../scheduling/schedule.js';
 
 export type BroadcastStatus = 'submitted' | 'approved' | 'rejected' | 'cancelled';
 
@@ -13,13 +14,20 @@ export interface Broadcast {
   bulletinId: string;
   priority: Priority;
   target: BroadcastTarget;
-  schedule: unknown;
+  /** Null for a one-off broadcast at `startAt`. */
+  schedule: Schedule | null;
+  /** The first occurrence. */
   startAt: number;
   windowMs: number;
   status: BroadcastStatus;
   mediaBaseUrl: string;
   createdBy: string | null;
   createdAt: number;
+  resumeMode: 'resume' | 'restart';
+  decidedBy: string | null;
+  decidedAt: number | null;
+  decisionReason: string | null;
+  materializedUntil: number;
 }
 
 export interface Delivery {
@@ -44,6 +52,11 @@ interface BroadcastRow {
   media_base_url: string;
   created_by: string | null;
   created_at: number;
+  resume_mode: 'resume' | 'restart';
+  decided_by: string | null;
+  decided_at: number | null;
+  decision_reason: string | null;
+  materialized_until: number;
 }
 
 interface DeliveryRow {
@@ -61,13 +74,18 @@ const toBroadcast = (r: BroadcastRow): Broadcast => ({
   bulletinId: r.bulletin_id,
   priority: r.priority,
   target: JSON.parse(r.target_json) as BroadcastTarget,
-  schedule: r.schedule_json ? (JSON.parse(r.schedule_json) as unknown) : null,
+  schedule: r.schedule_json ? (JSON.parse(r.schedule_json) as Schedule) : null,
   startAt: r.start_at,
   windowMs: r.window_ms,
   status: r.status,
   mediaBaseUrl: r.media_base_url,
   createdBy: r.created_by,
   createdAt: r.created_at,
+  resumeMode: r.resume_mode,
+  decidedBy: r.decided_by,
+  decidedAt: r.decided_at,
+  decisionReason: r.decision_reason,
+  materializedUntil: r.materialized_until,
 });
 
 const toDelivery = (r: DeliveryRow): Delivery => ({
@@ -96,8 +114,10 @@ export class BroadcastRepository {
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(
-      `INSERT INTO broadcasts (id, bulletin_id, priority, target_json, schedule_json, start_at, window_ms, status, media_base_url, created_by, created_at)
-       VALUES (@id, @bulletinId, @priority, @targetJson, @scheduleJson, @startAt, @windowMs, @status, @mediaBaseUrl, @createdBy, @createdAt)`,
+      `INSERT INTO broadcasts (id, bulletin_id, priority, target_json, schedule_json, start_at, window_ms, status, media_base_url, created_by, created_at,
+         resume_mode, decided_by, decided_at, decision_reason, materialized_until)
+       VALUES (@id, @bulletinId, @priority, @targetJson, @scheduleJson, @startAt, @windowMs, @status, @mediaBaseUrl, @createdBy, @createdAt,
+         @resumeMode, @decidedBy, @decidedAt, @decisionReason, @materializedUntil)`,
     );
     this.getStmt = db.prepare<[string], BroadcastRow>('SELECT * FROM broadcasts WHERE id = ?');
     this.insertDeliveryStmt = db.prepare(
@@ -185,5 +205,115 @@ export class BroadcastRepository {
   /** Deliveries that never reached their device before their window closed. */
   overdue(now: number): Delivery[] {
     return this.overdueStmt.all(now).map(toDelivery);
+  }
+
+  /** Inserts deliveries that do not exist yet; answers how many were new. */
+  insertDeliveries(broadcastId: string, rows: Array<{ deviceId: string; occurrenceAt: number; commandId: string }>, now = Date.now()): number {
+    let n = 0;
+    this.db.transaction(() => {
+      for (const r of rows) n += this.insertDeliveryStmt.run({ broadcastId, ...r, at: now }).changes;
+    })();
+    return n;
+  }
+
+  setMaterializedUntil(id: string, until: number): void {
+    this.db.prepare('UPDATE broadcasts SET materialized_until = ? WHERE id = ?').run(until, id);
+  }
+
+  /** Approved broadcasts whose occurrences may still lie ahead. */
+  active(): Broadcast[] {
+    return (this.db.prepare(`SELECT * FROM broadcasts WHERE status = 'approved'`).all() as BroadcastRow[]).map(toBroadcast);
+  }
+
+  byStatus(status: BroadcastStatus, limit: number, afterId?: string): Broadcast[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM broadcasts WHERE status = ? ${afterId ? 'AND id > ?' : ''} ORDER BY id LIMIT ?`)
+      .all(...(afterId ? [status, afterId, limit] : [status, limit])) as BroadcastRow[];
+    return rows.map(toBroadcast);
+  }
+
+  decide(id: string, status: 'approved' | 'rejected' | 'cancelled', userId: string | null, reason: string | null, now = Date.now()): void {
+    this.db
+      .prepare('UPDATE broadcasts SET status = @status, decided_by = @userId, decided_at = @now, decision_reason = @reason WHERE id = @id')
+      .run({ id, status, userId, reason, now });
+  }
+
+  exceptions(broadcastId: string): OccurrenceException[] {
+    const rows = this.db
+      .prepare('SELECT occurrence_at, action, moved_to FROM occurrence_exceptions WHERE broadcast_id = ? ORDER BY occurrence_at')
+      .all(broadcastId) as Array<{ occurrence_at: number; action: 'cancel' | 'move'; moved_to: number | null }>;
+    return rows.map((r) => (r.action === 'move' ? { occurrenceAt: r.occurrence_at, action: 'move', to: r.moved_to! } : { occurrenceAt: r.occurrence_at, action: 'cancel' }));
+  }
+
+  addException(broadcastId: string, e: OccurrenceException, userId: string | null, now = Date.now()): void {
+    this.db
+      .prepare(
+        `INSERT INTO occurrence_exceptions (broadcast_id, occurrence_at, action, moved_to, created_by, created_at)
+         VALUES (@broadcastId, @occurrenceAt, @action, @movedTo, @userId, @now)
+         ON CONFLICT(broadcast_id, occurrence_at) DO UPDATE SET action = excluded.action, moved_to = excluded.moved_to,
+           created_by = excluded.created_by, created_at = excluded.created_at`,
+      )
+      .run({ broadcastId, occurrenceAt: e.occurrenceAt, action: e.action, movedTo: e.action === 'move' ? e.to : null, userId, now });
+  }
+
+  /** Not-yet-final deliveries of a broadcast (one occurrence, or all), for cancelling. */
+  openDeliveries(broadcastId: string, occurrenceAt?: number): Delivery[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM deliveries WHERE broadcast_id = ? ${occurrenceAt === undefined ? '' : 'AND occurrence_at = ?'}
+         AND state IN ('queued', 'sent', 'acknowledged', 'cached', 'playing')`,
+      )
+      .all(...(occurrenceAt === undefined ? [broadcastId] : [broadcastId, occurrenceAt])) as DeliveryRow[];
+    return rows.map(toDelivery);
+  }
+
+  /** Queued deliveries of approved broadcasts due within `until` whose window is still open. */
+  queuedDue(now: number, until: number): Delivery[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT d.* FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id
+           WHERE d.state = 'queued' AND b.status = 'approved' AND d.occurrence_at <= ? AND d.occurrence_at + b.window_ms >= ?
+           ORDER BY d.occurrence_at`,
+        )
+        .all(until, now) as DeliveryRow[]
+    ).map(toDelivery);
+  }
+
+  /** Cancelled deliveries of a device whose item could still play: the device must be told to drop them. */
+  cancelledOpenForDevice(deviceId: string, now: number): Delivery[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT d.* FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id
+           WHERE d.device_id = ? AND d.state = 'cancelled' AND d.occurrence_at + b.window_ms >= ?`,
+        )
+        .all(deviceId, now) as DeliveryRow[]
+    ).map(toDelivery);
+  }
+
+  /** Planned items on these devices in [from, to), with what conflict detection needs. */
+  plannedOn(deviceIds: string[], from: number, to: number): Array<Delivery & { priority: Priority; durationMs: number }> {
+    if (deviceIds.length === 0) return [];
+    return (
+      this.db
+        .prepare(
+          `SELECT d.*, b.priority AS priority, COALESCE(t.duration_ms, 0) AS duration_ms FROM deliveries d
+           JOIN broadcasts b ON b.id = d.broadcast_id JOIN bulletins t ON t.id = b.bulletin_id
+           WHERE d.device_id IN (SELECT value FROM json_each(?)) AND b.status IN ('approved', 'submitted')
+             AND d.state IN ('queued', 'sent', 'acknowledged', 'cached', 'playing')
+             AND d.occurrence_at < ? AND d.occurrence_at + COALESCE(t.duration_ms, 0) > ?`,
+        )
+        .all(JSON.stringify(deviceIds), to, from) as Array<DeliveryRow & { priority: Priority; duration_ms: number }>
+    ).map((r) => ({ ...toDelivery(r), priority: r.priority, durationMs: r.duration_ms }));
+  }
+
+  /** Distinct occurrences written as deliveries in [from, to). */
+  occurrenceTimes(broadcastId: string, from: number, to: number): number[] {
+    return (
+      this.db
+        .prepare('SELECT DISTINCT occurrence_at AS o FROM deliveries WHERE broadcast_id = ? AND occurrence_at >= ? AND occurrence_at < ? ORDER BY o')
+        .all(broadcastId, from, to) as Array<{ o: number }>
+    ).map((r) => r.o);
   }
 }

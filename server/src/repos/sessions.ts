@@ -21,7 +21,7 @@ export class SessionRepository {
   private readonly getStmt;
   private readonly purgeStmt;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(
       'INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (@tokenHash, @userId, @createdAt, @expiresAt)',
     );
@@ -42,5 +42,10 @@ export class SessionRepository {
 
   purgeExpired(now = Date.now()): number {
     return this.purgeStmt.run(now).changes;
+  }
+
+  /** Ends every session of a user at once (disabled account, changed password or role). */
+  revokeAll(userId: string, now = Date.now()): number {
+    return this.db.prepare('UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL').run(now, userId).changes;
   }
 }

@@ -40,7 +40,7 @@ export class UserRepository {
   private readonly insertStmt;
   private readonly countStmt;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.byNameStmt = db.prepare<[string], Row>('SELECT * FROM users WHERE username = ?');
     this.byIdStmt = db.prepare<[string], Row>('SELECT * FROM users WHERE id = ?');
     this.insertStmt = db.prepare(
@@ -66,5 +66,26 @@ export class UserRepository {
 
   count(): number {
     return this.countStmt.get()!.n;
+  }
+
+  list(limit: number, afterId?: string): User[] {
+    const rows = (afterId
+      ? this.db.prepare('SELECT * FROM users WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit)
+      : this.db.prepare('SELECT * FROM users ORDER BY id LIMIT ?').all(limit)) as Row[];
+    return rows.map(toUser);
+  }
+
+  update(id: string, patch: { passwordHash?: string; role?: Role; areaCode?: string | null; disabled?: boolean }): void {
+    const cur = this.byId(id);
+    if (!cur) return;
+    this.db
+      .prepare('UPDATE users SET password_hash = @passwordHash, role = @role, area_code = @areaCode, disabled = @disabled WHERE id = @id')
+      .run({
+        id,
+        passwordHash: patch.passwordHash ?? cur.passwordHash,
+        role: patch.role ?? cur.role,
+        areaCode: patch.areaCode === undefined ? cur.areaCode : patch.areaCode,
+        disabled: (patch.disabled ?? cur.disabled) ? 1 : 0,
+      });
   }
 }

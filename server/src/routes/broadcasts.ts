@@ -1,46 +1,88 @@
 import { z } from 'zod';
-import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { areaCodeSchema, deliveryStateSchema, idSchema, prioritySchema, DELIVERY_STATES, type DeliveryState } from '@loaxa/shared';
-import { canApprove, canWrite, coversArea } from '../auth/scope.js';
+import { canApprove } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
-import { badRequest, conflict, errorBodySchema, forbidden, notFound, ApiError } from '../http/errors.js';
-import { newId } from '../ids.js';
+import { badRequest, errorBodySchema, notFound } from '../http/errors.js';
+import { decodeCursor, encodeCursor, listSchema, pageQuerySchema } from '../http/pagination.js';
 import type { Broadcast } from '../repos/broadcasts.js';
 import type { AppContext } from '../services/context.js';
+import { scheduleOf } from '../services/scheduler.js';
+import { expandOccurrences } from '../scheduling/recurrence.js';
 import { instantSchema, scheduleSchema } from './schedule-schema.js';
+
+const DAY_MS = 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString();
 
 const targetSchema = z
   .object({ areaCodes: z.array(areaCodeSchema).max(5000).optional(), deviceIds: z.array(idSchema).max(20_000).optional() })
   .refine((t) => (t.areaCodes?.length ?? 0) + (t.deviceIds?.length ?? 0) > 0, { message: 'name at least one area code or device id' });
 
-const deliverySchema = z.object({
+const draftSchema = z.object({
+  bulletinId: idSchema,
+  priority: prioritySchema.default('normal'),
+  target: targetSchema,
+  startAt: instantSchema.optional(),
+  schedule: scheduleSchema.optional(),
+  /** Circular 39: an interrupted item resumes where it stopped or starts over. */
+  resume: z.enum(['resume', 'restart']).optional(),
+});
+
+const conflictSchema = z.object({
   deviceId: z.string(),
   occurrenceAt: z.string(),
-  state: deliveryStateSchema,
-  at: z.string(),
-  reason: z.string().optional(),
+  otherBroadcastId: z.string(),
+  otherOccurrenceAt: z.string(),
+  overlapMs: z.number(),
+  outcome: z.enum(['interrupts', 'interrupted-by', 'queued-after', 'queues-before']),
+});
+
+const summarySchema = z.object({
+  id: z.string(),
+  bulletinId: z.string(),
+  priority: prioritySchema,
+  status: z.string(),
+  startAt: z.string(),
+  schedule: z.unknown().nullable(),
+  target: z.object({ areaCodes: z.array(z.string()).optional(), deviceIds: z.array(z.string()).optional() }),
+  createdAt: z.string(),
+  decisionReason: z.string().nullable(),
+});
+const toSummary = (b: Broadcast) => ({
+  id: b.id,
+  bulletinId: b.bulletinId,
+  priority: b.priority,
+  status: b.status,
+  startAt: iso(b.startAt),
+  schedule: b.schedule,
+  target: b.target,
+  createdAt: iso(b.createdAt),
+  decisionReason: b.decisionReason,
 });
 
 export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+  const svc = ctx.broadcastService;
+  const load = (user: ReturnType<typeof principalOf>, id: string): Broadcast => {
+    const b = ctx.broadcasts.get(id);
+    if (!b || !svc.visibleTo(user, b)) throw notFound(`broadcast ${id}`);
+    return b;
+  };
+  const conflictsOut = (list: ReturnType<typeof svc.prepare>['conflicts']) =>
+    list.map((c) => ({ ...c, occurrenceAt: iso(c.occurrenceAt), otherOccurrenceAt: iso(c.otherOccurrenceAt) }));
+
   app.post(
     '/api/v1/broadcasts',
     {
       schema: {
         tags: ['broadcasts'],
-        summary: 'Broadcast a ready bulletin to areas and/or devices, now or at startAt',
+        summary: 'Broadcast a ready bulletin to areas and/or devices: now, at startAt, or on a schedule',
         description:
-          'Approved at once when the caller holds approval rights and covers every target; otherwise `submitted`. ' +
-          'Recurring schedules arrive with the scheduling work: only `{kind:"once"}` is accepted for now.',
-        body: z.object({
-          bulletinId: idSchema,
-          priority: prioritySchema.default('normal'),
-          target: targetSchema,
-          startAt: instantSchema.optional(),
-          schedule: scheduleSchema.optional(),
-        }),
+          'Approved at once when the caller may approve and covers every target (or is an operator of an installation that ' +
+          'needs no approval, or sends an emergency with a role in LOAXA_EMERGENCY_ROLES); otherwise `submitted`. ' +
+          'The answer lists the overlaps the broadcast causes on each device in the coming week.',
+        body: draftSchema,
         response: {
-          201: z.object({ id: z.string(), status: z.enum(['submitted', 'approved']), startAt: z.string(), devices: z.number() }),
+          201: z.object({ id: z.string(), status: z.enum(['submitted', 'approved']), startAt: z.string(), devices: z.number(), conflicts: z.array(conflictSchema) }),
           400: errorBodySchema,
           403: errorBodySchema,
           409: errorBodySchema,
@@ -49,59 +91,63 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
     },
     async (request, reply) => {
       const user = principalOf(request);
-      if (!canWrite(user)) throw forbidden('viewers cannot broadcast');
-      const { bulletinId, priority, target, startAt, schedule } = request.body;
-      const bulletin = ctx.bulletins.get(bulletinId);
-      if (!bulletin) throw badRequest(`unknown bulletin ${bulletinId}`, [{ path: 'bulletinId', message: 'unknown bulletin' }]);
-      if (bulletin.status !== 'ready') throw conflict(`bulletin ${bulletinId} is ${bulletin.status}; wait until its status is ready`);
-      if (startAt && schedule) throw badRequest('give either startAt or schedule, not both', [{ path: 'schedule', message: 'conflicts with startAt' }]);
-      if (schedule && schedule.kind !== 'once') {
-        throw badRequest(`recurring schedules (kind "${schedule.kind}") are not supported yet; use startAt or {kind:"once"}`, [{ path: 'schedule.kind', message: 'not supported yet' }]);
-      }
-      if (schedule?.repeat) throw badRequest('schedule.repeat is not supported yet', [{ path: 'schedule.repeat', message: 'not supported yet' }]);
-      const now = Date.now();
-      const windowMs = ctx.config.playWindowSeconds * 1000;
-      const requested = schedule?.kind === 'once' ? Date.parse(schedule.at) : startAt ? Date.parse(startAt) : now;
-      if (requested + windowMs < now) throw badRequest('startAt is in the past', [{ path: startAt ? 'startAt' : 'schedule.at', message: 'in the past' }]);
-      const start = Math.max(requested, now);
+      const { broadcast, conflicts } = svc.prepare(user, request.body, ctx.config.publicUrl ?? `${request.protocol}://${request.host}`);
+      await svc.save(broadcast);
+      const devices = ctx.scheduler.targetDevices(broadcast).length;
+      const log = { broadcastId: broadcast.id, devices, status: broadcast.status, priority: broadcast.priority, userId: user.id, role: user.role };
+      if (broadcast.priority === 'emergency' && broadcast.status === 'approved' && !canApprove(user)) request.log.warn(log, 'emergency broadcast skipped approval');
+      else request.log.info(log, 'broadcast created');
+      return reply.status(201).send({ id: broadcast.id, status: broadcast.status as 'submitted' | 'approved', startAt: iso(broadcast.startAt), devices, conflicts: conflictsOut(conflicts) });
+    },
+  );
 
-      // Every target must exist, be current, and lie inside the caller's area (CONTRACTS.md: 403 outside).
-      const deviceIds = new Set<string>();
-      target.areaCodes?.forEach((code, i) => {
-        const area = ctx.areas.get(code);
-        if (!area) throw badRequest(`unknown area ${code}`, [{ path: `target.areaCodes.${i}`, message: 'unknown area' }]);
-        if (area.validUntil) throw badRequest(`area ${code} is a legacy unit and cannot be targeted`, [{ path: `target.areaCodes.${i}`, message: 'legacy area' }]);
-        if (!coversArea(user, ctx.areas.ancestry(code))) throw forbidden(`area ${code} is outside your area`);
-        for (const id of ctx.devices.idsInAreas(ctx.areas.subtree(code))) deviceIds.add(id);
-      });
-      target.deviceIds?.forEach((id, i) => {
-        const d = ctx.devices.get(id);
-        if (!d || d.revokedAt !== null) throw badRequest(`unknown device ${id}`, [{ path: `target.deviceIds.${i}`, message: 'unknown device' }]);
-        if (!coversArea(user, ctx.areas.ancestry(d.areaCode))) throw forbidden(`device ${id} is outside your area`);
-        deviceIds.add(id);
-      });
-
-      const status = canApprove(user) ? 'approved' : 'submitted';
-      const broadcast: Broadcast = {
-        id: newId('bc'),
-        bulletinId,
-        priority,
-        target,
-        schedule: schedule ?? null,
-        startAt: start,
-        windowMs,
-        status,
-        mediaBaseUrl: ctx.config.publicUrl ?? `${request.protocol}://${request.host}`,
-        createdBy: user.id,
-        createdAt: now,
+  app.post(
+    '/api/v1/broadcasts/check',
+    {
+      schema: {
+        tags: ['broadcasts'],
+        summary: 'Dry run: the conflicts a broadcast would cause, per device, without saving it',
+        body: draftSchema,
+        response: { 200: z.object({ status: z.enum(['submitted', 'approved']), devices: z.number(), occurrences: z.array(z.string()), conflicts: z.array(conflictSchema) }), 400: errorBodySchema, 403: errorBodySchema, 409: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      const { broadcast, conflicts, firstOccurrences } = svc.prepare(user, request.body, '');
+      return {
+        status: broadcast.status as 'submitted' | 'approved',
+        devices: ctx.scheduler.targetDevices(broadcast).length,
+        occurrences: firstOccurrences.map(iso),
+        conflicts: conflictsOut(conflicts),
       };
-      ctx.broadcasts.insertWithDeliveries(
-        broadcast,
-        [...deviceIds].map((deviceId) => ({ deviceId, occurrenceAt: start, commandId: randomUUID() })),
-      );
-      request.log.info({ broadcastId: broadcast.id, devices: deviceIds.size, status, priority }, 'broadcast created');
-      if (status === 'approved') await ctx.deliveryService.dispatch(broadcast);
-      return reply.status(201).send({ id: broadcast.id, status, startAt: new Date(start).toISOString(), devices: deviceIds.size });
+    },
+  );
+
+  app.get(
+    '/api/v1/broadcasts',
+    {
+      schema: {
+        tags: ['broadcasts'],
+        summary: 'Broadcasts by status visible to the caller; `status=submitted` is the approval queue',
+        querystring: pageQuerySchema.extend({ status: z.enum(['submitted', 'approved', 'rejected', 'cancelled']).default('approved') }),
+        response: { 200: listSchema(summarySchema), 400: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      const { status, limit, cursor } = request.query;
+      // Visibility is decided per broadcast; read pages until one is full or the list ends.
+      const items: Broadcast[] = [];
+      let after = decodeCursor(cursor);
+      let more = true;
+      while (items.length <= limit && more) {
+        const batch = ctx.broadcasts.byStatus(status, 500, after);
+        more = batch.length === 500;
+        after = batch.at(-1)?.id;
+        items.push(...batch.filter((b) => svc.visibleTo(user, b)));
+      }
+      const page = items.slice(0, limit);
+      return { items: page.map(toSummary), total: page.length, next: encodeCursor(page.at(-1)?.id, items.length > limit) };
     },
   );
 
@@ -114,15 +160,10 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
         params: z.object({ id: z.string().max(64) }),
         querystring: z.object({ occurrence: instantSchema.optional() }),
         response: {
-          200: z.object({
-            id: z.string(),
-            bulletinId: z.string(),
-            priority: prioritySchema,
-            status: z.string(),
-            startAt: z.string(),
+          200: summarySchema.extend({
             occurrenceAt: z.string().nullable(),
             summary: z.record(z.string(), z.number()),
-            deliveries: z.array(deliverySchema),
+            deliveries: z.array(z.object({ deviceId: z.string(), occurrenceAt: z.string(), state: deliveryStateSchema, at: z.string(), reason: z.string().optional() })),
           }),
           404: errorBodySchema,
         },
@@ -130,33 +171,116 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
     },
     async (request) => {
       const user = principalOf(request);
-      const b = ctx.broadcasts.get(request.params.id);
-      if (!b) throw notFound(`broadcast ${request.params.id}`);
-      const visible = user.areaCode === null || b.createdBy === user.id || (b.target.areaCodes ?? []).some((c) => coversArea(user, ctx.areas.ancestry(c)));
-      if (!visible) throw notFound(`broadcast ${request.params.id}`);
+      const b = load(user, request.params.id);
       const occ = request.query.occurrence ? Date.parse(request.query.occurrence) : ctx.broadcasts.currentOccurrence(b.id, Date.now() - b.windowMs);
-      if (request.query.occurrence && ctx.broadcasts.deliveries(b.id, occ!).length === 0 && occ !== b.startAt) {
-        throw new ApiError(404, 'LOAXA_NOT_FOUND', `broadcast ${b.id} has no occurrence at ${request.query.occurrence}`);
-      }
       const deliveries = occ === null ? [] : ctx.broadcasts.deliveries(b.id, occ);
       const summary = Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<DeliveryState, number>;
       for (const d of deliveries) summary[d.state]++;
       return {
-        id: b.id,
-        bulletinId: b.bulletinId,
-        priority: b.priority,
-        status: b.status,
-        startAt: new Date(b.startAt).toISOString(),
-        occurrenceAt: occ === null ? null : new Date(occ).toISOString(),
+        ...toSummary(b),
+        occurrenceAt: occ === null ? null : iso(occ),
         summary,
-        deliveries: deliveries.map((d) => ({
-          deviceId: d.deviceId,
-          occurrenceAt: new Date(d.occurrenceAt).toISOString(),
-          state: d.state,
-          at: new Date(d.at).toISOString(),
-          ...(d.reason ? { reason: d.reason } : {}),
-        })),
+        deliveries: deliveries.map((d) => ({ deviceId: d.deviceId, occurrenceAt: iso(d.occurrenceAt), state: d.state, at: iso(d.at), ...(d.reason ? { reason: d.reason } : {}) })),
       };
     },
   );
+
+  app.get(
+    '/api/v1/broadcasts/:id/occurrences',
+    {
+      schema: {
+        tags: ['broadcasts'],
+        summary: 'Occurrences in [from, to) (default: the next 7 days), with cancelled and moved ones marked',
+        params: z.object({ id: z.string().max(64) }),
+        querystring: z.object({ from: instantSchema.optional(), to: instantSchema.optional() }),
+        response: {
+          200: z.object({ items: z.array(z.object({ occurrenceAt: z.string(), status: z.enum(['scheduled', 'cancelled', 'moved']), movedTo: z.string().optional() })) }),
+          400: errorBodySchema,
+          404: errorBodySchema,
+        },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      const b = load(user, request.params.id);
+      const from = request.query.from ? Date.parse(request.query.from) : Date.now();
+      const to = request.query.to ? Date.parse(request.query.to) : from + 7 * DAY_MS;
+      if (to <= from) throw badRequest('`to` must be after `from`', [{ path: 'to', message: 'before from' }]);
+      if (to - from > 400 * DAY_MS) throw badRequest('ask for at most 400 days at a time', [{ path: 'to', message: 'range too long' }]);
+      const exceptions = ctx.broadcasts.exceptions(b.id);
+      const actual = new Set(expandOccurrences(scheduleOf(b), { from, to }, { exceptions }));
+      const plain = expandOccurrences(scheduleOf(b), { from, to });
+      const items = [...new Set([...plain, ...actual])].sort((x, y) => x - y).map((t) => {
+        const e = exceptions.find((x) => x.occurrenceAt === t);
+        if (e?.action === 'cancel') return { occurrenceAt: iso(t), status: 'cancelled' as const };
+        if (e?.action === 'move') return { occurrenceAt: iso(t), status: 'moved' as const, movedTo: iso(e.to) };
+        return { occurrenceAt: iso(t), status: 'scheduled' as const };
+      });
+      return { items };
+    },
+  );
+
+  app.post(
+    '/api/v1/broadcasts/:id/cancel',
+    {
+      schema: {
+        tags: ['broadcasts'],
+        summary: 'Stop now / cancel: the whole broadcast, or one occurrence; boxes that are offline drop it when they reconnect',
+        params: z.object({ id: z.string().max(64) }),
+        body: z.object({ occurrenceAt: instantSchema.optional() }).default({}),
+        response: { 200: z.object({ id: z.string(), cancelledDeliveries: z.number() }), 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      const b = load(user, request.params.id);
+      const occ = request.body.occurrenceAt ? Date.parse(request.body.occurrenceAt) : undefined;
+      const n = await svc.cancel(user, b, occ);
+      request.log.info({ broadcastId: b.id, occurrenceAt: occ, cancelled: n, userId: user.id }, 'broadcast cancelled');
+      return { id: b.id, cancelledDeliveries: n };
+    },
+  );
+
+  app.patch(
+    '/api/v1/broadcasts/:id/occurrences/:occurrenceAt',
+    {
+      schema: {
+        tags: ['broadcasts'],
+        summary: 'Move one occurrence of a broadcast to another instant, without touching the others',
+        params: z.object({ id: z.string().max(64), occurrenceAt: instantSchema }),
+        body: z.object({ startAt: instantSchema }),
+        response: { 200: z.object({ id: z.string(), occurrenceAt: z.string(), movedTo: z.string() }), 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      const b = load(user, request.params.id);
+      const occ = Date.parse(request.params.occurrenceAt);
+      const to = Date.parse(request.body.startAt);
+      await svc.move(user, b, occ, to);
+      return { id: b.id, occurrenceAt: iso(occ), movedTo: iso(to) };
+    },
+  );
+
+  for (const verdict of ['approve', 'reject'] as const) {
+    app.post(
+      `/api/v1/broadcasts/:id/${verdict}`,
+      {
+        schema: {
+          tags: ['approval'],
+          summary: verdict === 'approve' ? 'Approve a submitted broadcast; it airs as scheduled' : 'Reject a submitted broadcast, with a reason',
+          params: z.object({ id: z.string().max(64) }),
+          body: verdict === 'approve' ? z.object({ reason: z.string().max(500).optional() }).default({}) : z.object({ reason: z.string().trim().min(1).max(500) }),
+          response: { 200: summarySchema, 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema },
+        },
+      },
+      async (request) => {
+        const user = principalOf(request);
+        const b = load(user, request.params.id);
+        await svc.decide(user, b, verdict === 'approve', request.body.reason ?? null);
+        request.log.info({ broadcastId: b.id, verdict, userId: user.id }, 'broadcast decided');
+        return toSummary(ctx.broadcasts.get(b.id)!);
+      },
+    );
+  }
 };

@@ -12,6 +12,8 @@ import type { BulletinService, SpeechRenderer } from './bulletin-service.js';
 import type { SpeechService } from './speech.js';
 import type { DictionaryRepository } from '../repos/dictionary.js';
 import type { DeliveryService } from './delivery-service.js';
+import type { Scheduler } from './scheduler.js';
+import type { BroadcastService } from './broadcast-service.js';
 
 export interface AppContext {
   config: Config;
@@ -29,6 +31,8 @@ export interface AppContext {
   render: SpeechRenderer;
   bulletinService: BulletinService;
   deliveryService: DeliveryService;
+  scheduler: Scheduler;
+  broadcastService: BroadcastService;
   /** The port the MQTT broker actually listens on (it may be ephemeral in tests). */
   mqttPort(): number;
   /** Disconnects a device's live MQTT session at once. */

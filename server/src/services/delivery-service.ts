@@ -20,6 +20,7 @@ import type { MessageBus } from '../broker/bus.js';
 import type { BroadcastRepository, Broadcast, Delivery } from '../repos/broadcasts.js';
 import type { BulletinRepository } from '../repos/bulletins.js';
 import type { DeviceRepository } from '../repos/devices.js';
+import { agendaCommandId } from '../scheduling/agenda.js';
 
 /** States a device may report; `queued` and `sent` are the server's own. */
 const DEVICE_REPORTED: ReadonlySet<DeliveryState> = new Set(['acknowledged', 'cached', 'playing', 'played', 'failed', 'missed', 'cancelled']);
@@ -31,16 +32,19 @@ export interface DeliveryServiceDeps {
   devices: DeviceRepository;
   logger: Logger;
   now?: () => number;
-  sweepIntervalMs?: number;
+  /** How long before air time an item is sent to its box (default 24 h). */
+  dispatchAheadMs?: number;
 }
 
 export class DeliveryService {
-  private sweepTimer: NodeJS.Timeout | null = null;
+  private readonly fannedOut = new Set<string>();
+  private readonly aheadMs: number;
   private readonly now: () => number;
   private readonly log: Logger;
 
   constructor(private readonly deps: DeliveryServiceDeps) {
     this.now = deps.now ?? Date.now;
+    this.aheadMs = deps.dispatchAheadMs ?? 24 * 3600_000;
     this.log = deps.logger.child({ module: 'delivery' });
   }
 
@@ -50,31 +54,58 @@ export class DeliveryService {
     await bus.subscribe(topics.allDevices('telemetry'), (t, p) => this.onDeviceMessage(t, p));
     await bus.subscribe(topics.allDevices('event'), (t, p) => this.onDeviceMessage(t, p));
     await bus.subscribe(topics.allDevices('res'), (t, p) => this.onDeviceMessage(t, p));
-    this.sweepTimer = setInterval(() => this.expireOverdue(), this.deps.sweepIntervalMs ?? 10_000);
-    this.sweepTimer.unref();
   }
 
   stop(): void {
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.sweepTimer = null;
+    this.fannedOut.clear();
   }
 
-  /** Sends the occurrence's `play` to every target that is online; the others get it when they connect. */
-  async dispatch(broadcast: Broadcast): Promise<void> {
-    const deliveries = this.deps.broadcasts.deliveries(broadcast.id, broadcast.startAt);
-    const online = deliveries.filter((d) => this.deps.devices.get(d.deviceId)?.online);
-    await Promise.all(online.map((d) => this.send(broadcast, d)));
+  /**
+   * Sends every queued delivery due within the dispatch horizon to its device, if online; the others get
+   * theirs when they connect. Boxes get items well ahead of air time so they pre-fetch the audio and play
+   * from their own clock even if the link drops before the start (issue 4 § Delivery).
+   * Emergency items also go once to each target area's topic, for the fastest fan-out (ARCHITECTURE.md).
+   */
+  async dispatchDue(): Promise<number> {
+    const now = this.now();
+    const due = this.deps.broadcasts.queuedDue(now, now + this.aheadMs);
+    const cache = new Map<string, Broadcast | null>();
+    const online = new Map<string, boolean>();
+    let sent = 0;
+    for (const d of due) {
+      if (!cache.has(d.broadcastId)) cache.set(d.broadcastId, this.deps.broadcasts.get(d.broadcastId));
+      const b = cache.get(d.broadcastId);
+      if (!b) continue;
+      if (b.priority === 'emergency') await this.fanOut(b, d.occurrenceAt);
+      if (!online.has(d.deviceId)) online.set(d.deviceId, this.deps.devices.get(d.deviceId)?.online ?? false);
+      if (!online.get(d.deviceId)) continue;
+      await this.sendPlay(b, d);
+      sent++;
+    }
+    return sent;
   }
 
-  private async send(broadcast: Broadcast, delivery: Delivery): Promise<void> {
+  private async fanOut(b: Broadcast, occurrenceAt: number): Promise<void> {
+    const key = `${b.id}@${occurrenceAt}`;
+    if (this.fannedOut.has(key)) return;
+    this.fannedOut.add(key);
+    const payload = this.playPayload(b, occurrenceAt);
+    if (!payload) return;
+    for (const code of b.target.areaCodes ?? []) {
+      const msg = encodeMessage('play', payload, { id: agendaCommandId(b.id, occurrenceAt, `area-${code}`), expiresAt: occurrenceAt + b.windowMs });
+      await this.deps.bus.publish(topics.areaCmd(code), msg, { qos: 1, retain: false }).catch((err: unknown) => this.log.warn({ err, areaCode: code }, 'area fan-out failed'));
+    }
+  }
+
+  private playPayload(broadcast: Broadcast, occurrenceAt: number): Payload<'play'> | null {
     const bulletin = this.deps.bulletins.get(broadcast.bulletinId);
     if (!bulletin?.audioSha256 || !bulletin.durationMs) {
       this.log.error({ broadcastId: broadcast.id }, 'broadcast has no audio; not sent');
-      return;
+      return null;
     }
-    const payload: Payload<'play'> = {
+    return {
       broadcastId: broadcast.id,
-      occurrenceAt: delivery.occurrenceAt,
+      occurrenceAt,
       priority: broadcast.priority,
       media: {
         sha256: bulletin.audioSha256,
@@ -82,10 +113,15 @@ export class DeliveryService {
         durationMs: bulletin.durationMs,
         ...(bulletin.audioBytes ? { bytes: bulletin.audioBytes } : {}),
       },
-      startAt: delivery.occurrenceAt,
+      startAt: occurrenceAt,
       windowMs: broadcast.windowMs,
       title: bulletin.title.slice(0, 300),
     };
+  }
+
+  async sendPlay(broadcast: Broadcast, delivery: Delivery): Promise<void> {
+    const payload = this.playPayload(broadcast, delivery.occurrenceAt);
+    if (!payload) return;
     // The same command id on every re-send: the agent executes an id once (CONTRACTS.md § MQTT).
     const msg = encodeMessage('play', payload, { id: delivery.commandId, expiresAt: delivery.occurrenceAt + broadcast.windowMs });
     try {
@@ -96,6 +132,24 @@ export class DeliveryService {
     }
   }
 
+  /**
+   * Cancels a broadcast's open deliveries (one occurrence, or all) and tells online boxes to drop them;
+   * boxes that are offline are told when they reconnect.
+   */
+  async cancel(broadcast: Broadcast, occurrenceAt: number | undefined, reason: string): Promise<number> {
+    const open = this.deps.broadcasts.openDeliveries(broadcast.id, occurrenceAt);
+    for (const d of open) this.apply(d, 'cancelled', this.now(), reason);
+    for (const d of open) {
+      if (d.state !== 'queued' && this.deps.devices.get(d.deviceId)?.online) await this.sendStop(d);
+    }
+    return open.length;
+  }
+
+  private async sendStop(d: Delivery): Promise<void> {
+    const msg = encodeMessage('stop', { broadcastId: d.broadcastId, occurrenceAt: d.occurrenceAt });
+    await this.deps.bus.publish(topics.deviceCmd(d.deviceId), msg, { qos: 1, retain: false }).catch((err: unknown) => this.log.warn({ err, deviceId: d.deviceId }, 'stop publish failed'));
+  }
+
   private apply(d: Delivery, state: DeliveryState, at: number, reason: string | null): boolean {
     const current = this.deps.broadcasts.delivery(d.broadcastId, d.deviceId, d.occurrenceAt);
     if (!current || !canTransition(current.state, state)) return false;
@@ -103,15 +157,19 @@ export class DeliveryService {
     return true;
   }
 
-  /** Re-sends what a device still has to do: its pending deliveries whose window is still open. */
+  /**
+   * Brings a device that (re)connected up to date from SQLite: what it still has to play within the
+   * dispatch horizon, and the items cancelled while it was away, which it must drop.
+   */
   async reconcile(deviceId: string): Promise<void> {
     const now = this.now();
     for (const d of this.deps.broadcasts.pendingForDevice(deviceId)) {
       const b = this.deps.broadcasts.get(d.broadcastId);
       if (!b || b.status !== 'approved') continue;
-      if (d.occurrenceAt + b.windowMs < now) continue;
-      await this.send(b, d);
+      if (d.occurrenceAt + b.windowMs < now || d.occurrenceAt > now + this.aheadMs) continue;
+      await this.sendPlay(b, d);
     }
+    for (const d of this.deps.broadcasts.cancelledOpenForDevice(deviceId, now)) await this.sendStop(d);
   }
 
   expireOverdue(): number {

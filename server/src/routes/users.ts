@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { areaCodeSchema } from '@loaxa/shared';
+import { hashPassword } from '../auth/passwords.js';
+import { principalOf } from '../http/auth.js';
+import { badRequest, conflict, errorBodySchema, forbidden, notFound } from '../http/errors.js';
+import { decodeCursor, encodeCursor, listSchema, pageQuerySchema } from '../http/pagination.js';
+import { newId } from '../ids.js';
+import { ROLES, type User } from '../repos/users.js';
+import type { AppContext } from '../services/context.js';
+
+const userSchema = z.object({ id: z.string(), username: z.string(), role: z.enum(ROLES), areaCode: z.string().nullable(), disabled: z.boolean(), createdAt: z.string() });
+const toApi = (u: User) => ({ id: u.id, username: u.username, role: u.role, areaCode: u.areaCode, disabled: u.disabled, createdAt: new Date(u.createdAt).toISOString() });
+const password = z.string().min(10, 'at least 10 characters').max(256);
+
+/** CONTRACTS.md § users: province admins only; everyone else gets 403. */
+export const userRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+  app.addHook('preHandler', async (request) => {
+    if (!request.url.startsWith('/api/v1/users')) return;
+    if (principalOf(request).role !== 'province-admin') throw forbidden('only province admins manage users');
+  });
+
+  const checkArea = (code: string | null | undefined) => {
+    if (code && !ctx.areas.get(code)) throw badRequest(`unknown area ${code}`, [{ path: 'areaCode', message: 'unknown area' }]);
+  };
+
+  app.post(
+    '/api/v1/users',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Create a user bound to an area subtree (province admins only)',
+        body: z.object({ username: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'lowercase letters, digits, . _ -'), password, role: z.enum(ROLES), areaCode: areaCodeSchema.nullable() }),
+        response: { 201: userSchema, 400: errorBodySchema, 403: errorBodySchema, 409: errorBodySchema },
+      },
+    },
+    async (request, reply) => {
+      const { username, role, areaCode } = request.body;
+      checkArea(areaCode);
+      if (ctx.users.byUsername(username)) throw conflict(`user ${username} exists`);
+      const user: User = { id: newId('u'), username, passwordHash: await hashPassword(request.body.password), role, areaCode, disabled: false, createdAt: Date.now() };
+      ctx.users.insert(user);
+      request.log.info({ userId: user.id, role, areaCode }, 'user created');
+      return reply.status(201).send(toApi(user));
+    },
+  );
+
+  app.get(
+    '/api/v1/users',
+    { schema: { tags: ['users'], summary: 'Users (province admins only)', querystring: pageQuerySchema, response: { 200: listSchema(userSchema) } } },
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const rows = ctx.users.list(limit + 1, decodeCursor(cursor));
+      const page = rows.slice(0, limit);
+      return { items: page.map(toApi), total: ctx.users.count(), next: encodeCursor(page.at(-1)?.id, rows.length > limit) };
+    },
+  );
+
+  app.patch(
+    '/api/v1/users/:id',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Change a user’s password, role or area, or disable it at once (its sessions end)',
+        params: z.object({ id: z.string().max(64) }),
+        body: z.object({ password: password.optional(), role: z.enum(ROLES).optional(), areaCode: areaCodeSchema.nullable().optional(), disabled: z.boolean().optional() }),
+        response: { 200: userSchema, 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const me = principalOf(request);
+      const target = ctx.users.byId(request.params.id);
+      if (!target) throw notFound(`user ${request.params.id}`);
+      const { password: pw, role, areaCode, disabled } = request.body;
+      if (target.id === me.id && (disabled || (role && role !== 'province-admin'))) throw badRequest('you cannot disable or demote yourself');
+      checkArea(areaCode);
+      ctx.users.update(target.id, { ...(pw ? { passwordHash: await hashPassword(pw) } : {}), ...(role ? { role } : {}), ...(areaCode !== undefined ? { areaCode } : {}), ...(disabled !== undefined ? { disabled } : {}) });
+      if (disabled || pw || role || areaCode !== undefined) ctx.sessions.revokeAll(target.id);
+      request.log.info({ userId: target.id, changed: Object.keys(request.body) }, 'user changed');
+      return toApi(ctx.users.byId(target.id)!);
+    },
+  );
+};

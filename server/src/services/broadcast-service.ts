@@ -1,0 +1,207 @@
+/**
+ * Broadcast rules that do not depend on HTTP: who may target what, whether a broadcast needs approval
+ * (Circular 39 practice: a commune's own items are approved by its leadership; the province's direct
+ * broadcasts air as scheduled), conflicts before saving, and cancelling or moving occurrences.
+ */
+import type { Logger } from 'pino';
+import type { Priority } from '@loaxa/shared';
+import { ErrorCode } from '@loaxa/shared';
+import type { Config } from '../config.js';
+import { ApiError, badRequest, conflict, forbidden } from '../http/errors.js';
+import { canApprove, canWrite, coversArea, type Principal } from '../auth/scope.js';
+import { findConflicts, type Conflict, type ExistingOccurrence } from '../scheduling/conflicts.js';
+import { expandOccurrences } from '../scheduling/recurrence.js';
+import type { Schedule } from '../scheduling/schedule.js';
+import type { AreaRepository } from '../repos/areas.js';
+import type { Broadcast, BroadcastRepository, BroadcastTarget } from '../repos/broadcasts.js';
+import type { BulletinRepository } from '../repos/bulletins.js';
+import type { DeviceRepository } from '../repos/devices.js';
+import type { DeliveryService } from './delivery-service.js';
+import { Scheduler, scheduleOf } from './scheduler.js';
+import { newId } from '../ids.js';
+
+const DAY_MS = 86_400_000;
+/** Conflicts are reported for the week ahead: what the boxes' agendas hold. */
+const CONFLICT_HORIZON_MS = 7 * DAY_MS;
+
+export interface BroadcastDraft {
+  bulletinId: string;
+  priority: Priority;
+  target: BroadcastTarget;
+  startAt?: string | undefined;
+  schedule?: Schedule | undefined;
+  resume?: 'resume' | 'restart' | undefined;
+}
+
+export interface Deps {
+  config: Config;
+  areas: AreaRepository;
+  devices: DeviceRepository;
+  bulletins: BulletinRepository;
+  broadcasts: BroadcastRepository;
+  delivery: DeliveryService;
+  scheduler: Scheduler;
+  logger: Logger;
+}
+
+export class BroadcastService {
+  constructor(private readonly deps: Deps) {}
+
+  /** Checks every target exists, is current and lies inside the caller's area (403 otherwise). */
+  checkTargets(user: Principal, target: BroadcastTarget): void {
+    const { areas, devices } = this.deps;
+    target.areaCodes?.forEach((code, i) => {
+      const area = areas.get(code);
+      if (!area) throw badRequest(`unknown area ${code}`, [{ path: `target.areaCodes.${i}`, message: 'unknown area' }]);
+      if (area.validUntil) throw badRequest(`area ${code} is a legacy unit and cannot be targeted`, [{ path: `target.areaCodes.${i}`, message: 'legacy area' }]);
+      if (!coversArea(user, areas.ancestry(code))) throw forbidden(`area ${code} is outside your area`);
+    });
+    target.deviceIds?.forEach((id, i) => {
+      const d = devices.get(id);
+      if (!d || d.revokedAt !== null) throw badRequest(`unknown device ${id}`, [{ path: `target.deviceIds.${i}`, message: 'unknown device' }]);
+      if (!coversArea(user, areas.ancestry(d.areaCode))) throw forbidden(`device ${id} is outside your area`);
+    });
+  }
+
+  /** Who may see a broadcast: its author, installation-wide users, and users whose area holds a target. */
+  visibleTo(user: Principal, b: Broadcast): boolean {
+    if (user.areaCode === null || b.createdBy === user.id) return true;
+    const areaHit = (b.target.areaCodes ?? []).some((c) => coversArea(user, this.deps.areas.ancestry(c)) || this.deps.areas.ancestry(user.areaCode!).includes(c));
+    const deviceHit = (b.target.deviceIds ?? []).some((id) => {
+      const d = this.deps.devices.get(id);
+      return d ? coversArea(user, this.deps.areas.ancestry(d.areaCode)) : false;
+    });
+    return areaHit || deviceHit;
+  }
+
+  /** Turns a draft into a broadcast (not saved), with its first occurrence and the conflicts it causes. */
+  prepare(user: Principal, draft: BroadcastDraft, mediaBaseUrl: string, now = Date.now()): { broadcast: Broadcast; conflicts: Conflict[]; firstOccurrences: number[] } {
+    if (!canWrite(user)) throw forbidden('viewers cannot broadcast');
+    const bulletin = this.deps.bulletins.get(draft.bulletinId);
+    if (!bulletin) throw badRequest(`unknown bulletin ${draft.bulletinId}`, [{ path: 'bulletinId', message: 'unknown bulletin' }]);
+    if (bulletin.status !== 'ready') throw conflict(`bulletin ${draft.bulletinId} is ${bulletin.status}; wait until its status is ready`);
+    if (draft.startAt && draft.schedule) throw badRequest('give either startAt or schedule, not both', [{ path: 'schedule', message: 'conflicts with startAt' }]);
+    this.checkTargets(user, draft.target);
+
+    const windowMs = this.deps.config.playWindowSeconds * 1000;
+    let schedule: Schedule | null = draft.schedule ?? null;
+    if (!schedule) {
+      const at = draft.startAt ? Date.parse(draft.startAt) : now;
+      if (at + windowMs < now) throw badRequest('startAt is in the past', [{ path: 'startAt', message: 'in the past' }]);
+      schedule = null;
+      draft = { ...draft, startAt: new Date(Math.max(at, now)).toISOString() };
+    }
+    const probe = scheduleOf({ schedule, startAt: draft.startAt ? Date.parse(draft.startAt) : now });
+    const year = expandOccurrences(probe, { from: now - windowMs, to: now + 366 * DAY_MS }, { durationMs: bulletin.durationMs ?? 0 });
+    if (year.length === 0) throw badRequest('the schedule has no occurrence in the coming year', [{ path: schedule ? 'schedule' : 'startAt', message: 'no occurrence' }]);
+
+    const status = this.needsApproval(user, draft.priority) ? 'submitted' : 'approved';
+    const broadcast: Broadcast = {
+      id: newId('bc'),
+      bulletinId: draft.bulletinId,
+      priority: draft.priority,
+      target: draft.target,
+      schedule,
+      startAt: year[0]!,
+      windowMs,
+      status,
+      mediaBaseUrl,
+      createdBy: user.id,
+      createdAt: now,
+      resumeMode: draft.resume ?? 'restart',
+      decidedBy: status === 'approved' ? user.id : null,
+      decidedAt: status === 'approved' ? now : null,
+      decisionReason: null,
+      materializedUntil: 0,
+    };
+    const deviceIds = this.deps.scheduler.targetDevices(broadcast);
+    const week = year.filter((t) => t < now + CONFLICT_HORIZON_MS);
+    const conflicts = this.conflicts(broadcast, week, deviceIds, bulletin.durationMs ?? 0);
+    return { broadcast, conflicts, firstOccurrences: week };
+  }
+
+  private conflicts(b: Broadcast, occurrences: number[], deviceIds: string[], durationMs: number): Conflict[] {
+    if (!occurrences.length) return [];
+    const from = occurrences[0]!;
+    const to = occurrences.at(-1)! + durationMs;
+    const existing = new Map<string, ExistingOccurrence[]>();
+    for (const d of this.deps.broadcasts.plannedOn(deviceIds, from - 3600_000, to)) {
+      const list = existing.get(d.deviceId) ?? [];
+      list.push({ broadcastId: d.broadcastId, occurrenceAt: d.occurrenceAt, durationMs: d.durationMs, priority: d.priority });
+      existing.set(d.deviceId, list);
+    }
+    return findConflicts({ broadcastId: b.id, priority: b.priority, durationMs, occurrences, deviceIds }, existing);
+  }
+
+  /**
+   * Province admins and approvers covering every target broadcast directly; operators wait for approval
+   * unless the installation says they need none. An emergency skips approval only for the roles allowed
+   * to (LOAXA_EMERGENCY_ROLES), and the caller logs that it did.
+   */
+  needsApproval(user: Principal, priority: Priority): boolean {
+    if (canApprove(user)) return false;
+    if (priority === 'emergency' && (this.deps.config.emergencyRoles as string[]).includes(user.role)) return false;
+    return user.role === 'operator' ? this.deps.config.operatorsNeedApproval : true;
+  }
+
+  /** Saves the broadcast; an approved one is written out as deliveries and sent to the boxes that are due. */
+  async save(b: Broadcast): Promise<number> {
+    this.deps.broadcasts.insertWithDeliveries(b, []);
+    if (b.status !== 'approved') return 0;
+    const added = this.deps.scheduler.materialize(b);
+    await this.deps.delivery.dispatchDue();
+    return added;
+  }
+
+  async decide(user: Principal, b: Broadcast, approve: boolean, reason: string | null): Promise<void> {
+    if (!canApprove(user)) throw forbidden('only approvers and province admins approve broadcasts');
+    if (!this.visibleTo(user, b)) throw new ApiError(404, ErrorCode.NOT_FOUND, `broadcast ${b.id} not found`);
+    this.checkTargets(user, b.target);
+    if (b.status !== 'submitted') throw conflict(`broadcast ${b.id} is ${b.status}, not submitted`);
+    this.deps.broadcasts.decide(b.id, approve ? 'approved' : 'rejected', user.id, reason);
+    if (approve) {
+      const fresh = this.deps.broadcasts.get(b.id)!;
+      this.deps.scheduler.materialize(fresh);
+      await this.deps.delivery.dispatchDue();
+    }
+  }
+
+  /** Cancels a whole broadcast, or one occurrence of it (an exception, the others untouched). */
+  async cancel(user: Principal, b: Broadcast, occurrenceAt: number | undefined): Promise<number> {
+    this.assertCanChange(user, b);
+    if (b.status === 'cancelled' || b.status === 'rejected') throw conflict(`broadcast ${b.id} is already ${b.status}`);
+    if (occurrenceAt === undefined) {
+      this.deps.broadcasts.decide(b.id, 'cancelled', user.id, `cancelled by ${user.username}`);
+    } else {
+      this.assertOccurrence(b, occurrenceAt);
+      this.deps.broadcasts.addException(b.id, { occurrenceAt, action: 'cancel' }, user.id);
+    }
+    return this.deps.delivery.cancel(b, occurrenceAt, `cancelled by ${user.username}`);
+  }
+
+  /** Moves one occurrence to another instant; its deliveries at the old time are cancelled. */
+  async move(user: Principal, b: Broadcast, occurrenceAt: number, to: number): Promise<void> {
+    this.assertCanChange(user, b);
+    if (b.status !== 'approved' && b.status !== 'submitted') throw conflict(`broadcast ${b.id} is ${b.status}`);
+    this.assertOccurrence(b, occurrenceAt);
+    if (to + b.windowMs < Date.now()) throw badRequest('the new time is in the past', [{ path: 'startAt', message: 'in the past' }]);
+    this.deps.broadcasts.addException(b.id, { occurrenceAt, action: 'move', to }, user.id);
+    await this.deps.delivery.cancel(b, occurrenceAt, `moved to ${new Date(to).toISOString()} by ${user.username}`);
+    if (b.status === 'approved') {
+      this.deps.scheduler.materialize(b);
+      await this.deps.delivery.dispatchDue();
+    }
+  }
+
+  private assertCanChange(user: Principal, b: Broadcast): void {
+    if (!canWrite(user)) throw forbidden('viewers cannot change broadcasts');
+    if (!this.visibleTo(user, b)) throw new ApiError(404, ErrorCode.NOT_FOUND, `broadcast ${b.id} not found`);
+    if (b.createdBy !== user.id && !canApprove(user)) throw forbidden('only the author or an approver may change this broadcast');
+    this.checkTargets(user, b.target);
+  }
+
+  private assertOccurrence(b: Broadcast, occurrenceAt: number): void {
+    const plain = expandOccurrences(scheduleOf(b), { from: occurrenceAt, to: occurrenceAt + 1 });
+    if (!plain.includes(occurrenceAt)) throw badRequest(`broadcast ${b.id} has no occurrence at ${new Date(occurrenceAt).toISOString()}`, [{ path: 'occurrenceAt', message: 'not an occurrence' }]);
+  }
+}
