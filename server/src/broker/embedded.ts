@@ -119,12 +119,10 @@ export class EmbeddedBroker implements MessageBus {
     const broker = this.broker;
     this.server = null;
     this.broker = null;
-    if (server) {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Sockets keep a net.Server open; aedes.close() below ends them.
-      });
-    }
+    // net.Server#close waits for every socket to end, and only aedes ends them: stop accepting first,
+    // close the broker (which disconnects its clients), then wait for the listener to finish.
+    const listenerClosed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
+    await listenerClosed;
   }
 }
