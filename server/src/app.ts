@@ -39,6 +39,7 @@ import { broadcastRoutes } from './routes/broadcasts.js';
 import { mediaRoutes } from './routes/media.js';
 import { ttsRoutes } from './routes/tts.js';
 import { userRoutes } from './routes/users.js';
+import { reportRoutes } from './routes/reports.js';
 import { newId } from './ids.js';
 
 export const SERVER_VERSION = '0.1.0';
@@ -139,7 +140,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   installApiAuth(app, sessions, users);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes);
-  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes, userRoutes]) {
+  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes, userRoutes, reportRoutes]) {
     await app.register(routes, { ctx });
   }
 

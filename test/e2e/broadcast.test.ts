@@ -82,6 +82,25 @@ t.test('a Vietnamese text bulletin plays on every simulated box and the audio on
     .prepare(`SELECT MIN(at) AS first, MAX(at) AS last FROM delivery_events WHERE broadcast_id = ? AND state = 'playing'`)
     .get(cast.body.id) as { first: number; last: number };
   t.ok(playing.last - playing.first < 1000, `boxes started together (spread ${playing.last - playing.first} ms)`);
+
+  // The as-run report the province files: per commune and device, scheduled vs played, with airtime.
+  const today = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
+  const report = (await api('GET', `/api/v1/reports/as-run?area=99&from=${today}&to=${today}`, undefined, token)).body;
+  t.equal(report.totals.scheduled, 3);
+  t.equal(report.totals.played, 3);
+  t.same(report.communes.map((c: { code: string; name: string }) => [c.code, c.name]), [['99003', 'Xã Tân Lập']]);
+  t.ok(Math.abs(report.totals.airtimeMs - 3 * durationMs) < 3000, `airtime ${report.totals.airtimeMs} ms for 3 × ${durationMs} ms`);
+  t.equal(report.communes[0].devices[0].items[0].state, 'played');
+  const csv = await fetch(`${base}/api/v1/reports/as-run?area=99&from=${today}&to=${today}&format=csv`, { headers: { authorization: `Bearer ${token}` } });
+  t.match(csv.headers.get('content-type'), /text\/csv/);
+  const lines = (await csv.text()).replace(/^\uFEFF/, '').trim().split('\r\n');
+  t.equal(lines[0], 'commune_code,commune_name,device_id,device_name,broadcast_id,title,priority,occurrence_at,state,started_at,ended_at,airtime_s,reason');
+  t.equal(lines.length, 4, 'one row per delivery');
+  t.ok(lines.slice(1).every((l) => l.startsWith('99003,Xã Tân Lập,') && l.includes(',played,')));
+  const yesterday = new Date(Date.now() + 7 * 3600_000 - 86_400_000).toISOString().slice(0, 10);
+  t.equal((await api('GET', `/api/v1/reports/as-run?area=99&from=${yesterday}&to=${yesterday}`, undefined, token)).body.totals.scheduled, 0, 'another day is empty');
+  t.equal((await api('GET', `/api/v1/reports/as-run?area=99&from=2026-02-30&to=${today}`, undefined, token)).status, 400, 'not a calendar date');
+  t.equal((await api('GET', `/api/v1/reports/as-run?area=12&from=${today}&to=${today}`, undefined, token)).status, 404);
 });
 
 t.test('a box that is offline at broadcast time gets the bulletin when it connects', async (t) => {

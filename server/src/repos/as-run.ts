@@ -1,0 +1,44 @@
+import type { Db } from '../db/database.js';
+import type { DeliveryState, Priority } from '@loaxa/shared';
+
+export interface AsRunRow {
+  broadcastId: string;
+  bulletinTitle: string;
+  priority: Priority;
+  deviceId: string;
+  deviceName: string;
+  areaCode: string;
+  occurrenceAt: number;
+  state: DeliveryState;
+  reason: string | null;
+  /** From the device's own reports: when it started and finished playing. */
+  startedAt: number | null;
+  endedAt: number | null;
+  durationMs: number | null;
+}
+
+/** The as-run log as rows: every delivery of the period in the given areas, with its play times. */
+export class AsRunRepository {
+  constructor(private readonly db: Db) {}
+
+  rows(areaCodes: string[], from: number, to: number): AsRunRow[] {
+    if (areaCodes.length === 0) return [];
+    return this.db
+      .prepare(
+        `SELECT d.broadcast_id AS broadcastId, t.title AS bulletinTitle, b.priority AS priority, d.device_id AS deviceId,
+                v.name AS deviceName, v.area_code AS areaCode, d.occurrence_at AS occurrenceAt, d.state AS state, d.reason AS reason,
+                (SELECT MIN(e.at) FROM delivery_events e WHERE e.broadcast_id = d.broadcast_id AND e.device_id = d.device_id
+                   AND e.occurrence_at = d.occurrence_at AND e.state = 'playing') AS startedAt,
+                (SELECT MAX(e.at) FROM delivery_events e WHERE e.broadcast_id = d.broadcast_id AND e.device_id = d.device_id
+                   AND e.occurrence_at = d.occurrence_at AND e.state = 'played') AS endedAt,
+                t.duration_ms AS durationMs
+         FROM deliveries d
+         JOIN devices v ON v.id = d.device_id
+         JOIN broadcasts b ON b.id = d.broadcast_id
+         JOIN bulletins t ON t.id = b.bulletin_id
+         WHERE v.area_code IN (SELECT value FROM json_each(?)) AND d.occurrence_at >= ? AND d.occurrence_at < ?
+         ORDER BY v.area_code, d.device_id, d.occurrence_at`,
+      )
+      .all(JSON.stringify(areaCodes), from, to) as AsRunRow[];
+  }
+}

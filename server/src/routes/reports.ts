@@ -1,0 +1,133 @@
+/**
+ * `GET /api/v1/reports/as-run`: what was scheduled, what played and what was missed and why, per commune and
+ * device — the province's periodic compliance report (CONTRACTS.md). JSON and CSV; XLSX comes with the web app.
+ */
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { areaCodeSchema } from '@loaxa/shared';
+import { coversArea } from '../auth/scope.js';
+import { principalOf } from '../http/auth.js';
+import { badRequest, errorBodySchema, notFound } from '../http/errors.js';
+import { AsRunRepository, type AsRunRow } from '../repos/as-run.js';
+import { instantOf, dayOfCivil } from '../scheduling/local-time.js';
+import type { AppContext } from '../services/context.js';
+
+const DAY_MS = 86_400_000;
+const dateOrInstant = z.union([z.string().regex(/^\d{4}-\d{2}-\d{2}$/), z.iso.datetime({ offset: true })], {
+  message: 'a local date (YYYY-MM-DD, Asia/Ho_Chi_Minh) or an ISO 8601 instant with offset',
+});
+
+/** A local date means its whole day in Vietnam: `from` is its start, `to` its end (inclusive). */
+function bound(value: string, edge: 'from' | 'to', path: string): number {
+  if (value.length === 10) {
+    const [y, m, d] = value.split('-').map(Number) as [number, number, number];
+    const day = dayOfCivil(y, m, d);
+    if (day === null) throw badRequest(`${value} is not a calendar date`, [{ path, message: 'not a calendar date' }]);
+    return instantOf(day + (edge === 'to' ? 1 : 0), 0);
+  }
+  return Date.parse(value);
+}
+
+const COUNTED = ['played', 'missed', 'failed', 'cancelled', 'expired'] as const;
+type Counts = { scheduled: number; pending: number; airtimeMs: number } & Record<(typeof COUNTED)[number], number>;
+const emptyCounts = (): Counts => ({ scheduled: 0, played: 0, missed: 0, failed: 0, cancelled: 0, expired: 0, pending: 0, airtimeMs: 0 });
+function count(c: Counts, r: AsRunRow): void {
+  c.scheduled++;
+  if ((COUNTED as readonly string[]).includes(r.state)) c[r.state as (typeof COUNTED)[number]]++;
+  else c.pending++;
+  if (r.state === 'played') c.airtimeMs += r.startedAt && r.endedAt ? r.endedAt - r.startedAt : (r.durationMs ?? 0);
+}
+
+const countsSchema = z.object({ scheduled: z.number(), played: z.number(), missed: z.number(), failed: z.number(), cancelled: z.number(), expired: z.number(), pending: z.number(), airtimeMs: z.number() });
+const itemSchema = z.object({ broadcastId: z.string(), title: z.string(), priority: z.string(), occurrenceAt: z.string(), state: z.string(), startedAt: z.string().nullable(), endedAt: z.string().nullable(), reason: z.string().nullable() });
+
+const CSV_COLUMNS = ['commune_code', 'commune_name', 'device_id', 'device_name', 'broadcast_id', 'title', 'priority', 'occurrence_at', 'state', 'started_at', 'ended_at', 'airtime_s', 'reason'];
+/** RFC 4180 quoting; a leading = + - @ is prefixed so a spreadsheet never runs a title as a formula. */
+function csvCell(v: string | number | null): string {
+  if (v === null) return '';
+  let s = String(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export const reportRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+  const repo = new AsRunRepository(ctx.db);
+  app.get(
+    '/api/v1/reports/as-run',
+    {
+      schema: {
+        tags: ['reports'],
+        summary: 'As-run compliance per commune and device: scheduled vs played vs missed (and why), airtime',
+        querystring: z.object({ area: areaCodeSchema, from: dateOrInstant, to: dateOrInstant, format: z.enum(['json', 'csv']).default('json') }),
+        response: {
+          200: z.object({
+            area: z.object({ code: z.string(), name: z.string(), type: z.string() }),
+            from: z.string(),
+            to: z.string(),
+            totals: countsSchema,
+            communes: z.array(countsSchema.extend({ code: z.string(), name: z.string(), devices: z.array(countsSchema.extend({ deviceId: z.string(), name: z.string(), items: z.array(itemSchema) })) })),
+          }),
+          400: errorBodySchema,
+          404: errorBodySchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const user = principalOf(request);
+      const { area: code, format } = request.query;
+      const area = ctx.areas.get(code);
+      if (!area || !coversArea(user, ctx.areas.ancestry(code))) throw notFound(`area ${code}`);
+      const from = bound(request.query.from, 'from', 'from');
+      const to = bound(request.query.to, 'to', 'to');
+      if (to <= from) throw badRequest('`to` must be after `from`', [{ path: 'to', message: 'before from' }]);
+      if (to - from > 400 * DAY_MS) throw badRequest('a report covers at most 400 days', [{ path: 'to', message: 'range too long' }]);
+
+      const rows = repo.rows(ctx.areas.subtree(code), from, to);
+      // Devices installed in a village count for its commune.
+      const communeOf = new Map<string, { code: string; name: string }>();
+      const resolve = (areaCode: string) => {
+        let hit = communeOf.get(areaCode);
+        if (!hit) {
+          const chain = ctx.areas.ancestry(areaCode).map((c) => ctx.areas.get(c)!);
+          const commune = chain.find((a) => a.level === 'commune') ?? chain[0]!;
+          hit = { code: commune.code, name: commune.name };
+          communeOf.set(areaCode, hit);
+        }
+        return hit;
+      };
+      const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+      if (format === 'csv') {
+        const lines = [CSV_COLUMNS.join(',')];
+        for (const r of rows) {
+          const c = resolve(r.areaCode);
+          const airtime = r.state === 'played' ? Math.round((r.startedAt && r.endedAt ? r.endedAt - r.startedAt : (r.durationMs ?? 0)) / 1000) : 0;
+          lines.push([c.code, c.name, r.deviceId, r.deviceName, r.broadcastId, r.bulletinTitle, r.priority, iso(r.occurrenceAt), r.state, iso(r.startedAt), iso(r.endedAt), airtime, r.reason].map(csvCell).join(','));
+        }
+        reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="as-run-${code}-${request.query.from}-${request.query.to}.csv"`);
+        // A BOM so spreadsheet programs read the Vietnamese names as UTF-8.
+        // Bypass the JSON serializer of the 200 schema: this answer is CSV text.
+        return reply.serializer((body: unknown) => body as string).send(`\uFEFF${lines.join("\r\n")}\r\n` as never);
+      }
+
+      const totals = emptyCounts();
+      const communes = new Map<string, Counts & { code: string; name: string; devices: Map<string, Counts & { deviceId: string; name: string; items: z.infer<typeof itemSchema>[] }> }>();
+      for (const r of rows) {
+        const c = resolve(r.areaCode);
+        let cc = communes.get(c.code);
+        if (!cc) communes.set(c.code, (cc = { ...emptyCounts(), code: c.code, name: c.name, devices: new Map() }));
+        let dc = cc.devices.get(r.deviceId);
+        if (!dc) cc.devices.set(r.deviceId, (dc = { ...emptyCounts(), deviceId: r.deviceId, name: r.deviceName, items: [] }));
+        for (const target of [totals, cc, dc]) count(target, r);
+        dc.items.push({ broadcastId: r.broadcastId, title: r.bulletinTitle, priority: r.priority, occurrenceAt: iso(r.occurrenceAt)!, state: r.state, startedAt: iso(r.startedAt), endedAt: iso(r.endedAt), reason: r.reason });
+      }
+      return {
+        area: { code: area.code, name: area.name, type: area.type },
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        totals,
+        communes: [...communes.values()].map((c) => ({ ...c, devices: [...c.devices.values()] })),
+      };
+    },
+  );
+};
