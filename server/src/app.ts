@@ -19,6 +19,7 @@ import { BulletinRepository } from './repos/bulletins.js';
 import { BroadcastRepository } from './repos/broadcasts.js';
 import { MediaStore, PcmChunkCache } from './audio/index.js';
 import { DictionaryRepository } from './repos/dictionary.js';
+import { OfferRepository } from './repos/offers.js';
 import { SpeechService } from './services/speech.js';
 import { buildTtsEngine } from './tts-engines.js';
 import { EmbeddedBroker } from './broker/embedded.js';
@@ -40,6 +41,7 @@ import { mediaRoutes } from './routes/media.js';
 import { ttsRoutes } from './routes/tts.js';
 import { userRoutes } from './routes/users.js';
 import { reportRoutes } from './routes/reports.js';
+import { offerRoutes } from './routes/offers.js';
 import { newId } from './ids.js';
 
 export const SERVER_VERSION = '0.1.0';
@@ -98,7 +100,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const render: SpeechRenderer = opts.render ?? speech.render;
   const bulletinService = new BulletinService({ bulletins, media, render, logger });
   const deliveryService = new DeliveryService({ bus: broker, broadcasts, bulletins, devices, logger, dispatchAheadMs: config.dispatchAheadSeconds * 1000 });
-  const scheduler = new Scheduler({ broadcasts, devices, areas, delivery: deliveryService, logger, tickMs: config.schedulerTickSeconds * 1000 });
+  const scheduler = new Scheduler({ broadcasts, devices, areas, delivery: deliveryService, logger, tickMs: config.schedulerTickSeconds * 1000, offers: new OfferRepository(db) });
   const broadcastService = new BroadcastService({ config, areas, devices, bulletins, broadcasts, delivery: deliveryService, scheduler, logger });
 
   const ctx: AppContext = {
@@ -140,7 +142,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   installApiAuth(app, sessions, users);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes);
-  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes, userRoutes, reportRoutes]) {
+  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes, userRoutes, reportRoutes, offerRoutes]) {
     await app.register(routes, { ctx });
   }
 

@@ -164,4 +164,28 @@ export const migrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: 'offers',
+    sql: `
+      -- Bulletins the province offers to communes' inboxes (Circular 39/2020/TT-BTTTT).
+      CREATE TABLE offers (
+        id TEXT PRIMARY KEY,
+        bulletin_id TEXT NOT NULL REFERENCES bulletins(id),
+        area_code TEXT NOT NULL REFERENCES areas(code),
+        priority TEXT NOT NULL CHECK (priority IN ('normal', 'priority', 'emergency')),
+        start_at INTEGER,
+        expires_at INTEGER,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'declined', 'expired', 'scheduled')),
+        since INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        reason TEXT,
+        collides_with TEXT,
+        broadcast_id TEXT REFERENCES broadcasts(id),
+        created_by TEXT REFERENCES users(id),
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX offers_area_status ON offers(area_code, status);
+    `,
+  },
 ];

@@ -14,6 +14,8 @@ import type { AreaRepository } from '../repos/areas.js';
 import type { Broadcast, BroadcastRepository } from '../repos/broadcasts.js';
 import type { DeviceRepository } from '../repos/devices.js';
 import type { DeliveryService } from './delivery-service.js';
+import type { OfferRepository } from '../repos/offers.js';
+import { transitionOffer } from '../scheduling/inbox.js';
 
 export interface SchedulerDeps {
   broadcasts: BroadcastRepository;
@@ -25,6 +27,8 @@ export interface SchedulerDeps {
   tickMs?: number;
   /** How far ahead occurrences are written as deliveries (the devices' agenda horizon). */
   horizonMs?: number;
+  /** Offers in communes' inboxes, expired by the tick once their time has passed. */
+  offers?: OfferRepository;
 }
 
 /** The schedule a broadcast follows; a one-off broadcast is a `once` at its start. */
@@ -81,6 +85,19 @@ export class Scheduler {
     return added;
   }
 
+  expireOffers(): number {
+    const now = this.now();
+    let n = 0;
+    for (const o of this.deps.offers?.due(now) ?? []) {
+      const t = transitionOffer({ offerId: o.id, priority: o.priority, status: o.status, since: o.since, ...(o.expiresAt !== null ? { expiresAt: o.expiresAt } : {}) }, { type: 'expire', at: now });
+      if (t.ok) {
+        this.deps.offers!.update(o.id, { status: t.state.status, since: now, reason: t.state.reason ?? null });
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** One pass: extend every active broadcast, then send what is due. Passes never overlap. */
   tick(): Promise<void> {
     this.running ??= (async () => {
@@ -94,6 +111,7 @@ export class Scheduler {
         }
         await this.deps.delivery.dispatchDue();
         this.deps.delivery.expireOverdue();
+        this.expireOffers();
       } catch (err) {
         this.log.error({ err }, 'scheduler pass failed');
       } finally {

@@ -1,0 +1,200 @@
+/**
+ * The province's second way down (Circular 39/2020/TT-BTTTT): a bulletin *offered* to communes' inboxes.
+ * `normal` waits for the commune to accept and schedule it; `priority` airs unless it collides with the
+ * commune's own priority items (then the commune sets the order); `emergency` airs at once.
+ */
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyRequest } from 'fastify';
+import { areaCodeSchema, prioritySchema } from '@loaxa/shared';
+import { canApprove, canWrite, coversArea, type Principal } from '../auth/scope.js';
+import { principalOf } from '../http/auth.js';
+import { badRequest, conflict, errorBodySchema, forbidden, notFound } from '../http/errors.js';
+import { decodeCursor, encodeCursor, listSchema, pageQuerySchema } from '../http/pagination.js';
+import { newId } from '../ids.js';
+import { OfferRepository, type OfferRecord } from '../repos/offers.js';
+import { decideOffer, initialOfferState, transitionOffer, type OfferEvent, type OfferState } from '../scheduling/inbox.js';
+import { instantSchema, scheduleSchema } from '../scheduling/schedule.js';
+import type { AppContext } from '../services/context.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const offerSchema = z.object({
+  id: z.string(),
+  bulletinId: z.string(),
+  areaCode: z.string(),
+  priority: prioritySchema,
+  status: z.enum(['pending', 'accepted', 'declined', 'expired', 'scheduled']),
+  action: z.enum(['wait-for-accept', 'air', 'wait-for-order']),
+  reason: z.string().nullable(),
+  collidesWith: z.array(z.string()),
+  broadcastId: z.string().nullable(),
+  startAt: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+  createdAt: z.string(),
+});
+const toApi = (o: OfferRecord) => ({
+  id: o.id,
+  bulletinId: o.bulletinId,
+  areaCode: o.areaCode,
+  priority: o.priority,
+  status: o.status,
+  action: o.action,
+  reason: o.reason,
+  collidesWith: o.collidesWith,
+  broadcastId: o.broadcastId,
+  startAt: iso(o.startAt),
+  expiresAt: iso(o.expiresAt),
+  createdAt: iso(o.createdAt)!,
+});
+
+const stateOf = (o: OfferRecord): OfferState => ({
+  offerId: o.id,
+  priority: o.priority,
+  status: o.status,
+  since: o.since,
+  ...(o.expiresAt !== null ? { expiresAt: o.expiresAt } : {}),
+});
+
+export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+  const offers = new OfferRepository(ctx.db);
+  const mediaBase = (request: FastifyRequest) => ctx.config.publicUrl ?? `${request.protocol}://${request.host}`;
+
+  /** Applies one state-machine step or answers 409 with the machine's reason. */
+  const step = (o: OfferRecord, event: OfferEvent): OfferState => {
+    const t = transitionOffer(stateOf(o), event);
+    if (!t.ok) throw conflict(`offer ${o.id}: ${t.error}`);
+    return t.state;
+  };
+
+  /** Puts an offer on air in its commune as a broadcast by `user`. */
+  const air = async (user: Principal, o: OfferRecord, draft: { startAt?: string; schedule?: z.infer<typeof scheduleSchema> }, request: FastifyRequest) => {
+    const { broadcast } = ctx.broadcastService.prepare(user, { bulletinId: o.bulletinId, priority: o.priority, target: { areaCodes: [o.areaCode] }, ...draft }, mediaBase(request));
+    await ctx.broadcastService.save(broadcast);
+    return broadcast.id;
+  };
+
+  app.post(
+    '/api/v1/bulletins/:id/offers',
+    {
+      schema: {
+        tags: ['offers'],
+        summary: 'Offer a bulletin to communes’ inboxes (a province or district area stands for all its communes)',
+        params: z.object({ id: z.string().max(64) }),
+        body: z.object({ areaCodes: z.array(areaCodeSchema).min(1).max(5000), priority: prioritySchema, startAt: instantSchema.optional(), expiresAt: instantSchema.optional() }),
+        response: { 201: z.object({ items: z.array(offerSchema) }), 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema },
+      },
+    },
+    async (request, reply) => {
+      const user = principalOf(request);
+      if (!canApprove(user)) throw forbidden('only province admins and approvers offer bulletins');
+      const bulletin = ctx.bulletins.get(request.params.id);
+      if (!bulletin) throw notFound(`bulletin ${request.params.id}`);
+      if (bulletin.status !== 'ready') throw conflict(`bulletin ${bulletin.id} is ${bulletin.status}; wait until its status is ready`);
+      const now = Date.now();
+      const startAt = request.body.startAt ? Date.parse(request.body.startAt) : undefined;
+      const expiresAt = request.body.expiresAt ? Date.parse(request.body.expiresAt) : undefined;
+      if (expiresAt !== undefined && expiresAt <= now) throw badRequest('expiresAt is in the past', [{ path: 'expiresAt', message: 'in the past' }]);
+      const communes = new Set<string>();
+      request.body.areaCodes.forEach((code, i) => {
+        const area = ctx.areas.get(code);
+        if (!area || area.validUntil) throw badRequest(`unknown or legacy area ${code}`, [{ path: `areaCodes.${i}`, message: 'unknown area' }]);
+        if (!coversArea(user, ctx.areas.ancestry(code))) throw forbidden(`area ${code} is outside your area`);
+        for (const c of ctx.areas.subtree(code)) if (ctx.areas.get(c)?.level === 'commune') communes.add(c);
+      });
+      const created: OfferRecord[] = [];
+      for (const code of communes) {
+        const airAt = Math.max(startAt ?? now, now);
+        const devices = ctx.devices.idsInAreas(ctx.areas.subtree(code));
+        const own = ctx.broadcasts
+          .plannedOn(devices, airAt - 3600_000, airAt + (bulletin.durationMs ?? 0))
+          .filter((d) => d.priority === 'priority')
+          .map((d) => ({ broadcastId: d.broadcastId, priority: d.priority, startAt: d.occurrenceAt, durationMs: d.durationMs }));
+        const id = newId('of');
+        const decision = decideOffer({ id, bulletinId: bulletin.id, areaCode: code, priority: request.body.priority, offeredAt: now, durationMs: bulletin.durationMs ?? 0, ...(startAt ? { startAt } : {}), ...(expiresAt ? { expiresAt } : {}) }, own, now);
+        const offer: OfferRecord = {
+          id, bulletinId: bulletin.id, areaCode: code, priority: request.body.priority, startAt: startAt ?? null, expiresAt: expiresAt ?? null,
+          status: 'pending', since: now, action: decision.action, reason: decision.reason, collidesWith: decision.collidesWith ?? [], broadcastId: null, createdBy: user.id, createdAt: now,
+        };
+        offers.insert(offer);
+        if (decision.action === 'air') {
+          const broadcastId = await air(user, offer, { startAt: new Date(decision.airAt).toISOString() }, request);
+          const s = step(offer, { type: 'schedule', at: now, broadcastId });
+          offers.update(id, { status: s.status, since: s.since, broadcastId });
+        }
+        created.push(offers.get(id)!);
+      }
+      request.log.info({ bulletinId: bulletin.id, offers: created.length, priority: request.body.priority }, 'bulletin offered');
+      return reply.status(201).send({ items: created.map(toApi) });
+    },
+  );
+
+  app.get(
+    '/api/v1/inbox',
+    {
+      schema: {
+        tags: ['offers'],
+        summary: 'Offers from the province in the caller’s communes',
+        querystring: pageQuerySchema.extend({ status: z.enum(['pending', 'accepted', 'declined', 'expired', 'scheduled']).optional() }),
+        response: { 200: listSchema(offerSchema), 400: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      const { status, limit, cursor } = request.query;
+      const areas = user.areaCode === null ? ctx.areas.all().map((a) => a.code) : ctx.areas.subtree(user.areaCode);
+      const rows = offers.inAreas(areas, status, limit + 1, decodeCursor(cursor));
+      const page = rows.slice(0, limit);
+      return { items: page.map(toApi), total: page.length, next: encodeCursor(page.at(-1)?.id, rows.length > limit) };
+    },
+  );
+
+  const load = (user: Principal, id: string): OfferRecord => {
+    const o = offers.get(id);
+    if (!o || !coversArea(user, ctx.areas.ancestry(o.areaCode))) throw notFound(`offer ${id}`);
+    if (!canWrite(user)) throw forbidden('viewers cannot act on offers');
+    return o;
+  };
+
+  app.post(
+    '/api/v1/offers/:id/accept',
+    {
+      schema: {
+        tags: ['offers'],
+        summary: 'Accept an offer and schedule it in the commune (startAt or schedule; default now)',
+        params: z.object({ id: z.string().max(64) }),
+        body: z.object({ startAt: instantSchema.optional(), schedule: scheduleSchema.optional() }).default({}),
+        response: { 200: offerSchema, 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      const o = load(user, request.params.id);
+      const now = Date.now();
+      const accepted = o.status === 'pending' && o.priority === 'normal' ? step(o, { type: 'accept', at: now }) : stateOf(o);
+      const broadcastId = await air(user, o, { ...(request.body.startAt ? { startAt: request.body.startAt } : {}), ...(request.body.schedule ? { schedule: request.body.schedule } : {}) }, request);
+      const s = step({ ...o, status: accepted.status }, { type: 'schedule', at: now, broadcastId });
+      offers.update(o.id, { status: s.status, since: s.since, broadcastId });
+      return toApi(offers.get(o.id)!);
+    },
+  );
+
+  app.post(
+    '/api/v1/offers/:id/decline',
+    {
+      schema: {
+        tags: ['offers'],
+        summary: 'Decline a normal offer, with a reason (priority and emergency offers cannot be declined)',
+        params: z.object({ id: z.string().max(64) }),
+        body: z.object({ reason: z.string().trim().min(1).max(500) }),
+        response: { 200: offerSchema, 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      const o = load(user, request.params.id);
+      const s = step(o, { type: 'decline', at: Date.now(), reason: request.body.reason });
+      offers.update(o.id, { status: s.status, since: s.since, reason: request.body.reason });
+      return toApi(offers.get(o.id)!);
+    },
+  );
+};
