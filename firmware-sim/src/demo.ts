@@ -97,7 +97,10 @@ async function main(): Promise<number> {
     const audio = bulletin.audio;
     out(`bulletin: "${TEXT.slice(0, 60)}…" → ${(audio.durationMs / 1000).toFixed(1)} s of Opus, sha256 ${audio.sha256.slice(0, 12)}…, synthesized in ${Date.now() - t0} ms`);
 
-    const cast = await api('POST', '/api/v1/broadcasts', { bulletinId: bulletin.id, priority: 'normal', target: { areaCodes: ['99'] } }, token);
+    // A few seconds ahead, as a real schedule would be: every box fetches and caches the audio first, then
+    // all of them start together on the instant.
+    const startAt = new Date(Date.now() + 5000).toISOString();
+    const cast = await api('POST', '/api/v1/broadcasts', { bulletinId: bulletin.id, priority: 'normal', target: { areaCodes: ['99'] }, startAt }, token);
     out(`broadcast ${cast.id}: ${cast.status}, ${cast.devices} boxes, starts ${cast.startAt}`);
     out('');
 
