@@ -20,6 +20,7 @@ import { BroadcastRepository } from './repos/broadcasts.js';
 import { MediaStore, PcmChunkCache } from './audio/index.js';
 import { DictionaryRepository } from './repos/dictionary.js';
 import { OfferRepository } from './repos/offers.js';
+import { FaultRepository } from './repos/faults.js';
 import { SpeechService } from './services/speech.js';
 import { buildTtsEngine } from './tts-engines.js';
 import { EmbeddedBroker } from './broker/embedded.js';
@@ -99,7 +100,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const speech = new SpeechService({ engine, chunkCache, dictionary });
   const render: SpeechRenderer = opts.render ?? speech.render;
   const bulletinService = new BulletinService({ bulletins, media, render, logger });
-  const deliveryService = new DeliveryService({ bus: broker, broadcasts, bulletins, devices, logger, dispatchAheadMs: config.dispatchAheadSeconds * 1000 });
+  const faults = new FaultRepository(db);
+  const deliveryService = new DeliveryService({ bus: broker, broadcasts, bulletins, devices, faults, logger, dispatchAheadMs: config.dispatchAheadSeconds * 1000 });
   const scheduler = new Scheduler({ broadcasts, devices, areas, delivery: deliveryService, logger, tickMs: config.schedulerTickSeconds * 1000, offers: new OfferRepository(db) });
   const broadcastService = new BroadcastService({ config, areas, devices, bulletins, broadcasts, delivery: deliveryService, scheduler, logger });
 
@@ -114,6 +116,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     broadcasts,
     media,
     dictionary,
+    faults,
     speech,
     render,
     bulletinService,

@@ -188,4 +188,24 @@ export const migrations: Migration[] = [
       CREATE INDEX offers_area_status ON offers(area_code, status);
     `,
   },
+  {
+    version: 5,
+    name: 'device faults and health',
+    sql: `
+      -- Faults a box reports, each with its start and end (open while ended_at IS NULL).
+      CREATE TABLE device_faults (
+        id INTEGER PRIMARY KEY,
+        device_id TEXT NOT NULL REFERENCES devices(id),
+        kind TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        detail TEXT,
+        received_at INTEGER NOT NULL
+      );
+      CREATE INDEX device_faults_open ON device_faults(device_id, kind) WHERE ended_at IS NULL;
+      CREATE INDEX device_faults_device ON device_faults(device_id, started_at);
+      -- The latest heartbeat's health readings, as sent (temperature, load, disk, signal, clock offset …).
+      ALTER TABLE devices ADD COLUMN health_json TEXT;
+    `,
+  },
 ];

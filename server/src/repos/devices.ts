@@ -15,6 +15,8 @@ export interface Device {
   volume: number | null;
   cacheBytes: number | null;
   uptimeS: number | null;
+  /** The last heartbeat as sent (health readings), or null before the first one. */
+  health: Record<string, unknown> | null;
 }
 
 interface Row {
@@ -33,6 +35,7 @@ interface Row {
   volume: number | null;
   cache_bytes: number | null;
   uptime_s: number | null;
+  health_json: string | null;
 }
 
 const toDevice = (r: Row): Device => ({
@@ -50,12 +53,13 @@ const toDevice = (r: Row): Device => ({
   volume: r.volume,
   cacheBytes: r.cache_bytes,
   uptimeS: r.uptime_s,
+  health: r.health_json ? (JSON.parse(r.health_json) as Record<string, unknown>) : null,
 });
 
 export interface DeviceFilter {
   /** Root of an area subtree; devices in it or below. */
   areaCodes?: string[];
-  state?: 'online' | 'offline';
+  state?: 'online' | 'offline' | 'faulty';
   afterId?: string;
   limit: number;
 }
@@ -82,7 +86,7 @@ export class DeviceRepository {
     );
     this.telemetryStmt = db.prepare(
       `UPDATE devices SET last_seen_at = @at, volume = @volume, cache_bytes = @cacheBytes, uptime_s = @uptimeS,
-         agent_version = COALESCE(@agentVersion, agent_version) WHERE id = @id`,
+         agent_version = COALESCE(@agentVersion, agent_version), health_json = COALESCE(@healthJson, health_json) WHERE id = @id`,
     );
   }
 
@@ -104,7 +108,7 @@ export class DeviceRepository {
     this.statusStmt.run({ id, online: online ? 1 : 0, at, agentVersion });
   }
 
-  recordTelemetry(id: string, t: { at: number; volume: number; cacheBytes: number; uptimeS: number; agentVersion: string | null }): void {
+  recordTelemetry(id: string, t: { at: number; volume: number; cacheBytes: number; uptimeS: number; agentVersion: string | null; healthJson: string | null }): void {
     this.telemetryStmt.run({ id, ...t });
   }
 
@@ -121,7 +125,9 @@ export class DeviceRepository {
       where.push(`area_code IN (SELECT value FROM json_each(@areas))`);
       params.areas = JSON.stringify(filter.areaCodes);
     }
-    if (filter.state) {
+    if (filter.state === 'faulty') {
+      where.push('id IN (SELECT device_id FROM device_faults WHERE ended_at IS NULL)');
+    } else if (filter.state) {
       where.push('online = @online');
       params.online = filter.state === 'online' ? 1 : 0;
     }

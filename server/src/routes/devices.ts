@@ -22,10 +22,13 @@ const deviceSchema = z.object({
   agentVersion: z.string().nullable(),
   volume: z.number().nullable(),
   createdAt: z.string(),
+  /** Faults open now (power, amplifier, speaker-line, audio-device, disk, clock, network). */
+  faults: z.array(z.string()),
+  health: z.record(z.string(), z.unknown()).nullable(),
 });
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const toApi = (d: Device) => ({
+const toApi = (d: Device, openFaults: string[]) => ({
   id: d.id,
   name: d.name,
   areaCode: d.areaCode,
@@ -36,6 +39,8 @@ const toApi = (d: Device) => ({
   agentVersion: d.agentVersion,
   volume: d.volume,
   createdAt: new Date(d.createdAt).toISOString(),
+  faults: openFaults,
+  health: d.health,
 });
 
 /** The broker URL written into credentials: LOAXA_MQTT_PUBLIC_URL, else the public host with the MQTT port. */
@@ -94,7 +99,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       schema: {
         tags: ['devices'],
         summary: 'Devices in the caller’s area, filterable by area subtree and state',
-        querystring: pageQuerySchema.extend({ area: areaCodeSchema.optional(), state: z.enum(['online', 'offline']).optional() }),
+        querystring: pageQuerySchema.extend({ area: areaCodeSchema.optional(), state: z.enum(['online', 'offline', 'faulty']).optional() }),
         response: { 200: listSchema(deviceSchema), 400: errorBodySchema },
       },
     },
@@ -111,7 +116,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       const page = ctx.devices.list({ limit: limit + 1, ...(areaCodes ? { areaCodes } : {}), ...(state ? { state } : {}), ...(cursor ? { afterId: decodeCursor(cursor)! } : {}) });
       const more = page.items.length > limit;
       const items = page.items.slice(0, limit);
-      return { items: items.map(toApi), total: page.total, next: encodeCursor(items.at(-1)?.id, more) };
+      return { items: items.map((d) => toApi(d, ctx.faults.openFor(d.id).map((f) => f.kind))), total: page.total, next: encodeCursor(items.at(-1)?.id, more) };
     },
   );
 
@@ -129,7 +134,28 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       const user = principalOf(request);
       const d = ctx.devices.get(request.params.id);
       if (!d || d.revokedAt !== null || !coversArea(user, ctx.areas.ancestry(d.areaCode))) throw notFound(`device ${request.params.id}`);
-      return toApi(d);
+      return toApi(d, ctx.faults.openFor(d.id).map((f) => f.kind));
+    },
+  );
+
+  app.get(
+    '/api/v1/devices/:id/faults',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'A device’s faults with when each began and ended (newest first)',
+        params: z.object({ id: z.string().max(64) }),
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+        response: { 200: z.object({ items: z.array(z.object({ kind: z.string(), startedAt: z.string(), endedAt: z.string().nullable(), detail: z.string().nullable() })) }), 404: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      const d = ctx.devices.get(request.params.id);
+      if (!d || d.revokedAt !== null || !coversArea(user, ctx.areas.ancestry(d.areaCode))) throw notFound(`device ${request.params.id}`);
+      return {
+        items: ctx.faults.history(d.id, request.query.limit).map((f) => ({ kind: f.kind, startedAt: new Date(f.startedAt).toISOString(), endedAt: f.endedAt === null ? null : new Date(f.endedAt).toISOString(), detail: f.detail })),
+      };
     },
   );
 };

@@ -11,6 +11,7 @@ import type { MediaStore } from '../audio/index.js';
 import type { BulletinService, SpeechRenderer } from './bulletin-service.js';
 import type { SpeechService } from './speech.js';
 import type { DictionaryRepository } from '../repos/dictionary.js';
+import type { FaultRepository } from '../repos/faults.js';
 import type { DeliveryService } from './delivery-service.js';
 import type { Scheduler } from './scheduler.js';
 import type { BroadcastService } from './broadcast-service.js';
@@ -26,6 +27,7 @@ export interface AppContext {
   broadcasts: BroadcastRepository;
   media: MediaStore;
   dictionary: DictionaryRepository;
+  faults: FaultRepository;
   speech: SpeechService;
   /** The renderer bulletins and previews use (the speech service's, unless a test replaces it). */
   render: SpeechRenderer;

@@ -20,6 +20,7 @@ import type { MessageBus } from '../broker/bus.js';
 import type { BroadcastRepository, Broadcast, Delivery } from '../repos/broadcasts.js';
 import type { BulletinRepository } from '../repos/bulletins.js';
 import type { DeviceRepository } from '../repos/devices.js';
+import type { FaultRepository } from '../repos/faults.js';
 import { agendaCommandId } from '../scheduling/agenda.js';
 
 /** States a device may report; `queued` and `sent` are the server's own. */
@@ -32,6 +33,8 @@ export interface DeliveryServiceDeps {
   devices: DeviceRepository;
   logger: Logger;
   now?: () => number;
+  /** Where reported faults are kept (start and end of each). */
+  faults?: FaultRepository;
   /** How long before air time an item is sent to its box (default 24 h). */
   dispatchAheadMs?: number;
 }
@@ -201,11 +204,20 @@ export class DeliveryService {
         if (p.state === 'online') void this.reconcile(deviceId).catch((err: unknown) => log.error({ err }, 'reconcile failed'));
       } else if (env.type === 'telemetry') {
         const p = env.payload as Payload<'telemetry'>;
-        this.deps.devices.recordTelemetry(deviceId, { at: this.now(), volume: p.volume, cacheBytes: p.cacheBytes, uptimeS: p.uptimeS, agentVersion: p.agentVersion ?? null });
+        this.deps.devices.recordTelemetry(deviceId, {
+          at: this.now(),
+          volume: p.volume,
+          cacheBytes: p.cacheBytes,
+          uptimeS: p.uptimeS,
+          agentVersion: p.agentVersion ?? null,
+          healthJson: JSON.stringify(p),
+        });
       } else if (env.type === 'event') {
         const p = env.payload as Payload<'event'>;
         if (p.kind === 'delivery') this.onDeliveryEvent(deviceId, p, log);
-        else log.info({ fault: p.fault, active: p.active }, 'device fault reported');
+        else if (this.deps.faults?.report(deviceId, p.fault, p.active, p.at, p.detail ?? null, this.now())) {
+          log.info({ fault: p.fault, active: p.active }, p.active ? 'device fault began' : 'device fault ended');
+        }
       }
     } catch (err) {
       log.error({ err, channel }, 'device message handler failed');
