@@ -3,11 +3,12 @@
  * commands (so a QoS 1 redelivery after a reboot is still recognised [MQTT-4.3.2]). Read through a zod
  * schema, written to a temp file and renamed, so a power cut leaves either the old or the new file.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { faultKindSchema } from '@loaxa/shared';
 import type { Logger } from 'pino';
+import { ATOMIC_TEMP_SUFFIX, writeFileAtomic } from './atomic-file.js';
 
 export const STATE_FILE = 'agent-state.json';
 
@@ -15,6 +16,8 @@ export const agentStateSchema = z.object({
   v: z.literal(1),
   volume: z.number().int().min(0).max(100),
   recentCommandIds: z.array(z.string().max(64)).max(10_000),
+  /** Faults active at the last save, with when they started (so a restart reports their end, not a new start). */
+  activeFaults: z.array(z.object({ fault: faultKindSchema, since: z.number().int().nonnegative(), detail: z.string().max(500).optional() })).max(20).default([]),
 });
 export type AgentState = z.infer<typeof agentStateSchema>;
 
@@ -33,17 +36,21 @@ export class AgentStateStore {
   /** The saved state, or defaults when there is none or it cannot be trusted. */
   async load(): Promise<AgentState> {
     await mkdir(this.deps.dir, { recursive: true });
+    // Temp files of writes a power cut interrupted; the real file still holds the previous state.
+    for (const name of await readdir(this.deps.dir)) {
+      if (name.endsWith(ATOMIC_TEMP_SUFFIX)) await unlink(join(this.deps.dir, name)).catch(() => undefined);
+    }
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
     } catch {
-      return { v: 1, volume: DEFAULT_VOLUME, recentCommandIds: [] };
+      return { v: 1, volume: DEFAULT_VOLUME, recentCommandIds: [], activeFaults: [] };
     }
     try {
       return agentStateSchema.parse(JSON.parse(text));
     } catch (err) {
       this.deps.logger.warn({ file: this.file, err: (err as Error).message }, 'ignoring an unreadable agent state file');
-      return { v: 1, volume: DEFAULT_VOLUME, recentCommandIds: [] };
+      return { v: 1, volume: DEFAULT_VOLUME, recentCommandIds: [], activeFaults: [] };
     }
   }
 
@@ -57,10 +64,8 @@ export class AgentStateStore {
     this.writing = this.writing.then(async () => {
       this.dirty = false;
       const state = agentStateSchema.parse(read());
-      const temp = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
       try {
-        await writeFile(temp, JSON.stringify(state), { mode: 0o600 });
-        await rename(temp, this.file);
+        await writeFileAtomic(this.file, JSON.stringify(state), { mode: 0o600 });
       } catch (err) {
         this.deps.logger.error({ file: this.file, err: (err as Error).message }, 'cannot save the agent state');
       }

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { areaCodeSchema, idSchema } from '@loaxa/shared';
+import { GPIO_BACKENDS, GPIO_SPEC_PATTERN } from './hardware/gpio.js';
+import { MIXER_KINDS } from './hardware/mixer.js';
 
 export const PLAYER_KINDS = ['ffmpeg', 'aplay', 'null'] as const;
 export type PlayerKind = (typeof PLAYER_KINDS)[number];
@@ -35,7 +37,58 @@ export const agentConfigSchema = z.object({
   downloadRetryMs: z.number().int().min(10).default(1_000),
   /** One download attempt is abandoned after this long. */
   downloadTimeoutMs: z.number().int().min(100).default(120_000),
+
+  // ---- link ----
+  /** Longest wait between reconnect attempts; the wait doubles per failed attempt up to this. */
+  reconnectMaxMs: z.number().int().min(50).default(300_000),
+  /** Run after this many failed connection attempts in a row (e.g. `mmcli -m any --reset`); via /bin/sh. */
+  modemRecoveryCommand: z.string().min(1).max(1000).optional(),
+  modemRecoveryAfterFailures: z.number().int().min(1).default(6),
+  /** At most one recovery per this period. */
+  modemRecoveryIntervalMs: z.number().int().min(0).default(15 * 60_000),
+
+  // ---- hardware ----
+  /** `amixer`: set the hardware mixer control and play at full scale; `software`: scale in the player. */
+  mixer: z.enum(MIXER_KINDS).default('software'),
+  mixerDevice: z.string().min(1).default('default'),
+  mixerControl: z.string().min(1).default('PCM'),
+  /** How GPIO lines are driven: libgpiod v1 CLI (`gpiod`), v2 CLI (`gpiod2`), `/sys/class/gpio`, or not at all. */
+  gpio: z.enum(GPIO_BACKENDS).default('none'),
+  gpioChip: z.string().min(1).default('gpiochip0'),
+  /** Amplifier power output, e.g. `17` (high = on) or `17:low`. */
+  ampPowerGpio: gpioSpec().optional(),
+  /** Time the amplifier gets to settle after power on, before the first sample. */
+  ampWarmupMs: z.number().int().min(0).max(10_000).default(500),
+  /** The amplifier stays on this long after the last item (back-to-back items do not cycle the relay). */
+  ampHoldMs: z.number().int().min(0).default(15_000),
+  /** Sense inputs, active when the fault is present: mains lost (UPS HAT), amplifier fault, speaker line open / short. */
+  powerLostGpio: gpioSpec().optional(),
+  ampFaultGpio: gpioSpec().optional(),
+  lineOpenGpio: gpioSpec().optional(),
+  lineShortGpio: gpioSpec().optional(),
+  sysRoot: z.string().min(1).default('/sys'),
+  procRoot: z.string().min(1).default('/proc'),
+
+  // ---- faults ----
+  /** How often fault inputs are read; slower checks (disk, clock, sound card) run every 6th time. */
+  faultPollMs: z.number().int().min(10).default(5_000),
+  /** Consecutive equal readings before a fault starts or ends (filters contact bounce and one-off misreads). */
+  faultDebounce: z.number().int().min(1).max(20).default(2),
+  /** Disk fault below this much free space on the cache's file system. */
+  diskMinFreeBytes: z.number().int().nonnegative().default(256 * 1024 ** 2),
+  /** Clock fault beyond this difference to the server's clock. */
+  clockMaxOffsetMs: z.number().int().min(100).default(30_000),
+  /** A clock not synchronized this long after the agent started is a fault (NTP needs a while after boot). */
+  clockSyncGraceMs: z.number().int().min(0).default(10 * 60_000),
+  /** The process is killed (and restarted by systemd) when its event loop stalls this long; 0 disables. */
+  watchdogMs: z.number().int().min(0).default(60_000),
+  /** Log lines kept in memory for the fetch-logs command. */
+  logRingLines: z.number().int().min(10).max(100_000).default(2_000),
 });
+
+function gpioSpec() {
+  return z.string().regex(GPIO_SPEC_PATTERN, 'must be a GPIO line number, optionally with :low for active low (e.g. 17 or 17:low)');
+}
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 /** What a caller writes before defaults are applied (the simulator and tests build configs this way). */
@@ -61,7 +114,33 @@ const ENV_VARS: ReadonlyArray<[name: string, path: readonly string[], kind: EnvK
   ['LOAXA_AGENT_CACHE_MAX_BYTES', ['cacheMaxBytes'], 'int'],
   ['LOAXA_AGENT_DOWNLOAD_RETRY_MS', ['downloadRetryMs'], 'int'],
   ['LOAXA_AGENT_DOWNLOAD_TIMEOUT_MS', ['downloadTimeoutMs'], 'int'],
+  ['LOAXA_AGENT_RECONNECT_MAX_MS', ['reconnectMaxMs'], 'int'],
+  ['LOAXA_AGENT_MODEM_RECOVERY_COMMAND', ['modemRecoveryCommand'], 'string'],
+  ['LOAXA_AGENT_MODEM_RECOVERY_AFTER_FAILURES', ['modemRecoveryAfterFailures'], 'int'],
+  ['LOAXA_AGENT_MODEM_RECOVERY_INTERVAL_MS', ['modemRecoveryIntervalMs'], 'int'],
+  ['LOAXA_AGENT_MIXER', ['mixer'], 'string'],
+  ['LOAXA_AGENT_MIXER_DEVICE', ['mixerDevice'], 'string'],
+  ['LOAXA_AGENT_MIXER_CONTROL', ['mixerControl'], 'string'],
+  ['LOAXA_AGENT_GPIO', ['gpio'], 'string'],
+  ['LOAXA_AGENT_GPIO_CHIP', ['gpioChip'], 'string'],
+  ['LOAXA_AGENT_AMP_POWER_GPIO', ['ampPowerGpio'], 'string'],
+  ['LOAXA_AGENT_AMP_WARMUP_MS', ['ampWarmupMs'], 'int'],
+  ['LOAXA_AGENT_AMP_HOLD_MS', ['ampHoldMs'], 'int'],
+  ['LOAXA_AGENT_POWER_LOST_GPIO', ['powerLostGpio'], 'string'],
+  ['LOAXA_AGENT_AMP_FAULT_GPIO', ['ampFaultGpio'], 'string'],
+  ['LOAXA_AGENT_LINE_OPEN_GPIO', ['lineOpenGpio'], 'string'],
+  ['LOAXA_AGENT_LINE_SHORT_GPIO', ['lineShortGpio'], 'string'],
+  ['LOAXA_AGENT_FAULT_POLL_MS', ['faultPollMs'], 'int'],
+  ['LOAXA_AGENT_FAULT_DEBOUNCE', ['faultDebounce'], 'int'],
+  ['LOAXA_AGENT_DISK_MIN_FREE_BYTES', ['diskMinFreeBytes'], 'int'],
+  ['LOAXA_AGENT_CLOCK_MAX_OFFSET_MS', ['clockMaxOffsetMs'], 'int'],
+  ['LOAXA_AGENT_CLOCK_SYNC_GRACE_MS', ['clockSyncGraceMs'], 'int'],
+  ['LOAXA_AGENT_LOG_RING_LINES', ['logRingLines'], 'int'],
+  ['LOAXA_AGENT_WATCHDOG_MS', ['watchdogMs'], 'int'],
 ];
+/** Every variable the agent reads (besides LOAXA_AGENT_CONFIG and LOAXA_AGENT_LOG_LEVEL, read by main.ts). */
+export const AGENT_ENV_VARS: readonly string[] = ENV_VARS.map(([name]) => name);
+
 /** Names the JSON file to read first; variables override its values. */
 export const CONFIG_FILE_VAR = 'LOAXA_AGENT_CONFIG';
 

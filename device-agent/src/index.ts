@@ -7,16 +7,37 @@ export {
   redactConfig,
   ConfigError,
   CONFIG_FILE_VAR,
+  AGENT_ENV_VARS,
   PLAYER_KINDS,
   type AgentConfig,
   type AgentConfigInput,
   type PlayerKind,
 } from './config.js';
+export { REMOTE_CONFIG_KEYS, CONFIG_OVERRIDES_FILE, planConfigChange, readOverrides, type ConfigOverrides } from './config-overrides.js';
 export { NullPlayer, FfmpegAlsaPlayer, AplayPlayer, createPlayer, type Player, type PlayOptions } from './player.js';
-export { MediaCache, HashMismatchError, DownloadError, basicAuth, hashFile, type FetchLike } from './media-cache.js';
-export { deliveryKey, type DeliveryReport } from './playout.js';
+export { MediaCache, HashMismatchError, DownloadError, basicAuth, hashFile, type FetchLike, type MediaCacheDeps } from './media-cache.js';
+export { deliveryKey, SpeakerBusyError, type DeliveryReport } from './playout.js';
 export { interrupts, pickNext, priorityRank, compareContenders, type Contender } from './priority.js';
 export { CommandDispatcher, type CommandTable, type CommandHandler, type CommandResult } from './commands.js';
 export { AgentStateStore, RecentIds, agentStateSchema, STATE_FILE, DEFAULT_VOLUME, type AgentState } from './agent-state.js';
 export { systemClock, jitter, type Clock } from './timing.js';
 export { AGENT_VERSION } from './version.js';
+export { writeFileAtomic } from './atomic-file.js';
+export { ClockOffsetEstimator } from './clock-offset.js';
+export { FaultMonitor, buildFaultChecks, type FaultCheck, type FaultKind, type FaultTransition, type ActiveFault } from './faults.js';
+export { collectHealth } from './health.js';
+export { ReconnectPolicy, ModemRecovery } from './link.js';
+export { LogRing } from './log-ring.js';
+export { sineWav, testToneFile } from './test-tone.js';
+export * from './proposed-messages.js';
+// Hardware: interfaces, real implementations and the simulated twins.
+export { createHardware, SENSE_INPUTS, type Hardware, type SenseInput } from './hardware/index.js';
+export { ProcessRunner, type CommandRunner, type CommandResult as ToolResult } from './hardware/command.js';
+export { GpiodCliBackend, SysfsGpioBackend, createGpioBackend, parseGpioSpec, GPIO_BACKENDS, type GpioBackend, type GpioInput, type GpioOutput, type GpioLineSpec } from './hardware/gpio.js';
+export { AmixerMixer, SoftwareMixer, MIXER_KINDS, type Mixer } from './hardware/mixer.js';
+export { AmplifiedPlayer, GpioAmplifier, FixedAmplifier, type Amplifier } from './hardware/amplifier.js';
+export { ProcSysReader, type SystemReader, type SystemSnapshot, type DiskSpace } from './hardware/system-info.js';
+export { LinuxNetworkReader, defaultRouteInterface, parseMmcliKeys, type NetworkReader, type NetworkSnapshot } from './hardware/network.js';
+export { TimedatectlReader, AplayDeviceProbe, parseAplayCards, cardOfDevice, type TimeSyncReader, type AudioDeviceProbe, type AudioDeviceStatus } from './hardware/probes.js';
+export { SimBoard } from './hardware/twins.js';
+export { startLoopWatchdog, type LoopWatchdog } from './loop-watchdog.js';

@@ -5,13 +5,23 @@
 import { pino } from 'pino';
 import { DeviceAgent } from './agent.js';
 import { ConfigError, loadAgentConfig, redactConfig } from './config.js';
-import { createPlayer } from './player.js';
+import { LogRing } from './log-ring.js';
+import { startLoopWatchdog } from './loop-watchdog.js';
 
 const STOP_TIMEOUT_MS = 8_000;
 const HARD_EXIT_MS = 10_000;
 
 async function main(): Promise<void> {
-  const logger = pino({ name: 'loaxa-agent', level: process.env.LOAXA_AGENT_LOG_LEVEL ?? 'info' });
+  const level = process.env.LOAXA_AGENT_LOG_LEVEL ?? 'info';
+  // Recent lines stay in memory too, for the fetch-logs command (sized once the config is read).
+  const ring = { current: new LogRing(2_000) };
+  const logger = pino(
+    { name: 'loaxa-agent', level },
+    pino.multistream([
+      { level: level as pino.Level, stream: process.stdout },
+      { level: level as pino.Level, stream: { write: (line: string) => ring.current.write(line) } },
+    ]),
+  );
   let config;
   try {
     config = loadAgentConfig();
@@ -22,8 +32,10 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  ring.current = new LogRing(config.logRingLines);
+  if (config.watchdogMs > 0) startLoopWatchdog(config.watchdogMs);
   logger.info({ config: redactConfig(config) }, 'configuration');
-  const agent = new DeviceAgent({ config, player: createPlayer(config), logger });
+  const agent = new DeviceAgent({ config, logger, logs: ring.current });
   await agent.start();
 
   let stopping = false;
@@ -44,6 +56,8 @@ async function main(): Promise<void> {
       },
     );
   };
+  // A restart asked for remotely is a clean exit: systemd (Restart=always) starts a fresh process.
+  agent.on('restart-requested', (reason) => shutdown(`restart: ${reason}`));
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }

@@ -1,16 +1,22 @@
 /**
- * Content-addressed audio cache: `cacheDir/<sha256>.ogg`. A file enters the cache only after its SHA-256
- * matched (written to a temp file, hashed while streaming, then renamed: a crash never leaves a
- * half-written file under a real name). Files are evicted least-recently-used beyond a size cap.
+ * Content-addressed audio cache: `cacheDir/<sha256>.ogg`. A download goes to `.part-<sha256>`, is hashed
+ * while streaming, flushed to storage and only then renamed to its real name (and the folder flushed),
+ * so a power cut never leaves a half-written or empty file under a real name. A broken-off download keeps
+ * its part file and resumes with an HTTP Range request (the server's `/media` supports Range) — a 4G
+ * link that drops every few minutes still finishes a long recording.
+ *
+ * Files are evicted least-recently-used beyond a size cap, never the audio of an item still to play
+ * (pinned by the playout, or named by `protect`, the agenda's upcoming hashes).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ErrorCode, SHA256_PATTERN } from '@loaxa/shared';
 import type { Logger } from 'pino';
+import { ATOMIC_TEMP_SUFFIX, fsyncDir } from './atomic-file.js';
 
 export class HashMismatchError extends Error {
   override name = 'HashMismatchError';
@@ -34,7 +40,26 @@ interface Entry {
 }
 
 const FILE_RE = /^([0-9a-f]{64})\.ogg$/;
-const TEMP_PREFIX = '.tmp-';
+const PART_RE = /^\.part-([0-9a-f]{64})$/;
+/** Temp files of the first agent version. */
+const LEGACY_TEMP_PREFIX = '.tmp-';
+/** A part file untouched this long is abandoned (its item is long gone). */
+const PART_MAX_AGE_MS = 7 * 24 * 3600_000;
+
+export interface MediaCacheDeps {
+  dir: string;
+  maxBytes: number;
+  authorization: string;
+  fetch: FetchLike;
+  logger: Logger;
+  downloadTimeoutMs: number | (() => number);
+  /** Free bytes on the cache's file system (null: unknown); a download that cannot fit is refused early. */
+  freeBytes?: () => Promise<number | null>;
+  /** Space always left free on the file system for logs and the system (default 32 MiB). */
+  reserveBytes?: number;
+  /** Hashes of upcoming items beyond those in hand (the agenda); never evicted. */
+  protect?: () => Iterable<string>;
+}
 
 export class MediaCache {
   private readonly entries = new Map<string, Entry>();
@@ -43,30 +68,35 @@ export class MediaCache {
   /** Hashes an active item still needs; never evicted. */
   private readonly pinned = new Map<string, number>();
 
-  constructor(
-    private readonly deps: {
-      dir: string;
-      maxBytes: number;
-      authorization: string;
-      fetch: FetchLike;
-      logger: Logger;
-      downloadTimeoutMs: number;
-    },
-  ) {}
+  constructor(private readonly deps: MediaCacheDeps) {}
 
-  /** Creates the folder, forgets leftover temp files and indexes what is there. */
+  /** Creates the folder, removes leftovers of interrupted writes and indexes what is there. */
   async open(): Promise<void> {
     await mkdir(this.deps.dir, { recursive: true });
+    const now = Date.now();
     for (const name of await readdir(this.deps.dir)) {
-      if (name.startsWith(TEMP_PREFIX)) {
-        await unlink(join(this.deps.dir, name)).catch(() => undefined);
+      const path = join(this.deps.dir, name);
+      if (name.startsWith(LEGACY_TEMP_PREFIX) || name.endsWith(ATOMIC_TEMP_SUFFIX)) {
+        await unlink(path).catch(() => undefined);
+        continue;
+      }
+      const st = await stat(path).catch(() => null);
+      if (!st?.isFile()) continue;
+      if (PART_RE.test(name)) {
+        // Kept for resuming, unless abandoned.
+        if (now - st.mtimeMs > PART_MAX_AGE_MS) await unlink(path).catch(() => undefined);
         continue;
       }
       const m = FILE_RE.exec(name);
       if (!m) continue;
-      const st = await stat(join(this.deps.dir, name)).catch(() => null);
-      if (st?.isFile()) this.entries.set(m[1]!, { bytes: st.size, lastUsed: st.mtimeMs });
+      if (st.size === 0) {
+        // Only a cut between rename and data reaching the disk makes one; it can never be valid audio.
+        await unlink(path).catch(() => undefined);
+        continue;
+      }
+      this.entries.set(m[1]!, { bytes: st.size, lastUsed: st.mtimeMs });
     }
+    await this.evict(0);
   }
 
   get bytes(): number {
@@ -79,9 +109,17 @@ export class MediaCache {
     return this.entries.size;
   }
 
+  has(sha256: string): boolean {
+    return this.entries.has(sha256);
+  }
+
   pathOf(sha256: string): string {
     if (!SHA256_PATTERN.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
     return join(this.deps.dir, `${sha256}.ogg`);
+  }
+
+  private partOf(sha256: string): string {
+    return join(this.deps.dir, `.part-${sha256}`);
   }
 
   pin(sha256: string): () => void {
@@ -122,35 +160,64 @@ export class MediaCache {
   }
 
   /** Downloads once (shared with concurrent callers for the same hash), verifies, stores. One attempt. */
-  fetchOnce(sha256: string, url: string): Promise<string> {
+  fetchOnce(sha256: string, url: string, expectedBytes?: number): Promise<string> {
     let p = this.inflight.get(sha256);
     if (!p) {
-      p = this.download(sha256, url).finally(() => this.inflight.delete(sha256));
+      p = this.download(sha256, url, expectedBytes).finally(() => this.inflight.delete(sha256));
       this.inflight.set(sha256, p);
     }
     return p;
   }
 
-  private async download(sha256: string, url: string): Promise<string> {
+  private timeoutMs(): number {
+    const t = this.deps.downloadTimeoutMs;
+    return typeof t === 'function' ? t() : t;
+  }
+
+  private async download(sha256: string, url: string, expectedBytes: number | undefined): Promise<string> {
     const file = this.pathOf(sha256);
-    const temp = join(this.deps.dir, `${TEMP_PREFIX}${sha256}-${randomBytes(4).toString('hex')}`);
+    const part = this.partOf(sha256);
+    let offset = (await stat(part).catch(() => null))?.size ?? 0;
+    if (expectedBytes !== undefined) await this.makeRoom(Math.max(0, expectedBytes - offset));
+
+    const headers: Record<string, string> = { authorization: this.deps.authorization };
+    if (offset > 0) headers.range = `bytes=${offset}-`;
     let res: Response;
     try {
-      res = await this.deps.fetch(url, {
-        headers: { authorization: this.deps.authorization },
-        signal: AbortSignal.timeout(this.deps.downloadTimeoutMs),
-      });
+      res = await this.deps.fetch(url, { headers, signal: AbortSignal.timeout(this.timeoutMs()) });
     } catch (err) {
       throw new DownloadError(`cannot fetch ${url}: ${(err as Error).message}`, false);
     }
-    if (!res.ok || !res.body) {
+    if (res.status === 416 && offset > 0) {
+      // The part file is already whole (the cut came after the last byte) or longer than the file.
+      await res.body?.cancel().catch(() => undefined);
+      if ((await hashFile(part).catch(() => null)) === sha256) return this.commit(sha256, part, file, offset);
+      await unlink(part).catch(() => undefined);
+      throw new DownloadError(`the partial download of ${url} does not match the file; starting over`, false);
+    }
+    if ((res.status !== 200 && res.status !== 206) || !res.body) {
       await res.body?.cancel().catch(() => undefined);
       // 408 and 429 are worth retrying; other 4xx answers will not change.
       const permanent = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
       throw new DownloadError(`HTTP ${res.status} from ${url}`, permanent);
     }
+    if (res.status === 206) {
+      const start = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')?.[1];
+      if (Number(start) !== offset) {
+        await res.body.cancel().catch(() => undefined);
+        await unlink(part).catch(() => undefined);
+        throw new DownloadError(`unexpected Content-Range ${res.headers.get('content-range')} from ${url} for offset ${offset}`, false);
+      }
+    } else if (offset > 0) {
+      this.deps.logger.info({ sha256, offset }, 'server ignored the range; downloading the whole file again');
+      offset = 0;
+    }
+    const length = Number(res.headers.get('content-length'));
+    if (expectedBytes === undefined && Number.isFinite(length) && length > 0) await this.makeRoom(length);
+
     const hash = createHash('sha256');
-    let bytes = 0;
+    if (offset > 0) for await (const chunk of createReadStream(part, { end: offset - 1 })) hash.update(chunk as Buffer);
+    let bytes = offset;
     const tap = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         hash.update(chunk);
@@ -159,34 +226,79 @@ export class MediaCache {
       },
     });
     try {
-      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>), tap, createWriteStream(temp, { mode: 0o644 }));
+      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>), tap, createWriteStream(part, { flags: offset > 0 ? 'a' : 'w', mode: 0o644 }));
     } catch (err) {
-      await unlink(temp).catch(() => undefined);
-      throw new DownloadError(`download of ${url} broke off: ${(err as Error).message}`, false);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC') {
+        // Make room for the rest (the part stays, so the next attempt resumes after the eviction).
+        const needed = Number.isFinite(length) && length > 0 ? length : bytes;
+        await this.evict(0, this.bytes - needed);
+        throw new DownloadError(`disk full while downloading ${url} (${bytes} bytes so far)`, false);
+      }
+      // The part stays: the next attempt resumes from its end.
+      throw new DownloadError(`download of ${url} broke off after ${bytes} bytes: ${(err as Error).message}`, false);
     }
     const actual = hash.digest('hex');
     if (actual !== sha256) {
-      await unlink(temp).catch(() => undefined);
+      await unlink(part).catch(() => undefined);
       throw new HashMismatchError(`hash mismatch: expected ${sha256}, got ${actual} (${bytes} bytes from ${url})`);
     }
-    await rename(temp, file);
+    return this.commit(sha256, part, file, bytes);
+  }
+
+  /** Flushes the verified part to storage, renames it to its real name, flushes the folder. */
+  private async commit(sha256: string, part: string, file: string, bytes: number): Promise<string> {
+    const fh = await open(part, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(part, file);
+    await fsyncDir(this.deps.dir);
     this.entries.set(sha256, { bytes, lastUsed: Date.now() });
-    await this.evict();
+    await this.evict(0);
     return file;
   }
 
-  /** Removes least recently used, unpinned files until the cache fits its cap. */
-  private async evict(): Promise<void> {
+  /** Frees space for `incoming` more bytes: within the cap, and on the disk. Refuses when it cannot. */
+  private async makeRoom(incoming: number): Promise<void> {
+    await this.evict(incoming);
+    const free = await this.deps.freeBytes?.().catch(() => null);
+    if (free === null || free === undefined) return;
+    const reserve = this.deps.reserveBytes ?? 32 * 1024 ** 2;
+    if (free - incoming >= reserve) return;
+    await this.evict(0, this.bytes - (incoming + reserve - free));
+    const after = await this.deps.freeBytes!().catch(() => null);
+    if (after !== null && after - incoming < reserve) {
+      throw new DownloadError(`disk full: ${incoming} bytes needed, ${after} free (${reserve} kept in reserve)`, false);
+    }
+  }
+
+  private protectedHashes(): Set<string> {
+    const set = new Set(this.pinned.keys());
+    for (const sha of this.deps.protect?.() ?? []) set.add(sha);
+    return set;
+  }
+
+  /**
+   * Removes least recently used files that no upcoming item needs until the cache plus `incoming` fits
+   * its cap (or `target` bytes, when lower).
+   */
+  private async evict(incoming: number, target = this.deps.maxBytes): Promise<void> {
+    const limit = Math.min(this.deps.maxBytes, target) - incoming;
     let total = this.bytes;
-    if (total <= this.deps.maxBytes) return;
-    const candidates = [...this.entries].filter(([sha]) => !this.pinned.has(sha)).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    if (total <= limit) return;
+    const keep = this.protectedHashes();
+    const candidates = [...this.entries].filter(([sha]) => !keep.has(sha) && !this.inflight.has(sha)).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
     for (const [sha, entry] of candidates) {
-      if (total <= this.deps.maxBytes) break;
+      if (total <= limit) break;
       await unlink(this.pathOf(sha)).catch(() => undefined);
       this.entries.delete(sha);
       total -= entry.bytes;
       this.deps.logger.info({ sha256: sha, bytes: entry.bytes }, 'evicted from the audio cache');
     }
+    if (total > limit && Number.isFinite(limit)) this.deps.logger.warn({ bytes: total, limit }, 'audio cache over its cap: the rest is needed by upcoming items');
   }
 }
 

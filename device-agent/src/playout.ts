@@ -30,7 +30,7 @@ export interface PlayoutDeps {
   /** Called for every transition, in order. */
   report: (r: DeliveryReport) => void;
   volume: () => number;
-  downloadRetryMs: number;
+  downloadRetryMs: () => number;
 }
 
 /** Why an item was stopped from outside; decides what it reports. */
@@ -46,6 +46,8 @@ interface Item {
   state: DeliveryState;
   controller: AbortController;
   abortKind?: AbortKind;
+  /** A sound of the box itself (the test tone): holds the speaker like an item, reports nothing. */
+  local?: boolean;
 }
 
 interface Waiter {
@@ -58,6 +60,10 @@ interface Waiter {
 
 class MissedError extends Error {
   override name = 'MissedError';
+}
+
+export class SpeakerBusyError extends Error {
+  override name = 'SpeakerBusyError';
 }
 
 const MAX_RETRY_MS = 30_000;
@@ -81,7 +87,7 @@ export class Playout {
   /** The item on air, for telemetry. */
   get playing(): { broadcastId: string; occurrenceAt: number } | null {
     const item = this.current?.item;
-    return item && item.state === 'playing' ? { broadcastId: item.play.broadcastId, occurrenceAt: item.play.occurrenceAt } : null;
+    return item && !item.local && item.state === 'playing' ? { broadcastId: item.play.broadcastId, occurrenceAt: item.play.occurrenceAt } : null;
   }
 
   /**
@@ -136,8 +142,35 @@ export class Playout {
     item.controller.abort(new Error(kind));
   }
 
+  /**
+   * Plays a sound of the box itself (the test tone) now, holding the speaker like a normal item: it is
+   * refused while anything plays, and any higher-priority item interrupts it (it then rejects).
+   */
+  async playLocal(label: string, file: string, durationMs: number, volume: number): Promise<void> {
+    if (this.current) throw new SpeakerBusyError(`the speaker is busy with ${this.current.item.key}`);
+    const now = this.deps.clock.now();
+    const play: PlayPayload = {
+      broadcastId: label,
+      occurrenceAt: now,
+      priority: 'normal',
+      media: { sha256: '0'.repeat(64), url: 'http://localhost/', durationMs },
+      startAt: now,
+      windowMs: durationMs,
+    };
+    const item: Item = { key: `local:${label}@${now}`, seq: this.seq++, commandId: '', play, priority: 'normal', startAt: now, state: 'playing', controller: new AbortController(), local: true };
+    this.items.set(item.key, item);
+    const release = this.take(item);
+    try {
+      await this.deps.player.play(file, { durationMs, volume, signal: item.controller.signal });
+    } finally {
+      release();
+      this.items.delete(item.key);
+    }
+  }
+
   private transition(item: Item, state: DeliveryState, reason?: string): void {
     item.state = state;
+    if (item.local) return;
     const r: DeliveryReport = { commandId: item.commandId, broadcastId: item.play.broadcastId, occurrenceAt: item.play.occurrenceAt, state };
     if (reason !== undefined) r.reason = reason.slice(0, MAX_REASON);
     if (state === 'cached' || state === 'playing' || state === 'played') r.sha256 = item.play.media.sha256;
@@ -202,10 +235,10 @@ export class Playout {
       const hit = await this.deps.cache.lookup(sha256);
       if (hit) return hit;
       try {
-        return await abortable(this.deps.cache.fetchOnce(sha256, url), signal);
+        return await abortable(this.deps.cache.fetchOnce(sha256, url, item.play.media.bytes), signal);
       } catch (err) {
         if (signal.aborted || err instanceof HashMismatchError || (err instanceof DownloadError && err.permanent)) throw err;
-        const wait = jitter(Math.min(this.deps.downloadRetryMs * 2 ** attempt, MAX_RETRY_MS), 0.2);
+        const wait = jitter(Math.min(this.deps.downloadRetryMs() * 2 ** attempt, MAX_RETRY_MS), 0.2);
         const message = err instanceof Error ? err.message : String(err);
         if (this.deps.clock.now() + wait > this.deadline(item)) throw new MissedError(`not cached before the end of its window: ${message}`);
         this.deps.logger.warn({ sha256, attempt, retryInMs: wait, err: message }, 'download failed; retrying');

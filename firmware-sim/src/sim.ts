@@ -1,13 +1,17 @@
 /**
- * Runs N real device agents in one process on simulated hardware (a NullPlayer for now). Boxes are
- * provisioned on the server once and remembered in a state file, so later runs reuse them.
+ * Runs N real device agents in one process on simulated hardware: a SimBoard (GPIO inputs, amplifier,
+ * mixer, disk, modem, sound card), a NullPlayer, a drifting clock, a media path and, when a scenario
+ * needs it, a flaky 4G link. Boxes are provisioned on the server once and remembered in a state file,
+ * so later runs reuse them.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AREA_CODE_PATTERN } from '@loaxa/shared';
-import { DeviceAgent, NullPlayer, parseAgentConfig, type Player } from '@loaxa/device-agent';
-import { checkScenarios, SCENARIOS } from './scenarios.js';
+import { DeviceAgent, NullPlayer, SimBoard, parseAgentConfig, type AgentConfigInput, type Player } from '@loaxa/device-agent';
+import { FlakyLink } from './flaky-link.js';
+import { checkScenarios, SCENARIOS, type Scenario, type ScenarioOptions } from './scenarios.js';
+import { MediaPath, SimClock, type SimBox } from './sim-box.js';
 import { ServerApi, ancestorsOf, type FetchLike } from './server-api.js';
 import { SimError, boxDir, readSimState, writeSimState, type SimDevice, type SimState } from './state-file.js';
 
@@ -23,6 +27,12 @@ export interface SimulationOptions {
   username?: string;
   password?: string;
   scenarios?: string[];
+  /** Timings and shares of the scenarios (their field-like defaults otherwise). */
+  scenarioOptions?: ScenarioOptions;
+  /** Random source of the scenarios (tests make it deterministic). */
+  random?: () => number;
+  /** Extra agent settings for every box (fault poll period, debounce…). */
+  agentConfig?: Partial<AgentConfigInput>;
   /** Agents start at random moments within this span, not all at once (default: 20 ms per box, ≤ 10 s). */
   startSpreadMs?: number;
   heartbeatMs?: number;
@@ -34,6 +44,8 @@ export interface SimulationOptions {
 
 export interface Simulation {
   agents: DeviceAgent[];
+  /** Each box with its simulated hardware, in the order of `agents`. */
+  boxes: SimBox[];
   devices: SimDevice[];
   /** Boxes created on the server by this run. */
   provisioned: number;
@@ -55,13 +67,25 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
   const log = opts.logger.child({ module: 'sim' });
 
   const { devices, provisioned } = await ensureDevices(opts, env, log);
+  const needsLink = scenarios.some((n) => (SCENARIOS[n] as Scenario).needsLink);
   const agents: DeviceAgent[] = [];
+  const boxes: SimBox[] = [];
   for (const d of devices) {
     const dir = boxDir(opts.stateFile, d.id);
     await mkdir(dir, { recursive: true });
+    let link: FlakyLink | null = null;
+    let mqttUrl = d.mqtt.url;
+    const broker = /^mqtt:\/\/([^:/]+):(\d+)\/?$/.exec(d.mqtt.url);
+    if (needsLink && broker) {
+      link = new FlakyLink({ host: broker[1]!, port: Number(broker[2]) });
+      mqttUrl = await link.start();
+    } else if (needsLink) log.warn({ url: d.mqtt.url }, 'the flaky link needs a plain mqtt://host:port broker URL; this box connects directly');
     const config = parseAgentConfig({
+      // A simulated fleet comes back from a server restart within half a minute (the field default is 5 min).
+      reconnectMaxMs: 30_000,
+      ...opts.agentConfig,
       deviceId: d.id,
-      mqtt: d.mqtt,
+      mqtt: { ...d.mqtt, url: mqttUrl },
       areaCode: d.areaCode,
       areaAncestors: d.areaAncestors,
       cacheDir: join(dir, 'cache'),
@@ -70,7 +94,12 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
       ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
     });
     const logger = opts.agentLogLevel ? opts.logger.child({}, { level: opts.agentLogLevel }) : opts.logger;
-    agents.push(new DeviceAgent({ config, player: opts.playerFactory?.(d.id) ?? new NullPlayer(), logger }));
+    const board = new SimBoard();
+    const clock = new SimClock();
+    const media = new MediaPath(opts.fetch ?? globalThis.fetch);
+    const agent = new DeviceAgent({ config, player: opts.playerFactory?.(d.id) ?? new NullPlayer(), hardware: board.hardware(), clock, fetch: media.fetch, logger });
+    agents.push(agent);
+    boxes.push({ id: d.id, agent, board, clock, media, link });
   }
 
   // Real boxes power up at different moments; a fleet connecting in one instant is a load test, not a demo.
@@ -86,15 +115,18 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
     );
   } catch (err) {
     await Promise.allSettled(started.map((a) => a.stop({ timeoutMs: 2_000 })));
+    await Promise.allSettled(boxes.map((b) => b.link?.stop()));
     throw err;
   }
-  const undo = scenarios.map((name) => SCENARIOS[name].start({ agents, logger: log }));
+  const ctx = { boxes, agents, logger: log, options: opts.scenarioOptions ?? {}, random: opts.random ?? Math.random };
+  const undo = scenarios.map((name) => (SCENARIOS[name] as Scenario).start(ctx));
   log.info({ boxes: agents.length, provisioned, areaCode: opts.areaCode, scenarios }, 'simulation started');
 
   const connectedCount = (): number => agents.filter((a) => a.connected).length;
   let stopped = false;
   return {
     agents,
+    boxes,
     devices,
     provisioned,
     connectedCount,
@@ -108,6 +140,7 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
       stopped = true;
       for (const u of undo) await u();
       await Promise.allSettled(agents.map((a) => a.stop({ timeoutMs: stopOpts.timeoutMs ?? 5_000 })));
+      await Promise.allSettled(boxes.map((b) => b.link?.stop()));
       log.info('simulation stopped');
     },
   };

@@ -49,3 +49,22 @@ t.test('fails fast with a message naming the variable', async (t) => {
   t.throws(() => loadAgentConfig({ LOAXA_AGENT_CONFIG: '/nonexistent/agent.json' }), /LOAXA_AGENT_CONFIG: cannot read/);
   t.ok(new ConfigError('x') instanceof Error);
 });
+
+t.test('hardware, link and fault settings from variables', async (t) => {
+  const c = loadAgentConfig({
+    ...ENV,
+    LOAXA_AGENT_MIXER: 'amixer',
+    LOAXA_AGENT_MIXER_CONTROL: 'Speaker',
+    LOAXA_AGENT_GPIO: 'gpiod2',
+    LOAXA_AGENT_AMP_POWER_GPIO: '17',
+    LOAXA_AGENT_POWER_LOST_GPIO: '5:low',
+    LOAXA_AGENT_MODEM_RECOVERY_COMMAND: 'mmcli -m any --reset',
+    LOAXA_AGENT_FAULT_POLL_MS: '1000',
+  });
+  t.match(c, { mixer: 'amixer', mixerControl: 'Speaker', gpio: 'gpiod2', ampPowerGpio: '17', powerLostGpio: '5:low', modemRecoveryCommand: 'mmcli -m any --reset', faultPollMs: 1000 });
+  const d = loadAgentConfig(ENV);
+  t.match(d, { mixer: 'software', gpio: 'none', reconnectMaxMs: 300_000, watchdogMs: 60_000, diskMinFreeBytes: 256 * 1024 ** 2 });
+  t.equal(d.ampPowerGpio, undefined);
+  t.throws(() => loadAgentConfig({ ...ENV, LOAXA_AGENT_AMP_FAULT_GPIO: 'GPIO17' }), /LOAXA_AGENT_AMP_FAULT_GPIO \(ampFaultGpio\): must be a GPIO line number/);
+  t.throws(() => loadAgentConfig({ ...ENV, LOAXA_AGENT_GPIO: 'wiringpi' }), /LOAXA_AGENT_GPIO \(gpio\)/);
+});

@@ -11,8 +11,8 @@ import { createServer as createHttpServer, type IncomingMessage } from 'node:htt
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { Aedes, type AedesOptions, type Client } from 'aedes';
 import { pino, type Logger } from 'pino';
-import { decodeMessage, decodeResponse, encodeMessage, type MessageType, type Payload, type Response } from '@loaxa/shared';
-import { DeviceAgent, NullPlayer, parseAgentConfig, type AgentConfig, type Player } from '@loaxa/device-agent';
+import { decodeMessage, decodeResponse, encodeMessage, topics, type MessageType, type Payload, type Response } from '@loaxa/shared';
+import { DeviceAgent, NullPlayer, SimBoard, parseAgentConfig, type AgentConfig, type AgentConfigInput, type Clock, type FetchLike, type LogRing, type Player } from '@loaxa/device-agent';
 
 type Tap = {
   teardown(fn: () => unknown): void;
@@ -86,9 +86,13 @@ export async function startBroker(t: Tap, opts: AedesOptions = {}): Promise<Test
 export interface MediaServer {
   /** Registers bytes under their real SHA-256 (or under `as`, to serve the wrong content). */
   put(bytes: Buffer, as?: string): { sha256: string; url: string };
-  requests: Array<{ url: string; authorization: string | undefined }>;
+  requests: Array<{ url: string; authorization: string | undefined; range: string | undefined }>;
   /** Answer the next `n` media requests with this status instead. */
   failNext(n: number, status: number): void;
+  /** The next media answer breaks off (the socket is destroyed) after `bytes` bytes of body. */
+  cutNext(bytes: number): void;
+  /** Range requests are answered with the whole file (a server or cache without Range support). */
+  ignoreRange: boolean;
 }
 
 export async function startMediaServer(t: Tap, auth: { username: string; password: string }): Promise<MediaServer> {
@@ -96,9 +100,10 @@ export async function startMediaServer(t: Tap, auth: { username: string; passwor
   const requests: MediaServer['requests'] = [];
   let failures = 0;
   let failStatus = 503;
+  let cutAt: number | null = null;
   const expected = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   const server = createHttpServer((req: IncomingMessage, res) => {
-    requests.push({ url: req.url ?? '', authorization: req.headers.authorization });
+    requests.push({ url: req.url ?? '', authorization: req.headers.authorization, range: req.headers.range });
     if (req.headers.authorization !== expected) {
       res.writeHead(401, { 'www-authenticate': 'Basic realm="media"' }).end();
       return;
@@ -114,13 +119,36 @@ export async function startMediaServer(t: Tap, auth: { username: string; passwor
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': 'audio/ogg', 'content-length': body.length }).end(body);
+    let status = 200;
+    let part = body;
+    const headers: Record<string, string | number> = { 'content-type': 'audio/ogg', 'accept-ranges': 'bytes' };
+    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    if (range && !api.ignoreRange) {
+      const start = Number(range[1]);
+      if (start >= body.length) {
+        res.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
+        return;
+      }
+      status = 206;
+      part = body.subarray(start);
+      headers['content-range'] = `bytes ${start}-${body.length - 1}/${body.length}`;
+    }
+    headers['content-length'] = part.length;
+    if (cutAt !== null) {
+      const n = cutAt;
+      cutAt = null;
+      res.writeHead(status, headers);
+      res.write(part.subarray(0, n), () => setTimeout(() => res.socket?.destroy(), 200));
+      return;
+    }
+    res.writeHead(status, headers).end(part);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
   server.keepAliveTimeout = 100;
-  return {
+  const api: MediaServer = {
+    ignoreRange: false,
     put(bytes, as) {
       const sha256 = as ?? sha256Of(bytes);
       files.set(sha256, bytes);
@@ -131,7 +159,11 @@ export async function startMediaServer(t: Tap, auth: { username: string; passwor
       failures = n;
       failStatus = status;
     },
+    cutNext(bytes) {
+      cutAt = bytes;
+    },
   };
+  return api;
 }
 
 export function sha256Of(bytes: Buffer): string {
@@ -146,6 +178,8 @@ export interface AgentFixture {
   agent: DeviceAgent;
   config: AgentConfig;
   player: NullPlayer;
+  /** The simulated board the agent runs on. */
+  board: SimBoard;
   dir: string;
 }
 
@@ -154,9 +188,21 @@ export const CREDENTIALS = { username: 'dev-spk-01', password: 'secret-012345678
 export async function startAgent(
   t: Tap,
   broker: TestBroker,
-  overrides: Partial<AgentConfig> & { audio?: Player; dir?: string } = {},
+  overrides: Partial<AgentConfigInput> & {
+    audio?: Player;
+    dir?: string;
+    board?: SimBoard;
+    /** Real hardware from the config instead of a SimBoard, with this environment for its tools. */
+    realHardware?: NodeJS.ProcessEnv;
+    logs?: LogRing;
+    logger?: Logger;
+    fetch?: FetchLike;
+    clock?: Clock;
+    clockSampleSettleMs?: number;
+    waitConnected?: boolean;
+  } = {},
 ): Promise<AgentFixture> {
-  const { audio: customPlayer, dir: givenDir, ...configOverrides } = overrides;
+  const { audio: customPlayer, dir: givenDir, board: givenBoard, realHardware, logs, logger, fetch, clock, clockSampleSettleMs, waitConnected, ...configOverrides } = overrides;
   const dir = givenDir ?? tempDir(t);
   const config = parseAgentConfig({
     deviceId: 'spk-01',
@@ -172,12 +218,22 @@ export async function startAgent(
     ...configOverrides,
   });
   const player = new NullPlayer();
-  const agent = new DeviceAgent({ config, player: customPlayer ?? player, logger: silentLogger() });
+  const board = givenBoard ?? new SimBoard();
+  const agent = new DeviceAgent({
+    config,
+    player: customPlayer ?? player,
+    logger: logger ?? silentLogger(),
+    ...(realHardware ? { env: realHardware } : { hardware: board.hardware() }),
+    ...(logs ? { logs } : {}),
+    ...(fetch ? { fetch } : {}),
+    ...(clock ? { clock } : {}),
+    ...(clockSampleSettleMs !== undefined ? { clockSampleSettleMs } : {}),
+  });
   const connected = new Promise<void>((resolve) => agent.once('connect', resolve));
   await agent.start();
   t.teardown(() => agent.stop({ timeoutMs: 1_000 }));
-  await connected;
-  return { agent, config, player, dir };
+  if (waitConnected !== false) await connected;
+  return { agent, config, player, board, dir };
 }
 
 /** Polls until `fn` returns a value that is not undefined/false, or fails after `timeoutMs`. */
@@ -193,6 +249,18 @@ export async function waitFor<T>(fn: () => T | undefined | false, timeoutMs = 5_
 
 export function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Fault events the broker saw from spk-01 (or `deviceId`). */
+export function faultEvents(b: TestBroker, deviceId = 'spk-01'): Array<Extract<Payload<'event'>, { kind: 'fault' }>> {
+  return messagesOn(b, topics.deviceEvent(deviceId), 'event')
+    .map((m) => m.payload)
+    .filter((p): p is Extract<Payload<'event'>, { kind: 'fault' }> => p.kind === 'fault');
+}
+
+/** Telemetry as sent, with fields the shared schema does not know yet (the proposed health block). */
+export function rawTelemetry(b: TestBroker, deviceId = 'spk-01'): Array<Record<string, any>> {
+  return b.published.filter((p) => p.topic === topics.deviceTelemetry(deviceId)).map((p) => JSON.parse(p.payload.toString()).payload);
 }
 
 /** Decoded messages of one type published on `topic`. */

@@ -1,0 +1,70 @@
+/**
+ * Handlers of the maintenance commands: test tone, agent restart, recent logs, settings update. Each is
+ * answered on `res` with the request id (through the dispatcher), and none lets an error escape.
+ */
+import { ErrorCode } from '@loaxa/shared';
+import type { Logger } from 'pino';
+import type { AgentConfig } from './config.js';
+import { planConfigChange, writeOverrides, type ConfigChange, type ConfigOverrides } from './config-overrides.js';
+import type { LogRing } from './log-ring.js';
+import { SpeakerBusyError } from './playout.js';
+import type { ProposedCommandTable } from './proposed-messages.js';
+import { testToneFile } from './test-tone.js';
+
+const PINO_LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
+
+export interface RemoteCommandContext {
+  /** The installer's configuration (file and variables), before remote overrides. */
+  baseConfig: AgentConfig;
+  config(): AgentConfig;
+  overrides(): ConfigOverrides;
+  volume(): number;
+  /** Plays a local file holding the speaker; rejects with SpeakerBusyError or an AbortError. */
+  playTone(file: string, durationMs: number, volume: number): Promise<void>;
+  logs: LogRing | undefined;
+  requestRestart(reason: string, delayMs: number): void;
+  applyConfig(change: ConfigChange): void;
+  logger: Logger;
+}
+
+export function remoteCommandTable(ctx: RemoteCommandContext): ProposedCommandTable {
+  return {
+    'test-tone': async (env) => {
+      const durationMs = env.payload.durationMs ?? 3_000;
+      const frequencyHz = env.payload.frequencyHz ?? 1_000;
+      const file = await testToneFile(ctx.config().stateDir, frequencyHz, durationMs);
+      ctx.logger.info({ durationMs, frequencyHz }, 'playing the test tone');
+      try {
+        await ctx.playTone(file, durationMs, env.payload.volume ?? ctx.volume());
+        return { ok: true, data: { played: true, durationMs, frequencyHz } };
+      } catch (err) {
+        if (err instanceof SpeakerBusyError) return { ok: false, error: { code: ErrorCode.CONFLICT, message: err.message } };
+        // Interrupted by a higher-priority item, or the agent is stopping.
+        if ((err as Error).name === 'AbortError' || (err as Error).message === 'interrupted') return { ok: true, data: { played: false, durationMs, frequencyHz } };
+        return { ok: false, error: { code: ErrorCode.PLAYBACK_FAILED, message: (err as Error).message } };
+      }
+    },
+    reboot: (env) => {
+      const delayMs = env.payload.delayMs ?? 1_000;
+      ctx.requestRestart('restart requested by the server', delayMs);
+      return { ok: true, data: { restartingInMs: delayMs } };
+    },
+    'fetch-logs': (env) => {
+      if (!ctx.logs) return { ok: false, error: { code: ErrorCode.UNAVAILABLE, message: 'this agent keeps no log lines in memory' } };
+      const minLevel = env.payload.minLevel ? PINO_LEVELS[env.payload.minLevel] : undefined;
+      return { ok: true, data: ctx.logs.recent({ max: env.payload.lines ?? 200, ...(minLevel !== undefined ? { minLevel } : {}) }) };
+    },
+    'update-config': async (env) => {
+      let change: ConfigChange;
+      try {
+        change = planConfigChange(ctx.baseConfig, ctx.overrides(), env.payload);
+      } catch (err) {
+        return { ok: false, error: { code: ErrorCode.BAD_REQUEST, message: (err as Error).message } };
+      }
+      await writeOverrides(ctx.config().stateDir, change.overrides);
+      ctx.logger.info({ changed: change.changed, restart: change.restart }, 'settings changed by the server');
+      ctx.applyConfig(change);
+      return { ok: true, data: { changed: change.changed, restart: change.restart } };
+    },
+  };
+}
