@@ -28,6 +28,7 @@ import { secretMatches, generatePassword, hashPassword } from './auth/passwords.
 import { BulletinService, type SpeechRenderer } from './services/bulletin-service.js';
 import { DeliveryService } from './services/delivery-service.js';
 import { Scheduler } from './services/scheduler.js';
+import { AgendaService } from './services/agenda-service.js';
 import { BroadcastService } from './services/broadcast-service.js';
 import type { AppContext } from './services/context.js';
 import { installErrorHandlers } from './http/errors.js';
@@ -102,8 +103,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const bulletinService = new BulletinService({ bulletins, media, render, logger });
   const faults = new FaultRepository(db);
   const deliveryService = new DeliveryService({ bus: broker, broadcasts, bulletins, devices, faults, logger, dispatchAheadMs: config.dispatchAheadSeconds * 1000 });
-  const scheduler = new Scheduler({ broadcasts, devices, areas, delivery: deliveryService, logger, tickMs: config.schedulerTickSeconds * 1000, offers: new OfferRepository(db) });
-  const broadcastService = new BroadcastService({ config, areas, devices, bulletins, broadcasts, delivery: deliveryService, scheduler, logger });
+  const agenda = new AgendaService({ db, bus: broker, broadcasts, devices, delivery: deliveryService, logger });
+  deliveryService.onReconciled = (deviceId) => agenda.sync(deviceId, true);
+  const scheduler = new Scheduler({ broadcasts, devices, areas, delivery: deliveryService, logger, tickMs: config.schedulerTickSeconds * 1000, offers: new OfferRepository(db), agenda });
+  const broadcastService = new BroadcastService({ config, areas, devices, bulletins, broadcasts, delivery: deliveryService, scheduler, agenda, logger });
 
   const ctx: AppContext = {
     config,
@@ -122,6 +125,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     bulletinService,
     deliveryService,
     scheduler,
+    agenda,
     broadcastService,
     mqttPort: () => mqttPort,
     disconnectDevice: (id) => broker.disconnect(id),

@@ -208,4 +208,19 @@ export const migrations: Migration[] = [
       ALTER TABLE devices ADD COLUMN health_json TEXT;
     `,
   },
+  {
+    version: 6,
+    name: 'device agendas',
+    sql: `
+      -- The agenda last sent to each device: its version only moves when the items change (hash).
+      CREATE TABLE device_agendas (
+        device_id TEXT PRIMARY KEY REFERENCES devices(id),
+        version INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        items INTEGER NOT NULL,
+        sent_at INTEGER NOT NULL,
+        acked_version INTEGER
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

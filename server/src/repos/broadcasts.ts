@@ -316,4 +316,18 @@ export class BroadcastRepository {
         .all(broadcastId, from, to) as Array<{ o: number }>
     ).map((r) => r.o);
   }
+
+  /** A device's deliveries still to play, from `from` to `to`: its agenda. */
+  upcomingForDevice(deviceId: string, from: number, to: number): Delivery[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT d.* FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id
+           WHERE d.device_id = ? AND b.status = 'approved' AND d.state IN ('queued', 'sent', 'acknowledged', 'cached')
+             AND d.occurrence_at + b.window_ms >= ? AND d.occurrence_at < ?
+           ORDER BY d.occurrence_at, d.broadcast_id`,
+        )
+        .all(deviceId, from, to) as DeliveryRow[]
+    ).map(toDelivery);
+  }
 }

@@ -19,6 +19,7 @@ import type { DeviceRepository } from '../repos/devices.js';
 import type { DeliveryService } from './delivery-service.js';
 import { Scheduler, scheduleOf } from './scheduler.js';
 import { newId } from '../ids.js';
+import type { AgendaService } from './agenda-service.js';
 
 const DAY_MS = 86_400_000;
 /** Conflicts are reported for the week ahead: what the boxes' agendas hold. */
@@ -41,6 +42,7 @@ export interface Deps {
   broadcasts: BroadcastRepository;
   delivery: DeliveryService;
   scheduler: Scheduler;
+  agenda: AgendaService;
   logger: Logger;
 }
 
@@ -150,6 +152,7 @@ export class BroadcastService {
     if (b.status !== 'approved') return 0;
     const added = this.deps.scheduler.materialize(b);
     await this.deps.delivery.dispatchDue();
+    await this.deps.agenda.flush();
     return added;
   }
 
@@ -163,6 +166,7 @@ export class BroadcastService {
       const fresh = this.deps.broadcasts.get(b.id)!;
       this.deps.scheduler.materialize(fresh);
       await this.deps.delivery.dispatchDue();
+      await this.deps.agenda.flush();
     }
   }
 
@@ -176,7 +180,10 @@ export class BroadcastService {
       this.assertOccurrence(b, occurrenceAt);
       this.deps.broadcasts.addException(b.id, { occurrenceAt, action: 'cancel' }, user.id);
     }
-    return this.deps.delivery.cancel(b, occurrenceAt, `cancelled by ${user.username}`);
+    const devices = await this.deps.delivery.cancel(b, occurrenceAt, `cancelled by ${user.username}`);
+    this.deps.agenda.markDirty(devices);
+    await this.deps.agenda.flush();
+    return devices.length;
   }
 
   /** Moves one occurrence to another instant; its deliveries at the old time are cancelled. */
@@ -186,11 +193,12 @@ export class BroadcastService {
     this.assertOccurrence(b, occurrenceAt);
     if (to + b.windowMs < Date.now()) throw badRequest('the new time is in the past', [{ path: 'startAt', message: 'in the past' }]);
     this.deps.broadcasts.addException(b.id, { occurrenceAt, action: 'move', to }, user.id);
-    await this.deps.delivery.cancel(b, occurrenceAt, `moved to ${new Date(to).toISOString()} by ${user.username}`);
+    this.deps.agenda.markDirty(await this.deps.delivery.cancel(b, occurrenceAt, `moved to ${new Date(to).toISOString()} by ${user.username}`));
     if (b.status === 'approved') {
       this.deps.scheduler.materialize(b);
       await this.deps.delivery.dispatchDue();
     }
+    await this.deps.agenda.flush();
   }
 
   private assertCanChange(user: Principal, b: Broadcast): void {

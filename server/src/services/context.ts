@@ -14,6 +14,7 @@ import type { DictionaryRepository } from '../repos/dictionary.js';
 import type { FaultRepository } from '../repos/faults.js';
 import type { DeliveryService } from './delivery-service.js';
 import type { Scheduler } from './scheduler.js';
+import type { AgendaService } from './agenda-service.js';
 import type { BroadcastService } from './broadcast-service.js';
 
 export interface AppContext {
@@ -34,6 +35,7 @@ export interface AppContext {
   bulletinService: BulletinService;
   deliveryService: DeliveryService;
   scheduler: Scheduler;
+  agenda: AgendaService;
   broadcastService: BroadcastService;
   /** The port the MQTT broker actually listens on (it may be ephemeral in tests). */
   mqttPort(): number;

@@ -100,7 +100,7 @@ export class DeliveryService {
     }
   }
 
-  private playPayload(broadcast: Broadcast, occurrenceAt: number): Payload<'play'> | null {
+  playPayload(broadcast: Broadcast, occurrenceAt: number): Payload<'play'> | null {
     const bulletin = this.deps.bulletins.get(broadcast.bulletinId);
     if (!bulletin?.audioSha256 || !bulletin.durationMs) {
       this.log.error({ broadcastId: broadcast.id }, 'broadcast has no audio; not sent');
@@ -139,14 +139,17 @@ export class DeliveryService {
    * Cancels a broadcast's open deliveries (one occurrence, or all) and tells online boxes to drop them;
    * boxes that are offline are told when they reconnect.
    */
-  async cancel(broadcast: Broadcast, occurrenceAt: number | undefined, reason: string): Promise<number> {
+  async cancel(broadcast: Broadcast, occurrenceAt: number | undefined, reason: string): Promise<string[]> {
     const open = this.deps.broadcasts.openDeliveries(broadcast.id, occurrenceAt);
     for (const d of open) this.apply(d, 'cancelled', this.now(), reason);
     for (const d of open) {
       if (d.state !== 'queued' && this.deps.devices.get(d.deviceId)?.online) await this.sendStop(d);
     }
-    return open.length;
+    return open.map((d) => d.deviceId);
   }
+
+  /** Called after a device is brought up to date on reconnect (the agenda service sends its agenda). */
+  onReconciled: ((deviceId: string) => Promise<unknown>) | null = null;
 
   private async sendStop(d: Delivery): Promise<void> {
     const msg = encodeMessage('stop', { broadcastId: d.broadcastId, occurrenceAt: d.occurrenceAt });
@@ -173,6 +176,7 @@ export class DeliveryService {
       await this.sendPlay(b, d);
     }
     for (const d of this.deps.broadcasts.cancelledOpenForDevice(deviceId, now)) await this.sendStop(d);
+    await this.onReconciled?.(deviceId);
   }
 
   expireOverdue(): number {

@@ -15,6 +15,7 @@ import type { Broadcast, BroadcastRepository } from '../repos/broadcasts.js';
 import type { DeviceRepository } from '../repos/devices.js';
 import type { DeliveryService } from './delivery-service.js';
 import type { OfferRepository } from '../repos/offers.js';
+import type { AgendaService } from './agenda-service.js';
 import { transitionOffer } from '../scheduling/inbox.js';
 
 export interface SchedulerDeps {
@@ -29,6 +30,7 @@ export interface SchedulerDeps {
   horizonMs?: number;
   /** Offers in communes' inboxes, expired by the tick once their time has passed. */
   offers?: OfferRepository;
+  agenda?: AgendaService;
 }
 
 /** The schedule a broadcast follows; a one-off broadcast is a `once` at its start. */
@@ -81,6 +83,7 @@ export class Scheduler {
     const rows = times.flatMap((occurrenceAt) => devices.map((deviceId) => ({ deviceId, occurrenceAt, commandId: agendaCommandId(b.id, occurrenceAt, deviceId) })));
     const added = this.deps.broadcasts.insertDeliveries(b.id, rows, now);
     this.deps.broadcasts.setMaterializedUntil(b.id, until);
+    if (added) this.deps.agenda?.markDirty(devices);
     if (added) this.log.debug({ broadcastId: b.id, added }, 'occurrences written');
     return added;
   }
@@ -112,6 +115,7 @@ export class Scheduler {
         await this.deps.delivery.dispatchDue();
         this.deps.delivery.expireOverdue();
         this.expireOffers();
+        await this.deps.agenda?.flush();
       } catch (err) {
         this.log.error({ err }, 'scheduler pass failed');
       } finally {
