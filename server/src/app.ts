@@ -44,6 +44,8 @@ import { ttsRoutes } from './routes/tts.js';
 import { userRoutes } from './routes/users.js';
 import { reportRoutes } from './routes/reports.js';
 import { offerRoutes } from './routes/offers.js';
+import { coverageRoutes } from './routes/coverage.js';
+import { CoverageService } from './services/coverage-service.js';
 import { newId } from './ids.js';
 
 export const SERVER_VERSION = '0.1.0';
@@ -103,6 +105,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const bulletinService = new BulletinService({ bulletins, media, render, logger });
   const faults = new FaultRepository(db);
   const deliveryService = new DeliveryService({ bus: broker, broadcasts, bulletins, devices, faults, logger, dispatchAheadMs: config.dispatchAheadSeconds * 1000 });
+  const coverage = new CoverageService({ db, areas, devices, faults });
   const agenda = new AgendaService({ db, bus: broker, broadcasts, devices, delivery: deliveryService, logger });
   deliveryService.onReconciled = (deviceId) => agenda.sync(deviceId, true);
   const scheduler = new Scheduler({ broadcasts, devices, areas, delivery: deliveryService, logger, tickMs: config.schedulerTickSeconds * 1000, offers: new OfferRepository(db), agenda });
@@ -126,6 +129,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     deliveryService,
     scheduler,
     agenda,
+    coverage,
     broadcastService,
     mqttPort: () => mqttPort,
     disconnectDevice: (id) => broker.disconnect(id),
@@ -149,7 +153,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   installApiAuth(app, sessions, users);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes);
-  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes, userRoutes, reportRoutes, offerRoutes]) {
+  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes, userRoutes, reportRoutes, offerRoutes, coverageRoutes]) {
     await app.register(routes, { ctx });
   }
 
@@ -179,6 +183,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       mqttPort = (await broker.start()).port;
       await deliveryService.start();
       await scheduler.start();
+      coverage.start(config.coverageSnapshotSeconds * 1000, (err) => logger.error({ err }, 'coverage snapshot failed'));
       await broker.publish(topics.serverStatus(), encodeMessage('status', { state: 'online', agentVersion: SERVER_VERSION }), { qos: 1, retain: true });
       await app.listen({ port: config.httpPort, host: config.httpHost });
       bulletinService.start();
@@ -204,6 +209,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
           }
           await app.close();
           scheduler.stop();
+          coverage.stop();
           deliveryService.stop();
           await bulletinService.stop(Math.max(100, config.shutdownTimeoutMs / 2));
           await broker.stop();

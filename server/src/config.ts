@@ -62,6 +62,7 @@ export const configSchema = z.object({
   /** How long before air time items are sent to the boxes (they pre-fetch and play from their own clock). */
   LOAXA_DISPATCH_AHEAD_SECONDS: z.coerce.number().int().min(600).max(7 * 86_400).default(86_400),
   LOAXA_SCHEDULER_TICK_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  LOAXA_COVERAGE_SNAPSHOT_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
   LOAXA_MQTT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   LOAXA_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   LOAXA_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
@@ -108,6 +109,7 @@ export interface Config {
   emergencyRoles: Array<'province-admin' | 'approver' | 'operator'>;
   dispatchAheadSeconds: number;
   schedulerTickSeconds: number;
+  coverageSnapshotSeconds: number;
   shutdownTimeoutMs: number;
   bodyLimitBytes: number;
 }
@@ -154,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     emergencyRoles: e.LOAXA_EMERGENCY_ROLES,
     dispatchAheadSeconds: e.LOAXA_DISPATCH_AHEAD_SECONDS,
     schedulerTickSeconds: e.LOAXA_SCHEDULER_TICK_SECONDS,
+    coverageSnapshotSeconds: e.LOAXA_COVERAGE_SNAPSHOT_SECONDS,
     shutdownTimeoutMs: e.LOAXA_SHUTDOWN_TIMEOUT_MS,
     bodyLimitBytes: e.LOAXA_BODY_LIMIT_BYTES,
   };

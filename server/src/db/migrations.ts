@@ -223,4 +223,21 @@ export const migrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 7,
+    name: 'coverage snapshots',
+    sql: `
+      -- Measured coverage of each province every few minutes: the dashboard's trend, never synthetic.
+      CREATE TABLE coverage_snapshots (
+        area_code TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        communes INTEGER NOT NULL,
+        installed INTEGER NOT NULL,
+        working INTEGER NOT NULL,
+        installed_pct REAL NOT NULL,
+        working_pct REAL NOT NULL,
+        PRIMARY KEY (area_code, at)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

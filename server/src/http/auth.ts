@@ -30,7 +30,7 @@ export function issueToken(sessions: SessionRepository, userId: string, ttlSecon
   return { token, expiresAt };
 }
 
-function tokenFrom(request: FastifyRequest): string | null {
+export function tokenFrom(request: FastifyRequest): string | null {
   const h = request.headers.authorization;
   if (h) {
     const m = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(h);

@@ -149,4 +149,16 @@ export class DeviceRepository {
         .all(JSON.stringify(areaCodes)) as { id: string }[]
     ).map((r) => r.id);
   }
+
+  /** Every active device in these areas with what coverage needs (one query, no pagination). */
+  coverageRows(areaCodes: string[]): Array<{ id: string; areaCode: string; online: boolean; lastSeenAt: number | null; playing: boolean; lat: number | null; lon: number | null }> {
+    if (areaCodes.length === 0) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT id, area_code, online, last_seen_at, lat, lon, json_extract(health_json, '$.playing') IS NOT NULL AS playing
+         FROM devices WHERE revoked_at IS NULL AND area_code IN (SELECT value FROM json_each(?))`,
+      )
+      .all(JSON.stringify(areaCodes)) as Array<{ id: string; area_code: string; online: number; last_seen_at: number | null; playing: number; lat: number | null; lon: number | null }>;
+    return rows.map((r) => ({ id: r.id, areaCode: r.area_code, online: r.online === 1, lastSeenAt: r.last_seen_at, playing: r.online === 1 && r.playing === 1, lat: r.lat, lon: r.lon }));
+  }
 }

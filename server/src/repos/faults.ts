@@ -63,4 +63,15 @@ export class FaultRepository {
       : (this.db.prepare('SELECT DISTINCT device_id AS id FROM device_faults WHERE ended_at IS NULL').all() as Array<{ id: string }>);
     return new Set(rows.map((r) => r.id));
   }
+
+  /** Open fault kinds of every device that has any. */
+  openByDevice(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const r of this.db.prepare('SELECT device_id, kind FROM device_faults WHERE ended_at IS NULL').all() as Array<{ device_id: string; kind: string }>) {
+      const list = out.get(r.device_id);
+      if (list) list.push(r.kind);
+      else out.set(r.device_id, [r.kind]);
+    }
+    return out;
+  }
 }

@@ -48,4 +48,8 @@ export class SessionRepository {
   revokeAll(userId: string, now = Date.now()): number {
     return this.db.prepare('UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL').run(now, userId).changes;
   }
+
+  revoke(tokenHash: string, now = Date.now()): boolean {
+    return this.db.prepare('UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL').run(now, tokenHash).changes > 0;
+  }
 }

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ErrorCode } from '@loaxa/shared';
-import { verifyPassword } from '../auth/passwords.js';
-import { issueToken, SESSION_COOKIE } from '../http/auth.js';
+import { sha256Hex, verifyPassword } from '../auth/passwords.js';
+import { issueToken, principalOf, SESSION_COOKIE, tokenFrom } from '../http/auth.js';
+import { canApprove, canWrite } from '../auth/scope.js';
 import { ApiError, errorBodySchema } from '../http/errors.js';
 import type { AppContext } from '../services/context.js';
 
@@ -34,6 +35,49 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
         `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${ctx.config.tokenTtlSeconds}${request.protocol === 'https' ? '; Secure' : ''}`,
       );
       return { token, expiresAt: new Date(expiresAt).toISOString() };
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/logout',
+    { schema: { tags: ['auth'], summary: 'End this session (the token or cookie stops working at once)', response: { 204: z.null() } } },
+    async (request, reply) => {
+      const token = tokenFrom(request);
+      if (token) ctx.sessions.revoke(sha256Hex(token));
+      reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/me',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Who is logged in, and what the UI may offer them',
+        response: {
+          200: z.object({
+            id: z.string(),
+            username: z.string(),
+            role: z.string(),
+            areaCode: z.string().nullable(),
+            area: z.object({ code: z.string(), name: z.string(), type: z.string() }).nullable(),
+            can: z.object({ write: z.boolean(), approve: z.boolean(), manageUsers: z.boolean(), importAreas: z.boolean() }),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      const area = user.areaCode ? ctx.areas.get(user.areaCode) : null;
+      return {
+        id: user.id,
+        username: user.username,
+        role: user.role,
+        areaCode: user.areaCode,
+        area: area ? { code: area.code, name: area.name, type: area.type } : null,
+        can: { write: canWrite(user), approve: canApprove(user), manageUsers: user.role === 'province-admin', importAreas: user.role === 'province-admin' && user.areaCode === null },
+      };
     },
   );
 };

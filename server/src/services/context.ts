@@ -15,6 +15,7 @@ import type { FaultRepository } from '../repos/faults.js';
 import type { DeliveryService } from './delivery-service.js';
 import type { Scheduler } from './scheduler.js';
 import type { AgendaService } from './agenda-service.js';
+import type { CoverageService } from './coverage-service.js';
 import type { BroadcastService } from './broadcast-service.js';
 
 export interface AppContext {
@@ -36,6 +37,7 @@ export interface AppContext {
   deliveryService: DeliveryService;
   scheduler: Scheduler;
   agenda: AgendaService;
+  coverage: CoverageService;
   broadcastService: BroadcastService;
   /** The port the MQTT broker actually listens on (it may be ephemeral in tests). */
   mqttPort(): number;

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { areaCodeSchema } from '@loaxa/shared';
+import { coversArea } from '../auth/scope.js';
+import { principalOf } from '../http/auth.js';
+import { badRequest, errorBodySchema, notFound } from '../http/errors.js';
+import type { AppContext } from '../services/context.js';
+
+const areaRef = z.object({ code: z.string(), name: z.string(), type: z.string() });
+const summary = z.object({
+  communes: z.object({ total: z.number(), installed: z.number(), working: z.number() }),
+  installedPct: z.number(),
+  workingPct: z.number(),
+  devices: z.object({ total: z.number(), online: z.number(), faulty: z.number(), playing: z.number() }),
+  notCovered: z.array(z.object({ code: z.string(), name: z.string(), reason: z.string() })),
+});
+
+export const coverageRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+  /** The caller's area, or the only province of an installation-wide user's installation. */
+  const defaultArea = (user: ReturnType<typeof principalOf>): string => {
+    if (user.areaCode) return user.areaCode;
+    const roots = ctx.areas.tree();
+    if (roots.length === 1) return roots[0]!.code;
+    throw badRequest('name the area: ?area=<code>', [{ path: 'area', message: 'required when the installation has several provinces' }]);
+  };
+  const scoped = (user: ReturnType<typeof principalOf>, code: string) => {
+    if (!ctx.areas.get(code) || !coversArea(user, ctx.areas.ancestry(code))) throw notFound(`area ${code}`);
+    return code;
+  };
+
+  app.get(
+    '/api/v1/coverage',
+    {
+      schema: {
+        tags: ['coverage'],
+        summary: 'Installed and working coverage of an area and each of its child areas, with the communes not covered and why',
+        querystring: z.object({ area: areaCodeSchema.optional() }),
+        response: { 200: summary.extend({ area: areaRef, children: z.array(summary.extend({ area: areaRef })) }), 400: errorBodySchema, 404: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      const code = scoped(user, request.query.area ?? defaultArea(user));
+      return ctx.coverage.forArea(code)!;
+    },
+  );
+
+  app.get(
+    '/api/v1/coverage/trend',
+    {
+      schema: {
+        tags: ['coverage'],
+        summary: 'Measured coverage of a province over the last days, from the snapshots the server takes every few minutes',
+        querystring: z.object({ area: areaCodeSchema.optional(), days: z.coerce.number().int().min(1).max(366).default(30) }),
+        response: { 200: z.object({ area: z.string(), items: z.array(z.object({ at: z.string(), installedPct: z.number(), workingPct: z.number() })) }), 400: errorBodySchema, 404: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      let code = scoped(user, request.query.area ?? defaultArea(user));
+      // Snapshots are kept per province: a commune's trend is its province's.
+      const province = ctx.areas.ancestry(code).at(-1)!;
+      code = province;
+      const now = Date.now();
+      return { area: code, items: ctx.coverage.trend(code, now - request.query.days * 86_400_000, now + 1) };
+    },
+  );
+};
