@@ -45,6 +45,8 @@ import { userRoutes } from './routes/users.js';
 import { reportRoutes } from './routes/reports.js';
 import { offerRoutes } from './routes/offers.js';
 import { coverageRoutes } from './routes/coverage.js';
+import { eventRoutes } from './routes/events.js';
+import { ServerEvents } from './services/events.js';
 import { CoverageService } from './services/coverage-service.js';
 import { newId } from './ids.js';
 
@@ -104,7 +106,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const render: SpeechRenderer = opts.render ?? speech.render;
   const bulletinService = new BulletinService({ bulletins, media, render, logger });
   const faults = new FaultRepository(db);
-  const deliveryService = new DeliveryService({ bus: broker, broadcasts, bulletins, devices, faults, logger, dispatchAheadMs: config.dispatchAheadSeconds * 1000 });
+  const events = new ServerEvents();
+  const shutdownHooks: Array<() => void> = [];
+  const deliveryService = new DeliveryService({ bus: broker, broadcasts, bulletins, devices, faults, events, logger, dispatchAheadMs: config.dispatchAheadSeconds * 1000 });
   const coverage = new CoverageService({ db, areas, devices, faults });
   const agenda = new AgendaService({ db, bus: broker, broadcasts, devices, delivery: deliveryService, logger });
   deliveryService.onReconciled = (deviceId) => agenda.sync(deviceId, true);
@@ -130,6 +134,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     scheduler,
     agenda,
     coverage,
+    events,
+    onShutdown: (fn) => shutdownHooks.push(fn),
     broadcastService,
     mqttPort: () => mqttPort,
     disconnectDevice: (id) => broker.disconnect(id),
@@ -153,7 +159,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   installApiAuth(app, sessions, users);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes);
-  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes, userRoutes, reportRoutes, offerRoutes, coverageRoutes]) {
+  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes, userRoutes, reportRoutes, offerRoutes, coverageRoutes, eventRoutes]) {
     await app.register(routes, { ctx });
   }
 
@@ -207,6 +213,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
               .publish(topics.serverStatus(), encodeMessage('status', { state: 'offline', agentVersion: SERVER_VERSION }), { qos: 1, retain: true })
               .catch(() => undefined);
           }
+          // Long-lived streams (SSE) would hold app.close() open until their clients leave.
+          for (const fn of shutdownHooks.splice(0)) fn();
           await app.close();
           scheduler.stop();
           coverage.stop();

@@ -16,6 +16,7 @@ import type { DeliveryService } from './delivery-service.js';
 import type { Scheduler } from './scheduler.js';
 import type { AgendaService } from './agenda-service.js';
 import type { CoverageService } from './coverage-service.js';
+import type { ServerEvents } from './events.js';
 import type { BroadcastService } from './broadcast-service.js';
 
 export interface AppContext {
@@ -38,6 +39,9 @@ export interface AppContext {
   scheduler: Scheduler;
   agenda: AgendaService;
   coverage: CoverageService;
+  events: ServerEvents;
+  /** Runs `fn` when the server begins to shut down (to end long-lived responses). */
+  onShutdown(fn: () => void): void;
   broadcastService: BroadcastService;
   /** The port the MQTT broker actually listens on (it may be ephemeral in tests). */
   mqttPort(): number;

@@ -21,6 +21,7 @@ import type { BroadcastRepository, Broadcast, Delivery } from '../repos/broadcas
 import type { BulletinRepository } from '../repos/bulletins.js';
 import type { DeviceRepository } from '../repos/devices.js';
 import type { FaultRepository } from '../repos/faults.js';
+import type { ServerEvents } from './events.js';
 import { agendaCommandId } from '../scheduling/agenda.js';
 
 /** States a device may report; `queued` and `sent` are the server's own. */
@@ -33,6 +34,8 @@ export interface DeliveryServiceDeps {
   devices: DeviceRepository;
   logger: Logger;
   now?: () => number;
+  /** Where transitions, presence and faults are announced (the live-status stream listens). */
+  events?: ServerEvents;
   /** Where reported faults are kept (start and end of each). */
   faults?: FaultRepository;
   /** How long before air time an item is sent to its box (default 24 h). */
@@ -160,6 +163,7 @@ export class DeliveryService {
     const current = this.deps.broadcasts.delivery(d.broadcastId, d.deviceId, d.occurrenceAt);
     if (!current || !canTransition(current.state, state)) return false;
     this.deps.broadcasts.transition({ broadcastId: d.broadcastId, deviceId: d.deviceId, occurrenceAt: d.occurrenceAt, state, at, reason }, this.now());
+    this.deps.events?.emit('delivery', { broadcastId: d.broadcastId, deviceId: d.deviceId, occurrenceAt: d.occurrenceAt, state, at, reason });
     return true;
   }
 
@@ -205,6 +209,7 @@ export class DeliveryService {
       if (env.type === 'status') {
         const p = env.payload as Payload<'status'>;
         this.deps.devices.setStatus(deviceId, p.state === 'online', this.now(), p.agentVersion ?? null);
+        this.deps.events?.emit('device', { deviceId, online: p.state === 'online' });
         if (p.state === 'online') void this.reconcile(deviceId).catch((err: unknown) => log.error({ err }, 'reconcile failed'));
       } else if (env.type === 'telemetry') {
         const p = env.payload as Payload<'telemetry'>;
@@ -220,6 +225,7 @@ export class DeliveryService {
         const p = env.payload as Payload<'event'>;
         if (p.kind === 'delivery') this.onDeliveryEvent(deviceId, p, log);
         else if (this.deps.faults?.report(deviceId, p.fault, p.active, p.at, p.detail ?? null, this.now())) {
+          this.deps.events?.emit('device', { deviceId, fault: { kind: p.fault, active: p.active, at: p.at } });
           log.info({ fault: p.fault, active: p.active }, p.active ? 'device fault began' : 'device fault ended');
         }
       }
