@@ -97,6 +97,14 @@ t.test('a Vietnamese text bulletin plays on every simulated box and the audio on
   t.equal(lines[0], 'commune_code,commune_name,device_id,device_name,broadcast_id,title,priority,occurrence_at,state,started_at,ended_at,airtime_s,reason');
   t.equal(lines.length, 4, 'one row per delivery');
   t.ok(lines.slice(1).every((l) => l.startsWith('99003,Xã Tân Lập,') && l.includes(',played,')));
+  const xlsx = await fetch(`${base}/api/v1/reports/as-run?area=99&from=${today}&to=${today}&format=xlsx`, { headers: { authorization: `Bearer ${token}` } });
+  t.equal(xlsx.headers.get('content-type'), 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+  const { default: ExcelJS } = await import('exceljs');
+  const book = new ExcelJS.Workbook();
+  await book.xlsx.load(Buffer.from(await xlsx.arrayBuffer()) as never);
+  const sum = book.getWorksheet('Tổng hợp')!;
+  t.same(sum.getRow(4).values, [undefined, '99003', 'Xã Tân Lập', 3, 3, 0, 0, 0, 0, 0, sum.getRow(4).getCell(10).value], 'the workbook reads back: one commune, 3 scheduled, 3 played');
+  t.equal(book.getWorksheet('Chi tiết')!.rowCount, 4, 'a header and one row per delivery');
   const yesterday = new Date(Date.now() + 7 * 3600_000 - 86_400_000).toISOString().slice(0, 10);
   t.equal((await api('GET', `/api/v1/reports/as-run?area=99&from=${yesterday}&to=${yesterday}`, undefined, token)).body.totals.scheduled, 0, 'another day is empty');
   t.equal((await api('GET', `/api/v1/reports/as-run?area=99&from=2026-02-30&to=${today}`, undefined, token)).status, 400, 'not a calendar date');

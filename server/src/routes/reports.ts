@@ -50,6 +50,38 @@ function csvCell(v: string | number | null): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** The same report as a workbook: a summary sheet per commune and a sheet with every delivery. */
+async function asRunWorkbook(rows: AsRunRow[], communeOf: (areaCode: string) => { code: string; name: string }, meta: { area: string; from: string; to: string }): Promise<Buffer> {
+  const { default: ExcelJS } = await import('exceljs');
+  const book = new ExcelJS.Workbook();
+  book.creator = 'Loa Xã';
+  const summary = book.addWorksheet('Tổng hợp');
+  summary.addRow([`Báo cáo phát thanh (as-run): ${meta.area}, từ ${meta.from} đến ${meta.to}`]);
+  summary.addRow([]);
+  summary.addRow(['Mã xã', 'Tên xã', 'Lượt lên lịch', 'Đã phát', 'Bỏ lỡ', 'Lỗi', 'Đã hủy', 'Hết hạn', 'Chưa xong', 'Thời lượng phát (phút)']).font = { bold: true };
+  const perCommune = new Map<string, Counts & { name: string }>();
+  for (const r of rows) {
+    const c = communeOf(r.areaCode);
+    let cc = perCommune.get(c.code);
+    if (!cc) perCommune.set(c.code, (cc = { ...emptyCounts(), name: c.name }));
+    count(cc, r);
+  }
+  for (const [codeKey, c] of perCommune) {
+    summary.addRow([codeKey, c.name, c.scheduled, c.played, c.missed, c.failed, c.cancelled, c.expired, c.pending, Math.round(c.airtimeMs / 600) / 100]);
+  }
+  summary.columns.forEach((col, i) => (col.width = i === 1 ? 28 : 14));
+  const detail = book.addWorksheet('Chi tiết');
+  detail.addRow(CSV_COLUMNS).font = { bold: true };
+  for (const r of rows) {
+    const c = communeOf(r.areaCode);
+    const airtime = r.state === 'played' ? Math.round((r.startedAt && r.endedAt ? r.endedAt - r.startedAt : (r.durationMs ?? 0)) / 1000) : 0;
+    const at = (ms: number | null) => (ms === null ? null : new Date(ms));
+    detail.addRow([c.code, c.name, r.deviceId, r.deviceName, r.broadcastId, r.bulletinTitle, r.priority, at(r.occurrenceAt), r.state, at(r.startedAt), at(r.endedAt), airtime, r.reason]);
+  }
+  detail.columns.forEach((col) => (col.width = 20));
+  return Buffer.from(await book.xlsx.writeBuffer());
+}
+
 export const reportRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
   const repo = new AsRunRepository(ctx.db);
   app.get(
@@ -58,7 +90,7 @@ export const reportRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       schema: {
         tags: ['reports'],
         summary: 'As-run compliance per commune and device: scheduled vs played vs missed (and why), airtime',
-        querystring: z.object({ area: areaCodeSchema, from: dateOrInstant, to: dateOrInstant, format: z.enum(['json', 'csv']).default('json') }),
+        querystring: z.object({ area: areaCodeSchema, from: dateOrInstant, to: dateOrInstant, format: z.enum(['json', 'csv', 'xlsx']).default('json') }),
         response: {
           200: z.object({
             area: z.object({ code: z.string(), name: z.string(), type: z.string() }),
@@ -108,6 +140,14 @@ export const reportRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
         // A BOM so spreadsheet programs read the Vietnamese names as UTF-8.
         // Bypass the JSON serializer of the 200 schema: this answer is CSV text.
         return reply.serializer((body: unknown) => body as string).send(`\uFEFF${lines.join("\r\n")}\r\n` as never);
+      }
+
+      if (format === 'xlsx') {
+        const book = await asRunWorkbook(rows, resolve, { area: `${area.name} (${area.code})`, from: request.query.from, to: request.query.to });
+        reply
+          .header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+          .header('content-disposition', `attachment; filename="as-run-${code}-${request.query.from}-${request.query.to}.xlsx"`);
+        return reply.serializer((body: unknown) => body as string).send(book as never);
       }
 
       const totals = emptyCounts();
