@@ -46,6 +46,8 @@ import { reportRoutes } from './routes/reports.js';
 import { offerRoutes } from './routes/offers.js';
 import { coverageRoutes } from './routes/coverage.js';
 import { eventRoutes } from './routes/events.js';
+import { deviceCommandRoutes } from './routes/device-commands.js';
+import { RequestCorrelator } from './services/requests.js';
 import { ServerEvents } from './services/events.js';
 import { CoverageService } from './services/coverage-service.js';
 import { newId } from './ids.js';
@@ -86,6 +88,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     port: config.mqttPort,
     drainTimeoutMs: config.mqttDrainTimeoutMs,
     logger: logger.child({ module: 'broker' }),
+    onDeviceGone: (id) => deliveryService.deviceGone(id),
     auth: {
       authenticate(username, password) {
         const creds = devices.credentials(username);
@@ -110,6 +113,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const shutdownHooks: Array<() => void> = [];
   const deliveryService = new DeliveryService({ bus: broker, broadcasts, bulletins, devices, faults, events, logger, dispatchAheadMs: config.dispatchAheadSeconds * 1000 });
   const coverage = new CoverageService({ db, areas, devices, faults });
+  const requests = new RequestCorrelator();
+  deliveryService.requests = requests;
   const agenda = new AgendaService({ db, bus: broker, broadcasts, devices, delivery: deliveryService, logger });
   deliveryService.onReconciled = (deviceId) => agenda.sync(deviceId, true);
   const scheduler = new Scheduler({ broadcasts, devices, areas, delivery: deliveryService, logger, tickMs: config.schedulerTickSeconds * 1000, offers: new OfferRepository(db), agenda });
@@ -135,6 +140,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     agenda,
     coverage,
     events,
+    requests,
+    bus: broker,
     onShutdown: (fn) => shutdownHooks.push(fn),
     broadcastService,
     mqttPort: () => mqttPort,
@@ -159,7 +166,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   installApiAuth(app, sessions, users);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes);
-  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes, userRoutes, reportRoutes, offerRoutes, coverageRoutes, eventRoutes]) {
+  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes, userRoutes, reportRoutes, offerRoutes, coverageRoutes, eventRoutes, deviceCommandRoutes]) {
     await app.register(routes, { ctx });
   }
 

@@ -18,6 +18,8 @@ export interface EmbeddedBrokerOptions {
   drainTimeoutMs: number;
   auth: DeviceAuthenticator;
   logger: Logger;
+  /** A device's connection ended and no other connection of it remains. */
+  onDeviceGone?: (deviceId: string) => void;
 }
 
 // CONNACK return codes of MQTT 3.1.1 [MQTT-3.2.2-3]: 4 = bad user name or password, 5 = not authorized.
@@ -63,6 +65,14 @@ export class EmbeddedBroker implements MessageBus {
       done(null, null as unknown as Subscription);
     };
     broker.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'));
+    // Presence from the broker itself: a box that disconnects cleanly sends no last will [MQTT-3.1.2-10],
+    // and one that never says `offline` would otherwise stay online forever. A session taken over by a new
+    // connection of the same box is not a disconnect of the box.
+    broker.on('clientDisconnect', (client) => {
+      const identity = this.identities.get(client);
+      const current = (broker as unknown as { clients?: Record<string, Client> }).clients?.[client.id];
+      if (identity && (!current || current === client)) this.opts.onDeviceGone?.(identity.deviceId);
+    });
     this.broker = broker;
     const server = createServer(broker.handle);
     this.server = server;

@@ -17,6 +17,8 @@ import type { Scheduler } from './scheduler.js';
 import type { AgendaService } from './agenda-service.js';
 import type { CoverageService } from './coverage-service.js';
 import type { ServerEvents } from './events.js';
+import type { RequestCorrelator } from './requests.js';
+import type { MessageBus } from '../broker/bus.js';
 import type { BroadcastService } from './broadcast-service.js';
 
 export interface AppContext {
@@ -40,6 +42,8 @@ export interface AppContext {
   agenda: AgendaService;
   coverage: CoverageService;
   events: ServerEvents;
+  requests: RequestCorrelator;
+  bus: MessageBus;
   /** Runs `fn` when the server begins to shut down (to end long-lived responses). */
   onShutdown(fn: () => void): void;
   broadcastService: BroadcastService;

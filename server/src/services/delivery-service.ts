@@ -22,6 +22,7 @@ import type { BulletinRepository } from '../repos/bulletins.js';
 import type { DeviceRepository } from '../repos/devices.js';
 import type { FaultRepository } from '../repos/faults.js';
 import type { ServerEvents } from './events.js';
+import type { RequestCorrelator } from './requests.js';
 import { agendaCommandId } from '../scheduling/agenda.js';
 
 /** States a device may report; `queued` and `sent` are the server's own. */
@@ -151,6 +152,16 @@ export class DeliveryService {
     return open.map((d) => d.deviceId);
   }
 
+  /** Answers to commands someone is waiting for (remote maintenance). */
+  requests: RequestCorrelator | null = null;
+
+  /** The broker saw the device's last connection end: it is offline whatever it last said. */
+  deviceGone(deviceId: string): void {
+    if (!this.deps.devices.get(deviceId)?.online) return;
+    this.deps.devices.setStatus(deviceId, false, this.now(), null);
+    this.deps.events?.emit('device', { deviceId, online: false });
+  }
+
   /** Called after a device is brought up to date on reconnect (the agenda service sends its agenda). */
   onReconciled: ((deviceId: string) => Promise<unknown>) | null = null;
 
@@ -257,6 +268,7 @@ export class DeliveryService {
       return;
     }
     const res = decoded.value;
+    if (this.requests?.settle(deviceId, res)) return;
     // A duplicate is the agent recognising a re-send of a command it already runs: not a failure.
     if (res.ok || res.error.code === ErrorCode.DUPLICATE) return;
     const d = this.deps.broadcasts.byCommand(res.re, deviceId);

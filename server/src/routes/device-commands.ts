@@ -1,0 +1,78 @@
+/**
+ * Remote maintenance of a box without driving there (issue 5): `POST /api/v1/devices/{id}/commands` sends a
+ * command on the box's `cmd` topic and answers with what the box answered on `res` (or 504 at the deadline).
+ */
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { encodeMessage, messageCatalog, topics, ErrorCode, type MessageType } from '@loaxa/shared';
+import { randomUUID } from 'node:crypto';
+import { canWrite, coversArea } from '../auth/scope.js';
+import { principalOf } from '../http/auth.js';
+import { ApiError, badRequest, conflict, errorBodySchema, forbidden, notFound } from '../http/errors.js';
+import { RequestTimeoutError } from '../services/requests.js';
+import type { AppContext } from '../services/context.js';
+
+/** Maintenance commands and who may send them; playback commands go through broadcasts. */
+const ALLOWED: Record<string, 'writer' | 'admin'> = {
+  'set-volume': 'writer',
+  'test-tone': 'writer',
+  'fetch-logs': 'writer',
+  reboot: 'admin',
+  'update-config': 'admin',
+};
+
+export const deviceCommandRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+  app.post(
+    '/api/v1/devices/:id/commands',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Send a maintenance command (set-volume, test-tone, fetch-logs; reboot and update-config for province admins) and get the box’s answer',
+        params: z.object({ id: z.string().max(64) }),
+        body: z.object({ type: z.string().max(32), payload: z.record(z.string(), z.unknown()).default({}), timeoutMs: z.number().int().min(500).max(60_000).default(10_000) }),
+        response: {
+          200: z.object({ ok: z.boolean(), data: z.unknown().optional(), error: z.object({ code: z.string(), message: z.string() }).optional() }),
+          400: errorBodySchema,
+          403: errorBodySchema,
+          404: errorBodySchema,
+          409: errorBodySchema,
+          504: errorBodySchema,
+        },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      const device = ctx.devices.get(request.params.id);
+      if (!device || device.revokedAt !== null || !coversArea(user, ctx.areas.ancestry(device.areaCode))) throw notFound(`device ${request.params.id}`);
+      const { type, payload, timeoutMs } = request.body;
+      const need = ALLOWED[type];
+      if (!need || !Object.hasOwn(messageCatalog, type)) {
+        throw badRequest(`unknown command ${JSON.stringify(type)}; use one of ${Object.keys(ALLOWED).filter((k) => Object.hasOwn(messageCatalog, k)).join(', ')}`, [{ path: 'type', message: 'unknown command' }]);
+      }
+      if (!canWrite(user) || (need === 'admin' && user.role !== 'province-admin')) throw forbidden(`your role cannot send ${type}`);
+      if (!device.online) throw conflict(`device ${device.id} is offline; try again when it is back`);
+      const id = randomUUID();
+      let message: string;
+      try {
+        message = encodeMessage(type as MessageType, payload as never, { id, expiresAt: Date.now() + timeoutMs });
+      } catch (err) {
+        throw badRequest((err as Error).message.replace('refusing to send an invalid', 'invalid'), [{ path: 'payload', message: 'does not match the command' }]);
+      }
+      const answer = ctx.requests.expect(id, device.id, timeoutMs);
+      try {
+        await ctx.bus.publish(topics.deviceCmd(device.id), message, { qos: 1, retain: false });
+      } catch (err) {
+        ctx.requests.cancel(id, err as Error);
+        throw err;
+      }
+      request.log.info({ deviceId: device.id, type, userId: user.id }, 'device command sent');
+      try {
+        const res = await answer;
+        return res.ok ? { ok: true, data: res.data } : { ok: false, error: res.error };
+      } catch (err) {
+        if (err instanceof RequestTimeoutError) throw new ApiError(504, ErrorCode.UNAVAILABLE, err.message);
+        throw err;
+      }
+    },
+  );
+};
