@@ -63,6 +63,10 @@ export const configSchema = z.object({
   LOAXA_DISPATCH_AHEAD_SECONDS: z.coerce.number().int().min(600).max(7 * 86_400).default(86_400),
   LOAXA_SCHEDULER_TICK_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   LOAXA_COVERAGE_SNAPSHOT_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
+  LOAXA_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  LOAXA_LOGIN_LOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** An emergency broadcast needs a login (or re-login) no older than this (a stolen session cannot sound an alarm). */
+  LOAXA_EMERGENCY_REAUTH_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
   LOAXA_MQTT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   LOAXA_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   LOAXA_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
@@ -110,6 +114,9 @@ export interface Config {
   dispatchAheadSeconds: number;
   schedulerTickSeconds: number;
   coverageSnapshotSeconds: number;
+  loginMaxFailures: number;
+  loginLockSeconds: number;
+  emergencyReauthSeconds: number;
   shutdownTimeoutMs: number;
   bodyLimitBytes: number;
 }
@@ -157,6 +164,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dispatchAheadSeconds: e.LOAXA_DISPATCH_AHEAD_SECONDS,
     schedulerTickSeconds: e.LOAXA_SCHEDULER_TICK_SECONDS,
     coverageSnapshotSeconds: e.LOAXA_COVERAGE_SNAPSHOT_SECONDS,
+    loginMaxFailures: e.LOAXA_LOGIN_MAX_FAILURES,
+    loginLockSeconds: e.LOAXA_LOGIN_LOCK_SECONDS,
+    emergencyReauthSeconds: e.LOAXA_EMERGENCY_REAUTH_SECONDS,
     shutdownTimeoutMs: e.LOAXA_SHUTDOWN_TIMEOUT_MS,
     bodyLimitBytes: e.LOAXA_BODY_LIMIT_BYTES,
   };

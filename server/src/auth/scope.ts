@@ -4,7 +4,12 @@
  */
 import type { User } from '../repos/users.js';
 
-export type Principal = Pick<User, 'id' | 'username' | 'role' | 'areaCode'>;
+export type Principal = Pick<User, 'id' | 'username' | 'role' | 'areaCode'> & {
+  /** When the session was created by a password login (for actions that need a fresh login). */
+  authenticatedAt?: number;
+  /** How the request authenticated: cookie sessions need a same-origin check on writes (CSRF). */
+  via?: 'bearer' | 'cookie';
+};
 
 /** Whether `user` may act on an area whose ancestry (itself first, root last) is given. */
 export function coversArea(user: Principal, ancestry: readonly string[]): boolean {

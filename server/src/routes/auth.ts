@@ -6,12 +6,14 @@ import { issueToken, principalOf, SESSION_COOKIE, tokenFrom } from '../http/auth
 import { canApprove, canWrite } from '../auth/scope.js';
 import { ApiError, errorBodySchema } from '../http/errors.js';
 import type { AppContext } from '../services/context.js';
+import { LoginGuard } from '../auth/login-guard.js';
 
 // A fixed scrypt hash to verify against when the user does not exist, so response time does not reveal
 // which usernames exist.
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
 export const authRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+  const guard = new LoginGuard({ maxFailures: ctx.config.loginMaxFailures, windowMs: 15 * 60_000, lockMs: ctx.config.loginLockSeconds * 1000 });
   app.post(
     '/api/v1/auth/login',
     {
@@ -20,14 +22,25 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
         tags: ['auth'],
         summary: 'Log in; answers a bearer token and sets an HttpOnly session cookie for the web app',
         body: z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }),
-        response: { 200: z.object({ token: z.string(), expiresAt: z.string() }), 401: errorBodySchema },
+        response: { 200: z.object({ token: z.string(), expiresAt: z.string() }), 401: errorBodySchema, 429: errorBodySchema },
       },
     },
     async (request, reply) => {
       const { username, password } = request.body;
+      const keys = [`user:${username.toLowerCase()}`, `ip:${request.ip}`];
+      const wait = guard.retryAfter(keys);
+      if (wait > 0) {
+        reply.header('retry-after', Math.ceil(wait / 1000));
+        throw new ApiError(429, ErrorCode.RATE_LIMITED, `too many failed logins; try again in ${Math.ceil(wait / 1000)} s`);
+      }
       const user = ctx.users.byUsername(username);
       const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
-      if (!user || !ok || user.disabled) throw new ApiError(401, ErrorCode.UNAUTHORIZED, 'wrong username or password');
+      if (!user || !ok || user.disabled) {
+        guard.failed(keys);
+        request.log.warn({ username, ip: request.ip }, 'login failed');
+        throw new ApiError(401, ErrorCode.UNAUTHORIZED, 'wrong username or password');
+      }
+      guard.succeeded(keys);
       const { token, expiresAt } = issueToken(ctx.sessions, user.id, ctx.config.tokenTtlSeconds);
       request.log.info({ userId: user.id }, 'login');
       reply.header(

@@ -158,4 +158,26 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       };
     },
   );
+
+  app.post(
+    '/api/v1/devices/:id/revoke',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Revoke a box’s credentials (stolen or retired): it is disconnected at once and can never connect again',
+        params: z.object({ id: z.string().max(64) }),
+        response: { 200: z.object({ id: z.string(), revoked: z.literal(true) }), 403: errorBodySchema, 404: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      const d = ctx.devices.get(request.params.id);
+      if (!d || d.revokedAt !== null || !coversArea(user, ctx.areas.ancestry(d.areaCode))) throw notFound(`device ${request.params.id}`);
+      if (user.role !== 'province-admin') throw forbidden('only province admins revoke devices');
+      ctx.devices.revoke(d.id);
+      ctx.disconnectDevice(d.id);
+      request.log.warn({ deviceId: d.id, userId: user.id }, 'device revoked');
+      return { id: d.id, revoked: true as const };
+    },
+  );
 };

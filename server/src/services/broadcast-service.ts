@@ -79,6 +79,11 @@ export class BroadcastService {
   /** Turns a draft into a broadcast (not saved), with its first occurrence and the conflicts it causes. */
   prepare(user: Principal, draft: BroadcastDraft, mediaBaseUrl: string, now = Date.now()): { broadcast: Broadcast; conflicts: Conflict[]; firstOccurrences: number[] } {
     if (!canWrite(user)) throw forbidden('viewers cannot broadcast');
+    // A forged emergency is the worst thing this product could do: it needs a recent password login.
+    const maxAge = this.deps.config.emergencyReauthSeconds * 1000;
+    if (draft.priority === 'emergency' && (user.authenticatedAt === undefined || now - user.authenticatedAt > maxAge)) {
+      throw new ApiError(401, ErrorCode.UNAUTHORIZED, `an emergency broadcast needs a login from the last ${Math.round(maxAge / 60_000)} minutes: log in again (POST /api/v1/auth/login) and retry`);
+    }
     const bulletin = this.deps.bulletins.get(draft.bulletinId);
     if (!bulletin) throw badRequest(`unknown bulletin ${draft.bulletinId}`, [{ path: 'bulletinId', message: 'unknown bulletin' }]);
     if (bulletin.status !== 'ready') throw conflict(`bulletin ${draft.bulletinId} is ${bulletin.status}; wait until its status is ready`);
