@@ -47,6 +47,8 @@ import { offerRoutes } from './routes/offers.js';
 import { coverageRoutes } from './routes/coverage.js';
 import { eventRoutes } from './routes/events.js';
 import { deviceCommandRoutes } from './routes/device-commands.js';
+import { auditRoutes } from './routes/audit.js';
+import fp from 'fastify-plugin';
 import { RequestCorrelator } from './services/requests.js';
 import { ServerEvents } from './services/events.js';
 import { CoverageService } from './services/coverage-service.js';
@@ -166,6 +168,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   installApiAuth(app, sessions, users);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes);
+  // Not encapsulated: its onResponse hook must see the writes of every other route.
+  await app.register(fp(auditRoutes, { name: 'loaxa-audit' }), { ctx });
   for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes, userRoutes, reportRoutes, offerRoutes, coverageRoutes, eventRoutes, deviceCommandRoutes]) {
     await app.register(routes, { ctx });
   }
