@@ -1,12 +1,13 @@
 /**
- * What the agent keeps on its own disk between restarts: the volume and the ids of recently executed
- * commands (so a QoS 1 redelivery after a reboot is still recognised [MQTT-4.3.2]). Read through a zod
+ * What the agent keeps on its own disk between restarts: the volume, the ids of recently executed
+ * commands (so a QoS 1 redelivery after a reboot is still recognised [MQTT-4.3.2]) and the deliveries
+ * that reached their final state (so the agenda, reloaded after a reboot, does not air them twice). Read through a zod
  * schema, written to a temp file and renamed, so a power cut leaves either the old or the new file.
  */
 import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { faultKindSchema } from '@loaxa/shared';
+import { deliveryStateSchema, faultKindSchema } from '@loaxa/shared';
 import type { Logger } from 'pino';
 import { ATOMIC_TEMP_SUFFIX, writeFileAtomic } from './atomic-file.js';
 
@@ -18,10 +19,18 @@ export const agentStateSchema = z.object({
   recentCommandIds: z.array(z.string().max(64)).max(10_000),
   /** Faults active at the last save, with when they started (so a restart reports their end, not a new start). */
   activeFaults: z.array(z.object({ fault: faultKindSchema, since: z.number().int().nonnegative(), detail: z.string().max(500).optional() })).max(20).default([]),
+  /** Deliveries (`broadcastId@occurrenceAt`) that reached a final state, with the command that carried them. */
+  finishedDeliveries: z.array(z.object({ key: z.string().max(200), commandId: z.string().max(64), state: deliveryStateSchema })).max(10_000).default([]),
 });
 export type AgentState = z.infer<typeof agentStateSchema>;
+/** What a save may give (lists with defaults may be left out). */
+export type AgentStateInput = z.input<typeof agentStateSchema>;
 
 export const DEFAULT_VOLUME = 80;
+
+function emptyState(): AgentState {
+  return { v: 1, volume: DEFAULT_VOLUME, recentCommandIds: [], activeFaults: [], finishedDeliveries: [] };
+}
 
 export class AgentStateStore {
   private writing: Promise<void> = Promise.resolve();
@@ -44,13 +53,13 @@ export class AgentStateStore {
     try {
       text = await readFile(this.file, 'utf8');
     } catch {
-      return { v: 1, volume: DEFAULT_VOLUME, recentCommandIds: [], activeFaults: [] };
+      return emptyState();
     }
     try {
       return agentStateSchema.parse(JSON.parse(text));
     } catch (err) {
       this.deps.logger.warn({ file: this.file, err: (err as Error).message }, 'ignoring an unreadable agent state file');
-      return { v: 1, volume: DEFAULT_VOLUME, recentCommandIds: [], activeFaults: [] };
+      return emptyState();
     }
   }
 
@@ -58,7 +67,7 @@ export class AgentStateStore {
    * Saves `read()` soon; calls while a write runs are coalesced into one more write, so a burst of
    * commands costs two writes, not one per command.
    */
-  save(read: () => AgentState): Promise<void> {
+  save(read: () => AgentStateInput): Promise<void> {
     if (this.dirty) return this.writing;
     this.dirty = true;
     this.writing = this.writing.then(async () => {

@@ -14,7 +14,6 @@ import {
 } from '@loaxa/shared';
 import type { Logger } from 'pino';
 import type { RecentIds } from './agent-state.js';
-import { decodeProposedCommand, isPendingCommandType, proposedResponseDataCatalog, type ProposedCommandTable, type ProposedCommandType, type ProposedEnvelope, type ProposedResult } from './proposed-messages.js';
 import type { Clock } from './timing.js';
 
 export type CommandResult<T extends CommandType> =
@@ -39,19 +38,6 @@ export interface CommandDispatcherDeps {
   recent: RecentIds<string | null>;
   /** Called after a new id was recorded (to persist it). */
   onRecorded: () => void;
-  /** Handlers of command types proposed for `shared/` and not in its catalog yet. */
-  proposed?: ProposedCommandTable;
-}
-
-type AnyResult = { ok: true; data: unknown } | { ok: false; error: { code: ErrorCode; message: string } };
-
-/** A decoded command, shared or proposed, ready to run once. */
-interface Accepted {
-  id: string;
-  type: string;
-  expiresAt?: number | undefined;
-  run: () => AnyResult | Promise<AnyResult>;
-  encode: (result: AnyResult) => string;
 }
 
 const isUuid = (id: string): boolean => envelopeSchema.shape.id.safeParse(id).success;
@@ -69,87 +55,42 @@ export class CommandDispatcher {
   }
 
   private async dispatch(raw: Buffer, source: string): Promise<void> {
-    const accepted = this.decode(raw, source);
-    if (!accepted) return;
-    const log = this.deps.logger.child({ commandId: accepted.id, type: accepted.type, source });
+    const decoded = decodeMessage(raw, COMMAND_TYPES);
+    if (!decoded.ok) return this.refuse(decoded.error, source);
+    const env = decoded.value as Envelope<CommandType>;
+    const log = this.deps.logger.child({ commandId: env.id, type: env.type, source });
 
     // At most once [MQTT-4.3.2]: QoS 1 redelivers, and the area topic can carry the same command again.
-    if (this.deps.recent.has(accepted.id)) {
-      const previous = this.deps.recent.get(accepted.id);
+    if (this.deps.recent.has(env.id)) {
+      const previous = this.deps.recent.get(env.id);
       log.info('ignoring a command already taken');
-      this.sendRaw(previous ?? encodeResponse(accepted.id, { ok: false, error: { code: ErrorCode.DUPLICATE, message: `command ${accepted.id} was already executed` } }));
+      this.sendRaw(previous ?? encodeResponse(env.id, { ok: false, error: { code: ErrorCode.DUPLICATE, message: `command ${env.id} was already executed` } }));
       return;
     }
-    if (accepted.expiresAt !== undefined && accepted.expiresAt < this.deps.clock.now()) {
-      log.warn({ expiresAt: accepted.expiresAt }, 'refusing an expired command');
-      this.send(accepted.id, { ok: false, error: { code: ErrorCode.EXPIRED, message: `command expired at ${new Date(accepted.expiresAt).toISOString()}` } });
+    if (env.expiresAt !== undefined && env.expiresAt < this.deps.clock.now()) {
+      log.warn({ expiresAt: env.expiresAt }, 'refusing an expired command');
+      this.send(env.id, { ok: false, error: { code: ErrorCode.EXPIRED, message: `command expired at ${new Date(env.expiresAt).toISOString()}` } });
       return;
     }
-    this.deps.recent.set(accepted.id, null);
+    this.deps.recent.set(env.id, null);
     this.deps.onRecorded();
 
-    let result: AnyResult;
+    let result: CommandResult<CommandType>;
     try {
-      result = await accepted.run();
+      result = await runHandler(this.deps.table, env);
     } catch (err) {
       log.error({ err }, 'command handler failed');
       result = { ok: false, error: { code: ErrorCode.INTERNAL, message: err instanceof Error ? err.message : String(err) } };
     }
-    let body: string;
-    try {
-      body = accepted.encode(result);
-    } catch (err) {
-      // The handler produced data its schema refuses: answer that, rather than staying silent.
-      log.error({ err }, 'invalid answer');
-      body = encodeResponse(accepted.id, { ok: false, error: { code: ErrorCode.INTERNAL, message: (err as Error).message } });
-    }
-    this.sendRaw(body);
-    if (this.deps.recent.has(accepted.id)) this.deps.recent.set(accepted.id, body);
+    const body = this.send(env.id, result, env.type);
+    if (this.deps.recent.has(env.id)) this.deps.recent.set(env.id, body);
   }
 
-  /** Decodes through the shared catalog, or the proposed one for types `shared/` does not know yet. */
-  private decode(raw: Buffer, source: string): Accepted | null {
-    const decoded = decodeMessage(raw, COMMAND_TYPES);
-    if (decoded.ok) {
-      const env = decoded.value as Envelope<CommandType>;
-      return {
-        id: env.id,
-        type: env.type,
-        expiresAt: env.expiresAt,
-        run: () => runHandler(this.deps.table, env) as AnyResult | Promise<AnyResult>,
-        encode: (result) => encodeResponse(env.id, result as CommandResult<CommandType>, env.type),
-      };
-    }
-    const proposed = this.deps.proposed;
-    if (proposed && decoded.error.code === ErrorCode.UNKNOWN_TYPE && isPendingCommandType(decoded.error.type)) {
-      const p = decodeProposedCommand(raw);
-      if (p.ok) {
-        const env = p.value;
-        return {
-          id: env.id,
-          type: env.type,
-          expiresAt: env.expiresAt,
-          run: () => runProposed(proposed, env) as AnyResult | Promise<AnyResult>,
-          encode: (result) => {
-            if (result.ok) {
-              const check = proposedResponseDataCatalog[env.type].safeParse(result.data);
-              if (!check.success) throw new Error(`refusing to send an invalid ${env.type} answer: ${check.error.issues[0]?.message ?? ''}`);
-            }
-            return encodeResponse(env.id, result as CommandResult<CommandType>);
-          },
-        };
-      }
-      return this.refuse(p.error, source);
-    }
-    return this.refuse(decoded.error, source);
-  }
-
-  private refuse(error: { id?: string | undefined; code: ErrorCode; message: string }, source: string): null {
+  private refuse(error: { id?: string | undefined; code: ErrorCode; message: string }, source: string): void {
     const { id, code, message } = error;
     this.deps.logger.warn({ source, code, reason: message, id }, 'refusing a malformed command');
     // An answer needs an id the server can correlate; without one the log is all we can do.
     if (id && isUuid(id)) this.send(id, { ok: false, error: { code, message } });
-    return null;
   }
 
   private send(re: string, result: CommandResult<CommandType>, type?: CommandType): string {
@@ -172,11 +113,6 @@ export class CommandDispatcher {
       this.deps.logger.error({ err }, 'cannot publish an answer');
     }
   }
-}
-
-function runProposed<K extends ProposedCommandType>(table: ProposedCommandTable, env: ProposedEnvelope<K>): ProposedResult<K> | Promise<ProposedResult<K>> {
-  const handler = table[env.type] as (e: ProposedEnvelope<K>) => ProposedResult<K> | Promise<ProposedResult<K>>;
-  return handler(env);
 }
 
 /** Looks the handler up in the table; the cast is safe because `env.type` selects both. */

@@ -18,6 +18,7 @@ export const REMOTE_CONFIG_KEYS = {
   heartbeatMs: 'live',
   downloadRetryMs: 'live',
   downloadTimeoutMs: 'live',
+  prefetchLeadMs: 'live',
   diskMinFreeBytes: 'live',
   clockMaxOffsetMs: 'live',
   clockSyncGraceMs: 'live',

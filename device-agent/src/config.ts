@@ -38,6 +38,12 @@ export const agentConfigSchema = z.object({
   /** One download attempt is abandoned after this long. */
   downloadTimeoutMs: z.number().int().min(100).default(120_000),
 
+  // ---- agenda and reports ----
+  /** Agenda items are taken in hand (their audio fetched) at least this long before they start. */
+  prefetchLeadMs: z.number().int().min(0).max(7 * 24 * 3600_000).default(10 * 60_000),
+  /** Delivery and fault reports waiting on disk for the link; beyond this the oldest are dropped. */
+  reportQueueMaxBytes: z.number().int().min(4_096).default(4 * 1024 ** 2),
+
   // ---- link ----
   /** Longest wait between reconnect attempts; the wait doubles per failed attempt up to this. */
   reconnectMaxMs: z.number().int().min(50).default(300_000),
@@ -114,6 +120,8 @@ const ENV_VARS: ReadonlyArray<[name: string, path: readonly string[], kind: EnvK
   ['LOAXA_AGENT_CACHE_MAX_BYTES', ['cacheMaxBytes'], 'int'],
   ['LOAXA_AGENT_DOWNLOAD_RETRY_MS', ['downloadRetryMs'], 'int'],
   ['LOAXA_AGENT_DOWNLOAD_TIMEOUT_MS', ['downloadTimeoutMs'], 'int'],
+  ['LOAXA_AGENT_PREFETCH_LEAD_MS', ['prefetchLeadMs'], 'int'],
+  ['LOAXA_AGENT_REPORT_QUEUE_MAX_BYTES', ['reportQueueMaxBytes'], 'int'],
   ['LOAXA_AGENT_RECONNECT_MAX_MS', ['reconnectMaxMs'], 'int'],
   ['LOAXA_AGENT_MODEM_RECOVERY_COMMAND', ['modemRecoveryCommand'], 'string'],
   ['LOAXA_AGENT_MODEM_RECOVERY_AFTER_FAILURES', ['modemRecoveryAfterFailures'], 'int'],

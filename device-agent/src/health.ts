@@ -3,10 +3,9 @@
  * own time limit and failures only leave their fields out: a hung `mmcli` costs a heartbeat its signal
  * strength, never the heartbeat.
  */
+import type { TelemetryHealth } from '@loaxa/shared';
 import type { FaultKind } from './faults.js';
 import type { Hardware } from './hardware/index.js';
-import type { TelemetryHealth } from './proposed-messages.js';
-
 
 const READER_TIMEOUT_MS = 4_000;
 

@@ -16,7 +16,10 @@ export {
 export { REMOTE_CONFIG_KEYS, CONFIG_OVERRIDES_FILE, planConfigChange, readOverrides, type ConfigOverrides } from './config-overrides.js';
 export { NullPlayer, FfmpegAlsaPlayer, AplayPlayer, createPlayer, type Player, type PlayOptions } from './player.js';
 export { MediaCache, HashMismatchError, DownloadError, basicAuth, hashFile, type FetchLike, type MediaCacheDeps } from './media-cache.js';
-export { deliveryKey, SpeakerBusyError, type DeliveryReport } from './playout.js';
+export { SpeakerBusyError } from './playout.js';
+export { deliveryKey, FinishedDeliveries, FINISHED_CAPACITY, type DeliveryReport, type FinishedDelivery } from './deliveries.js';
+export { AgendaStore, AGENDA_FILE, type SyncAgenda, type AgendaItem } from './agenda-store.js';
+export { ReportOutbox, OUTBOX_DIR } from './report-outbox.js';
 export { interrupts, pickNext, priorityRank, compareContenders, type Contender } from './priority.js';
 export { CommandDispatcher, type CommandTable, type CommandHandler, type CommandResult } from './commands.js';
 export { AgentStateStore, RecentIds, agentStateSchema, STATE_FILE, DEFAULT_VOLUME, type AgentState } from './agent-state.js';
@@ -29,7 +32,6 @@ export { collectHealth } from './health.js';
 export { ReconnectPolicy, ModemRecovery } from './link.js';
 export { LogRing } from './log-ring.js';
 export { sineWav, testToneFile } from './test-tone.js';
-export * from './proposed-messages.js';
 // Hardware: interfaces, real implementations and the simulated twins.
 export { createHardware, SENSE_INPUTS, type Hardware, type SenseInput } from './hardware/index.js';
 export { ProcessRunner, type CommandRunner, type CommandResult as ToolResult } from './hardware/command.js';

@@ -7,6 +7,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 export interface PlayOptions {
   /** Expected length of the audio; the NullPlayer takes exactly this long, real players use it as a watchdog. */
   durationMs: number;
+  /**
+   * Start this far into the audio (an interrupted item resuming where it stopped): ffmpeg seeks with
+   * `-ss` before its input, the NullPlayer takes the remaining time.
+   */
+  offsetMs?: number;
+  /** Called when the audio actually starts (after an amplifier's warm-up, once the decoder runs). */
+  onStart?: () => void;
   /** 0–100. */
   volume: number;
   /** Aborting stops the output; `play` then rejects with an AbortError. */
@@ -33,6 +40,7 @@ export class NullPlayer implements Player {
   play(file: string, opts: PlayOptions): Promise<void> {
     return new Promise((resolve, reject) => {
       if (opts.signal.aborted) return reject(abortError(opts.signal));
+      const remaining = remainingMs(opts);
       const onAbort = (): void => {
         clearTimeout(timer);
         reject(abortError(opts.signal));
@@ -41,10 +49,22 @@ export class NullPlayer implements Player {
         opts.signal.removeEventListener('abort', onAbort);
         this.played.push(file);
         resolve();
-      }, opts.durationMs);
+      }, remaining);
       opts.signal.addEventListener('abort', onAbort, { once: true });
+      opts.onStart?.();
     });
   }
+}
+
+/** What is left to play from `offsetMs` on. */
+function remainingMs(opts: PlayOptions): number {
+  return Math.max(0, opts.durationMs - Math.max(0, opts.offsetMs ?? 0));
+}
+
+/** `-ss <seconds>` before `-i` (input seeking: fast, and exact enough for speech) when resuming. */
+function seekArgs(opts: PlayOptions): string[] {
+  const offset = Math.max(0, opts.offsetMs ?? 0);
+  return offset > 0 ? ['-ss', (offset / 1000).toFixed(3)] : [];
 }
 
 /** Extra time a real player may take beyond the audio's length before it is considered hung. */
@@ -84,8 +104,10 @@ function runProcesses(start: () => ChildProcess[], opts: PlayOptions, what: stri
       } else resolve();
     };
     const onAbort = (): void => finish(abortError(opts.signal));
-    const watchdog = setTimeout(() => finish(new Error(`${what} did not finish within ${opts.durationMs + WATCHDOG_SLACK_MS} ms`)), opts.durationMs + WATCHDOG_SLACK_MS);
+    const limit = remainingMs(opts) + WATCHDOG_SLACK_MS;
+    const watchdog = setTimeout(() => finish(new Error(`${what} did not finish within ${limit} ms`)), limit);
     opts.signal.addEventListener('abort', onAbort, { once: true });
+    opts.onStart?.();
     for (const p of procs) {
       p.stderr?.on('data', (chunk: Buffer) => {
         stderr = (stderr + chunk.toString('utf8')).slice(-2000);
@@ -105,7 +127,7 @@ export class FfmpegAlsaPlayer implements Player {
   constructor(private readonly opts: { device: string; ffmpegPath?: string }) {}
 
   play(file: string, opts: PlayOptions): Promise<void> {
-    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', file, '-af', volumeFilter(opts.volume), '-f', 'alsa', this.opts.device];
+    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...seekArgs(opts), '-i', file, '-af', volumeFilter(opts.volume), '-f', 'alsa', this.opts.device];
     return runProcesses(() => [spawn(this.opts.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] })], opts, 'ffmpeg');
   }
 }
@@ -120,7 +142,7 @@ export class AplayPlayer implements Player {
   play(file: string, opts: PlayOptions): Promise<void> {
     return runProcesses(
       () => {
-        const decode = spawn(this.opts.ffmpegPath ?? 'ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', file, '-af', volumeFilter(opts.volume), '-f', 'wav', '-'], {
+        const decode = spawn(this.opts.ffmpegPath ?? 'ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', ...seekArgs(opts), '-i', file, '-af', volumeFilter(opts.volume), '-f', 'wav', '-'], {
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         const aplay = spawn(this.opts.aplayPath ?? 'aplay', ['-q', '-D', this.opts.device, '-'], { stdio: ['pipe', 'ignore', 'pipe'] });

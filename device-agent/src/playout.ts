@@ -1,26 +1,21 @@
 /**
- * Plays `play` items one at a time and reports each delivery transition:
- * acknowledged → cached → playing → played, or failed / missed / cancelled.
- * An item of higher priority interrupts the one playing (equal priority waits its turn).
+ * Plays `play` items (from commands or the agenda) one at a time and reports each delivery transition:
+ * acknowledged → cached → playing → played, or failed / missed / cancelled. An item of higher priority
+ * interrupts the one playing (speaker.ts); the interrupted item is not lost: once the interrupter has
+ * finished it plays again, from where it stopped (`resume`) or from the start (`restart`, the default),
+ * and its new `playing` report says after what (Circular 39/2020/TT-BTTTT; issue 4).
  */
-import { ErrorCode, type DeliveryState, type Payload, type Priority } from '@loaxa/shared';
+import { ErrorCode, type DeliveryState, type Payload } from '@loaxa/shared';
 import type { Logger } from 'pino';
 import { DownloadError, HashMismatchError, type MediaCache } from './media-cache.js';
 import type { Player } from './player.js';
-import { RecentIds } from './agent-state.js';
-import { interrupts, pickNext } from './priority.js';
-import { abortable, jitter, sleep, sleepUntil, type Clock } from './timing.js';
+import { FinishedDeliveries, deliveryKey, type DeliveryReport, type FinishedDelivery } from './deliveries.js';
+import { Speaker, type SpeakerClaim } from './speaker.js';
+import { MissedError, obtainMedia } from './obtain-media.js';
+import { sleepUntil, type Clock } from './timing.js';
 
 export type PlayPayload = Payload<'play'>;
-
-export interface DeliveryReport {
-  commandId: string;
-  broadcastId: string;
-  occurrenceAt: number;
-  state: DeliveryState;
-  reason?: string;
-  sha256?: string;
-}
+export { deliveryKey, type DeliveryReport, type FinishedDelivery };
 
 export interface PlayoutDeps {
   cache: MediaCache;
@@ -31,88 +26,92 @@ export interface PlayoutDeps {
   report: (r: DeliveryReport) => void;
   volume: () => number;
   downloadRetryMs: () => number;
+  /** Called when a delivery reaches its final state (to persist the finished list). */
+  onFinished?: () => void;
 }
 
 /** Why an item was stopped from outside; decides what it reports. */
-type AbortKind = 'interrupted' | 'cancelled' | 'shutdown';
+type AbortKind = 'interrupted' | 'cancelled' | 'withdrawn' | 'shutdown';
 
 interface Item {
   key: string;
   seq: number;
   commandId: string;
   play: PlayPayload;
-  priority: Priority;
-  startAt: number;
   state: DeliveryState;
+  /** The item's whole life: cancel, withdraw, shutdown. */
   controller: AbortController;
   abortKind?: AbortKind;
+  cancelReason?: string;
+  /** The current attempt at the speaker; a higher priority aborts only this. */
+  segment?: AbortController;
+  /** Broadcast of the item that last interrupted this one. */
+  interruptedBy?: string;
+  /** Reached `playing` at least once. */
+  started: boolean;
+  /** Settles when the item has left the playout. */
+  done?: Promise<void>;
   /** A sound of the box itself (the test tone): holds the speaker like an item, reports nothing. */
   local?: boolean;
-}
-
-interface Waiter {
-  item: Item;
-  priority: Priority;
-  startAt: number;
-  seq: number;
-  grant: () => void;
-}
-
-class MissedError extends Error {
-  override name = 'MissedError';
 }
 
 export class SpeakerBusyError extends Error {
   override name = 'SpeakerBusyError';
 }
 
-const MAX_RETRY_MS = 30_000;
 const MAX_REASON = 500;
-
-export function deliveryKey(broadcastId: string, occurrenceAt: number): string {
-  return `${broadcastId}@${occurrenceAt}`;
-}
+/** An interrupted item waits this long for the speaker to come back before it counts as missed. */
+const RESUME_WAIT_MS = 60 * 60_000;
 
 export class Playout {
   private readonly items = new Map<string, Item>();
-  /** Final states of recent deliveries: a late copy of a finished item is not played again. */
-  private readonly finished = new RecentIds<DeliveryState>(1_000);
+  private readonly finished = new FinishedDeliveries();
   private readonly runs = new Set<Promise<void>>();
-  private current: { item: Item; released: Promise<void>; release: () => void } | null = null;
-  private waiting: Waiter[] = [];
+  private readonly speaker = new Speaker();
   private seq = 0;
 
   constructor(private readonly deps: PlayoutDeps) {}
 
   /** The item on air, for telemetry. */
   get playing(): { broadcastId: string; occurrenceAt: number } | null {
-    const item = this.current?.item;
+    const item = this.items.get(this.speaker.holder?.key ?? '');
     return item && !item.local && item.state === 'playing' ? { broadcastId: item.play.broadcastId, occurrenceAt: item.play.occurrenceAt } : null;
   }
 
+  /** Finished deliveries, oldest first (saved by the agent, given back to `restore` after a restart). */
+  finishedDeliveries(): FinishedDelivery[] {
+    return this.finished.list();
+  }
+
+  restore(finished: readonly FinishedDelivery[]): void {
+    for (const f of finished) this.finished.add(f);
+  }
+
+  /** The state of a delivery in hand or finished; undefined when unknown. */
+  stateOf(key: string): DeliveryState | undefined {
+    return this.items.get(key)?.state ?? this.finished.get(key)?.state;
+  }
+
+  /** Whether a command id was taken by an item in hand or finished (at most once per command id). */
+  knowsCommand(commandId: string): boolean {
+    if (this.finished.hasCommand(commandId)) return true;
+    for (const item of this.items.values()) if (item.commandId === commandId) return true;
+    return false;
+  }
+
   /**
-   * Takes a play item in hand. The same delivery (broadcast + occurrence) already in hand is not started a
-   * second time, whichever command carried it.
+   * Takes a play item in hand. The same delivery (broadcast + occurrence) already in hand or finished is
+   * not started a second time, whichever command carried it (a command, the area topic or the agenda).
    */
   submit(commandId: string, play: PlayPayload): { accepted: boolean; state: DeliveryState } {
     const key = deliveryKey(play.broadcastId, play.occurrenceAt);
-    const existing = this.items.get(key);
-    if (existing) return { accepted: true, state: existing.state };
-    const final = this.finished.get(key);
-    if (final) return { accepted: true, state: final };
-    const item: Item = {
-      key,
-      seq: this.seq++,
-      commandId,
-      play,
-      priority: play.priority,
-      startAt: play.startAt,
-      state: 'acknowledged',
-      controller: new AbortController(),
-    };
+    const known = this.stateOf(key);
+    if (known) return { accepted: true, state: known };
+    const item: Item = { key, seq: this.seq++, commandId, play, state: 'acknowledged', controller: new AbortController(), started: false };
     this.items.set(key, item);
     this.transition(item, 'acknowledged');
     const run = this.run(item).catch((err: unknown) => this.deps.logger.error({ err, key }, 'playout crashed'));
+    item.done = run;
     this.runs.add(run);
     void run.finally(() => this.runs.delete(run));
     return { accepted: true, state: 'acknowledged' };
@@ -128,6 +127,37 @@ export class Playout {
       n += 1;
     }
     return n;
+  }
+
+  /** Cancels an item that has not started playing (reported `cancelled` with `reason`); false otherwise. */
+  cancelIfNotStarted(key: string, reason: string): boolean {
+    const item = this.items.get(key);
+    if (!item || item.started || item.controller.signal.aborted) return false;
+    item.cancelReason = reason;
+    this.abort(item, 'cancelled');
+    return true;
+  }
+
+  /** Drops an item that has not started without a report (it is about to be submitted again, changed). */
+  withdraw(key: string): boolean {
+    const item = this.items.get(key);
+    if (!item || item.started || item.controller.signal.aborted) return false;
+    this.abort(item, 'withdrawn');
+    return true;
+  }
+
+  /** Waits until a withdrawn or cancelled item has left (its key is free again). */
+  async settled(key: string): Promise<void> {
+    await this.items.get(key)?.done;
+  }
+
+  /** Records a final state for a delivery never taken in hand (the agenda's missed or cancelled items). */
+  settle(commandId: string, play: PlayPayload, state: DeliveryState, reason: string): void {
+    const key = deliveryKey(play.broadcastId, play.occurrenceAt);
+    if (this.stateOf(key)) return;
+    const item: Item = { key, seq: this.seq++, commandId, play, state, controller: new AbortController(), started: false };
+    this.transition(item, state, reason);
+    this.finish(item);
   }
 
   /** Stops everything without reporting (the agent is going down) and waits for the items to wind up. */
@@ -147,7 +177,6 @@ export class Playout {
    * refused while anything plays, and any higher-priority item interrupts it (it then rejects).
    */
   async playLocal(label: string, file: string, durationMs: number, volume: number): Promise<void> {
-    if (this.current) throw new SpeakerBusyError(`the speaker is busy with ${this.current.item.key}`);
     const now = this.deps.clock.now();
     const play: PlayPayload = {
       broadcastId: label,
@@ -157,15 +186,33 @@ export class Playout {
       startAt: now,
       windowMs: durationMs,
     };
-    const item: Item = { key: `local:${label}@${now}`, seq: this.seq++, commandId: '', play, priority: 'normal', startAt: now, state: 'playing', controller: new AbortController(), local: true };
+    const item: Item = { key: `local:${label}@${now}`, seq: this.seq++, commandId: '', play, state: 'playing', controller: new AbortController(), started: true, local: true };
+    const release = this.speaker.tryTake(this.claim(item));
+    if (!release) throw new SpeakerBusyError(`the speaker is busy with ${this.speaker.holder?.key ?? 'another item'}`);
     this.items.set(item.key, item);
-    const release = this.take(item);
     try {
       await this.deps.player.play(file, { durationMs, volume, signal: item.controller.signal });
     } finally {
       release();
       this.items.delete(item.key);
     }
+  }
+
+  private claim(item: Item): SpeakerClaim {
+    return {
+      key: item.key,
+      priority: item.play.priority,
+      startAt: item.play.startAt,
+      seq: item.seq,
+      signal: item.controller.signal,
+      preempt: (by) => {
+        this.deps.logger.info({ interrupted: item.key, by: by.key }, 'interrupting for a higher priority item');
+        // A sound of the box itself just stops; a broadcast item waits to play again.
+        if (item.local) return this.abort(item, 'interrupted');
+        item.interruptedBy = this.items.get(by.key)?.play.broadcastId ?? by.key;
+        item.segment?.abort(new Error('interrupted'));
+      },
+    };
   }
 
   private transition(item: Item, state: DeliveryState, reason?: string): void {
@@ -177,38 +224,83 @@ export class Playout {
     this.deps.report(r);
   }
 
+  private finish(item: Item): void {
+    this.finished.add({ key: item.key, commandId: item.commandId, state: item.state });
+    this.deps.onFinished?.();
+  }
+
   private async run(item: Item): Promise<void> {
     const { signal } = item.controller;
     const unpin = this.deps.cache.pin(item.play.media.sha256);
     try {
       if (this.deps.clock.now() > this.deadline(item)) throw new MissedError('arrived after the end of its window');
-      const file = await this.obtain(item);
+      const file = await obtainMedia(item.play, this.deadline(item), item.controller.signal, this.deps);
       this.transition(item, 'cached');
-      await sleepUntil(this.deps.clock, item.startAt, signal);
-      const release = await this.acquire(item);
-      try {
-        signal.throwIfAborted();
-        this.transition(item, 'playing');
-        await this.deps.player.play(file, { durationMs: item.play.media.durationMs, volume: this.deps.volume(), signal });
-        this.transition(item, 'played');
-      } finally {
-        release();
-      }
+      await sleepUntil(this.deps.clock, item.play.startAt, signal);
+      await this.air(item, file);
     } catch (err) {
       this.settleFailure(item, err);
     } finally {
       unpin();
       this.items.delete(item.key);
-      if (item.abortKind !== 'shutdown') this.finished.set(item.key, item.state);
+      if (item.abortKind !== 'shutdown' && item.abortKind !== 'withdrawn') this.finish(item);
+    }
+  }
+
+  /** Plays the item to its end, taking the speaker again after each interruption. */
+  private async air(item: Item, file: string): Promise<void> {
+    const { signal } = item.controller;
+    const mode = item.play.resume ?? 'restart';
+    const durationMs = item.play.media.durationMs;
+    let offsetMs = 0;
+    let deadline = this.deadline(item);
+    let reason: string | undefined;
+    let timeout = (): Error => new MissedError('the speaker was busy until the end of its window');
+    for (;;) {
+      const segment = (item.segment = new AbortController());
+      const release = await this.speaker.acquire(this.claim(item), deadline, () => this.deps.clock.now(), timeout);
+      let began: number | null = null;
+      try {
+        signal.throwIfAborted();
+        if (!segment.signal.aborted) {
+          this.transition(item, 'playing', reason);
+          item.started = true;
+          began = performance.now();
+          await this.deps.player.play(file, {
+            durationMs,
+            offsetMs,
+            volume: this.deps.volume(),
+            signal: AbortSignal.any([signal, segment.signal]),
+            onStart: () => (began = performance.now()),
+          });
+          this.transition(item, 'played');
+          return;
+        }
+      } catch (err) {
+        if (signal.aborted || !segment.signal.aborted) throw err;
+      } finally {
+        release();
+        item.segment = undefined;
+      }
+      // Interrupted by a higher priority: wait for the speaker again, then resume or restart.
+      if (!item.started) continue;
+      offsetMs = mode === 'resume' ? offsetMs + (began === null ? 0 : performance.now() - began) : 0;
+      if (offsetMs >= durationMs) {
+        this.transition(item, 'played', `ended while interrupted by ${item.interruptedBy ?? 'a higher-priority item'}`);
+        return;
+      }
+      const by = item.interruptedBy ?? 'a higher-priority item';
+      reason = mode === 'resume' ? `resumed after ${by} at ${Math.round(offsetMs)} ms` : `restarted after ${by}`;
+      deadline = this.deps.clock.now() + RESUME_WAIT_MS;
+      timeout = () => new MissedError(`interrupted by ${by} and not resumed within ${RESUME_WAIT_MS / 60_000} min`);
+      this.deps.logger.info({ key: item.key, by, mode, offsetMs: Math.round(offsetMs) }, 'interrupted; waiting to play again');
     }
   }
 
   private settleFailure(item: Item, err: unknown): void {
     const log = this.deps.logger.child({ broadcastId: item.play.broadcastId, occurrenceAt: item.play.occurrenceAt });
-    if (item.abortKind === 'shutdown') return;
-    if (item.abortKind === 'cancelled') return this.transition(item, 'cancelled');
-    // "interrupted" for now; the scheduling work will let an interrupted item resume.
-    if (item.abortKind === 'interrupted') return this.transition(item, 'failed', 'interrupted');
+    if (item.abortKind === 'shutdown' || item.abortKind === 'withdrawn') return;
+    if (item.abortKind === 'cancelled') return this.transition(item, 'cancelled', item.cancelReason);
     const message = err instanceof Error ? err.message : String(err);
     if (err instanceof MissedError) {
       log.warn({ reason: message }, 'missed');
@@ -223,85 +315,6 @@ export class Playout {
   }
 
   private deadline(item: Item): number {
-    return item.startAt + item.play.windowMs;
-  }
-
-  /** The cached file, downloading it with retries and backoff until the item's window closes. */
-  private async obtain(item: Item): Promise<string> {
-    const { signal } = item.controller;
-    const { sha256, url } = item.play.media;
-    for (let attempt = 0; ; attempt++) {
-      signal.throwIfAborted();
-      const hit = await this.deps.cache.lookup(sha256);
-      if (hit) return hit;
-      try {
-        return await abortable(this.deps.cache.fetchOnce(sha256, url, item.play.media.bytes), signal);
-      } catch (err) {
-        if (signal.aborted || err instanceof HashMismatchError || (err instanceof DownloadError && err.permanent)) throw err;
-        const wait = jitter(Math.min(this.deps.downloadRetryMs() * 2 ** attempt, MAX_RETRY_MS), 0.2);
-        const message = err instanceof Error ? err.message : String(err);
-        if (this.deps.clock.now() + wait > this.deadline(item)) throw new MissedError(`not cached before the end of its window: ${message}`);
-        this.deps.logger.warn({ sha256, attempt, retryInMs: wait, err: message }, 'download failed; retrying');
-        await sleep(wait, signal);
-      }
-    }
-  }
-
-  /** Resolves with a release function once the item may use the speaker. */
-  private acquire(item: Item): Promise<() => void> {
-    if (this.deps.clock.now() > this.deadline(item)) return Promise.reject(new MissedError('ready only after the end of its window'));
-    const cur = this.current;
-    if (!cur) return Promise.resolve(this.take(item));
-    if (interrupts(item.priority, cur.item.priority)) {
-      this.deps.logger.info({ interrupted: cur.item.key, by: item.key }, 'interrupting for a higher priority item');
-      this.abort(cur.item, 'interrupted');
-      const release = this.take(item);
-      // The speaker is ours once the interrupted player has stopped (no two outputs on one ALSA device).
-      return cur.released.then(() => release);
-    }
-    return new Promise((resolve, reject) => {
-      const { signal } = item.controller;
-      const leave = (err: Error): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        this.waiting = this.waiting.filter((w) => w !== waiter);
-        reject(err);
-      };
-      const onAbort = (): void => leave(signal.reason as Error);
-      const timer = setTimeout(() => leave(new MissedError('the speaker was busy until the end of its window')), Math.max(0, this.deadline(item) - this.deps.clock.now()));
-      const waiter: Waiter = {
-        item,
-        priority: item.priority,
-        startAt: item.startAt,
-        seq: item.seq,
-        grant: () => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', onAbort);
-          resolve(this.take(item));
-        },
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(waiter);
-    });
-  }
-
-  private take(item: Item): () => void {
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    const slot = { item, released, release };
-    this.current = slot;
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      slot.release();
-      if (this.current !== slot) return; // an interrupting item already holds the speaker
-      this.current = null;
-      const next = pickNext(this.waiting);
-      if (next) {
-        this.waiting = this.waiting.filter((w) => w !== next);
-        next.grant();
-      }
-    };
+    return item.play.startAt + item.play.windowMs;
   }
 }

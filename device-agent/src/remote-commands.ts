@@ -8,7 +8,7 @@ import type { AgentConfig } from './config.js';
 import { planConfigChange, writeOverrides, type ConfigChange, type ConfigOverrides } from './config-overrides.js';
 import type { LogRing } from './log-ring.js';
 import { SpeakerBusyError } from './playout.js';
-import type { ProposedCommandTable } from './proposed-messages.js';
+import type { CommandTable } from './commands.js';
 import { testToneFile } from './test-tone.js';
 
 const PINO_LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
@@ -27,7 +27,9 @@ export interface RemoteCommandContext {
   logger: Logger;
 }
 
-export function remoteCommandTable(ctx: RemoteCommandContext): ProposedCommandTable {
+export type MaintenanceCommand = 'test-tone' | 'reboot' | 'fetch-logs' | 'update-config';
+
+export function remoteCommandTable(ctx: RemoteCommandContext): Pick<CommandTable, MaintenanceCommand> {
   return {
     'test-tone': async (env) => {
       const durationMs = env.payload.durationMs ?? 3_000;

@@ -26,6 +26,42 @@ export const statusPayloadSchema = z.object({
   areaCode: areaCodeSchema.optional(),
 });
 
+export const NETWORK_TYPES = ['ethernet', 'wifi', 'cellular', 'none', 'unknown'] as const;
+export const networkTypeSchema = z.enum(NETWORK_TYPES);
+
+/** Readings of the box's hardware in every heartbeat (issue 5 § Agent on real hardware); each may be absent. */
+export const telemetryHealthSchema = z.object({
+  systemUptimeS: z.number().int().nonnegative().optional(),
+  cpuTempC: z.number().min(-100).max(200).optional(),
+  load1: z.number().nonnegative().optional(),
+  load5: z.number().nonnegative().optional(),
+  load15: z.number().nonnegative().optional(),
+  memTotalBytes: z.number().int().nonnegative().optional(),
+  memAvailableBytes: z.number().int().nonnegative().optional(),
+  diskFreeBytes: z.number().int().nonnegative().optional(),
+  diskTotalBytes: z.number().int().nonnegative().optional(),
+  network: z
+    .object({
+      type: networkTypeSchema,
+      interface: z.string().max(32).optional(),
+      accessTech: z.string().max(32).optional(),
+      signalPct: z.number().int().min(0).max(100).optional(),
+      operator: z.string().max(64).optional(),
+      modemState: z.string().max(32).optional(),
+    })
+    .optional(),
+  /** null: the box cannot tell (no timedatectl). */
+  clockSynced: z.boolean().nullable().optional(),
+  /** null: no amplifier power control. */
+  amplifierOn: z.boolean().nullable().optional(),
+  /** Faults active right now. */
+  faults: z.array(faultKindSchema).max(FAULT_KINDS.length).optional(),
+  /** Connection attempts that failed since the agent started, and modem recovery commands run. */
+  linkFailures: z.number().int().nonnegative().optional(),
+  modemRecoveries: z.number().int().nonnegative().optional(),
+});
+export type TelemetryHealth = z.infer<typeof telemetryHealthSchema>;
+
 export const telemetryPayloadSchema = z.object({
   uptimeS: z.number().nonnegative(),
   volume: z.number().int().min(0).max(100),
@@ -34,6 +70,7 @@ export const telemetryPayloadSchema = z.object({
   playing: z.object({ broadcastId: idSchema, occurrenceAt: epochMs }).nullable().optional(),
   clockOffsetMs: z.number().optional(),
   agentVersion: z.string().max(64).optional(),
+  health: telemetryHealthSchema.optional(),
 });
 
 export const deliveryEventSchema = z.object({
@@ -79,6 +116,11 @@ export const playPayloadSchema = z.object({
   /** How long after `startAt` the item may still start before it counts as missed. */
   windowMs: z.number().int().positive().max(24 * 3600_000),
   title: z.string().max(300).optional(),
+  /**
+   * When a higher-priority item interrupts this one (Circular 39/2020/TT-BTTTT), it plays again once the
+   * interrupter has finished: from where it stopped (`resume`) or from the start (`restart`, the default).
+   */
+  resume: z.enum(['resume', 'restart']).optional(),
 });
 
 export const stopPayloadSchema = z.object({
@@ -87,6 +129,36 @@ export const stopPayloadSchema = z.object({
 });
 
 export const setVolumePayloadSchema = z.object({ volume: z.number().int().min(0).max(100) });
+
+export const testTonePayloadSchema = z.object({
+  /** Default 3000. */
+  durationMs: z.number().int().min(100).max(30_000).optional(),
+  /** Default 1000. */
+  frequencyHz: z.number().int().min(50).max(8_000).optional(),
+  /** 0–100; the box's current volume when absent. */
+  volume: z.number().int().min(0).max(100).optional(),
+});
+
+export const rebootPayloadSchema = z.object({
+  /** Only the agent for now (`system` would need a privileged helper). */
+  target: z.literal('agent').optional(),
+  /** Default 1000, so the answer leaves before the connection closes. */
+  delayMs: z.number().int().min(0).max(600_000).optional(),
+});
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export const fetchLogsPayloadSchema = z.object({
+  /** Default 200. */
+  lines: z.number().int().min(1).max(5_000).optional(),
+  minLevel: z.enum(LOG_LEVELS).optional(),
+});
+
+export const updateConfigPayloadSchema = z.object({
+  /** Agent settings by their config key (heartbeatMs, mixerControl…); the agent refuses keys it does not allow remotely. */
+  set: z.record(z.string().max(64), z.unknown()).optional(),
+  /** Keys returned to the installer's value. */
+  unset: z.array(z.string().max(64)).max(64).optional(),
+});
 
 export const agendaItemSchema = playPayloadSchema.extend({ commandId: z.string().uuid() });
 
@@ -106,11 +178,15 @@ export const messageCatalog = {
   stop: stopPayloadSchema,
   'set-volume': setVolumePayloadSchema,
   'sync-agenda': syncAgendaPayloadSchema,
+  'test-tone': testTonePayloadSchema,
+  reboot: rebootPayloadSchema,
+  'fetch-logs': fetchLogsPayloadSchema,
+  'update-config': updateConfigPayloadSchema,
 } as const;
 
 export type MessageType = keyof typeof messageCatalog;
 export type Payload<T extends MessageType> = z.infer<(typeof messageCatalog)[T]>;
-export const COMMAND_TYPES = ['play', 'stop', 'set-volume', 'sync-agenda'] as const satisfies readonly MessageType[];
+export const COMMAND_TYPES = ['play', 'stop', 'set-volume', 'sync-agenda', 'test-tone', 'reboot', 'fetch-logs', 'update-config'] as const satisfies readonly MessageType[];
 export type CommandType = (typeof COMMAND_TYPES)[number];
 
 /** What a successful answer carries, per command type. */
@@ -118,7 +194,15 @@ export const responseDataCatalog = {
   play: z.object({ accepted: z.boolean(), state: deliveryStateSchema.optional() }),
   stop: z.object({ stopped: z.number().int().nonnegative() }),
   'set-volume': z.object({ volume: z.number().int().min(0).max(100) }),
+  /** The agenda version the device holds after the command (the stored one when the sent one was older), and its item count. */
   'sync-agenda': z.object({ version: z.number().int().nonnegative(), items: z.number().int().nonnegative() }),
+  /** `played: false` when a higher-priority item cut the tone off. */
+  'test-tone': z.object({ played: z.boolean(), durationMs: z.number().int().nonnegative(), frequencyHz: z.number().int().positive() }),
+  reboot: z.object({ restartingInMs: z.number().int().nonnegative() }),
+  /** pino JSON lines, oldest first. */
+  'fetch-logs': z.object({ lines: z.array(z.string().max(16_384)).max(5_000), truncated: z.boolean() }),
+  /** Keys whose effective value changed, and whether the agent restarts to apply them. */
+  'update-config': z.object({ changed: z.array(z.string().max(64)), restart: z.boolean() }),
 } as const satisfies Record<CommandType, z.ZodType>;
 
 export type ResponseData<T extends CommandType> = z.infer<(typeof responseDataCatalog)[T]>;

@@ -119,13 +119,14 @@ t.test('an expired command is refused with LOAXA_EXPIRED', async (t) => {
   t.not(agent.volume, 11, 'not executed');
 });
 
-t.test('sync-agenda is answered (not implemented yet) rather than ignored', async (t) => {
+t.test('sync-agenda is answered with the version held and its item count', async (t) => {
   const b = await startBroker(t);
-  await startAgent(t, b);
+  const { agent } = await startAgent(t, b);
   const cmd = command('sync-agenda', { version: 1, generatedAt: Date.now(), items: [] });
   await b.publish(CMD, cmd.body);
   const answer = await waitFor(() => answersOn(b, RES).find((a) => a.re === cmd.id), 2_000, 'answer');
-  t.match(answer, { ok: false, error: { code: 'LOAXA_BAD_REQUEST', message: /scheduling/ } });
+  t.match(answer, { ok: true, data: { version: 1, items: 0 } });
+  t.equal(agent.agendaVersion, 1);
 });
 
 t.test('a command taken before a restart is still recognised after it', async (t) => {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readdir } from 'node:fs/promises';
 import { topics, type Payload } from '@loaxa/shared';
-import { hashFile, type Player, type PlayOptions } from '@loaxa/device-agent';
+import { NullPlayer, hashFile, type Player, type PlayOptions } from '@loaxa/device-agent';
 import { CREDENTIALS, answersOn, command, delay, messagesOn, randomAudio, sha256Of, startAgent, startBroker, startMediaServer, waitFor, type TestBroker } from './helpers.js';
 
 const CMD = topics.deviceCmd('spk-01');
@@ -145,13 +145,13 @@ t.test('a permanent download error (404) fails at once', async (t) => {
   t.match(deliveries(b, 'bc-1').at(-1), { state: 'failed', reason: /LOAXA_DOWNLOAD_FAILED.*404/ });
 });
 
-t.test('an emergency interrupts a normal item; equal priority waits its turn', async (t) => {
+t.test('an emergency interrupts a normal item, which then restarts; equal priority waits its turn', async (t) => {
   const b = await startBroker(t);
   const media = await startMediaServer(t, CREDENTIALS);
   await startAgent(t, b);
   const ref = media.put(randomAudio());
   const now = Date.now();
-  await b.publish(CMD, command('play', playPayload(ref, { broadcastId: 'normal-1', startAt: now, media: { ...ref, durationMs: 3_000 } })).body);
+  await b.publish(CMD, command('play', playPayload(ref, { broadcastId: 'normal-1', startAt: now, media: { ...ref, durationMs: 1_000 } })).body);
   await waitFor(() => states(b, 'normal-1').includes('playing'), 2_000, 'normal playing');
   await b.publish(CMD, command('play', playPayload(ref, { broadcastId: 'normal-2', startAt: Date.now() })).body);
   await waitFor(() => states(b, 'normal-2').includes('cached'), 2_000, 'second normal cached');
@@ -160,13 +160,61 @@ t.test('an emergency interrupts a normal item; equal priority waits its turn', a
 
   await b.publish(CMD, command('play', playPayload(ref, { broadcastId: 'alarm', priority: 'emergency', startAt: Date.now() })).body);
   await waitFor(finished(b, 'alarm'), 3_000, 'emergency played');
-  t.same(states(b, 'normal-1'), ['acknowledged', 'cached', 'playing', 'failed']);
-  t.match(deliveries(b, 'normal-1').at(-1), { reason: 'interrupted' });
   t.same(states(b, 'alarm'), ['acknowledged', 'cached', 'playing', 'played']);
+  await waitFor(finished(b, 'normal-1'), 3_000, 'the interrupted item plays again');
+  // Not failed: it plays again from the start (no `resume` means restart) and ends played.
+  t.same(states(b, 'normal-1'), ['acknowledged', 'cached', 'playing', 'playing', 'played']);
+  t.match(deliveries(b, 'normal-1')[3], { state: 'playing', reason: 'restarted after alarm' });
   await waitFor(finished(b, 'normal-2'), 3_000, 'the waiting item plays after');
   t.same(states(b, 'normal-2'), ['acknowledged', 'cached', 'playing', 'played']);
   const order = deliveries(b).filter((d) => d.state === 'playing').map((d) => d.broadcastId);
-  t.same(order, ['normal-1', 'alarm', 'normal-2']);
+  t.same(order, ['normal-1', 'alarm', 'normal-1', 'normal-2'], 'the interrupted item goes before later ones of its priority');
+});
+
+/** A NullPlayer that records each stretch of audio it played: where it started in the file and for how long. */
+class SegmentPlayer implements Player {
+  private readonly inner = new NullPlayer();
+  readonly segments: Array<{ offsetMs: number; start: number; end: number; interrupted: boolean }> = [];
+  async play(file: string, opts: PlayOptions): Promise<void> {
+    const seg = { offsetMs: opts.offsetMs ?? 0, start: Date.now(), end: 0, interrupted: false };
+    this.segments.push(seg);
+    try {
+      await this.inner.play(file, opts);
+    } catch (err) {
+      seg.interrupted = true;
+      throw err;
+    } finally {
+      seg.end = Date.now();
+    }
+  }
+}
+
+t.test('resume: after the emergency the normal item continues where it stopped and ends played', async (t) => {
+  const b = await startBroker(t);
+  const media = await startMediaServer(t, CREDENTIALS);
+  const player = new SegmentPlayer();
+  await startAgent(t, b, { audio: player });
+  const news = media.put(randomAudio());
+  const alarm = media.put(randomAudio());
+  const durationMs = 1_200;
+  await b.publish(CMD, command('play', playPayload(news, { broadcastId: 'news', startAt: Date.now(), resume: 'resume', media: { ...news, durationMs } })).body);
+  await waitFor(() => states(b, 'news').includes('playing'), 2_000, 'news playing');
+  await delay(400);
+  await b.publish(CMD, command('play', playPayload(alarm, { broadcastId: 'storm', priority: 'emergency', startAt: Date.now(), media: { ...alarm, durationMs: 300 } })).body);
+  await waitFor(finished(b, 'news'), 4_000, 'news finished');
+
+  t.same(states(b, 'storm'), ['acknowledged', 'cached', 'playing', 'played']);
+  t.same(states(b, 'news'), ['acknowledged', 'cached', 'playing', 'playing', 'played'], 'interrupted, resumed, played — never failed');
+  t.match(deliveries(b, 'news')[3]?.reason, /^resumed after storm at \d+ ms$/, 'the as-run log says what interrupted it');
+  t.same(deliveries(b).filter((d) => d.state === 'playing').map((d) => d.broadcastId), ['news', 'storm', 'news']);
+
+  const [first, alarmSeg, second] = player.segments;
+  t.equal(player.segments.length, 3);
+  t.ok(first!.interrupted && !second!.interrupted && !alarmSeg!.interrupted);
+  t.ok(alarmSeg!.start >= first!.end, 'the emergency starts once the news has stopped');
+  t.ok(Math.abs(second!.offsetMs - (first!.end - first!.start)) < 60, `resumed at the offset where it stopped (${second!.offsetMs} ms)`);
+  const total = first!.end - first!.start + (second!.end - second!.start);
+  t.ok(Math.abs(total - durationMs) < 100, `total play time ${total} ms equals the duration ${durationMs} ms`);
 });
 
 t.test('stop cancels the matching current and pending items', async (t) => {

@@ -46,10 +46,20 @@ export function silentLogger(): Logger {
   return pino({ level: process.env.LOAXA_TEST_LOG ?? 'silent' });
 }
 
-export async function startBroker(t: Tap, opts: AedesOptions = {}): Promise<TestBroker> {
-  const broker = await Aedes.createBroker({ drainTimeout: 1_000, ...opts });
-  const server = createNetServer(broker.handle);
+/** A loopback port nothing listens on (yet): a broker that is unreachable until started there. */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export async function startBroker(t: Tap, opts: AedesOptions & { port?: number } = {}): Promise<TestBroker> {
+  const { port: wanted = 0, ...aedesOpts } = opts;
+  const broker = await Aedes.createBroker({ drainTimeout: 1_000, ...aedesOpts });
+  const server = createNetServer(broker.handle);
+  await new Promise<void>((resolve) => server.listen(wanted, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const published: Published[] = [];
   const clients = new Map<string, Client>();
@@ -187,7 +197,8 @@ export const CREDENTIALS = { username: 'dev-spk-01', password: 'secret-012345678
 
 export async function startAgent(
   t: Tap,
-  broker: TestBroker,
+  /** The broker it connects to (any URL: nothing may listen there yet). */
+  broker: Pick<TestBroker, 'url'>,
   overrides: Partial<AgentConfigInput> & {
     audio?: Player;
     dir?: string;
@@ -258,7 +269,7 @@ export function faultEvents(b: TestBroker, deviceId = 'spk-01'): Array<Extract<P
     .filter((p): p is Extract<Payload<'event'>, { kind: 'fault' }> => p.kind === 'fault');
 }
 
-/** Telemetry as sent, with fields the shared schema does not know yet (the proposed health block). */
+/** Telemetry payloads as sent (raw JSON, for loose matching). */
 export function rawTelemetry(b: TestBroker, deviceId = 'spk-01'): Array<Record<string, any>> {
   return b.published.filter((p) => p.topic === topics.deviceTelemetry(deviceId)).map((p) => JSON.parse(p.payload.toString()).payload);
 }

@@ -58,3 +58,21 @@ t.test('AplayPlayer pipes the decoder into aplay', async (t) => {
   t.match(readFileSync(`${dir}/aplay-args`, 'utf8'), /-D plughw:0 -/);
   t.match(readFileSync(`${dir}/args`, 'utf8').trim(), /-f wav -$/);
 });
+
+t.test('resuming: ffmpeg seeks with -ss before its input; the NullPlayer takes the remaining time', async (t) => {
+  const dir = tempDir(t);
+  const ffmpegPath = fakeFfmpeg(dir, 'exit 0');
+  const player = new FfmpegAlsaPlayer({ device: 'default', ffmpegPath });
+  let started = 0;
+  await player.play('/x.ogg', { durationMs: 4_000, offsetMs: 1_500, volume: 80, signal: new AbortController().signal, onStart: () => (started += 1) });
+  t.match(readFileSync(`${dir}/args`, 'utf8').trim(), /-nostdin -ss 1\.500 -i \/x\.ogg -af volume=0\.80 -f alsa default$/);
+  t.equal(started, 1, 'tells when the audio starts');
+  await player.play('/x.ogg', { durationMs: 4_000, volume: 80, signal: new AbortController().signal });
+  t.notMatch(readFileSync(`${dir}/args`, 'utf8'), /-ss/, 'no seek from the start');
+
+  const nul = new NullPlayer();
+  const t0 = Date.now();
+  await nul.play('/y.ogg', { durationMs: 500, offsetMs: 350, volume: 50, signal: new AbortController().signal });
+  const took = Date.now() - t0;
+  t.ok(took >= 140 && took < 300, `played the remaining 150 ms (${took} ms)`);
+});

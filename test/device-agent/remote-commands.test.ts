@@ -9,8 +9,8 @@ import { CREDENTIALS, answersOn, command, delay, messagesOn, randomAudio, rawTel
 const CMD = topics.deviceCmd('spk-01');
 const RES = topics.deviceRes('spk-01');
 
-/** A command of a type proposed for shared/ (built by hand: the shared codec does not know it yet). */
-function proposed(type: string, payload: unknown): { id: string; body: string } {
+/** A command built by hand, so it can carry a payload the shared schema refuses. */
+function raw(type: string, payload: unknown): { id: string; body: string } {
   const id = randomUUID();
   return { id, body: JSON.stringify({ v: 1, id, type, ts: Date.now(), payload }) };
 }
@@ -40,7 +40,7 @@ t.test('test tone: played through the amplifier at the asked volume, answered wh
   await startAgent(t, b, { board, audio: player, ampHoldMs: 50, ampWarmupMs: 0 });
   const switched: boolean[] = [];
   board.on('amplifier', (on) => switched.push(on));
-  const answer = await ask(b, proposed('test-tone', { durationMs: 300, frequencyHz: 440, volume: 60 }));
+  const answer = await ask(b, command('test-tone', { durationMs: 300, frequencyHz: 440, volume: 60 }));
   t.match(answer, { ok: true, data: { played: true, durationMs: 300, frequencyHz: 440 } });
   t.equal(player.calls.length, 1);
   t.match(player.calls[0], { file: /test-tone-440hz-300ms\.wav$/, volume: 60, durationMs: 300 });
@@ -60,9 +60,9 @@ t.test('test tone is refused while a bulletin plays, and defaults apply', async 
   const now = Date.now();
   await b.publish(CMD, command('play', { broadcastId: 'bc-1', occurrenceAt: now, priority: 'normal', media: { ...ref, durationMs: 1_500 }, startAt: now, windowMs: 5_000 }).body);
   await waitFor(() => player.calls.length === 1, 2_000, 'the bulletin playing');
-  const busy = await ask(b, proposed('test-tone', {}));
+  const busy = await ask(b, command('test-tone', {}));
   t.match(busy, { ok: false, error: { code: 'LOAXA_CONFLICT', message: /busy with bc-1/ } });
-  const bad = await ask(b, proposed('test-tone', { durationMs: 999_999 }));
+  const bad = await ask(b, raw('test-tone', { durationMs: 999_999 }));
   t.match(bad, { ok: false, error: { code: 'LOAXA_BAD_MESSAGE', message: /durationMs/ } });
 });
 
@@ -72,7 +72,7 @@ t.test('an emergency interrupts the test tone', async (t) => {
   const player = new RecordingPlayer();
   await startAgent(t, b, { audio: player });
   const ref = media.put(randomAudio());
-  const tone = proposed('test-tone', { durationMs: 5_000 });
+  const tone = command('test-tone', { durationMs: 5_000 });
   await b.publish(CMD, tone.body);
   await waitFor(() => player.calls.length === 1, 2_000, 'tone playing');
   const now = Date.now();
@@ -86,26 +86,26 @@ t.test('fetch-logs returns the recent lines, filtered by level', async (t) => {
   const logs = new LogRing(500);
   const logger = pino({ level: 'debug' }, { write: (line: string) => logs.write(line) });
   await startAgent(t, b, { logs, logger });
-  const all = await ask(b, proposed('fetch-logs', { lines: 50 }));
+  const all = await ask(b, command('fetch-logs', { lines: 50 }));
   t.equal(all.ok, true);
   const lines = (all as { data: { lines: string[]; truncated: boolean } }).data.lines;
   t.ok(lines.some((l) => l.includes('agent started')), 'includes the start');
   t.ok(lines.every((l) => JSON.parse(l).level >= 10));
-  const warn = await ask(b, proposed('fetch-logs', { minLevel: 'warn' }));
+  const warn = await ask(b, command('fetch-logs', { minLevel: 'warn' }));
   t.ok((warn as { data: { lines: string[] } }).data.lines.every((l) => JSON.parse(l).level >= 40));
-  const one = await ask(b, proposed('fetch-logs', { lines: 1 }));
+  const one = await ask(b, command('fetch-logs', { lines: 1 }));
   t.match(one, { ok: true, data: { truncated: true } });
   t.equal((one as { data: { lines: string[] } }).data.lines.length, 1);
 
   const none = await startBroker(t);
   await startAgent(t, none);
-  t.match(await ask(none, proposed('fetch-logs', {})), { ok: false, error: { code: 'LOAXA_UNAVAILABLE' } });
+  t.match(await ask(none, command('fetch-logs', {})), { ok: false, error: { code: 'LOAXA_UNAVAILABLE' } });
 });
 
 t.test('update-config: live keys apply at once, others restart the agent; identity stays out of reach', async (t) => {
   const b = await startBroker(t);
   const { agent, dir } = await startAgent(t, b, { heartbeatMs: 30_000 });
-  const live = await ask(b, proposed('update-config', { set: { heartbeatMs: 100 } }));
+  const live = await ask(b, command('update-config', { set: { heartbeatMs: 100 } }));
   t.match(live, { ok: true, data: { changed: ['heartbeatMs'], restart: false } });
   const file = `${dir}/state/config-overrides.json`;
   t.same(JSON.parse(readFileSync(file, 'utf8')), { heartbeatMs: 100 });
@@ -117,17 +117,17 @@ t.test('update-config: live keys apply at once, others restart the agent; identi
     [{ modemRecoveryCommand: 'rm -rf /' }, /not remotely changeable: modemRecoveryCommand/],
     [{ heartbeatMs: 'soon' }, /heartbeatMs/],
   ] as const) {
-    t.match(await ask(b, proposed('update-config', { set })), { ok: false, error: { code: 'LOAXA_BAD_REQUEST', message } });
+    t.match(await ask(b, command('update-config', { set: set as Record<string, unknown> })), { ok: false, error: { code: 'LOAXA_BAD_REQUEST', message } });
   }
 
   const statuses = () => messagesOn(b, topics.deviceStatus('spk-01'), 'status').map((m) => m.payload.state);
-  const restart = await ask(b, proposed('update-config', { set: { cacheMaxBytes: 123_456_789 } }));
+  const restart = await ask(b, command('update-config', { set: { cacheMaxBytes: 123_456_789 } }));
   t.match(restart, { ok: true, data: { changed: ['cacheMaxBytes'], restart: true } });
   await waitFor(() => statuses().join() === 'online,offline,online', 5_000, 'restarted in place');
   t.equal(agent.effectiveConfig.cacheMaxBytes, 123_456_789);
   t.equal(agent.effectiveConfig.heartbeatMs, 100, 'earlier overrides kept');
 
-  const unset = await ask(b, proposed('update-config', { unset: ['heartbeatMs'] }));
+  const unset = await ask(b, command('update-config', { unset: ['heartbeatMs'] }));
   t.match(unset, { ok: true, data: { changed: ['heartbeatMs'], restart: false } });
   t.equal(agent.effectiveConfig.heartbeatMs, 30_000, 'back to the installer value');
 });
@@ -136,13 +136,13 @@ t.test('reboot restarts the agent (in place here; main.ts exits for systemd)', a
   const b = await startBroker(t);
   const { agent } = await startAgent(t, b);
   const statuses = () => messagesOn(b, topics.deviceStatus('spk-01'), 'status').map((m) => m.payload.state);
-  t.match(await ask(b, proposed('reboot', { delayMs: 50 })), { ok: true, data: { restartingInMs: 50 } });
+  t.match(await ask(b, command('reboot', { delayMs: 50 })), { ok: true, data: { restartingInMs: 50 } });
   await waitFor(() => statuses().join() === 'online,offline,online', 5_000, 'offline then online again');
   t.ok(agent.connected);
 
   let asked = '';
   agent.on('restart-requested', (reason) => (asked = reason));
-  await ask(b, proposed('reboot', { delayMs: 0 }));
+  await ask(b, command('reboot', { delayMs: 0 }));
   await waitFor(() => asked, 2_000, 'the process is asked to restart');
   t.match(asked, /restart requested by the server/);
   t.equal(statuses().length, 3, 'a listener takes over the restart');

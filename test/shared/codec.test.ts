@@ -1,5 +1,5 @@
 import t from 'tap';
-import { encodeMessage, decodeMessage, encodeResponse, decodeResponse, canTransition, ErrorCode, MAX_MESSAGE_BYTES } from '@loaxa/shared';
+import { encodeMessage, decodeMessage, encodeResponse, decodeResponse, canTransition, ErrorCode, MAX_MESSAGE_BYTES, COMMAND_TYPES, messageCatalog, responseDataCatalog } from '@loaxa/shared';
 
 const play = {
   broadcastId: 'bc-1',
@@ -32,7 +32,7 @@ t.test('decoding garbage yields an error value, never a throw', async (t) => {
     ['not json', ErrorCode.BAD_MESSAGE],
     ['[]', ErrorCode.BAD_MESSAGE],
     ['{"v":2,"id":"x","type":"play","ts":1,"payload":{}}', ErrorCode.BAD_MESSAGE],
-    [JSON.stringify({ v: 1, id: '3b241101-e2bb-4255-8caf-4136c566a962', type: 'reboot', ts: 1, payload: {} }), ErrorCode.UNKNOWN_TYPE],
+    [JSON.stringify({ v: 1, id: '3b241101-e2bb-4255-8caf-4136c566a962', type: 'self-destruct', ts: 1, payload: {} }), ErrorCode.UNKNOWN_TYPE],
     [JSON.stringify({ v: 1, id: '3b241101-e2bb-4255-8caf-4136c566a962', type: 'play', ts: 1, payload: { broadcastId: 'x' } }), ErrorCode.BAD_MESSAGE],
     [Buffer.alloc(MAX_MESSAGE_BYTES + 1, 32), ErrorCode.BAD_MESSAGE],
     [Buffer.from([0xff, 0xfe, 0x00]), ErrorCode.BAD_MESSAGE],
@@ -71,4 +71,76 @@ t.test('delivery states only move forward and end in a terminal state', async (t
   t.notOk(canTransition('playing', 'cached'));
   t.notOk(canTransition('failed', 'played'), 'terminal is final');
   t.notOk(canTransition('played', 'played'), 'a repeat is not a transition');
+});
+
+t.test('telemetry carries an optional health block, checked field by field', async (t) => {
+  const base = { uptimeS: 12, volume: 80, cacheBytes: 0, cacheItems: 0 };
+  const health = {
+    systemUptimeS: 1_000, cpuTempC: 48.5, load1: 0.2, load5: 0.1, load15: 0.05, memTotalBytes: 1024 ** 3, memAvailableBytes: 512 * 1024 ** 2,
+    diskFreeBytes: 10 * 1024 ** 3, diskTotalBytes: 32 * 1024 ** 3,
+    network: { type: 'cellular' as const, interface: 'wwan0', accessTech: 'lte', signalPct: 70, operator: 'Viettel', modemState: 'connected' },
+    clockSynced: null, amplifierOn: false, faults: ['power' as const], linkFailures: 2, modemRecoveries: 0,
+  };
+  const back = decodeMessage(encodeMessage('telemetry', { ...base, health }), ['telemetry']);
+  t.ok(back.ok && back.value.payload.health?.network?.operator === 'Viettel');
+  if (back.ok) t.same(back.value.payload.health, health);
+  t.ok(decodeMessage(encodeMessage('telemetry', base), ['telemetry']).ok, 'health is optional (older agents)');
+  t.ok(decodeMessage(encodeMessage('telemetry', { ...base, health: {} }), ['telemetry']).ok, 'every reading is optional');
+  t.throws(() => encodeMessage('telemetry', { ...base, health: { cpuTempC: 500 } }), /cpuTempC/);
+  t.throws(() => encodeMessage('telemetry', { ...base, health: { network: { type: 'lora' } } } as never), /network\.type/);
+  t.throws(() => encodeMessage('telemetry', { ...base, health: { faults: ['gremlins'] } } as never), /faults/);
+  t.throws(() => encodeMessage('telemetry', { ...base, health: { network: { type: 'cellular', signalPct: 101 } } }), /signalPct/);
+});
+
+t.test('maintenance commands: test-tone, reboot, fetch-logs, update-config', async (t) => {
+  t.ok(['test-tone', 'reboot', 'fetch-logs', 'update-config'].every((c) => (COMMAND_TYPES as readonly string[]).includes(c) && c in messageCatalog && c in responseDataCatalog));
+  const cases = [
+    ['test-tone', { durationMs: 3_000, frequencyHz: 1_000, volume: 60 }],
+    ['test-tone', {}],
+    ['reboot', { target: 'agent', delayMs: 1_000 }],
+    ['fetch-logs', { lines: 200, minLevel: 'warn' }],
+    ['update-config', { set: { heartbeatMs: 10_000 }, unset: ['mixerControl'] }],
+  ] as const;
+  for (const [type, payload] of cases) {
+    const back = decodeMessage(encodeMessage(type, payload as never), COMMAND_TYPES);
+    t.ok(back.ok && back.value.type === type, `${type} round-trips`);
+    if (back.ok) t.same(back.value.payload, payload);
+  }
+  const refused: Array<[string, unknown, RegExp]> = [
+    ['test-tone', { durationMs: 999_999 }, /durationMs/],
+    ['test-tone', { frequencyHz: 20 }, /frequencyHz/],
+    ['reboot', { target: 'system' }, /target/],
+    ['reboot', { delayMs: -1 }, /delayMs/],
+    ['fetch-logs', { lines: 0 }, /lines/],
+    ['fetch-logs', { minLevel: 'loud' }, /minLevel/],
+    ['update-config', { unset: 'heartbeatMs' }, /unset/],
+  ];
+  for (const [type, payload, field] of refused) {
+    const r = decodeMessage(JSON.stringify({ v: 1, id: '3b241101-e2bb-4255-8caf-4136c566a962', type, ts: 1, payload }));
+    t.ok(!r.ok && r.error.code === ErrorCode.BAD_MESSAGE && field.test(r.error.message), `${type} ${JSON.stringify(payload)} refused`);
+  }
+  const id = '3b241101-e2bb-4255-8caf-4136c566a962';
+  const answers = [
+    ['test-tone', { played: false, durationMs: 3_000, frequencyHz: 1_000 }],
+    ['reboot', { restartingInMs: 1_000 }],
+    ['fetch-logs', { lines: ['{"level":30,"msg":"agent started"}'], truncated: false }],
+    ['update-config', { changed: ['heartbeatMs'], restart: false }],
+  ] as const;
+  for (const [type, data] of answers) t.ok(decodeResponse(encodeResponse(id, { ok: true, data } as never, type), type).ok, `${type} answer`);
+  t.throws(() => encodeResponse(id, { ok: true, data: { played: 'yes' } } as never, 'test-tone'), /test-tone/);
+  t.notOk(decodeResponse(JSON.stringify({ v: 1, re: id, ts: 1, ok: true, data: { changed: 'heartbeatMs', restart: false } }), 'update-config').ok);
+});
+
+t.test('play and agenda items may say how an interrupted item comes back (resume or restart)', async (t) => {
+  for (const resume of ['resume', 'restart'] as const) {
+    const back = decodeMessage(encodeMessage('play', { ...play, resume }), ['play']);
+    t.ok(back.ok && back.value.payload.resume === resume, resume);
+  }
+  const plain = decodeMessage(encodeMessage('play', play), ['play']);
+  t.ok(plain.ok && plain.value.payload.resume === undefined, 'absent means restart (the agent default)');
+  t.throws(() => encodeMessage('play', { ...play, resume: 'pause' } as never), /resume/);
+  const agenda = { version: 4, generatedAt: 1_800_000_000_000, items: [{ ...play, resume: 'resume' as const, commandId: '3b241101-e2bb-4255-8caf-4136c566a962' }] };
+  const back = decodeMessage(encodeMessage('sync-agenda', agenda), ['sync-agenda']);
+  t.ok(back.ok && back.value.payload.items[0]?.resume === 'resume');
+  t.ok(decodeResponse(encodeResponse('3b241101-e2bb-4255-8caf-4136c566a962', { ok: true, data: { version: 4, items: 1 } }, 'sync-agenda'), 'sync-agenda').ok);
 });

@@ -5,9 +5,10 @@
  */
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { NETWORK_TYPES } from '@loaxa/shared';
 import { isMissingProgram, type CommandRunner } from './command.js';
 
-export const NETWORK_TYPES = ['ethernet', 'wifi', 'cellular', 'none', 'unknown'] as const;
+export { NETWORK_TYPES };
 export type NetworkType = (typeof NETWORK_TYPES)[number];
 
 export interface NetworkSnapshot {

@@ -68,7 +68,7 @@ export function agendaCommandId(broadcastId: string, occurrenceAt: number, devic
 export function agendaHash(items: readonly AgendaItem[]): string {
   const canonical = items.map((i) => [
     i.commandId, i.broadcastId, i.occurrenceAt, i.priority, i.startAt, i.windowMs, i.title ?? null,
-    i.media.sha256, i.media.url, i.media.durationMs, i.media.bytes ?? null,
+    i.media.sha256, i.media.url, i.media.durationMs, i.media.bytes ?? null, i.resume ?? null,
   ]);
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }

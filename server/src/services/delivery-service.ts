@@ -123,6 +123,7 @@ export class DeliveryService {
       startAt: occurrenceAt,
       windowMs: broadcast.windowMs,
       title: bulletin.title.slice(0, 300),
+      resume: broadcast.resumeMode,
     };
   }
 
@@ -254,6 +255,13 @@ export class DeliveryService {
     const d = this.deps.broadcasts.delivery(p.broadcastId, deviceId, p.occurrenceAt);
     if (!d) {
       log.warn({ broadcastId: p.broadcastId, occurrenceAt: p.occurrenceAt }, 'report for an unknown delivery');
+      return;
+    }
+    // Circular 39: an item interrupted by a higher priority plays again (resumed or restarted); the second
+    // `playing` is no transition, but the as-run log must show it.
+    if (d.state === 'playing' && p.state === 'playing' && p.reason) {
+      this.deps.broadcasts.transition({ broadcastId: d.broadcastId, deviceId, occurrenceAt: d.occurrenceAt, state: 'playing', at: p.at, reason: p.reason }, this.now());
+      this.deps.events?.emit('delivery', { broadcastId: d.broadcastId, deviceId, occurrenceAt: d.occurrenceAt, state: 'playing', at: p.at, reason: p.reason });
       return;
     }
     if (!this.apply(d, p.state, p.at, p.reason ?? null)) {

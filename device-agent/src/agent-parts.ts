@@ -1,0 +1,177 @@
+/**
+ * Builds the components of one agent run (start → stop) and wires them to each other and to the agent
+ * (the host) through callbacks: no component imports another's instance, and nothing starts here —
+ * agent.ts opens and starts them in order (STYLE.md habit 1).
+ */
+import type { Logger } from 'pino';
+import { topics } from '@loaxa/shared';
+import { Agenda } from './agenda.js';
+import { AgendaStore } from './agenda-store.js';
+import type { AgentState, AgentStateStore, RecentIds } from './agent-state.js';
+import type { DeviceAgentDeps } from './agent.js';
+import type { ClockOffsetEstimator } from './clock-offset.js';
+import { buildCommandTable } from './command-table.js';
+import { CommandDispatcher } from './commands.js';
+import type { AgentConfig } from './config.js';
+import type { ConfigChange, ConfigOverrides } from './config-overrides.js';
+import { FaultMonitor, buildFaultChecks, type FaultTransition } from './faults.js';
+import { AmplifiedPlayer } from './hardware/amplifier.js';
+import type { Hardware } from './hardware/index.js';
+import { Heartbeat } from './heartbeat.js';
+import { MediaCache, basicAuth } from './media-cache.js';
+import { createPlayer } from './player.js';
+import { Playout, type DeliveryReport } from './playout.js';
+import { Reporter } from './reporter.js';
+import { Session } from './session.js';
+import type { Clock } from './timing.js';
+
+/** Slow fault checks (tools, statfs) run once per this many polls. */
+const SLOW_CHECK_EVERY = 6;
+
+/** What the components need from the agent that owns them. */
+export interface AgentHost {
+  log: Logger;
+  clock: Clock;
+  offset: ClockOffsetEstimator;
+  /** Command ids taken (at most once), shared with the state file. */
+  recent: RecentIds<string | null>;
+  config(): AgentConfig;
+  overrides(): ConfigOverrides;
+  volume(): number;
+  playerVolume(volume: number): number;
+  setVolume(volume: number): Promise<void>;
+  uptimeMs(): number;
+  earlierLinkFailures(): number;
+  activeFaults(): FaultTransition[];
+  saveState(): void;
+  connected(): void;
+  offline(): void;
+  delivery(r: DeliveryReport): void;
+  fault(t: FaultTransition): void;
+  requestRestart(reason: string, delayMs: number): void;
+  applyConfig(change: ConfigChange): void;
+}
+
+export interface AgentParts {
+  hardware: Hardware;
+  amplified: AmplifiedPlayer;
+  cache: MediaCache;
+  playout: Playout;
+  agenda: Agenda;
+  reporter: Reporter;
+  faults: FaultMonitor;
+  session: Session;
+  heartbeat: Heartbeat;
+  stateStore: AgentStateStore;
+}
+
+export function buildAgentParts(deps: DeviceAgentDeps, config: AgentConfig, saved: AgentState, hardware: Hardware, stateStore: AgentStateStore, host: AgentHost): AgentParts {
+  const child = (module: string): Logger => host.log.child({ module });
+  const amplified = new AmplifiedPlayer(deps.player ?? createPlayer(config), hardware.amplifier, { holdMs: config.ampHoldMs, logger: child('amplifier') });
+
+  // Built before their users, wired through closures: the cache protects the agenda's upcoming audio.
+  let agenda: Agenda | null = null;
+  const cache = new MediaCache({
+    dir: config.cacheDir,
+    maxBytes: config.cacheMaxBytes,
+    authorization: basicAuth(config.mqtt.username, config.mqtt.password),
+    fetch: deps.fetch ?? globalThis.fetch,
+    logger: child('cache'),
+    downloadTimeoutMs: () => host.config().downloadTimeoutMs,
+    freeBytes: async () => (await hardware.system.disk())?.freeBytes ?? null,
+    protect: () => agenda?.upcomingHashes() ?? [],
+  });
+  const session: Session = new Session({
+    config,
+    runner: hardware.runner,
+    clock: host.clock,
+    logger: child('link'),
+    offset: host.offset,
+    clockSampleSettleMs: deps.clockSampleSettleMs,
+    onConnected: host.connected,
+    onOffline: () => {
+      reporter.disconnected();
+      host.offline();
+    },
+    onCommand: (payload, topic) => void dispatcher.handle(payload, topic),
+  });
+  const reporter = new Reporter({
+    deviceId: config.deviceId,
+    stateDir: config.stateDir,
+    maxQueueBytes: () => host.config().reportQueueMaxBytes,
+    clock: host.clock,
+    logger: child('reports'),
+    connected: () => session.connected,
+    publish: (topic, body) => session.publishAcked(topic, body),
+  });
+  const playout = new Playout({
+    cache,
+    player: amplified,
+    clock: host.clock,
+    logger: child('playout'),
+    report: (r) => {
+      reporter.delivery(r);
+      host.delivery(r);
+    },
+    volume: () => host.playerVolume(host.volume()),
+    downloadRetryMs: () => host.config().downloadRetryMs,
+    onFinished: host.saveState,
+  });
+  playout.restore(saved.finishedDeliveries);
+  agenda = new Agenda({ store: new AgendaStore({ dir: config.stateDir, logger: child('agenda') }), playout, clock: host.clock, logger: child('agenda'), prefetchLeadMs: () => host.config().prefetchLeadMs });
+  const faults = new FaultMonitor({
+    checks: buildFaultChecks({ hardware, config: host.config, uptimeMs: host.uptimeMs, clockOffsetMs: () => host.offset.offsetMs }),
+    pollMs: config.faultPollMs,
+    debounce: config.faultDebounce,
+    slowEvery: SLOW_CHECK_EVERY,
+    clock: host.clock,
+    logger: child('faults'),
+    onChange: (t) => {
+      host.saveState();
+      reporter.fault(t);
+      host.fault(t);
+    },
+    initial: saved.activeFaults,
+  });
+  const dispatcher = new CommandDispatcher({
+    table: buildCommandTable({
+      playout,
+      agenda,
+      setVolume: host.setVolume,
+      baseConfig: deps.config,
+      config: host.config,
+      overrides: host.overrides,
+      volume: host.volume,
+      playTone: (file, durationMs, volume) => playout.playLocal('test-tone', file, durationMs, host.playerVolume(volume)),
+      logs: deps.logs,
+      requestRestart: host.requestRestart,
+      applyConfig: host.applyConfig,
+      logger: child('commands'),
+    }),
+    clock: host.clock,
+    logger: child('commands'),
+    answer: (body) => session.publish(topics.deviceRes(config.deviceId), body, { qos: 1 }),
+    recent: host.recent,
+    onRecorded: host.saveState,
+  });
+  const heartbeat = new Heartbeat({
+    hardware,
+    clock: host.clock,
+    logger: child('heartbeat'),
+    periodMs: () => host.config().heartbeatMs,
+    connected: () => session.connected,
+    publish: (body) => session.publish(topics.deviceTelemetry(config.deviceId), body, { qos: 0 }),
+    status: () => ({
+      uptimeS: Math.floor(host.uptimeMs() / 1000),
+      volume: host.volume(),
+      cacheBytes: cache.bytes,
+      cacheItems: cache.items,
+      playing: playout.playing,
+      clockOffsetMs: host.offset.offsetMs,
+      faults: host.activeFaults().map((f) => f.fault),
+      linkFailures: host.earlierLinkFailures() + session.linkFailures,
+      modemRecoveries: session.modemRecoveries,
+    }),
+  });
+  return { hardware, amplified, cache, playout, agenda, reporter, faults, session, heartbeat, stateStore };
+}
