@@ -24,6 +24,8 @@ import { FaultRepository } from './repos/faults.js';
 import { SpeechService } from './services/speech.js';
 import { buildTtsEngine } from './tts-engines.js';
 import { EmbeddedBroker } from './broker/embedded.js';
+import { ExternalBroker } from './broker/external.js';
+import { brokerAuthRoutes } from './routes/broker-auth.js';
 import { secretMatches, generatePassword, hashPassword } from './auth/passwords.js';
 import { BulletinService, type SpeechRenderer } from './services/bulletin-service.js';
 import { DeliveryService } from './services/delivery-service.js';
@@ -85,21 +87,31 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const media = new MediaStore(join(dataDir, 'media'));
   await media.init();
 
-  const broker = new EmbeddedBroker({
-    host: config.mqttHost,
-    port: config.mqttPort,
-    drainTimeoutMs: config.mqttDrainTimeoutMs,
-    logger: logger.child({ module: 'broker' }),
-    onDeviceGone: (id) => deliveryService.deviceGone(id),
-    auth: {
-      authenticate(username, password) {
-        const creds = devices.credentials(username);
-        if (!creds || creds.revoked || !secretMatches(password, creds.secretHash)) return null;
-        const device = devices.get(username)!;
-        return { kind: 'device', deviceId: username, areaAncestry: areas.ancestry(device.areaCode) };
-      },
-    },
-  });
+  const broker: EmbeddedBroker | ExternalBroker = config.mqttUrl
+    ? new ExternalBroker({
+        url: config.mqttUrl,
+        ...(config.mqttUsername ? { username: config.mqttUsername } : {}),
+        ...(config.mqttPassword ? { password: config.mqttPassword } : {}),
+        serverVersion: SERVER_VERSION,
+        logger: logger.child({ module: 'broker' }),
+        dynamicSecurity: config.mqttDynsec,
+        connectTimeoutMs: config.mqttConnectTimeoutMs,
+      })
+    : new EmbeddedBroker({
+        host: config.mqttHost,
+        port: config.mqttPort,
+        drainTimeoutMs: config.mqttDrainTimeoutMs,
+        logger: logger.child({ module: 'broker' }),
+        onDeviceGone: (id) => deliveryService.deviceGone(id),
+        auth: {
+          authenticate(username, password) {
+            const creds = devices.credentials(username);
+            if (!creds || creds.revoked || !secretMatches(password, creds.secretHash)) return null;
+            const device = devices.get(username)!;
+            return { kind: 'device', deviceId: username, areaAncestry: areas.ancestry(device.areaCode) };
+          },
+        },
+      });
   let mqttPort = config.mqttPort;
 
   const engine = buildTtsEngine(config, logger);
@@ -144,6 +156,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     events,
     requests,
     bus: broker,
+    brokerIdentities: broker instanceof ExternalBroker ? (broker.dynsec ?? null) : null,
     onShutdown: (fn) => shutdownHooks.push(fn),
     broadcastService,
     mqttPort: () => mqttPort,
@@ -168,6 +181,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   installApiAuth(app, sessions, users);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes);
+  await app.register(brokerAuthRoutes, {
+    ctx,
+    token: config.brokerAuthToken,
+    serverLogin: config.mqttUsername && config.mqttPassword ? { username: config.mqttUsername, password: config.mqttPassword } : undefined,
+  });
   // Not encapsulated: its onResponse hook must see the writes of every other route.
   await app.register(fp(auditRoutes, { name: 'loaxa-audit' }), { ctx });
   for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes, userRoutes, reportRoutes, offerRoutes, coverageRoutes, eventRoutes, deviceCommandRoutes]) {
@@ -194,7 +212,6 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     ctx,
     logger,
     async start() {
-      if (config.mqttUrl) throw new Error('LOAXA_MQTT_URL (an external broker) is not supported yet; unset it to use the embedded broker');
       await ensureAdmin();
       devices.markAllOffline();
       mqttPort = (await broker.start()).port;

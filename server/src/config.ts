@@ -21,6 +21,14 @@ export const configSchema = z.object({
   LOAXA_MQTT_PORT: port.default(1883),
   LOAXA_MQTT_HOST: z.string().min(1).default('0.0.0.0'),
   LOAXA_MQTT_URL: url(['mqtt:', 'mqtts:', 'tcp:']).optional(),
+  /** The server's own login on an external broker. */
+  LOAXA_MQTT_USERNAME: z.string().min(1).optional(),
+  LOAXA_MQTT_PASSWORD: z.string().min(1).optional(),
+  /** Manage device identities and ACLs in Mosquitto's dynamic-security plugin over $CONTROL. */
+  LOAXA_MQTT_DYNSEC: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  LOAXA_MQTT_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(500).default(10_000),
+  /** Shared secret of the HTTP auth/ACL endpoints an external broker (EMQX and others) calls. */
+  LOAXA_BROKER_AUTH_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   LOAXA_DATA_DIR: z.string().min(1).default('./data'),
   LOAXA_PUBLIC_URL: url(['http:', 'https:']).optional(),
   LOAXA_MQTT_PUBLIC_URL: url(['mqtt:', 'mqtts:']).optional(),
@@ -89,6 +97,11 @@ export interface Config {
   mqttPort: number;
   mqttHost: string;
   mqttUrl: string | undefined;
+  mqttUsername: string | undefined;
+  mqttPassword: string | undefined;
+  mqttDynsec: boolean;
+  mqttConnectTimeoutMs: number;
+  brokerAuthToken: string | undefined;
   dataDir: string;
   publicUrl: string | undefined;
   mqttPublicUrl: string | undefined;
@@ -132,6 +145,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const missing = e.LOAXA_TTS_ENGINES.flatMap((name) => ENGINE_NEEDS[name].filter((v) => !e[v]).map((v) => `  ${v}: required because LOAXA_TTS_ENGINES lists ${name}`));
+  if (e.LOAXA_MQTT_DYNSEC && !(e.LOAXA_MQTT_URL && e.LOAXA_MQTT_USERNAME && e.LOAXA_MQTT_PASSWORD)) {
+    missing.push('  LOAXA_MQTT_DYNSEC: needs LOAXA_MQTT_URL, LOAXA_MQTT_USERNAME and LOAXA_MQTT_PASSWORD (the dynamic-security admin)');
+  }
   if (missing.length) throw new ConfigError(`invalid configuration:\n${missing.join('\n')}`);
   return {
     httpPort: e.LOAXA_HTTP_PORT,
@@ -139,6 +155,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mqttPort: e.LOAXA_MQTT_PORT,
     mqttHost: e.LOAXA_MQTT_HOST,
     mqttUrl: e.LOAXA_MQTT_URL,
+    mqttUsername: e.LOAXA_MQTT_USERNAME,
+    mqttPassword: e.LOAXA_MQTT_PASSWORD,
+    mqttDynsec: e.LOAXA_MQTT_DYNSEC,
+    mqttConnectTimeoutMs: e.LOAXA_MQTT_CONNECT_TIMEOUT_MS,
+    brokerAuthToken: e.LOAXA_BROKER_AUTH_TOKEN,
     dataDir: e.LOAXA_DATA_DIR,
     publicUrl: e.LOAXA_PUBLIC_URL,
     mqttPublicUrl: e.LOAXA_MQTT_PUBLIC_URL,

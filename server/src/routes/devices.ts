@@ -46,6 +46,7 @@ const toApi = (d: Device, openFaults: string[]) => ({
 /** The broker URL written into credentials: LOAXA_MQTT_PUBLIC_URL, else the public host with the MQTT port. */
 export function mqttUrlFor(ctx: AppContext, request: FastifyRequest): string {
   if (ctx.config.mqttPublicUrl) return ctx.config.mqttPublicUrl;
+  if (ctx.config.mqttUrl) return ctx.config.mqttUrl;
   const base = new URL(ctx.config.publicUrl ?? `${request.protocol}://${request.host}`);
   return `mqtt://${base.hostname.includes(':') ? `[${base.hostname}]` : base.hostname}:${ctx.mqttPort()}`;
 }
@@ -88,6 +89,8 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       const id = newId('spk');
       const secret = newSecret();
       ctx.devices.insert({ id, name, areaCode, lat: lat ?? null, lon: lon ?? null, secretHash: sha256Hex(secret), createdAt: Date.now() });
+      // An external Mosquitto keeps its own password hashes: it must learn the secret now, the only time it is in clear.
+      await ctx.brokerIdentities?.ensureDevice({ deviceId: id, password: secret, areaAncestry: ctx.areas.ancestry(areaCode) });
       request.log.info({ deviceId: id, areaCode }, 'device registered');
       return reply.status(201).send({ id, name, areaCode, lat: lat ?? null, lon: lon ?? null, mqtt: { url: mqttUrlFor(ctx, request), username: id, password: secret } });
     },
@@ -175,6 +178,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       if (!d || d.revokedAt !== null || !coversArea(user, ctx.areas.ancestry(d.areaCode))) throw notFound(`device ${request.params.id}`);
       if (user.role !== 'province-admin') throw forbidden('only province admins revoke devices');
       ctx.devices.revoke(d.id);
+      await ctx.brokerIdentities?.revokeDevice(d.id);
       ctx.disconnectDevice(d.id);
       request.log.warn({ deviceId: d.id, userId: user.id }, 'device revoked');
       return { id: d.id, revoked: true as const };

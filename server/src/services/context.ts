@@ -19,6 +19,7 @@ import type { CoverageService } from './coverage-service.js';
 import type { ServerEvents } from './events.js';
 import type { RequestCorrelator } from './requests.js';
 import type { MessageBus } from '../broker/bus.js';
+import type { MosquittoDynsec } from '../broker/mosquitto-dynsec.js';
 import type { BroadcastService } from './broadcast-service.js';
 
 export interface AppContext {
@@ -44,6 +45,8 @@ export interface AppContext {
   events: ServerEvents;
   requests: RequestCorrelator;
   bus: MessageBus;
+  /** Device identities in an external broker's own store (Mosquitto dynamic security), when one is used. */
+  brokerIdentities: MosquittoDynsec | null;
   /** Runs `fn` when the server begins to shut down (to end long-lived responses). */
   onShutdown(fn: () => void): void;
   broadcastService: BroadcastService;

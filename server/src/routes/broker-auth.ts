@@ -1,0 +1,121 @@
+/**
+ * Auth and ACL answers for external brokers with HTTP auth plugins (EMQX's HTTP authenticator and
+ * authorizer, and others of the same shape): the broker posts each CONNECT and each publish/subscribe and
+ * gets `{result: "allow" | "deny"}`. The decisions are acl.ts's `decide()` and the devices' SHA-256
+ * secrets, the same as the embedded broker's hooks (issue 7 § Devices).
+ *
+ * Called by the broker, not by people: no user session; a shared secret in `Authorization: Bearer`
+ * (LOAXA_BROKER_AUTH_TOKEN) instead. Anything but a clear allow is a 200 `deny`: EMQX treats other status
+ * codes as "ignore", which with a permissive `no_match` would let the client through.
+ */
+import { z } from 'zod';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { LogLevel } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { ErrorCode } from '@loaxa/shared';
+import { secretMatches } from '../auth/passwords.js';
+import { decide, type DeviceIdentity } from '../broker/acl.js';
+import { ApiError, errorBodySchema } from '../http/errors.js';
+import type { AppContext } from '../services/context.js';
+
+export interface BrokerAuthOptions {
+  ctx: AppContext;
+  /** LOAXA_BROKER_AUTH_TOKEN; unset, every call is refused with 401. */
+  token: string | undefined;
+  /** The server's own broker login (LOAXA_MQTT_USERNAME/PASSWORD): allowed as a superuser. */
+  serverLogin?: { username: string; password: string } | undefined;
+}
+
+const field = z.string().max(1024).optional();
+const authBody = z.object({ clientid: field, username: field, password: field });
+const aclBody = z.object({ clientid: field, username: field, topic: field, action: field });
+const answer = z.object({ result: z.enum(['allow', 'deny']), is_superuser: z.boolean().optional() });
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+const equalSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
+
+export const brokerAuthRoutes: FastifyPluginAsyncZod<BrokerAuthOptions> = async (app, { ctx, token, serverLogin }) => {
+  // The broker calls on every login and (uncached) publish/subscribe: no per-request log lines below warn,
+  // without ever making these routes chattier than the server's own level.
+  const logLevel: LogLevel = ['trace', 'debug', 'info'].includes(app.log.level) ? 'warn' : (app.log.level as LogLevel);
+  app.addHook('onRequest', async (request) => {
+    if (!token) throw new ApiError(401, ErrorCode.UNAUTHORIZED, 'broker auth is disabled: set LOAXA_BROKER_AUTH_TOKEN');
+    const header = request.headers.authorization ?? '';
+    if (!header.startsWith('Bearer ') || !equalSecret(header.slice(7), token)) {
+      request.log.warn({ ip: request.ip }, 'broker auth call with a wrong or missing token');
+      throw new ApiError(401, ErrorCode.UNAUTHORIZED, 'send Authorization: Bearer <LOAXA_BROKER_AUTH_TOKEN>');
+    }
+  });
+
+  /** The identity of an active device, when the client id is its id (one box never opens another's session). */
+  function deviceIdentity(clientid: string | undefined, username: string | undefined): DeviceIdentity | null {
+    if (!username || clientid !== username) return null;
+    const creds = ctx.devices.credentials(username);
+    const device = creds && !creds.revoked ? ctx.devices.get(username) : null;
+    return device ? { kind: 'device', deviceId: device.id, areaAncestry: ctx.areas.ancestry(device.areaCode) } : null;
+  }
+
+  const isServer = (username: string | undefined) => !!serverLogin && username === serverLogin.username;
+
+  app.post(
+    '/api/v1/broker/auth',
+    {
+      config: { public: true },
+      logLevel,
+      schema: {
+        tags: ['broker'],
+        summary: 'For an external broker’s HTTP authenticator: may this CONNECT log in? (Bearer LOAXA_BROKER_AUTH_TOKEN)',
+        body: authBody,
+        response: { 200: answer, 401: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const { clientid, username, password } = request.body;
+      try {
+        if (isServer(username)) {
+          if (password !== undefined && equalSecret(password, serverLogin!.password)) return { result: 'allow' as const, is_superuser: true };
+        } else {
+          const creds = username ? ctx.devices.credentials(username) : null;
+          if (creds && !creds.revoked && password !== undefined && clientid === username && secretMatches(password, creds.secretHash)) {
+            return { result: 'allow' as const, is_superuser: false };
+          }
+        }
+      } catch (err) {
+        request.log.error({ err }, 'broker auth check failed');
+      }
+      request.log.warn({ clientid, username }, 'broker login refused');
+      return { result: 'deny' as const, is_superuser: false };
+    },
+  );
+
+  app.post(
+    '/api/v1/broker/acl',
+    {
+      config: { public: true },
+      logLevel,
+      schema: {
+        tags: ['broker'],
+        summary: 'For an external broker’s HTTP authorizer: may this client publish or subscribe here? (Bearer LOAXA_BROKER_AUTH_TOKEN)',
+        body: aclBody,
+        response: { 200: answer, 401: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const { clientid, username, topic, action } = request.body;
+      try {
+        if (isServer(username)) return { result: 'allow' as const };
+        const identity = deviceIdentity(clientid, username);
+        if (identity && topic && (action === 'publish' || action === 'subscribe')) {
+          const decision = decide(identity, action, topic);
+          if (decision.allow) return { result: 'allow' as const };
+          request.log.warn({ deviceId: identity.deviceId, topic, action, reason: decision.reason }, 'broker acl refused');
+          return { result: 'deny' as const };
+        }
+      } catch (err) {
+        request.log.error({ err }, 'broker acl check failed');
+      }
+      request.log.warn({ clientid, username, topic, action }, 'broker acl refused');
+      return { result: 'deny' as const };
+    },
+  );
+};
