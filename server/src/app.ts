@@ -50,6 +50,7 @@ import { coverageRoutes } from './routes/coverage.js';
 import { eventRoutes } from './routes/events.js';
 import { deviceCommandRoutes } from './routes/device-commands.js';
 import { auditRoutes } from './routes/audit.js';
+import { webRoutes } from './routes/web.js';
 import fp from 'fastify-plugin';
 import { RequestCorrelator } from './services/requests.js';
 import { ServerEvents } from './services/events.js';
@@ -191,6 +192,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes, userRoutes, reportRoutes, offerRoutes, coverageRoutes, eventRoutes, deviceCommandRoutes]) {
     await app.register(routes, { ctx });
   }
+  // Last: the web app answers the GETs no API route answers.
+  await app.register(webRoutes, { ctx });
 
   let stopping: Promise<void> | null = null;
   let started = false;

@@ -1,0 +1,159 @@
+/**
+ * The typed API client. The session is the HttpOnly cookie `loaxa_session` set by the login route, so the
+ * browser sends it with every same-origin request and the app stores no token.
+ */
+import type {
+  AreaNode,
+  AsRunReport,
+  BroadcastCheck,
+  BroadcastCreated,
+  BroadcastDetail,
+  BroadcastDraft,
+  BroadcastStatus,
+  BroadcastSummary,
+  Bulletin,
+  BulletinCreate,
+  BulletinCreated,
+  Coverage,
+  CoverageTrend,
+  Device,
+  DeviceStateFilter,
+  ErrorBody,
+  LoginResponse,
+  Me,
+  Offer,
+  OfferStatus,
+  Page,
+  Schedule,
+  TtsPreview,
+  TtsPreviewRequest,
+  User,
+} from './types.js';
+
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields: { path: string; message: string }[] = [],
+  ) {
+    super(message);
+  }
+}
+
+function isErrorBody(v: unknown): v is ErrorBody {
+  if (typeof v !== 'object' || v === null || !('error' in v)) return false;
+  const e = (v as { error: unknown }).error;
+  return typeof e === 'object' && e !== null && 'code' in e && 'message' in e;
+}
+
+const QUIET_401 = ['/api/v1/auth/login', '/api/v1/me', '/api/v1/users'];
+
+type Query = Record<string, string | number | undefined | null>;
+
+export function withQuery(path: string, query: Query = {}): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+  const s = params.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+export interface ApiClientOptions {
+  /** Called on every 401 except the login's own, so the app can show the login form again. */
+  onUnauthorized?: () => void;
+  fetch?: typeof fetch;
+}
+
+export class ApiClient {
+  private readonly doFetch: typeof fetch;
+  constructor(private readonly opts: ApiClientOptions = {}) {
+    this.doFetch = opts.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  async request<T>(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const init: RequestInit = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
+    if (body !== undefined) {
+      init.headers = { ...init.headers, 'content-type': 'application/json' };
+      init.body = JSON.stringify(body);
+    }
+    if (signal) init.signal = signal;
+    let res: Response;
+    try {
+      res = await this.doFetch(path, init);
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      throw new ApiFailure(0, 'NETWORK', (err as Error).message);
+    }
+    const text = await res.text();
+    let parsed: unknown = null;
+    if (text) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = null;
+      }
+    }
+    if (!res.ok) {
+      // Not for the routes that find out who is logged in (the handler calls them itself).
+      if (res.status === 401 && !QUIET_401.some((p) => path.startsWith(p))) this.opts.onUnauthorized?.();
+      if (isErrorBody(parsed)) throw new ApiFailure(res.status, parsed.error.code, parsed.error.message, parsed.error.fields);
+      throw new ApiFailure(res.status, `HTTP_${res.status}`, text.slice(0, 200) || res.statusText);
+    }
+    return parsed as T;
+  }
+
+  // auth
+  login = (username: string, password: string) => this.request<LoginResponse>('POST', '/api/v1/auth/login', { username, password });
+  logout = () => this.request<unknown>('POST', '/api/v1/auth/logout', {});
+  me = () => this.request<Me>('GET', '/api/v1/me');
+  users = (limit = 1000) => this.request<Page<User>>('GET', withQuery('/api/v1/users', { limit }));
+
+  // areas and devices
+  areas = () => this.request<{ items: AreaNode[] }>('GET', '/api/v1/areas');
+  devices = (q: { area?: string; state?: DeviceStateFilter; limit?: number; cursor?: string | null } = {}, signal?: AbortSignal) =>
+    this.request<Page<Device>>('GET', withQuery('/api/v1/devices', q), undefined, signal);
+  device = (id: string) => this.request<Device>('GET', `/api/v1/devices/${encodeURIComponent(id)}`);
+
+  // speech and bulletins
+  ttsPreview = (body: TtsPreviewRequest, signal?: AbortSignal) => this.request<TtsPreview>('POST', '/api/v1/tts/preview', body, signal);
+  createBulletin = (body: BulletinCreate) => this.request<BulletinCreated>('POST', '/api/v1/bulletins', body);
+  bulletin = (id: string) => this.request<Bulletin>('GET', `/api/v1/bulletins/${encodeURIComponent(id)}`);
+
+  // broadcasts
+  checkBroadcast = (draft: BroadcastDraft) => this.request<BroadcastCheck>('POST', '/api/v1/broadcasts/check', draft);
+  createBroadcast = (draft: BroadcastDraft) => this.request<BroadcastCreated>('POST', '/api/v1/broadcasts', draft);
+  broadcasts = (status: BroadcastStatus, q: { limit?: number; cursor?: string | null } = {}) =>
+    this.request<Page<BroadcastSummary>>('GET', withQuery('/api/v1/broadcasts', { status, ...q }));
+  broadcast = (id: string, signal?: AbortSignal) => this.request<BroadcastDetail>('GET', `/api/v1/broadcasts/${encodeURIComponent(id)}`, undefined, signal);
+  approve = (id: string) => this.request<BroadcastSummary>('POST', `/api/v1/broadcasts/${encodeURIComponent(id)}/approve`, {});
+  reject = (id: string, reason: string) => this.request<BroadcastSummary>('POST', `/api/v1/broadcasts/${encodeURIComponent(id)}/reject`, { reason });
+  cancelBroadcast = (id: string) => this.request<{ id: string; cancelledDeliveries: number }>('POST', `/api/v1/broadcasts/${encodeURIComponent(id)}/cancel`, {});
+
+  // the commune's inbox
+  inbox = (q: { status?: OfferStatus; limit?: number; cursor?: string | null } = {}) => this.request<Page<Offer>>('GET', withQuery('/api/v1/inbox', q));
+  acceptOffer = (id: string, body: { startAt?: string; schedule?: Schedule } = {}) => this.request<Offer>('POST', `/api/v1/offers/${encodeURIComponent(id)}/accept`, body);
+  declineOffer = (id: string, reason: string) => this.request<Offer>('POST', `/api/v1/offers/${encodeURIComponent(id)}/decline`, { reason });
+
+  // the province
+  coverage = (area: string, signal?: AbortSignal) => this.request<Coverage>('GET', withQuery('/api/v1/coverage', { area }), undefined, signal);
+  coverageTrend = (area: string, days = 30, signal?: AbortSignal) => this.request<CoverageTrend>('GET', withQuery('/api/v1/coverage/trend', { area, days }), undefined, signal);
+  asRun = (q: { area: string; from: string; to: string }) => this.request<AsRunReport>('GET', asRunUrl({ ...q, format: 'json' }));
+}
+
+/** The download link of the as-run report; the cookie authorizes it like any API call. */
+export function asRunUrl(q: { area: string; from: string; to: string; format: 'json' | 'csv' | 'xlsx' }): string {
+  return withQuery('/api/v1/reports/as-run', q);
+}
+
+/** Reads every page of a list route (cursor pagination), up to `max` items. */
+export async function readAll<T>(fetchPage: (cursor: string | null) => Promise<Page<T>>, max = 20_000, onPage?: (items: T[], total: number) => void): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: Page<T> = await fetchPage(cursor);
+    out.push(...page.items);
+    onPage?.(out, page.total);
+    cursor = page.next;
+  } while (cursor && out.length < max);
+  return out;
+}

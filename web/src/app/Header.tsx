@@ -1,0 +1,73 @@
+import { useEffect, useState } from 'preact/hooks';
+import { t } from '../i18n/vi.js';
+import { navFor, type RouteName } from '../logic/roles.js';
+import { PATHS } from '../logic/routes.js';
+import { Link } from '../components/ui.js';
+import { useSession } from './session.js';
+
+function useAreaName(code: string | null, known: string | undefined): string {
+  const session = useSession();
+  const [name, setName] = useState(known ?? code ?? t.header.allAreas);
+  useEffect(() => {
+    if (!code || known) return;
+    let live = true;
+    session.areas().then((tree) => {
+      const find = (nodes: typeof tree): string | null => {
+        for (const n of nodes) {
+          if (n.code === code) return n.name;
+          const hit = find(n.children);
+          if (hit) return hit;
+        }
+        return null;
+      };
+      const hit = find(tree);
+      if (live && hit) setName(hit);
+    }, () => undefined);
+    return () => {
+      live = false;
+    };
+  }, [code]);
+  return name;
+}
+
+export function Header({ current }: { current: RouteName | null }) {
+  const session = useSession();
+  const { me } = session;
+  const area = useAreaName(me.areaCode, me.area?.name);
+  const [open, setOpen] = useState(false);
+  return (
+    <header class="topbar">
+      <div class="topbar-row">
+        <Link href="/" class="brand">
+          <svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true">
+            <path fill="currentColor" d="M3 10v4h4l5 4V6L7 10H3zm13.5 2a4.5 4.5 0 0 0-2.5-4v8a4.5 4.5 0 0 0 2.5-4zM14 3.2v2.1a7 7 0 0 1 0 13.4v2.1a9 9 0 0 0 0-17.6z" />
+          </svg>
+          <span>{t.appName}</span>
+        </Link>
+        <div class="whoami" data-testid="whoami">
+          <span class="who">
+            <span class="sr-only">{t.header.user}: </span>
+            <strong>{me.username}</strong> · {t.roles[me.role]}
+          </span>
+          <span class="where">
+            <span class="sr-only">{t.header.area}: </span>
+            {area}
+          </span>
+        </div>
+        <button type="button" class="btn btn-ghost menu-toggle" aria-expanded={open} aria-controls="main-nav" onClick={() => setOpen(!open)}>
+          ☰ <span class="sr-only">{t.header.menu}</span>
+        </button>
+        <button type="button" class="btn btn-ghost logout" onClick={() => void session.logout()}>
+          {t.header.logout}
+        </button>
+      </div>
+      <nav id="main-nav" class={`mainnav ${open ? 'open' : ''}`} aria-label={t.header.menu}>
+        {navFor(me.role).map((r) => (
+          <Link key={r} href={PATHS[r]} aria-current={current === r ? 'page' : undefined} onClickCapture={() => setOpen(false)}>
+            {t.nav[r]}
+          </Link>
+        ))}
+      </nav>
+    </header>
+  );
+}

@@ -1,0 +1,64 @@
+/**
+ * What each role may do, so the interface never offers an action the server would refuse
+ * (server/src/auth/scope.ts: approvers and province admins approve; viewers never write).
+ */
+import type { Role } from '../api/types.js';
+
+export const ACTIONS = [
+  'compose',
+  'schedule',
+  'approve',
+  'offer-act',
+  'cancel-broadcast',
+  'view-dashboard',
+  'view-devices',
+  'view-reports',
+  'view-broadcasts',
+  'view-inbox',
+  'manage-users',
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+const ALLOWED: Record<Role, readonly Action[]> = {
+  'province-admin': ACTIONS,
+  approver: ['compose', 'schedule', 'approve', 'offer-act', 'cancel-broadcast', 'view-dashboard', 'view-devices', 'view-reports', 'view-broadcasts', 'view-inbox'],
+  operator: ['compose', 'schedule', 'offer-act', 'cancel-broadcast', 'view-dashboard', 'view-devices', 'view-reports', 'view-broadcasts', 'view-inbox'],
+  viewer: ['view-dashboard', 'view-devices', 'view-reports', 'view-broadcasts', 'view-inbox'],
+};
+
+export function can(role: Role, action: Action): boolean {
+  return ALLOWED[role].includes(action);
+}
+
+export const ROUTES = ['dashboard', 'compose', 'broadcasts', 'approvals', 'inbox', 'devices', 'reports'] as const;
+export type RouteName = (typeof ROUTES)[number];
+
+/** The action a page needs; a page whose action the role lacks is neither linked nor reachable. */
+const NEEDS: Record<RouteName, Action> = {
+  dashboard: 'view-dashboard',
+  compose: 'compose',
+  broadcasts: 'view-broadcasts',
+  approvals: 'approve',
+  inbox: 'view-inbox',
+  devices: 'view-devices',
+  reports: 'view-reports',
+};
+
+export function canOpen(role: Role, route: RouteName): boolean {
+  return can(role, NEEDS[route]);
+}
+
+/** Navigation in the order each role uses it most: communes start by composing, the province by watching. */
+export function navFor(role: Role): RouteName[] {
+  const order: RouteName[] = role === 'operator' ? ['compose', 'inbox', 'broadcasts', 'dashboard', 'devices', 'reports'] : ['dashboard', 'compose', 'approvals', 'broadcasts', 'inbox', 'devices', 'reports'];
+  return order.filter((r) => canOpen(role, r));
+}
+
+export function homeFor(role: Role): RouteName {
+  return navFor(role)[0] ?? 'dashboard';
+}
+
+/** Whether a broadcast this user saves airs at once or waits for approval (the server decides; this is the hint). */
+export function needsApproval(role: Role): boolean {
+  return !can(role, 'approve');
+}

@@ -1,0 +1,27 @@
+/** URL paths of the app's pages (Vietnamese slugs without diacritics), parsed and built in one place. */
+import type { RouteName } from './roles.js';
+
+export const PATHS: Record<RouteName, string> = {
+  dashboard: '/tong-quan',
+  compose: '/soan-tin',
+  broadcasts: '/luot-phat',
+  approvals: '/phe-duyet',
+  inbox: '/hop-thu',
+  devices: '/cum-loa',
+  reports: '/bao-cao',
+};
+
+export type Match = { route: RouteName; params: Record<string, string> } | { route: 'home' } | { route: 'broadcast'; params: { id: string } } | { route: 'not-found' };
+
+export function matchPath(pathname: string): Match {
+  const path = pathname.replace(/\/+$/, '') || '/';
+  if (path === '/') return { route: 'home' };
+  const live = /^\/luot-phat\/([a-z0-9][a-z0-9-]{0,63})$/.exec(path);
+  if (live) return { route: 'broadcast', params: { id: live[1]! } };
+  for (const [route, p] of Object.entries(PATHS) as [RouteName, string][]) if (p === path) return { route, params: {} };
+  return { route: 'not-found' };
+}
+
+export function broadcastPath(id: string): string {
+  return `${PATHS.broadcasts}/${encodeURIComponent(id)}`;
+}

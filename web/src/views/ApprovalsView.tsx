@@ -1,0 +1,116 @@
+/** The approval queue: submitted broadcasts in the approver's area, approve or reject with a reason. */
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { BroadcastSummary } from '../api/types.js';
+import { useSession } from '../app/session.js';
+import { errorMessage } from '../app/errors.js';
+import { Alert, Badge, Card, Empty, Link, Loading } from '../components/ui.js';
+import { t } from '../i18n/vi.js';
+import { flattenTree, areaNames, type FlatArea } from '../logic/area-tree.js';
+import { fmtDateTime } from '../logic/format.js';
+import { can } from '../logic/roles.js';
+import { broadcastPath } from '../logic/routes.js';
+import { scheduleLabel } from './BroadcastsView.js';
+import { useBulletinTitles } from './live/useDeviceNames.js';
+
+export default function ApprovalsView() {
+  const { api, me, areas } = useSession();
+  const [items, setItems] = useState<BroadcastSummary[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [names, setNames] = useState<Map<string, FlatArea>>(new Map());
+  useEffect(() => {
+    api.broadcasts('submitted', { limit: 100 }).then((p) => setItems(p.items), (err: unknown) => setError(errorMessage(err)));
+    areas().then((tree) => setNames(areaNames(flattenTree(tree))), () => undefined);
+  }, []);
+  const titles = useBulletinTitles(api, (items ?? []).map((b) => b.bulletinId));
+  const allowed = can(me.role, 'approve');
+
+  const done = (id: string, message: string) => {
+    setItems((list) => (list ?? []).filter((b) => b.id !== id));
+    setNotice(message);
+  };
+
+  return (
+    <div>
+      <h1>{t.approvals.title}</h1>
+      {notice && <Alert kind="success">{notice}</Alert>}
+      {error && <Alert>{error}</Alert>}
+      {!items && !error && <Loading />}
+      {items && !items.length && <Empty>{t.approvals.empty}</Empty>}
+      {items?.map((b) => (
+        <Card key={b.id} class="approval">
+          <div class="item-main">
+            <Link href={broadcastPath(b.id)}>
+              <strong>{titles.get(b.bulletinId) ?? b.bulletinId}</strong>
+            </Link>
+            <div class="row wrap small">
+              <Badge tone={b.priority}>{t.priorities[b.priority]}</Badge>
+              <span>
+                {t.approvals.startAt}: {fmtDateTime(b.startAt)}
+              </span>
+              <span>{scheduleLabel(b)}</span>
+              <span>
+                {t.approvals.submittedAt}: {fmtDateTime(b.createdAt)}
+              </span>
+            </div>
+            <p class="small">
+              {t.approvals.targets}: {(b.target.areaCodes ?? []).map((c) => names.get(c)?.name ?? c).join(', ')}
+              {b.target.deviceIds?.length ? ` · ${t.approvals.devices(b.target.deviceIds.length)}` : ''}
+            </p>
+          </div>
+          {allowed && <Decide id={b.id} onDone={done} />}
+        </Card>
+      ))}
+    </div>
+  );
+}
+
+function Decide({ id, onDone }: { id: string; onDone: (id: string, message: string) => void }) {
+  const { api } = useSession();
+  const [rejecting, setRejecting] = useState(false);
+  const [reason, setReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const reasonId = useMemo(() => `reason-${id}`, [id]);
+  const act = async (approve: boolean) => {
+    if (!approve && !reason.trim()) return setError(t.approvals.needReason);
+    setBusy(true);
+    setError(null);
+    try {
+      if (approve) await api.approve(id);
+      else await api.reject(id, reason.trim());
+      onDone(id, approve ? t.approvals.approved : t.approvals.rejected);
+    } catch (err) {
+      setError(errorMessage(err));
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="decide">
+      {error && <Alert>{error}</Alert>}
+      {rejecting ? (
+        <div class="row wrap">
+          <label class="field grow" for={reasonId}>
+            <span>{t.approvals.reason}</span>
+            <textarea id={reasonId} rows={2} maxLength={500} value={reason} onInput={(e) => setReason(e.currentTarget.value)} required />
+          </label>
+          <button type="button" class="btn btn-danger" disabled={busy} onClick={() => void act(false)}>
+            {t.approvals.reject}
+          </button>
+          <button type="button" class="btn btn-ghost" onClick={() => setRejecting(false)}>
+            {t.cancel}
+          </button>
+        </div>
+      ) : (
+        <div class="row wrap">
+          <button type="button" class="btn btn-primary" disabled={busy} onClick={() => void act(true)}>
+            ✓ {t.approvals.approve}
+          </button>
+          <button type="button" class="btn" disabled={busy} onClick={() => setRejecting(true)}>
+            ✕ {t.approvals.reject}
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}

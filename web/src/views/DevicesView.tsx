@@ -1,0 +1,108 @@
+/** Speaker boxes in an area, filtered by state, one server page at a time. */
+import { useState } from 'preact/hooks';
+import type { Device, DeviceStateFilter, Page } from '../api/types.js';
+import { useAsync } from '../app/hooks.js';
+import { useSession } from '../app/session.js';
+import { errorMessage } from '../app/errors.js';
+import { AreaSelect, defaultArea, useFlatAreas } from '../components/AreaSelect.js';
+import { Alert, Card, Empty, Loading } from '../components/ui.js';
+import { t } from '../i18n/vi.js';
+import { areaNames } from '../logic/area-tree.js';
+import { deviceLook } from '../logic/device-state.js';
+import { fmtDateTime } from '../logic/format.js';
+
+const PAGE = 50;
+const STATES: DeviceStateFilter[] = ['online', 'offline', 'faulty'];
+const STATE_LABEL: Record<DeviceStateFilter, string> = { online: t.dashboard.online, offline: t.dashboard.offline, faulty: t.dashboard.faulty };
+
+export function DeviceTable({ area, state }: { area: string | null; state: DeviceStateFilter | '' }) {
+  const { api } = useSession();
+  const flat = useFlatAreas();
+  const names = flat ? areaNames(flat) : new Map();
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const cursor = cursors[cursors.length - 1] ?? null;
+  const [page] = useAsync<Page<Device>>((signal) => api.devices({ ...(area ? { area } : {}), ...(state ? { state } : {}), limit: PAGE, cursor }, signal), [area, state, cursor]);
+  if (page.status === 'loading') return <Loading />;
+  if (page.status === 'error') return <Alert>{errorMessage(page.error)}</Alert>;
+  const { items, total, next } = page.value;
+  return (
+    <div>
+      <p class="muted">{t.devices.count(total)}</p>
+      {!items.length ? (
+        <Empty>{t.devices.empty}</Empty>
+      ) : (
+        <div class="table-wrap">
+          <table class="table" data-testid="devices">
+            <thead>
+              <tr>
+                <th scope="col">{t.devices.name}</th>
+                <th scope="col">{t.devices.state}</th>
+                <th scope="col">{t.devices.area}</th>
+                <th scope="col">{t.devices.lastSeen}</th>
+                <th scope="col">{t.devices.faults}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((d) => {
+                const look = deviceLook(d);
+                return (
+                  <tr key={d.id}>
+                    <td>
+                      {d.name}
+                      <br />
+                      <small class="muted">{d.id}</small>
+                    </td>
+                    <td>
+                      <span class={`dot dot-${look}`} aria-hidden="true" /> {look === 'faulty' ? t.dashboard.faulty : look === 'playing' ? t.dashboard.playing : STATE_LABEL[d.state]}
+                    </td>
+                    <td>{names.get(d.areaCode)?.name ?? d.areaCode}</td>
+                    <td>{fmtDateTime(d.lastSeenAt)}</td>
+                    <td>{d.faults.map((f) => t.devices.faultNames[f] ?? f).join(', ')}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav class="pager" aria-label={t.devices.title}>
+        <button type="button" class="btn btn-small" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
+          ‹ {t.prev}
+        </button>
+        <span>{t.page(cursors.length, Math.ceil(total / PAGE))}</span>
+        <button type="button" class="btn btn-small" disabled={!next} onClick={() => setCursors([...cursors, next])}>
+          {t.next} ›
+        </button>
+      </nav>
+    </div>
+  );
+}
+
+export default function DevicesView() {
+  const { me } = useSession();
+  const flat = useFlatAreas();
+  const [area, setArea] = useState<string | null>(null);
+  const [state, setState] = useState<DeviceStateFilter | ''>('');
+  if (!flat) return <Loading />;
+  const current = area ?? defaultArea(flat, me.areaCode);
+  return (
+    <div>
+      <h1>{t.devices.title}</h1>
+      <Card>
+        <div class="row wrap filters">
+          <AreaSelect id="devices-area" label={t.devices.area} value={current} onChange={setArea} flat={flat} maxDepth={2} />
+          <fieldset class="segmented" aria-label={t.devices.state}>
+            <legend class="sr-only">{t.devices.state}</legend>
+            {(['', ...STATES] as const).map((s) => (
+              <label key={s || 'all'} class={state === s ? 'active' : ''}>
+                <input type="radio" name="device-state" checked={state === s} onChange={() => setState(s)} />
+                {s ? STATE_LABEL[s] : t.devices.all}
+              </label>
+            ))}
+          </fieldset>
+        </div>
+        <DeviceTable key={`${current}|${state}`} area={current} state={state} />
+      </Card>
+    </div>
+  );
+}

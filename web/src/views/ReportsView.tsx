@@ -1,0 +1,139 @@
+/** The monthly as-run compliance report per commune, on screen and as CSV / XLSX / JSON downloads. */
+import { useState } from 'preact/hooks';
+import { asRunUrl } from '../api/client.js';
+import type { AsRunCounts, AsRunReport } from '../api/types.js';
+import { useSession } from '../app/session.js';
+import { errorMessage } from '../app/errors.js';
+import { usePaged } from '../app/hooks.js';
+import { AreaSelect, defaultArea, useFlatAreas } from '../components/AreaSelect.js';
+import { Alert, Card, Empty, Loading, Pager } from '../components/ui.js';
+import { t } from '../i18n/vi.js';
+import { fmtDuration, fmtNumber, fmtPct } from '../logic/format.js';
+import { localToday } from '../logic/schedule.js';
+
+const PAGE = 50;
+
+export function playedRate(c: Pick<AsRunCounts, 'played' | 'scheduled' | 'pending' | 'cancelled'>): number {
+  const due = c.scheduled - c.pending - c.cancelled;
+  return due > 0 ? (100 * c.played) / due : 0;
+}
+
+function CountCells({ c }: { c: AsRunCounts }) {
+  return (
+    <>
+      <td class="num">{fmtNumber(c.scheduled)}</td>
+      <td class="num">{fmtNumber(c.played)}</td>
+      <td class="num">{fmtNumber(c.missed)}</td>
+      <td class="num">{fmtNumber(c.failed)}</td>
+      <td class="num">{fmtNumber(c.cancelled + c.expired)}</td>
+      <td class="num">{fmtDuration(c.airtimeMs)}</td>
+      <td class="num">{fmtPct(playedRate(c))}</td>
+    </>
+  );
+}
+
+export default function ReportsView() {
+  const { api, me } = useSession();
+  const flat = useFlatAreas();
+  const today = localToday();
+  const [area, setArea] = useState<string | null>(null);
+  const [from, setFrom] = useState(`${today.slice(0, 8)}01`);
+  const [to, setTo] = useState(today);
+  const [report, setReport] = useState<AsRunReport | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const paged = usePaged(report?.communes ?? [], PAGE);
+  if (!flat) return <Loading />;
+  const current = area ?? defaultArea(flat, me.areaCode);
+
+  const show = async (e: Event) => {
+    e.preventDefault();
+    if (!current) return;
+    setBusy(true);
+    setError(null);
+    try {
+      setReport(await api.asRun({ area: current, from, to }));
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const link = (format: 'csv' | 'xlsx' | 'json') => (current ? asRunUrl({ area: current, from, to, format }) : '#');
+
+  return (
+    <div>
+      <h1>{t.reports.title}</h1>
+      <Card>
+        <form class="row wrap filters" onSubmit={show}>
+          <AreaSelect id="report-area" label={t.reports.area} value={current} onChange={setArea} flat={flat} maxDepth={1} />
+          <label class="field">
+            <span>{t.reports.from}</span>
+            <input type="date" value={from} onInput={(e) => setFrom(e.currentTarget.value)} required />
+          </label>
+          <label class="field">
+            <span>{t.reports.to}</span>
+            <input type="date" value={to} onInput={(e) => setTo(e.currentTarget.value)} required />
+          </label>
+          <button type="submit" class="btn btn-primary" disabled={busy}>
+            {t.reports.show}
+          </button>
+        </form>
+        <div class="row wrap downloads" aria-label={t.reports.download}>
+          <a class="btn btn-small" href={link('csv')} download data-testid="download-csv">
+            ⬇ {t.reports.csv}
+          </a>
+          <a class="btn btn-small" href={link('xlsx')} download data-testid="download-xlsx">
+            ⬇ {t.reports.xlsx}
+          </a>
+          <a class="btn btn-small btn-ghost" href={link('json')} download>
+            ⬇ {t.reports.json}
+          </a>
+        </div>
+      </Card>
+      {busy && <Loading />}
+      {error && <Alert>{error}</Alert>}
+      {report && (
+        <Card title={`${report.area.name}`}>
+          {!report.communes.length ? (
+            <Empty>{t.reports.empty}</Empty>
+          ) : (
+            <div class="table-wrap">
+              <table class="table" data-testid="as-run">
+                <thead>
+                  <tr>
+                    <th scope="col">{t.reports.commune}</th>
+                    <th scope="col">{t.reports.scheduled}</th>
+                    <th scope="col">{t.reports.played}</th>
+                    <th scope="col">{t.reports.missed}</th>
+                    <th scope="col">{t.reports.failed}</th>
+                    <th scope="col">
+                      {t.reports.cancelled}/{t.reports.expired}
+                    </th>
+                    <th scope="col">{t.reports.airtime}</th>
+                    <th scope="col">{t.reports.rate}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {paged.slice.map((c) => (
+                    <tr key={c.code}>
+                      <th scope="row">{c.name}</th>
+                      <CountCells c={c} />
+                    </tr>
+                  ))}
+                </tbody>
+                <tfoot>
+                  <tr>
+                    <th scope="row">{t.reports.totals}</th>
+                    <CountCells c={report.totals} />
+                  </tr>
+                </tfoot>
+              </table>
+            </div>
+          )}
+          <Pager page={paged.page} pages={paged.pages} onPage={paged.setPage} total={report.communes.length} size={PAGE} />
+        </Card>
+      )}
+    </div>
+  );
+}

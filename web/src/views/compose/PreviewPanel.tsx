@@ -1,0 +1,58 @@
+/** "How will it sound?": the normalized reading, highlights, and the synthesized audio. */
+import { useRef } from 'preact/hooks';
+import type { TtsPreview } from '../../api/types.js';
+import { Alert, Loading } from '../../components/ui.js';
+import { t } from '../../i18n/vi.js';
+import { fmtDuration } from '../../logic/format.js';
+import { HighlightedText } from './HighlightedText.js';
+
+export interface PreviewState {
+  status: 'idle' | 'loading' | 'ok' | 'error';
+  /** The exact text the server read (trimmed, NFC): the spans' offsets refer to it. */
+  source?: string;
+  result?: TtsPreview;
+  error?: string;
+}
+
+export function PreviewPanel({ state, stale }: { state: PreviewState; stale: boolean }) {
+  const audio = useRef<HTMLAudioElement>(null);
+  const r = state.result;
+  return (
+    <section class="card preview" aria-labelledby="preview-title" aria-busy={state.status === 'loading'}>
+      <header class="card-head">
+        <h2 id="preview-title">{t.preview.title}</h2>
+      </header>
+      {state.status === 'idle' && <p class="muted">{t.preview.empty}</p>}
+      {state.status === 'loading' && <Loading label={t.compose.previewing} />}
+      {state.status === 'error' && <Alert>{state.error}</Alert>}
+      {r && state.source !== undefined && (
+        <div class={state.status === 'loading' ? 'dimmed' : ''}>
+          {stale && <Alert kind="warning">{t.preview.stale}</Alert>}
+          <div class="audio-row">
+            <button type="button" class="btn btn-primary" onClick={() => void audio.current?.play()} data-testid="play-preview">
+              ▶ {t.preview.play}
+            </button>
+            <audio ref={audio} controls preload="none" src={r.audio.url} aria-label={t.preview.play} />
+            <span class="muted">
+              {t.preview.duration(fmtDuration(r.audio.durationMs))} · {t.preview.engine(r.audio.engine)}
+            </span>
+          </div>
+          <div class="legend" aria-label={t.preview.legend}>
+            <span>
+              <mark class="hl-rewritten">abc</mark> {t.preview.rewritten} ({r.report.rewritten.length})
+            </span>
+            <span>
+              <mark class="hl-unread">abc</mark> {t.preview.unread} ({r.report.unread.length})
+            </span>
+          </div>
+          <h3>{t.preview.original}</h3>
+          <HighlightedText text={state.source} rewritten={r.report.rewritten} unread={r.report.unread} />
+          <h3>{t.preview.reading}</h3>
+          <p class="reading" data-testid="reading" lang="vi">
+            {r.words}
+          </p>
+        </div>
+      )}
+    </section>
+  );
+}

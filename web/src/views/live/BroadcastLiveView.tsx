@@ -1,0 +1,169 @@
+/** One broadcast, live: every device's delivery state for the current or next occurrence. */
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { DELIVERY_STATES, type BroadcastDetail, type DeliveryState } from '../../api/types.js';
+import { useSession } from '../../app/session.js';
+import { errorMessage } from '../../app/errors.js';
+import { usePaged } from '../../app/hooks.js';
+import { Alert, Badge, Card, Empty, Loading, Pager } from '../../components/ui.js';
+import { t } from '../../i18n/vi.js';
+import { fmtDateTime, fmtTime } from '../../logic/format.js';
+import { can } from '../../logic/roles.js';
+import { defaultFeed } from './feed.js';
+import { useDeviceNames } from './useDeviceNames.js';
+
+const PAGE = 50;
+const DONE: DeliveryState[] = ['played'];
+const TERMINAL: DeliveryState[] = ['played', 'failed', 'missed', 'cancelled', 'expired'];
+
+export function StateBar({ summary, total }: { summary: Partial<Record<DeliveryState, number>>; total: number }) {
+  return (
+    <div class="statebar" role="img" aria-label={DELIVERY_STATES.filter((s) => summary[s]).map((s) => `${t.deliveryStates[s]}: ${summary[s]}`).join(', ')}>
+      {DELIVERY_STATES.map((s) => {
+        const n = summary[s] ?? 0;
+        return n ? <span key={s} class={`seg st-${s}`} style={{ width: `${(100 * n) / Math.max(1, total)}%` }} title={`${t.deliveryStates[s]}: ${n}`} /> : null;
+      })}
+    </div>
+  );
+}
+
+export default function BroadcastLiveView({ id }: { id: string }) {
+  const { api, me } = useSession();
+  const [detail, setDetail] = useState<BroadcastDetail | null>(null);
+  const [updatedAt, setUpdatedAt] = useState<Date | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [title, setTitle] = useState<string>('');
+  const [filter, setFilter] = useState<DeliveryState | ''>('');
+  const [notice, setNotice] = useState<string | null>(null);
+
+  useEffect(() => {
+    setDetail(null);
+    return defaultFeed(api).subscribe(
+      id,
+      (d, at) => {
+        setDetail(d);
+        setUpdatedAt(at);
+        setError(null);
+      },
+      setError,
+    );
+  }, [id]);
+  useEffect(() => {
+    if (detail?.bulletinId && !title) api.bulletin(detail.bulletinId).then((b) => setTitle(b.title), () => undefined);
+  }, [detail?.bulletinId]);
+
+  const rows = useMemo(() => (detail ? detail.deliveries.filter((d) => !filter || d.state === filter).sort((a, b) => a.deviceId.localeCompare(b.deviceId)) : []), [detail, filter]);
+  const paged = usePaged(rows, PAGE);
+  const names = useDeviceNames(api, paged.slice.map((d) => d.deviceId));
+
+  if (!detail) return error ? <Alert>{errorMessage(error)}</Alert> : <Loading />;
+  const total = detail.deliveries.length;
+  const done = DONE.reduce((n, s) => n + (detail.summary[s] ?? 0), 0);
+  const finished = detail.schedule === null && total > 0 && detail.deliveries.every((d) => TERMINAL.includes(d.state));
+  const canCancel = can(me.role, 'cancel-broadcast') && (detail.status === 'approved' || detail.status === 'submitted') && !finished;
+
+  const cancel = async () => {
+    if (!window.confirm(t.live.confirmCancel)) return;
+    try {
+      const r = await api.cancelBroadcast(id);
+      setNotice(t.live.cancelled(r.cancelledDeliveries));
+    } catch (err) {
+      setNotice(errorMessage(err));
+    }
+  };
+
+  return (
+    <div class="live">
+      <h1>
+        {t.live.title}: {title || detail.bulletinId}
+      </h1>
+      <div class="row wrap meta">
+        <Badge tone={detail.status}>{t.broadcastStatus[detail.status] ?? detail.status}</Badge>
+        <Badge tone={detail.priority}>{t.priorities[detail.priority]}</Badge>
+        <span>
+          {t.live.occurrence}: <strong>{fmtDateTime(detail.occurrenceAt)}</strong>
+        </span>
+        {updatedAt && (
+          <span class="muted" aria-live="off">
+            {t.live.updated(fmtTime(updatedAt))}
+          </span>
+        )}
+        {canCancel && (
+          <button type="button" class="btn btn-danger btn-small" onClick={() => void cancel()}>
+            ■ {t.live.cancel}
+          </button>
+        )}
+      </div>
+      {error !== null && <Alert kind="warning">{t.live.pollError}</Alert>}
+      {notice && <Alert kind="info">{notice}</Alert>}
+      <Card>
+        {detail.occurrenceAt === null ? (
+          <Empty>{t.live.noOccurrence}</Empty>
+        ) : (
+          <>
+            <p class="big-progress" data-testid="live-progress" role="status">
+              {t.live.progress(done, total)}
+            </p>
+            <StateBar summary={detail.summary} total={total} />
+            <ul class="state-legend">
+              {DELIVERY_STATES.filter((s) => detail.summary[s]).map((s) => (
+                <li key={s}>
+                  <span class={`swatch st-${s}`} aria-hidden="true" /> {t.deliveryStates[s]}: <strong>{detail.summary[s]}</strong>
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
+      </Card>
+      {total > 0 && (
+        <Card
+          title={t.live.device}
+          actions={
+            <label class="field inline">
+              <span>{t.live.filter}</span>
+              <select value={filter} onChange={(e) => setFilter(e.currentTarget.value as DeliveryState | '')}>
+                <option value="">{t.live.all}</option>
+                {DELIVERY_STATES.filter((s) => detail.summary[s]).map((s) => (
+                  <option key={s} value={s}>
+                    {t.deliveryStates[s]} ({detail.summary[s]})
+                  </option>
+                ))}
+              </select>
+            </label>
+          }
+        >
+          <div class="table-wrap">
+            <table class="table" data-testid="deliveries">
+              <thead>
+                <tr>
+                  <th scope="col">{t.live.device}</th>
+                  <th scope="col">{t.live.state}</th>
+                  <th scope="col">{t.live.at}</th>
+                  <th scope="col">{t.live.reason}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {paged.slice.map((d) => (
+                  <tr key={d.deviceId}>
+                    <td>
+                      {names.get(d.deviceId) ?? d.deviceId}
+                      <br />
+                      <small class="muted">{d.deviceId}</small>
+                    </td>
+                    <td>
+                      <span class={`state st-${d.state}`} data-state={d.state}>
+                        {t.deliveryStates[d.state]}
+                      </span>
+                    </td>
+                    <td>{fmtTime(d.at)}</td>
+                    <td>{d.reason ?? ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <Pager page={paged.page} pages={paged.pages} onPage={paged.setPage} total={rows.length} size={PAGE} />
+        </Card>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,111 @@
+/** Schedule a ready bulletin: when, how urgent, where; check for conflicts; then save (or submit for approval). */
+import { useState } from 'preact/hooks';
+import type { BroadcastCheck, Priority } from '../../api/types.js';
+import { navigate } from '../../app/router.js';
+import { useSession } from '../../app/session.js';
+import { errorMessage } from '../../app/errors.js';
+import { Alert } from '../../components/ui.js';
+import { t } from '../../i18n/vi.js';
+import { broadcastPath } from '../../logic/routes.js';
+import { emptyForm, formToDraft, type FormError, type ScheduleForm } from '../../logic/schedule.js';
+import { CheckReport } from './CheckReport.js';
+import { fieldError, ScheduleFields } from './ScheduleFields.js';
+import { TargetPicker } from './TargetPicker.js';
+
+const PRIORITIES: Priority[] = ['normal', 'priority', 'emergency'];
+
+export function SchedulePanel({ bulletinId, bulletinTitle }: { bulletinId: string; bulletinTitle: string }) {
+  const { api } = useSession();
+  const [form, setForm] = useState<ScheduleForm>(() => emptyForm());
+  const [errors, setErrors] = useState<FormError[]>([]);
+  const [check, setCheck] = useState<{ key: string; result: BroadcastCheck } | null>(null);
+  const [busy, setBusy] = useState<'check' | 'save' | null>(null);
+  const [apiError, setApiError] = useState<string | null>(null);
+  const set = (patch: Partial<ScheduleForm>) => setForm((f) => ({ ...f, ...patch }));
+
+  const draft = () => {
+    const r = formToDraft(form, bulletinId);
+    setErrors(r.ok ? [] : r.errors);
+    return r.ok ? r.draft : null;
+  };
+  const currentKey = (() => {
+    const r = formToDraft(form, bulletinId);
+    return r.ok ? JSON.stringify(r.draft) : null;
+  })();
+  const fresh = check !== null && check.key === currentKey;
+
+  const runCheck = async () => {
+    const d = draft();
+    if (!d) return;
+    setBusy('check');
+    setApiError(null);
+    try {
+      setCheck({ key: JSON.stringify(d), result: await api.checkBroadcast(d) });
+    } catch (err) {
+      setApiError(errorMessage(err));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    if (!fresh) return runCheck();
+    const d = draft();
+    if (!d) return;
+    setBusy('save');
+    setApiError(null);
+    try {
+      const created = await api.createBroadcast(d);
+      navigate(broadcastPath(created.id));
+    } catch (err) {
+      setApiError(errorMessage(err));
+      setBusy(null);
+    }
+  };
+
+  const targetErr = fieldError(errors, 'targets');
+  return (
+    <form class="card schedule" onSubmit={save} aria-labelledby="schedule-title" noValidate>
+      <header class="card-head">
+        <h2 id="schedule-title">{t.schedule.title}</h2>
+        <span class="muted">
+          {t.schedule.bulletin}: <strong>{bulletinTitle}</strong>
+        </span>
+      </header>
+      <div class="schedule-grid">
+        <div>
+          <ScheduleFields form={form} set={set} errors={errors} />
+          <label class="field">
+            <span>{t.schedule.priority}</span>
+            <select name="priority" value={form.priority} onChange={(e) => set({ priority: e.currentTarget.value as Priority })} aria-describedby="priority-hint">
+              {PRIORITIES.map((p) => (
+                <option key={p} value={p}>
+                  {t.priorities[p]}
+                </option>
+              ))}
+            </select>
+            <small id="priority-hint" class="muted">
+              {t.schedule.priorityHint}
+            </small>
+          </label>
+        </div>
+        <div>
+          <TargetPicker areaCodes={form.areaCodes} deviceIds={form.deviceIds} onChange={(v) => set(v)} />
+          {targetErr && <p class="field-error">{targetErr}</p>}
+        </div>
+      </div>
+      {apiError && <Alert>{apiError}</Alert>}
+      {check && <div class={fresh ? '' : 'dimmed'}>{<CheckReport check={check.result} />}</div>}
+      {!fresh && <p class="muted">{t.schedule.checkFirst}</p>}
+      <div class="row wrap actions">
+        <button type="button" class="btn" onClick={() => void runCheck()} disabled={busy !== null}>
+          {busy === 'check' ? t.schedule.checking : t.schedule.check}
+        </button>
+        <button type="submit" class={`btn btn-primary ${form.priority === 'emergency' ? 'btn-danger' : ''}`} disabled={!fresh || busy !== null}>
+          {busy === 'save' ? t.schedule.submitting : t.schedule.submit[check?.result.status ?? 'submitted']}
+        </button>
+      </div>
+    </form>
+  );
+}
