@@ -8,7 +8,7 @@ import { serializerCompiler, validatorCompiler, jsonSchemaTransform, type ZodTyp
 import { pino, type Logger } from 'pino';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { encodeMessage, topics } from '@loaxa/shared';
+import { encodeMessage, ErrorCode, topics } from '@loaxa/shared';
 import { configWith, type Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import { AreaRepository } from './repos/areas.js';
@@ -33,7 +33,7 @@ import { Scheduler } from './services/scheduler.js';
 import { AgendaService } from './services/agenda-service.js';
 import { BroadcastService } from './services/broadcast-service.js';
 import type { AppContext } from './services/context.js';
-import { installErrorHandlers } from './http/errors.js';
+import { ApiError, installErrorHandlers } from './http/errors.js';
 import { installApiAuth } from './http/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { authRoutes } from './routes/auth.js';
@@ -53,6 +53,7 @@ import { auditRoutes } from './routes/audit.js';
 import { webRoutes } from './routes/web.js';
 import fp from 'fastify-plugin';
 import { RequestCorrelator } from './services/requests.js';
+import { MisbehaviourMeter } from './services/misbehaviour.js';
 import { ServerEvents } from './services/events.js';
 import { CoverageService } from './services/coverage-service.js';
 import { newId } from './ids.js';
@@ -106,6 +107,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
         onDeviceGone: (id) => deliveryService.deviceGone(id),
         auth: {
           authenticate(username, password) {
+            // A box cut off for flooding stays out until its minute has passed.
+            if (meter.over(username)) return null;
             const creds = devices.credentials(username);
             if (!creds || creds.revoked || !secretMatches(password, creds.secretHash)) return null;
             const device = devices.get(username)!;
@@ -130,6 +133,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const coverage = new CoverageService({ db, areas, devices, faults });
   const requests = new RequestCorrelator();
   deliveryService.requests = requests;
+  const meter = new MisbehaviourMeter({ limitPerMinute: config.malformedPerMinute });
+  deliveryService.meter = meter;
+  deliveryService.onFlood = (id) => broker.disconnect(id);
   const agenda = new AgendaService({ db, bus: broker, broadcasts, devices, delivery: deliveryService, logger });
   deliveryService.onReconciled = (deviceId) => agenda.sync(deviceId, true);
   const scheduler = new Scheduler({ broadcasts, devices, areas, delivery: deliveryService, logger, tickMs: config.schedulerTickSeconds * 1000, offers: new OfferRepository(db), agenda });
@@ -171,6 +177,21 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // The API speaks JSON only: without this, fastify's built-in text/plain parser would let a plain-text
   // body reach validation as a string (400) instead of being refused as the wrong content type (415).
   app.removeContentTypeParser('text/plain');
+  // Invalid UTF-8 would otherwise be decoded with replacement characters and stored as if it were text;
+  // refuse it instead (issue 7). Fastify's own parser still does the JSON (and its __proto__ guards).
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(new ApiError(400, ErrorCode.BAD_REQUEST, 'request body is not valid UTF-8'), undefined);
+      return;
+    }
+    jsonParser(request, text, done);
+  });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Loa Xã API', version: SERVER_VERSION, description: 'Controller for smart commune loudspeaker systems. Contracts: CONTRACTS.md.' },

@@ -75,6 +75,8 @@ export const configSchema = z.object({
   LOAXA_LOGIN_LOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   /** An emergency broadcast needs a login (or re-login) no older than this (a stolen session cannot sound an alarm). */
   LOAXA_EMERGENCY_REAUTH_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
+  /** Malformed messages a device may send per minute before it is disconnected. */
+  LOAXA_MALFORMED_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   LOAXA_MQTT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   LOAXA_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   LOAXA_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
@@ -127,6 +129,7 @@ export interface Config {
   dispatchAheadSeconds: number;
   schedulerTickSeconds: number;
   coverageSnapshotSeconds: number;
+  malformedPerMinute: number;
   loginMaxFailures: number;
   loginLockSeconds: number;
   emergencyReauthSeconds: number;
@@ -185,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dispatchAheadSeconds: e.LOAXA_DISPATCH_AHEAD_SECONDS,
     schedulerTickSeconds: e.LOAXA_SCHEDULER_TICK_SECONDS,
     coverageSnapshotSeconds: e.LOAXA_COVERAGE_SNAPSHOT_SECONDS,
+    malformedPerMinute: e.LOAXA_MALFORMED_PER_MINUTE,
     loginMaxFailures: e.LOAXA_LOGIN_MAX_FAILURES,
     loginLockSeconds: e.LOAXA_LOGIN_LOCK_SECONDS,
     emergencyReauthSeconds: e.LOAXA_EMERGENCY_REAUTH_SECONDS,

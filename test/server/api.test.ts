@@ -32,7 +32,7 @@ t.test('health, login and the error shape', async (t) => {
   t.equal(res.status, 415);
   t.equal(((await res.json()) as { error: { code: string } }).error.code, 'LOAXA_UNSUPPORTED_MEDIA_TYPE');
 
-  const unknown = await api('GET', '/nothing-here');
+  const unknown = await api('GET', '/api/v1/nothing-here');
   t.equal(unknown.status, 404);
   t.equal(unknown.body.error.code, 'LOAXA_NOT_FOUND');
 });

@@ -23,6 +23,7 @@ import type { DeviceRepository } from '../repos/devices.js';
 import type { FaultRepository } from '../repos/faults.js';
 import type { ServerEvents } from './events.js';
 import type { RequestCorrelator } from './requests.js';
+import type { MisbehaviourMeter } from './misbehaviour.js';
 import { agendaCommandId } from '../scheduling/agenda.js';
 
 /** States a device may report; `queued` and `sent` are the server's own. */
@@ -156,6 +157,25 @@ export class DeliveryService {
   /** Answers to commands someone is waiting for (remote maintenance). */
   requests: RequestCorrelator | null = null;
 
+  /** Rejected messages per device; past the limit the device is disconnected (see MisbehaviourMeter). */
+  meter: MisbehaviourMeter | null = null;
+  onFlood: ((deviceId: string) => void) | null = null;
+
+  private malformed(deviceId: string, log: Logger, detail: Record<string, unknown>): void {
+    const over = this.meter?.record(deviceId) ?? false;
+    if (!over) {
+      log.warn(detail, 'malformed device message dropped');
+      return;
+    }
+    if (this.flooding.has(deviceId)) return; // logged once per flood, not 10,000 times
+    this.flooding.add(deviceId);
+    setTimeout(() => this.flooding.delete(deviceId), 60_000).unref();
+    log.error(detail, 'device floods the server with malformed messages; disconnecting it');
+    this.onFlood?.(deviceId);
+  }
+
+  private readonly flooding = new Set<string>();
+
   /** The broker saw the device's last connection end: it is offline whatever it last said. */
   deviceGone(deviceId: string): void {
     if (!this.deps.devices.get(deviceId)?.online) return;
@@ -214,7 +234,7 @@ export class DeliveryService {
       if (channel !== 'status' && channel !== 'telemetry' && channel !== 'event') return;
       const decoded = decodeMessage(payload, [channel]);
       if (!decoded.ok) {
-        log.warn({ channel, error: decoded.error }, 'malformed device message dropped');
+        this.malformed(deviceId, log, { channel, error: decoded.error });
         return;
       }
       const env = decoded.value;
@@ -272,7 +292,7 @@ export class DeliveryService {
   private onResponse(deviceId: string, payload: Buffer, log: Logger): void {
     const decoded = decodeResponse(payload);
     if (!decoded.ok) {
-      log.warn({ error: decoded.error }, 'malformed answer dropped');
+      this.malformed(deviceId, log, { channel: 'res', error: decoded.error });
       return;
     }
     const res = decoded.value;
