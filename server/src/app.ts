@@ -22,6 +22,7 @@ import { DictionaryRepository } from './repos/dictionary.js';
 import { OfferRepository } from './repos/offers.js';
 import { FaultRepository } from './repos/faults.js';
 import { SpeechService } from './services/speech.js';
+import { renderRecording } from './services/recording.js';
 import { buildTtsEngine } from './tts-engines.js';
 import { EmbeddedBroker } from './broker/embedded.js';
 import { ExternalBroker } from './broker/external.js';
@@ -125,7 +126,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const dictionary = new DictionaryRepository(db);
   const speech = new SpeechService({ engine, chunkCache, dictionary });
   const render: SpeechRenderer = opts.render ?? speech.render;
-  const bulletinService = new BulletinService({ bulletins, media, render, logger });
+  const bulletinService = new BulletinService({ bulletins, media, render, renderRecording, logger });
   const faults = new FaultRepository(db);
   const events = new ServerEvents();
   const shutdownHooks: Array<() => void> = [];

@@ -79,6 +79,8 @@ export const configSchema = z.object({
   LOAXA_MALFORMED_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   LOAXA_MQTT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   LOAXA_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Largest uploaded recording (MP3, WAV, M4A …). */
+  LOAXA_UPLOAD_LIMIT_BYTES: z.coerce.number().int().min(1024).default(100 * 1024 * 1024),
   LOAXA_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
 });
 
@@ -135,6 +137,7 @@ export interface Config {
   emergencyReauthSeconds: number;
   shutdownTimeoutMs: number;
   bodyLimitBytes: number;
+  uploadLimitBytes: number;
 }
 
 export class ConfigError extends Error {}
@@ -194,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     emergencyReauthSeconds: e.LOAXA_EMERGENCY_REAUTH_SECONDS,
     shutdownTimeoutMs: e.LOAXA_SHUTDOWN_TIMEOUT_MS,
     bodyLimitBytes: e.LOAXA_BODY_LIMIT_BYTES,
+    uploadLimitBytes: e.LOAXA_UPLOAD_LIMIT_BYTES,
   };
 }
 

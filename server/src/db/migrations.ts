@@ -262,4 +262,14 @@ export const migrations: Migration[] = [
       CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     `,
   },
+  {
+    version: 9,
+    name: 'recorded bulletins',
+    sql: `
+      -- A bulletin is synthesized from text or made from an uploaded recording (kept until processed).
+      ALTER TABLE bulletins ADD COLUMN source TEXT NOT NULL DEFAULT 'text' CHECK (source IN ('text', 'recording'));
+      ALTER TABLE bulletins ADD COLUMN upload_path TEXT;
+      ALTER TABLE bulletins ADD COLUMN original_name TEXT;
+    `,
+  },
 ];

@@ -43,6 +43,11 @@ const FASTIFY_CODES: Record<string, [number, ErrorCode, string]> = {
   FST_ERR_CTP_INVALID_JSON_BODY: [400, ErrorCode.BAD_REQUEST, 'request body is not valid JSON'],
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, ErrorCode.BAD_REQUEST, 'request body is empty; send a JSON object'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, ErrorCode.BAD_REQUEST, 'content-length does not match the body'],
+  FST_INVALID_MULTIPART_CONTENT_TYPE: [415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'send the recording as multipart/form-data'],
+  FST_REQ_FILE_TOO_LARGE: [413, ErrorCode.TOO_LARGE, 'the recording is larger than LOAXA_UPLOAD_LIMIT_BYTES allows'],
+  FST_FILES_LIMIT: [413, ErrorCode.TOO_LARGE, 'send one recording per request'],
+  FST_PARTS_LIMIT: [413, ErrorCode.TOO_LARGE, 'too many form fields'],
+  FST_FIELDS_LIMIT: [413, ErrorCode.TOO_LARGE, 'too many form fields'],
 };
 
 export function installErrorHandlers(app: FastifyInstance): void {

@@ -22,6 +22,9 @@ export interface Bulletin {
   createdBy: string | null;
   createdAt: number;
   updatedAt: number;
+  source: 'text' | 'recording';
+  uploadPath: string | null;
+  originalName: string | null;
 }
 
 interface Row {
@@ -44,6 +47,9 @@ interface Row {
   created_by: string | null;
   created_at: number;
   updated_at: number;
+  source: 'text' | 'recording';
+  upload_path: string | null;
+  original_name: string | null;
 }
 
 const toBulletin = (r: Row): Bulletin => ({
@@ -66,6 +72,9 @@ const toBulletin = (r: Row): Bulletin => ({
   createdBy: r.created_by,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+  source: r.source,
+  uploadPath: r.upload_path,
+  originalName: r.original_name,
 });
 
 export class BulletinRepository {
@@ -78,8 +87,8 @@ export class BulletinRepository {
 
   constructor(db: Db) {
     this.insertStmt = db.prepare(
-      `INSERT INTO bulletins (id, title, text, category, voice, speed, status, progress, stage, created_by, created_at, updated_at)
-       VALUES (@id, @title, @text, @category, @voice, @speed, 'synthesizing', 0, 'queued', @createdBy, @now, @now)`,
+      `INSERT INTO bulletins (id, title, text, category, voice, speed, status, progress, stage, created_by, created_at, updated_at, source, upload_path, original_name)
+       VALUES (@id, @title, @text, @category, @voice, @speed, 'synthesizing', 0, 'queued', @createdBy, @now, @now, @source, @uploadPath, @originalName)`,
     );
     this.getStmt = db.prepare<[string], Row>('SELECT * FROM bulletins WHERE id = ?');
     this.progressStmt = db.prepare(`UPDATE bulletins SET progress = @progress, stage = @stage, updated_at = @now WHERE id = @id AND status = 'synthesizing'`);
@@ -91,8 +100,11 @@ export class BulletinRepository {
     this.failStmt = db.prepare(`UPDATE bulletins SET status = 'failed', stage = 'failed', error = @error, updated_at = @now WHERE id = @id`);
   }
 
-  insert(b: { id: string; title: string; text: string; category: string | null; voice: string; speed: number; createdBy: string | null }, now = Date.now()): void {
-    this.insertStmt.run({ ...b, now });
+  insert(
+    b: { id: string; title: string; text: string; category: string | null; voice: string; speed: number; createdBy: string | null; source?: 'text' | 'recording'; uploadPath?: string | null; originalName?: string | null },
+    now = Date.now(),
+  ): void {
+    this.insertStmt.run({ source: 'text', uploadPath: null, originalName: null, ...b, now });
   }
 
   get(id: string): Bulletin | null {

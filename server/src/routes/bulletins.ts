@@ -1,8 +1,16 @@
 import { z } from 'zod';
+import multipart from '@fastify/multipart';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { ErrorCode } from '@loaxa/shared';
+import { decodeRecording, NotAudioError } from '../services/recording.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { canWrite } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
-import { errorBodySchema, forbidden, notFound } from '../http/errors.js';
+import { ApiError, badRequest, errorBodySchema, forbidden, notFound } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Bulletin } from '../repos/bulletins.js';
 import type { AppContext } from '../services/context.js';
@@ -110,6 +118,69 @@ export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
       const b = ctx.bulletins.get(request.params.id);
       if (!b) throw notFound(`bulletin ${request.params.id}`);
       return toApi(b);
+    },
+  );
+
+  await app.register(multipart, { limits: { fileSize: ctx.config.uploadLimitBytes, files: 1, fields: 10, fieldSize: 10_000, parts: 12 } });
+  const uploadFields = z.object({ title: z.string().trim().min(1).max(200), category: z.enum(BULLETIN_CATEGORIES).optional() });
+
+  app.post(
+    '/api/v1/bulletins/upload',
+    {
+      schema: {
+        tags: ['bulletins'],
+        summary: 'Create a bulletin from a recording (multipart/form-data: title, category?, file); checked by decoding it, not by its name',
+        consumes: ['multipart/form-data'],
+        response: {
+          201: z.object({ id: z.string(), status: z.literal('ready'), audio: z.object({ sha256: z.string(), durationMs: z.number() }) }),
+          202: z.object({ id: z.string(), status: z.literal('synthesizing'), progress: z.number() }),
+          400: errorBodySchema,
+          403: errorBodySchema,
+          413: errorBodySchema,
+          415: errorBodySchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const user = principalOf(request);
+      if (!canWrite(user)) throw forbidden('viewers cannot create bulletins');
+      const dir = join(ctx.config.dataDir, 'uploads');
+      await mkdir(dir, { recursive: true });
+      const fields: Record<string, string> = {};
+      let file: { path: string; name: string } | null = null;
+      try {
+        for await (const part of request.parts()) {
+          if (part.type === 'file') {
+            // The stored name is ours; the caller's file name is kept only as a label.
+            if (file) throw badRequest('send one recording per request', [{ path: 'file', message: 'more than one file' }]);
+            file = { path: join(dir, `${randomUUID()}.upload`), name: basename(part.filename || 'recording').slice(0, 200) };
+            await pipeline(part.file, createWriteStream(file.path, { mode: 0o600 }));
+          } else {
+            fields[part.fieldname] = String(part.value);
+          }
+        }
+        if (!file) throw badRequest('attach the recording as the `file` field', [{ path: 'file', message: 'missing' }]);
+        const parsed = uploadFields.safeParse(fields);
+        if (!parsed.success) throw badRequest(`invalid form: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+        try {
+          await decodeRecording(file.path);
+        } catch (err) {
+          if (err instanceof NotAudioError) throw new ApiError(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, `${err.message}; upload MP3, WAV, M4A or another audio file`);
+          throw err;
+        }
+        const id = newId('bt');
+        ctx.bulletins.insert({ id, title: parsed.data.title, text: '', category: parsed.data.category ?? null, voice: 'vi', speed: 1, createdBy: user.id, source: 'recording', uploadPath: file.path, originalName: file.name });
+        file = null; // the bulletin owns it now
+        const job = ctx.bulletinService.synthesize(id);
+        const waited = await Promise.race([job, new Promise<null>((r) => setTimeout(() => r(null), ctx.config.ttsSyncWaitMs).unref())]);
+        if (waited?.status === 'ready' && waited.audioSha256 && waited.durationMs) {
+          return reply.status(201).send({ id, status: 'ready' as const, audio: { sha256: waited.audioSha256, durationMs: waited.durationMs } });
+        }
+        if (waited?.status === 'failed') throw new ApiError(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, waited.error ?? 'the recording could not be processed');
+        return reply.status(202).send({ id, status: 'synthesizing' as const, progress: ctx.bulletins.get(id)!.progress });
+      } finally {
+        if (file) await rm(file.path, { force: true });
+      }
     },
   );
 };

@@ -3,6 +3,7 @@
  * `GET /api/v1/bulletins/{id}` can show it, and resuming work a restart interrupted.
  */
 import type { Logger } from 'pino';
+import { rm } from 'node:fs/promises';
 import type { BulletinRepository, Bulletin } from '../repos/bulletins.js';
 import type { MediaStore } from '../audio/index.js';
 
@@ -28,7 +29,14 @@ export class BulletinService {
   private stopped = false;
 
   constructor(
-    private readonly deps: { bulletins: BulletinRepository; media: MediaStore; render: SpeechRenderer; logger: Logger },
+    private readonly deps: {
+      bulletins: BulletinRepository;
+      media: MediaStore;
+      render: SpeechRenderer;
+      /** Makes broadcast audio from an uploaded recording on disk. */
+      renderRecording?: (path: string, onProgress: (percent: number, stage: string) => void) => Promise<RenderedSpeech>;
+      logger: Logger;
+    },
   ) {
     this.log = deps.logger.child({ module: 'bulletins' });
   }
@@ -54,21 +62,24 @@ export class BulletinService {
     const log = this.log.child({ bulletinId: id });
     const started = Date.now();
     try {
-      const out = await render({
-        text: b.text,
-        voice: b.voice,
-        speed: b.speed,
-        onProgress: (percent, stage) => {
-          if (!this.stopped) bulletins.setProgress(id, percent, stage);
-        },
-      });
+      const onProgress = (percent: number, stage: string) => {
+        if (!this.stopped) bulletins.setProgress(id, percent, stage);
+      };
+      const out =
+        b.source === 'recording' && b.uploadPath && this.deps.renderRecording
+          ? await this.deps.renderRecording(b.uploadPath, onProgress)
+          : await render({ text: b.text, voice: b.voice, speed: b.speed, onProgress });
       const stored = await media.put(out.ogg, 'ogg');
       bulletins.markReady(id, { sha256: stored.sha256, bytes: stored.bytes, durationMs: out.durationMs, engine: out.engine, lufs: out.lufs, truePeakDb: out.truePeakDb });
       log.info({ durationMs: out.durationMs, wallMs: Date.now() - started, sha256: stored.sha256 }, 'bulletin synthesized');
+      if (b.uploadPath) await rm(b.uploadPath, { force: true });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       log.error({ err }, 'synthesis failed');
-      if (!this.stopped) bulletins.markFailed(id, `synthesis failed: ${message.slice(0, 500)}`);
+      if (!this.stopped) {
+        bulletins.markFailed(id, `synthesis failed: ${message.slice(0, 500)}`);
+        if (b.uploadPath) await rm(b.uploadPath, { force: true }).catch(() => undefined);
+      }
     }
     return bulletins.get(id)!;
   }
