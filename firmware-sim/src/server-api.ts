@@ -68,6 +68,16 @@ export class ServerApi {
     return this.parse(res, createdDeviceSchema, 'device creation');
   }
 
+  /**
+   * Registers many boxes in one request (`POST /api/v1/devices/bulk`); null when the server has no bulk
+   * route (an older server), so the caller falls back to one request per box.
+   */
+  async createDevices(devices: Array<{ name: string; areaCode: string }>): Promise<CreatedDevice[] | null> {
+    const res = await this.request('POST', '/api/v1/devices/bulk', { devices });
+    if (res.status === 404) return null;
+    return (await this.parse(res, z.object({ items: z.array(createdDeviceSchema) }), 'bulk device creation')).items;
+  }
+
   private async request(method: string, path: string, body?: unknown, auth = true): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';

@@ -58,6 +58,8 @@ export interface Simulation {
 
 /** Device creations in flight at once: quick without flooding the server. */
 const PROVISION_CONCURRENCY = 8;
+/** Boxes per bulk registration request. */
+const BULK_SIZE = 1000;
 
 export async function startSimulation(opts: SimulationOptions): Promise<Simulation> {
   const env = opts.env ?? process.env;
@@ -174,8 +176,17 @@ async function ensureDevices(opts: SimulationOptions, env: NodeJS.ProcessEnv, lo
     if (!taken.has(name)) names.push(name);
   }
   let provisioned = 0;
-  for (let i = 0; i < names.length; i += PROVISION_CONCURRENCY) {
-    const batch = names.slice(i, i + PROVISION_CONCURRENCY);
+  // In batches of BULK_SIZE through the bulk route; saved after every batch: passwords are shown only once.
+  for (let i = 0; i < names.length; i += BULK_SIZE) {
+    const created = await api.createDevices(names.slice(i, i + BULK_SIZE).map((name) => ({ name, areaCode: opts.areaCode })));
+    if (!created) break; // no bulk route: one request per box below
+    for (const d of created) state.devices.push({ id: d.id, name: d.name, areaCode: d.areaCode, areaAncestors: ancestors, mqtt: d.mqtt });
+    provisioned += created.length;
+    await writeSimState(opts.stateFile, state);
+  }
+  const remaining = names.filter((n) => !state.devices.some((d) => d.name === n));
+  for (let i = 0; i < remaining.length && provisioned < names.length; i += PROVISION_CONCURRENCY) {
+    const batch = remaining.slice(i, i + PROVISION_CONCURRENCY);
     const results = await Promise.allSettled(batch.map((name) => api.createDevice({ name, areaCode: opts.areaCode })));
     for (const r of results) {
       if (r.status !== 'fulfilled') continue;

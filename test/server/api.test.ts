@@ -185,3 +185,20 @@ t.test('broadcasts validate their bulletin and targets', async (t) => {
   t.same(got.body.deliveries, []);
   t.equal((await api('GET', '/api/v1/broadcasts/bc-nope', undefined, token)).status, 404);
 });
+
+t.test('bulk registration: thousands of boxes in one request, all or nothing', async (t) => {
+  const { api, token, server } = await startTestServer(t);
+  await importSampleAreas(api, token);
+  const devices = Array.from({ length: 5000 }, (_, i) => ({ name: `Cụm loa ${i}`, areaCode: i % 2 ? '99003' : '99004' }));
+  const started = Date.now();
+  const made = await api('POST', '/api/v1/devices/bulk', { devices }, token);
+  t.equal(made.status, 201);
+  t.equal(made.body.items.length, 5000);
+  t.equal(new Set(made.body.items.map((d: { mqtt: { password: string } }) => d.mqtt.password)).size, 5000, 'every box its own secret');
+  t.ok(Date.now() - started < 30_000, 'registered in one go');
+  t.equal((await api('GET', '/api/v1/devices?limit=1', undefined, token)).body.total, 5000);
+  const bad = await api('POST', '/api/v1/devices/bulk', { devices: [{ name: 'ok', areaCode: '99003' }, { name: 'x', areaCode: '12345' }] }, token);
+  t.equal(bad.body.error.fields[0].path, 'devices.1.areaCode');
+  t.equal((server.ctx.db.prepare('SELECT COUNT(*) AS n FROM devices').get() as { n: number }).n, 5000, 'a bad entry stores none of the batch');
+  t.equal((await api('POST', '/api/v1/devices/bulk', { devices: [] }, token)).status, 400);
+});

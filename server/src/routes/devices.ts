@@ -184,4 +184,48 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       return { id: d.id, revoked: true as const };
     },
   );
+
+  app.post(
+    '/api/v1/devices/bulk',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Register up to 10,000 boxes at once (one transaction); their MQTT passwords are shown only in this answer',
+        body: z.object({
+          devices: z
+            .array(z.object({ name: z.string().trim().min(1).max(100), areaCode: areaCodeSchema, lat: z.number().min(-90).max(90).optional(), lon: z.number().min(-180).max(180).optional() }))
+            .min(1)
+            .max(10_000),
+        }),
+        response: {
+          201: z.object({ items: z.array(z.object({ id: z.string(), name: z.string(), areaCode: z.string(), mqtt: z.object({ url: z.string(), username: z.string(), password: z.string() }) })) }),
+          400: errorBodySchema,
+          403: errorBodySchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const user = principalOf(request);
+      if (!canWrite(user)) throw forbidden('viewers cannot register devices');
+      const checked = new Map<string, string[]>();
+      request.body.devices.forEach((d, i) => {
+        if (checked.has(d.areaCode)) return;
+        const area = ctx.areas.get(d.areaCode);
+        if (!area || area.validUntil) throw badRequest(`unknown or legacy area ${d.areaCode}`, [{ path: `devices.${i}.areaCode`, message: 'unknown area' }]);
+        const ancestry = ctx.areas.ancestry(d.areaCode);
+        if (!coversArea(user, ancestry)) throw forbidden(`area ${d.areaCode} is outside your area`);
+        checked.set(d.areaCode, ancestry);
+      });
+      const now = Date.now();
+      // SHA-256 of a random secret: cheap enough that 10,000 registrations never hold the server up (CONTRACTS.md).
+      const rows = request.body.devices.map((d) => ({ id: newId('spk'), name: d.name, areaCode: d.areaCode, lat: d.lat ?? null, lon: d.lon ?? null, secret: newSecret(), createdAt: now }));
+      ctx.devices.insertMany(rows.map((r) => ({ id: r.id, name: r.name, areaCode: r.areaCode, lat: r.lat, lon: r.lon, secretHash: sha256Hex(r.secret), createdAt: r.createdAt })));
+      if (ctx.brokerIdentities) {
+        await ctx.brokerIdentities.ensureDevices(rows.map((r) => ({ deviceId: r.id, password: r.secret, areaAncestry: checked.get(r.areaCode)! })));
+      }
+      const url = mqttUrlFor(ctx, request);
+      request.log.info({ count: rows.length, userId: user.id }, 'devices registered in bulk');
+      return reply.status(201).send({ items: rows.map((r) => ({ id: r.id, name: r.name, areaCode: r.areaCode, mqtt: { url, username: r.id, password: r.secret } })) });
+    },
+  );
 };
