@@ -14,6 +14,7 @@ import type {
   Bulletin,
   BulletinCreate,
   BulletinCreated,
+  BulletinUpload,
   Coverage,
   CoverageTrend,
   Device,
@@ -84,7 +85,11 @@ export class ApiClient {
       if ((err as Error).name === 'AbortError') throw err;
       throw new ApiFailure(0, 'NETWORK', (err as Error).message);
     }
-    const text = await res.text();
+    return this.answer<T>(path, res.status, res.statusText, await res.text());
+  }
+
+  /** The parsed body of a 2xx answer; anything else becomes an ApiFailure. */
+  private answer<T>(path: string, status: number, statusText: string, text: string): T {
     let parsed: unknown = null;
     if (text) {
       try {
@@ -93,13 +98,46 @@ export class ApiClient {
         parsed = null;
       }
     }
-    if (!res.ok) {
+    if (status < 200 || status > 299) {
       // Not for the routes that find out who is logged in (the handler calls them itself).
-      if (res.status === 401 && !QUIET_401.some((p) => path.startsWith(p))) this.opts.onUnauthorized?.();
-      if (isErrorBody(parsed)) throw new ApiFailure(res.status, parsed.error.code, parsed.error.message, parsed.error.fields);
-      throw new ApiFailure(res.status, `HTTP_${res.status}`, text.slice(0, 200) || res.statusText);
+      if (status === 401 && !QUIET_401.some((p) => path.startsWith(p))) this.opts.onUnauthorized?.();
+      if (isErrorBody(parsed)) throw new ApiFailure(status, parsed.error.code, parsed.error.message, parsed.error.fields);
+      throw new ApiFailure(status, `HTTP_${status}`, text.slice(0, 200) || statusText);
     }
     return parsed as T;
+  }
+
+  /**
+   * `POST /api/v1/bulletins/upload` as multipart/form-data. XMLHttpRequest rather than fetch: only it reports
+   * how much of the body has been sent. Aborting rejects with an AbortError, like fetch.
+   */
+  uploadBulletin(form: BulletinUpload, opts: { onProgress?: (sent: number, total: number) => void; signal?: AbortSignal } = {}): Promise<BulletinCreated> {
+    const path = '/api/v1/bulletins/upload';
+    return new Promise<BulletinCreated>((resolve, reject) => {
+      if (opts.signal?.aborted) return reject(new DOMException('upload aborted', 'AbortError'));
+      const body = new FormData();
+      body.set('title', form.title);
+      if (form.category) body.set('category', form.category);
+      body.set('file', form.file, form.fileName ?? (form.file instanceof File ? form.file.name : 'recording'));
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', path);
+      xhr.setRequestHeader('accept', 'application/json');
+      xhr.upload.onprogress = (e) => {
+        if (e.lengthComputable) opts.onProgress?.(e.loaded, e.total);
+      };
+      xhr.onload = () => {
+        try {
+          resolve(this.answer<BulletinCreated>(path, xhr.status, xhr.statusText, xhr.responseText));
+        } catch (err) {
+          reject(err);
+        }
+      };
+      xhr.onerror = () => reject(new ApiFailure(0, 'NETWORK', 'the upload did not reach the server'));
+      xhr.ontimeout = xhr.onerror;
+      xhr.onabort = () => reject(new DOMException('upload aborted', 'AbortError'));
+      opts.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+      xhr.send(body);
+    });
   }
 
   // auth

@@ -101,6 +101,14 @@ export interface BulletinCreate {
   voice?: Voice;
   speed?: number;
 }
+/** `POST /api/v1/bulletins/upload` (multipart/form-data): the server decodes `file` to check it is audio. */
+export interface BulletinUpload {
+  title: string;
+  category?: BulletinCategory;
+  file: Blob;
+  /** The name sent with the file (a label only); defaults to the File's own name. */
+  fileName?: string;
+}
 export type BulletinCreated = { id: string; status: 'ready'; audio: { sha256: string; durationMs: number } } | { id: string; status: 'synthesizing'; progress: number };
 
 export interface Bulletin {

@@ -30,3 +30,22 @@ export function errorMessage(err: unknown): string {
 export function isMissingRoute(err: unknown): boolean {
   return err instanceof ApiFailure && err.status === 404 && /^no route /.test(err.message);
 }
+
+/** Why the server refused a recording (its 415 messages are English), in Vietnamese. */
+export function recordingRefusal(message: string): string {
+  if (/too short/i.test(message)) return t.upload.errors.tooShort;
+  if (/longer than/i.test(message)) return t.upload.errors.tooLong;
+  if (/not an audio file/i.test(message)) return t.upload.errors.notAudio;
+  return t.upload.errors.failed;
+}
+
+/** An upload's failure: the server's 413 and 415 in the operator's words, anything else as usual. */
+export function uploadErrorMessage(err: unknown): string {
+  if (err instanceof ApiFailure) {
+    if (err.status === 413) return t.upload.errors.tooLarge;
+    if (err.status === 415) return recordingRefusal(err.message);
+    if (err.status === 400 && err.fields.some((f) => f.path === 'file')) return t.upload.needFile;
+    if (err.status === 400 && err.fields.some((f) => f.path === 'title')) return t.compose.needTitle;
+  }
+  return errorMessage(err);
+}

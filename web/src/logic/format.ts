@@ -40,3 +40,13 @@ export function fmtDuration(ms: number): string {
   const mm = h ? String(m).padStart(2, '0') : String(m);
   return `${h ? `${h}:` : ''}${mm}:${String(s).padStart(2, '0')}`;
 }
+
+const oneDecimal = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 1 });
+
+/** 2_516_582 → "2,4 MB" (binary units, the way file pickers show sizes). */
+export function fmtBytes(bytes: number): string {
+  if (bytes < 1024) return `${number.format(bytes)} B`;
+  if (bytes < 1024 * 1024) return `${oneDecimal.format(bytes / 1024)} KB`;
+  if (bytes < 1024 * 1024 * 1024) return `${oneDecimal.format(bytes / (1024 * 1024))} MB`;
+  return `${oneDecimal.format(bytes / (1024 * 1024 * 1024))} GB`;
+}

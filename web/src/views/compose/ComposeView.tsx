@@ -1,32 +1,62 @@
-/** Compose a bulletin, hear how it will be read, create it, then schedule it (operators, approvers, admins). */
+/**
+ * Compose a bulletin — type its text and hear how it will be read, or upload a recording — create it, then
+ * schedule it (operators, approvers, admins).
+ */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { BULLETIN_CATEGORIES, VOICES, type BulletinCategory, type Voice } from '../../api/types.js';
+import { BULLETIN_CATEGORIES, VOICES, type BulletinCategory, type BulletinCreated, type Voice } from '../../api/types.js';
 import { useSession } from '../../app/session.js';
-import { errorMessage } from '../../app/errors.js';
+import { errorMessage, recordingRefusal, uploadErrorMessage } from '../../app/errors.js';
 import { useDebounced } from '../../app/hooks.js';
 import { Alert, SpeakerIcon } from '../../components/ui.js';
 import { t } from '../../i18n/vi.js';
-import { fmtDuration } from '../../logic/format.js';
+import { fmtBytes, fmtDuration } from '../../logic/format.js';
 import { previewSource } from '../../logic/spans.js';
+import { RECORDING_ACCEPT, recordingProblem, UPLOAD_MAX_BYTES } from '../../logic/upload.js';
 import { PreviewPanel, type PreviewState } from './PreviewPanel.js';
+import { RecordingPanel } from './RecordingPanel.js';
 import { SchedulePanel } from '../schedule/SchedulePanel.js';
 
 const PREVIEW_MAX = 5000;
 const TEXT_MAX = 50_000;
 
-type BulletinState = { status: 'none' } | { status: 'creating'; progress: number } | { status: 'ready'; id: string; durationMs: number } | { status: 'failed'; message: string };
+type Source = 'text' | 'upload';
+type BulletinState =
+  | { status: 'none' }
+  /** The recording is on its way: `sent` is the percentage of its bytes the server has received. */
+  | { status: 'uploading'; sent: number }
+  | { status: 'creating'; progress: number }
+  | { status: 'ready'; id: string; durationMs: number; sha256: string }
+  | { status: 'failed'; message: string };
+
+function fileProblemMessage(file: File): string | null {
+  switch (recordingProblem(file)) {
+    case 'empty':
+      return t.upload.errors.empty;
+    case 'type':
+      return t.upload.errors.type(file.name);
+    case 'size':
+      return t.upload.errors.size(fmtBytes(file.size), fmtBytes(UPLOAD_MAX_BYTES));
+    default:
+      return null;
+  }
+}
 
 export default function ComposeView() {
   const { api } = useSession();
+  const [source, setSource] = useState<Source>('text');
   const [title, setTitle] = useState('');
   const [category, setCategory] = useState<BulletinCategory>('general');
   const [voice, setVoice] = useState<Voice>('vi');
   const [text, setText] = useState('');
+  const [file, setFile] = useState<File | null>(null);
+  const [fileError, setFileError] = useState<string | null>(null);
   const [auto, setAuto] = useState(true);
   const [preview, setPreview] = useState<PreviewState>({ status: 'idle' });
   const [bulletin, setBulletin] = useState<BulletinState>({ status: 'none' });
   const [formError, setFormError] = useState<string | null>(null);
   const inflight = useRef<AbortController | null>(null);
+  /** The bulletin being created or uploaded: aborted on cancel and when the view goes away. */
+  const job = useRef<AbortController | null>(null);
   const debounced = useDebounced(text, 1200);
 
   const runPreview = async () => {
@@ -45,34 +75,100 @@ export default function ComposeView() {
   };
 
   useEffect(() => {
-    if (auto && previewSource(debounced) && previewSource(debounced) !== preview.source) void runPreview();
-  }, [debounced, auto, voice]);
-  useEffect(() => () => inflight.current?.abort(), []);
+    if (source === 'text' && auto && previewSource(debounced) && previewSource(debounced) !== preview.source) void runPreview();
+  }, [debounced, auto, voice, source]);
+  useEffect(
+    () => () => {
+      inflight.current?.abort();
+      job.current?.abort();
+    },
+    [],
+  );
 
-  const locked = bulletin.status === 'creating' || bulletin.status === 'ready';
+  const busy = bulletin.status === 'creating' || bulletin.status === 'uploading';
+  const locked = busy || bulletin.status === 'ready';
 
-  const create = async (e: Event) => {
-    e.preventDefault();
-    if (!title.trim()) return setFormError(t.compose.needTitle);
-    if (!text.trim()) return setFormError(t.compose.needText);
-    setFormError(null);
-    setBulletin({ status: 'creating', progress: 0 });
-    try {
-      const res = await api.createBulletin({ title: title.trim(), text: text.trim(), category, voice });
-      if (res.status === 'ready') return setBulletin({ status: 'ready', id: res.id, durationMs: res.audio.durationMs });
-      for (;;) {
-        await new Promise((r) => setTimeout(r, 1000));
-        const b = await api.bulletin(res.id);
-        if (b.status === 'ready' && b.audio) return setBulletin({ status: 'ready', id: b.id, durationMs: b.audio.durationMs });
-        if (b.status === 'failed') return setBulletin({ status: 'failed', message: b.error ?? t.compose.failed });
-        setBulletin({ status: 'creating', progress: b.progress });
-      }
-    } catch (err) {
-      setBulletin({ status: 'failed', message: errorMessage(err) });
+  const startJob = () => {
+    job.current?.abort();
+    const ctl = new AbortController();
+    job.current = ctl;
+    return ctl;
+  };
+
+  /** Waits for the server to finish the audio (201 now, or 202 and then polling), as for a text bulletin. */
+  const follow = async (res: BulletinCreated, ctl: AbortController, failed: (error: string | null) => string) => {
+    if (res.status === 'ready') return setBulletin({ status: 'ready', id: res.id, durationMs: res.audio.durationMs, sha256: res.audio.sha256 });
+    setBulletin({ status: 'creating', progress: res.progress });
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 1000));
+      if (ctl.signal.aborted) return;
+      const b = await api.bulletin(res.id);
+      if (ctl.signal.aborted) return;
+      if (b.status === 'ready' && b.audio) return setBulletin({ status: 'ready', id: b.id, durationMs: b.audio.durationMs, sha256: b.audio.sha256 });
+      if (b.status === 'failed') return setBulletin({ status: 'failed', message: failed(b.error) });
+      setBulletin({ status: 'creating', progress: b.progress });
     }
   };
 
+  const createFromText = async () => {
+    if (!text.trim()) return setFormError(t.compose.needText);
+    setFormError(null);
+    const ctl = startJob();
+    setBulletin({ status: 'creating', progress: 0 });
+    try {
+      const res = await api.createBulletin({ title: title.trim(), text: text.trim(), category, voice });
+      await follow(res, ctl, (error) => error ?? t.compose.failed);
+    } catch (err) {
+      if (!ctl.signal.aborted) setBulletin({ status: 'failed', message: errorMessage(err) });
+    }
+  };
+
+  const createFromRecording = async () => {
+    if (!file) return setFormError(t.upload.needFile);
+    const problem = fileProblemMessage(file);
+    if (problem) return setFileError(problem);
+    setFormError(null);
+    const ctl = startJob();
+    setBulletin({ status: 'uploading', sent: 0 });
+    try {
+      const res = await api.uploadBulletin(
+        { title: title.trim(), category, file },
+        { signal: ctl.signal, onProgress: (sent, total) => setBulletin({ status: 'uploading', sent: total > 0 ? (sent / total) * 100 : 0 }) },
+      );
+      await follow(res, ctl, (error) => recordingRefusal(error ?? ''));
+    } catch (err) {
+      if (ctl.signal.aborted) return;
+      setBulletin({ status: 'failed', message: uploadErrorMessage(err) });
+    }
+  };
+
+  const create = (e: Event) => {
+    e.preventDefault();
+    if (!title.trim()) return setFormError(t.compose.needTitle);
+    void (source === 'text' ? createFromText() : createFromRecording());
+  };
+
+  const cancelUpload = () => {
+    job.current?.abort();
+    setBulletin({ status: 'none' });
+  };
+
+  const chooseFile = (input: HTMLInputElement) => {
+    const chosen = input.files?.[0] ?? null;
+    setFile(chosen);
+    setFileError(chosen ? fileProblemMessage(chosen) : null);
+    setFormError(null);
+    if (bulletin.status === 'failed') setBulletin({ status: 'none' });
+  };
+
+  const chooseSource = (next: Source) => {
+    setSource(next);
+    setFormError(null);
+    if (bulletin.status === 'failed') setBulletin({ status: 'none' });
+  };
+
   const stale = preview.source !== undefined && preview.source !== previewSource(text).slice(0, PREVIEW_MAX);
+  const uploading = source === 'upload';
 
   return (
     <div class="compose">
@@ -83,6 +179,15 @@ export default function ComposeView() {
             {t.compose.title}
           </h2>
           <fieldset disabled={locked} class="plain">
+            <fieldset class="segmented source-switch">
+              <legend class="sr-only">{t.compose.source}</legend>
+              {(['text', 'upload'] as const).map((s) => (
+                <label key={s} class={source === s ? 'active' : ''}>
+                  <input type="radio" name="source" value={s} checked={source === s} onChange={() => chooseSource(s)} />
+                  {t.compose.sources[s]}
+                </label>
+              ))}
+            </fieldset>
             <label class="field">
               <span>{t.compose.bulletinTitle}</span>
               <input name="title" maxLength={200} placeholder={t.compose.bulletinTitleHint} value={title} onInput={(e) => setTitle(e.currentTarget.value)} required />
@@ -98,7 +203,7 @@ export default function ComposeView() {
                   ))}
                 </select>
               </label>
-              <label class="field">
+              <label class="field" hidden={uploading}>
                 <span>{t.compose.voice}</span>
                 <select name="voice" value={voice} onChange={(e) => setVoice(e.currentTarget.value as Voice)}>
                   {VOICES.map((v) => (
@@ -109,47 +214,106 @@ export default function ComposeView() {
                 </select>
               </label>
             </div>
-            <label class="field">
-              <span>{t.compose.text}</span>
-              <textarea name="text" rows={10} maxLength={TEXT_MAX} value={text} onInput={(e) => setText(e.currentTarget.value)} aria-describedby="text-hint text-count" required />
-              <small id="text-hint" class="muted">
-                {t.compose.textHint}
-              </small>
-              <small id="text-count" class="muted">
-                {t.compose.chars(Array.from(text).length, PREVIEW_MAX)}
-              </small>
-            </label>
-            <div class="row wrap">
-              <button type="button" class="btn" onClick={() => void runPreview()} disabled={!text.trim()}>
-                <SpeakerIcon /> {t.compose.preview}
-              </button>
-              <label class="check">
-                <input type="checkbox" checked={auto} onChange={(e) => setAuto(e.currentTarget.checked)} />
-                {t.compose.autoPreview}
+            {/* Both sources stay mounted so switching back and forth keeps the text and the chosen file. */}
+            <div hidden={uploading}>
+              <label class="field">
+                <span>{t.compose.text}</span>
+                <textarea name="text" rows={10} maxLength={TEXT_MAX} value={text} onInput={(e) => setText(e.currentTarget.value)} aria-describedby="text-hint text-count" required />
+                <small id="text-hint" class="muted">
+                  {t.compose.textHint}
+                </small>
+                <small id="text-count" class="muted">
+                  {t.compose.chars(Array.from(text).length, PREVIEW_MAX)}
+                </small>
               </label>
+              <div class="row wrap">
+                <button type="button" class="btn" onClick={() => void runPreview()} disabled={!text.trim()}>
+                  <SpeakerIcon /> {t.compose.preview}
+                </button>
+                <label class="check">
+                  <input type="checkbox" checked={auto} onChange={(e) => setAuto(e.currentTarget.checked)} />
+                  {t.compose.autoPreview}
+                </label>
+              </div>
+            </div>
+            <div hidden={!uploading} class="field">
+              <label for="recording-file">{t.upload.file}</label>
+              {/* The native input lies, transparent, over a drop zone worded in Vietnamese: click or drop a file on it. */}
+              <div class={`file-drop${fileError ? ' invalid' : ''}`}>
+                <input
+                  id="recording-file"
+                  type="file"
+                  name="file"
+                  accept={RECORDING_ACCEPT}
+                  onChange={(e) => chooseFile(e.currentTarget)}
+                  aria-describedby={fileError ? 'file-hint file-error' : 'file-hint'}
+                  aria-invalid={fileError ? 'true' : undefined}
+                  required
+                />
+                <span class="btn btn-small" aria-hidden="true">
+                  {file ? t.upload.chooseOther : t.upload.choose}
+                </span>
+                <span class="muted" aria-hidden="true">
+                  {t.upload.dropHint}
+                </span>
+              </div>
+              <small id="file-hint" class="muted">
+                {t.upload.hint(fmtBytes(UPLOAD_MAX_BYTES))}
+              </small>
+              {file && !fileError && (
+                <small class="muted" data-testid="file-chosen">
+                  {t.upload.chosen(file.name, fmtBytes(file.size))}
+                </small>
+              )}
+              {fileError && (
+                <span id="file-error" class="field-error" role="alert">
+                  {fileError}
+                </span>
+              )}
             </div>
           </fieldset>
           {formError && <Alert>{formError}</Alert>}
           {bulletin.status === 'failed' && <Alert>{bulletin.message}</Alert>}
+          {bulletin.status === 'uploading' && (
+            <div role="status" class="progress-line" data-testid="upload-progress">
+              {bulletin.sent < 100 ? (
+                <>
+                  <progress max={100} value={bulletin.sent} aria-label={t.upload.uploading} /> {t.upload.sent(Math.floor(bulletin.sent))}
+                </>
+              ) : (
+                <>
+                  <span class="spinner" aria-hidden="true" /> {t.upload.processing}
+                </>
+              )}
+            </div>
+          )}
           {bulletin.status === 'creating' && (
             <div role="status" class="progress-line">
-              <progress max={100} value={bulletin.progress} /> {t.compose.progress(Math.round(bulletin.progress))}
+              <progress max={100} value={bulletin.progress} /> {(uploading ? t.upload.progress : t.compose.progress)(Math.round(bulletin.progress))}
             </div>
           )}
           {bulletin.status === 'ready' ? (
             <div class="row wrap">
               <Alert kind="success">{t.compose.ready(fmtDuration(bulletin.durationMs))}</Alert>
               <button type="button" class="btn" onClick={() => setBulletin({ status: 'none' })}>
-                ✎ {t.compose.edit}
+                ✎ {uploading ? t.upload.another : t.compose.edit}
               </button>
             </div>
+          ) : bulletin.status === 'uploading' ? (
+            <button type="button" class="btn" onClick={cancelUpload}>
+              {t.upload.cancel}
+            </button>
           ) : (
-            <button type="submit" class="btn btn-primary" disabled={bulletin.status === 'creating'}>
-              {bulletin.status === 'creating' ? t.compose.creating : t.compose.create}
+            <button type="submit" class="btn btn-primary" disabled={busy || (uploading && !!fileError)}>
+              {busy ? (uploading ? t.upload.processing : t.compose.creating) : uploading ? t.upload.submit : t.compose.create}
             </button>
           )}
         </form>
-        <PreviewPanel state={preview} stale={stale} />
+        {uploading ? (
+          <RecordingPanel audio={bulletin.status === 'ready' ? bulletin : null} busy={busy} title={title.trim()} fileName={file?.name ?? null} />
+        ) : (
+          <PreviewPanel state={preview} stale={stale} />
+        )}
       </div>
       {bulletin.status === 'ready' && <SchedulePanel bulletinId={bulletin.id} bulletinTitle={title} />}
     </div>

@@ -1,0 +1,40 @@
+/** The uploaded recording as it will be broadcast: what the server made of the file, ready to play. */
+import { useRef } from 'preact/hooks';
+import { t } from '../../i18n/vi.js';
+import { fmtDuration } from '../../logic/format.js';
+
+export interface RecordingAudio {
+  sha256: string;
+  durationMs: number;
+}
+
+export function RecordingPanel({ audio, busy, title, fileName }: { audio: RecordingAudio | null; busy: boolean; title: string; fileName: string | null }) {
+  const player = useRef<HTMLAudioElement>(null);
+  return (
+    <section class="card preview" aria-labelledby="recording-title" aria-busy={busy}>
+      <header class="card-head">
+        <h2 id="recording-title">{t.upload.panel}</h2>
+      </header>
+      {audio ? (
+        <div data-testid="recording-ready">
+          <div class="audio-row">
+            <button type="button" class="btn btn-primary" onClick={() => void player.current?.play()} data-testid="play-recording">
+              ▶ {t.upload.play}
+            </button>
+            <audio ref={player} controls preload="metadata" src={`/media/${audio.sha256}`} aria-label={t.upload.audioLabel(title)} data-testid="recording-audio" />
+            <span class="muted">{t.preview.duration(fmtDuration(audio.durationMs))}</span>
+          </div>
+          <p class="muted small">{t.upload.processed}</p>
+          {fileName && <p class="muted small">{t.upload.original(fileName)}</p>}
+        </div>
+      ) : busy ? (
+        <p class="loading">
+          <span class="spinner" aria-hidden="true" />
+          {t.upload.panelBusy}
+        </p>
+      ) : (
+        <p class="muted">{t.upload.panelEmpty}</p>
+      )}
+    </section>
+  );
+}
