@@ -52,6 +52,7 @@ import { eventRoutes } from './routes/events.js';
 import { deviceCommandRoutes } from './routes/device-commands.js';
 import { auditRoutes } from './routes/audit.js';
 import { webRoutes } from './routes/web.js';
+import { claimRoutes } from './routes/claims.js';
 import fp from 'fastify-plugin';
 import { RequestCorrelator } from './services/requests.js';
 import { MisbehaviourMeter } from './services/misbehaviour.js';
@@ -211,7 +212,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   });
   // Not encapsulated: its onResponse hook must see the writes of every other route.
   await app.register(fp(auditRoutes, { name: 'loaxa-audit' }), { ctx });
-  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes, userRoutes, reportRoutes, offerRoutes, coverageRoutes, eventRoutes, deviceCommandRoutes]) {
+  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes, userRoutes, reportRoutes, offerRoutes, coverageRoutes, eventRoutes, deviceCommandRoutes, claimRoutes]) {
     await app.register(routes, { ctx });
   }
   // Last: the web app answers the GETs no API route answers.

@@ -272,4 +272,20 @@ export const migrations: Migration[] = [
       ALTER TABLE bulletins ADD COLUMN original_name TEXT;
     `,
   },
+  {
+    version: 10,
+    name: 'claim codes',
+    sql: `
+      -- One-time codes an installer types (or scans) on a box to receive its credentials; stored hashed.
+      CREATE TABLE device_claim_codes (
+        code_hash TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL REFERENCES devices(id),
+        created_by TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
+      ) WITHOUT ROWID;
+      CREATE INDEX device_claim_codes_device ON device_claim_codes(device_id);
+    `,
+  },
 ];

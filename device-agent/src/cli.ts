@@ -1,0 +1,23 @@
+/**
+ * The agent's command line: `claim …` exchanges a claim code for credentials (claim.ts); no command (or
+ * `run`) runs the agent (main.ts).
+ */
+import { claimCli } from './claim.js';
+
+const [command, ...rest] = process.argv.slice(2);
+const USAGE = `Usage: npm run agent -- [run | claim --help]
+  run     run the agent (the default)
+  claim   exchange a one-time claim code for this box's credentials
+`;
+
+if (command === 'claim') {
+  const io = { env: process.env, out: (s: string) => process.stdout.write(s), err: (s: string) => process.stderr.write(s) };
+  claimCli(rest, io).then((code) => process.exit(code));
+} else if (command === undefined || command === 'run') {
+  await import('./main.js');
+} else if (command === '-h' || command === '--help' || command === 'help') {
+  process.stdout.write(USAGE);
+} else {
+  process.stderr.write(`unknown command '${command}'\n${USAGE}`);
+  process.exit(2);
+}
