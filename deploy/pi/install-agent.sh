@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Loa Xã device agent on a speaker box (Raspberry Pi OS / Debian, Node.js >= 20 installed)
-# from a release tarball, creates the service user (in the audio and gpio groups), writes
+# from a release tarball (npm run release:agent: one bundled file run with plain node, no node_modules), creates the service user (in the audio and gpio groups), writes
 # /etc/loaxa/agent.env and enables the systemd service.
 #
 #   sudo ./install-agent.sh --tarball loaxa-agent-0.1.0.tar.gz --sha256 <hex> \
 #        --device-id spk-… --mqtt-url mqtt://loa.example.gov.vn:1883 --mqtt-username spk-… \
 #        --mqtt-password … --area 99003 --area-ancestors 99 [--set LOAXA_AGENT_MIXER=amixer …]
+#   sudo ./install-agent.sh --tarball loaxa-agent-0.1.0.tar.gz --sha256 <hex> \
+#        --claim-code ABCD-EFGH-JKMN --server https://loa.example.gov.vn
 #
 # Run it again with a newer tarball to upgrade: the env file is kept unless new values are given.
 # Releases live side by side in /opt/loaxa/agent/releases/<version>; /opt/loaxa/agent/current points at
@@ -20,6 +22,8 @@ TARBALL=""
 SHA256=""
 START=1
 MODEM_POLKIT=0
+CLAIM_CODE=""
+SERVER=""
 declare -A ENV_VALUES=()
 ENV_ORDER=()
 
@@ -30,7 +34,10 @@ Usage: $PROG --tarball FILE|URL [--sha256 HEX] [identity options] [--set VAR=VAL
 Release:
   --tarball FILE|URL     the agent release (.tar.gz); http(s) URLs are downloaded with curl
   --sha256 HEX           expected SHA-256 of the tarball (strongly advised for URLs)
-Identity (from POST /api/v1/devices; required on a first install):
+Identity by claim code (from POST /api/v1/devices/{id}/claim-code), run as the service user:
+  --claim-code CODE      the one-time claim code, e.g. ABCD-EFGH-JKMN
+  --server URL           the Loa Xã server, e.g. https://loa.example.gov.vn
+Identity given directly (from POST /api/v1/devices; without a claim code, required on a first install):
   --device-id ID         LOAXA_AGENT_DEVICE_ID
   --mqtt-url URL         LOAXA_AGENT_MQTT_URL
   --mqtt-username NAME   LOAXA_AGENT_MQTT_USERNAME
@@ -79,6 +86,8 @@ while [[ $# -gt 0 ]]; do
       set_env "${2%%=*}" "${2#*=}"
       shift 2
       ;;
+    --claim-code) need_value "$@"; CLAIM_CODE=$2; shift 2 ;;
+    --server) need_value "$@"; SERVER=${2%/}; shift 2 ;;
     --allow-modem-reset) MODEM_POLKIT=1; shift ;;
     --no-start) START=0; shift ;;
     --destdir) need_value "$@"; DESTDIR=${2%/}; shift 2 ;;
@@ -89,18 +98,28 @@ done
 
 [[ -n $TARBALL ]] || die "--tarball is required (see --help)"
 [[ -z $SHA256 || $SHA256 =~ ^[0-9a-f]{64}$ ]] || die "--sha256 must be 64 hex digits"
+[[ -z $CLAIM_CODE || -n $SERVER ]] || die "--claim-code needs --server URL"
+[[ -z $SERVER || -n $CLAIM_CODE ]] || die "--server is only used with --claim-code"
+[[ -z $SERVER || $SERVER =~ ^https?:// ]] || die "--server must be an http(s) URL, got '$SERVER'"
 if [[ -z $DESTDIR && $EUID -ne 0 ]]; then die "run as root (sudo $PROG …)"; fi
 
 PREFIX=$DESTDIR/opt/loaxa/agent
 ETC=$DESTDIR/etc/loaxa
 ENV_FILE=$ETC/agent.env
 UNIT_DIR=$DESTDIR/etc/systemd/system
+# Written by the agent's own `claim` command, so the folder belongs to the service user (mode 0700).
+CLAIM_DIR_RUNTIME=/etc/loaxa/agent
+CLAIM_DIR=$DESTDIR$CLAIM_DIR_RUNTIME
+CLAIMED=0
+if [[ -n $CLAIM_CODE || -f $CLAIM_DIR/agent.json ]]; then CLAIMED=1; fi
 
 # ---- settings (checked before anything is changed) ----------------------------------------------------
 WRITE_ENV=0
 if [[ ${#ENV_ORDER[@]} -gt 0 || ! -f $ENV_FILE ]]; then
   WRITE_ENV=1
   for required in LOAXA_AGENT_DEVICE_ID LOAXA_AGENT_MQTT_URL LOAXA_AGENT_MQTT_USERNAME LOAXA_AGENT_MQTT_PASSWORD LOAXA_AGENT_AREA_CODE; do
+    # A claimed box has its identity in the config file the claim wrote.
+    [[ $CLAIMED -eq 0 ]] || break
     if [[ -z ${ENV_VALUES[$required]+x} ]] && ! { [[ -f $ENV_FILE ]] && grep -q "^$required=" "$ENV_FILE"; }; then
       die "$required is not set: give it (see --help) on a first install"
     fi
@@ -113,6 +132,7 @@ if [[ ${#ENV_ORDER[@]} -gt 0 || ! -f $ENV_FILE ]]; then
   fi
   [[ -n ${ENV_VALUES[LOAXA_AGENT_CACHE_DIR]+x} ]] || set_env LOAXA_AGENT_CACHE_DIR /var/cache/$SERVICE
   [[ -n ${ENV_VALUES[LOAXA_AGENT_STATE_DIR]+x} ]] || set_env LOAXA_AGENT_STATE_DIR /var/lib/$SERVICE
+  if [[ $CLAIMED -eq 1 && -z ${ENV_VALUES[LOAXA_AGENT_CONFIG]+x} ]]; then set_env LOAXA_AGENT_CONFIG $CLAIM_DIR_RUNTIME/agent.json; fi
 fi
 
 command -v node >/dev/null || die "node is not installed (Node.js 20 or later is needed)"
@@ -140,10 +160,9 @@ SRC=$WORK/unpacked
 # A tarball with one top-level folder (loaxa-agent-0.1.0/) is unpacked from inside it.
 mapfile -t top < <(find "$SRC" -mindepth 1 -maxdepth 1)
 if [[ ${#top[@]} -eq 1 && -d ${top[0]} && ! -d $SRC/device-agent ]]; then SRC=${top[0]}; fi
-[[ -f $SRC/device-agent/src/main.ts && -f $SRC/device-agent/package.json ]] || die "not an agent release: device-agent/src/main.ts missing"
-[[ -d $SRC/node_modules/tsx ]] || die "not an agent release: node_modules/tsx missing (build it with npm ci --omit=dev)"
-VERSION=$(node -p 'require(process.argv[1]).version' "$SRC/device-agent/package.json")
-[[ $VERSION =~ ^[0-9A-Za-z.+-]+$ ]] || die "unreadable version '$VERSION' in device-agent/package.json"
+[[ -f $SRC/bin/loaxa-agent.mjs && -f $SRC/VERSION ]] || die "not an agent release: bin/loaxa-agent.mjs or VERSION missing (build it with npm run release:agent)"
+VERSION=$(head -n1 "$SRC/VERSION")
+[[ $VERSION =~ ^[0-9A-Za-z.+-]+$ ]] || die "unreadable version '$VERSION' in VERSION"
 
 # ---- user and groups ---------------------------------------------------------------------------------
 for group in audio gpio; do
@@ -168,6 +187,8 @@ usermod --append --groups audio,gpio "$AGENT_USER"
 
 # ---- files -------------------------------------------------------------------------------------------
 mkdir -p "$PREFIX/releases"
+# The agent updates itself (self-update): it unpacks new releases here and switches `current`.
+chown "$AGENT_USER:$AGENT_USER" "$PREFIX" "$PREFIX/releases"
 TARGET=$PREFIX/releases/$VERSION
 if [[ -e $TARGET ]]; then
   echo "release $VERSION is already present; replacing it"
@@ -197,6 +218,17 @@ else
   echo "keeping $ENV_FILE"
 fi
 
+if [[ -n $CLAIM_CODE ]]; then
+  mkdir -p "$CLAIM_DIR"
+  chown "$AGENT_USER:$AGENT_USER" "$CLAIM_DIR"
+  chmod 0700 "$CLAIM_DIR"
+  echo "claiming this box at $SERVER"
+  # As the service user, so the 0600 config file it writes is the service's own.
+  runuser -u "$AGENT_USER" -- node "$TARGET/bin/loaxa-agent.mjs" claim --server "$SERVER" --code "$CLAIM_CODE" \
+    --config "$CLAIM_DIR/agent.json" --state-dir /var/lib/$SERVICE --cache-dir /var/cache/$SERVICE ||
+    die "the claim failed (the code may be used or expired; ask for a new one)"
+fi
+
 if [[ $MODEM_POLKIT -eq 1 ]]; then
   mkdir -p "$DESTDIR/etc/polkit-1/rules.d"
   cat >"$DESTDIR/etc/polkit-1/rules.d/60-loaxa-agent-modem.rules" <<RULES
@@ -206,6 +238,19 @@ polkit.addRule(function (action, subject) {
 });
 RULES
 fi
+
+# Self-update: the agent starts its rollback watchdog with systemd-run (a transient loaxa-agent-rollback-*
+# unit outside the service) and that watchdog restarts the service; allow exactly those units.
+mkdir -p "$DESTDIR/etc/polkit-1/rules.d"
+cat >"$DESTDIR/etc/polkit-1/rules.d/61-loaxa-agent-update.rules" <<RULES
+// Lets the Loa Xã agent start its self-update rollback watchdog and restart its own service.
+polkit.addRule(function (action, subject) {
+  if (action.id !== "org.freedesktop.systemd1.manage-units" || subject.user !== "$AGENT_USER") return polkit.Result.NOT_HANDLED;
+  var unit = action.lookup("unit") || "";
+  if (unit === "$SERVICE.service" || unit.indexOf("loaxa-agent-rollback-") === 0) return polkit.Result.YES;
+  return polkit.Result.NOT_HANDLED;
+});
+RULES
 
 UNIT_SRC=$TARGET/deploy/loaxa-agent.service
 [[ -f $UNIT_SRC ]] || UNIT_SRC=$(dirname "$(readlink -f "$0")")/../loaxa-agent.service

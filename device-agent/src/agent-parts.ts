@@ -146,6 +146,7 @@ export function buildAgentParts(deps: DeviceAgentDeps, config: AgentConfig, save
       logs: deps.logs,
       requestRestart: host.requestRestart,
       applyConfig: host.applyConfig,
+      selfUpdate: deps.selfUpdate,
       logger: child('commands'),
     }),
     clock: host.clock,

@@ -5,6 +5,7 @@
  * `start()` and `stop()` do the work (STYLE.md 1).
  */
 import { EventEmitter } from 'node:events';
+import type { Payload } from '@loaxa/shared';
 import type { Logger } from 'pino';
 import { buildAgentParts, type AgentParts } from './agent-parts.js';
 import { AgentStateStore, RecentIds, DEFAULT_VOLUME } from './agent-state.js';
@@ -36,6 +37,8 @@ export interface DeviceAgentDeps {
   logs?: LogRing;
   /** Environment of the hardware tools (their PATH); defaults to the process's. */
   env?: NodeJS.ProcessEnv;
+  /** Switches to a new release for the `self-update` command (main.ts wires applyUpdate); absent: refused. */
+  selfUpdate?: (req: Payload<'self-update'>) => Promise<{ to: string }>;
   /** Commands arriving this soon after a connect are not clock samples (they may have waited in the broker). */
   clockSampleSettleMs?: number;
 }

@@ -7,6 +7,7 @@ import { DeviceAgent } from './agent.js';
 import { ConfigError, loadAgentConfig, redactConfig } from './config.js';
 import { LogRing } from './log-ring.js';
 import { startLoopWatchdog } from './loop-watchdog.js';
+import { setupSelfUpdate } from './update/self-update.js';
 
 const STOP_TIMEOUT_MS = 8_000;
 const HARD_EXIT_MS = 10_000;
@@ -35,7 +36,12 @@ async function main(): Promise<void> {
   ring.current = new LogRing(config.logRingLines);
   if (config.watchdogMs > 0) startLoopWatchdog(config.watchdogMs);
   logger.info({ config: redactConfig(config) }, 'configuration');
-  const agent = new DeviceAgent({ config, logger, logs: ring.current });
+  // Self-update (LOAXA_AGENT_UPDATE_ROOT, set by the systemd unit): counts this start, rolls a crash-looping
+  // new release back, and confirms it once the agent has published online.
+  const update = await setupSelfUpdate({ env: process.env, logger: logger.child({ module: 'update' }) });
+  if (update?.rolledBack) process.exit(0); // systemd starts the previous release
+  const agent = new DeviceAgent({ config, logger, logs: ring.current, ...(update ? { selfUpdate: update.selfUpdate } : {}) });
+  if (update) agent.once('connect', () => void update.confirm());
   await agent.start();
 
   let stopping = false;

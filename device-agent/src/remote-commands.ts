@@ -2,7 +2,7 @@
  * Handlers of the maintenance commands: test tone, agent restart, recent logs, settings update. Each is
  * answered on `res` with the request id (through the dispatcher), and none lets an error escape.
  */
-import { ErrorCode } from '@loaxa/shared';
+import { ErrorCode, type Payload } from '@loaxa/shared';
 import type { Logger } from 'pino';
 import type { AgentConfig } from './config.js';
 import { planConfigChange, writeOverrides, type ConfigChange, type ConfigOverrides } from './config-overrides.js';
@@ -24,10 +24,15 @@ export interface RemoteCommandContext {
   logs: LogRing | undefined;
   requestRestart(reason: string, delayMs: number): void;
   applyConfig(change: ConfigChange): void;
+  /** Downloads, checks and switches to a release (update/index.ts applyUpdate); absent when self-update is off. */
+  selfUpdate?: ((req: Payload<'self-update'>) => Promise<{ to: string }>) | undefined;
   logger: Logger;
 }
 
-export type MaintenanceCommand = 'test-tone' | 'reboot' | 'fetch-logs' | 'update-config';
+/** After a switch: long enough for the answer to leave before the process exits for systemd. */
+const SELF_UPDATE_RESTART_MS = 1_000;
+
+export type MaintenanceCommand = 'test-tone' | 'reboot' | 'fetch-logs' | 'update-config' | 'self-update';
 
 export function remoteCommandTable(ctx: RemoteCommandContext): Pick<CommandTable, MaintenanceCommand> {
   return {
@@ -67,6 +72,21 @@ export function remoteCommandTable(ctx: RemoteCommandContext): Pick<CommandTable
       ctx.logger.info({ changed: change.changed, restart: change.restart }, 'settings changed by the server');
       ctx.applyConfig(change);
       return { ok: true, data: { changed: change.changed, restart: change.restart } };
+    },
+    'self-update': async (env) => {
+      if (!ctx.selfUpdate) return { ok: false, error: { code: ErrorCode.UNAVAILABLE, message: 'self-update is off on this box (no LOAXA_AGENT_UPDATE_ROOT)' } };
+      let to: string;
+      try {
+        ({ to } = await ctx.selfUpdate(env.payload));
+      } catch (err) {
+        const kind = (err as { kind?: string }).kind;
+        const code = kind === 'busy' ? ErrorCode.CONFLICT : kind === 'download' || kind === undefined ? ErrorCode.UNAVAILABLE : ErrorCode.BAD_REQUEST;
+        ctx.logger.error({ err: (err as Error).message, url: env.payload.url }, 'self-update refused');
+        return { ok: false, error: { code, message: (err as Error).message } };
+      }
+      ctx.logger.warn({ to }, 'switched to a new release; restarting into it');
+      ctx.requestRestart(`self-update to ${to}`, SELF_UPDATE_RESTART_MS);
+      return { ok: true, data: { switchingTo: to, restartingInMs: SELF_UPDATE_RESTART_MS } };
     },
   };
 }

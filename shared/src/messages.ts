@@ -160,6 +160,17 @@ export const updateConfigPayloadSchema = z.object({
   unset: z.array(z.string().max(64)).max(64).optional(),
 });
 
+export const selfUpdatePayloadSchema = z.object({
+  /** The release tarball (npm run release:agent), fetched by the box. */
+  url: z.string().url().max(2_000),
+  /** Hex SHA-256 of the tarball. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/i),
+  /** The release's VERSION; the box refuses a tarball holding another one. */
+  version: z.string().regex(/^[0-9A-Za-z.+-]{1,64}$/),
+  /** Base64 Ed25519 signature of the raw SHA-256 digest; required when the box has a public key. */
+  signature: z.string().max(200).optional(),
+});
+
 export const agendaItemSchema = playPayloadSchema.extend({ commandId: z.string().uuid() });
 
 export const syncAgendaPayloadSchema = z.object({
@@ -182,11 +193,12 @@ export const messageCatalog = {
   reboot: rebootPayloadSchema,
   'fetch-logs': fetchLogsPayloadSchema,
   'update-config': updateConfigPayloadSchema,
+  'self-update': selfUpdatePayloadSchema,
 } as const;
 
 export type MessageType = keyof typeof messageCatalog;
 export type Payload<T extends MessageType> = z.infer<(typeof messageCatalog)[T]>;
-export const COMMAND_TYPES = ['play', 'stop', 'set-volume', 'sync-agenda', 'test-tone', 'reboot', 'fetch-logs', 'update-config'] as const satisfies readonly MessageType[];
+export const COMMAND_TYPES = ['play', 'stop', 'set-volume', 'sync-agenda', 'test-tone', 'reboot', 'fetch-logs', 'update-config', 'self-update'] as const satisfies readonly MessageType[];
 export type CommandType = (typeof COMMAND_TYPES)[number];
 
 /** What a successful answer carries, per command type. */
@@ -203,6 +215,8 @@ export const responseDataCatalog = {
   'fetch-logs': z.object({ lines: z.array(z.string().max(16_384)).max(5_000), truncated: z.boolean() }),
   /** Keys whose effective value changed, and whether the agent restarts to apply them. */
   'update-config': z.object({ changed: z.array(z.string().max(64)), restart: z.boolean() }),
+  /** The release the box switched to; it restarts into it, and rolls back unless it reports healthy in time. */
+  'self-update': z.object({ switchingTo: z.string().max(64), restartingInMs: z.number().int().nonnegative() }),
 } as const satisfies Record<CommandType, z.ZodType>;
 
 export type ResponseData<T extends CommandType> = z.infer<(typeof responseDataCatalog)[T]>;

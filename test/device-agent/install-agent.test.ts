@@ -36,18 +36,17 @@ t.test('every variable in agent.env.example is one the agent reads', async (t) =
   for (const n of names) t.ok(AGENT_ENV_VARS.includes(n), `${n} is an agent setting`);
 });
 
-/** A release tarball as the build would make it, with one top-level folder. */
+/** A release tarball laid out as `npm run release:agent` makes it (deploy/release-agent.ts): one top folder, the version. */
 async function releaseTarball(dir: string, version: string): Promise<{ file: string; sha256: string }> {
-  const root = join(dir, `loaxa-agent-${version}`);
-  mkdirSync(join(root, 'device-agent/src'), { recursive: true });
-  mkdirSync(join(root, 'node_modules/tsx'), { recursive: true });
+  const stage = join(dir, `stage-${version}`);
+  const root = join(stage, version);
+  mkdirSync(join(root, 'bin'), { recursive: true });
   mkdirSync(join(root, 'deploy'), { recursive: true });
-  writeFileSync(join(root, 'device-agent/package.json'), JSON.stringify({ name: '@loaxa/device-agent', version }));
-  writeFileSync(join(root, 'device-agent/src/main.ts'), '// the agent\n');
-  writeFileSync(join(root, 'node_modules/tsx/package.json'), '{}');
+  writeFileSync(join(root, 'VERSION'), `${version}\n`);
+  writeFileSync(join(root, 'bin/loaxa-agent.mjs'), '// the bundled agent\n');
   copyFileSync(join(DEPLOY, 'loaxa-agent.service'), join(root, 'deploy/loaxa-agent.service'));
   const file = join(dir, `loaxa-agent-${version}.tar.gz`);
-  await run('tar', ['-czf', file, '-C', dir, `loaxa-agent-${version}`]);
+  await run('tar', ['-czf', file, '-C', stage, version]);
   return { file, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') };
 }
 
@@ -72,7 +71,8 @@ t.test('install-agent.sh installs a release, the user, the env file and the serv
   const prefix = join(dest, 'opt/loaxa/agent');
   t.ok(lstatSync(join(prefix, 'current')).isSymbolicLink());
   t.equal(readlinkSync(join(prefix, 'current')), 'releases/0.2.0');
-  t.ok(existsSync(join(prefix, 'current/device-agent/src/main.ts')), 'unpacked from inside its top folder');
+  t.ok(existsSync(join(prefix, 'current/bin/loaxa-agent.mjs')), 'unpacked from inside its top folder');
+  t.match(readFileSync(join(dest, 'etc/systemd/system/loaxa-agent.service'), 'utf8'), /^ExecStart=\/usr\/bin\/node \/opt\/loaxa\/agent\/current\/bin\/loaxa-agent\.mjs run$/m, 'plain node, no tsx');
 
   const envFile = join(dest, 'etc/loaxa/agent.env');
   const env = readFileSync(envFile, 'utf8');
@@ -89,6 +89,8 @@ t.test('install-agent.sh installs a release, the user, the env file and the serv
   t.ok(calls.includes('useradd --system --user-group --home-dir /var/lib/loaxa-agent --no-create-home --shell /usr/sbin/nologin loaxa-agent'));
   t.ok(calls.includes('usermod --append --groups audio,gpio loaxa-agent'));
   t.ok(calls.includes(`chown root:loaxa-agent ${envFile}.new`));
+  t.ok(calls.includes(`chown loaxa-agent:loaxa-agent ${prefix} ${prefix}/releases`), 'the agent may unpack its own updates');
+  t.notOk(calls.some((c) => c.startsWith('runuser')), 'no claim without a claim code');
   t.same(calls.filter((c) => c.startsWith('systemctl')), ['systemctl daemon-reload', 'systemctl enable loaxa-agent.service']);
 
   // An upgrade keeps the settings, switches the link and starts the service.
@@ -128,4 +130,34 @@ t.test('install-agent.sh refuses a tarball with the wrong hash, and a first inst
   t.match(usage?.stderr, /unknown option '--tarbal'/);
   const help = await run('bash', [SCRIPT, '--help']);
   t.match(help.stdout, /--tarball FILE\|URL/);
+});
+
+t.test('install-agent.sh --claim-code runs the bundled claim as the service user', async (t) => {
+  const dir = tempDir(t);
+  const dest = join(dir, 'root');
+  const tools = fakeTools(t, { getent: 'exit 0', groupadd: 'true', useradd: 'true', usermod: 'true', chown: 'true', systemctl: 'true', runuser: 'true' });
+  const rel = await releaseTarball(dir, '0.4.0');
+  const missing = await run('bash', [SCRIPT, '--destdir', dest, '--tarball', rel.file, '--claim-code', 'ABCD-EFGH-JKMN'], { env: tools.env }).then(() => null, (e: { stderr: string }) => e);
+  t.match(missing?.stderr, /--claim-code needs --server URL/);
+
+  const { stdout } = await run('bash', [SCRIPT, '--destdir', dest, '--tarball', rel.file, '--sha256', rel.sha256, '--claim-code', 'ABCD-EFGH-JKMN', '--server', 'https://loa.example.gov.vn/', '--no-start'], { env: tools.env });
+  t.match(stdout, /claiming this box at https:\/\/loa\.example\.gov\.vn\n/);
+  const claimDir = join(dest, 'etc/loaxa/agent');
+  const release = join(dest, 'opt/loaxa/agent/releases/0.4.0');
+  const calls = tools.calls();
+  t.ok(calls.includes(`chown loaxa-agent:loaxa-agent ${claimDir}`));
+  t.equal(statSync(claimDir).mode & 0o777, 0o700);
+  t.ok(
+    calls.includes(`runuser -u loaxa-agent -- node ${release}/bin/loaxa-agent.mjs claim --server https://loa.example.gov.vn --code ABCD-EFGH-JKMN --config ${claimDir}/agent.json --state-dir /var/lib/loaxa-agent --cache-dir /var/cache/loaxa-agent`),
+    calls.join('\n'),
+  );
+  t.ok(calls.indexOf('systemctl daemon-reload') > calls.findIndex((c) => c.startsWith('runuser')), 'claimed before the service is enabled');
+  const env = readFileSync(join(dest, 'etc/loaxa/agent.env'), 'utf8');
+  t.match(env, /^LOAXA_AGENT_CONFIG=\/etc\/loaxa\/agent\/agent\.json$/m, 'the agent reads the claimed config');
+  t.notMatch(env, /LOAXA_AGENT_DEVICE_ID/, 'no identity needed in the env file');
+
+  // A failed claim stops the install with a hint.
+  tools.add('runuser', 'echo "claim: the code was already used" >&2; exit 1');
+  const failed = await run('bash', [SCRIPT, '--destdir', dest, '--tarball', rel.file, '--claim-code', 'ABCD-EFGH-JKMN', '--server', 'https://loa.example.gov.vn'], { env: tools.env }).then(() => null, (e: { stderr: string }) => e);
+  t.match(failed?.stderr, /the claim failed/);
 });

@@ -125,6 +125,7 @@ t.test('maintenance commands: test-tone, reboot, fetch-logs, update-config', asy
     ['reboot', { restartingInMs: 1_000 }],
     ['fetch-logs', { lines: ['{"level":30,"msg":"agent started"}'], truncated: false }],
     ['update-config', { changed: ['heartbeatMs'], restart: false }],
+    ['self-update', { switchingTo: '0.2.0', restartingInMs: 1_000 }],
   ] as const;
   for (const [type, data] of answers) t.ok(decodeResponse(encodeResponse(id, { ok: true, data } as never, type), type).ok, `${type} answer`);
   t.throws(() => encodeResponse(id, { ok: true, data: { played: 'yes' } } as never, 'test-tone'), /test-tone/);
@@ -143,4 +144,15 @@ t.test('play and agenda items may say how an interrupted item comes back (resume
   const back = decodeMessage(encodeMessage('sync-agenda', agenda), ['sync-agenda']);
   t.ok(back.ok && back.value.payload.items[0]?.resume === 'resume');
   t.ok(decodeResponse(encodeResponse('3b241101-e2bb-4255-8caf-4136c566a962', { ok: true, data: { version: 4, items: 1 } }, 'sync-agenda'), 'sync-agenda').ok);
+});
+
+t.test('self-update carries a tarball URL, its SHA-256, the version and an optional signature', async (t) => {
+  const payload = { url: 'https://loa.example.gov.vn/releases/loaxa-agent-0.2.0.tar.gz', sha256: 'ab'.repeat(32), version: '0.2.0', signature: 'c2ln' };
+  const back = decodeMessage(encodeMessage('self-update', payload), COMMAND_TYPES);
+  t.ok(back.ok && back.value.type === 'self-update');
+  if (back.ok) t.same(back.value.payload, payload);
+  for (const bad of [{ ...payload, sha256: 'xyz' }, { ...payload, version: '../etc' }, { ...payload, url: 'not a url' }]) {
+    const r = decodeMessage(JSON.stringify({ v: 1, id: '3b241101-e2bb-4255-8caf-4136c566a962', type: 'self-update', ts: 1, payload: bad }));
+    t.ok(!r.ok && r.error.code === ErrorCode.BAD_MESSAGE, `${JSON.stringify(bad)} refused`);
+  }
 });

@@ -40,7 +40,9 @@ export interface UpdateRequest {
   /** Hex SHA-256 of the tarball. */
   sha256: string;
   /** Base64 Ed25519 signature of the tarball's raw 32-byte SHA-256 digest. */
-  signature?: string;
+  signature?: string | undefined;
+  /** The version the tarball must hold (its VERSION file); checked before anything is switched. */
+  version?: string | undefined;
 }
 
 export interface UpdateOptions {
@@ -143,9 +145,12 @@ export async function applyUpdate(req: UpdateRequest, opts: UpdateOptions): Prom
     let src = unpacked;
     const top = await readdir(unpacked);
     if (top.length === 1 && top[0] !== 'device-agent' && (await stat(join(unpacked, top[0]!))).isDirectory()) src = join(unpacked, top[0]!);
-    const pkg = await readFile(join(src, 'device-agent/package.json'), 'utf8').catch(() => null);
-    const version = pkg === null ? undefined : (JSON.parse(pkg) as { version?: unknown }).version;
-    if (typeof version !== 'string' || !VERSION_RE.test(version)) throw new UpdateError('release', 'not an agent release: device-agent/package.json with a version is missing');
+    // A bundled release (npm run release:agent) names itself in VERSION; a source tree in device-agent/package.json.
+    const versionFile = await readFile(join(src, 'VERSION'), 'utf8').catch(() => null);
+    const pkg = versionFile === null ? await readFile(join(src, 'device-agent/package.json'), 'utf8').catch(() => null) : null;
+    const version = versionFile !== null ? versionFile.trim() : pkg === null ? undefined : (JSON.parse(pkg) as { version?: unknown }).version;
+    if (typeof version !== 'string' || !VERSION_RE.test(version)) throw new UpdateError('release', 'not an agent release: neither VERSION nor device-agent/package.json with a version');
+    if (req.version !== undefined && req.version !== version) throw new UpdateError('release', `the tarball holds release ${version}, not ${req.version}; not installing`);
     const from = await currentRelease(root);
     if (from === version) throw new UpdateError('release', `release ${version} is already running`);
     const target = join(releases, version);
@@ -190,3 +195,5 @@ export async function checkHealthAfterUpdate(opts: { root: string; now?: () => n
   await opts.restart?.();
   return decision;
 }
+
+export { findOnPath, launchRollbackWatchdog, rollbackCheckCli, rollbackWatchdogCommand, ROLLBACK_UNIT_PREFIX, type WatchdogLaunch } from './watchdog.js';

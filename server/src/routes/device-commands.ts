@@ -19,6 +19,7 @@ const ALLOWED: Record<string, 'writer' | 'admin'> = {
   'fetch-logs': 'writer',
   reboot: 'admin',
   'update-config': 'admin',
+  'self-update': 'admin',
 };
 
 export const deviceCommandRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
@@ -27,7 +28,7 @@ export const deviceCommandRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = a
     {
       schema: {
         tags: ['devices'],
-        summary: 'Send a maintenance command (set-volume, test-tone, fetch-logs; reboot and update-config for province admins) and get the box’s answer',
+        summary: 'Send a maintenance command (set-volume, test-tone, fetch-logs; reboot, update-config and self-update for province admins) and get the box’s answer',
         params: z.object({ id: z.string().max(64) }),
         body: z.object({ type: z.string().max(32), payload: z.record(z.string(), z.unknown()).default({}), timeoutMs: z.number().int().min(500).max(60_000).default(10_000) }),
         response: {
