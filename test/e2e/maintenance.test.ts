@@ -21,6 +21,11 @@ t.test('remote maintenance: the box answers set-volume and its heartbeat shows t
   t.same(res.body, { ok: true, data: { volume: 35 } });
   await waitFor('the heartbeat with the new volume', async () => ((await api('GET', `/api/v1/devices/${id}`, undefined, token)).body.volume === 35 ? true : null), 5000);
 
+  const tone = await api('POST', `/api/v1/devices/${id}/commands`, { type: 'test-tone', payload: { durationMs: 300, frequencyHz: 1000 } }, token);
+  t.same(tone.body, { ok: true, data: { played: true, durationMs: 300, frequencyHz: 1000 } }, 'the test tone played on the simulated box');
+  t.equal((await api('POST', '/api/v1/users', { username: 'op-x', password: 'a-long-password', role: 'operator', areaCode: '99003' }, token)).status, 201);
+  const op = (await api('POST', '/api/v1/auth/login', { username: 'op-x', password: 'a-long-password' })).body.token;
+  t.equal((await api('POST', `/api/v1/devices/${id}/commands`, { type: 'reboot', payload: {} }, op)).status, 403, 'operators cannot reboot boxes');
   t.equal((await api('POST', `/api/v1/devices/${id}/commands`, { type: 'set-volume', payload: { volume: 300 } }, token)).body.error.fields[0].path, 'payload');
   t.equal((await api('POST', `/api/v1/devices/${id}/commands`, { type: 'format-disk' }, token)).body.error.fields[0].path, 'type');
   t.equal((await api('POST', `/api/v1/devices/${id}/commands`, { type: 'play', payload: {} }, token)).status, 400, 'playback goes through broadcasts');
