@@ -16,7 +16,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import ESpeakNg from 'espeak-ng';
 import { parseWav } from './wav.js';
-import { isVietnameseVoice, speedToWpm, VIETNAMESE_VOICES, type Pcm, type SynthesisRequest, type TtsEngine } from './tts-engine.js';
+import { batchSsml, splitBatch } from './espeak-batch.js';
+import { isVietnameseVoice, speedToWpm, VIETNAMESE_VOICES, type BatchSynthesisRequest, type Pcm, type SynthesisRequest, type TtsEngine } from './tts-engine.js';
 
 // The WebAssembly global exists in Node, but its types live in the DOM lib, which this project does not load.
 type CompiledWasm = { readonly __compiledWasm: unique symbol };
@@ -38,14 +39,35 @@ export class EspeakEngine implements TtsEngine {
   #compiled: Promise<CompiledWasm> | null = null;
 
   async synthesize(req: SynthesisRequest): Promise<Pcm> {
-    if (!isVietnameseVoice(req.voice)) {
-      // Also keeps caller strings out of argv: only these fixed voice names ever reach it.
-      throw new Error(`unknown voice "${req.voice}"; expected one of ${VIETNAMESE_VOICES.join(', ')}`);
-    }
-    const wpm = speedToWpm(req.speed);
+    const wpm = checkRequest(req.voice, req.speed);
     if (req.text.trim() === '') throw new Error('text to synthesize is empty');
     req.signal?.throwIfAborted();
+    return this.#run(req.text, req.voice, wpm, false);
+  }
 
+  /**
+   * Reads all texts in one eSpeak run (SSML with long breaks between them) and cuts the audio at the
+   * breaks (espeak-batch.ts); falls back to one run per text if the cut does not come out right.
+   */
+  async synthesizeBatch(req: BatchSynthesisRequest): Promise<Pcm[]> {
+    const wpm = checkRequest(req.voice, req.speed);
+    if (req.texts.length === 0) return [];
+    if (req.texts.some((t) => t.trim() === '')) throw new Error('text to synthesize is empty');
+    req.signal?.throwIfAborted();
+    if (req.texts.length > 1) {
+      const whole = await this.#run(batchSsml(req.texts), req.voice, wpm, true);
+      const pieces = splitBatch(whole.samples, whole.sampleRate, req.texts.length);
+      if (pieces) return pieces.map((samples) => ({ samples, sampleRate: whole.sampleRate }));
+    }
+    const out: Pcm[] = [];
+    for (const text of req.texts) {
+      req.signal?.throwIfAborted();
+      out.push(await this.#run(text, req.voice, wpm, false));
+    }
+    return out;
+  }
+
+  async #run(text: string, voice: string, wpm: number, ssml: boolean): Promise<Pcm> {
     const compiled = await this.#compile();
     const messages: string[] = [];
     let instantiateFailed: (err: unknown) => void = () => {};
@@ -53,8 +75,8 @@ export class EspeakEngine implements TtsEngine {
 
     // The text goes in through a file in the module's in-memory FS (`-f`), never through argv: a text
     // starting with "-" cannot be read as an option, and a long text cannot overflow the 64 KiB wasm stack
-    // that argv strings are copied onto.
-    const args = ['-v', req.voice, '-s', String(wpm), '-a', AMPLITUDE, '-b', UTF8_INPUT, '-w', WAV_FILE, '-f', TEXT_FILE];
+    // that argv strings are copied onto. `-m`: the text is SSML (batches only).
+    const args = ['-v', voice, '-s', String(wpm), '-a', AMPLITUDE, '-b', UTF8_INPUT, ...(ssml ? ['-m'] : []), '-w', WAV_FILE, '-f', TEXT_FILE];
 
     // Emscripten's exit path sets process.exitCode to main()'s status (1 on any eSpeak error), which
     // would leak into the server's own exit code; put it back afterwards.
@@ -67,7 +89,7 @@ export class EspeakEngine implements TtsEngine {
           thisProgram: 'espeak-ng',
           print: (line) => messages.push(line),
           printErr: (line) => messages.push(line),
-          preRun: [(m) => m.FS.writeFile(TEXT_FILE, req.text)],
+          preRun: [(m) => m.FS.writeFile(TEXT_FILE, text)],
           instantiateWasm: (imports, receive) => {
             wasm.instantiate(compiled, imports).then((instance) => receive(instance, compiled), instantiateFailed);
             return {};
@@ -102,6 +124,15 @@ export class EspeakEngine implements TtsEngine {
     }
     return this.#compiled;
   }
+}
+
+/** Validates voice and speed; returns eSpeak's words per minute. */
+function checkRequest(voice: string, speed: number): number {
+  if (!isVietnameseVoice(voice)) {
+    // Also keeps caller strings out of argv: only these fixed voice names ever reach it.
+    throw new Error(`unknown voice "${voice}"; expected one of ${VIETNAMESE_VOICES.join(', ')}`);
+  }
+  return speedToWpm(speed);
 }
 
 function espeakWasmPath(): string {

@@ -12,18 +12,18 @@ import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { isVietnameseVoice, speedToWpm, VIETNAMESE_VOICES, type Pcm, type SynthesisRequest, type TtsEngine } from './tts-engine.js';
+import { isVietnameseVoice, speedToWpm, VIETNAMESE_VOICES, type BatchSynthesisRequest, type Pcm, type SynthesisRequest, type TtsEngine } from './tts-engine.js';
 import type { WorkerJob, WorkerReply } from './espeak-worker.js';
 
 export interface EspeakWorkerEngineOptions {
   /** Worker threads. Default: one per spare core, at most 2 (each holds ~60–120 MiB of eSpeak). */
   poolSize?: number;
-  /** A job running longer than this is killed with its worker. Default 60 s (a 500-char chunk takes < 1 s). */
+  /** A job running longer than this is killed with its worker. Default 60 s (a 500-char chunk takes < 1 s, a batch of 8,000 chars ~1 s). */
   jobTimeoutMs?: number;
 }
 
 interface Job extends WorkerJob {
-  resolve(pcm: Pcm): void;
+  resolve(pcms: Pcm[]): void;
   reject(err: Error): void;
   signal: AbortSignal | undefined;
   onAbort: () => void;
@@ -57,7 +57,18 @@ export class EspeakWorkerEngine implements TtsEngine {
     this.#slots = Array.from({ length: poolSize }, () => ({ worker: null, ready: false, job: null }));
   }
 
-  synthesize(req: SynthesisRequest): Promise<Pcm> {
+  async synthesize(req: SynthesisRequest): Promise<Pcm> {
+    const [pcm] = await this.#submit([req.text], req);
+    return pcm!;
+  }
+
+  /** All texts as one job on one worker: one eSpeak run for the lot (EspeakEngine.synthesizeBatch). */
+  synthesizeBatch(req: BatchSynthesisRequest): Promise<Pcm[]> {
+    if (req.texts.length === 0) return Promise.resolve([]);
+    return this.#submit(req.texts, req);
+  }
+
+  #submit(texts: string[], req: Omit<SynthesisRequest, 'text'>): Promise<Pcm[]> {
     // Checked here as well as in the worker, so a bad request fails at once instead of after a queue wait.
     if (this.#closed) return Promise.reject(new Error('espeak-ng worker pool is closed'));
     if (!isVietnameseVoice(req.voice)) {
@@ -68,12 +79,12 @@ export class EspeakWorkerEngine implements TtsEngine {
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    if (req.text.trim() === '') return Promise.reject(new Error('text to synthesize is empty'));
+    if (texts.some((t) => t.trim() === '')) return Promise.reject(new Error('text to synthesize is empty'));
     if (req.signal?.aborted) return Promise.reject(abortError(req.signal));
 
-    return new Promise<Pcm>((resolve, reject) => {
+    return new Promise<Pcm[]>((resolve, reject) => {
       const job: Job = {
-        id: this.#nextId++, text: req.text, voice: req.voice, speed: req.speed,
+        id: this.#nextId++, texts, voice: req.voice, speed: req.speed,
         resolve, reject, signal: req.signal, slot: null, timer: null,
         onAbort: () => this.#fail(job, abortError(req.signal!)),
       };
@@ -111,7 +122,7 @@ export class EspeakWorkerEngine implements TtsEngine {
 
   #start(slot: Slot, job: Job): void {
     job.timer = setTimeout(() => this.#fail(job, new Error(`espeak-ng timed out after ${this.#jobTimeoutMs} ms`)), this.#jobTimeoutMs);
-    const msg: WorkerJob = { id: job.id, text: job.text, voice: job.voice, speed: job.speed };
+    const msg: WorkerJob = { id: job.id, texts: job.texts, voice: job.voice, speed: job.speed };
     slot.worker!.postMessage(msg);
   }
 
@@ -127,7 +138,7 @@ export class EspeakWorkerEngine implements TtsEngine {
         return;
       }
       if (!job || job.id !== reply.id) return; // answer to a job that was already cancelled
-      if (reply.ok) this.#settle(job, null, { samples: reply.samples, sampleRate: reply.sampleRate });
+      if (reply.ok) this.#settle(job, null, reply.pcms);
       else this.#settle(job, new Error(reply.message));
       this.#release(slot);
     });
@@ -162,12 +173,12 @@ export class EspeakWorkerEngine implements TtsEngine {
     if (!this.#closed) this.#dispatch();
   }
 
-  #settle(job: Job, err: Error | null, pcm?: Pcm): void {
+  #settle(job: Job, err: Error | null, pcms?: Pcm[]): void {
     if (job.timer) clearTimeout(job.timer);
     job.timer = null;
     job.signal?.removeEventListener('abort', job.onAbort);
     if (err) job.reject(err);
-    else job.resolve(pcm!);
+    else job.resolve(pcms!);
   }
 }
 

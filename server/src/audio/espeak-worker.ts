@@ -7,13 +7,19 @@ import { EspeakEngine } from './espeak-engine.js';
 
 export interface WorkerJob {
   id: number;
-  text: string;
+  /** One text (a plain call) or several (a batch: one eSpeak run, cut at the breaks). */
+  texts: string[];
   voice: string;
   speed: number;
 }
 
+export interface WorkerPcm {
+  samples: Int16Array;
+  sampleRate: number;
+}
+
 export type WorkerReply =
-  | { id: number; ok: true; samples: Int16Array; sampleRate: number }
+  | { id: number; ok: true; pcms: WorkerPcm[] }
   | { id: number; ok: false; message: string }
   /** Sent once the wasm is compiled, so job time limits measure synthesis, not thread start-up. */
   | { ready: true };
@@ -26,11 +32,15 @@ const engine = new EspeakEngine();
 void engine.warmUp().catch(() => {}).finally(() => port.postMessage({ ready: true } satisfies WorkerReply));
 
 port.on('message', (job: WorkerJob) => {
-  engine.synthesize({ text: job.text, voice: job.voice, speed: job.speed }).then(
-    (pcm) => {
-      const reply: WorkerReply = { id: job.id, ok: true, samples: pcm.samples, sampleRate: pcm.sampleRate };
+  const request = { voice: job.voice, speed: job.speed };
+  const work = job.texts.length === 1
+    ? engine.synthesize({ ...request, text: job.texts[0]! }).then((pcm) => [pcm])
+    : engine.synthesizeBatch({ ...request, texts: job.texts });
+  work.then(
+    (pcms) => {
+      const reply: WorkerReply = { id: job.id, ok: true, pcms: pcms.map((p) => ({ samples: p.samples, sampleRate: p.sampleRate })) };
       // Transfer, not copy: a minute of speech is 2.6 MB.
-      port.postMessage(reply, [pcm.samples.buffer as ArrayBuffer]);
+      port.postMessage(reply, pcms.map((p) => p.samples.buffer as ArrayBuffer));
     },
     (err: unknown) => {
       const reply: WorkerReply = { id: job.id, ok: false, message: err instanceof Error ? err.message : String(err) };

@@ -3,6 +3,7 @@
 // arguments as an array, so nothing in them is ever interpreted.
 
 import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 
 export function ffmpegPath(): string {
@@ -10,8 +11,8 @@ export function ffmpegPath(): string {
 }
 
 export interface RunFfmpegOptions {
-  /** Written to ffmpeg's stdin (use `-i pipe:0`). Without it stdin is /dev/null. */
-  input?: Buffer;
+  /** Written to ffmpeg's stdin (use `-i pipe:0`), whole or as a stream. Without it stdin is /dev/null. */
+  input?: Buffer | Readable;
   /** Kill ffmpeg after this long. Default 10 minutes: no audio job here should take that long. */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -89,7 +90,11 @@ export function runFfmpeg(args: string[], opts: RunFfmpegOptions = {}): Promise<
       // ffmpeg may exit before reading all input (bad arguments); the exit code then tells the story,
       // so an EPIPE here is not the error to report.
       child.stdin.on('error', () => {});
-      child.stdin.end(input);
+      if (Buffer.isBuffer(input)) child.stdin.end(input);
+      else {
+        input.on('error', () => child.stdin!.destroy()); // a broken input ends ffmpeg's; its exit code reports it
+        input.pipe(child.stdin);
+      }
     }
   });
 }

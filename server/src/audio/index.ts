@@ -1,5 +1,5 @@
 // Public API of the audio component: TTS engines, the speech pipeline and the media store.
-export type { Pcm, SynthesisRequest, TtsEngine, VietnameseVoice } from './tts-engine.js';
+export type { BatchSynthesisRequest, Pcm, SynthesisRequest, TtsEngine, VietnameseVoice } from './tts-engine.js';
 export { VIETNAMESE_VOICES, DEFAULT_VOICE, MIN_SPEED, MAX_SPEED, isVietnameseVoice, speedToWpm } from './tts-engine.js';
 export { TtsError, TtsRateLimitError, TtsTimeoutError } from './tts-errors.js';
 export type { TtsErrorKind } from './tts-errors.js';
@@ -27,6 +27,8 @@ export { splitIntoChunks } from './text-chunks.js';
 export type { TextChunk } from './text-chunks.js';
 export { TARGET_LUFS, LUFS_TOLERANCE, MAX_TRUE_PEAK_DB } from './loudness.js';
 export { renderSpeech } from './pipeline.js';
-export type { RenderSpeechRequest, RenderedSpeech, RenderProgress, RenderStage } from './pipeline.js';
+export { loadChime, DEFAULT_CHIME_GAP_MS, DEFAULT_CHIME_LEVEL_LU } from './chime.js';
+export type { Chime, ChimeOptions, ChimeSource } from './chime.js';
+export type { RenderSpeechRequest, RenderedSpeech, RenderProgress, RenderStage, RenderTimings } from './pipeline.js';
 export { MediaStore, isSha256, MEDIA_EXTENSIONS } from './media-store.js';
 export type { MediaExt, MediaStat, StoredMedia } from './media-store.js';

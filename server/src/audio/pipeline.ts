@@ -1,22 +1,18 @@
-// Text → speech → one loudness-normalized Opus file for the loudspeakers.
+// Text → speech → one loudness-normalized Opus file for the loudspeakers (and an MP3 copy for download).
 //
-// Target: −16 LUFS integrated (±1 LU), true peak ≤ −1 dBTP, measured on the decoded final file because
-// that is what the speaker plays. Raw eSpeak speech has a peak-to-loudness ratio near 20 dB, so −16 LUFS
-// with peaks under −1 dBTP cannot come from gain alone; one-pass `loudnorm` lands it at −17.5 (PACKAGE-NOTES).
-// The chain (loudness-chain.ts) is: fixed gain to a known level → compressor → make-up gain → limiter.
-// We measure the raw speech, then fit the make-up gain by measuring the limited output (limiting eats
-// loudness, so a few cheap secant steps), encode, decode and measure again. Opus decoding overshoots the
-// limiter's sample peaks by ~2 dB, so the ceiling sits well below −1 dBFS and drops further if the final
-// file still peaks too high.
+// Chunks → join with sentence pauses (synthesize-chunks.ts) → optional intro/outro chime (chime.ts) →
+// −16 LUFS ±1 LU integrated, true peak ≤ −1 dBTP, measured on the decoded final file → Opus/Ogg mono 32 kbps
+// voip, and MP3 48 kbps when asked (mastering.ts). Chimes join before loudness processing, so the target
+// holds for the whole file.
 
 import type { TtsEngine } from './tts-engine.js';
 import { assertSpeed } from './tts-engine.js';
 import { splitIntoChunks } from './text-chunks.js';
 import type { PcmChunkCache } from './chunk-cache.js';
 import { synthesizeChunks } from './synthesize-chunks.js';
-import { runFfmpeg } from './ffmpeg.js';
-import { ebur128Filter, LUFS_TOLERANCE, MAX_TRUE_PEAK_DB, parseEbur128Summary, TARGET_LUFS } from './loudness.js';
-import { loudnessChain, OUTPUT_RATE, OPUS_OUTPUT_ARGS } from './loudness-chain.js';
+import { integratedLoudness } from './loudness.js';
+import { loadChime, withChimes, type ChimeOptions } from './chime.js';
+import { masterSpeech } from './mastering.js';
 
 export type RenderStage = 'synthesizing' | 'encoding';
 
@@ -34,10 +30,16 @@ export interface RenderSpeechRequest {
   chunkCache?: PcmChunkCache;
   /** Chunks synthesized at once. Default: the engine's own `concurrency`, else 1. */
   concurrency?: number;
+  /** Intro/outro chimes: 'default' for the built-in bell or a path to any audio file ffmpeg reads. */
+  chime?: ChimeOptions;
+  /** Also return the MP3 download copy (48 kbps mono), encoded from the same processed audio. */
+  mp3?: boolean;
 }
 
 export interface RenderedSpeech {
   ogg: Buffer;
+  /** Present when `mp3: true` was asked. */
+  mp3?: Buffer;
   durationMs: number;
   lufs: number;
   truePeakDb: number;
@@ -45,22 +47,31 @@ export interface RenderedSpeech {
   engine: string;
   /** Sentence chunks synthesized now vs taken from the chunk cache. */
   chunks: { synthesized: number; cached: number };
+  /** Wall time of each stage, for the benchmark and the logs. */
+  timings: RenderTimings;
 }
 
-const QUIET = ['-hide_banner', '-nostats'];
-const INITIAL_CEILING_DB = -4; // Opus overshoot measured up to ~3 dB over the ceiling (Central voice)
-const MIN_CEILING_DB = -12; // past this something other than codec overshoot is wrong
-// Meters disagree by a few hundredths of a dB (ebur128 vs loudnorm measured 0.1 vs 0.06 dBTP on one file):
-// accept only results a little under −1 dBTP, and aim further under it when retrying.
-const PEAK_SAFETY_DB = 0.1;
-const PEAK_MARGIN_DB = 0.3;
-const OPUS_LOUDNESS_LOSS_LU = 0.3; // decoded Opus measured ~0.3 LU quieter than the PCM fed in
-const FIT_TOLERANCE_LU = 0.25;
-const INITIAL_MAKEUP_DB = 11; // typical for eSpeak after the compressor (measured 11–16 dB)
-const MAX_FIT_STEPS = 6;
-const MAX_ENCODES = 3;
+export interface RenderTimings {
+  synthesisMs: number;
+  /** Measuring the raw speech and loading chimes. */
+  measureMs: number;
+  /** The compressor pass. */
+  compressMs: number;
+  /** Make-up gain fitting passes (on an excerpt, then everything; two at a time on two cores). */
+  fitMs: number;
+  fitPasses: number;
+  /** Opus encoding (segments on all cores), including re-encoding repaired segments. */
+  encodeMs: number;
+  encodes: number;
+  repairedSegments: number;
+  /** Decoding the final file and measuring it, once per encode or repair; decoding overlaps encoding, so
+   *  this is what is left after the last segment is encoded. */
+  verifyMs: number;
+  /** Waiting for the MP3 copy once the Opus file was done. */
+  mp3WaitMs: number;
+}
+
 const SILENT_LUFS = -60;
-const FFMPEG_TIMEOUT_MS = 5 * 60_000;
 
 export async function renderSpeech(req: RenderSpeechRequest): Promise<RenderedSpeech> {
   const { engine, text, voice, speed, signal } = req;
@@ -73,7 +84,13 @@ export async function renderSpeech(req: RenderSpeechRequest): Promise<RenderedSp
     lastPercent = Math.max(lastPercent, Math.min(100, Math.round(percent)));
     req.onProgress?.(lastPercent, stage);
   };
-  const run = (args: string[], input: Buffer) => runFfmpeg([...QUIET, ...args], { input, signal, timeoutMs: FFMPEG_TIMEOUT_MS });
+  let mark = performance.now();
+  const lap = () => {
+    const now = performance.now();
+    const ms = Math.round(now - mark);
+    mark = now;
+    return ms;
+  };
 
   // --- synthesize (in parallel up to the engine's concurrency, cached sentences skipped) ---
   report('synthesizing', 0);
@@ -82,79 +99,38 @@ export async function renderSpeech(req: RenderSpeechRequest): Promise<RenderedSp
     engine, chunks, voice, speed, signal, chunkCache: req.chunkCache, concurrency: req.concurrency,
     onChunk: (doneChars) => report('synthesizing', (50 * doneChars) / totalChars),
   });
-  const { samples, sampleRate } = speech;
+  const synthesisMs = lap();
+  const { sampleRate } = speech;
   const engineName = speech.engines.join('+');
-  const pcm = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
-  const pcmIn = ['-f', 's16le', '-ar', String(sampleRate), '-ac', '1', '-i', 'pipe:0'];
 
-  // --- measure the raw speech ---
+  // --- measure the raw speech (in JS, ~30 ms for five minutes); load the chimes meanwhile ---
   report('encoding', 50);
-  const raw = parseEbur128Summary((await run([...pcmIn, '-af', ebur128Filter(false), '-f', 'null', '-'], pcm)).stderr);
-  if (raw.lufs < SILENT_LUFS) throw new Error(`${engineName} produced (near) silence: ${raw.lufs} LUFS`);
+  const chimes = Promise.all([
+    req.chime?.intro ? loadChime(req.chime.intro, 'intro', sampleRate, signal) : undefined,
+    req.chime?.outro ? loadChime(req.chime.outro, 'outro', sampleRate, signal) : undefined,
+  ]);
+  chimes.catch(() => {}); // awaited below; a silent-speech error must not leave it unhandled
+  const rawLufs = integratedLoudness(speech.samples, sampleRate);
+  if (rawLufs < SILENT_LUFS) throw new Error(`${engineName} produced (near) silence: ${rawLufs.toFixed(1)} LUFS`);
+  const [intro, outro] = await chimes;
+  const samples = intro || outro
+    ? withChimes(speech.samples, rawLufs, { ...(intro ? { intro } : {}), ...(outro ? { outro } : {}) }, sampleRate, req.chime ?? {})
+    : speech.samples;
+  const measureMs = lap();
 
-  let makeupDb = INITIAL_MAKEUP_DB;
-  let ceilingDb = INITIAL_CEILING_DB;
-  let aimLufs = TARGET_LUFS + OPUS_LOUDNESS_LOSS_LU;
-  let best: { ogg: Buffer; final: { lufs: number; truePeakDb: number; durationMs: number } } | null = null;
-  for (let encode = 1; ; encode++) {
-    // --- fit the make-up gain so the limited PCM lands on the aim (secant steps on measured loudness) ---
-    let limited: Buffer = Buffer.alloc(0);
-    let prev: { gain: number; lufs: number } | null = null;
-    for (let step = 1; step <= MAX_FIT_STEPS; step++) {
-      const filter = [loudnessChain({ rawLufs: raw.lufs, makeupDb, ceilingDb }), ebur128Filter(false)].join(',');
-      const res = await run([...pcmIn, '-af', filter, '-f', 'f32le', 'pipe:1'], pcm);
-      limited = res.stdout;
-      const { lufs } = parseEbur128Summary(res.stderr);
-      const error = aimLufs - lufs;
-      if (Math.abs(error) <= FIT_TOLERANCE_LU) break;
-      // Loudness rises slower than the gain once the limiter works; the slope from the last two points
-      // says by how much (clamped so a noisy step cannot throw the gain far off).
-      const slope = prev && makeupDb !== prev.gain ? clamp((lufs - prev.lufs) / (makeupDb - prev.gain), 0.2, 1) : 1;
-      prev = { gain: makeupDb, lufs };
-      makeupDb += error / slope;
-    }
-    report('encoding', 50 + 15 * encode);
-
-    // --- encode, then decode and measure what the speaker will actually play ---
-    const ogg = (await run(['-f', 'f32le', '-ar', String(OUTPUT_RATE), '-ac', '1', '-i', 'pipe:0', ...OPUS_OUTPUT_ARGS, 'pipe:1'], limited)).stdout;
-    const final = await measureDecoded(ogg, run);
-    const peakOk = final.truePeakDb <= MAX_TRUE_PEAK_DB - PEAK_SAFETY_DB;
-    const loudOk = Math.abs(final.lufs - TARGET_LUFS) <= LUFS_TOLERANCE;
-    if (peakOk && loudOk) {
-      report('encoding', 100);
-      return {
-        ogg, durationMs: final.durationMs, lufs: final.lufs, truePeakDb: final.truePeakDb, engine: engineName,
-        chunks: { synthesized: speech.synthesizedChunks, cached: speech.cachedChunks },
-      };
-    }
-    if (peakOk && (!best || Math.abs(final.lufs - TARGET_LUFS) < Math.abs(best.final.lufs - TARGET_LUFS))) best = { ogg, final };
-    if (encode >= MAX_ENCODES) {
-      // A peak-safe file a little off the loudness target still airs (a storm warning must not fail on
-      // 1 LU); its measured loudness is recorded with the bulletin. A file that would clip never airs.
-      if (best) {
-        report('encoding', 100);
-        return {
-          ogg: best.ogg, durationMs: best.final.durationMs, lufs: best.final.lufs, truePeakDb: best.final.truePeakDb, engine: engineName,
-          chunks: { synthesized: speech.synthesizedChunks, cached: speech.cachedChunks },
-        };
-      }
-      throw new Error(`loudness not reached after ${encode} encodes: ${final.lufs} LUFS, ${final.truePeakDb} dBTP (want ${TARGET_LUFS}±${LUFS_TOLERANCE} LUFS, ≤ ${MAX_TRUE_PEAK_DB} dBTP)`);
-    }
-    if (!peakOk) ceilingDb = Math.max(MIN_CEILING_DB, ceilingDb - (final.truePeakDb - MAX_TRUE_PEAK_DB) - PEAK_MARGIN_DB);
-    aimLufs += TARGET_LUFS - final.lufs;
-  }
-}
-
-type Run = (args: string[], input: Buffer) => Promise<{ stdout: Buffer; stderr: string }>;
-
-/** Decodes the Ogg as a player would and measures loudness, true peak and duration in one pass. */
-async function measureDecoded(ogg: Buffer, run: Run): Promise<{ lufs: number; truePeakDb: number; durationMs: number }> {
-  const res = await run(['-f', 'ogg', '-i', 'pipe:0', '-af', ebur128Filter(true), '-ac', '1', '-ar', String(OUTPUT_RATE), '-f', 's16le', 'pipe:1'], ogg);
-  const { lufs, truePeakDb } = parseEbur128Summary(res.stderr);
-  if (truePeakDb === null) throw new Error('ebur128 summary has no true peak');
-  return { lufs, truePeakDb, durationMs: Math.round((res.stdout.length / 2 / OUTPUT_RATE) * 1000) };
-}
-
-function clamp(v: number, lo: number, hi: number): number {
-  return Math.min(hi, Math.max(lo, v));
+  const mastered = await masterSpeech({
+    samples, sampleRate, rawLufs, mp3: req.mp3, signal,
+    onProgress: (f) => report('encoding', 50 + 50 * f),
+  });
+  report('encoding', 100);
+  return {
+    ogg: mastered.ogg,
+    ...(mastered.mp3 ? { mp3: mastered.mp3 } : {}),
+    durationMs: mastered.durationMs,
+    lufs: mastered.lufs,
+    truePeakDb: mastered.truePeakDb,
+    engine: engineName,
+    chunks: { synthesized: speech.synthesizedChunks, cached: speech.cachedChunks },
+    timings: { synthesisMs, measureMs, ...mastered.timings },
+  };
 }

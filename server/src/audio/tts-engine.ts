@@ -24,6 +24,10 @@ export interface SynthesisRequest {
   signal?: AbortSignal;
 }
 
+export interface BatchSynthesisRequest extends Omit<SynthesisRequest, 'text'> {
+  texts: string[];
+}
+
 export interface TtsEngine {
   readonly name: string;
   /**
@@ -34,6 +38,12 @@ export interface TtsEngine {
   /** How many synthesize() calls the engine serves at once; the pipeline keeps that many chunks in flight. */
   readonly concurrency?: number;
   synthesize(req: SynthesisRequest): Promise<Pcm>;
+  /**
+   * Several texts in one call, one Pcm per text in the same order. Optional: for engines whose per-call
+   * start-up dominates (the WebAssembly eSpeak pays ~150 ms per call, ~3 ms per second of speech), so the
+   * pipeline hands them many sentences at once. Must sound the same as calling synthesize() on each.
+   */
+  synthesizeBatch?(req: BatchSynthesisRequest): Promise<Pcm[]>;
   /** Releases workers, native handles or sockets. Optional: plain engines hold nothing. */
   close?(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { EspeakEngine, VIETNAMESE_VOICES, speedToWpm } from '../../../server/src/audio/index.js';
+import { EspeakEngine, VIETNAMESE_VOICES, speedToWpm, type Pcm } from '../../../server/src/audio/index.js';
 
 const TEXT = 'Ủy ban nhân dân xã thông báo.';
 const engine = new EspeakEngine();
@@ -64,3 +64,40 @@ t.test('one engine serves concurrent calls', async (t) => {
   const outs = await Promise.all(texts.map((text) => engine.synthesize({ text, voice: 'vi', speed: 1 })));
   t.ok(outs[0]!.samples.length < outs[1]!.samples.length && outs[1]!.samples.length < outs[2]!.samples.length, 'each call got its own text');
 });
+
+t.test('a batch is one eSpeak run that sounds like one run per sentence', async (t) => {
+  const texts = ['Xin chào bà con.', 'Ngày mai cắt điện từ bảy giờ.', 'Đề nghị bà con chú ý theo dõi.'];
+  const started = performance.now();
+  const batch = await engine.synthesizeBatch({ texts, voice: 'vi', speed: 1 });
+  const batchMs = performance.now() - started;
+  t.equal(batch.length, texts.length, 'one piece per text');
+  const singleStarted = performance.now();
+  const singles: Pcm[] = [];
+  for (const text of texts) singles.push(await engine.synthesize({ text, voice: 'vi', speed: 1 }));
+  const singleMs = performance.now() - singleStarted;
+  batch.forEach((piece, i) => {
+    const a = speechLength(piece.samples) / piece.sampleRate;
+    const b = speechLength(singles[i]!.samples) / singles[i]!.sampleRate;
+    t.ok(Math.abs(a - b) < 0.03, `sentence ${i + 1}: ${a.toFixed(3)} s in the batch, ${b.toFixed(3)} s alone`);
+    t.ok(piece.samples.length <= singles[i]!.samples.length + 0.05 * piece.sampleRate, 'the break between sentences is not part of the piece');
+  });
+  t.ok(batchMs < singleMs, `faster than one run each: ${Math.round(batchMs)} vs ${Math.round(singleMs)} ms`);
+});
+
+t.test('a batch reads markup characters as text, and refuses what a single call refuses', async (t) => {
+  const out = await engine.synthesizeBatch({ texts: ['a < b & c > d', '<break time="9s"/> xin chào'], voice: 'vi', speed: 1 });
+  t.equal(out.length, 2, 'SSML in the text is escaped, not obeyed');
+  t.ok(out[1]!.samples.length / out[1]!.sampleRate < 5, 'no nine-second break was inserted');
+  t.same(await engine.synthesizeBatch({ texts: [], voice: 'vi', speed: 1 }), []);
+  await t.rejects(engine.synthesizeBatch({ texts: ['a', ' '], voice: 'vi', speed: 1 }), /empty/);
+  await t.rejects(engine.synthesizeBatch({ texts: ['a'], voice: 'en', speed: 1 }), /unknown voice/);
+});
+
+/** Samples from the first to the last non-silent one. */
+function speechLength(s: Int16Array): number {
+  let a = 0;
+  let b = s.length;
+  while (a < b && Math.abs(s[a]!) < 100) a++;
+  while (b > a && Math.abs(s[b - 1]!) < 100) b--;
+  return b - a;
+}

@@ -62,6 +62,17 @@ t.test('the same audio as the main-thread engine, for concurrent callers', async
   t.ok(outs.every((o, i) => i === 0 || o.samples.length > outs[i - 1]!.samples.length), 'each call got its own text back');
 });
 
+t.test('a batch runs as one job on one worker and gives the main-thread engine\'s pieces', async (t) => {
+  const pool = shared;
+  const texts = BULLETIN.slice(0, 4);
+  const direct = await new EspeakEngine().synthesizeBatch({ texts, voice: 'vi', speed: 1 });
+  const viaWorker = await pool.synthesizeBatch({ texts, voice: 'vi', speed: 1 });
+  t.equal(viaWorker.length, 4);
+  t.ok(viaWorker.every((p, i) => Buffer.from(p.samples.buffer, p.samples.byteOffset, p.samples.byteLength).equals(Buffer.from(direct[i]!.samples.buffer, direct[i]!.samples.byteOffset, direct[i]!.samples.byteLength))), 'sample-identical pieces');
+  t.same(await pool.synthesizeBatch({ texts: [], voice: 'vi', speed: 1 }), []);
+  await t.rejects(pool.synthesizeBatch({ texts: ['Một.', ''], voice: 'vi', speed: 1 }), /empty/);
+});
+
 t.test('bad requests fail at once, without a worker', async (t) => {
   const pool = new EspeakWorkerEngine({ poolSize: 1 });
   t.teardown(() => pool.close());

@@ -1,5 +1,8 @@
 import t from 'tap';
-import { EspeakEngine, EspeakWorkerEngine, renderSpeech, type Pcm, type TtsEngine } from '../../../server/src/audio/index.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_CHIME_GAP_MS, EspeakEngine, EspeakWorkerEngine, loadChime, renderSpeech, runFfmpeg, type Pcm, type TtsEngine } from '../../../server/src/audio/index.js';
 import { decodeAndMeasure } from './decode-helper.js';
 
 const NOTICE = 'Ủy ban nhân dân xã thông báo: ngày mai cắt điện từ bảy giờ đến mười một giờ.';
@@ -66,6 +69,55 @@ t.test('the worker-pool engine renders the same notice on target, chunks in para
   const d = decodeAndMeasure(out.ogg);
   t.ok(Math.abs(d.lufs - -16) <= 1 && d.truePeakDb <= -1, `on target (${d.lufs} LUFS, ${d.truePeakDb} dBTP)`);
   t.ok(progress.every((p, i) => i === 0 || p >= progress[i - 1]!), 'progress never goes backwards');
+});
+
+t.test('intro and outro chimes: the default bell, or any audio file, around the speech, on target', async (t) => {
+  const plain = await renderSpeech({ engine, text: NOTICE, voice: 'vi', speed: 1 });
+  const chimed = await renderSpeech({ engine, text: NOTICE, voice: 'vi', speed: 1, chime: { intro: 'default', outro: 'default' } });
+  const intro = await loadChime('default', 'intro', 22050);
+  const outro = await loadChime('default', 'outro', 22050);
+  const chimeMs = ((intro.samples.length + outro.samples.length) / 22050) * 1000 + 2 * DEFAULT_CHIME_GAP_MS;
+  t.ok(chimeMs > 4000 && chimeMs < 7000, `the default chimes with their gaps last ${Math.round(chimeMs)} ms`);
+  const grew = chimed.durationMs - plain.durationMs;
+  t.ok(Math.abs(grew - chimeMs) < 60, `the file grew by the chimes: ${grew} ms (expected ${Math.round(chimeMs)})`);
+  const d = decodeAndMeasure(chimed.ogg);
+  t.ok(Math.abs(d.lufs - -16) <= 1 && d.truePeakDb <= -1, `whole file with chimes on target (${d.lufs} LUFS, ${d.truePeakDb} dBTP)`);
+  // The bell is really there: the first half second is not silent, and it differs between intro and outro.
+  const head = d.samples.subarray(0, 24000);
+  t.ok(Math.max(...head.map(Math.abs)) > 3000, 'the file opens with the chime');
+  t.not(Buffer.from(intro.samples.buffer).toString('base64'), Buffer.from(outro.samples.buffer).toString('base64'), 'intro rises, outro falls');
+
+  // An installation's own chime: any file ffmpeg reads (here FLAC), only before the speech, custom gap.
+  const dir = await mkdtemp(join(tmpdir(), 'loaxa-chime-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'chuông.flac');
+  await runFfmpeg(['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=880:duration=0.8', '-af', 'afade=t=out:st=0.6:d=0.2', file]);
+  const own = await renderSpeech({ engine, text: NOTICE, voice: 'vi', speed: 1, chime: { intro: file, gapMs: 200 } });
+  const ownGrew = own.durationMs - plain.durationMs;
+  t.ok(Math.abs(ownGrew - 1000) < 60, `grew by 0.8 s of chime and 0.2 s of gap: ${ownGrew} ms`);
+  const o = decodeAndMeasure(own.ogg);
+  t.ok(Math.abs(o.lufs - -16) <= 1 && o.truePeakDb <= -1, `on target (${o.lufs} LUFS, ${o.truePeakDb} dBTP)`);
+
+  await t.rejects(renderSpeech({ engine, text: NOTICE, voice: 'vi', speed: 1, chime: { outro: join(dir, 'missing.wav') } }), /chime file not found/);
+  const notAudio = join(dir, 'notes.txt');
+  await (await import('node:fs/promises')).writeFile(notAudio, 'không phải âm thanh');
+  await t.rejects(renderSpeech({ engine, text: NOTICE, voice: 'vi', speed: 1, chime: { intro: notAudio } }), /cannot be decoded/);
+});
+
+t.test('an MP3 download copy made from the same audio as the Opus file', async (t) => {
+  const out = await renderSpeech({ engine, text: NOTICE, voice: 'vi', speed: 1, mp3: true });
+  t.ok(out.mp3 && out.mp3.length > 1000, 'MP3 returned');
+  const mp3 = out.mp3!;
+  const frameSync = mp3.subarray(0, 3).toString('latin1') === 'ID3' || (mp3[0] === 0xff && (mp3[1]! & 0xe0) === 0xe0);
+  t.ok(frameSync, 'starts like an MP3 file');
+  const m = decodeAndMeasure(mp3);
+  const o = decodeAndMeasure(out.ogg);
+  t.ok(Math.abs(m.durationMs - o.durationMs) < 100, `same duration: MP3 ${Math.round(m.durationMs)} ms, Opus ${Math.round(o.durationMs)} ms`);
+  const kbps = (mp3.length * 8) / m.durationMs;
+  t.ok(kbps > 40 && kbps < 56, `about 48 kbps: ${kbps.toFixed(1)}`);
+  t.ok(Math.abs(m.lufs - o.lufs) < 1, `same loudness: MP3 ${m.lufs}, Opus ${o.lufs} LUFS`);
+  const without = await renderSpeech({ engine, text: NOTICE, voice: 'vi', speed: 1 });
+  t.equal(without.mp3, undefined, 'no MP3 unless asked');
 });
 
 t.test('empty or whitespace-only text is refused before any work', async (t) => {
