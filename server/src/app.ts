@@ -125,7 +125,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // bulletin re-synthesizes only that sentence.
   const chunkCache = new PcmChunkCache({ dir: join(dataDir, 'tts-chunks'), onError: (err) => logger.warn({ err }, 'TTS chunk cache error') });
   const dictionary = new DictionaryRepository(db);
-  const speech = new SpeechService({ engine, chunkCache, dictionary });
+  const chime = config.tts.chimeIntro || config.tts.chimeOutro
+    ? { ...(config.tts.chimeIntro ? { intro: config.tts.chimeIntro } : {}), ...(config.tts.chimeOutro ? { outro: config.tts.chimeOutro } : {}) }
+    : undefined;
+  const speech = new SpeechService({ engine, chunkCache, dictionary, chime });
   const render: SpeechRenderer = opts.render ?? speech.render;
   const bulletinService = new BulletinService({ bulletins, media, render, renderRecording, logger });
   const faults = new FaultRepository(db);

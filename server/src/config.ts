@@ -49,6 +49,9 @@ export const configSchema = z.object({
   LOAXA_TTS_ENGINE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
   /** eSpeak worker threads (each ~60–120 MiB); default: one per spare core, at most 2. */
   LOAXA_TTS_WORKERS: z.coerce.number().int().min(1).max(8).optional(),
+  /** Chime before / after every synthesized bulletin: `none`, `default` (a bell made with ffmpeg) or an audio file. */
+  LOAXA_TTS_CHIME_INTRO: z.string().min(1).default('none'),
+  LOAXA_TTS_CHIME_OUTRO: z.string().min(1).default('none'),
   LOAXA_TTS_ZALO_API_KEY: z.string().min(1).optional(),
   LOAXA_TTS_ZALO_URL: url(['http:', 'https:']).optional(),
   LOAXA_TTS_VIETTEL_TOKEN: z.string().min(1).optional(),
@@ -120,6 +123,8 @@ export interface Config {
     engines: TtsEngineName[];
     engineTimeoutMs: number;
     workers: number | undefined;
+    chimeIntro: string | undefined;
+    chimeOutro: string | undefined;
     zalo: { apiKey: string | undefined; url: string | undefined };
     viettel: { token: string | undefined; url: string | undefined };
     fpt: { apiKey: string | undefined; url: string | undefined };
@@ -180,6 +185,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       engines: e.LOAXA_TTS_ENGINES,
       engineTimeoutMs: e.LOAXA_TTS_ENGINE_TIMEOUT_MS,
       workers: e.LOAXA_TTS_WORKERS,
+      chimeIntro: e.LOAXA_TTS_CHIME_INTRO === 'none' ? undefined : e.LOAXA_TTS_CHIME_INTRO,
+      chimeOutro: e.LOAXA_TTS_CHIME_OUTRO === 'none' ? undefined : e.LOAXA_TTS_CHIME_OUTRO,
       zalo: { apiKey: e.LOAXA_TTS_ZALO_API_KEY, url: e.LOAXA_TTS_ZALO_URL },
       viettel: { token: e.LOAXA_TTS_VIETTEL_TOKEN, url: e.LOAXA_TTS_VIETTEL_URL },
       fpt: { apiKey: e.LOAXA_TTS_FPT_API_KEY, url: e.LOAXA_TTS_FPT_URL },

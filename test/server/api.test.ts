@@ -126,6 +126,12 @@ t.test('bulletins are synthesized to Opus and served to logged-in users', async 
   const { createHash } = await import('node:crypto');
   t.equal(createHash('sha256').update(bytes).digest('hex'), created.body.audio.sha256, 'named by its own hash');
 
+  t.match(got.body.audio.mp3Url, /^\/media\/[0-9a-f]{64}$/, 'an MP3 rendition for download');
+  const mp3 = await fetch(`${base}${got.body.audio.mp3Url}`, { headers: { authorization: `Bearer ${token}` } });
+  t.equal(mp3.headers.get('content-type'), 'audio/mpeg');
+  const mp3Bytes = Buffer.from(await mp3.arrayBuffer());
+  t.ok(mp3Bytes.length > 1000 && (mp3Bytes.subarray(0, 3).toString() === 'ID3' || (mp3Bytes[0] === 0xff && (mp3Bytes[1]! & 0xe0) === 0xe0)), 'an MP3 stream');
+
   const part = await fetch(`${base}/media/${created.body.audio.sha256}`, { headers: { authorization: `Bearer ${token}`, range: 'bytes=10-19' } });
   t.equal(part.status, 206);
   t.same(Buffer.from(await part.arrayBuffer()), bytes.subarray(10, 20), 'a range resumes a download');

@@ -38,3 +38,14 @@ t.test('a bulletin is made by the preferred cloud engine, and by eSpeak NG when 
     t.ok(zalo.requests.length >= 1, 'the cloud engine was asked');
   }
 });
+
+t.test('a configured intro chime is heard before every synthesized bulletin', async (t) => {
+  const text = { title: 't', text: 'Thông báo lịch tiêm chủng.' };
+  const plain = await startTestServer(t);
+  const withChime = await startTestServer(t, { tts: { ...loadConfig({}).tts, chimeIntro: 'default' } });
+  const a = (await plain.api('POST', '/api/v1/bulletins', text, plain.token)).body;
+  const b = (await withChime.api('POST', '/api/v1/bulletins', text, withChime.token)).body;
+  t.ok(b.audio.durationMs - a.audio.durationMs > 500, `the chime adds ${b.audio.durationMs - a.audio.durationMs} ms`);
+  t.equal(loadConfig({}).tts.chimeIntro, undefined, 'no chime unless configured');
+  t.equal(loadConfig({ LOAXA_TTS_CHIME_OUTRO: '/srv/chimes/end.wav' }).tts.chimeOutro, '/srv/chimes/end.wav');
+});

@@ -288,4 +288,12 @@ export const migrations: Migration[] = [
       CREATE INDEX device_claim_codes_device ON device_claim_codes(device_id);
     `,
   },
+  {
+    version: 11,
+    name: 'mp3 rendition',
+    sql: `
+      -- The same audio as MP3 48 kbps, for people who download a bulletin (the boxes get Opus).
+      ALTER TABLE bulletins ADD COLUMN mp3_sha256 TEXT;
+    `,
+  },
 ];

@@ -25,6 +25,7 @@ export interface Bulletin {
   source: 'text' | 'recording';
   uploadPath: string | null;
   originalName: string | null;
+  mp3Sha256: string | null;
 }
 
 interface Row {
@@ -50,6 +51,7 @@ interface Row {
   source: 'text' | 'recording';
   upload_path: string | null;
   original_name: string | null;
+  mp3_sha256: string | null;
 }
 
 const toBulletin = (r: Row): Bulletin => ({
@@ -75,6 +77,7 @@ const toBulletin = (r: Row): Bulletin => ({
   source: r.source,
   uploadPath: r.upload_path,
   originalName: r.original_name,
+  mp3Sha256: r.mp3_sha256,
 });
 
 export class BulletinRepository {
@@ -94,7 +97,7 @@ export class BulletinRepository {
     this.progressStmt = db.prepare(`UPDATE bulletins SET progress = @progress, stage = @stage, updated_at = @now WHERE id = @id AND status = 'synthesizing'`);
     this.readyStmt = db.prepare(
       `UPDATE bulletins SET status = 'ready', progress = 100, stage = 'done', audio_sha256 = @sha256, audio_bytes = @bytes,
-         duration_ms = @durationMs, engine = @engine, lufs = @lufs, true_peak_db = @truePeakDb, updated_at = @now WHERE id = @id`,
+         duration_ms = @durationMs, engine = @engine, lufs = @lufs, true_peak_db = @truePeakDb, mp3_sha256 = @mp3Sha256, updated_at = @now WHERE id = @id`,
     );
     this.interruptedStmt = db.prepare<[], Row>(`SELECT * FROM bulletins WHERE status = 'synthesizing' ORDER BY created_at`);
     this.failStmt = db.prepare(`UPDATE bulletins SET status = 'failed', stage = 'failed', error = @error, updated_at = @now WHERE id = @id`);
@@ -116,8 +119,8 @@ export class BulletinRepository {
     this.progressStmt.run({ id, progress: Math.max(0, Math.min(99, Math.round(progress))), stage, now });
   }
 
-  markReady(id: string, a: { sha256: string; bytes: number; durationMs: number; engine: string; lufs: number | null; truePeakDb: number | null }, now = Date.now()): void {
-    this.readyStmt.run({ id, ...a, now });
+  markReady(id: string, a: { sha256: string; bytes: number; durationMs: number; engine: string; lufs: number | null; truePeakDb: number | null; mp3Sha256?: string | null }, now = Date.now()): void {
+    this.readyStmt.run({ id, mp3Sha256: null, ...a, now });
   }
 
   markFailed(id: string, error: string, now = Date.now()): void {

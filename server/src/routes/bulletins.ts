@@ -27,6 +27,8 @@ const audioSchema = z.object({
   engine: z.string().nullable(),
   lufs: z.number().nullable(),
   truePeakDb: z.number().nullable(),
+  /** The MP3 48 kbps rendition, for download (null for older bulletins and recordings). */
+  mp3Url: z.string().nullable(),
 });
 const bulletinSchema = z.object({
   id: z.string(),
@@ -56,7 +58,7 @@ const toApi = (b: Bulletin) => ({
   error: b.error,
   audio:
     b.audioSha256 && b.durationMs
-      ? { sha256: b.audioSha256, durationMs: b.durationMs, bytes: b.audioBytes, url: `/media/${b.audioSha256}`, engine: b.engine, lufs: b.lufs, truePeakDb: b.truePeakDb }
+      ? { sha256: b.audioSha256, durationMs: b.durationMs, bytes: b.audioBytes, url: `/media/${b.audioSha256}`, engine: b.engine, lufs: b.lufs, truePeakDb: b.truePeakDb, mp3Url: b.mp3Sha256 ? `/media/${b.mp3Sha256}` : null }
       : null,
   createdAt: new Date(b.createdAt).toISOString(),
 });

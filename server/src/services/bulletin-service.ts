@@ -9,6 +9,8 @@ import type { MediaStore } from '../audio/index.js';
 
 export interface RenderedSpeech {
   ogg: Buffer;
+  /** The same audio as MP3 48 kbps, for download. */
+  mp3?: Buffer | undefined;
   durationMs: number;
   lufs: number | null;
   truePeakDb: number | null;
@@ -70,7 +72,8 @@ export class BulletinService {
           ? await this.deps.renderRecording(b.uploadPath, onProgress)
           : await render({ text: b.text, voice: b.voice, speed: b.speed, onProgress });
       const stored = await media.put(out.ogg, 'ogg');
-      bulletins.markReady(id, { sha256: stored.sha256, bytes: stored.bytes, durationMs: out.durationMs, engine: out.engine, lufs: out.lufs, truePeakDb: out.truePeakDb });
+      const mp3 = out.mp3 ? await media.put(out.mp3, 'mp3') : null;
+      bulletins.markReady(id, { sha256: stored.sha256, bytes: stored.bytes, durationMs: out.durationMs, engine: out.engine, lufs: out.lufs, truePeakDb: out.truePeakDb, mp3Sha256: mp3?.sha256 ?? null });
       log.info({ durationMs: out.durationMs, wallMs: Date.now() - started, sha256: stored.sha256 }, 'bulletin synthesized');
       if (b.uploadPath) await rm(b.uploadPath, { force: true });
     } catch (err) {

@@ -3,7 +3,7 @@
  * operators' dictionary over the shipped one, then the configured engines through the audio pipeline.
  */
 import { normalizeVietnamese, type NormalizeResult } from '@loaxa/shared';
-import { renderSpeech, type PcmChunkCache, type TtsEngine } from '../audio/index.js';
+import { renderSpeech, type ChimeOptions, type PcmChunkCache, type TtsEngine } from '../audio/index.js';
 import type { DictionaryRepository } from '../repos/dictionary.js';
 import type { RenderedSpeech, SpeechRenderer } from './bulletin-service.js';
 
@@ -13,7 +13,9 @@ export type ReadingStyle = 'north' | 'south';
 export const styleForVoice = (voice: string): ReadingStyle => (voice === 'vi-vn-x-south' ? 'south' : 'north');
 
 export class SpeechService {
-  constructor(private readonly deps: { engine: TtsEngine; chunkCache: PcmChunkCache | undefined; dictionary: DictionaryRepository }) {}
+  constructor(
+    private readonly deps: { engine: TtsEngine; chunkCache: PcmChunkCache | undefined; dictionary: DictionaryRepository; chime?: ChimeOptions | undefined },
+  ) {}
 
   normalize(text: string, style: ReadingStyle): NormalizeResult {
     return normalizeVietnamese(text, { style, dictionary: this.deps.dictionary.asRecord() });
@@ -28,5 +30,8 @@ export class SpeechService {
       speed: req.speed,
       onProgress: req.onProgress,
       ...(this.deps.chunkCache ? { chunkCache: this.deps.chunkCache } : {}),
+      ...(this.deps.chime ? { chime: this.deps.chime } : {}),
+      // The MP3 rendition is for people who download a bulletin; the boxes get Opus.
+      mp3: true,
     });
 }
