@@ -12,7 +12,7 @@ import type { PcmChunkCache } from './chunk-cache.js';
 import { synthesizeChunks } from './synthesize-chunks.js';
 import { integratedLoudness } from './loudness.js';
 import { loadChime, withChimes, type ChimeOptions } from './chime.js';
-import { masterSpeech } from './mastering.js';
+import { type MasterTimings, masterSpeech } from './mastering.js';
 
 export type RenderStage = 'synthesizing' | 'encoding';
 
@@ -51,24 +51,11 @@ export interface RenderedSpeech {
   timings: RenderTimings;
 }
 
-export interface RenderTimings {
+/** Wall time of each stage: synthesis and measuring here, the rest from mastering. */
+export interface RenderTimings extends MasterTimings {
   synthesisMs: number;
   /** Measuring the raw speech and loading chimes. */
   measureMs: number;
-  /** The compressor pass. */
-  compressMs: number;
-  /** Make-up gain fitting passes (on an excerpt, then everything; two at a time on two cores). */
-  fitMs: number;
-  fitPasses: number;
-  /** Opus encoding (segments on all cores), including re-encoding repaired segments. */
-  encodeMs: number;
-  encodes: number;
-  repairedSegments: number;
-  /** Decoding the final file and measuring it, once per encode or repair; decoding overlaps encoding, so
-   *  this is what is left after the last segment is encoded. */
-  verifyMs: number;
-  /** Waiting for the MP3 copy once the Opus file was done. */
-  mp3WaitMs: number;
 }
 
 const SILENT_LUFS = -60;

@@ -8,6 +8,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { principalOf } from '../http/auth.js';
 import { errorBodySchema, forbidden } from '../http/errors.js';
 import type { AppContext } from '../services/context.js';
+import { csvDocument } from '../http/csv.js';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const SECRET_KEYS = /^(password|secret|token|apikey|api_key)$/i;
@@ -77,14 +78,9 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       const page = rows.slice(0, limit);
       const items = page.map((r) => ({ id: r.id, at: new Date(r.at).toISOString(), userId: r.user_id, username: r.username, ip: r.ip, method: r.method, route: r.route, url: r.url, status: r.status, body: r.body_json ? (JSON.parse(r.body_json) as unknown) : null }));
       if (format === 'csv') {
-        const cell = (v: unknown) => {
-          let s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
-          if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-          return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-        };
-        const lines = ['id,at,user_id,username,ip,method,route,url,status,body', ...items.map((i) => [i.id, i.at, i.userId, i.username, i.ip, i.method, i.route, i.url, i.status, i.body].map(cell).join(','))];
         reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="audit.csv"');
-        return reply.serializer((b: unknown) => b as string).send(`\uFEFF${lines.join('\r\n')}\r\n` as never);
+        const csv = csvDocument(['id', 'at', 'user_id', 'username', 'ip', 'method', 'route', 'url', 'status', 'body'], items.map((i) => [i.id, i.at, i.userId, i.username, i.ip, i.method, i.route, i.url, i.status, i.body]));
+        return reply.serializer((b: unknown) => b as string).send(csv as never);
       }
       return { items, next: rows.length > limit ? page.at(-1)!.id : null };
     },

@@ -11,6 +11,7 @@ import { badRequest, errorBodySchema, notFound } from '../http/errors.js';
 import { AsRunRepository, type AsRunRow } from '../repos/as-run.js';
 import { instantOf, dayOfCivil } from '../scheduling/local-time.js';
 import type { AppContext } from '../services/context.js';
+import { csvDocument } from '../http/csv.js';
 
 const DAY_MS = 86_400_000;
 const dateOrInstant = z.union([z.string().regex(/^\d{4}-\d{2}-\d{2}$/), z.iso.datetime({ offset: true })], {
@@ -42,13 +43,6 @@ const countsSchema = z.object({ scheduled: z.number(), played: z.number(), misse
 const itemSchema = z.object({ broadcastId: z.string(), title: z.string(), priority: z.string(), occurrenceAt: z.string(), state: z.string(), startedAt: z.string().nullable(), endedAt: z.string().nullable(), reason: z.string().nullable() });
 
 const CSV_COLUMNS = ['commune_code', 'commune_name', 'device_id', 'device_name', 'broadcast_id', 'title', 'priority', 'occurrence_at', 'state', 'started_at', 'ended_at', 'airtime_s', 'reason'];
-/** RFC 4180 quoting; a leading = + - @ is prefixed so a spreadsheet never runs a title as a formula. */
-function csvCell(v: string | number | null): string {
-  if (v === null) return '';
-  let s = String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 /** The same report as a workbook: a summary sheet per commune and a sheet with every delivery. */
 async function asRunWorkbook(rows: AsRunRow[], communeOf: (areaCode: string) => { code: string; name: string }, meta: { area: string; from: string; to: string }): Promise<Buffer> {
@@ -130,16 +124,15 @@ export const reportRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
       if (format === 'csv') {
-        const lines = [CSV_COLUMNS.join(',')];
+        const lines: unknown[][] = [];
         for (const r of rows) {
           const c = resolve(r.areaCode);
           const airtime = r.state === 'played' ? Math.round((r.startedAt && r.endedAt ? r.endedAt - r.startedAt : (r.durationMs ?? 0)) / 1000) : 0;
-          lines.push([c.code, c.name, r.deviceId, r.deviceName, r.broadcastId, r.bulletinTitle, r.priority, iso(r.occurrenceAt), r.state, iso(r.startedAt), iso(r.endedAt), airtime, r.reason].map(csvCell).join(','));
+          lines.push([c.code, c.name, r.deviceId, r.deviceName, r.broadcastId, r.bulletinTitle, r.priority, iso(r.occurrenceAt), r.state, iso(r.startedAt), iso(r.endedAt), airtime, r.reason]);
         }
         reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="as-run-${code}-${request.query.from}-${request.query.to}.csv"`);
-        // A BOM so spreadsheet programs read the Vietnamese names as UTF-8.
         // Bypass the JSON serializer of the 200 schema: this answer is CSV text.
-        return reply.serializer((body: unknown) => body as string).send(`\uFEFF${lines.join("\r\n")}\r\n` as never);
+        return reply.serializer((body: unknown) => body as string).send(csvDocument(CSV_COLUMNS, lines) as never);
       }
 
       if (format === 'xlsx') {
