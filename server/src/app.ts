@@ -2,11 +2,12 @@
  * The composition root (STYLE.md habit 1): builds every component from the config, wires them, and
  * gives the process one `start()` and one bounded `stop()`. Nothing starts in a constructor.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import { serializerCompiler, validatorCompiler, jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { pino, type Logger } from 'pino';
 import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { encodeMessage, ErrorCode, topics } from '@loaxa/shared';
 import { configWith, type Config } from './config.js';
@@ -91,6 +92,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const media = new MediaStore(join(dataDir, 'media'));
   await media.init();
 
+  const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
   const broker: EmbeddedBroker | ExternalBroker = config.mqttUrl
     ? new ExternalBroker({
         url: config.mqttUrl,
@@ -106,6 +108,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
         port: config.mqttPort,
         drainTimeoutMs: config.mqttDrainTimeoutMs,
         logger: logger.child({ module: 'broker' }),
+        tls,
         onDeviceGone: (id) => deliveryService.deviceGone(id),
         auth: {
           authenticate(username, password) {
@@ -175,7 +178,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     disconnectDevice: (id) => broker.disconnect(id),
   };
 
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.bodyLimitBytes, forceCloseConnections: true }).withTypeProvider<ZodTypeProvider>();
+  // With a certificate the same server answers HTTPS; its type stays the plain one (the routes do not care).
+  const serverOptions = { loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.bodyLimitBytes, forceCloseConnections: true, ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}) };
+  const app = Fastify(serverOptions as FastifyServerOptions & { loggerInstance: FastifyBaseLogger }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandlers(app);
@@ -253,7 +258,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       started = true;
       const httpPort = (app.server.address() as AddressInfo).port;
       const host = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost;
-      const urls = { httpUrl: `http://${host}:${httpPort}`, mqttUrl: `mqtt://${host}:${mqttPort}`, httpPort, mqttPort };
+      const urls = { httpUrl: `${tls ? 'https' : 'http'}://${host}:${httpPort}`, mqttUrl: `${tls && !config.mqttUrl ? 'mqtts' : 'mqtt'}://${host}:${mqttPort}`, httpPort, mqttPort };
       logger.info(urls, 'Loa Xã server listening');
       return urls;
     },

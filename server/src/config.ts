@@ -29,6 +29,9 @@ export const configSchema = z.object({
   LOAXA_MQTT_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(500).default(10_000),
   /** Shared secret of the HTTP auth/ACL endpoints an external broker (EMQX and others) calls. */
   LOAXA_BROKER_AUTH_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** PEM certificate chain and key: when both are set, HTTP becomes HTTPS and the embedded broker MQTT over TLS. */
+  LOAXA_TLS_CERT_FILE: z.string().min(1).optional(),
+  LOAXA_TLS_KEY_FILE: z.string().min(1).optional(),
   LOAXA_DATA_DIR: z.string().min(1).default('./data'),
   LOAXA_PUBLIC_URL: url(['http:', 'https:']).optional(),
   LOAXA_MQTT_PUBLIC_URL: url(['mqtt:', 'mqtts:']).optional(),
@@ -104,6 +107,7 @@ export interface Config {
   mqttPort: number;
   mqttHost: string;
   mqttUrl: string | undefined;
+  tls: { certFile: string; keyFile: string } | undefined;
   mqttUsername: string | undefined;
   mqttPassword: string | undefined;
   mqttDynsec: boolean;
@@ -156,6 +160,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const missing = e.LOAXA_TTS_ENGINES.flatMap((name) => ENGINE_NEEDS[name].filter((v) => !e[v]).map((v) => `  ${v}: required because LOAXA_TTS_ENGINES lists ${name}`));
+  if (!!e.LOAXA_TLS_CERT_FILE !== !!e.LOAXA_TLS_KEY_FILE) {
+    missing.push('  LOAXA_TLS_CERT_FILE / LOAXA_TLS_KEY_FILE: set both (PEM files) or neither');
+  }
   if (e.LOAXA_MQTT_DYNSEC && !(e.LOAXA_MQTT_URL && e.LOAXA_MQTT_USERNAME && e.LOAXA_MQTT_PASSWORD)) {
     missing.push('  LOAXA_MQTT_DYNSEC: needs LOAXA_MQTT_URL, LOAXA_MQTT_USERNAME and LOAXA_MQTT_PASSWORD (the dynamic-security admin)');
   }
@@ -166,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mqttPort: e.LOAXA_MQTT_PORT,
     mqttHost: e.LOAXA_MQTT_HOST,
     mqttUrl: e.LOAXA_MQTT_URL,
+    tls: e.LOAXA_TLS_CERT_FILE && e.LOAXA_TLS_KEY_FILE ? { certFile: e.LOAXA_TLS_CERT_FILE, keyFile: e.LOAXA_TLS_KEY_FILE } : undefined,
     mqttUsername: e.LOAXA_MQTT_USERNAME,
     mqttPassword: e.LOAXA_MQTT_PASSWORD,
     mqttDynsec: e.LOAXA_MQTT_DYNSEC,

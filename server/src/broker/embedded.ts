@@ -3,6 +3,7 @@
  */
 import { Aedes, type Client, type AuthenticateError, type PublishPacket, type Subscription } from 'aedes';
 import { createServer, type Server, type AddressInfo } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import { decide, type DeviceIdentity } from './acl.js';
 import type { MessageBus, MessageHandler, PublishOptions } from './bus.js';
@@ -18,6 +19,8 @@ export interface EmbeddedBrokerOptions {
   drainTimeoutMs: number;
   auth: DeviceAuthenticator;
   logger: Logger;
+  /** Certificate and key (PEM): the broker then speaks MQTT over TLS only. */
+  tls?: { cert: Buffer; key: Buffer } | undefined;
   /** A device's connection ended and no other connection of it remains. */
   onDeviceGone?: (deviceId: string) => void;
 }
@@ -74,7 +77,8 @@ export class EmbeddedBroker implements MessageBus {
       if (identity && (!current || current === client)) this.opts.onDeviceGone?.(identity.deviceId);
     });
     this.broker = broker;
-    const server = createServer(broker.handle);
+    // With a certificate the broker speaks only TLS: boxes on public 4G must not send their secret in clear.
+    const server: Server = this.opts.tls ? createTlsServer({ cert: this.opts.tls.cert, key: this.opts.tls.key }, broker.handle) : createServer(broker.handle);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -48,7 +48,8 @@ export function mqttUrlFor(ctx: AppContext, request: FastifyRequest): string {
   if (ctx.config.mqttPublicUrl) return ctx.config.mqttPublicUrl;
   if (ctx.config.mqttUrl) return ctx.config.mqttUrl;
   const base = new URL(ctx.config.publicUrl ?? `${request.protocol}://${request.host}`);
-  return `mqtt://${base.hostname.includes(':') ? `[${base.hostname}]` : base.hostname}:${ctx.mqttPort()}`;
+  const scheme = ctx.config.tls ? 'mqtts' : 'mqtt';
+  return `${scheme}://${base.hostname.includes(':') ? `[${base.hostname}]` : base.hostname}:${ctx.mqttPort()}`;
 }
 
 export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
