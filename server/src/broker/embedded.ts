@@ -124,10 +124,6 @@ export class EmbeddedBroker implements MessageBus {
     client?.close();
   }
 
-  get connectedClients(): number {
-    return this.broker?.connectedClients ?? 0;
-  }
-
   async stop(): Promise<void> {
     const server = this.server;
     const broker = this.broker;

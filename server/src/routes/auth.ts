@@ -42,6 +42,8 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
       }
       guard.succeeded(keys);
       const { token, expiresAt } = issueToken(ctx.sessions, user.id, ctx.config.tokenTtlSeconds);
+      // Expired sessions are useless; dropping them here keeps the table as small as the logins in use.
+      ctx.sessions.purgeExpired();
       request.log.info({ userId: user.id }, 'login');
       reply.header(
         'set-cookie',

@@ -46,8 +46,4 @@ export class RequestCorrelator {
     this.pending.delete(id);
     p.reject(err);
   }
-
-  get size(): number {
-    return this.pending.size;
-  }
 }
