@@ -46,9 +46,10 @@ t.test('the event loop keeps ticking while a long bulletin synthesizes in the wo
   const mainMs = performance.now() - started;
   t.comment(`${BULLETIN.length} sentences: workers ${workerMs.toFixed(0)} ms, max event-loop lag ${inWorkers.maxLagMs.toFixed(1)} ms (${inWorkers.ticks} ticks); ` +
     `main thread ${mainMs.toFixed(0)} ms, max lag ${onMainThread.maxLagMs.toFixed(1)} ms (${onMainThread.ticks} ticks)`);
-  // Thresholds leave room for a loaded 2-core CI machine; the main-thread engine shows what they guard.
-  t.ok(inWorkers.maxLagMs < 60, `workers: max lag ${inWorkers.maxLagMs.toFixed(1)} ms`);
+  // Compared with the main-thread engine in the same run rather than against a fixed figure: on a loaded
+  // 2-core CI machine every lag grows, but a blocked loop stays several times worse than a free one.
   t.ok(onMainThread.maxLagMs > 80, `main thread: max lag ${onMainThread.maxLagMs.toFixed(1)} ms (each sentence blocks)`);
+  t.ok(inWorkers.maxLagMs * 3 < onMainThread.maxLagMs, `workers: max lag ${inWorkers.maxLagMs.toFixed(1)} ms, a third of the main thread's at most`);
 });
 
 t.test('the same audio as the main-thread engine, for concurrent callers', async (t) => {
