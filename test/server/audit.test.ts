@@ -23,5 +23,59 @@ t.test('every write is in the append-only audit log, without secrets', async (t)
   t.throws(() => server.ctx.db.prepare('DELETE FROM audit_log').run(), /append-only/);
   t.equal((await api('GET', '/api/v1/audit', undefined, op)).status, 403);
   const csv = await fetch(`${server.urls.httpUrl}/api/v1/audit?format=csv`, { headers: { authorization: `Bearer ${token}` } });
-  t.match(await csv.text(), /^id,at,user_id,username,ip,method,route,url,status,body\r\n/);
+  t.match(await csv.text(), /^id,at,user_id,username,ip,method,route,url,status,body,/);
+});
+
+t.test('edits record which object changed, with its stored state before and after', async (t) => {
+  const { api, token, server } = await startTestServer(t);
+  await importSampleAreas(api, token);
+  type Row = { route: string; method: string; status: number; object: { type: string; id: string } | null; before: any; after: any };
+  const audit = async () => (await api('GET', '/api/v1/audit?limit=100', undefined, token)).body.items as Row[];
+
+  const created = await api('POST', '/api/v1/users', { username: 'op2', password: 'another-secret-pw', role: 'operator', areaCode: '99003' }, token);
+  const userId = created.body.id as string;
+  t.equal((await api('PATCH', `/api/v1/users/${userId}`, { role: 'viewer', password: 'a-new-secret-pw' }, token)).status, 200);
+  let log = await audit();
+  const creation = log.find((r) => r.method === 'POST' && r.route === '/api/v1/users')!;
+  t.same(creation.object, { type: 'user', id: userId }, 'a creation names the object from its response');
+  t.equal(creation.before, null, 'nothing before a creation');
+  t.equal(creation.after.role, 'operator');
+  const edit = log.find((r) => r.route === '/api/v1/users/:id')!;
+  t.same([edit.before.role, edit.after.role], ['operator', 'viewer'], 'the role before and after');
+  t.equal(edit.before.area_code, '99003');
+  t.notMatch(JSON.stringify(log), /password_hash|scrypt|secret-pw/, 'hashes and passwords never reach the log');
+
+  const device = (await api('POST', '/api/v1/devices', { name: 'Cụm loa chợ', areaCode: '99003' }, token)).body;
+  t.equal((await api('POST', `/api/v1/devices/${device.id}/revoke`, {}, token)).status, 200);
+  log = await audit();
+  const revoke = log.find((r) => r.route === '/api/v1/devices/:id/revoke')!;
+  t.same(revoke.object, { type: 'device', id: device.id });
+  t.same([revoke.before.revoked_at, typeof revoke.after.revoked_at], [null, 'number'], 'revoked_at set by the revoke');
+  t.notMatch(JSON.stringify(revoke), /secret_hash/, 'the device secret hash stays out');
+
+  // A refused edit: recorded, with the state it left untouched and no "after".
+  const refused = await api('PATCH', `/api/v1/users/${userId}`, { role: 'no-such-role' }, token);
+  t.equal(refused.status, 400);
+  log = await audit();
+  const bad = log.find((r) => r.route === '/api/v1/users/:id' && r.status === 400)!;
+  t.equal(bad.after, null, 'no after for a refused request');
+
+  // Dictionary entries: keyed by their term.
+  t.equal((await api('PUT', '/api/v1/tts/dictionary/UBND', { reading: 'ủy ban nhân dân' }, token)).status < 300, true);
+  t.equal((await api('DELETE', '/api/v1/tts/dictionary/UBND', undefined, token)).status < 300, true);
+  log = await audit();
+  const del = log.find((r) => r.method === 'DELETE')!;
+  t.same([del.object?.type, del.before?.reading, del.after], ['dictionary-entry', 'ủy ban nhân dân', null], 'a deletion shows what was removed');
+
+  const csv = await (await fetch(`${server.urls.httpUrl}/api/v1/audit?format=csv`, { headers: { authorization: `Bearer ${token}` } })).text();
+  t.match(csv, /^id,at,user_id,username,ip,method,route,url,status,body,object_type,object_id,before,after\r\n/, 'the export carries them too');
+});
+
+t.test('every audited route exists, so a renamed route cannot silently lose its before/after', async (t) => {
+  const { AUDITED } = await import('../../server/src/routes/audit.js');
+  const { server } = await startTestServer(t);
+  for (const key of Object.keys(AUDITED)) {
+    const [method, url] = key.split(' ') as [string, string];
+    t.ok(server.app.hasRoute({ method: method as 'GET', url }), key);
+  }
 });

@@ -296,4 +296,17 @@ export const migrations: Migration[] = [
       ALTER TABLE bulletins ADD COLUMN mp3_sha256 TEXT;
     `,
   },
+  {
+    version: 13,
+    name: 'audit objects',
+    sql: `
+      -- Which object an audited request wrote, and its stored state before and after (issue 7: "before/after
+      -- for edits"). Added columns only: the append-only triggers stay as they are.
+      ALTER TABLE audit_log ADD COLUMN object_type TEXT;
+      ALTER TABLE audit_log ADD COLUMN object_id TEXT;
+      ALTER TABLE audit_log ADD COLUMN before_json TEXT;
+      ALTER TABLE audit_log ADD COLUMN after_json TEXT;
+      CREATE INDEX audit_log_object ON audit_log(object_type, object_id);
+    `,
+  },
 ];

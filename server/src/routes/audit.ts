@@ -1,7 +1,12 @@
 /**
  * The audit log (issue 7): every write under /api/v1 — who, from which address, what (method, route, the
- * request body with secrets removed), and how it ended — appended after the response, and readable and
- * exportable by province admins. Append-only in the database itself (triggers refuse UPDATE and DELETE).
+ * request body with secrets removed), to which object, its state before and after for edits, and how it
+ * ended — appended after the response, and readable and exportable by province admins. Append-only in the
+ * database itself (triggers refuse UPDATE and DELETE).
+ *
+ * Which object a route writes is declared once here (`AUDITED`), not in each handler, so a new route is
+ * audited by adding one line: the row is read straight from its table before the handler runs and again
+ * after the response, with hashes and secrets dropped.
  */
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -11,6 +16,79 @@ import type { AppContext } from '../services/context.js';
 import { csvDocument } from '../http/csv.js';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Columns that never leave the database through the log: password hashes, device secret hashes, claim-code hashes. */
+const SECRET_COLUMN = /hash|secret|password/i;
+
+type Params = Record<string, string | undefined>;
+interface AuditedObject {
+  type: string;
+  /** The object's id from the route parameters, or, for a creation, from the response body's `id`. */
+  id(params: Params, created: string | null): string | null;
+  /** Reads the object's row (or rows) as stored, or null when it does not exist (yet, or any more). */
+  load(db: AppContext['db'], id: string): unknown;
+}
+
+function rowOf(table: string, key: string) {
+  return (db: AppContext['db'], id: string): unknown => {
+    const row = db.prepare(`SELECT * FROM ${table} WHERE ${key} = ?`).get(id) as Record<string, unknown> | undefined;
+    return row ? withoutSecrets(row) : null;
+  };
+}
+
+function withoutSecrets(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).filter(([k]) => !SECRET_COLUMN.test(k)));
+}
+
+const byParam = (name: string) => (params: Params) => params[name] ?? null;
+const fromResponse = (_: Params, created: string | null) => created;
+
+const broadcast: AuditedObject = {
+  type: 'broadcast',
+  id: byParam('id'),
+  load: (db, id) => {
+    const row = rowOf('broadcasts', 'id')(db, id) as Record<string, unknown> | null;
+    if (!row) return null;
+    const exceptions = db.prepare('SELECT occurrence_at, action, moved_to, created_by, created_at FROM occurrence_exceptions WHERE broadcast_id = ? ORDER BY occurrence_at').all(id);
+    return { ...row, exceptions };
+  },
+};
+const user: AuditedObject = { type: 'user', id: byParam('id'), load: rowOf('users', 'id') };
+const device: AuditedObject = { type: 'device', id: byParam('id'), load: rowOf('devices', 'id') };
+const bulletin: AuditedObject = { type: 'bulletin', id: byParam('id'), load: rowOf('bulletins', 'id') };
+const offer: AuditedObject = { type: 'offer', id: byParam('id'), load: rowOf('offers', 'id') };
+const term: AuditedObject = { type: 'dictionary-entry', id: byParam('term'), load: rowOf('dictionary_entries', 'term') };
+
+/** `METHOD route` → the object it writes. Creations name theirs from the response. */
+export const AUDITED: Record<string, AuditedObject> = {
+  'POST /api/v1/broadcasts': { ...broadcast, id: fromResponse },
+  'POST /api/v1/broadcasts/:id/cancel': broadcast,
+  'POST /api/v1/broadcasts/:id/approve': broadcast,
+  'POST /api/v1/broadcasts/:id/reject': broadcast,
+  'PATCH /api/v1/broadcasts/:id/occurrences/:occurrenceAt': broadcast,
+  'POST /api/v1/bulletins': { ...bulletin, id: fromResponse },
+  'POST /api/v1/bulletins/upload': { ...bulletin, id: fromResponse },
+  'POST /api/v1/users': { ...user, id: fromResponse },
+  'PATCH /api/v1/users/:id': user,
+  'POST /api/v1/devices': { ...device, id: fromResponse },
+  'POST /api/v1/devices/:id/revoke': device,
+  'POST /api/v1/devices/:id/claim-code': device,
+  'POST /api/v1/devices/:id/commands': device,
+  'POST /api/v1/offers/:id/accept': offer,
+  'POST /api/v1/offers/:id/decline': offer,
+  'PUT /api/v1/tts/dictionary/:term': term,
+  'DELETE /api/v1/tts/dictionary/:term': term,
+};
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auditBefore?: { object: AuditedObject; id: string | null; before: unknown };
+    auditCreatedId?: string;
+  }
+}
+
+function routeKey(method: string, route: string | undefined): string {
+  return `${method} ${route ?? ''}`;
+}
 const SECRET_KEYS = /^(password|secret|token|apikey|api_key)$/i;
 
 /** Copies a body without secrets (login passwords, user passwords) and with long strings cut. */
@@ -26,8 +104,32 @@ export function redact(value: unknown, depth = 0): unknown {
 
 export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
   const insert = ctx.db.prepare(
-    'INSERT INTO audit_log (at, user_id, username, ip, method, route, url, status, body_json) VALUES (@at, @userId, @username, @ip, @method, @route, @url, @status, @body)',
+    `INSERT INTO audit_log (at, user_id, username, ip, method, route, url, status, body_json, object_type, object_id, before_json, after_json)
+     VALUES (@at, @userId, @username, @ip, @method, @route, @url, @status, @body, @objectType, @objectId, @before, @after)`,
   );
+  // The state before the handler runs: preHandler comes after authentication and validation, so a request
+  // refused there has no object state to show and costs no read.
+  app.addHook('preHandler', async (request) => {
+    const object = AUDITED[routeKey(request.method, request.routeOptions.url)];
+    if (!object) return;
+    const id = object.id(request.params as Params, null);
+    try {
+      request.auditBefore = { object, id, before: id ? object.load(ctx.db, id) : null };
+    } catch (err) {
+      request.log.error({ err }, 'audit: reading the state before the edit failed');
+    }
+  });
+  // A creation's id is only in its response.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!request.auditBefore || request.auditBefore.id || reply.statusCode >= 300 || typeof payload !== 'string') return payload;
+    try {
+      const id = (JSON.parse(payload) as { id?: unknown }).id;
+      if (typeof id === 'string') request.auditCreatedId = id;
+    } catch {
+      // not JSON: nothing to name
+    }
+    return payload;
+  });
   // Registered on the root instance by app.ts (not encapsulated), so it sees every route's writes.
   app.addHook('onResponse', async (request, reply) => {
     if (!UNSAFE.has(request.method) || !request.url.startsWith('/api/v1/') || request.url.startsWith('/api/v1/broker/')) return;
@@ -36,6 +138,15 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
     if (request.body !== undefined && request.body !== null) body = JSON.stringify(redact(request.body));
     // A failed login names the account that was tried (without the password): that is what an admin needs.
     const loginName = request.url.startsWith('/api/v1/auth/login') ? ((request.body as { username?: unknown } | undefined)?.username ?? null) : null;
+    const audited = request.auditBefore;
+    const objectId = audited ? (audited.id ?? request.auditCreatedId ?? null) : null;
+    let after: unknown = null;
+    try {
+      if (audited && objectId && reply.statusCode < 400) after = audited.object.load(ctx.db, objectId);
+    } catch (err) {
+      request.log.error({ err }, 'audit: reading the state after the edit failed');
+    }
+    const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(redact(v)));
     try {
       insert.run({
         at: Date.now(),
@@ -47,6 +158,11 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
         url: request.url.slice(0, 500),
         status: reply.statusCode,
         body,
+        objectType: audited && objectId ? audited.object.type : null,
+        objectId,
+        before: json(audited?.before),
+        // A refused or failed request changed nothing: no "after" to show.
+        after: json(after),
       });
     } catch (err) {
       request.log.error({ err }, 'audit log write failed');
@@ -62,7 +178,12 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
         querystring: z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(100), before: z.coerce.number().int().optional(), format: z.enum(['json', 'csv']).default('json') }),
         response: {
           200: z.object({
-            items: z.array(z.object({ id: z.number(), at: z.string(), userId: z.string().nullable(), username: z.string().nullable(), ip: z.string().nullable(), method: z.string(), route: z.string(), url: z.string(), status: z.number(), body: z.unknown().nullable() })),
+            items: z.array(z.object({
+              id: z.number(), at: z.string(), userId: z.string().nullable(), username: z.string().nullable(), ip: z.string().nullable(), method: z.string(), route: z.string(), url: z.string(), status: z.number(), body: z.unknown().nullable(),
+              object: z.object({ type: z.string(), id: z.string() }).nullable().describe('The object the request wrote, when the route writes one'),
+              before: z.unknown().nullable().describe('Its stored state before the request (null for a creation), secrets and hashes left out'),
+              after: z.unknown().nullable().describe('Its stored state after the request (null when the request was refused or failed)'),
+            })),
             next: z.number().nullable(),
           }),
           403: errorBodySchema,
@@ -74,12 +195,24 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       const { limit, before, format } = request.query;
       const rows = ctx.db
         .prepare(`SELECT * FROM audit_log ${before ? 'WHERE id < @before' : ''} ORDER BY id DESC LIMIT @limit`)
-        .all({ limit: limit + 1, ...(before ? { before } : {}) }) as Array<{ id: number; at: number; user_id: string | null; username: string | null; ip: string | null; method: string; route: string; url: string; status: number; body_json: string | null }>;
+        .all({ limit: limit + 1, ...(before ? { before } : {}) }) as Array<{
+          id: number; at: number; user_id: string | null; username: string | null; ip: string | null; method: string; route: string; url: string; status: number; body_json: string | null;
+          object_type: string | null; object_id: string | null; before_json: string | null; after_json: string | null;
+        }>;
       const page = rows.slice(0, limit);
-      const items = page.map((r) => ({ id: r.id, at: new Date(r.at).toISOString(), userId: r.user_id, username: r.username, ip: r.ip, method: r.method, route: r.route, url: r.url, status: r.status, body: r.body_json ? (JSON.parse(r.body_json) as unknown) : null }));
+      const parse = (s: string | null) => (s ? (JSON.parse(s) as unknown) : null);
+      const items = page.map((r) => ({
+        id: r.id, at: new Date(r.at).toISOString(), userId: r.user_id, username: r.username, ip: r.ip, method: r.method, route: r.route, url: r.url, status: r.status, body: parse(r.body_json),
+        object: r.object_type && r.object_id ? { type: r.object_type, id: r.object_id } : null,
+        before: parse(r.before_json),
+        after: parse(r.after_json),
+      }));
       if (format === 'csv') {
         reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="audit.csv"');
-        const csv = csvDocument(['id', 'at', 'user_id', 'username', 'ip', 'method', 'route', 'url', 'status', 'body'], items.map((i) => [i.id, i.at, i.userId, i.username, i.ip, i.method, i.route, i.url, i.status, i.body]));
+        const csv = csvDocument(
+          ['id', 'at', 'user_id', 'username', 'ip', 'method', 'route', 'url', 'status', 'body', 'object_type', 'object_id', 'before', 'after'],
+          items.map((i) => [i.id, i.at, i.userId, i.username, i.ip, i.method, i.route, i.url, i.status, i.body, i.object?.type ?? null, i.object?.id ?? null, i.before, i.after]),
+        );
         return reply.serializer((b: unknown) => b as string).send(csv as never);
       }
       return { items, next: rows.length > limit ? page.at(-1)!.id : null };
