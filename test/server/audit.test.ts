@@ -79,3 +79,22 @@ t.test('every audited route exists, so a renamed route cannot silently lose its 
     t.ok(server.app.hasRoute({ method: method as 'GET', url }), key);
   }
 });
+
+t.test('the CSV export is the whole log, past any page size, streamed', async (t) => {
+  const { api, token, server } = await startTestServer(t);
+  const insert = server.ctx.db.prepare(`INSERT INTO audit_log (at, user_id, username, ip, method, route, url, status) VALUES (?, NULL, 'op', '10.0.0.1', 'POST', '/api/v1/bulletins', '/api/v1/bulletins', 201)`);
+  server.ctx.db.transaction(() => {
+    for (let i = 0; i < 12_345; i++) insert.run(Date.now() - i);
+  })();
+  const total = (server.ctx.db.prepare('SELECT COUNT(*) AS n FROM audit_log').get() as { n: number }).n;
+  const res = await fetch(`${server.urls.httpUrl}/api/v1/audit?format=csv`, { headers: { authorization: `Bearer ${token}` } });
+  t.equal(res.status, 200);
+  t.match(res.headers.get('content-type'), /text\/csv/);
+  const lines = (await res.text()).trimEnd().split('\r\n');
+  t.equal(lines.length - 1, total, `all ${total} rows, not one page`);
+  const ids = lines.slice(1).map((l) => Number(l.split(',')[0]));
+  t.ok(ids.every((id, i) => i === 0 || id < ids[i - 1]!), 'newest first, no row twice');
+  const capped = await (await fetch(`${server.urls.httpUrl}/api/v1/audit?format=csv&limit=10`, { headers: { authorization: `Bearer ${token}` } })).text();
+  t.equal(capped.trimEnd().split('\r\n').length, 11, 'limit still caps an export when given');
+  t.equal((await api('GET', '/api/v1/audit?limit=5', undefined, token)).body.items.length, 5, 'JSON pages as before');
+});

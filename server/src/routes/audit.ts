@@ -13,7 +13,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { principalOf } from '../http/auth.js';
 import { errorBodySchema, forbidden } from '../http/errors.js';
 import type { AppContext } from '../services/context.js';
-import { csvDocument } from '../http/csv.js';
+import { Readable } from 'node:stream';
+import { csvCell, csvDocument } from '../http/csv.js';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Columns that never leave the database through the log: password hashes, device secret hashes, claim-code hashes. */
@@ -102,6 +103,27 @@ export function redact(value: unknown, depth = 0): unknown {
   return value;
 }
 
+interface AuditRow {
+  id: number; at: number; user_id: string | null; username: string | null; ip: string | null; method: string; route: string; url: string; status: number; body_json: string | null;
+  object_type: string | null; object_id: string | null; before_json: string | null; after_json: string | null;
+}
+const CSV_HEADER = ['id', 'at', 'user_id', 'username', 'ip', 'method', 'route', 'url', 'status', 'body', 'object_type', 'object_id', 'before', 'after'] as const;
+const CSV_PAGE = 2000;
+const parse = (s: string | null) => (s ? (JSON.parse(s) as unknown) : null);
+
+function toItem(r: AuditRow) {
+  return {
+    id: r.id, at: new Date(r.at).toISOString(), userId: r.user_id, username: r.username, ip: r.ip, method: r.method, route: r.route, url: r.url, status: r.status, body: parse(r.body_json),
+    object: r.object_type && r.object_id ? { type: r.object_type, id: r.object_id } : null,
+    before: parse(r.before_json),
+    after: parse(r.after_json),
+  };
+}
+
+function csvRow(i: ReturnType<typeof toItem>): string {
+  return `${[i.id, i.at, i.userId, i.username, i.ip, i.method, i.route, i.url, i.status, i.body, i.object?.type ?? null, i.object?.id ?? null, i.before, i.after].map(csvCell).join(',')}\r\n`;
+}
+
 export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
   const insert = ctx.db.prepare(
     `INSERT INTO audit_log (at, user_id, username, ip, method, route, url, status, body_json, object_type, object_id, before_json, after_json)
@@ -175,7 +197,11 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       schema: {
         tags: ['audit'],
         summary: 'The audit log, newest first (province admins); `format=csv` exports it',
-        querystring: z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(100), before: z.coerce.number().int().optional(), format: z.enum(['json', 'csv']).default('json') }),
+        querystring: z.object({
+          limit: z.coerce.number().int().min(1).max(10_000).optional().describe('Page size for JSON (default 100); for CSV, at most this many rows (default: the whole log)'),
+          before: z.coerce.number().int().optional(),
+          format: z.enum(['json', 'csv']).default('json'),
+        }),
         response: {
           200: z.object({
             items: z.array(z.object({
@@ -192,29 +218,31 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
     },
     async (request, reply) => {
       if (principalOf(request).role !== 'province-admin') throw forbidden('only province admins read the audit log');
-      const { limit, before, format } = request.query;
-      const rows = ctx.db
-        .prepare(`SELECT * FROM audit_log ${before ? 'WHERE id < @before' : ''} ORDER BY id DESC LIMIT @limit`)
-        .all({ limit: limit + 1, ...(before ? { before } : {}) }) as Array<{
-          id: number; at: number; user_id: string | null; username: string | null; ip: string | null; method: string; route: string; url: string; status: number; body_json: string | null;
-          object_type: string | null; object_id: string | null; before_json: string | null; after_json: string | null;
-        }>;
-      const page = rows.slice(0, limit);
-      const parse = (s: string | null) => (s ? (JSON.parse(s) as unknown) : null);
-      const items = page.map((r) => ({
-        id: r.id, at: new Date(r.at).toISOString(), userId: r.user_id, username: r.username, ip: r.ip, method: r.method, route: r.route, url: r.url, status: r.status, body: parse(r.body_json),
-        object: r.object_type && r.object_id ? { type: r.object_type, id: r.object_id } : null,
-        before: parse(r.before_json),
-        after: parse(r.after_json),
-      }));
+      const { before, format } = request.query;
+      const pageOf = ctx.db.prepare<{ limit: number; before: number }, AuditRow>('SELECT * FROM audit_log WHERE id < @before ORDER BY id DESC LIMIT @limit');
       if (format === 'csv') {
+        // The whole log (or `limit` rows), streamed page by page: an export for the province's records must
+        // not stop at a page size, nor hold a year of writes in memory at once.
+        const cap = request.query.limit ?? Number.MAX_SAFE_INTEGER;
+        async function* lines(): AsyncGenerator<string> {
+          yield csvDocument(CSV_HEADER, []);
+          let cursor = before ?? Number.MAX_SAFE_INTEGER;
+          for (let left = cap; left > 0; ) {
+            const rows = pageOf.all({ limit: Math.min(CSV_PAGE, left), before: cursor });
+            if (rows.length === 0) return;
+            yield rows.map((r) => csvRow(toItem(r))).join('');
+            left -= rows.length;
+            cursor = rows.at(-1)!.id;
+            await new Promise((r) => setImmediate(r)); // let other requests in between pages
+          }
+        }
         reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="audit.csv"');
-        const csv = csvDocument(
-          ['id', 'at', 'user_id', 'username', 'ip', 'method', 'route', 'url', 'status', 'body', 'object_type', 'object_id', 'before', 'after'],
-          items.map((i) => [i.id, i.at, i.userId, i.username, i.ip, i.method, i.route, i.url, i.status, i.body, i.object?.type ?? null, i.object?.id ?? null, i.before, i.after]),
-        );
-        return reply.serializer((b: unknown) => b as string).send(csv as never);
+        return reply.send(Readable.from(lines()) as never);
       }
+      const limit = request.query.limit ?? 100;
+      const rows = pageOf.all({ limit: limit + 1, before: before ?? Number.MAX_SAFE_INTEGER });
+      const page = rows.slice(0, limit);
+      const items = page.map(toItem);
       return { items, next: rows.length > limit ? page.at(-1)!.id : null };
     },
   );
