@@ -50,6 +50,7 @@ import { reportRoutes } from './routes/reports.js';
 import { offerRoutes } from './routes/offers.js';
 import { coverageRoutes } from './routes/coverage.js';
 import { eventRoutes } from './routes/events.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { deviceCommandRoutes } from './routes/device-commands.js';
 import { auditRoutes } from './routes/audit.js';
 import { webRoutes } from './routes/web.js';
@@ -114,10 +115,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
           authenticate(username, password) {
             // A box cut off for flooding stays out until its minute has passed.
             if (meter.over(username)) return null;
-            const creds = devices.credentials(username);
+            const creds = devices.authInfo(username);
             if (!creds || creds.revoked || !secretMatches(password, creds.secretHash)) return null;
-            const device = devices.get(username)!;
-            return { kind: 'device', deviceId: username, areaAncestry: areas.ancestry(device.areaCode) };
+            return { kind: 'device', deviceId: username, areaAncestry: areas.ancestry(creds.areaCode) };
           },
         },
       });
@@ -137,7 +137,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const faults = new FaultRepository(db);
   const events = new ServerEvents();
   const shutdownHooks: Array<() => void> = [];
-  const deliveryService = new DeliveryService({ bus: broker, broadcasts, bulletins, devices, faults, events, logger, dispatchAheadMs: config.dispatchAheadSeconds * 1000 });
+  const deliveryService = new DeliveryService({ bus: broker, broadcasts, bulletins, devices, faults, events, logger, dispatchAheadMs: config.dispatchAheadSeconds * 1000, ingestFlushMs: config.ingestFlushMs });
   const coverage = new CoverageService({ db, areas, devices, faults });
   const requests = new RequestCorrelator();
   deliveryService.requests = requests;
@@ -145,7 +145,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   deliveryService.meter = meter;
   deliveryService.onFlood = (id) => broker.disconnect(id);
   const agenda = new AgendaService({ db, bus: broker, broadcasts, devices, delivery: deliveryService, logger });
-  deliveryService.onReconciled = (deviceId) => agenda.sync(deviceId, true);
+  deliveryService.onReconciled = (deviceIds) => agenda.syncMany(deviceIds, true);
   const scheduler = new Scheduler({ broadcasts, devices, areas, delivery: deliveryService, logger, tickMs: config.schedulerTickSeconds * 1000, offers: new OfferRepository(db), agenda });
   const broadcastService = new BroadcastService({ config, areas, devices, bulletins, broadcasts, delivery: deliveryService, scheduler, agenda, logger });
 
@@ -220,7 +220,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   });
   // Not encapsulated: its onResponse hook must see the writes of every other route.
   await app.register(fp(auditRoutes, { name: 'loaxa-audit' }), { ctx });
-  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes, userRoutes, reportRoutes, offerRoutes, coverageRoutes, eventRoutes, deviceCommandRoutes, claimRoutes]) {
+  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes, userRoutes, reportRoutes, offerRoutes, coverageRoutes, eventRoutes, metricsRoutes, deviceCommandRoutes, claimRoutes]) {
     await app.register(routes, { ctx });
   }
   // Last: the web app answers the GETs no API route answers.
@@ -265,6 +265,12 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     stop() {
       stopping ??= (async () => {
         const deadline = setTimeout(() => {
+          // Heartbeats, statuses and reports still batched in memory are written even on a hard exit.
+          try {
+            deliveryService.flush();
+          } catch (err) {
+            logger.error({ err }, 'could not write the last batched device messages');
+          }
           logger.error('shutdown exceeded LOAXA_SHUTDOWN_TIMEOUT_MS; exiting hard');
           process.exit(1);
         }, config.shutdownTimeoutMs);

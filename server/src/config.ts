@@ -76,6 +76,8 @@ export const configSchema = z.object({
   /** How long before air time items are sent to the boxes (they pre-fetch and play from their own clock). */
   LOAXA_DISPATCH_AHEAD_SECONDS: z.coerce.number().int().min(600).max(7 * 86_400).default(86_400),
   LOAXA_SCHEDULER_TICK_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  /** How long heartbeats and statuses wait in memory before one transaction writes the batch (≪ the 15-minute coverage window). */
+  LOAXA_INGEST_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   LOAXA_COVERAGE_SNAPSHOT_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
   LOAXA_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
   LOAXA_LOGIN_LOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
@@ -139,6 +141,7 @@ export interface Config {
   emergencyRoles: Array<'province-admin' | 'approver' | 'operator'>;
   dispatchAheadSeconds: number;
   schedulerTickSeconds: number;
+  ingestFlushMs: number;
   coverageSnapshotSeconds: number;
   malformedPerMinute: number;
   loginMaxFailures: number;
@@ -205,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     emergencyRoles: e.LOAXA_EMERGENCY_ROLES,
     dispatchAheadSeconds: e.LOAXA_DISPATCH_AHEAD_SECONDS,
     schedulerTickSeconds: e.LOAXA_SCHEDULER_TICK_SECONDS,
+    ingestFlushMs: e.LOAXA_INGEST_FLUSH_MS,
     coverageSnapshotSeconds: e.LOAXA_COVERAGE_SNAPSHOT_SECONDS,
     malformedPerMinute: e.LOAXA_MALFORMED_PER_MINUTE,
     loginMaxFailures: e.LOAXA_LOGIN_MAX_FAILURES,

@@ -104,3 +104,34 @@ t.test('a box cannot report for another box: not on its topic, not through its o
   const rows = server.ctx.db.prepare(`SELECT COUNT(*) AS n FROM delivery_events WHERE broadcast_id = ? AND state = 'played'`).get(cast.id) as { n: number };
   t.equal(rows.n, 0, 'no forged airing in the as-run log');
 });
+
+t.test('a box whose clock is minutes off: the as-run log records times on the server clock, and the skew shows in its health', async (t) => {
+  const env = await startTestServer(t);
+  const { api, token, server } = env;
+  await importSampleAreas(api, token);
+  const sim = await startSimulation({
+    serverUrl: env.base, count: 1, areaCode: '99003', stateFile: join(env.dataDir, 'sim.json'), logger: quiet, username: 'admin', password: ADMIN_PASSWORD, startSpreadMs: 0, heartbeatMs: 500,
+  });
+  t.teardown(() => sim.stop());
+  await sim.waitForConnections(10_000);
+  const box = sim.boxes[0]!;
+  box.clock.offsetMs = 3 * 60_000; // a flat RTC battery: the box thinks it is three minutes later
+  // The agent measures its offset from command timestamps; a sync gives it one, heartbeats carry it.
+  const skewed = await waitFor('the skew in its heartbeat', async () => {
+    await api('POST', `/api/v1/devices/${box.id}/commands`, { type: 'set-volume', payload: { volume: 60 } }, token);
+    const health = (await api('GET', `/api/v1/devices/${box.id}`, undefined, token)).body.health;
+    return typeof health?.clockOffsetMs === 'number' && health.clockOffsetMs < -170_000 ? health.clockOffsetMs : null;
+  }, 15_000, 300);
+  t.ok(skewed < -170_000 && skewed > -190_000, `the box reports its clock ${Math.round(-skewed / 1000)} s ahead`);
+
+  const bulletin = (await api('POST', '/api/v1/bulletins', { title: 'Giờ lệch', text: 'Thông báo thử đồng hồ.' }, token)).body;
+  const sentAt = Date.now();
+  const cast = (await api('POST', '/api/v1/broadcasts', { bulletinId: bulletin.id, target: { deviceIds: [box.id] } }, token)).body;
+  await waitFor('the box to play it', async () => ((await api('GET', `/api/v1/broadcasts/${cast.id}`, undefined, token)).body.deliveries[0].state === 'played' ? true : null), 20_000, 200);
+  const rows = server.ctx.db.prepare('SELECT state, at, received_at FROM delivery_events WHERE broadcast_id = ? ORDER BY at').all(cast.id) as Array<{ state: string; at: number; received_at: number }>;
+  const playing = rows.find((r) => r.state === 'playing')!;
+  const played = rows.find((r) => r.state === 'played')!;
+  t.ok(playing.at >= sentAt - 1000 && playing.at <= playing.received_at, `started ${playing.at - sentAt} ms after the broadcast on the server clock, not three minutes later`);
+  t.ok(Math.abs(played.at - playing.at - bulletin.audio.durationMs) < 1500, 'the airtime is the bulletin’s length');
+  for (const r of rows) t.ok(r.at <= r.received_at, `${r.state}: never after it arrived`);
+});

@@ -7,6 +7,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import { decide, type DeviceIdentity } from './acl.js';
 import type { MessageBus, MessageHandler, PublishOptions } from './bus.js';
+import { indexRetained } from './retained-index.js';
 
 export interface DeviceAuthenticator {
   /** Returns the identity when the credentials are valid, else null. */
@@ -38,6 +39,8 @@ export class EmbeddedBroker implements MessageBus {
   async start(): Promise<{ port: number }> {
     const log = this.opts.logger;
     const broker = await Aedes.createBroker({ drainTimeout: this.opts.drainTimeoutMs });
+    // Each box's SUBSCRIBE otherwise scans every box's retained status (see retained-index.ts).
+    indexRetained((broker as unknown as { persistence: unknown }).persistence);
     broker.authenticate = (client, username, password, done) => {
       const identity = username && password ? this.opts.auth.authenticate(username, password.toString('utf8')) : null;
       // The client id must be the device id, so one box's credentials can never take over another box's session.
@@ -82,7 +85,9 @@ export class EmbeddedBroker implements MessageBus {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.opts.port, this.opts.host, () => {
+      // After a restart the whole fleet reconnects at once: beyond the default backlog (511) the kernel drops
+      // SYNs and each such box waits a 1 s retransmit. Linux caps this at net.core.somaxconn (4096 by default).
+      server.listen({ port: this.opts.port, host: this.opts.host, backlog: 4096 }, () => {
         server.off('error', reject);
         resolve();
       });

@@ -297,6 +297,15 @@ export const migrations: Migration[] = [
     `,
   },
   {
+    version: 12,
+    name: 'heartbeat count',
+    sql: `
+      -- Heartbeats stored per device since it was registered: heartbeats are written in batches, and this
+      -- is how "every heartbeat that reached the server was stored" is counted (issue 8 § Benchmarks).
+      ALTER TABLE devices ADD COLUMN heartbeats INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
+  {
     version: 13,
     name: 'audit objects',
     sql: `

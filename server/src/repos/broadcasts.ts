@@ -30,6 +30,16 @@ export interface Broadcast {
   materializedUntil: number;
 }
 
+/** One state change of one delivery, as stored (state + the as-run log row). */
+export interface Transition {
+  broadcastId: string;
+  deviceId: string;
+  occurrenceAt: number;
+  state: DeliveryState;
+  at: number;
+  reason: string | null;
+}
+
 export interface Delivery {
   broadcastId: string;
   deviceId: string;
@@ -111,6 +121,15 @@ export class BroadcastRepository {
   private readonly pendingForDeviceStmt;
   private readonly overdueStmt;
   private readonly byCommandStmt;
+  private readonly queuedDueStmt;
+  private readonly queuedDueOnlineStmt;
+  private readonly emergenciesDueStmt;
+  private readonly pendingForDevicesStmt;
+  private readonly cancelledOpenStmt;
+  private readonly cancelledOpenForDevicesStmt;
+  private readonly upcomingStmt;
+  private readonly upcomingForDevicesStmt;
+  private readonly materializedStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(
@@ -148,10 +167,62 @@ export class BroadcastRepository {
       `SELECT * FROM deliveries WHERE device_id = ? AND state IN ('queued', 'sent', 'acknowledged', 'cached') ORDER BY occurrence_at`,
     );
     this.byCommandStmt = db.prepare<[string, string], DeliveryRow>('SELECT * FROM deliveries WHERE command_id = ? AND device_id = ?');
-    this.overdueStmt = db.prepare<[number], DeliveryRow & { window_ms: number }>(
+    // `d.occurrence_at < @now` follows from the window condition (windows are positive) and lets the index
+    // skip the items still ahead: every tick read all 140,000 rows of a daily item to 10,000 boxes without it.
+    this.overdueStmt = db.prepare<{ now: number }, DeliveryRow & { window_ms: number }>(
       `SELECT d.*, b.window_ms FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id
-       WHERE d.state IN ('queued', 'sent') AND d.occurrence_at + b.window_ms < ?`,
+       WHERE d.state IN ('queued', 'sent') AND d.occurrence_at < @now AND d.occurrence_at + b.window_ms < @now`,
     );
+    // The per-device queries below also come in a many-devices form: a connect storm or an emergency to
+    // 10,000 boxes asks once for all of them instead of 10,000 times (issue 8 § Make it fast). CROSS JOIN
+    // keeps the device list as the outer loop, so each device is one index search (deliveries_device_state);
+    // left to itself the planner scanned every open delivery once per call.
+    this.queuedDueStmt = db.prepare<[number, number], DeliveryRow>(
+      `SELECT d.* FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id
+       WHERE d.state = 'queued' AND b.status = 'approved' AND d.occurrence_at <= ? AND d.occurrence_at + b.window_ms >= ?
+       ORDER BY d.occurrence_at`,
+    );
+    // Offline boxes' items stay queued until they reconnect: each scheduler tick must not read them all
+    // again (a daily item to 10,000 boxes of which a tenth are offline is 2,000 rows every 30 s).
+    this.queuedDueOnlineStmt = db.prepare<[number, number], DeliveryRow>(
+      `SELECT d.* FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id JOIN devices v ON v.id = d.device_id
+       WHERE d.state = 'queued' AND b.status = 'approved' AND v.online = 1 AND d.occurrence_at <= ? AND d.occurrence_at + b.window_ms >= ?
+       ORDER BY d.occurrence_at`,
+    );
+    this.emergenciesDueStmt = db.prepare<[number, number], { broadcast_id: string; occurrence_at: number }>(
+      `SELECT DISTINCT d.broadcast_id, d.occurrence_at FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id
+       WHERE d.state = 'queued' AND b.status = 'approved' AND b.priority = 'emergency' AND d.occurrence_at <= ? AND d.occurrence_at + b.window_ms >= ?`,
+    );
+    this.pendingForDevicesStmt = db.prepare<[string], DeliveryRow>(
+      `SELECT d.* FROM json_each(?) j CROSS JOIN deliveries d ON d.device_id = j.value
+       WHERE d.state IN ('queued', 'sent', 'acknowledged', 'cached') ORDER BY d.device_id, d.occurrence_at`,
+    );
+    this.cancelledOpenStmt = db.prepare<[string, number], DeliveryRow>(
+      `SELECT d.* FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id
+       WHERE d.device_id = ? AND d.state = 'cancelled' AND d.occurrence_at + b.window_ms >= ?`,
+    );
+    this.cancelledOpenForDevicesStmt = db.prepare<[string, number], DeliveryRow>(
+      `SELECT d.* FROM json_each(?) j CROSS JOIN deliveries d ON d.device_id = j.value JOIN broadcasts b ON b.id = d.broadcast_id
+       WHERE d.state = 'cancelled' AND d.occurrence_at + b.window_ms >= ?`,
+    );
+    this.upcomingStmt = db.prepare<[string, number, number], DeliveryRow>(
+      `SELECT d.* FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id
+       WHERE d.device_id = ? AND b.status = 'approved' AND d.state IN ('queued', 'sent', 'acknowledged', 'cached')
+         AND d.occurrence_at + b.window_ms >= ? AND d.occurrence_at < ?
+       ORDER BY d.occurrence_at, d.broadcast_id`,
+    );
+    this.upcomingForDevicesStmt = db.prepare<[string, number, number], DeliveryRow>(
+      `SELECT d.* FROM json_each(?) j CROSS JOIN deliveries d ON d.device_id = j.value JOIN broadcasts b ON b.id = d.broadcast_id
+       WHERE b.status = 'approved' AND d.state IN ('queued', 'sent', 'acknowledged', 'cached')
+         AND d.occurrence_at + b.window_ms >= ? AND d.occurrence_at < ?
+       ORDER BY d.device_id, d.occurrence_at, d.broadcast_id`,
+    );
+    this.materializedStmt = db.prepare('UPDATE broadcasts SET materialized_until = ? WHERE id = ?');
+  }
+
+  /** Runs `fn` in one transaction (many reads and writes, one commit). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
   }
 
   /** Stores a broadcast and its queued deliveries in one transaction. */
@@ -177,10 +248,18 @@ export class BroadcastRepository {
   }
 
   /** Records a transition: the current state and the as-run log row, together. */
-  transition(d: { broadcastId: string; deviceId: string; occurrenceAt: number; state: DeliveryState; at: number; reason: string | null }, receivedAt = Date.now()): void {
+  transition(d: Transition, receivedAt = Date.now()): void {
+    this.transitionMany([d], receivedAt);
+  }
+
+  /** Many transitions in one transaction (an emergency marks 10,000 deliveries `sent` at once). */
+  transitionMany(list: readonly Transition[], receivedAt = Date.now()): void {
+    if (list.length === 0) return;
     this.db.transaction(() => {
-      this.setStateStmt.run(d);
-      this.eventStmt.run({ ...d, receivedAt });
+      for (const d of list) {
+        this.setStateStmt.run(d);
+        this.eventStmt.run({ ...d, receivedAt });
+      }
     })();
   }
 
@@ -202,9 +281,15 @@ export class BroadcastRepository {
     return this.pendingForDeviceStmt.all(deviceId).map(toDelivery);
   }
 
+  /** `pendingForDevice` for many devices at once, by device then occurrence. */
+  pendingForDevices(deviceIds: readonly string[]): Delivery[] {
+    if (deviceIds.length === 0) return [];
+    return this.pendingForDevicesStmt.all(JSON.stringify([...new Set(deviceIds)])).map(toDelivery);
+  }
+
   /** Deliveries that never reached their device before their window closed. */
   overdue(now: number): Delivery[] {
-    return this.overdueStmt.all(now).map(toDelivery);
+    return this.overdueStmt.all({ now }).map(toDelivery);
   }
 
   /** Inserts deliveries that do not exist yet; answers how many were new. */
@@ -217,7 +302,7 @@ export class BroadcastRepository {
   }
 
   setMaterializedUntil(id: string, until: number): void {
-    this.db.prepare('UPDATE broadcasts SET materialized_until = ? WHERE id = ?').run(until, id);
+    this.materializedStmt.run(until, id);
   }
 
   /** Approved broadcasts whose occurrences may still lie ahead. */
@@ -269,27 +354,27 @@ export class BroadcastRepository {
 
   /** Queued deliveries of approved broadcasts due within `until` whose window is still open. */
   queuedDue(now: number, until: number): Delivery[] {
-    return (
-      this.db
-        .prepare(
-          `SELECT d.* FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id
-           WHERE d.state = 'queued' AND b.status = 'approved' AND d.occurrence_at <= ? AND d.occurrence_at + b.window_ms >= ?
-           ORDER BY d.occurrence_at`,
-        )
-        .all(until, now) as DeliveryRow[]
-    ).map(toDelivery);
+    return this.queuedDueStmt.all(until, now).map(toDelivery);
+  }
+
+  /** `queuedDue` of the devices marked online (the caller writes pending statuses first). */
+  queuedDueOnline(now: number, until: number): Delivery[] {
+    return this.queuedDueOnlineStmt.all(until, now).map(toDelivery);
+  }
+
+  /** Occurrences of approved emergency broadcasts with a queued delivery due within `until`. */
+  emergenciesDue(now: number, until: number): Array<{ broadcastId: string; occurrenceAt: number }> {
+    return this.emergenciesDueStmt.all(until, now).map((r) => ({ broadcastId: r.broadcast_id, occurrenceAt: r.occurrence_at }));
   }
 
   /** Cancelled deliveries of a device whose item could still play: the device must be told to drop them. */
   cancelledOpenForDevice(deviceId: string, now: number): Delivery[] {
-    return (
-      this.db
-        .prepare(
-          `SELECT d.* FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id
-           WHERE d.device_id = ? AND d.state = 'cancelled' AND d.occurrence_at + b.window_ms >= ?`,
-        )
-        .all(deviceId, now) as DeliveryRow[]
-    ).map(toDelivery);
+    return this.cancelledOpenStmt.all(deviceId, now).map(toDelivery);
+  }
+
+  cancelledOpenForDevices(deviceIds: readonly string[], now: number): Delivery[] {
+    if (deviceIds.length === 0) return [];
+    return this.cancelledOpenForDevicesStmt.all(JSON.stringify([...new Set(deviceIds)]), now).map(toDelivery);
   }
 
   /** Planned items on these devices in [from, to), with what conflict detection needs. */
@@ -319,15 +404,12 @@ export class BroadcastRepository {
 
   /** A device's deliveries still to play, from `from` to `to`: its agenda. */
   upcomingForDevice(deviceId: string, from: number, to: number): Delivery[] {
-    return (
-      this.db
-        .prepare(
-          `SELECT d.* FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id
-           WHERE d.device_id = ? AND b.status = 'approved' AND d.state IN ('queued', 'sent', 'acknowledged', 'cached')
-             AND d.occurrence_at + b.window_ms >= ? AND d.occurrence_at < ?
-           ORDER BY d.occurrence_at, d.broadcast_id`,
-        )
-        .all(deviceId, from, to) as DeliveryRow[]
-    ).map(toDelivery);
+    return this.upcomingStmt.all(deviceId, from, to).map(toDelivery);
+  }
+
+  /** `upcomingForDevice` for many devices at once, by device, then as for one. */
+  upcomingForDevices(deviceIds: readonly string[], from: number, to: number): Delivery[] {
+    if (deviceIds.length === 0) return [];
+    return this.upcomingForDevicesStmt.all(JSON.stringify([...new Set(deviceIds)]), from, to).map(toDelivery);
   }
 }

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Db } from '../db/database.js';
 
 export interface Device {
@@ -17,6 +18,8 @@ export interface Device {
   uptimeS: number | null;
   /** The last heartbeat as sent (health readings), or null before the first one. */
   health: Record<string, unknown> | null;
+  /** Heartbeats stored since the device was registered. */
+  heartbeats: number;
 }
 
 interface Row {
@@ -36,6 +39,7 @@ interface Row {
   cache_bytes: number | null;
   uptime_s: number | null;
   health_json: string | null;
+  heartbeats: number;
 }
 
 const toDevice = (r: Row): Device => ({
@@ -54,7 +58,35 @@ const toDevice = (r: Row): Device => ({
   cacheBytes: r.cache_bytes,
   uptimeS: r.uptime_s,
   health: r.health_json ? (JSON.parse(r.health_json) as Record<string, unknown>) : null,
+  heartbeats: r.heartbeats,
 });
+
+export interface Telemetry {
+  at: number;
+  volume: number;
+  cacheBytes: number;
+  uptimeS: number;
+  agentVersion: string | null;
+  healthJson: string | null;
+}
+
+/**
+ * What one device said since the last write, merged so that one UPDATE has the effect of applying every
+ * message in arrival order: the latest status and readings win, `lastSeen` is the latest instant, the agent
+ * version is the latest one given, and every heartbeat is counted.
+ */
+interface PendingPresence {
+  id: string;
+  online: number | null;
+  statusAt: number | null;
+  lastSeen: number;
+  agentVersion: string | null;
+  volume: number | null;
+  cacheBytes: number | null;
+  uptimeS: number | null;
+  healthJson: string | null;
+  beats: number;
+}
 
 export interface DeviceFilter {
   /** Root of an area subtree; devices in it or below. */
@@ -68,8 +100,16 @@ export class DeviceRepository {
   private readonly insertStmt;
   private readonly getStmt;
   private readonly secretStmt;
-  private readonly statusStmt;
-  private readonly telemetryStmt;
+  private readonly presenceStmt;
+  private readonly onlineStmt;
+  private readonly onlineAmongStmt;
+  private readonly authStmt;
+  private readonly areaStmt;
+  /** Heartbeats and statuses not written yet, by device (write-behind, see `writeBehind`). */
+  private readonly pending = new Map<string, PendingPresence>();
+  private maxPending = 0;
+  /** Told after each write of pending presence: devices written, and how long the transaction took. */
+  onFlushed: ((devices: number, ms: number) => void) | null = null;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(
@@ -80,14 +120,94 @@ export class DeviceRepository {
     this.secretStmt = db.prepare<[string], { secret_hash: string; revoked_at: number | null }>(
       'SELECT secret_hash, revoked_at FROM devices WHERE id = ?',
     );
-    this.statusStmt = db.prepare(
-      `UPDATE devices SET online = @online, status_at = @at, last_seen_at = MAX(COALESCE(last_seen_at, 0), @at),
-         agent_version = COALESCE(@agentVersion, agent_version) WHERE id = @id`,
+    // One statement for statuses and heartbeats: a null leaves the column as it is (no status or no heartbeat
+    // in this batch). Status and telemetry always carry the server's own clock, so MAX equals "the latest".
+    this.presenceStmt = db.prepare(
+      `UPDATE devices SET online = COALESCE(@online, online), status_at = COALESCE(@statusAt, status_at),
+         last_seen_at = MAX(COALESCE(last_seen_at, 0), @lastSeen), agent_version = COALESCE(@agentVersion, agent_version),
+         volume = COALESCE(@volume, volume), cache_bytes = COALESCE(@cacheBytes, cache_bytes), uptime_s = COALESCE(@uptimeS, uptime_s),
+         health_json = COALESCE(@healthJson, health_json), heartbeats = heartbeats + @beats WHERE id = @id`,
     );
-    this.telemetryStmt = db.prepare(
-      `UPDATE devices SET last_seen_at = @at, volume = @volume, cache_bytes = @cacheBytes, uptime_s = @uptimeS,
-         agent_version = COALESCE(@agentVersion, agent_version), health_json = COALESCE(@healthJson, health_json) WHERE id = @id`,
+    this.onlineStmt = db.prepare<[string], { online: number }>('SELECT online FROM devices WHERE id = ?');
+    this.onlineAmongStmt = db.prepare<[string], { id: string }>('SELECT id FROM devices WHERE online = 1 AND id IN (SELECT value FROM json_each(?))');
+    this.authStmt = db.prepare<[string], { secret_hash: string; revoked_at: number | null; area_code: string }>(
+      'SELECT secret_hash, revoked_at, area_code FROM devices WHERE id = ?',
     );
+    this.areaStmt = db.prepare<[string], { area_code: string }>('SELECT area_code FROM devices WHERE id = ?');
+  }
+
+  /**
+   * Write-behind for heartbeats and statuses (issue 8: 10,000 boxes heartbeating every 30 s): they are
+   * merged per device in memory and written in one transaction by `flushPending()` — called on a short
+   * timer by the delivery service, at once when `maxPending` devices wait, and before any read that could
+   * see them, so readers of this repository never see a stale device. Off (every write immediate) until
+   * turned on; `writeThrough()` writes what waits and turns it off again, for shutdown.
+   */
+  writeBehind(maxPending: number): void {
+    this.maxPending = Math.max(1, maxPending);
+  }
+
+  writeThrough(): void {
+    this.flushPending();
+    this.maxPending = 0;
+  }
+
+  pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Writes every pending status and heartbeat in one transaction; answers how many devices were written. */
+  flushPending(): number {
+    const n = this.pending.size;
+    if (n === 0) return 0;
+    const rows = [...this.pending.values()];
+    this.pending.clear();
+    const t0 = performance.now();
+    try {
+      this.db.transaction(() => {
+        for (const r of rows) this.presenceStmt.run(r);
+      })();
+    } catch (err) {
+      // Not lost: put back, for the next flush to write.
+      for (const r of rows) this.merge(r.id, r, true);
+      throw err;
+    }
+    this.onFlushed?.(n, performance.now() - t0);
+    return n;
+  }
+
+  private merge(id: string, u: Omit<PendingPresence, 'id'>, older = false): void {
+    const cur = this.pending.get(id);
+    if (!cur) {
+      this.pending.set(id, { id, ...u });
+    } else if (older) {
+      // A failed batch put back under newer values: the newer ones win, counts add up.
+      cur.online ??= u.online;
+      cur.statusAt ??= u.statusAt;
+      cur.lastSeen = Math.max(cur.lastSeen, u.lastSeen);
+      cur.agentVersion ??= u.agentVersion;
+      cur.volume ??= u.volume;
+      cur.cacheBytes ??= u.cacheBytes;
+      cur.uptimeS ??= u.uptimeS;
+      cur.healthJson ??= u.healthJson;
+      cur.beats += u.beats;
+    } else {
+      if (u.online !== null) cur.online = u.online;
+      if (u.statusAt !== null) cur.statusAt = u.statusAt;
+      cur.lastSeen = Math.max(cur.lastSeen, u.lastSeen);
+      if (u.agentVersion !== null) cur.agentVersion = u.agentVersion;
+      if (u.volume !== null) cur.volume = u.volume;
+      if (u.cacheBytes !== null) cur.cacheBytes = u.cacheBytes;
+      if (u.uptimeS !== null) cur.uptimeS = u.uptimeS;
+      if (u.healthJson !== null) cur.healthJson = u.healthJson;
+      cur.beats += u.beats;
+    }
+    if (!older && this.pending.size >= this.maxPending) this.flushPending();
+  }
+
+  /** Reads of presence and readings first write what is pending for the device (or for all, for lists). */
+  private fresh(id?: string): void {
+    if (this.pending.size && (id === undefined || this.pending.has(id))) this.flushPending();
   }
 
   insert(d: { id: string; name: string; areaCode: string; lat: number | null; lon: number | null; secretHash: string; createdAt: number }): void {
@@ -102,6 +222,7 @@ export class DeviceRepository {
   }
 
   get(id: string): Device | null {
+    this.fresh(id);
     const r = this.getStmt.get(id);
     return r ? toDevice(r) : null;
   }
@@ -111,20 +232,60 @@ export class DeviceRepository {
     return r ? { secretHash: r.secret_hash, revoked: r.revoked_at !== null } : null;
   }
 
-  setStatus(id: string, online: boolean, at: number, agentVersion: string | null): void {
-    this.statusStmt.run({ id, online: online ? 1 : 0, at, agentVersion });
+  /** Credentials and area in one read: what the broker needs on every connect. */
+  authInfo(id: string): { secretHash: string; revoked: boolean; areaCode: string } | null {
+    const r = this.authStmt.get(id);
+    return r ? { secretHash: r.secret_hash, revoked: r.revoked_at !== null, areaCode: r.area_code } : null;
   }
 
-  recordTelemetry(id: string, t: { at: number; volume: number; cacheBytes: number; uptimeS: number; agentVersion: string | null; healthJson: string | null }): void {
-    this.telemetryStmt.run({ id, ...t });
+  /** A device's area (null if unknown), without reading or writing anything else: who may see its events. */
+  areaOf(id: string): string | null {
+    return this.areaStmt.get(id)?.area_code ?? null;
+  }
+
+  /** Presence alone, pending statuses included without writing them (a disconnect storm stays batched). */
+  isOnline(id: string): boolean {
+    const p = this.pending.get(id);
+    if (p && p.online !== null) return p.online === 1;
+    return this.onlineStmt.get(id)?.online === 1;
+  }
+
+  /** Which of these devices are online, in one query (pending statuses included, as in `isOnline`). */
+  onlineAmong(ids: Iterable<string>): Set<string> {
+    const list = [...new Set(ids)];
+    if (list.length === 0) return new Set();
+    const online = new Set(this.onlineAmongStmt.all(JSON.stringify(list)).map((r) => r.id));
+    for (const id of list) {
+      const p = this.pending.get(id);
+      if (p?.online === 1) online.add(id);
+      else if (p?.online === 0) online.delete(id);
+    }
+    return online;
+  }
+
+  setStatus(id: string, online: boolean, at: number, agentVersion: string | null): void {
+    this.merge(id, { online: online ? 1 : 0, statusAt: at, lastSeen: at, agentVersion, volume: null, cacheBytes: null, uptimeS: null, healthJson: null, beats: 0 });
+  }
+
+  /** One heartbeat: its readings replace the previous ones and the device's heartbeat count grows by one. */
+  recordTelemetry(id: string, t: Telemetry): void {
+    this.merge(id, { online: null, statusAt: null, lastSeen: t.at, agentVersion: t.agentVersion, volume: t.volume, cacheBytes: t.cacheBytes, uptimeS: t.uptimeS, healthJson: t.healthJson, beats: 1 });
+  }
+
+  /** Heartbeats stored for every device, summed (the benchmarks' "stored" count). */
+  heartbeatTotal(): number {
+    this.fresh();
+    return (this.db.prepare('SELECT COALESCE(SUM(heartbeats), 0) AS n FROM devices').get() as { n: number }).n;
   }
 
   /** Marks every device offline; the embedded broker forgets sessions on restart, so presence restarts from nothing. */
   markAllOffline(): void {
+    this.flushPending();
     this.db.prepare('UPDATE devices SET online = 0').run();
   }
 
   list(filter: DeviceFilter): { items: Device[]; total: number } {
+    this.fresh();
     const where: string[] = ['revoked_at IS NULL'];
     const params: Record<string, unknown> = {};
     if (filter.areaCodes) {
@@ -160,6 +321,7 @@ export class DeviceRepository {
   /** Every active device in these areas with what coverage needs (one query, no pagination). */
   coverageRows(areaCodes: string[]): Array<{ id: string; areaCode: string; online: boolean; lastSeenAt: number | null; playing: boolean; lat: number | null; lon: number | null }> {
     if (areaCodes.length === 0) return [];
+    this.fresh();
     const rows = this.db
       .prepare(
         `SELECT id, area_code, online, last_seen_at, lat, lon, json_extract(health_json, '$.playing') IS NOT NULL AS playing
@@ -171,6 +333,8 @@ export class DeviceRepository {
 
   /** Revokes a device's credentials for good (a stolen or retired box). */
   revoke(id: string, now = Date.now()): boolean {
+    // A status still pending must not mark a revoked box online again after this.
+    this.fresh(id);
     return this.db.prepare('UPDATE devices SET revoked_at = ?, online = 0 WHERE id = ? AND revoked_at IS NULL').run(now, id).changes > 0;
   }
 }

@@ -91,13 +91,14 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
     },
     async (request, reply) => {
       const user = principalOf(request);
-      const { broadcast, conflicts } = svc.prepare(user, request.body, ctx.config.publicUrl ?? `${request.protocol}://${request.host}`);
+      const prepared = svc.prepare(user, request.body, ctx.config.publicUrl ?? `${request.protocol}://${request.host}`);
+      const { broadcast } = prepared;
       await svc.save(broadcast);
       const devices = ctx.scheduler.targetDevices(broadcast).length;
       const log = { broadcastId: broadcast.id, devices, status: broadcast.status, priority: broadcast.priority, userId: user.id, role: user.role };
       if (broadcast.priority === 'emergency' && broadcast.status === 'approved' && !canApprove(user)) request.log.warn(log, 'emergency broadcast skipped approval');
       else request.log.info(log, 'broadcast created');
-      return reply.status(201).send({ id: broadcast.id, status: broadcast.status as 'submitted' | 'approved', startAt: iso(broadcast.startAt), devices, conflicts: conflictsOut(conflicts) });
+      return reply.status(201).send({ id: broadcast.id, status: broadcast.status as 'submitted' | 'approved', startAt: iso(broadcast.startAt), devices, conflicts: conflictsOut(prepared.conflicts) });
     },
   );
 

@@ -25,6 +25,8 @@ const deviceSchema = z.object({
   /** Faults open now (power, amplifier, speaker-line, audio-device, disk, clock, network). */
   faults: z.array(z.string()),
   health: z.record(z.string(), z.unknown()).nullable(),
+  /** Heartbeats stored since the box was registered (issue 8: sent vs stored). */
+  heartbeats: z.number().int(),
 });
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -41,6 +43,7 @@ const toApi = (d: Device, openFaults: string[]) => ({
   createdAt: new Date(d.createdAt).toISOString(),
   faults: openFaults,
   health: d.health,
+  heartbeats: d.heartbeats,
 });
 
 /** The broker URL written into credentials: LOAXA_MQTT_PUBLIC_URL, else the public host with the MQTT port. */

@@ -4,28 +4,46 @@
  * it is disconnected, and a newer agenda without an item is how a cancellation reaches a box that was away.
  * An agenda is sent only when its items changed (hash), to boxes that are online; a box that reconnects
  * gets the current one.
+ *
+ * Agendas are built for many boxes at once (one query for their items, one for the versions they hold,
+ * one transaction for what was sent): a broadcast to 10,000 boxes, or 10,000 boxes reconnecting, changes
+ * 10,000 agendas at a time (issue 8 § Make it fast).
  */
 import type { Logger } from 'pino';
-import { encodeMessage, topics, type Payload } from '@loaxa/shared';
+import { encodeAgenda, topics, type CheckedPayload, type Payload } from '@loaxa/shared';
 import type { Db } from '../db/database.js';
 import type { MessageBus } from '../broker/bus.js';
-import type { Broadcast, BroadcastRepository } from '../repos/broadcasts.js';
+import type { BroadcastRepository } from '../repos/broadcasts.js';
 import type { DeviceRepository } from '../repos/devices.js';
 import { agendaHash, AGENDA_HORIZON_MS, MAX_AGENDA_ITEMS } from '../scheduling/agenda.js';
 import type { DeliveryService } from './delivery-service.js';
 
 type AgendaItem = Payload<'sync-agenda'>['items'][number];
+/** An item with its play payload as checked once for every box that holds it. */
+type Entry = { item: AgendaItem; play: CheckedPayload<'play'>; commandId: string };
+
+/** Agendas built, sent and recorded this many boxes at a time. */
+const CHUNK = 1_000;
 
 export class AgendaService {
   private readonly dirty = new Set<string>();
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly heldStmt;
+  private readonly sentStmt;
 
   constructor(
     private readonly deps: { db: Db; bus: MessageBus; broadcasts: BroadcastRepository; devices: DeviceRepository; delivery: DeliveryService; logger: Logger; now?: () => number },
   ) {
     this.log = deps.logger.child({ module: 'agenda' });
     this.now = deps.now ?? Date.now;
+    this.heldStmt = deps.db.prepare<[string], { device_id: string; version: number; hash: string }>(
+      'SELECT device_id, version, hash FROM device_agendas WHERE device_id IN (SELECT value FROM json_each(?))',
+    );
+    this.sentStmt = deps.db.prepare(
+      `INSERT INTO device_agendas (device_id, version, hash, items, sent_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(device_id) DO UPDATE SET version = excluded.version, hash = excluded.hash, items = excluded.items, sent_at = excluded.sent_at`,
+    );
   }
 
   /** Notes that these devices' agendas may have changed; the next flush sends what did. */
@@ -35,53 +53,85 @@ export class AgendaService {
 
   /** The agenda a device should hold now. */
   build(deviceId: string): AgendaItem[] {
-    const now = this.now();
-    const cache = new Map<string, Broadcast | null>();
-    const items: AgendaItem[] = [];
-    for (const d of this.deps.broadcasts.upcomingForDevice(deviceId, now, now + AGENDA_HORIZON_MS)) {
-      if (!cache.has(d.broadcastId)) cache.set(d.broadcastId, this.deps.broadcasts.get(d.broadcastId));
-      const b = cache.get(d.broadcastId);
-      const play = b ? this.deps.delivery.playPayload(b, d.occurrenceAt) : null;
-      if (play) items.push({ ...play, commandId: d.commandId });
-      if (items.length >= MAX_AGENDA_ITEMS) break;
+    return (this.buildMany([deviceId], this.now()).get(deviceId) ?? []).map((e) => e.item);
+  }
+
+  /** The agendas of many devices, from one query; broadcasts and their play payloads are read once. */
+  private buildMany(deviceIds: readonly string[], now: number): Map<string, Entry[]> {
+    const book = this.deps.delivery.playBook();
+    const agendas = new Map<string, Entry[]>(deviceIds.map((id) => [id, []]));
+    for (const d of this.deps.broadcasts.upcomingForDevices(deviceIds, now, now + AGENDA_HORIZON_MS)) {
+      const entries = agendas.get(d.deviceId)!;
+      if (entries.length >= MAX_AGENDA_ITEMS) continue;
+      const b = book.broadcast(d.broadcastId);
+      const play = b ? book.payload(b, d.occurrenceAt) : null;
+      if (play) entries.push({ item: { ...play.value, commandId: d.commandId }, play, commandId: d.commandId });
     }
-    return items;
+    return agendas;
   }
 
   /** Sends the device its agenda if it changed since the last one sent (or `force`). */
   async sync(deviceId: string, force = false): Promise<boolean> {
-    const items = this.build(deviceId);
-    const hash = agendaHash(items);
-    const prev = this.deps.db.prepare('SELECT version, hash FROM device_agendas WHERE device_id = ?').get(deviceId) as { version: number; hash: string } | undefined;
-    if (prev && prev.hash === hash && !force) return false;
-    const version = prev ? (prev.hash === hash ? prev.version : prev.version + 1) : 1;
+    const r = await this.syncChunk([deviceId], force);
+    if (r.errors.length) throw r.errors[0];
+    return r.sent > 0;
+  }
+
+  /**
+   * `sync` for many devices. Those whose agenda could not be published are answered in `failed` (and
+   * logged); the others are recorded as sent.
+   */
+  async syncMany(deviceIds: readonly string[], force = false): Promise<{ sent: number; failed: string[] }> {
+    let sent = 0;
+    const failed: string[] = [];
+    for (let i = 0; i < deviceIds.length; i += CHUNK) {
+      const r = await this.syncChunk(deviceIds.slice(i, i + CHUNK), force);
+      sent += r.sent;
+      failed.push(...r.failed);
+      for (const [j, err] of r.errors.entries()) this.log.warn({ err, deviceId: r.failed[j] }, 'agenda not sent; will retry');
+    }
+    return { sent, failed };
+  }
+
+  private async syncChunk(deviceIds: readonly string[], force: boolean): Promise<{ sent: number; failed: string[]; errors: unknown[] }> {
+    const agendas = this.buildMany(deviceIds, this.now());
+    const held = new Map(this.heldStmt.all(JSON.stringify(deviceIds)).map((r) => [r.device_id, r]));
     const now = this.now();
-    const msg = encodeMessage('sync-agenda', { version, generatedAt: now, items });
-    await this.deps.bus.publish(topics.deviceCmd(deviceId), msg, { qos: 1, retain: false });
-    this.deps.db
-      .prepare(
-        `INSERT INTO device_agendas (device_id, version, hash, items, sent_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT(device_id) DO UPDATE SET version = excluded.version, hash = excluded.hash, items = excluded.items, sent_at = excluded.sent_at`,
-      )
-      .run(deviceId, version, hash, items.length, now);
-    this.log.debug({ deviceId, version, items: items.length }, 'agenda sent');
-    return true;
+    const out: Array<{ deviceId: string; version: number; hash: string; items: number; publish: Promise<unknown> }> = [];
+    for (const [deviceId, entries] of agendas) {
+      const hash = agendaHash(entries.map((e) => e.item));
+      const prev = held.get(deviceId);
+      if (prev && prev.hash === hash && !force) continue;
+      const version = prev ? (prev.hash === hash ? prev.version : prev.version + 1) : 1;
+      const msg = encodeAgenda({ version, generatedAt: now, items: entries });
+      out.push({ deviceId, version, hash, items: entries.length, publish: this.deps.bus.publish(topics.deviceCmd(deviceId), msg, { qos: 1, retain: false }) });
+    }
+    const results = await Promise.allSettled(out.map((o) => o.publish));
+    const sent = out.filter((_, i) => results[i]!.status === 'fulfilled');
+    this.deps.db.transaction(() => {
+      for (const o of sent) {
+        try {
+          this.sentStmt.run(o.deviceId, o.version, o.hash, o.items, now);
+        } catch (err) {
+          // One device's row (removed meanwhile) must not take the others' records with it.
+          this.log.warn({ err, deviceId: o.deviceId }, 'agenda sent but not recorded');
+        }
+      }
+    })();
+    for (const o of sent) this.log.debug({ deviceId: o.deviceId, version: o.version, items: o.items }, 'agenda sent');
+    const failed = out.flatMap((o, i) => (results[i]!.status === 'rejected' ? [o.deviceId] : []));
+    const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    return { sent: sent.length, failed, errors };
   }
 
   /** Sends changed agendas to the dirty devices that are online; offline ones get theirs on reconnect. */
   async flush(): Promise<number> {
-    let sent = 0;
     const ids = [...this.dirty];
     this.dirty.clear();
-    for (const id of ids) {
-      if (!this.deps.devices.get(id)?.online) continue;
-      try {
-        if (await this.sync(id)) sent++;
-      } catch (err) {
-        this.dirty.add(id);
-        this.log.warn({ err, deviceId: id }, 'agenda not sent; will retry');
-      }
-    }
+    if (ids.length === 0) return 0;
+    const online = this.deps.devices.onlineAmong(ids);
+    const { sent, failed } = await this.syncMany(ids.filter((id) => online.has(id)));
+    this.markDirty(failed);
     return sent;
   }
 }

@@ -121,10 +121,19 @@ export class BroadcastService {
       decisionReason: null,
       materializedUntil: 0,
     };
-    const deviceIds = this.deps.scheduler.targetDevices(broadcast);
     const week = year.filter((t) => t < now + CONFLICT_HORIZON_MS);
-    const conflicts = this.conflicts(broadcast, week, deviceIds, bulletin.durationMs ?? 0);
-    return { broadcast, conflicts, firstOccurrences: week };
+    // Worked out when first read, so that POST /broadcasts saves first (an emergency reaches its areas'
+    // topics without waiting for the conflicts of 10,000 boxes); the answer is the same after saving,
+    // since a broadcast never conflicts with itself.
+    let conflicts: Conflict[] | undefined;
+    const conflictsOf = () => (conflicts ??= this.conflicts(broadcast, week, this.deps.scheduler.targetDevices(broadcast), bulletin.durationMs ?? 0));
+    return {
+      broadcast,
+      get conflicts() {
+        return conflictsOf();
+      },
+      firstOccurrences: week,
+    };
   }
 
   private conflicts(b: Broadcast, occurrences: number[], deviceIds: string[], durationMs: number): Conflict[] {
@@ -155,6 +164,8 @@ export class BroadcastService {
   async save(b: Broadcast): Promise<number> {
     this.deps.broadcasts.insertWithDeliveries(b, []);
     if (b.status !== 'approved') return 0;
+    // The alarm reaches its areas' topics before its deliveries to 10,000 boxes are even written (issue 8).
+    if (b.priority === 'emergency') await this.deps.delivery.fanOutFirst(b);
     const added = this.deps.scheduler.materialize(b);
     await this.deps.delivery.dispatchDue();
     await this.deps.agenda.flush();
@@ -169,6 +180,7 @@ export class BroadcastService {
     this.deps.broadcasts.decide(b.id, approve ? 'approved' : 'rejected', user.id, reason);
     if (approve) {
       const fresh = this.deps.broadcasts.get(b.id)!;
+      if (fresh.priority === 'emergency') await this.deps.delivery.fanOutFirst(fresh);
       this.deps.scheduler.materialize(fresh);
       await this.deps.delivery.dispatchDue();
       await this.deps.agenda.flush();

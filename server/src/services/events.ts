@@ -1,6 +1,7 @@
 /**
  * The typed event bus between server features (STYLE.md: features never import each other to notify).
- * Emitters: the delivery service (transitions, presence, faults). Listeners: the live-status stream.
+ * Emitters: the delivery service (transitions, presence, faults). Listeners: the live-status stream, which
+ * coalesces what it sends to each browser (`Coalescer`).
  */
 import { EventEmitter } from 'node:events';
 import type { DeliveryState } from '@loaxa/shared';
@@ -15,5 +16,45 @@ export class ServerEvents extends EventEmitter<ServerEventMap> {
     super();
     // Every open dashboard adds listeners; the default cap of 10 would warn at the eleventh browser tab.
     this.setMaxListeners(0);
+  }
+}
+
+/**
+ * Gathers one listener's events and hands them over together at most every `everyMs`, keeping only the
+ * latest event per key: an emergency to 10,000 boxes makes 40,000 transitions within seconds, and a
+ * browser's live view needs each box's current state, not 10,000 separate writes a second (issue 8).
+ * A key that comes again moves to the end, so what is handed over keeps the order of the latest events.
+ */
+export class Coalescer<T> {
+  private readonly waiting = new Map<string, T>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly keyOf: (item: T) => string,
+    private readonly deliver: (items: T[]) => void,
+    private readonly everyMs = 250,
+  ) {}
+
+  push(item: T): void {
+    const key = this.keyOf(item);
+    this.waiting.delete(key);
+    this.waiting.set(key, item);
+    this.timer ??= setTimeout(() => this.flush(), this.everyMs);
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.waiting.size === 0) return;
+    const items = [...this.waiting.values()];
+    this.waiting.clear();
+    this.deliver(items);
+  }
+
+  /** Drops what waits (the listener left). */
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.waiting.clear();
   }
 }

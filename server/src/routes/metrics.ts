@@ -1,0 +1,64 @@
+/**
+ * `GET /api/v1/metrics`: what the benchmarks of issue 8 read from the server itself — device messages
+ * received and stored, their write latency (arrival in the handler → commit of the batch that stored
+ * them) over the last minute, the batches' own duration, and the process's memory and CPU time.
+ * Province admins only: it describes the whole installation.
+ */
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { principalOf } from '../http/auth.js';
+import { errorBodySchema, forbidden } from '../http/errors.js';
+import type { AppContext } from '../services/context.js';
+
+const latency = z.object({
+  windowSeconds: z.number(),
+  count: z.number().int(),
+  p50Ms: z.number().nullable(),
+  p99Ms: z.number().nullable(),
+  maxMs: z.number().nullable(),
+});
+const kind = z.object({
+  received: z.number().int().describe('messages that reached the handler since start'),
+  stored: z.number().int().describe('of those, committed (delivery reports: processed, `ignored` ones included)'),
+  pending: z.number().int().describe('waiting in memory for their batch'),
+  lost: z.number().int().describe('in a batch the database refused'),
+  writeLatency: latency.describe('arrival in the handler → commit of the batch, over the window'),
+});
+
+export const metricsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+  app.get(
+    '/api/v1/metrics',
+    {
+      schema: {
+        tags: ['metrics'],
+        summary: 'Ingest counts and write latency of device messages, and process memory and CPU (province admins only)',
+        response: {
+          200: z.object({
+            at: z.string(),
+            ingest: z.object({
+              heartbeats: kind.extend({ inDatabase: z.number().int().describe('the heartbeat counts of every device, summed: what the store holds') }),
+              statuses: kind,
+              deliveryReports: kind.extend({ ignored: z.number().int().describe('repeated, stale or for no known delivery') }),
+              batches: z.object({ presence: latency, deliveryReports: latency }).describe('duration of each batch transaction'),
+            }),
+            process: z.object({ uptimeSeconds: z.number(), rssBytes: z.number(), heapUsedBytes: z.number(), cpuUserMs: z.number(), cpuSystemMs: z.number() }),
+          }),
+          403: errorBodySchema,
+        },
+      },
+    },
+    async (request) => {
+      if (principalOf(request).role !== 'province-admin') throw forbidden('only province admins read the metrics');
+      const mem = process.memoryUsage();
+      const cpu = process.cpuUsage();
+      return {
+        at: new Date().toISOString(),
+        ingest: (() => {
+          const m = ctx.deliveryService.metrics.snapshot();
+          return { ...m, heartbeats: { ...m.heartbeats, inDatabase: ctx.devices.heartbeatTotal() } };
+        })(),
+        process: { uptimeSeconds: Math.round(process.uptime()), rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, cpuUserMs: Math.round(cpu.user / 1000), cpuSystemMs: Math.round(cpu.system / 1000) },
+      };
+    },
+  );
+};

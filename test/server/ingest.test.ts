@@ -1,0 +1,225 @@
+/**
+ * Issue 8 § Make it fast: heartbeats, statuses and delivery reports are written in batches, the emergency
+ * fan-out goes to the area topics before per-device work, and the per-device part is one query and one
+ * transaction per thousand devices. These tests drive the delivery service directly with a recording bus.
+ */
+import t from 'tap';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { encodeMessage, decodeMessage, topics } from '@loaxa/shared';
+import { openDatabase } from '../../server/src/db/database.js';
+import { AreaRepository } from '../../server/src/repos/areas.js';
+import { DeviceRepository } from '../../server/src/repos/devices.js';
+import { BroadcastRepository, type Broadcast, type Transition } from '../../server/src/repos/broadcasts.js';
+import { BulletinRepository } from '../../server/src/repos/bulletins.js';
+import { DeliveryService } from '../../server/src/services/delivery-service.js';
+import { AgendaService } from '../../server/src/services/agenda-service.js';
+import { Scheduler } from '../../server/src/services/scheduler.js';
+import { ServerEvents, Coalescer } from '../../server/src/services/events.js';
+import { tempDir } from '../helpers/server.js';
+
+type Test = Parameters<typeof tempDir>[0];
+
+async function setup(t: Test, n: number, opts: { ingestFlushMs?: number; ingestMaxBatch?: number } = {}) {
+  const db = openDatabase(join(await tempDir(t), 'x.sqlite'));
+  const areas = new AreaRepository(db);
+  areas.upsertMany([
+    { code: '99', parentCode: null, name: 'Tỉnh', type: 'tỉnh', level: 'province', validFrom: null, validUntil: null },
+    { code: '99001', parentCode: '99', name: 'Xã A', type: 'xã', level: 'commune', validFrom: null, validUntil: null },
+    { code: '99002', parentCode: '99', name: 'Xã B', type: 'xã', level: 'commune', validFrom: null, validUntil: null },
+  ]);
+  const devices = new DeviceRepository(db);
+  const ids = Array.from({ length: n }, (_, i) => `spk-${String(i).padStart(4, '0')}`);
+  devices.insertMany(ids.map((id, i) => ({ id, name: id, areaCode: i % 2 ? '99002' : '99001', lat: null, lon: null, secretHash: 'x', createdAt: 1 })));
+  const bulletins = new BulletinRepository(db);
+  bulletins.insert({ id: 'bt-1', title: 'Báo động', text: 'x', category: null, voice: 'vi', speed: 1, createdBy: null });
+  bulletins.markReady('bt-1', { sha256: 'a'.repeat(64), bytes: 1000, durationMs: 5000, engine: 'test', lufs: null, truePeakDb: null });
+  const broadcasts = new BroadcastRepository(db);
+  const published: Array<{ topic: string; payload: string }> = [];
+  const bus = { publish: async (topic: string, payload: string) => void published.push({ topic, payload }), subscribe: async () => undefined };
+  const events = new ServerEvents();
+  const emitted: string[] = [];
+  events.on('delivery', (e) => emitted.push(`${e.deviceId}:${e.state}`));
+  const logger = pino({ level: 'silent' });
+  const delivery = new DeliveryService({ bus, broadcasts, bulletins, devices, events, logger, ingestFlushMs: opts.ingestFlushMs ?? 60_000, ingestMaxBatch: opts.ingestMaxBatch ?? 10_000 });
+  const agenda = new AgendaService({ db, bus, broadcasts, devices, delivery, logger });
+  delivery.onReconciled = (deviceIds) => agenda.syncMany(deviceIds, true);
+  const scheduler = new Scheduler({ broadcasts, devices, areas, delivery, logger, agenda });
+  await delivery.start();
+  t.teardown(() => {
+    delivery.stop();
+    db.close();
+  });
+  // Every transitionMany call is one transaction: record their sizes.
+  const transactions: number[] = [];
+  const original = broadcasts.transitionMany.bind(broadcasts);
+  broadcasts.transitionMany = (list: readonly Transition[], receivedAt?: number) => {
+    transactions.push(list.length);
+    original(list, receivedAt);
+  };
+  const raw = (id: string) => db.prepare('SELECT online, volume, heartbeats, last_seen_at, agent_version FROM devices WHERE id = ?').get(id) as { online: number; volume: number | null; heartbeats: number; last_seen_at: number | null; agent_version: string | null };
+  return { db, devices, broadcasts, delivery, agenda, scheduler, ids, published, emitted, transactions, raw };
+}
+
+const heartbeat = (volume: number, agentVersion?: string) =>
+  Buffer.from(encodeMessage('telemetry', { uptimeS: 10, volume, cacheBytes: 0, cacheItems: 0, ...(agentVersion ? { agentVersion } : {}) }));
+const status = (state: 'online' | 'offline', agentVersion?: string) => Buffer.from(encodeMessage('status', { state, ...(agentVersion ? { agentVersion } : {}) }));
+
+function emergency(now: number): Broadcast {
+  return {
+    id: 'bc-alarm', bulletinId: 'bt-1', priority: 'emergency', target: { areaCodes: ['99'] }, schedule: null, startAt: now, windowMs: 300_000, status: 'approved',
+    mediaBaseUrl: 'http://127.0.0.1:8080', createdBy: null, createdAt: now, resumeMode: 'restart', decidedBy: null, decidedAt: null, decisionReason: null, materializedUntil: 0,
+  };
+}
+
+t.test('batched heartbeats: every one is stored and counted, and reads see them before the batch is written', async (t) => {
+  const { delivery, devices, ids, raw } = await setup(t, 200);
+  for (let round = 1; round <= 3; round++) for (const id of ids) delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(40 + round));
+  t.equal(raw(ids[7]!).heartbeats, 0, 'nothing written yet: the batch waits for its timer');
+  t.equal(devices.pendingCount(), 200, 'one merged entry per device, not one per heartbeat');
+  const seen = devices.get(ids[7]!)!;
+  t.equal(seen.heartbeats, 3, 'a read writes what is pending first');
+  t.equal(seen.volume, 43, 'the latest heartbeat’s readings');
+  t.ok(seen.lastSeenAt, 'heard from');
+  t.equal(devices.pendingCount(), 0);
+  t.equal((devices.list({ limit: 1000 }).items.filter((d) => d.heartbeats === 3)).length, 200, 'all 600 heartbeats stored, 3 per device');
+  const m = delivery.metrics.snapshot();
+  t.equal(m.heartbeats.received, 600);
+  t.equal(m.heartbeats.stored, 600);
+  t.equal(m.heartbeats.pending, 0);
+  t.equal(m.heartbeats.writeLatency.count, 600, 'a write latency for every heartbeat');
+  t.type(m.heartbeats.writeLatency.p99Ms, 'number');
+  t.equal(m.batches.presence.count, 1, 'one transaction wrote them all');
+});
+
+t.test('statuses and heartbeats of one device within one batch add up as if written one by one', async (t) => {
+  const { delivery, devices, ids, raw } = await setup(t, 1);
+  const id = ids[0]!;
+  delivery.onDeviceMessage(topics.deviceStatus(id), status('online', '1.0.0'));
+  delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(30));
+  delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(31, '1.0.1'));
+  delivery.onDeviceMessage(topics.deviceStatus(id), status('offline'));
+  delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(32));
+  t.equal(raw(id).heartbeats, 0);
+  t.notOk(devices.isOnline(id), 'presence answers from what is pending, without writing it');
+  t.equal(raw(id).heartbeats, 0);
+  delivery.flush();
+  t.same(raw(id), { online: 0, volume: 32, heartbeats: 3, last_seen_at: raw(id).last_seen_at, agent_version: '1.0.1' });
+  t.ok(raw(id).last_seen_at! > 0);
+});
+
+t.test('a full batch is written at once, and stop() writes what waits and then writes through', async (t) => {
+  const { delivery, ids, raw } = await setup(t, 30, { ingestMaxBatch: 10 });
+  for (const id of ids.slice(0, 25)) delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(50));
+  t.equal(raw(ids[0]!).heartbeats, 1, 'the first ten were written when the batch filled');
+  t.equal(raw(ids[24]!).heartbeats, 0, 'the last five wait');
+  delivery.stop();
+  t.equal(raw(ids[24]!).heartbeats, 1, 'stop() wrote them');
+  delivery.onDeviceMessage(topics.deviceTelemetry(ids[29]!), heartbeat(51));
+  t.equal(raw(ids[29]!).heartbeats, 1, 'after stop every heartbeat is written as it arrives');
+});
+
+t.test('the timer writes a batch within the flush interval', async (t) => {
+  const { delivery, ids, raw } = await setup(t, 5, { ingestFlushMs: 30 });
+  for (const id of ids) delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(60));
+  t.equal(raw(ids[0]!).heartbeats, 0);
+  await new Promise((r) => setTimeout(r, 120));
+  t.equal(raw(ids[4]!).heartbeats, 1);
+  t.equal(delivery.metrics.snapshot().heartbeats.stored, 5);
+});
+
+t.test('an emergency reaches the area topic first; every online box is marked sent in one transaction', async (t) => {
+  const { delivery, devices, broadcasts, scheduler, agenda, ids, published, emitted, transactions, db } = await setup(t, 300);
+  const online = ids.filter((_, i) => i % 3 !== 0); // 200 online, 100 offline
+  for (const id of online) devices.setStatus(id, true, Date.now(), null);
+  delivery.flush();
+  const b = emergency(Date.now());
+  broadcasts.insertWithDeliveries(b, []);
+  await delivery.fanOutFirst(b);
+  t.equal(published.length, 1, 'the area topic before any delivery exists');
+  t.equal(published[0]!.topic, topics.areaCmd('99'));
+  t.equal(scheduler.materialize(broadcasts.get(b.id)!), 300, 'one delivery per box, in one transaction');
+  t.equal(await delivery.dispatchDue(), 200);
+  t.equal(published.filter((p) => p.topic === topics.areaCmd('99')).length, 1, 'the area is not sent twice');
+  const perDevice = published.filter((p) => p.topic.endsWith('/cmd') && p.topic !== topics.areaCmd('99'));
+  t.equal(perDevice.length, 200, 'one play per online box');
+  const play = decodeMessage(perDevice[0]!.payload, ['play']);
+  t.ok(play.ok, 'each per-device command passes its schema on the way in');
+  t.same(transactions, [200], 'all 200 `sent` states in one transaction');
+  t.equal(emitted.filter((e) => e.endsWith(':sent')).length, 200);
+  const states = db.prepare('SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state ORDER BY state').all();
+  t.same(states, [{ state: 'queued', n: 100 }, { state: 'sent', n: 200 }], 'offline boxes wait for their reconnect');
+  t.equal((db.prepare("SELECT COUNT(*) AS n FROM delivery_events WHERE state = 'sent'").get() as { n: number }).n, 200, 'the as-run log has every one');
+
+  // 200 boxes acknowledge at once (plus a QoS 1 redelivery): one batch, one transaction, nothing lost.
+  transactions.length = 0;
+  const ack = (id: string) => Buffer.from(encodeMessage('event', { kind: 'delivery', broadcastId: b.id, occurrenceAt: b.startAt, state: 'acknowledged', at: Date.now() }));
+  for (const id of online) delivery.onDeviceMessage(topics.deviceEvent(id), ack(id));
+  delivery.onDeviceMessage(topics.deviceEvent(online[0]!), ack(online[0]!));
+  t.equal(broadcasts.delivery(b.id, online[5]!, b.startAt)!.state, 'sent', 'reports wait a few ms for their batch');
+  await new Promise((r) => setTimeout(r, 60));
+  t.same(transactions, [200]);
+  t.equal(broadcasts.delivery(b.id, online[5]!, b.startAt)!.state, 'acknowledged');
+  const m = delivery.metrics.snapshot().deliveryReports;
+  t.same({ received: m.received, stored: m.stored, ignored: m.ignored }, { received: 201, stored: 201, ignored: 1 }, 'the repeat is counted as ignored');
+
+  // The offline boxes come online together: one reconcile for all of them, each gets its play and its agenda.
+  published.length = 0;
+  for (const id of ids.filter((_, i) => i % 3 === 0)) delivery.onDeviceMessage(topics.deviceStatus(id), status('online'));
+  await new Promise((r) => setTimeout(r, 100));
+  t.equal(published.filter((p) => p.payload.includes('"type":"play"')).length, 100, 'the pending play re-sent to each');
+  t.equal(published.filter((p) => p.payload.includes('"type":"sync-agenda"')).length, 100, 'and its agenda');
+  t.equal((db.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'sent'").get() as { n: number }).n, 100);
+  t.equal(await agenda.flush(), 200, 'the agendas of the boxes online at the broadcast, built together');
+});
+
+t.test('a scheduler pass writes only new occurrences: nothing when nothing changed, everything for a new box', async (t) => {
+  const { scheduler, broadcasts, devices } = await setup(t, 20);
+  const written: number[] = [];
+  const insert = broadcasts.insertDeliveries.bind(broadcasts);
+  broadcasts.insertDeliveries = (id, rows, now) => {
+    written.push(rows.length);
+    return insert(id, rows, now);
+  };
+  const b: Broadcast = { ...emergency(Date.now()), id: 'bc-daily', priority: 'normal', schedule: { kind: 'daily', times: ['05:30', '17:00'] } };
+  broadcasts.insertWithDeliveries(b, []);
+  const first = scheduler.materialize(b);
+  t.ok(first >= 20 * 14, `a week of twice-daily items for 20 boxes (${first})`);
+  t.equal(scheduler.materialize(b), 0);
+  t.equal(written.at(-1), 0, 'the second pass wrote no row at all');
+  devices.insert({ id: 'spk-new', name: 'mới', areaCode: '99001', lat: null, lon: null, secretHash: 'x', createdAt: 2 });
+  t.equal(scheduler.materialize(b), first / 20, 'a box installed since joins every occurrence already written');
+  t.equal(scheduler.materialize(b), 0);
+});
+
+t.test('live events are coalesced: one hand-over per interval, the latest per key, in order', async (t) => {
+  const got: string[][] = [];
+  const c = new Coalescer<{ k: string; v: number }>((x) => x.k, (items) => got.push(items.map((i) => `${i.k}=${i.v}`)), 20);
+  c.push({ k: 'a', v: 1 });
+  c.push({ k: 'b', v: 1 });
+  c.push({ k: 'a', v: 2 });
+  t.same(got, [], 'nothing sent at once');
+  await new Promise((r) => setTimeout(r, 60));
+  t.same(got, [['b=1', 'a=2']]);
+  c.push({ k: 'c', v: 1 });
+  c.close();
+  await new Promise((r) => setTimeout(r, 40));
+  t.equal(got.length, 1, 'a closed stream sends nothing more');
+});
+
+t.test('a report the database refuses costs only itself, not the rest of its batch', async (t) => {
+  const { delivery, devices, broadcasts, scheduler, ids, db } = await setup(t, 4);
+  for (const id of ids) devices.setStatus(id, true, Date.now(), null);
+  delivery.flush();
+  const b = emergency(Date.now());
+  broadcasts.insertWithDeliveries(b, []);
+  scheduler.materialize(broadcasts.get(b.id)!);
+  await delivery.dispatchDue();
+  // A database that refuses one row (a full disk page, a constraint): the others must still land.
+  db.exec(`CREATE TRIGGER refuse_one BEFORE INSERT ON delivery_events WHEN NEW.device_id = '${ids[1]}' AND NEW.state = 'acknowledged' BEGIN SELECT RAISE(ABORT, 'refused for the test'); END`);
+  for (const id of ids) delivery.onDeviceMessage(topics.deviceEvent(id), Buffer.from(encodeMessage('event', { kind: 'delivery', broadcastId: b.id, occurrenceAt: b.startAt, state: 'acknowledged', at: Date.now() })));
+  await new Promise((r) => setTimeout(r, 60));
+  t.same(ids.map((id) => broadcasts.delivery(b.id, id, b.startAt)!.state), ['acknowledged', 'sent', 'acknowledged', 'acknowledged'], 'three of four stored');
+  const m = delivery.metrics.snapshot().deliveryReports;
+  t.same({ received: m.received, stored: m.stored, lost: m.lost }, { received: 4, stored: 3, lost: 1 }, 'and counted as such');
+});
