@@ -37,6 +37,7 @@ import { BroadcastService } from './services/broadcast-service.js';
 import type { AppContext } from './services/context.js';
 import { ApiError, installErrorHandlers } from './http/errors.js';
 import { installApiAuth } from './http/auth.js';
+import { openMediaLinks } from './http/media-links.js';
 import { healthRoutes } from './routes/health.js';
 import { authRoutes } from './routes/auth.js';
 import { areaRoutes } from './routes/areas.js';
@@ -92,6 +93,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const broadcasts = new BroadcastRepository(db);
   const media = new MediaStore(join(dataDir, 'media'));
   await media.init();
+  const mediaLinks = await openMediaLinks({ secret: config.mediaLinkSecret, dataDir, ttlSeconds: config.mediaLinkTtlSeconds });
 
   const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
   const broker: EmbeddedBroker | ExternalBroker = config.mqttUrl
@@ -181,6 +183,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // With a certificate the same server answers HTTPS; its type stays the plain one (the routes do not care).
   const serverOptions = { loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.bodyLimitBytes, forceCloseConnections: true, ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}) };
   const app = Fastify(serverOptions as FastifyServerOptions & { loggerInstance: FastifyBaseLogger }).withTypeProvider<ZodTypeProvider>();
+  app.decorate('mediaLinks', mediaLinks);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandlers(app);
@@ -205,7 +208,13 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(swagger, {
     openapi: {
       info: { title: 'Loa Xã API', version: SERVER_VERSION, description: 'Controller for smart commune loudspeaker systems. Contracts: CONTRACTS.md.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, deviceBasic: { type: 'http', scheme: 'basic' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          deviceBasic: { type: 'http', scheme: 'basic' },
+          mediaLink: { type: 'apiKey', in: 'query', name: 'sig', description: 'a signed, expiring media link (`exp`, `u`, `sig`) as the API hands it out in `signedUrl` fields' },
+        },
+      },
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
@@ -253,7 +262,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       await scheduler.start();
       coverage.start(config.coverageSnapshotSeconds * 1000, (err) => logger.error({ err }, 'coverage snapshot failed'));
       await broker.publish(topics.serverStatus(), encodeMessage('status', { state: 'online', agentVersion: SERVER_VERSION }), { qos: 1, retain: true });
-      await app.listen({ port: config.httpPort, host: config.httpHost });
+      // Thousands of boxes connect at once when a bulletin goes out: with Node's default backlog (511) the
+      // kernel drops the SYNs beyond it and each such box waits a 1 s retransmit (bench/media.ts measured it).
+      // Linux caps this at net.core.somaxconn (4096 by default).
+      await app.listen({ port: config.httpPort, host: config.httpHost, backlog: 4096 });
       bulletinService.start();
       started = true;
       const httpPort = (app.server.address() as AddressInfo).port;

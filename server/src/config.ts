@@ -39,6 +39,15 @@ export const configSchema = z.object({
   LOAXA_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   LOAXA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOAXA_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(12 * 3600),
+  /** Key of the signed media links browsers get (HMAC-SHA256); default: random, kept in `{dataDir}/media-link.key`. */
+  LOAXA_MEDIA_LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /**
+   * Lifetime of a signed media link. An hour: the link sits in a page an operator keeps open while editing and
+   * listening again, and a browser asks for new byte ranges when seeking in a long recording, so minutes would
+   * break playback in ordinary use (the web app does fetch a fresh link when one fails, but should rarely need
+   * to); an hour still means a copied link is dead the same hour, and scraping needs a login to get links at all.
+   */
+  LOAXA_MEDIA_LINK_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
   /** How long POST /bulletins waits for synthesis before answering 202 and finishing in the background. */
   LOAXA_TTS_SYNC_WAIT_MS: z.coerce.number().int().min(0).default(15_000),
   LOAXA_TTS_VOICE: z.enum(['vi', 'vi-vn-x-central', 'vi-vn-x-south']).default('vi'),
@@ -122,6 +131,8 @@ export interface Config {
   adminPassword: string | undefined;
   logLevel: EnvConfig['LOAXA_LOG_LEVEL'];
   tokenTtlSeconds: number;
+  mediaLinkSecret: string | undefined;
+  mediaLinkTtlSeconds: number;
   ttsSyncWaitMs: number;
   ttsVoice: EnvConfig['LOAXA_TTS_VOICE'];
   playWindowSeconds: number;
@@ -189,6 +200,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminPassword: e.LOAXA_ADMIN_PASSWORD,
     logLevel: e.LOAXA_LOG_LEVEL,
     tokenTtlSeconds: e.LOAXA_TOKEN_TTL_SECONDS,
+    mediaLinkSecret: e.LOAXA_MEDIA_LINK_SECRET,
+    mediaLinkTtlSeconds: e.LOAXA_MEDIA_LINK_TTL_SECONDS,
     ttsSyncWaitMs: e.LOAXA_TTS_SYNC_WAIT_MS,
     ttsVoice: e.LOAXA_TTS_VOICE,
     playWindowSeconds: e.LOAXA_PLAY_WINDOW_SECONDS,

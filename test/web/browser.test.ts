@@ -123,10 +123,11 @@ t.test('log in, compose, preview, broadcast, approve, watch coverage and report 
   t.same(unread, ['👶'], 'the emoji is marked as not read');
   t.match(await page.getByTestId('reading').innerText(), /bảy trăm bốn mươi chín/);
   const audioSrc = await page.locator('audio').getAttribute('src');
-  t.match(audioSrc, /^\/media\/[0-9a-f]{64}$/);
+  t.match(audioSrc, /^\/media\/[0-9a-f]{64}\?exp=\d+&u=[\w-]+&sig=[\w-]{43}$/, 'a signed, expiring link');
   const media = await page.request.get(base + audioSrc);
-  t.equal(media.status(), 200, 'the preview audio plays with the session cookie');
+  t.equal(media.status(), 200, 'the preview audio plays with its signed link');
   t.equal(media.headers()['content-type'], 'audio/ogg');
+  t.equal((await page.request.get(base + audioSrc!.split('?')[0]!)).status(), 401, 'the session cookie alone does not open media');
   await shot(page, 'compose-preview');
 
   // Create it, schedule it now to two communes, check conflicts, broadcast.

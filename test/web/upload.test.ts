@@ -132,9 +132,9 @@ t.test('upload a recording in chromium: progress, ready and playable, scheduled;
   const audio = page.getByTestId('recording-audio');
   t.equal(await audio.getAttribute('aria-label'), 'Âm thanh bản tin “Thông báo của trưởng thôn”');
   const src = await audio.getAttribute('src');
-  t.match(src, /^\/media\/[0-9a-f]{64}$/);
+  t.match(src, /^\/media\/[0-9a-f]{64}\?exp=\d+&u=[\w-]+&sig=[\w-]{43}$/, 'a signed, expiring link');
   const media = await page.request.get(base + src);
-  t.equal(media.status(), 200, 'the broadcast audio is served with the session cookie');
+  t.equal(media.status(), 200, 'the broadcast audio is served with its signed link');
   t.equal(media.headers()['content-type'], 'audio/ogg');
   // No named functions inside: the test runner's transform would wrap them in a helper the page lacks.
   const duration = await audio.evaluate((el) => {
@@ -177,6 +177,6 @@ t.test('upload a recording in chromium: progress, ready and playable, scheduled;
   const bt = await api<{ title: string; audio: { engine: string; url: string } }>('GET', `/api/v1/bulletins/${bc.body.bulletinId}`, undefined, token);
   t.equal(bt.body.title, 'Thông báo của trưởng thôn');
   t.equal(bt.body.audio.engine, 'recording', 'the broadcast carries the uploaded recording');
-  t.equal(bt.body.audio.url, src);
+  t.equal(bt.body.audio.url, src!.split('?')[0], 'the page plays a signed link to that audio');
   t.same(errors, [], 'no script errors in the page');
 });

@@ -14,6 +14,7 @@ import { ApiError, badRequest, errorBodySchema, forbidden, notFound } from '../h
 import { newId } from '../ids.js';
 import type { Bulletin } from '../repos/bulletins.js';
 import type { AppContext } from '../services/context.js';
+import type { MediaLinks } from '../http/media-links.js';
 
 /** The six national topic categories of grassroots information bulletins. */
 export const BULLETIN_CATEGORIES = ['general', 'unscheduled-news', 'policy-law', 'local-direction', 'knowledge', 'good-deeds'] as const;
@@ -29,6 +30,16 @@ const audioSchema = z.object({
   truePeakDb: z.number().nullable(),
   /** The MP3 48 kbps rendition, for download (null for older bulletins and recordings). */
   mp3Url: z.string().nullable(),
+  signedUrl: z.string().describe('a link for browsers to `url`, signed for the caller, valid until `signedUrlExpiresAt` (`<audio src>`)'),
+  mp3SignedUrl: z.string().nullable().describe('the same for `mp3Url` (download)'),
+  signedUrlExpiresAt: z.string().describe('when the signed links stop working; get the bulletin again for fresh ones'),
+});
+/** What a create answers when the audio is ready within the request. */
+const readyAudioSchema = z.object({
+  sha256: z.string(),
+  durationMs: z.number(),
+  signedUrl: z.string().describe('a link for browsers to the audio, signed for the caller, valid until `signedUrlExpiresAt`'),
+  signedUrlExpiresAt: z.string(),
 });
 const bulletinSchema = z.object({
   id: z.string(),
@@ -45,7 +56,7 @@ const bulletinSchema = z.object({
   createdAt: z.string(),
 });
 
-const toApi = (b: Bulletin) => ({
+const toApi = (b: Bulletin, links: MediaLinks, userId: string) => ({
   id: b.id,
   title: b.title,
   text: b.text,
@@ -58,10 +69,31 @@ const toApi = (b: Bulletin) => ({
   error: b.error,
   audio:
     b.audioSha256 && b.durationMs
-      ? { sha256: b.audioSha256, durationMs: b.durationMs, bytes: b.audioBytes, url: `/media/${b.audioSha256}`, engine: b.engine, lufs: b.lufs, truePeakDb: b.truePeakDb, mp3Url: b.mp3Sha256 ? `/media/${b.mp3Sha256}` : null }
+      ? {
+          sha256: b.audioSha256,
+          durationMs: b.durationMs,
+          bytes: b.audioBytes,
+          url: `/media/${b.audioSha256}`,
+          engine: b.engine,
+          lufs: b.lufs,
+          truePeakDb: b.truePeakDb,
+          mp3Url: b.mp3Sha256 ? `/media/${b.mp3Sha256}` : null,
+          ...signedAudio(links, userId, b.audioSha256, b.mp3Sha256),
+        }
       : null,
   createdAt: new Date(b.createdAt).toISOString(),
 });
+
+/** Browser links to a bulletin's audio (and MP3), signed for one user (`http/media-links.ts`). */
+function signedAudio(links: MediaLinks, userId: string, sha256: string, mp3Sha256: string | null) {
+  const ogg = links.sign(sha256, userId);
+  return { signedUrl: ogg.url, mp3SignedUrl: mp3Sha256 ? links.sign(mp3Sha256, userId).url : null, signedUrlExpiresAt: new Date(ogg.expiresAt).toISOString() };
+}
+
+const readyAudio = (links: MediaLinks, userId: string, sha256: string, durationMs: number) => {
+  const { signedUrl, signedUrlExpiresAt } = signedAudio(links, userId, sha256, null);
+  return { sha256, durationMs, signedUrl, signedUrlExpiresAt };
+};
 
 export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.post(
@@ -78,7 +110,7 @@ export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
           speed: z.number().min(0.5).max(2).optional(),
         }),
         response: {
-          201: z.object({ id: z.string(), status: z.literal('ready'), audio: z.object({ sha256: z.string(), durationMs: z.number() }) }),
+          201: z.object({ id: z.string(), status: z.literal('ready'), audio: readyAudioSchema }),
           202: z.object({ id: z.string(), status: z.literal('synthesizing'), progress: z.number() }),
           400: errorBodySchema,
           403: errorBodySchema,
@@ -95,7 +127,7 @@ export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
       const job = ctx.bulletinService.synthesize(id);
       const waited = await Promise.race([job, new Promise<null>((r) => setTimeout(() => r(null), ctx.config.ttsSyncWaitMs).unref())]);
       if (waited?.status === 'ready' && waited.audioSha256 && waited.durationMs) {
-        return reply.status(201).send({ id, status: 'ready' as const, audio: { sha256: waited.audioSha256, durationMs: waited.durationMs } });
+        return reply.status(201).send({ id, status: 'ready' as const, audio: readyAudio(app.mediaLinks, user.id, waited.audioSha256, waited.durationMs) });
       }
       if (waited?.status === 'failed') {
         return reply.status(422).send({ error: { code: 'LOAXA_TTS_FAILED', message: waited.error ?? 'synthesis failed' } });
@@ -116,10 +148,10 @@ export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
       },
     },
     async (request) => {
-      principalOf(request);
+      const user = principalOf(request);
       const b = ctx.bulletins.get(request.params.id);
       if (!b) throw notFound(`bulletin ${request.params.id}`);
-      return toApi(b);
+      return toApi(b, app.mediaLinks, user.id);
     },
   );
 
@@ -134,7 +166,7 @@ export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
         summary: 'Create a bulletin from a recording (multipart/form-data: title, category?, file); checked by decoding it, not by its name',
         consumes: ['multipart/form-data'],
         response: {
-          201: z.object({ id: z.string(), status: z.literal('ready'), audio: z.object({ sha256: z.string(), durationMs: z.number() }) }),
+          201: z.object({ id: z.string(), status: z.literal('ready'), audio: readyAudioSchema }),
           202: z.object({ id: z.string(), status: z.literal('synthesizing'), progress: z.number() }),
           400: errorBodySchema,
           403: errorBodySchema,
@@ -176,7 +208,7 @@ export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
         const job = ctx.bulletinService.synthesize(id);
         const waited = await Promise.race([job, new Promise<null>((r) => setTimeout(() => r(null), ctx.config.ttsSyncWaitMs).unref())]);
         if (waited?.status === 'ready' && waited.audioSha256 && waited.durationMs) {
-          return reply.status(201).send({ id, status: 'ready' as const, audio: { sha256: waited.audioSha256, durationMs: waited.durationMs } });
+          return reply.status(201).send({ id, status: 'ready' as const, audio: readyAudio(app.mediaLinks, user.id, waited.audioSha256, waited.durationMs) });
         }
         if (waited?.status === 'failed') throw new ApiError(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, waited.error ?? 'the recording could not be processed');
         return reply.status(202).send({ id, status: 'synthesizing' as const, progress: ctx.bulletins.get(id)!.progress });

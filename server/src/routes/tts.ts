@@ -37,7 +37,14 @@ export const ttsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app,
             words: z.string(),
             sentences: z.array(z.string()),
             report: z.object({ rewritten: z.array(spanSchema), unread: z.array(spanSchema) }),
-            audio: z.object({ sha256: z.string(), durationMs: z.number(), url: z.string(), engine: z.string() }),
+            audio: z.object({
+              sha256: z.string(),
+              durationMs: z.number(),
+              url: z.string(),
+              engine: z.string(),
+              signedUrl: z.string().describe('a link for browsers to `url`, signed for the caller, valid until `signedUrlExpiresAt` (`<audio src>`)'),
+              signedUrlExpiresAt: z.string(),
+            }),
           }),
           400: errorBodySchema,
           422: errorBodySchema,
@@ -58,11 +65,12 @@ export const ttsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app,
         throw new ApiError(422, 'LOAXA_TTS_FAILED', `synthesis failed: ${(err as Error).message}`);
       }
       const stored = await ctx.media.put(out.ogg, 'ogg');
+      const link = app.mediaLinks.sign(stored.sha256, user.id);
       return {
         words: reading.text,
         sentences: reading.sentences,
         report: { rewritten: reading.rewritten, unread: reading.unread },
-        audio: { sha256: stored.sha256, durationMs: out.durationMs, url: `/media/${stored.sha256}`, engine: out.engine },
+        audio: { sha256: stored.sha256, durationMs: out.durationMs, url: `/media/${stored.sha256}`, engine: out.engine, signedUrl: link.url, signedUrlExpiresAt: new Date(link.expiresAt).toISOString() },
       };
     },
   );

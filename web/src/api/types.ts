@@ -91,7 +91,8 @@ export interface TtsPreview {
   words: string;
   sentences: string[];
   report: { rewritten: ReportSpan[]; unread: ReportSpan[] };
-  audio: { sha256: string; durationMs: number; url: string; engine: string };
+  /** `signedUrl` is what a browser can play (the session cookie does not open `/media`), until `signedUrlExpiresAt`. */
+  audio: { sha256: string; durationMs: number; url: string; engine: string; signedUrl: string; signedUrlExpiresAt: string };
 }
 
 export interface BulletinCreate {
@@ -109,7 +110,9 @@ export interface BulletinUpload {
   /** The name sent with the file (a label only); defaults to the File's own name. */
   fileName?: string;
 }
-export type BulletinCreated = { id: string; status: 'ready'; audio: { sha256: string; durationMs: number } } | { id: string; status: 'synthesizing'; progress: number };
+export type BulletinCreated =
+  | { id: string; status: 'ready'; audio: { sha256: string; durationMs: number; signedUrl: string; signedUrlExpiresAt: string } }
+  | { id: string; status: 'synthesizing'; progress: number };
 
 export interface Bulletin {
   id: string;
@@ -122,7 +125,20 @@ export interface Bulletin {
   progress: number;
   stage: string | null;
   error: string | null;
-  audio: { sha256: string; durationMs: number; bytes: number | null; url: string; engine: string | null; lufs: number | null; truePeakDb: number | null } | null;
+  audio: {
+    sha256: string;
+    durationMs: number;
+    bytes: number | null;
+    url: string;
+    engine: string | null;
+    lufs: number | null;
+    truePeakDb: number | null;
+    mp3Url: string | null;
+    /** Links a browser can open (signed for this user), until `signedUrlExpiresAt`. */
+    signedUrl: string;
+    mp3SignedUrl: string | null;
+    signedUrlExpiresAt: string;
+  } | null;
   createdAt: string;
 }
 
@@ -271,4 +287,26 @@ export interface DeliveryEvent {
   state: DeliveryState;
   at: string;
   reason: string | null;
+}
+
+/** One row of `GET /api/v1/audit` (server/src/routes/audit.ts): a write, who made it, and what it changed. */
+export interface AuditEntry {
+  id: number;
+  at: string;
+  userId: string | null;
+  username: string | null;
+  ip: string | null;
+  method: string;
+  route: string;
+  url: string;
+  status: number;
+  body: unknown;
+  object: { type: string; id: string } | null;
+  before: unknown;
+  after: unknown;
+}
+/** The audit log pages by id: `next` is the `before` of the next (older) page. */
+export interface AuditPage {
+  items: AuditEntry[];
+  next: number | null;
 }

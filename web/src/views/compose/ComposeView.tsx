@@ -25,7 +25,7 @@ type BulletinState =
   /** The recording is on its way: `sent` is the percentage of its bytes the server has received. */
   | { status: 'uploading'; sent: number }
   | { status: 'creating'; progress: number }
-  | { status: 'ready'; id: string; durationMs: number; sha256: string }
+  | { status: 'ready'; id: string; durationMs: number; sha256: string; audioUrl: string; audioUrlExpiresAt: string }
   | { status: 'failed'; message: string };
 
 function fileProblemMessage(file: File): string | null {
@@ -97,16 +97,36 @@ export default function ComposeView() {
 
   /** Waits for the server to finish the audio (201 now, or 202 and then polling), as for a text bulletin. */
   const follow = async (res: BulletinCreated, ctl: AbortController, failed: (error: string | null) => string) => {
-    if (res.status === 'ready') return setBulletin({ status: 'ready', id: res.id, durationMs: res.audio.durationMs, sha256: res.audio.sha256 });
+    if (res.status === 'ready') {
+      const a = res.audio;
+      return setBulletin({ status: 'ready', id: res.id, durationMs: a.durationMs, sha256: a.sha256, audioUrl: a.signedUrl, audioUrlExpiresAt: a.signedUrlExpiresAt });
+    }
     setBulletin({ status: 'creating', progress: res.progress });
     for (;;) {
       await new Promise((r) => setTimeout(r, 1000));
       if (ctl.signal.aborted) return;
       const b = await api.bulletin(res.id);
       if (ctl.signal.aborted) return;
-      if (b.status === 'ready' && b.audio) return setBulletin({ status: 'ready', id: b.id, durationMs: b.audio.durationMs, sha256: b.audio.sha256 });
+      if (b.status === 'ready' && b.audio) {
+        const a = b.audio;
+        return setBulletin({ status: 'ready', id: b.id, durationMs: a.durationMs, sha256: a.sha256, audioUrl: a.signedUrl, audioUrlExpiresAt: a.signedUrlExpiresAt });
+      }
       if (b.status === 'failed') return setBulletin({ status: 'failed', message: failed(b.error) });
       setBulletin({ status: 'creating', progress: b.progress });
+    }
+  };
+
+  /** The recording's link expired while the page stayed open: the bulletin again, with a fresh one. */
+  const refreshRecordingLink = async () => {
+    if (bulletin.status !== 'ready') return;
+    try {
+      const b = await api.bulletin(bulletin.id);
+      if (b.audio) {
+        const a = b.audio;
+        setBulletin((cur) => (cur.status === 'ready' && cur.id === b.id ? { ...cur, audioUrl: a.signedUrl, audioUrlExpiresAt: a.signedUrlExpiresAt } : cur));
+      }
+    } catch {
+      /* the player keeps showing its error; pressing play again retries */
     }
   };
 
@@ -310,9 +330,9 @@ export default function ComposeView() {
           )}
         </form>
         {uploading ? (
-          <RecordingPanel audio={bulletin.status === 'ready' ? bulletin : null} busy={busy} title={title.trim()} fileName={file?.name ?? null} />
+          <RecordingPanel audio={bulletin.status === 'ready' ? bulletin : null} busy={busy} title={title.trim()} fileName={file?.name ?? null} onExpired={() => void refreshRecordingLink()} />
         ) : (
-          <PreviewPanel state={preview} stale={stale} />
+          <PreviewPanel state={preview} stale={stale} onExpired={() => void runPreview()} />
         )}
       </div>
       {bulletin.status === 'ready' && <SchedulePanel bulletinId={bulletin.id} bulletinTitle={title} />}

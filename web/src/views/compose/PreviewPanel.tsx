@@ -2,6 +2,7 @@
 import { useRef } from 'preact/hooks';
 import type { TtsPreview } from '../../api/types.js';
 import { Alert, Loading } from '../../components/ui.js';
+import { SignedAudio } from '../../components/SignedAudio.js';
 import { t } from '../../i18n/vi.js';
 import { fmtDuration } from '../../logic/format.js';
 import { HighlightedText } from './HighlightedText.js';
@@ -14,7 +15,8 @@ export interface PreviewState {
   error?: string;
 }
 
-export function PreviewPanel({ state, stale }: { state: PreviewState; stale: boolean }) {
+/** `onExpired`: the audio link has expired while the page stayed open; preview again for a fresh one. */
+export function PreviewPanel({ state, stale, onExpired }: { state: PreviewState; stale: boolean; onExpired: () => void }) {
   const audio = useRef<HTMLAudioElement>(null);
   const r = state.result;
   return (
@@ -32,7 +34,7 @@ export function PreviewPanel({ state, stale }: { state: PreviewState; stale: boo
             <button type="button" class="btn btn-primary" onClick={() => void audio.current?.play()} data-testid="play-preview">
               ▶ {t.preview.play}
             </button>
-            <audio ref={audio} controls preload="none" src={r.audio.url} aria-label={t.preview.play} />
+            <SignedAudio audioRef={audio} preload="none" src={r.audio.signedUrl} expiresAt={r.audio.signedUrlExpiresAt} onExpired={onExpired} label={t.preview.play} />
             <span class="muted">
               {t.preview.duration(fmtDuration(r.audio.durationMs))} · {t.preview.engine(r.audio.engine)}
             </span>

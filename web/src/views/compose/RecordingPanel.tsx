@@ -2,13 +2,17 @@
 import { useRef } from 'preact/hooks';
 import { t } from '../../i18n/vi.js';
 import { fmtDuration } from '../../logic/format.js';
+import { SignedAudio } from '../../components/SignedAudio.js';
 
 export interface RecordingAudio {
   sha256: string;
   durationMs: number;
+  /** The signed link the API gave for it, and when it stops working. */
+  audioUrl: string;
+  audioUrlExpiresAt: string;
 }
 
-export function RecordingPanel({ audio, busy, title, fileName }: { audio: RecordingAudio | null; busy: boolean; title: string; fileName: string | null }) {
+export function RecordingPanel({ audio, busy, title, fileName, onExpired }: { audio: RecordingAudio | null; busy: boolean; title: string; fileName: string | null; onExpired: () => void }) {
   const player = useRef<HTMLAudioElement>(null);
   return (
     <section class="card preview" aria-labelledby="recording-title" aria-busy={busy}>
@@ -21,7 +25,7 @@ export function RecordingPanel({ audio, busy, title, fileName }: { audio: Record
             <button type="button" class="btn btn-primary" onClick={() => void player.current?.play()} data-testid="play-recording">
               ▶ {t.upload.play}
             </button>
-            <audio ref={player} controls preload="metadata" src={`/media/${audio.sha256}`} aria-label={t.upload.audioLabel(title)} data-testid="recording-audio" />
+            <SignedAudio audioRef={player} preload="metadata" src={audio.audioUrl} expiresAt={audio.audioUrlExpiresAt} onExpired={onExpired} label={t.upload.audioLabel(title)} testId="recording-audio" />
             <span class="muted">{t.preview.duration(fmtDuration(audio.durationMs))}</span>
           </div>
           <p class="muted small">{t.upload.processed}</p>
