@@ -5,6 +5,7 @@
 import type {
   AreaNode,
   AsRunReport,
+  AuditPage,
   BroadcastCheck,
   BroadcastCreated,
   BroadcastDetail,
@@ -176,6 +177,14 @@ export class ApiClient {
   coverage = (area: string, signal?: AbortSignal) => this.request<Coverage>('GET', withQuery('/api/v1/coverage', { area }), undefined, signal);
   coverageTrend = (area: string, days = 30, signal?: AbortSignal) => this.request<CoverageTrend>('GET', withQuery('/api/v1/coverage/trend', { area, days }), undefined, signal);
   asRun = (q: { area: string; from: string; to: string }) => this.request<AsRunReport>('GET', asRunUrl({ ...q, format: 'json' }));
+
+  // the audit log (province admins)
+  audit = (q: { limit?: number; before?: number | null } = {}, signal?: AbortSignal) => this.request<AuditPage>('GET', withQuery('/api/v1/audit', q), undefined, signal);
+}
+
+/** The audit log's CSV download: the whole log, newest first (the server streams it). */
+export function auditCsvUrl(): string {
+  return withQuery('/api/v1/audit', { format: 'csv' });
 }
 
 /** The download link of the as-run report; the cookie authorizes it like any API call. */

@@ -21,6 +21,7 @@ const VIEWS = {
   inbox: () => import('../views/InboxView.js'),
   devices: () => import('../views/DevicesView.js'),
   reports: () => import('../views/ReportsView.js'),
+  audit: () => import('../views/audit/AuditView.js'),
 } satisfies Record<RouteName, unknown>;
 const liveView = () => import('../views/live/BroadcastLiveView.js');
 
@@ -78,9 +79,10 @@ export function App() {
     current = 'broadcasts';
     page = <Lazy key={`broadcast-${match.params.id}`} load={liveView} props={{ id: match.params.id }} />;
   } else if (match.route === 'not-found' || !canOpen(role, match.route)) {
+    // A page that exists but is not for this role says so (the server would answer 403 too).
     page = (
       <div class="page">
-        <Alert kind="warning">{t.notFound}</Alert>
+        <Alert kind="warning">{match.route === 'not-found' ? t.notFound : t.errors.forbidden}</Alert>
         <Link href="/">{t.backHome}</Link>
       </div>
     );

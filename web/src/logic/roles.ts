@@ -16,6 +16,7 @@ export const ACTIONS = [
   'view-broadcasts',
   'view-inbox',
   'manage-users',
+  'view-audit',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -30,7 +31,7 @@ export function can(role: Role, action: Action): boolean {
   return ALLOWED[role].includes(action);
 }
 
-export const ROUTES = ['dashboard', 'compose', 'broadcasts', 'approvals', 'inbox', 'devices', 'reports'] as const;
+export const ROUTES = ['dashboard', 'compose', 'broadcasts', 'approvals', 'inbox', 'devices', 'reports', 'audit'] as const;
 export type RouteName = (typeof ROUTES)[number];
 
 /** The action a page needs; a page whose action the role lacks is neither linked nor reachable. */
@@ -42,6 +43,7 @@ const NEEDS: Record<RouteName, Action> = {
   inbox: 'view-inbox',
   devices: 'view-devices',
   reports: 'view-reports',
+  audit: 'view-audit',
 };
 
 export function canOpen(role: Role, route: RouteName): boolean {
@@ -50,7 +52,7 @@ export function canOpen(role: Role, route: RouteName): boolean {
 
 /** Navigation in the order each role uses it most: communes start by composing, the province by watching. */
 export function navFor(role: Role): RouteName[] {
-  const order: RouteName[] = role === 'operator' ? ['compose', 'inbox', 'broadcasts', 'dashboard', 'devices', 'reports'] : ['dashboard', 'compose', 'approvals', 'broadcasts', 'inbox', 'devices', 'reports'];
+  const order: RouteName[] = role === 'operator' ? ['compose', 'inbox', 'broadcasts', 'dashboard', 'devices', 'reports'] : ['dashboard', 'compose', 'approvals', 'broadcasts', 'inbox', 'devices', 'reports', 'audit'];
   return order.filter((r) => canOpen(role, r));
 }
 

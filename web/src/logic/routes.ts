@@ -9,6 +9,7 @@ export const PATHS: Record<RouteName, string> = {
   inbox: '/hop-thu',
   devices: '/cum-loa',
   reports: '/bao-cao',
+  audit: '/nhat-ky',
 };
 
 export type Match = { route: RouteName; params: Record<string, string> } | { route: 'home' } | { route: 'broadcast'; params: { id: string } } | { route: 'not-found' };
