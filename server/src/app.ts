@@ -142,10 +142,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const deliveryService = new DeliveryService({ bus: broker, broadcasts, bulletins, devices, faults, events, logger, dispatchAheadMs: config.dispatchAheadSeconds * 1000, ingestFlushMs: config.ingestFlushMs });
   const coverage = new CoverageService({ db, areas, devices, faults });
   const requests = new RequestCorrelator();
-  deliveryService.requests = requests;
+  deliveryService.ingest.requests = requests;
   const meter = new MisbehaviourMeter({ limitPerMinute: config.malformedPerMinute });
-  deliveryService.meter = meter;
-  deliveryService.onFlood = (id) => broker.disconnect(id);
+  deliveryService.ingest.meter = meter;
+  deliveryService.ingest.onFlood = (id) => broker.disconnect(id);
   const agenda = new AgendaService({ db, bus: broker, broadcasts, devices, delivery: deliveryService, logger });
   deliveryService.onReconciled = (deviceIds) => agenda.syncMany(deviceIds, true);
   const scheduler = new Scheduler({ broadcasts, devices, areas, delivery: deliveryService, logger, tickMs: config.schedulerTickSeconds * 1000, offers: new OfferRepository(db), agenda });

@@ -1,49 +1,26 @@
 /**
- * Moves broadcasts to devices and device reports back into the store: sends `play` commands, applies
- * delivery transitions reported on `event`, tracks presence from `status`, stores heartbeats, and
- * re-sends pending work to a device when it comes back (the embedded broker keeps no state across
- * restarts, so SQLite is the source of truth — ARCHITECTURE.md § MQTT).
+ * Moves broadcasts to devices: sends `play` commands (an emergency first to its areas' topics), `stop` for
+ * cancelled items, writes delivery state transitions, and re-sends pending work to a device when it comes
+ * back (the embedded broker keeps no state across restarts, so SQLite is the source of truth —
+ * ARCHITECTURE.md § MQTT). What devices send back is taken in by the DeviceIngest this service owns.
  *
- * Sized for a province of 10,000 boxes on two cores (issue 8 § Make it fast): heartbeats and statuses are
- * written behind in batches (DeviceRepository.writeBehind), delivery reports in short batches, the boxes
- * that come online together are reconciled together, and work for many devices is done with one query
- * and one transaction per thousand devices instead of one of each per device.
+ * Sized for a province of 10,000 boxes on two cores (issue 8 § Make it fast): the boxes that come online
+ * together are reconciled together, and work for many devices is done with one query and one transaction
+ * per thousand devices instead of one of each per device.
  */
 import type { Logger } from 'pino';
-import { performance } from 'node:perf_hooks';
-import {
-  topics,
-  parseTopic,
-  decodeMessage,
-  decodeResponse,
-  encodeMessage,
-  canTransition,
-  ErrorCode,
-  type DeliveryState,
-  type Payload,
-} from '@loaxa/shared';
+import { topics, encodeMessage, canTransition, type DeliveryState, type Payload } from '@loaxa/shared';
 import type { MessageBus } from '../broker/bus.js';
 import type { BroadcastRepository, Broadcast, Delivery, Transition } from '../repos/broadcasts.js';
 import type { BulletinRepository } from '../repos/bulletins.js';
 import type { DeviceRepository } from '../repos/devices.js';
 import type { FaultRepository } from '../repos/faults.js';
 import type { ServerEvents } from './events.js';
-import type { RequestCorrelator } from './requests.js';
-import type { MisbehaviourMeter } from './misbehaviour.js';
-import { IngestMetrics } from './ingest-metrics.js';
+import type { IngestMetrics } from './ingest-metrics.js';
+import { DeviceIngest } from './device-ingest.js';
 import { PlayBook } from './play-book.js';
 import { agendaCommandId } from '../scheduling/agenda.js';
 
-/** States a device may report; `queued` and `sent` are the server's own. */
-const DEVICE_REPORTED: ReadonlySet<DeliveryState> = new Set(['acknowledged', 'cached', 'playing', 'played', 'failed', 'missed', 'cancelled']);
-
-/**
- * Delivery reports wait at most this long for their batch: short, because a report is acknowledged to the
- * box (PUBACK) before it is stored — aedes acknowledges QoS 1 before handing the message on — and only a
- * crash inside this window can lose one.
- */
-const REPORT_FLUSH_MS = 20;
-const REPORT_MAX_BATCH = 2_000;
 /** Boxes whose `online` arrives within this long of each other are reconciled with one set of queries. */
 const RECONCILE_GATHER_MS = 10;
 /** Per-device commands go out this many at a time, each group's `sent` states in one transaction. */
@@ -68,83 +45,69 @@ export interface DeliveryServiceDeps {
   ingestMaxBatch?: number;
 }
 
-interface PendingReport {
-  deviceId: string;
-  p: Extract<Payload<'event'>, { kind: 'delivery' }>;
-}
-
 /** A state change asked for; `replay` records a second `playing` (an interrupted item that plays again). */
-interface Change {
+export interface Change {
   d: Pick<Delivery, 'broadcastId' | 'deviceId' | 'occurrenceAt'>;
   state: DeliveryState;
   at: number;
   reason: string | null;
   replay?: boolean;
 }
-type Outcome = 'applied' | 'refused' | 'unknown';
+export type Outcome = 'applied' | 'refused' | 'unknown';
 
 export class DeliveryService {
   private readonly fannedOut = new Set<string>();
-  /** Each box's last reported clock offset (server − device, ms); see `onServerClock`. */
-  private readonly clockOffsets = new Map<string, number>();
   private readonly aheadMs: number;
-  private readonly flushMs: number;
-  private readonly maxBatch: number;
   private readonly now: () => number;
   private readonly log: Logger;
-  /** Arrived, stored and write latency of what devices send (GET /api/v1/metrics). */
-  readonly metrics = new IngestMetrics();
-  private started = false;
-  private presenceTimer: NodeJS.Timeout | null = null;
-  private reports: PendingReport[] = [];
-  private reportTimer: NodeJS.Timeout | null = null;
   private readonly reconcileQueue = new Set<string>();
   private reconcileTimer: NodeJS.Timeout | null = null;
-  private minuteTimer: NodeJS.Timeout | null = null;
+  /**
+   * What devices send. Its hooks (`requests`, `meter`, `onFlood`) are set on it directly; the calls others
+   * make below are kept here so callers need not know about the split.
+   */
+  readonly ingest: DeviceIngest;
+  /** Arrived, stored and write latency of what devices send (GET /api/v1/metrics). */
+  readonly metrics: IngestMetrics;
 
   constructor(private readonly deps: DeliveryServiceDeps) {
     this.now = deps.now ?? Date.now;
     this.aheadMs = deps.dispatchAheadMs ?? 24 * 3600_000;
-    this.flushMs = deps.ingestFlushMs ?? 250;
-    this.maxBatch = deps.ingestMaxBatch ?? 2_000;
     this.log = deps.logger.child({ module: 'delivery' });
-    // Whoever triggers a write of pending presence (the timer, a full batch, a read), its messages count as
-    // stored then; set here, not in start(), so that counting holds before start and after stop too.
-    deps.devices.onFlushed = (_n, ms) => {
-      this.metrics.committed(['heartbeats', 'statuses']);
-      this.metrics.presenceBatches.record(ms);
-    };
+    this.ingest = new DeviceIngest({
+      ...deps,
+      deliveries: { applyMany: (changes) => this.applyMany(changes), reconcileSoon: (deviceId) => this.reconcileSoon(deviceId) },
+    });
+    this.metrics = this.ingest.metrics;
   }
 
   async start(): Promise<void> {
-    const { bus, devices } = this.deps;
-    devices.writeBehind(this.maxBatch);
-    this.started = true;
-    await bus.subscribe(topics.allDevices('status'), (t, p) => this.onDeviceMessage(t, p));
-    await bus.subscribe(topics.allDevices('telemetry'), (t, p) => this.onDeviceMessage(t, p));
-    await bus.subscribe(topics.allDevices('event'), (t, p) => this.onDeviceMessage(t, p));
-    await bus.subscribe(topics.allDevices('res'), (t, p) => this.onDeviceMessage(t, p));
-    this.minuteTimer = setInterval(() => this.logMinute(), 60_000);
-    this.minuteTimer.unref();
+    await this.ingest.start();
   }
 
   /** Writes everything still waiting in memory; from then on every message is written as it arrives. */
   stop(): void {
-    this.started = false;
-    for (const t of [this.presenceTimer, this.reportTimer, this.reconcileTimer]) if (t) clearTimeout(t);
-    if (this.minuteTimer) clearInterval(this.minuteTimer);
-    this.presenceTimer = this.reportTimer = this.reconcileTimer = this.minuteTimer = null;
+    if (this.reconcileTimer) clearTimeout(this.reconcileTimer);
+    this.reconcileTimer = null;
     // Boxes not reconciled yet are brought up to date when they next connect.
     this.reconcileQueue.clear();
-    this.flush();
-    this.deps.devices.writeThrough();
+    this.ingest.stop();
     this.fannedOut.clear();
   }
 
   /** Writes pending delivery reports, heartbeats and statuses now (shutdown, tests). */
   flush(): void {
-    this.flushReports();
-    this.flushPresence();
+    this.ingest.flush();
+  }
+
+  /** One entry point for every upstream device message; see DeviceIngest. */
+  onDeviceMessage(topic: string, payload: Buffer): void {
+    this.ingest.onDeviceMessage(topic, payload);
+  }
+
+  /** The broker saw the device's last connection end; see DeviceIngest. */
+  deviceGone(deviceId: string): void {
+    this.ingest.deviceGone(deviceId);
   }
 
   /**
@@ -156,7 +119,7 @@ export class DeliveryService {
    * not wait for.
    */
   async dispatchDue(): Promise<number> {
-    this.flushReports();
+    this.ingest.flushReports();
     const now = this.now();
     const book = this.playBook();
     for (const e of this.deps.broadcasts.emergenciesDue(now, now + this.aheadMs)) {
@@ -164,7 +127,7 @@ export class DeliveryService {
       if (b) await this.fanOut(b, e.occurrenceAt, book);
     }
     // Presence waiting in memory is written first: the query below reads who is online from the table.
-    this.flushPresence();
+    this.ingest.flushPresence();
     const todo = this.deps.broadcasts.queuedDueOnline(now, now + this.aheadMs).filter((d) => book.broadcast(d.broadcastId));
     await this.sendPlays(todo, book);
     return todo.length;
@@ -262,7 +225,7 @@ export class DeliveryService {
    * boxes that are offline are told when they reconnect.
    */
   async cancel(broadcast: Broadcast, occurrenceAt: number | undefined, reason: string): Promise<string[]> {
-    this.flushReports();
+    this.ingest.flushReports();
     const open = this.deps.broadcasts.openDeliveries(broadcast.id, occurrenceAt);
     const at = this.now();
     this.applyMany(open.map((d) => ({ d, state: 'cancelled' as const, at, reason })));
@@ -270,41 +233,6 @@ export class DeliveryService {
     const online = this.deps.devices.onlineAmong(told.map((d) => d.deviceId));
     await Promise.all(told.filter((d) => online.has(d.deviceId)).map((d) => this.sendStop(d)));
     return open.map((d) => d.deviceId);
-  }
-
-  /** Answers to commands someone is waiting for (remote maintenance). */
-  requests: RequestCorrelator | null = null;
-
-  /** Rejected messages per device; past the limit the device is disconnected (see MisbehaviourMeter). */
-  meter: MisbehaviourMeter | null = null;
-  onFlood: ((deviceId: string) => void) | null = null;
-
-  private malformed(deviceId: string, detail: Record<string, unknown>): void {
-    const over = this.meter?.record(deviceId) ?? false;
-    if (!over) {
-      this.deviceLog(deviceId).warn(detail, 'malformed device message dropped');
-      return;
-    }
-    if (this.flooding.has(deviceId)) return; // logged once per flood, not 10,000 times
-    this.flooding.add(deviceId);
-    setTimeout(() => this.flooding.delete(deviceId), 60_000).unref();
-    this.deviceLog(deviceId).error(detail, 'device floods the server with malformed messages; disconnecting it');
-    this.onFlood?.(deviceId);
-  }
-
-  private readonly flooding = new Set<string>();
-
-  /** A child logger only when something is logged: creating one per message cost more than the rest of a heartbeat's handling. */
-  private deviceLog(deviceId: string): Logger {
-    return this.log.child({ deviceId });
-  }
-
-  /** The broker saw the device's last connection end: it is offline whatever it last said. */
-  deviceGone(deviceId: string): void {
-    if (!this.deps.devices.isOnline(deviceId)) return;
-    this.deps.devices.setStatus(deviceId, false, this.now(), null);
-    this.presenceWritten();
-    this.deps.events?.emit('device', { deviceId, online: false });
   }
 
   /** Called after devices are brought up to date on reconnect (the agenda service sends their agendas). */
@@ -341,10 +269,6 @@ export class DeliveryService {
     return outcomes;
   }
 
-  private apply(d: Change['d'], state: DeliveryState, at: number, reason: string | null): boolean {
-    return this.applyMany([{ d, state, at, reason }])[0] === 'applied';
-  }
-
   /**
    * Brings a device that (re)connected up to date from SQLite: what it still has to play within the
    * dispatch horizon, and the items cancelled while it was away, which it must drop.
@@ -356,7 +280,7 @@ export class DeliveryService {
   /** `reconcile` for many devices with one query of each kind (a connect storm after a restart). */
   async reconcileMany(deviceIds: string[]): Promise<void> {
     if (deviceIds.length === 0) return;
-    this.flushReports();
+    this.ingest.flushReports();
     const now = this.now();
     const book = this.playBook();
     const plays = this.deps.broadcasts.pendingForDevices(deviceIds).filter((d) => {
@@ -384,179 +308,9 @@ export class DeliveryService {
   }
 
   expireOverdue(): number {
-    this.flushReports();
+    this.ingest.flushReports();
     const at = this.now();
     const outcomes = this.applyMany(this.deps.broadcasts.overdue(at).map((d) => ({ d, state: 'expired' as const, at, reason: 'the device did not receive the command before its window closed' })));
     return outcomes.filter((o) => o === 'applied').length;
-  }
-
-  /** One entry point for every upstream device message; never throws (STYLE.md habit 6). */
-  onDeviceMessage(topic: string, payload: Buffer): void {
-    const arrived = performance.now();
-    const parsed = parseTopic(topic);
-    if (!parsed || parsed.kind !== 'device') return;
-    const { deviceId, channel } = parsed;
-    try {
-      if (channel === 'res') return this.onResponse(deviceId, payload);
-      if (channel !== 'status' && channel !== 'telemetry' && channel !== 'event') return;
-      const decoded = decodeMessage(payload, [channel]);
-      if (!decoded.ok) {
-        this.malformed(deviceId, { channel, error: decoded.error });
-        return;
-      }
-      const env = decoded.value;
-      if (env.type === 'status') {
-        const p = env.payload as Payload<'status'>;
-        this.metrics.arrived('statuses', arrived);
-        this.deps.devices.setStatus(deviceId, p.state === 'online', this.now(), p.agentVersion ?? null);
-        this.presenceWritten();
-        this.deps.events?.emit('device', { deviceId, online: p.state === 'online' });
-        if (p.state === 'online') this.reconcileSoon(deviceId);
-      } else if (env.type === 'telemetry') {
-        const p = env.payload as Payload<'telemetry'>;
-        this.metrics.arrived('heartbeats', arrived);
-        if (p.clockOffsetMs !== undefined) this.clockOffsets.set(deviceId, p.clockOffsetMs);
-        this.deps.devices.recordTelemetry(deviceId, {
-          at: this.now(),
-          volume: p.volume,
-          cacheBytes: p.cacheBytes,
-          uptimeS: p.uptimeS,
-          agentVersion: p.agentVersion ?? null,
-          healthJson: JSON.stringify(p),
-        });
-        this.presenceWritten();
-      } else if (env.type === 'event') {
-        const p = env.payload as Payload<'event'>;
-        if (p.kind === 'delivery') this.onDeliveryEvent(deviceId, { ...p, at: this.onServerClock(deviceId, p.at) }, arrived);
-        else if (this.deps.faults?.report(deviceId, p.fault, p.active, this.onServerClock(deviceId, p.at), p.detail ?? null, this.now())) {
-          this.deps.events?.emit('device', { deviceId, fault: { kind: p.fault, active: p.active, at: this.onServerClock(deviceId, p.at) } });
-          this.deviceLog(deviceId).info({ fault: p.fault, active: p.active }, p.active ? 'device fault began' : 'device fault ended');
-        }
-      }
-    } catch (err) {
-      this.deviceLog(deviceId).error({ err, channel }, 'device message handler failed');
-    }
-  }
-
-  /**
-   * A device-reported instant on the server's clock. Boxes stamp reports with their own clock, and a box whose
-   * clock is off (no NTP, a flat RTC battery: issue 7's clock-skewed devices) would otherwise write wrong start
-   * and end times into the as-run log the province reports from. The agent measures its offset to the server
-   * from command timestamps and sends it in every heartbeat, so reports are moved by that offset; and nothing
-   * can have happened after it reached us, so a time still in the future is capped at the arrival.
-   * Reports queued on a box while offline keep their (corrected) past times.
-   */
-  private onServerClock(deviceId: string, deviceAt: number): number {
-    let offset = this.clockOffsets.get(deviceId);
-    if (offset === undefined) {
-      // After a server restart, before the box's first heartbeat: the offset it reported last time.
-      const stored = this.deps.devices.get(deviceId)?.health?.clockOffsetMs;
-      offset = typeof stored === 'number' && Number.isFinite(stored) ? stored : 0;
-      this.clockOffsets.set(deviceId, offset);
-    }
-    return Math.min(deviceAt + offset, this.now());
-  }
-
-  /** Heartbeats or statuses wait in the device repository: make sure a write follows within `flushMs`. */
-  private presenceWritten(): void {
-    if (!this.started || this.presenceTimer || this.deps.devices.pendingCount() === 0) return;
-    this.presenceTimer = setTimeout(() => this.flushPresence(), this.flushMs);
-    this.presenceTimer.unref();
-  }
-
-  private flushPresence(): void {
-    if (this.presenceTimer) clearTimeout(this.presenceTimer);
-    this.presenceTimer = null;
-    try {
-      this.deps.devices.flushPending();
-    } catch (err) {
-      // Kept in memory and tried again: a busy database must not cost heartbeats.
-      this.log.error({ err, devices: this.deps.devices.pendingCount() }, 'heartbeats and statuses not written; retrying');
-      this.presenceWritten();
-    }
-  }
-
-  private onDeliveryEvent(deviceId: string, p: Extract<Payload<'event'>, { kind: 'delivery' }>, arrived: number): void {
-    if (!DEVICE_REPORTED.has(p.state)) {
-      this.deviceLog(deviceId).warn({ state: p.state }, 'device reported a server-side state; ignored');
-      return;
-    }
-    this.metrics.arrived('deliveryReports', arrived);
-    this.reports.push({ deviceId, p });
-    if (!this.started || this.reports.length >= REPORT_MAX_BATCH) this.flushReports();
-    else if (!this.reportTimer) {
-      this.reportTimer = setTimeout(() => this.flushReports(), REPORT_FLUSH_MS);
-      this.reportTimer.unref();
-    }
-  }
-
-  /** Applies the delivery reports received so far, in arrival order, in one transaction. */
-  private flushReports(): void {
-    if (this.reportTimer) clearTimeout(this.reportTimer);
-    this.reportTimer = null;
-    if (this.reports.length === 0) return;
-    const batch = this.reports;
-    this.reports = [];
-    const t0 = performance.now();
-    // The delivery is looked up with the device id from the topic, so a box can only report its own deliveries.
-    const changes = batch.map(({ deviceId, p }): Change => ({ d: { broadcastId: p.broadcastId, deviceId, occurrenceAt: p.occurrenceAt }, state: p.state, at: p.at, reason: p.reason ?? null, replay: p.state === 'playing' && !!p.reason }));
-    let outcomes: Outcome[];
-    try {
-      outcomes = this.applyMany(changes);
-    } catch (err) {
-      // One report the database refuses must not cost the others in its batch (the boxes have had their
-      // PUBACK and will not send them again): apply them one by one and lose only the one that fails.
-      this.log.error({ err, reports: batch.length }, 'a batch of delivery reports failed; applying them one by one');
-      let lost = 0;
-      outcomes = changes.map((c) => {
-        try {
-          return this.applyMany([c])[0]!;
-        } catch (one) {
-          lost++;
-          this.log.error({ err: one, deviceId: c.d.deviceId, broadcastId: c.d.broadcastId, state: c.state }, 'delivery report could not be stored');
-          return 'refused';
-        }
-      });
-      this.metrics.failed('deliveryReports', lost);
-    }
-    this.metrics.committed(['deliveryReports']);
-    this.metrics.reportBatches.record(performance.now() - t0);
-    batch.forEach(({ deviceId, p }, i) => {
-      if (outcomes[i] === 'applied') return;
-      this.metrics.reportsIgnored++;
-      if (outcomes[i] === 'unknown') this.deviceLog(deviceId).warn({ broadcastId: p.broadcastId, occurrenceAt: p.occurrenceAt }, 'report for an unknown delivery');
-      else this.log.debug({ deviceId, broadcastId: p.broadcastId, to: p.state }, 'stale or repeated report ignored');
-    });
-  }
-
-  private onResponse(deviceId: string, payload: Buffer): void {
-    const decoded = decodeResponse(payload);
-    if (!decoded.ok) {
-      this.malformed(deviceId, { channel: 'res', error: decoded.error });
-      return;
-    }
-    const res = decoded.value;
-    if (this.requests?.settle(deviceId, res)) return;
-    // A duplicate is the agent recognising a re-send of a command it already runs: not a failure.
-    if (res.ok || res.error.code === ErrorCode.DUPLICATE) return;
-    this.flushReports();
-    const d = this.deps.broadcasts.byCommand(res.re, deviceId);
-    const state: DeliveryState = res.error.code === ErrorCode.EXPIRED ? 'expired' : 'failed';
-    if (d && this.apply(d, state, this.now(), `${res.error.code}: ${res.error.message}`)) {
-      this.deviceLog(deviceId).warn({ broadcastId: d.broadcastId, error: res.error }, 'device refused a play command');
-    }
-  }
-
-  private logMinute(): void {
-    const m = this.metrics.snapshot();
-    if (m.heartbeats.writeLatency.count + m.statuses.writeLatency.count + m.deliveryReports.writeLatency.count === 0) return;
-    this.log.info(
-      {
-        heartbeats: { received: m.heartbeats.received, stored: m.heartbeats.stored, p99Ms: m.heartbeats.writeLatency.p99Ms, lastMinute: m.heartbeats.writeLatency.count },
-        statuses: { lastMinute: m.statuses.writeLatency.count, p99Ms: m.statuses.writeLatency.p99Ms },
-        deliveryReports: { lastMinute: m.deliveryReports.writeLatency.count, p99Ms: m.deliveryReports.writeLatency.p99Ms },
-      },
-      'ingest write latency',
-    );
   }
 }

@@ -1,0 +1,329 @@
+/**
+ * Takes in everything devices send: tracks presence from `status`, stores heartbeats from `telemetry`,
+ * applies the delivery transitions reported on `event` (and records faults), and settles answers on `res`.
+ * Owned by the DeliveryService, which writes the delivery transitions and brings reconnecting boxes up to
+ * date; ingest only decides what a device said and when it is stored.
+ *
+ * Sized for a province of 10,000 boxes on two cores (issue 8 § Make it fast): heartbeats and statuses are
+ * written behind in batches (DeviceRepository.writeBehind), delivery reports in short batches.
+ */
+import type { Logger } from 'pino';
+import { performance } from 'node:perf_hooks';
+import { topics, parseTopic, decodeMessage, decodeResponse, ErrorCode, type DeliveryState, type Payload } from '@loaxa/shared';
+import type { MessageBus } from '../broker/bus.js';
+import type { BroadcastRepository } from '../repos/broadcasts.js';
+import type { DeviceRepository } from '../repos/devices.js';
+import type { FaultRepository } from '../repos/faults.js';
+import type { ServerEvents } from './events.js';
+import type { RequestCorrelator } from './requests.js';
+import type { MisbehaviourMeter } from './misbehaviour.js';
+import type { Change, Outcome } from './delivery-service.js';
+import { IngestMetrics } from './ingest-metrics.js';
+
+/** States a device may report; `queued` and `sent` are the server's own. */
+const DEVICE_REPORTED: ReadonlySet<DeliveryState> = new Set(['acknowledged', 'cached', 'playing', 'played', 'failed', 'missed', 'cancelled']);
+
+/**
+ * Delivery reports wait at most this long for their batch: short, because a report is acknowledged to the
+ * box (PUBACK) before it is stored — aedes acknowledges QoS 1 before handing the message on — and only a
+ * crash inside this window can lose one.
+ */
+const REPORT_FLUSH_MS = 20;
+const REPORT_MAX_BATCH = 2_000;
+
+/** What ingest needs from the dispatch side (DeliveryService): the one writer of delivery transitions. */
+export interface DeliveryTransitions {
+  /** Applies state changes in order, each checked against the state it finds; see DeliveryService. */
+  applyMany(changes: readonly Change[]): Outcome[];
+  /** A box said it is online: bring it up to date soon, together with the others connecting now. */
+  reconcileSoon(deviceId: string): void;
+}
+
+export interface DeviceIngestDeps {
+  bus: MessageBus;
+  broadcasts: BroadcastRepository;
+  devices: DeviceRepository;
+  logger: Logger;
+  deliveries: DeliveryTransitions;
+  now?: () => number;
+  /** Where transitions, presence and faults are announced (the live-status stream listens). */
+  events?: ServerEvents;
+  /** Where reported faults are kept (start and end of each). */
+  faults?: FaultRepository;
+  /** How long heartbeats and statuses wait in memory before their batch is written (default 250 ms). */
+  ingestFlushMs?: number;
+  /** A batch of heartbeats and statuses is written at once when this many devices wait (default 2,000). */
+  ingestMaxBatch?: number;
+}
+
+interface PendingReport {
+  deviceId: string;
+  p: Extract<Payload<'event'>, { kind: 'delivery' }>;
+}
+
+export class DeviceIngest {
+  /** Each box's last reported clock offset (server − device, ms); see `onServerClock`. */
+  private readonly clockOffsets = new Map<string, number>();
+  private readonly flushMs: number;
+  private readonly maxBatch: number;
+  private readonly now: () => number;
+  private readonly log: Logger;
+  /** Arrived, stored and write latency of what devices send (GET /api/v1/metrics). */
+  readonly metrics = new IngestMetrics();
+  private started = false;
+  private presenceTimer: NodeJS.Timeout | null = null;
+  private reports: PendingReport[] = [];
+  private reportTimer: NodeJS.Timeout | null = null;
+  private minuteTimer: NodeJS.Timeout | null = null;
+  private readonly flooding = new Set<string>();
+
+  /** Answers to commands someone is waiting for (remote maintenance). */
+  requests: RequestCorrelator | null = null;
+
+  /** Rejected messages per device; past the limit the device is disconnected (see MisbehaviourMeter). */
+  meter: MisbehaviourMeter | null = null;
+  onFlood: ((deviceId: string) => void) | null = null;
+
+  constructor(private readonly deps: DeviceIngestDeps) {
+    this.now = deps.now ?? Date.now;
+    this.flushMs = deps.ingestFlushMs ?? 250;
+    this.maxBatch = deps.ingestMaxBatch ?? 2_000;
+    // Same module tag as before ingest had its own file, so log searches for `delivery` still find these lines.
+    this.log = deps.logger.child({ module: 'delivery' });
+    // Whoever triggers a write of pending presence (the timer, a full batch, a read), its messages count as
+    // stored then; set here, not in start(), so that counting holds before start and after stop too.
+    deps.devices.onFlushed = (_n, ms) => {
+      this.metrics.committed(['heartbeats', 'statuses']);
+      this.metrics.presenceBatches.record(ms);
+    };
+  }
+
+  async start(): Promise<void> {
+    const { bus, devices } = this.deps;
+    devices.writeBehind(this.maxBatch);
+    this.started = true;
+    await bus.subscribe(topics.allDevices('status'), (t, p) => this.onDeviceMessage(t, p));
+    await bus.subscribe(topics.allDevices('telemetry'), (t, p) => this.onDeviceMessage(t, p));
+    await bus.subscribe(topics.allDevices('event'), (t, p) => this.onDeviceMessage(t, p));
+    await bus.subscribe(topics.allDevices('res'), (t, p) => this.onDeviceMessage(t, p));
+    this.minuteTimer = setInterval(() => this.logMinute(), 60_000);
+    this.minuteTimer.unref();
+  }
+
+  /** Writes everything still waiting in memory; from then on every message is written as it arrives. */
+  stop(): void {
+    this.started = false;
+    for (const t of [this.presenceTimer, this.reportTimer]) if (t) clearTimeout(t);
+    if (this.minuteTimer) clearInterval(this.minuteTimer);
+    this.presenceTimer = this.reportTimer = this.minuteTimer = null;
+    this.flush();
+    this.deps.devices.writeThrough();
+  }
+
+  /** Writes pending delivery reports, heartbeats and statuses now (shutdown, tests). */
+  flush(): void {
+    this.flushReports();
+    this.flushPresence();
+  }
+
+  private malformed(deviceId: string, detail: Record<string, unknown>): void {
+    const over = this.meter?.record(deviceId) ?? false;
+    if (!over) {
+      this.deviceLog(deviceId).warn(detail, 'malformed device message dropped');
+      return;
+    }
+    if (this.flooding.has(deviceId)) return; // logged once per flood, not 10,000 times
+    this.flooding.add(deviceId);
+    setTimeout(() => this.flooding.delete(deviceId), 60_000).unref();
+    this.deviceLog(deviceId).error(detail, 'device floods the server with malformed messages; disconnecting it');
+    this.onFlood?.(deviceId);
+  }
+
+  /** A child logger only when something is logged: creating one per message cost more than the rest of a heartbeat's handling. */
+  private deviceLog(deviceId: string): Logger {
+    return this.log.child({ deviceId });
+  }
+
+  /** The broker saw the device's last connection end: it is offline whatever it last said. */
+  deviceGone(deviceId: string): void {
+    if (!this.deps.devices.isOnline(deviceId)) return;
+    this.deps.devices.setStatus(deviceId, false, this.now(), null);
+    this.presenceWritten();
+    this.deps.events?.emit('device', { deviceId, online: false });
+  }
+
+  /** One entry point for every upstream device message; never throws (STYLE.md habit 6). */
+  onDeviceMessage(topic: string, payload: Buffer): void {
+    const arrived = performance.now();
+    const parsed = parseTopic(topic);
+    if (!parsed || parsed.kind !== 'device') return;
+    const { deviceId, channel } = parsed;
+    try {
+      if (channel === 'res') return this.onResponse(deviceId, payload);
+      if (channel !== 'status' && channel !== 'telemetry' && channel !== 'event') return;
+      const decoded = decodeMessage(payload, [channel]);
+      if (!decoded.ok) {
+        this.malformed(deviceId, { channel, error: decoded.error });
+        return;
+      }
+      const env = decoded.value;
+      if (env.type === 'status') {
+        const p = env.payload as Payload<'status'>;
+        this.metrics.arrived('statuses', arrived);
+        this.deps.devices.setStatus(deviceId, p.state === 'online', this.now(), p.agentVersion ?? null);
+        this.presenceWritten();
+        this.deps.events?.emit('device', { deviceId, online: p.state === 'online' });
+        if (p.state === 'online') this.deps.deliveries.reconcileSoon(deviceId);
+      } else if (env.type === 'telemetry') {
+        const p = env.payload as Payload<'telemetry'>;
+        this.metrics.arrived('heartbeats', arrived);
+        if (p.clockOffsetMs !== undefined) this.clockOffsets.set(deviceId, p.clockOffsetMs);
+        this.deps.devices.recordTelemetry(deviceId, {
+          at: this.now(),
+          volume: p.volume,
+          cacheBytes: p.cacheBytes,
+          uptimeS: p.uptimeS,
+          agentVersion: p.agentVersion ?? null,
+          healthJson: JSON.stringify(p),
+        });
+        this.presenceWritten();
+      } else if (env.type === 'event') {
+        const p = env.payload as Payload<'event'>;
+        if (p.kind === 'delivery') this.onDeliveryEvent(deviceId, { ...p, at: this.onServerClock(deviceId, p.at) }, arrived);
+        else if (this.deps.faults?.report(deviceId, p.fault, p.active, this.onServerClock(deviceId, p.at), p.detail ?? null, this.now())) {
+          this.deps.events?.emit('device', { deviceId, fault: { kind: p.fault, active: p.active, at: this.onServerClock(deviceId, p.at) } });
+          this.deviceLog(deviceId).info({ fault: p.fault, active: p.active }, p.active ? 'device fault began' : 'device fault ended');
+        }
+      }
+    } catch (err) {
+      this.deviceLog(deviceId).error({ err, channel }, 'device message handler failed');
+    }
+  }
+
+  /**
+   * A device-reported instant on the server's clock. Boxes stamp reports with their own clock, and a box whose
+   * clock is off (no NTP, a flat RTC battery: issue 7's clock-skewed devices) would otherwise write wrong start
+   * and end times into the as-run log the province reports from. The agent measures its offset to the server
+   * from command timestamps and sends it in every heartbeat, so reports are moved by that offset; and nothing
+   * can have happened after it reached us, so a time still in the future is capped at the arrival.
+   * Reports queued on a box while offline keep their (corrected) past times.
+   */
+  private onServerClock(deviceId: string, deviceAt: number): number {
+    let offset = this.clockOffsets.get(deviceId);
+    if (offset === undefined) {
+      // After a server restart, before the box's first heartbeat: the offset it reported last time.
+      const stored = this.deps.devices.get(deviceId)?.health?.clockOffsetMs;
+      offset = typeof stored === 'number' && Number.isFinite(stored) ? stored : 0;
+      this.clockOffsets.set(deviceId, offset);
+    }
+    return Math.min(deviceAt + offset, this.now());
+  }
+
+  /** Heartbeats or statuses wait in the device repository: make sure a write follows within `flushMs`. */
+  private presenceWritten(): void {
+    if (!this.started || this.presenceTimer || this.deps.devices.pendingCount() === 0) return;
+    this.presenceTimer = setTimeout(() => this.flushPresence(), this.flushMs);
+    this.presenceTimer.unref();
+  }
+
+  /** Writes heartbeats and statuses waiting in memory (dispatch calls this before it reads who is online). */
+  flushPresence(): void {
+    if (this.presenceTimer) clearTimeout(this.presenceTimer);
+    this.presenceTimer = null;
+    try {
+      this.deps.devices.flushPending();
+    } catch (err) {
+      // Kept in memory and tried again: a busy database must not cost heartbeats.
+      this.log.error({ err, devices: this.deps.devices.pendingCount() }, 'heartbeats and statuses not written; retrying');
+      this.presenceWritten();
+    }
+  }
+
+  private onDeliveryEvent(deviceId: string, p: Extract<Payload<'event'>, { kind: 'delivery' }>, arrived: number): void {
+    if (!DEVICE_REPORTED.has(p.state)) {
+      this.deviceLog(deviceId).warn({ state: p.state }, 'device reported a server-side state; ignored');
+      return;
+    }
+    this.metrics.arrived('deliveryReports', arrived);
+    this.reports.push({ deviceId, p });
+    if (!this.started || this.reports.length >= REPORT_MAX_BATCH) this.flushReports();
+    else if (!this.reportTimer) {
+      this.reportTimer = setTimeout(() => this.flushReports(), REPORT_FLUSH_MS);
+      this.reportTimer.unref();
+    }
+  }
+
+  /**
+   * Applies the delivery reports received so far, in arrival order, in one transaction. Dispatch calls this
+   * before it reads or changes delivery states, so it never acts on a state a waiting report has moved on.
+   */
+  flushReports(): void {
+    if (this.reportTimer) clearTimeout(this.reportTimer);
+    this.reportTimer = null;
+    if (this.reports.length === 0) return;
+    const batch = this.reports;
+    this.reports = [];
+    const t0 = performance.now();
+    const { deliveries } = this.deps;
+    // The delivery is looked up with the device id from the topic, so a box can only report its own deliveries.
+    const changes = batch.map(({ deviceId, p }): Change => ({ d: { broadcastId: p.broadcastId, deviceId, occurrenceAt: p.occurrenceAt }, state: p.state, at: p.at, reason: p.reason ?? null, replay: p.state === 'playing' && !!p.reason }));
+    let outcomes: Outcome[];
+    try {
+      outcomes = deliveries.applyMany(changes);
+    } catch (err) {
+      // One report the database refuses must not cost the others in its batch (the boxes have had their
+      // PUBACK and will not send them again): apply them one by one and lose only the one that fails.
+      this.log.error({ err, reports: batch.length }, 'a batch of delivery reports failed; applying them one by one');
+      let lost = 0;
+      outcomes = changes.map((c) => {
+        try {
+          return deliveries.applyMany([c])[0]!;
+        } catch (one) {
+          lost++;
+          this.log.error({ err: one, deviceId: c.d.deviceId, broadcastId: c.d.broadcastId, state: c.state }, 'delivery report could not be stored');
+          return 'refused';
+        }
+      });
+      this.metrics.failed('deliveryReports', lost);
+    }
+    this.metrics.committed(['deliveryReports']);
+    this.metrics.reportBatches.record(performance.now() - t0);
+    batch.forEach(({ deviceId, p }, i) => {
+      if (outcomes[i] === 'applied') return;
+      this.metrics.reportsIgnored++;
+      if (outcomes[i] === 'unknown') this.deviceLog(deviceId).warn({ broadcastId: p.broadcastId, occurrenceAt: p.occurrenceAt }, 'report for an unknown delivery');
+      else this.log.debug({ deviceId, broadcastId: p.broadcastId, to: p.state }, 'stale or repeated report ignored');
+    });
+  }
+
+  private onResponse(deviceId: string, payload: Buffer): void {
+    const decoded = decodeResponse(payload);
+    if (!decoded.ok) {
+      this.malformed(deviceId, { channel: 'res', error: decoded.error });
+      return;
+    }
+    const res = decoded.value;
+    if (this.requests?.settle(deviceId, res)) return;
+    // A duplicate is the agent recognising a re-send of a command it already runs: not a failure.
+    if (res.ok || res.error.code === ErrorCode.DUPLICATE) return;
+    this.flushReports();
+    const d = this.deps.broadcasts.byCommand(res.re, deviceId);
+    const state: DeliveryState = res.error.code === ErrorCode.EXPIRED ? 'expired' : 'failed';
+    if (d && this.deps.deliveries.applyMany([{ d, state, at: this.now(), reason: `${res.error.code}: ${res.error.message}` }])[0] === 'applied') {
+      this.deviceLog(deviceId).warn({ broadcastId: d.broadcastId, error: res.error }, 'device refused a play command');
+    }
+  }
+
+  private logMinute(): void {
+    const m = this.metrics.snapshot();
+    if (m.heartbeats.writeLatency.count + m.statuses.writeLatency.count + m.deliveryReports.writeLatency.count === 0) return;
+    this.log.info(
+      {
+        heartbeats: { received: m.heartbeats.received, stored: m.heartbeats.stored, p99Ms: m.heartbeats.writeLatency.p99Ms, lastMinute: m.heartbeats.writeLatency.count },
+        statuses: { lastMinute: m.statuses.writeLatency.count, p99Ms: m.statuses.writeLatency.p99Ms },
+        deliveryReports: { lastMinute: m.deliveryReports.writeLatency.count, p99Ms: m.deliveryReports.writeLatency.p99Ms },
+      },
+      'ingest write latency',
+    );
+  }
+}
