@@ -114,7 +114,11 @@ export class EmbeddedBroker implements MessageBus {
           } catch (err) {
             this.opts.logger.error({ err, topic: packet.topic }, 'mqtt handler threw');
           }
-          cb();
+          // Completed after the stack unwinds, never inside it. aedes' emitter (mqemitter) keeps at most 100
+          // messages in flight and starts the next queued one from this callback; a synchronous callback made
+          // that drain one nested call per queued message, and 10,000 boxes reporting at once (an emergency
+          // fan-out) overflowed the stack and killed the server. A microtask keeps the order and adds no delay.
+          queueMicrotask(cb);
         },
         () => resolve(),
       ),
