@@ -1,6 +1,8 @@
 /**
  * `npm run sim -- --server <url> --count N --area <code> [--state FILE] [--scenario NAME…]`
- * Runs simulated boxes until SIGINT/SIGTERM. Exit codes: 0 done, 1 failed, 2 bad usage.
+ * `npm run sim -- --fleet --server <url> --count N --area <code> [--processes P] [--spread-ms MS]`
+ * Runs simulated boxes until SIGINT/SIGTERM: real device agents, or (--fleet) lightweight protocol-level
+ * boxes in child processes for load tests (fleet.ts). Exit codes: 0 done, 1 failed, 2 bad usage.
  */
 import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
@@ -8,7 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { SCENARIOS, checkScenarios } from './scenarios.js';
-import { startSimulation, type SimulationOptions } from './sim.js';
+import { startFleet } from './fleet.js';
+import { ensureDevices, startSimulation, type SimulationOptions } from './sim.js';
 import { SimError } from './state-file.js';
 
 export const DEFAULT_STATE_FILE = '.sim-state.json';
@@ -24,6 +27,9 @@ const OPTIONS = {
   'heartbeat-ms': { type: 'string' },
   'log-level': { type: 'string', default: 'info' },
   'agent-log-level': { type: 'string', default: 'warn' },
+  fleet: { type: 'boolean', default: false },
+  processes: { type: 'string' },
+  'spread-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -33,6 +39,7 @@ export function helpText(): string {
     'Loa Xã firmware simulator: runs real device agents on simulated speaker boxes.',
     '',
     'Usage: npm run sim -- --server <url> --count N --area <code> [--state FILE] [--scenario NAME…]',
+    '       npm run sim -- --fleet --server <url> --count N --area <code> [--processes P] [--spread-ms MS]',
     '',
     'Options:',
     '  --server URL            base URL of the Loa Xã server, e.g. http://localhost:8080 (required)',
@@ -44,6 +51,12 @@ export function helpText(): string {
     '  --heartbeat-ms MS       telemetry period of every box (default 30000)',
     '  --log-level LEVEL       simulator log level: fatal, error, warn, info, debug (default info)',
     '  --agent-log-level LEVEL log level of each box (default warn)',
+    '  --fleet                 lightweight boxes for load tests instead of real agents: the agent\'s MQTT',
+    '                          protocol only (status, heartbeats, commands, delivery reports; audio treated',
+    '                          as cached), thousands per process; no scenarios',
+    '  --processes P           fleet mode: child processes to spread the boxes over (default 1 per 2,500)',
+    '  --spread-ms MS          fleet mode: boxes connect at random within MS (default 20 per box, ≤ 10 s;',
+    '                          0 = all at once, a connect storm)',
     '  -h, --help              show this help',
     '',
     'Scenarios:',
@@ -94,6 +107,13 @@ function parse(argv: string[]) {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  for (const flag of ['processes', 'spread-ms'] as const) {
+    const value = v[flag];
+    if (value !== undefined && !/^\d+$/.test(value)) throw new UsageError(`--${flag} must be a whole number, got ${JSON.stringify(value)}`);
+    if (value !== undefined && !v.fleet) throw new UsageError(`--${flag} is for fleet mode: add --fleet`);
+  }
+  if (v.fleet && v.scenario) throw new UsageError('--scenario needs real agents; fleet boxes only run the protocol (drop --fleet or --scenario)');
+  if (v.processes !== undefined && Number(v.processes) < 1) throw new UsageError('--processes must be at least 1');
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   for (const flag of ['log-level', 'agent-log-level'] as const) {
     if (!levels.includes(v[flag])) throw new UsageError(`--${flag} must be one of ${levels.join(', ')}`);
@@ -108,7 +128,60 @@ function parse(argv: string[]) {
     heartbeatMs: heartbeat === undefined ? undefined : Number(heartbeat),
     logLevel: v['log-level'],
     agentLogLevel: v['agent-log-level'],
+    fleet: v.fleet,
+    processes: v.processes === undefined ? undefined : Number(v.processes),
+    spreadMs: v['spread-ms'] === undefined ? undefined : Number(v['spread-ms']),
   };
+}
+
+type Args = Exclude<ReturnType<typeof parse>, { help: true }>;
+
+/** Waits for SIGINT or SIGTERM and answers its name. */
+function signalled(io: CliIo): Promise<string> {
+  return new Promise<string>((done) => {
+    io.signals.once('SIGINT', () => done('SIGINT'));
+    io.signals.once('SIGTERM', () => done('SIGTERM'));
+  });
+}
+
+/** Fleet mode: provision like the simulator, then run lightweight boxes in child processes until a signal. */
+async function runFleet(args: Args, io: CliIo): Promise<number> {
+  const logger = pino({ name: 'loaxa-sim', level: args.logLevel });
+  let devices;
+  try {
+    const options: SimulationOptions = { serverUrl: args.server, count: args.count, areaCode: args.area, stateFile: args.state, logger, env: io.env, ...io.simulationOverrides };
+    if (!Number.isInteger(args.count) || args.count < 1 || args.count > 20_000) throw new SimError(`--count must be a whole number from 1 to 20000, got ${args.count}`);
+    ({ devices } = await ensureDevices(options, io.env, logger.child({ module: 'sim' })));
+  } catch (err) {
+    if (err instanceof SimError) {
+      io.stderr.write(`sim: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  let last = '';
+  let lastAt = 0;
+  const fleet = await startFleet({
+    boxes: devices.map((d) => ({ id: d.id, areaCode: d.areaCode, areaAncestors: d.areaAncestors, mqtt: d.mqtt })),
+    ...(args.processes !== undefined ? { processes: args.processes } : {}),
+    onProgress: (c) => {
+      const line = `fleet: ${c.subscribed} of ${c.boxes} boxes connected, ${c.heartbeats} heartbeats, ${c.commands} commands, ${c.deliveries} deliveries (${c.playing} played or playing)${c.lastError && c.subscribed < c.boxes ? `; last error: ${c.lastError}` : ''}\n`;
+      // One line every few seconds at most, and only when something changed.
+      if (line === last || Date.now() - lastAt < 5_000) return;
+      last = line;
+      lastAt = Date.now();
+      io.stdout.write(line);
+    },
+    onError: (m) => io.stderr.write(`sim: ${m}\n`),
+  });
+  fleet.connect(args.spreadMs ?? Math.min(20 * devices.length, 10_000));
+  fleet.startHeartbeats(args.heartbeatMs ?? 30_000);
+  const counts = await fleet.waitFor('every box to connect', (c) => c.subscribed >= c.boxes, 30_000 + (args.spreadMs ?? 10_000)).catch(() => fleet.counts());
+  io.stdout.write(`${devices.length} fleet boxes in ${fleet.pids.length} processes in area ${args.area} (${counts.subscribed} connected); state in ${args.state}. Ctrl-C stops them.\n`);
+  const signal = await signalled(io);
+  io.stdout.write(`${signal}: stopping ${devices.length} fleet boxes…\n`);
+  await fleet.stop({ timeoutMs: STOP_TIMEOUT_MS });
+  return 0;
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -124,6 +197,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(helpText());
     return 0;
   }
+  if (args.fleet) return runFleet(args, io);
   const logger = pino({ name: 'loaxa-sim', level: args.logLevel });
   let sim;
   try {
@@ -153,10 +227,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       `sim: ${sim.agents.length - connected} boxes could not connect to ${sim.devices[0]?.mqtt.url ?? 'the broker'} yet and keep retrying; check that the broker is reachable from here (LOAXA_MQTT_PUBLIC_URL on the server) or, if the server's database was reset, move ${args.state} away to provision new boxes\n`,
     );
   }
-  const signal = await new Promise<string>((done) => {
-    io.signals.once('SIGINT', () => done('SIGINT'));
-    io.signals.once('SIGTERM', () => done('SIGTERM'));
-  });
+  const signal = await signalled(io);
   io.stdout.write(`${signal}: stopping ${sim.agents.length} boxes…\n`);
   // The hard deadline holds even if a box hangs on the way down.
   const hard = setTimeout(() => {

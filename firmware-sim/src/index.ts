@@ -6,3 +6,4 @@ export { SimClock, MediaPath, type SimBox } from './sim-box.js';
 export { ServerApi, ancestorsOf, type AreaNode, type CreatedDevice } from './server-api.js';
 export { SimError, readSimState, writeSimState, boxDir, simStateSchema, simDeviceSchema, type SimState, type SimDevice } from './state-file.js';
 export { runCli, helpText, DEFAULT_STATE_FILE, type CliIo } from './cli.js';
+export { startFleet, runFleetChild, BOXES_PER_PROCESS, FleetBox, FLEET_AGENT_VERSION, type Fleet, type FleetOptions, type FleetCounts, type FleetReport, type FleetBoxRecord, type FleetDeliveryRecord, type FleetBoxSpec, type BoxDelivery } from './fleet.js';

@@ -148,8 +148,8 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
   };
 }
 
-/** The boxes of this area from the state file, provisioning the missing ones on the server. */
-async function ensureDevices(opts: SimulationOptions, env: NodeJS.ProcessEnv, log: Logger): Promise<{ devices: SimDevice[]; provisioned: number }> {
+/** The boxes of this area from the state file, provisioning the missing ones on the server (also used by fleet mode). */
+export async function ensureDevices(opts: SimulationOptions, env: NodeJS.ProcessEnv, log: Logger): Promise<{ devices: SimDevice[]; provisioned: number }> {
   const serverUrl = opts.serverUrl.replace(/\/+$/, '');
   const state: SimState = (await readSimState(opts.stateFile)) ?? { serverUrl, devices: [] };
   if (state.serverUrl.replace(/\/+$/, '') !== serverUrl) {
