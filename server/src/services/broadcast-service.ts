@@ -167,9 +167,22 @@ export class BroadcastService {
     // The alarm reaches its areas' topics before its deliveries to 10,000 boxes are even written (issue 8).
     if (b.priority === 'emergency') await this.deps.delivery.fanOutFirst(b);
     const added = this.deps.scheduler.materialize(b);
-    await this.deps.delivery.dispatchDue();
-    await this.deps.agenda.flush();
+    await this.sendSaved(b);
     return added;
+  }
+
+  /**
+   * Sends a broadcast's due deliveries and the changed agendas. An emergency has already gone out on its
+   * areas' topics, so its per-device sends (a second path to each box, 10,000 of them in a province: ~5 s)
+   * run after the request has been answered; the operator who sounded the alarm is not kept waiting.
+   */
+  private async sendSaved(b: Broadcast): Promise<void> {
+    const send = async () => {
+      await this.deps.delivery.dispatchDue();
+      await this.deps.agenda.flush();
+    };
+    if (b.priority !== 'emergency') return send();
+    void send().catch((err: unknown) => this.deps.logger.error({ err, broadcastId: b.id }, 'emergency per-device sends failed; the scheduler retries them'));
   }
 
   async decide(user: Principal, b: Broadcast, approve: boolean, reason: string | null): Promise<void> {
@@ -182,8 +195,7 @@ export class BroadcastService {
       const fresh = this.deps.broadcasts.get(b.id)!;
       if (fresh.priority === 'emergency') await this.deps.delivery.fanOutFirst(fresh);
       this.deps.scheduler.materialize(fresh);
-      await this.deps.delivery.dispatchDue();
-      await this.deps.agenda.flush();
+      await this.sendSaved(fresh);
     }
   }
 

@@ -119,6 +119,16 @@ export class DeliveryService {
    * not wait for.
    */
   async dispatchDue(): Promise<number> {
+    // One pass at a time: a pass started while another still sends (the scheduler's tick during an
+    // emergency's background sends) would read the same queued deliveries and send them twice.
+    const pass = this.dispatching.then(() => this.dispatchPass());
+    this.dispatching = pass.then(() => undefined, () => undefined);
+    return pass;
+  }
+
+  private dispatching: Promise<unknown> = Promise.resolve();
+
+  private async dispatchPass(): Promise<number> {
     this.ingest.flushReports();
     const now = this.now();
     const book = this.playBook();
