@@ -182,7 +182,15 @@ export class BroadcastService {
       await this.deps.agenda.flush();
     };
     if (b.priority !== 'emergency') return send();
-    void send().catch((err: unknown) => this.deps.logger.error({ err, broadcastId: b.id }, 'emergency per-device sends failed; the scheduler retries them'));
+    const sending = send().catch((err: unknown) => this.deps.logger.error({ err, broadcastId: b.id }, 'emergency per-device sends failed; the scheduler retries them'));
+    this.background = this.background.then(() => sending);
+  }
+
+  private background: Promise<unknown> = Promise.resolve();
+
+  /** Resolves when the per-device sends still running after an emergency was answered have finished (shutdown waits for them). */
+  async idle(): Promise<void> {
+    await this.background;
   }
 
   async decide(user: Principal, b: Broadcast, approve: boolean, reason: string | null): Promise<void> {

@@ -189,9 +189,10 @@ export class DeviceIngest {
         this.presenceWritten();
       } else if (env.type === 'event') {
         const p = env.payload as Payload<'event'>;
-        if (p.kind === 'delivery') this.onDeliveryEvent(deviceId, { ...p, at: this.onServerClock(deviceId, p.at) }, arrived);
-        else if (this.deps.faults?.report(deviceId, p.fault, p.active, this.onServerClock(deviceId, p.at), p.detail ?? null, this.now())) {
-          this.deps.events?.emit('device', { deviceId, fault: { kind: p.fault, active: p.active, at: this.onServerClock(deviceId, p.at) } });
+        const at = this.onServerClock(deviceId, p.at);
+        if (p.kind === 'delivery') this.onDeliveryEvent(deviceId, { ...p, at }, arrived);
+        else if (this.deps.faults?.report(deviceId, p.fault, p.active, at, p.detail ?? null, this.now())) {
+          this.deps.events?.emit('device', { deviceId, fault: { kind: p.fault, active: p.active, at } });
           this.deviceLog(deviceId).info({ fault: p.fault, active: p.active }, p.active ? 'device fault began' : 'device fault ended');
         }
       }
