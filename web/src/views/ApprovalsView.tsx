@@ -3,13 +3,12 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { BroadcastSummary } from '../api/types.js';
 import { useSession } from '../app/session.js';
 import { errorMessage } from '../app/errors.js';
-import { Alert, Badge, Card, Empty, Link, Loading } from '../components/ui.js';
+import { Alert, Card, Empty, Loading } from '../components/ui.js';
 import { t } from '../i18n/vi.js';
 import { flattenTree, areaNames, type FlatArea } from '../logic/area-tree.js';
 import { fmtDateTime } from '../logic/format.js';
 import { can } from '../logic/roles.js';
-import { broadcastPath } from '../logic/routes.js';
-import { scheduleLabel } from './BroadcastsView.js';
+import { BroadcastHeading } from './BroadcastsView.js';
 import { useBulletinTitles } from './live/useDeviceNames.js';
 
 export default function ApprovalsView() {
@@ -40,19 +39,11 @@ export default function ApprovalsView() {
       {items?.map((b) => (
         <Card key={b.id} class="approval">
           <div class="item-main">
-            <Link href={broadcastPath(b.id)}>
-              <strong>{titles.get(b.bulletinId) ?? b.bulletinId}</strong>
-            </Link>
-            <div class="row wrap small">
-              <Badge tone={b.priority}>{t.priorities[b.priority]}</Badge>
-              <span>
-                {t.approvals.startAt}: {fmtDateTime(b.startAt)}
-              </span>
-              <span>{scheduleLabel(b)}</span>
+            <BroadcastHeading b={b} title={titles.get(b.bulletinId) ?? b.bulletinId} startLabel={t.approvals.startAt}>
               <span>
                 {t.approvals.submittedAt}: {fmtDateTime(b.createdAt)}
               </span>
-            </div>
+            </BroadcastHeading>
             <p class="small">
               {t.approvals.targets}: {(b.target.areaCodes ?? []).map((c) => names.get(c)?.name ?? c).join(', ')}
               {b.target.deviceIds?.length ? ` · ${t.approvals.devices(b.target.deviceIds.length)}` : ''}

@@ -1,4 +1,5 @@
 /** Broadcasts by status, each linking to its live delivery view. */
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { BroadcastStatus, BroadcastSummary, Page } from '../api/types.js';
 import { useAsync } from '../app/hooks.js';
@@ -12,7 +13,26 @@ import { useBulletinTitles } from './live/useDeviceNames.js';
 
 const STATUSES: BroadcastStatus[] = ['approved', 'submitted', 'rejected', 'cancelled'];
 
-export function scheduleLabel(b: Pick<BroadcastSummary, 'schedule'>): string {
+/** A broadcast's title (linking to its live view), priority, start and schedule; the lists and the approval queue share it. */
+export function BroadcastHeading({ b, title, startLabel, children }: { b: BroadcastSummary; title: string; startLabel: string; children?: ComponentChildren }) {
+  return (
+    <>
+      <Link href={broadcastPath(b.id)}>
+        <strong>{title}</strong>
+      </Link>
+      <div class="row wrap small">
+        <Badge tone={b.priority}>{t.priorities[b.priority]}</Badge>
+        <span>
+          {startLabel}: {fmtDateTime(b.startAt)}
+        </span>
+        <span>{scheduleLabel(b)}</span>
+        {children}
+      </div>
+    </>
+  );
+}
+
+function scheduleLabel(b: Pick<BroadcastSummary, 'schedule'>): string {
   const s = b.schedule;
   if (!s) return t.broadcasts.once;
   const kind = s.kind === 'once' ? 'once' : s.kind;
@@ -58,16 +78,7 @@ export default function BroadcastsView() {
             {items.map((b) => (
               <li key={b.id} class="item">
                 <div class="item-main">
-                  <Link href={broadcastPath(b.id)}>
-                    <strong>{titles.get(b.bulletinId) ?? b.bulletinId}</strong>
-                  </Link>
-                  <div class="row wrap small">
-                    <Badge tone={b.priority}>{t.priorities[b.priority]}</Badge>
-                    <span>
-                      {t.broadcasts.startAt}: {fmtDateTime(b.startAt)}
-                    </span>
-                    <span>{scheduleLabel(b)}</span>
-                  </div>
+                  <BroadcastHeading b={b} title={titles.get(b.bulletinId) ?? b.bulletinId} startLabel={t.broadcasts.startAt} />
                 </div>
                 <Link href={broadcastPath(b.id)} class="btn btn-small">
                   {t.broadcasts.open}
