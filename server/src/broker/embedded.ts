@@ -5,6 +5,7 @@ import { Aedes, type Client, type AuthenticateError, type PublishPacket, type Su
 import { createServer, type Server, type AddressInfo } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Logger } from 'pino';
+import { DEVICE_PUBLISH_CHANNELS, topics } from '@loaxa/shared';
 import { decide, type DeviceIdentity } from './acl.js';
 import type { MessageBus, MessageHandler, PublishOptions } from './bus.js';
 import { indexRetained } from './retained-index.js';
@@ -33,6 +34,12 @@ export class EmbeddedBroker implements MessageBus {
   private broker: Aedes | null = null;
   private server: Server | null = null;
   private readonly identities = new WeakMap<Client, DeviceIdentity>();
+  /**
+   * Each box's own upstream topics, the only ones `decide()` lets it publish on: a heartbeat is then allowed
+   * by one lookup instead of a topic parse (2 % of the server's CPU in a heartbeat minute, issue 8 bench).
+   * Anything else still goes through `decide()`, which refuses it with its reason.
+   */
+  private readonly ownTopics = new WeakMap<Client, ReadonlySet<string>>();
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {}
 
@@ -51,10 +58,12 @@ export class EmbeddedBroker implements MessageBus {
         return done(err, false);
       }
       this.identities.set(client, identity);
+      this.ownTopics.set(client, new Set(DEVICE_PUBLISH_CHANNELS.map((ch) => topics.device(identity.deviceId, ch))));
       done(null, true);
     };
     broker.authorizePublish = (client, packet, done) => {
       if (!client) return done(null); // the server's own publishes
+      if (this.ownTopics.get(client)?.has(packet.topic)) return done(null);
       const identity = this.identities.get(client);
       const decision = identity ? decide(identity, 'publish', packet.topic) : { allow: false, reason: 'unauthenticated' };
       if (decision.allow) return done(null);
