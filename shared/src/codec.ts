@@ -34,7 +34,11 @@ export interface DecodeError {
   type?: string;
 }
 
-export type Decoded<T> = { ok: true; value: T } | { ok: false; error: DecodeError };
+/**
+ * `payloadJson`, from decodeMessage only: the payload's own JSON text, when it could be cut out of the
+ * message exactly (see `payloadText`), for a receiver that stores it as JSON without serializing it again.
+ */
+export type Decoded<T> = { ok: true; value: T; payloadJson?: string } | { ok: false; error: DecodeError };
 
 function zodMessage(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
   return issues
@@ -112,14 +116,45 @@ export function encodeAgenda(
   return `{"v":1,"id":${JSON.stringify(opts.id ?? randomUUID())},"type":"sync-agenda","ts":${JSON.stringify(opts.ts ?? Date.now())},"payload":${payload}}`;
 }
 
-function parseJson(raw: Buffer | string): Decoded<unknown> {
+function parseJson(raw: Buffer | string): Decoded<unknown> & { text?: string } {
   const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
   if (size > MAX_MESSAGE_BYTES) return { ok: false, error: { code: ErrorCode.BAD_MESSAGE, message: `message of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}` } };
+  const text = typeof raw === 'string' ? raw : raw.toString('utf8');
   try {
-    return { ok: true, value: JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8')) };
+    return { ok: true, value: JSON.parse(text), text };
   } catch {
     return { ok: false, error: { code: ErrorCode.BAD_MESSAGE, message: 'payload is not valid JSON' } };
   }
+}
+
+/** Cut payloads longer than this are not worth keeping as text (a heartbeat is ~900 bytes). */
+const MAX_PAYLOAD_TEXT = 8 * 1024;
+
+/**
+ * The payload's JSON text inside `text`, a message that JSON.parse read as `env` (an object payload), when
+ * it can be cut out exactly: the envelope begins as `encodeMessage` writes it (v, id, type, ts, then
+ * payload; no expiresAt), the text has no backslash — so every `"` opens or closes a string and no escaped
+ * key can hide — and the payload's object, matched brace for brace with strings skipped, is followed only
+ * by the envelope's closing brace. Then nothing can follow it (no later duplicate key that JSON.parse
+ * would have preferred), and the cut is exactly what JSON.parse read the payload from. Anything else answers
+ * undefined and the caller serializes the value itself.
+ */
+export function payloadText(text: string, env: { id: string; type: string; ts: number; expiresAt?: number }): string | undefined {
+  if (env.expiresAt !== undefined || text.length > MAX_PAYLOAD_TEXT || text.includes('\\')) return undefined;
+  const head = `{"v":1,"id":"${env.id}","type":"${env.type}","ts":${env.ts},"payload":`;
+  if (!text.startsWith(head) || text.charCodeAt(head.length) !== 123 /* { */) return undefined;
+  let depth = 0;
+  for (let i = head.length; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      i = text.indexOf('"', i + 1);
+      if (i === -1) return undefined;
+    } else if (c === 123 /* { */ || c === 91 /* [ */) depth++;
+    else if (c === 125 /* } */ || c === 93 /* ] */) {
+      if (--depth === 0) return i === text.length - 2 && text.charCodeAt(i + 1) === 125 ? text.slice(head.length, i + 1) : undefined;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -133,7 +168,8 @@ export function decodeMessage<T extends MessageType = MessageType>(raw: Buffer |
   // the checks accept only what the schemas accept unchanged. Anything else gets zod's answer (fast-check.ts).
   const v = json.value;
   if (fastEnvelope(v) && Object.hasOwn(messageCatalog, v.type) && (!expected || (expected as readonly string[]).includes(v.type)) && FAST_PAYLOAD_CHECKS.get(v.type)?.(v.payload)) {
-    return { ok: true, value: v as Envelope<T> };
+    const payloadJson = json.text === undefined ? undefined : payloadText(json.text, v);
+    return payloadJson === undefined ? { ok: true, value: v as Envelope<T> } : { ok: true, value: v as Envelope<T>, payloadJson };
   }
   const env = envelopeSchema.safeParse(json.value);
   if (!env.success) {

@@ -155,3 +155,41 @@ t.test('decodeMessage answers the same through the fast path as through zod', as
   t.ok(Object.hasOwn(messageCatalog, 'telemetry'));
   t.match(decodeMessage(hb, ['telemetry']), { ok: true, value: { type: 'telemetry', payload: { volume: 70 } } });
 });
+
+t.test('the payload text handed on is exactly the payload that was checked', async (t) => {
+  const p = { uptimeS: 12.5, volume: 70, cacheBytes: 0, cacheItems: 0, agentVersion: 'v}{]x', health: { network: { type: 'wifi', operator: 'Viettel }[' } } };
+  const raw = encodeMessage('telemetry', p as never, { ts: 5 });
+  const ok = decodeMessage(raw, ['telemetry']);
+  t.ok(ok.ok && ok.payloadJson !== undefined, 'an agent-written heartbeat comes with its payload text');
+  if (ok.ok) t.same(JSON.parse(ok.payloadJson!), ok.value.payload);
+  const id = '6f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f';
+  const head = `{"v":1,"id":"${id}","type":"telemetry","ts":5,"payload":`;
+  const body = '{"uptimeS":1,"volume":70,"cacheBytes":0,"cacheItems":0}';
+  const other = '{"uptimeS":2,"volume":9,"cacheBytes":0,"cacheItems":0}';
+  // Each of these is a valid message whose payload JSON.parse takes from elsewhere than a naive cut would.
+  const tricky = [
+    `${head}${body},"ts":6}`,
+    `${head}${body},"payload":${other}}`,
+    `${head}${body},"payload" :${other}}`,
+    `${head}${body},"p\\u0061yload":${other}}`,
+    `${head}${body},"ts":5}`,
+    `${head} ${body}}`,
+    `${head}${body} }`,
+  ];
+  for (const text of tricky) {
+    const d = decodeMessage(text, ['telemetry']);
+    if (d.ok && d.payloadJson !== undefined) t.same(JSON.parse(d.payloadJson), d.value.payload, `exact for ${text}`);
+    else t.pass(`no cut for ${text}`);
+  }
+  // Generated heartbeats, mutated: whenever a text is handed on, it reads back as the checked payload.
+  let cut = 0;
+  for (let i = 0; i < 2_000; i++) {
+    const payload = rand() < 0.5 ? wire(mutate(telemetry())) : telemetry();
+    const d = decodeMessage(encodeMessage('telemetry', telemetry() as never, { ts: 1 }).replace(/"payload":.*}$/, `"payload":${JSON.stringify(payload)}}`), ['telemetry']);
+    if (d.ok && d.payloadJson !== undefined) {
+      cut++;
+      if (!isDeepStrictEqual(JSON.parse(d.payloadJson), d.value.payload)) return t.fail('cut text differs', { payload });
+    }
+  }
+  t.ok(cut > 1_000, `most heartbeats come with their text (${cut} of 2000)`);
+});

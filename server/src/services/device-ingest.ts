@@ -184,7 +184,9 @@ export class DeviceIngest {
           cacheBytes: p.cacheBytes,
           uptimeS: p.uptimeS,
           agentVersion: p.agentVersion ?? null,
-          healthJson: JSON.stringify(p),
+          // The payload's text as it came, when the decoder could cut it out exactly: serializing 20,000
+          // heartbeats a minute again was 5 % of the server's CPU (issue 8 bench).
+          healthJson: decoded.payloadJson ?? JSON.stringify(p),
         });
         this.presenceWritten();
       } else if (env.type === 'event') {
