@@ -114,9 +114,10 @@ interface DynsecFile {
  * — a client named by the device id, bound to that client id, with the device's secret as password
  * (PBKDF2-SHA512, 101 iterations, as `mosquitto_ctrl` writes them), and a role with the device's ACLs —
  * plus the server's role on the admin login, into a dynamic-security file Mosquitto has not loaded yet.
- * The bench needs this because the server's own path stops working after a few hundred boxes (its bulk
- * route times out on the plugin; bench/README.md): the boxes are registered with the embedded broker and
- * their identities moved here.
+ * The bench needs this because the server's own path, though it completes, takes minutes for 10,000 boxes:
+ * Mosquitto 2.0's plugin rewrites this whole file after every command, two per new box (the top of
+ * mosquitto-dynsec.ts; bench/scale/dynsec-provision.ts measures it). So the boxes are registered with the
+ * embedded broker and their identities moved here, built by the driver's own deviceRoleAcls/deviceRoleName.
  */
 export async function writeDeviceIdentities(file: string, boxes: readonly FleetBoxSpec[]): Promise<void> {
   const config = JSON.parse(await readFile(file, 'utf8')) as DynsecFile;

@@ -8,6 +8,25 @@
  * Passwords: the plugin keeps its own salted PBKDF2 hashes and cannot check our SHA-256, so it must be
  * given the device's plaintext secret, which the server has only when it issues the secret (registration
  * or rotation). Devices registered before the broker was switched need a new secret.
+ *
+ * Why a role per device, and why registering many boxes is slow — Mosquitto 2.0.x (Debian's 2.0.11):
+ * - Its ACL check compares the stored topic as is (plugins/dynamic-security/acl.c,
+ *   `acl_check_publish_c_send`: `mosquitto_topic_matches_sub(acl->topic, ed->topic, …)`; subscribe literals
+ *   by `HASH_FIND` on the exact string): no `%c`/`%u` substitution, so "a box's own topics" cannot be one
+ *   shared role. Tried against 2.0.11: a role with `loaxa/v1/d/%c/status` refuses spk-1's
+ *   `loaxa/v1/d/spk-1/status` (and grants the literal `…/d/%c/cmd`). Substitution arrives with 2.1
+ *   (eclipse-mosquitto/mosquitto#3191).
+ * - Every changing command rewrites the whole file before the next command runs: clients.c
+ *   `dynsec_clients__process_create`, roles.c `dynsec_roles__process_create` (and modify, delete, enable,
+ *   disable…) end in `dynsec__config_save()`, which (plugin.c) rebuilds the JSON tree of every client,
+ *   group and role, base64-encodes every password hash and salt, `cJSON_Print`s it, writes `<file>.new`
+ *   and renames it. strace: 1,001 renames for 1,001 commands in 5 control messages. A save costs
+ *   ~11 µs per device already there (its client and role; perf: malloc/free and cJSON ~75 %, OpenSSL BIO
+ *   base64 ~5 %, PBKDF2 <1 %), so each new box costs two saves of O(boxes) and N boxes cost O(N²): 25 ms per
+ *   box at 1,000 boxes, 127 ms at 5,000, 230 ms at 10,000 (bench/scale/dynsec-provision.ts). One control
+ *   message does not batch the saves, and the broker serves nobody else while it runs one; so
+ *   ensureDevices sizes its messages by time (batchTargetMs), not by count, and gives each a timeout in
+ *   proportion to its commands.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -97,9 +116,23 @@ export interface MosquittoDynsecOptions {
   requestTimeoutMs?: number | undefined;
   /** Resolves at the bus's next connection; the plugin kicks a client whose own roles change. */
   nextConnection?: (timeoutMs: number) => Promise<void>;
-  /** Devices per control message in ensureDevices (the plugin saves its file once per message). */
+  /** At most this many devices per control message in ensureDevices (default 200). */
   batchSize?: number;
+  /**
+   * Plugin time one control message of ensureDevices should take (default 1,000 ms): the plugin rewrites
+   * its file after every command, ever slower as it grows, and the broker serves no one else meanwhile, so
+   * batches shrink as it slows down.
+   */
+  batchTargetMs?: number;
 }
+
+/** Devices in the first change message of ensureDevices, before the plugin's pace is known. */
+const FIRST_BATCH = 10;
+/** Assumed plugin time per changing command until one has been measured (2.0.11 at ~20,000 identities). */
+const UNMEASURED_COMMAND_MS = 250;
+/** A change message may take this many times its expected time before it counts as unanswered. */
+const TIMEOUT_FACTOR = 4;
+const PROGRESS_EVERY_MS = 5_000;
 
 interface Pending {
   resolve: (r: DynsecResponse) => void;
@@ -111,6 +144,8 @@ export class MosquittoDynsec {
   private readonly prefix = randomBytes(4).toString('hex');
   private seq = 0;
   private subscribed: Promise<void> | null = null;
+  /** Plugin time per changing command in the last change message (it grows with the plugin's file). */
+  private commandMs: number | null = null;
 
   constructor(private readonly opts: MosquittoDynsecOptions) {}
 
@@ -143,14 +178,15 @@ export class MosquittoDynsec {
   }
 
   /** Sends commands in one control message and answers their responses in order. */
-  async request(commands: Command[], qos: 0 | 1 = 1): Promise<DynsecResponse[]> {
+  async request(commands: Command[], qos: 0 | 1 = 1, timeoutMs: number = this.timeoutMs): Promise<DynsecResponse[]> {
     this.subscribed ??= this.opts.bus.subscribe(DYNSEC_RESPONSE_TOPIC, (_topic, payload) => this.onResponse(payload));
     await this.subscribed;
     const ids = commands.map(() => `${this.prefix}-${++this.seq}`);
     const answers = ids.map((id) => new Promise<DynsecResponse>((resolve) => this.pending.set(id, { resolve })));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new DynsecError(`no answer from the dynamic-security plugin within ${this.timeoutMs} ms`)), this.timeoutMs);
+      const scaled = timeoutMs !== this.timeoutMs ? ` (${commands.length} commands)` : '';
+      timer = setTimeout(() => reject(new DynsecError(`no answer from the dynamic-security plugin within ${Math.round(timeoutMs)} ms${scaled}`)), timeoutMs);
       this.timers.add(timer);
     });
     try {
@@ -165,13 +201,22 @@ export class MosquittoDynsec {
   }
 
   /**
-   * Creates or updates devices' clients and roles, idempotently and in batches: one round reads what the
-   * plugin has, a second changes only what differs (a changed role or client is kicked by the plugin and
-   * reconnects under the new rules).
+   * Creates or updates devices' clients and roles, idempotently and in batches: one message reads what the
+   * plugin has for up to batchSize devices (reads do not save the file: quick at any size), then messages
+   * change only what differs (a changed role or client is kicked by the plugin and reconnects under the
+   * new rules). Each change message holds as many commands as the plugin runs in about batchTargetMs at
+   * its last measured pace (see the top of this file), and may take TIMEOUT_FACTOR times that before it
+   * counts as unanswered; progress is logged every few seconds.
    */
   async ensureDevices(specs: readonly DeviceSpec[]): Promise<void> {
-    const size = Math.max(1, this.opts.batchSize ?? 200);
-    for (let i = 0; i < specs.length; i += size) await this.ensureBatch(specs.slice(i, i + size));
+    const max = Math.max(1, this.opts.batchSize ?? 200);
+    const run = { started: Date.now(), lastLog: Date.now(), done: 0, of: specs.length, commands: 0 };
+    for (let i = 0; i < specs.length; i += max) await this.ensureBatch(specs.slice(i, i + max), run);
+    const elapsedMs = Date.now() - run.started;
+    this.opts.logger[elapsedMs >= PROGRESS_EVERY_MS ? 'info' : 'debug'](
+      { devices: specs.length, commands: run.commands, elapsedMs, msPerCommand: this.pace() },
+      'devices ensured at the broker',
+    );
   }
 
   ensureDevice(spec: DeviceSpec): Promise<void> {
@@ -239,14 +284,19 @@ export class MosquittoDynsec {
     throw new DynsecError(`could not grant the role ${SERVER_ROLE} to "${username}"`);
   }
 
-  private async ensureBatch(specs: readonly DeviceSpec[]): Promise<void> {
+  private pace(): number | null {
+    return this.commandMs === null ? null : Number(this.commandMs.toFixed(2));
+  }
+
+  /** Reads one batch's devices and sends what differs, in messages sized by the plugin's pace. */
+  private async ensureBatch(specs: readonly DeviceSpec[], run: { started: number; lastLog: number; done: number; of: number; commands: number }): Promise<void> {
     const seen = await this.request(specs.flatMap((s) => [
       { command: 'getRole', rolename: deviceRoleName(s.deviceId) },
       { command: 'getClient', username: s.deviceId },
     ]));
-    const changes: Command[] = [];
-    specs.forEach((s, i) => {
-      const start = changes.length;
+    // Each device's commands, in order (its role before its client, the kick last), kept in one message.
+    const perDevice = specs.map((s, i): Command[] => {
+      const changes: Command[] = [];
       const role = seen[2 * i]!;
       const client = seen[2 * i + 1]!;
       const rolename = deviceRoleName(s.deviceId);
@@ -261,7 +311,7 @@ export class MosquittoDynsec {
         }
         // The client id is bound to the username: one box's credentials never open another box's session.
         changes.push({ command: 'createClient', username: s.deviceId, password: s.password, clientid: s.deviceId, roles: [{ rolename }] });
-        return;
+        return changes;
       }
       const c = (client.data?.client ?? {}) as { clientid?: string; roles?: Array<{ rolename: string }>; disabled?: boolean };
       const rolesOk = c.roles?.length === 1 && c.roles[0]!.rolename === rolename;
@@ -270,11 +320,33 @@ export class MosquittoDynsec {
       }
       // A changed role applies to new subscriptions only; those already made (an old area's `cmd`) stay
       // until the box reconnects. Disabling and enabling kicks it, so it resubscribes under the new rules.
-      if (changes.length > start) changes.push({ command: 'disableClient', username: s.deviceId }, { command: 'enableClient', username: s.deviceId });
+      if (changes.length > 0) changes.push({ command: 'disableClient', username: s.deviceId }, { command: 'enableClient', username: s.deviceId });
       else if (c.disabled) changes.push({ command: 'enableClient', username: s.deviceId });
+      return changes;
     });
-    if (changes.length) this.check(await this.request(changes));
-    this.opts.logger.debug({ devices: specs.length, changes: changes.length }, 'devices ensured at the broker');
+    const targetMs = this.opts.batchTargetMs ?? 1_000;
+    for (let d = 0; d < perDevice.length; ) {
+      const budget = this.commandMs === null ? 2 * FIRST_BATCH : Math.max(1, Math.floor(targetMs / Math.max(this.commandMs, 0.01)));
+      const changes: Command[] = [];
+      const from = d;
+      while (d < perDevice.length && (changes.length === 0 || changes.length + perDevice[d]!.length <= budget)) changes.push(...perDevice[d++]!);
+      if (changes.length) {
+        const expectedMs = changes.length * (this.commandMs ?? UNMEASURED_COMMAND_MS);
+        const t0 = performance.now();
+        const answers = await this.request(changes, 1, this.timeoutMs + TIMEOUT_FACTOR * expectedMs);
+        this.commandMs = (performance.now() - t0) / changes.length;
+        this.check(answers);
+        run.commands += changes.length;
+      }
+      run.done += d - from;
+      if (Date.now() - run.lastLog >= PROGRESS_EVERY_MS && run.done < run.of) {
+        run.lastLog = Date.now();
+        this.opts.logger.info(
+          { done: run.done, of: run.of, commands: run.commands, msPerCommand: this.pace(), perMessage: changes.length, elapsedMs: run.lastLog - run.started },
+          'registering devices at the broker',
+        );
+      }
+    }
   }
 
   private check(responses: DynsecResponse[]): void {

@@ -20,6 +20,8 @@ class FakePlugin implements MessageBus {
   messages: Cmd[][] = [];
   kicked: string[] = [];
   silent = false;
+  /** Plugin time per changing command: 2.0.11 rewrites its whole file after each (ever slower as it grows). */
+  msPerChange = 0;
   /** When the server's own roles change: the plugin kicks it before answering. */
   onSelfKick: (() => void) | null = null;
   private handler: MessageHandler | null = null;
@@ -42,7 +44,8 @@ class FakePlugin implements MessageBus {
       return { command: c.command, correlationData: c.correlationData, ...r };
     });
     if (lost) return void setImmediate(() => this.onSelfKick?.());
-    setImmediate(() => this.handler?.(DYNSEC_RESPONSE_TOPIC, Buffer.from(JSON.stringify({ responses }))));
+    const busyMs = this.msPerChange * commands.filter((c) => !c.command.startsWith('get')).length;
+    setTimeout(() => this.handler?.(DYNSEC_RESPONSE_TOPIC, Buffer.from(JSON.stringify({ responses }))), busyMs);
   }
 
   commands(): string[] {
@@ -147,13 +150,47 @@ t.test('ensureDevices creates, leaves alone, updates, and refuses to invent a pa
   await t.rejects(dynsec.ensureDevice({ deviceId: 'spk-new', areaAncestry: ['99'] }), /spk-new is not known to the broker.*new secret/);
 });
 
-t.test('bulk provisioning sends few messages', async (t) => {
+const many = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ deviceId: `spk-${from + i}`, password: `pw-${from + i}`, areaAncestry: ['99003', '99'] }));
+
+const reads = (p: FakePlugin) => p.messages.filter((m) => m[0]!.command === 'getRole').map((m) => m.length / 2);
+const writes = (p: FakePlugin) => p.messages.filter((m) => m[0]!.command !== 'getRole').map((m) => m.length);
+
+t.test('bulk provisioning sends few messages while the plugin is quick', async (t) => {
   const plugin = new FakePlugin();
   const dynsec = new MosquittoDynsec({ bus: plugin, logger, batchSize: 200 });
-  const specs = Array.from({ length: 450 }, (_, i) => ({ deviceId: `spk-${i}`, password: `pw-${i}`, areaAncestry: ['99003', '99'] }));
-  await dynsec.ensureDevices(specs);
+  await dynsec.ensureDevices(many(450));
   t.equal(plugin.clients.size, 450);
-  t.equal(plugin.messages.length, 6, 'two messages (look-up, changes) per batch of 200');
+  t.same(reads(plugin), [200, 200, 50], 'look-ups of 200 devices');
+  t.same(writes(plugin), [20, 380, 400, 100], 'changes: 10 devices to learn the pace, then all of a look-up at once');
+  plugin.messages = [];
+  await dynsec.ensureDevices(many(450).map(({ password: _, ...s }) => s));
+  t.same(writes(plugin), [], 'nothing to change: look-ups only');
+  t.same(reads(plugin), [200, 200, 50]);
+});
+
+t.test('a slow plugin gets smaller messages, and timeouts in proportion to their commands', async (t) => {
+  // As Mosquitto 2.0.11 at ~1,000 boxes: ~10 ms per changing command. The old fixed batches of 200 boxes
+  // (400 commands, 4 s) would outlast the 300 ms timeout.
+  const plugin = new FakePlugin();
+  plugin.msPerChange = 10;
+  const dynsec = new MosquittoDynsec({ bus: plugin, logger, requestTimeoutMs: 300, batchTargetMs: 200 });
+  await dynsec.ensureDevices(many(70));
+  t.equal(plugin.clients.size, 70);
+  t.same(reads(plugin), [70], 'one look-up');
+  const w = writes(plugin);
+  t.equal(w[0], 20, 'first change message: 10 devices');
+  t.ok(w.length >= 7 && w.slice(1, -1).every((n) => n >= 14 && n <= 20 && n % 2 === 0), `then whole devices, ~200 ms of plugin time each (${w.join(', ')})`);
+
+  // Messages that take longer than the base timeout still get their answer.
+  plugin.messages = [];
+  const fixed = new MosquittoDynsec({ bus: plugin, logger, requestTimeoutMs: 300, batchSize: 40, batchTargetMs: 60_000 });
+  await fixed.ensureDevices(many(50, 100));
+  t.same(writes(plugin), [20, 60, 20], 'a 600 ms message of 60 commands outlasted the 300 ms base timeout');
+  t.equal(plugin.clients.size, 120);
+
+  // A plugin that stops answering still fails, at the base timeout for a look-up.
+  plugin.silent = true;
+  await t.rejects(fixed.ensureDevices(many(1, 500)), /no answer from the dynamic-security plugin within 300 ms$/, 'the look-up: base timeout');
 });
 
 t.test('revoke deletes client and role (idempotent); kick disables and enables', async (t) => {

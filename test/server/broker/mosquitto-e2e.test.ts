@@ -25,14 +25,14 @@ function connectDevice(t: Test, url: string, opts: mqtt.IClientOptions): Promise
   });
 }
 
-async function startServerBus(t: Test, m: RunningMosquitto): Promise<ExternalBroker> {
+async function startServerBus(t: Test, m: RunningMosquitto, dynamicSecurity: true | { requestTimeoutMs: number } = true): Promise<ExternalBroker> {
   const bus = new ExternalBroker({
     url: m.url,
     username: m.adminUsername,
     password: m.adminPassword,
     serverVersion: 'test',
     logger,
-    dynamicSecurity: true,
+    dynamicSecurity,
     connectTimeoutMs: 5_000,
     reconnect: { minMs: 50, maxMs: 500 },
   });
@@ -143,4 +143,38 @@ t.test('the server keeps its role across restarts and survives a broker restart 
   await a.subscribeAsync(topics.deviceCmd(A.deviceId), { qos: 1 });
   await second.publish(topics.deviceCmd(A.deviceId), 'after-reconnect', { qos: 1, retain: false });
   t.equal(await got, 'after-reconnect', 'commands flow after the reconnect');
+});
+
+t.test('bulk registration keeps pace with the plugin, and every box gets only its own topics', { skip: missing ?? false, timeout: 120_000 }, async (t) => {
+  // Mosquitto 2.0.11 rewrites its dynsec file after every command, so 200 boxes at a time (400 commands)
+  // took longer than a fixed timeout once a few hundred boxes were in (mosquitto-dynsec.ts). With a 1 s
+  // base timeout the batches must be sized, and their timeouts scaled, by the plugin's measured pace.
+  const m = await startMosquitto(t);
+  const bus = await startServerBus(t, m, { requestTimeoutMs: 1_000 });
+  const specs = Array.from({ length: 400 }, (_, i) => ({
+    deviceId: `spk-bulk-${String(i).padStart(4, '0')}`,
+    password: `secret-bulk-${i}-0123456789abcdef`,
+    areaAncestry: [i % 2 ? '99003' : '99004', '99'],
+  }));
+  await bus.dynsec!.ensureDevices(specs);
+  const events: string[] = [];
+  await bus.subscribe(topics.allDevices('event'), (topic, payload) => events.push(`${topic} ${payload.toString()}`));
+  const last = specs.at(-1)!;
+  const first = specs[0]!;
+  const c = await connectDevice(t, m.url, { clientId: last.deviceId, username: last.deviceId, password: last.password });
+  const granted = await c.subscribeAsync([topics.deviceCmd(last.deviceId), topics.areaCmd('99003'), topics.deviceCmd(first.deviceId), topics.areaCmd('99004')], { qos: 1 }).then(
+    (g) => g.map((x) => x.qos),
+    (e: { packet?: { granted: number[] } }) => e.packet?.granted,
+  );
+  t.same(granted, [1, 1, 128, 128], 'its own cmd and area granted; another box’s cmd and another commune refused');
+  await c.publishAsync(topics.deviceEvent(first.deviceId), 'forged', { qos: 1 });
+  await c.publishAsync(topics.deviceEvent(last.deviceId), 'own', { qos: 1 });
+  await waitFor('the own event at the server', () => (events.some((e) => e.endsWith(' own')) ? true : null), 5_000, 20);
+  t.same(events, [`${topics.deviceEvent(last.deviceId)} own`], 'a publish on another box’s topic is dropped');
+  t.ok(await connectDevice(t, m.url, { clientId: first.deviceId, username: first.deviceId, password: first.password }), 'the first box logs in too');
+
+  // Idempotent: all 400 again changes nothing, in look-ups only.
+  const t0 = Date.now();
+  await bus.dynsec!.ensureDevices(specs.map((s) => ({ deviceId: s.deviceId, areaAncestry: s.areaAncestry })));
+  t.ok(Date.now() - t0 < 5_000, `nothing to change: ${Date.now() - t0} ms`);
 });
