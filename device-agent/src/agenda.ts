@@ -54,6 +54,15 @@ export class Agenda {
     return this.current?.version ?? null;
   }
 
+  /**
+   * Which agenda is held, as the `online` status reports it: null for none (a new box, a wiped disk),
+   * undefined before the stored one is loaded (not known yet: the status then says nothing).
+   */
+  get held(): { version: number; generatedAt: number } | null | undefined {
+    if (!this.running) return undefined;
+    return this.current ? { version: this.current.version, generatedAt: this.current.generatedAt } : null;
+  }
+
   get size(): number {
     return this.current?.items.length ?? 0;
   }

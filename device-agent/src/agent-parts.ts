@@ -94,6 +94,7 @@ export function buildAgentParts(deps: DeviceAgentDeps, config: AgentConfig, save
       host.offline();
     },
     onCommand: (payload, topic) => void dispatcher.handle(payload, topic),
+    heldAgenda: () => agenda?.held,
   });
   const reporter = new Reporter({
     deviceId: config.deviceId,

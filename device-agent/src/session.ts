@@ -6,7 +6,7 @@
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { decodeMessage, encodeMessage, envelopeSchema, parseTopic, topics } from '@loaxa/shared';
+import { decodeMessage, encodeMessage, envelopeSchema, parseTopic, topics, type HeldAgenda } from '@loaxa/shared';
 import type { ClockOffsetEstimator } from './clock-offset.js';
 import type { AgentConfig } from './config.js';
 import type { CommandRunner } from './hardware/command.js';
@@ -30,6 +30,12 @@ export interface SessionDeps {
   onOffline: () => void;
   /** A command from the device's own topic or an area topic. */
   onCommand: (payload: Buffer, topic: string) => void;
+  /**
+   * The agenda held now (null: none; undefined: not known), reported in every `online` status so that the
+   * server resends it only when it differs from the one last sent (issue 8: a reconnect storm of boxes that
+   * are up to date).
+   */
+  heldAgenda?: (() => HeldAgenda | null | undefined) | undefined;
 }
 
 export class Session {
@@ -129,8 +135,10 @@ export class Session {
   }
 
   private status(state: 'online' | 'offline'): string {
-    const { config } = this.deps;
-    return encodeMessage('status', { state, agentVersion: AGENT_VERSION, areaCode: config.areaCode }, { ts: this.deps.clock.now() });
+    const { config, heldAgenda } = this.deps;
+    const held = state === 'online' ? heldAgenda?.() : undefined;
+    const agenda = held !== undefined ? { agenda: held } : {};
+    return encodeMessage('status', { state, agentVersion: AGENT_VERSION, areaCode: config.areaCode, ...agenda }, { ts: this.deps.clock.now() });
   }
 
   private options(): IClientOptions {

@@ -97,6 +97,8 @@ export class FleetBox {
   private failures = 0;
   private volume = 70;
   private agendaVersion: number | null = null;
+  /** `generatedAt` of the agenda held, reported with its version in the `online` status. */
+  private agendaGeneratedAt = 0;
   private agendaKeys = new Set<string>();
   private readonly answers = new Map<string, string>();
   private readonly held = new Map<string, Held>();
@@ -251,7 +253,9 @@ export class FleetBox {
   }
 
   private status(state: 'online' | 'offline'): string {
-    return encodeMessage('status', { state, agentVersion: FLEET_AGENT_VERSION, areaCode: this.spec.areaCode });
+    // The agenda held (in memory only: none after the fleet restarts), as the agent reports it (session.ts).
+    const agenda = state === 'online' ? { agenda: this.agendaVersion === null ? null : { version: this.agendaVersion, generatedAt: this.agendaGeneratedAt } } : {};
+    return encodeMessage('status', { state, agentVersion: FLEET_AGENT_VERSION, areaCode: this.spec.areaCode, ...agenda });
   }
 
   private onConnect(client: MqttClient): void {
@@ -396,6 +400,7 @@ export class FleetBox {
       if (!keys.has(key) && h?.fromAgenda) this.cancel(h, `no longer in the agenda (version ${p.version})`);
     }
     this.agendaVersion = p.version;
+    this.agendaGeneratedAt = p.generatedAt;
     this.agendaKeys = keys;
     for (const item of p.items) {
       const { commandId, ...play } = item;

@@ -29,6 +29,7 @@ import { EmbeddedBroker } from './broker/embedded.js';
 import { ExternalBroker } from './broker/external.js';
 import { brokerAuthRoutes } from './routes/broker-auth.js';
 import { secretMatches, generatePassword, hashPassword } from './auth/passwords.js';
+import { DeviceCredentialCache } from './auth/device-credentials.js';
 import { BulletinService, type SpeechRenderer } from './services/bulletin-service.js';
 import { DeliveryService } from './services/delivery-service.js';
 import { Scheduler } from './services/scheduler.js';
@@ -89,6 +90,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const users = new UserRepository(db);
   const sessions = new SessionRepository(db);
   const devices = new DeviceRepository(db);
+  // Credentials and area of every box in memory (up to 50,000): a connect storm reads none from SQLite.
+  const deviceCredentials = new DeviceCredentialCache(db, (id) => devices.authInfo(id));
+  deviceCredentials.remember(devices.allAuthInfo(50_000));
+  devices.onInserted = (rows) => deviceCredentials.remember(rows);
   const bulletins = new BulletinRepository(db);
   const broadcasts = new BroadcastRepository(db);
   const media = new MediaStore(join(dataDir, 'media'));
@@ -117,7 +122,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
           authenticate(username, password) {
             // A box cut off for flooding stays out until its minute has passed.
             if (meter.over(username)) return null;
-            const creds = devices.authInfo(username);
+            const creds = deviceCredentials.get(username);
             if (!creds || creds.revoked || !secretMatches(password, creds.secretHash)) return null;
             return { kind: 'device', deviceId: username, areaAncestry: areas.ancestry(creds.areaCode) };
           },
@@ -147,7 +152,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   deliveryService.ingest.meter = meter;
   deliveryService.ingest.onFlood = (id) => broker.disconnect(id);
   const agenda = new AgendaService({ db, bus: broker, broadcasts, devices, delivery: deliveryService, logger });
-  deliveryService.onReconciled = (deviceIds) => agenda.syncMany(deviceIds, true);
+  // A reconnecting box gets its agenda unless its status says it holds the current one (AgendaService).
+  deliveryService.onReconciled = (deviceIds, held) => agenda.syncReconnected(deviceIds, held);
   const scheduler = new Scheduler({ broadcasts, devices, areas, delivery: deliveryService, logger, tickMs: config.schedulerTickSeconds * 1000, offers: new OfferRepository(db), agenda });
   const broadcastService = new BroadcastService({ config, areas, devices, bulletins, broadcasts, delivery: deliveryService, scheduler, agenda, logger });
 
@@ -158,6 +164,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     users,
     sessions,
     devices,
+    deviceCredentials,
     bulletins,
     broadcasts,
     media,

@@ -2,6 +2,8 @@
  * The MQTT message catalog (CONTRACTS.md § MQTT): one zod schema per `type`, inside a versioned envelope
  * `{v:1, id, type, ts, payload, expiresAt?}`. Answers on `res` are `{v:1, re, ts, ok, data | error}`.
  * Every message is checked against these both when sent and when received (STYLE.md habit 3).
+ * Additive fields since CONTRACTS.md (optional; older peers leave them out): `status.agenda`, the agenda a
+ * box holds (README.md § MQTT protocol).
  */
 import { z } from 'zod';
 import { idSchema, areaCodeSchema, sha256Schema } from './ids.js';
@@ -20,10 +22,23 @@ const epochMs = z.number().int().nonnegative();
 
 // ---- device → server -------------------------------------------------------------------------------
 
+/** Which agenda a box holds: the `version` and `generatedAt` of the last `sync-agenda` it took. */
+export const heldAgendaSchema = z.object({
+  version: z.number().int().nonnegative(),
+  generatedAt: epochMs,
+});
+export type HeldAgenda = z.infer<typeof heldAgendaSchema>;
+
 export const statusPayloadSchema = z.object({
   state: z.enum(['online', 'offline']),
   agentVersion: z.string().max(64).optional(),
   areaCode: areaCodeSchema.optional(),
+  /**
+   * In an `online` status (additive, optional): the agenda the box holds, or null for none. The server
+   * then sends the agenda on reconnect only when the box's differs from the one last sent to it (or holds
+   * none and it has items). A box that says nothing (an older agent) gets its agenda on every reconnect.
+   */
+  agenda: heldAgendaSchema.nullable().optional(),
 });
 
 export const NETWORK_TYPES = ['ethernet', 'wifi', 'cellular', 'none', 'unknown'] as const;

@@ -180,3 +180,24 @@ t.test('an agenda item whose window passed while the agent was down is reported 
   t.match(reports, [{ state: 'missed', reason: 'the agent was not running during its window', commandId: past.commandId }]);
   t.equal(media.requests.length, 0, 'nothing downloaded for it');
 });
+
+t.test('the online status says which agenda the agent holds: none, then the stored one, also after a restart', async (t) => {
+  const b = await startBroker(t);
+  const STATUS = topics.deviceStatus('spk-01');
+  const onlines = () => messagesOn(b, STATUS, 'status').filter((m) => m.payload.state === 'online');
+  const first = await startAgent(t, b);
+  await waitFor(() => onlines().length === 1, 2_000, 'first online');
+  t.equal(onlines()[0]!.payload.agenda, null, 'a new box says it holds none');
+  const sent = agenda(3, []);
+  t.match(await sync(b, sent), { ok: true, data: { version: 3 } });
+  // Reconnect: the broker drops the socket.
+  b.clients.get('spk-01')!.conn.destroy();
+  await waitFor(() => onlines().length === 2, 5_000, 'online again');
+  t.same(onlines()[1]!.payload.agenda, { version: 3, generatedAt: sent.generatedAt }, 'then the one it took');
+  await first.agent.stop({ timeoutMs: 1_000 });
+  t.same(messagesOn(b, STATUS, 'status').at(-1)!.payload.agenda, undefined, 'an offline status says nothing about it');
+
+  await startAgent(t, b, { dir: first.dir });
+  await waitFor(() => onlines().length === 3, 2_000, 'online after a restart');
+  t.same(onlines()[2]!.payload.agenda, { version: 3, generatedAt: sent.generatedAt }, 'the stored one, after a restart');
+});

@@ -20,7 +20,7 @@ const alive = (pid: number): boolean => {
 };
 
 t.test('20 fleet boxes in 2 processes: connect, heartbeats stored, an emergency broadcast played once per box', async (t) => {
-  const { api, token, base } = await startTestServer(t);
+  const { api, token, base, server } = await startTestServer(t);
   await importSampleAreas(api, token);
   const serverApi = new ServerApi(base, { username: 'admin', password: ADMIN_PASSWORD });
   await serverApi.login();
@@ -52,6 +52,8 @@ t.test('20 fleet boxes in 2 processes: connect, heartbeats stored, an emergency 
     10_000,
   );
   fleet.stopHeartbeats();
+  // Their `online` status says they hold no agenda, as the agent's does: with none for them, none is sent.
+  t.same(server.ctx.db.prepare('SELECT COUNT(*) AS n FROM device_agendas').get(), { n: 0 }, 'no agenda sent to boxes that hold none while there is none');
   const report = await fleet.report();
   const sent = report.boxes.find((b) => b.deviceId === device)!.heartbeats;
   t.ok(sent.length >= 1, 'the box sent heartbeats');

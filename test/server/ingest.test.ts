@@ -43,7 +43,7 @@ async function setup(t: Test, n: number, opts: { ingestFlushMs?: number; ingestM
   const logger = pino({ level: 'silent' });
   const delivery = new DeliveryService({ bus, broadcasts, bulletins, devices, events, logger, ingestFlushMs: opts.ingestFlushMs ?? 60_000, ingestMaxBatch: opts.ingestMaxBatch ?? 10_000 });
   const agenda = new AgendaService({ db, bus, broadcasts, devices, delivery, logger });
-  delivery.onReconciled = (deviceIds) => agenda.syncMany(deviceIds, true);
+  delivery.onReconciled = (deviceIds, held) => agenda.syncReconnected(deviceIds, held);
   const scheduler = new Scheduler({ broadcasts, devices, areas, delivery, logger, agenda });
   await delivery.start();
   t.teardown(() => {

@@ -39,12 +39,43 @@ const toArea = (r: Row): Area => ({
   validUntil: r.valid_until,
 });
 
+/** The repositories on each connection: the SQL function the triggers call is registered once per connection. */
+const reposByDb = new WeakMap<Db, Set<AreaRepository>>();
+
+/**
+ * Drops every repository's remembered ancestries whenever a row of `areas` is written on this connection,
+ * by any code path (import, tests, a future edit route), inside the statement that writes it.
+ */
+function watchAreas(db: Db, repo: AreaRepository): void {
+  let repos = reposByDb.get(db);
+  if (!repos) {
+    const set = new Set<AreaRepository>();
+    repos = set;
+    reposByDb.set(db, set);
+    db.function('loaxa_areas_changed', () => {
+      for (const r of set) r.forgetAncestries();
+      return null;
+    });
+    db.exec(`
+      CREATE TEMP TRIGGER IF NOT EXISTS loaxa_areas_inserted AFTER INSERT ON main.areas BEGIN SELECT loaxa_areas_changed(); END;
+      CREATE TEMP TRIGGER IF NOT EXISTS loaxa_areas_updated AFTER UPDATE ON main.areas BEGIN SELECT loaxa_areas_changed(); END;
+      CREATE TEMP TRIGGER IF NOT EXISTS loaxa_areas_deleted AFTER DELETE ON main.areas BEGIN SELECT loaxa_areas_changed(); END;`);
+  }
+  repos.add(repo);
+}
+
 export class AreaRepository {
   private readonly upsertStmt;
   private readonly getStmt;
   private readonly allStmt;
+  /**
+   * `ancestry()` by code: the broker asks for it at every box's connect (10,000 at once after a restart,
+   * issue 8) and most routes at every request. Emptied on any write to `areas` (watchAreas).
+   */
+  private readonly ancestries = new Map<string, readonly string[]>();
 
   constructor(private readonly db: Db) {
+    watchAreas(db, this);
     this.upsertStmt = db.prepare(
       `INSERT INTO areas (code, parent_code, name, type, level, valid_from, valid_until, imported_at)
        VALUES (@code, @parentCode, @name, @type, @level, @validFrom, @validUntil, @now)
@@ -84,15 +115,29 @@ export class AreaRepository {
     return rows.map((r) => r.code);
   }
 
-  /** Codes from the area up to its root, the area itself first. */
+  /** Codes from the area up to its root, the area itself first (a fresh array: the caller may keep or change it). */
   ancestry(code: string): string[] {
-    const out: string[] = [];
-    let cur = this.get(code);
-    while (cur && out.length < 16) {
-      out.push(cur.code);
-      cur = cur.parentCode ? this.get(cur.parentCode) : null;
+    let known = this.ancestries.get(code);
+    if (!known) {
+      const out: string[] = [];
+      let cur = this.get(code);
+      while (cur && out.length < 16) {
+        out.push(cur.code);
+        cur = cur.parentCode ? this.get(cur.parentCode) : null;
+      }
+      known = out;
+      // Unknown codes (empty answers) are not remembered: anyone may ask about any code.
+      if (out.length > 0) {
+        if (this.ancestries.size >= 100_000) this.ancestries.clear();
+        this.ancestries.set(code, out);
+      }
     }
-    return out;
+    return known.slice();
+  }
+
+  /** Drops the remembered ancestries (an area was written). */
+  forgetAncestries(): void {
+    this.ancestries.clear();
   }
 
   tree(): AreaNode[] {

@@ -110,6 +110,11 @@ export class DeviceRepository {
   private maxPending = 0;
   /** Told after each write of pending presence: devices written, and how long the transaction took. */
   onFlushed: ((devices: number, ms: number) => void) | null = null;
+  /**
+   * Told of devices just registered, once their rows are committed (not when registered inside a
+   * caller's transaction, which may still roll back): the credential cache takes them.
+   */
+  onInserted: ((rows: ReadonlyArray<{ id: string; secretHash: string; revoked: boolean; areaCode: string }>) => void) | null = null;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(
@@ -212,6 +217,7 @@ export class DeviceRepository {
 
   insert(d: { id: string; name: string; areaCode: string; lat: number | null; lon: number | null; secretHash: string; createdAt: number }): void {
     this.insertStmt.run(d);
+    this.inserted([d]);
   }
 
   /** Many devices in one transaction: registering 10,000 boxes takes a moment, not minutes. */
@@ -219,6 +225,20 @@ export class DeviceRepository {
     this.db.transaction(() => {
       for (const r of rows) this.insertStmt.run(r);
     })();
+    this.inserted(rows);
+  }
+
+  private inserted(rows: ReadonlyArray<{ id: string; areaCode: string; secretHash: string }>): void {
+    if (!this.onInserted || this.db.inTransaction) return;
+    this.onInserted(rows.map((r) => ({ id: r.id, secretHash: r.secretHash, revoked: false, areaCode: r.areaCode })));
+  }
+
+  /** Credentials and area of up to `limit` devices, to fill the credential cache at start. */
+  allAuthInfo(limit: number): Array<{ id: string; secretHash: string; revoked: boolean; areaCode: string }> {
+    return this.db
+      .prepare<[number], { id: string; secret_hash: string; revoked_at: number | null; area_code: string }>('SELECT id, secret_hash, revoked_at, area_code FROM devices LIMIT ?')
+      .all(limit)
+      .map((r) => ({ id: r.id, secretHash: r.secret_hash, revoked: r.revoked_at !== null, areaCode: r.area_code }));
   }
 
   get(id: string): Device | null {

@@ -50,9 +50,8 @@ export const brokerAuthRoutes: FastifyPluginAsyncZod<BrokerAuthOptions> = async 
   /** The identity of an active device, when the client id is its id (one box never opens another's session). */
   function deviceIdentity(clientid: string | undefined, username: string | undefined): DeviceIdentity | null {
     if (!username || clientid !== username) return null;
-    const creds = ctx.devices.credentials(username);
-    const device = creds && !creds.revoked ? ctx.devices.get(username) : null;
-    return device ? { kind: 'device', deviceId: device.id, areaAncestry: ctx.areas.ancestry(device.areaCode) } : null;
+    const creds = ctx.deviceCredentials.get(username);
+    return creds && !creds.revoked ? { kind: 'device', deviceId: username, areaAncestry: ctx.areas.ancestry(creds.areaCode) } : null;
   }
 
   const isServer = (username: string | undefined) => !!serverLogin && username === serverLogin.username;
@@ -75,7 +74,7 @@ export const brokerAuthRoutes: FastifyPluginAsyncZod<BrokerAuthOptions> = async 
         if (isServer(username)) {
           if (password !== undefined && equalSecret(password, serverLogin!.password)) return { result: 'allow' as const, is_superuser: true };
         } else {
-          const creds = username ? ctx.devices.credentials(username) : null;
+          const creds = username ? ctx.deviceCredentials.get(username) : null;
           if (creds && !creds.revoked && password !== undefined && clientid === username && secretMatches(password, creds.secretHash)) {
             return { result: 'allow' as const, is_superuser: false };
           }

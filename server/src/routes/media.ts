@@ -5,7 +5,8 @@
  * Who may fetch (SECURITY.md § Audio scraping):
  * - a box, with its own MQTT credentials as HTTP Basic — checked on every request against its stored secret
  *   and revocation (remembered per box and forgotten in the same statement that changes them:
- *   `DeviceCredentialCache`), so a revoked box is refused from its next request on;
+ *   `DeviceCredentialCache` in auth/device-credentials.ts, shared with the broker's authentication), so a
+ *   revoked box is refused from its next request on;
  * - a browser, with a signed expiring link the API handed out (`?exp=…&u=…&sig=…`, `http/media-links.ts`):
  *   it opens that one file, until it expires, while its user may still sign in; expired or forged → 403;
  * - an API client, with its bearer token in the Authorization header.
@@ -32,7 +33,7 @@ import { resolvePrincipal } from '../http/auth.js';
 import { ApiError, errorBodySchema, notFound, sendError } from '../http/errors.js';
 import type { MediaExt, MediaStore } from '../audio/index.js';
 import type { AppContext } from '../services/context.js';
-import type { Db } from '../db/database.js';
+import type { DeviceCredentialCache } from '../auth/device-credentials.js';
 
 const CONTENT_TYPES: Record<MediaExt, string> = { ogg: 'audio/ogg', mp3: 'audio/mpeg' };
 /** Memory for hot files: a few current bulletins (a 5-minute bulletin is 1.2 MB of Opus, 1.8 MB of MP3). */
@@ -131,50 +132,6 @@ export function parseRange(header: string | undefined, size: number): { start: n
   return { start, end };
 }
 
-type Credentials = { secretHash: string; revoked: boolean };
-
-/**
- * Boxes' stored credentials, remembered per box so 2,000 downloads do not make 2,000 database reads — and
- * exact, not time-based: temporary triggers on the server's own connection call back here whenever a box's
- * id, secret hash or revocation changes, or its row is deleted, and drop that box's entry inside the same
- * statement. A revocation or a new secret (claim) therefore applies to the very next request, whichever
- * code path made it. (The server is the only writer of its database; a change made with another program
- * while it runs is seen after a restart — revoke through the API.) Unknown ids are never remembered.
- */
-export class DeviceCredentialCache {
-  readonly #entries = new Map<string, Credentials>();
-
-  constructor(
-    db: Db,
-    private readonly lookup: (id: string) => Credentials | null,
-    private readonly maxEntries = 50_000,
-  ) {
-    db.function('loaxa_media_forget_device', (id: unknown) => {
-      this.#entries.delete(String(id));
-      return null;
-    });
-    db.exec(`
-      CREATE TEMP TRIGGER IF NOT EXISTS loaxa_media_device_changed AFTER UPDATE OF id, secret_hash, revoked_at ON main.devices
-        BEGIN SELECT loaxa_media_forget_device(OLD.id); END;
-      CREATE TEMP TRIGGER IF NOT EXISTS loaxa_media_device_deleted AFTER DELETE ON main.devices
-        BEGIN SELECT loaxa_media_forget_device(OLD.id); END;`);
-  }
-
-  get size(): number {
-    return this.#entries.size;
-  }
-
-  get(id: string): Credentials | null {
-    const hit = this.#entries.get(id);
-    if (hit) return hit;
-    const creds = this.lookup(id);
-    if (!creds) return null;
-    if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
-    this.#entries.set(id, creds);
-    return creds;
-  }
-}
-
 /** The user part of HTTP Basic credentials (a device id), for the log. */
 const basicUser = (header: string) => Buffer.from(header.slice(6), 'base64').toString('utf8').split(':')[0]!.slice(0, 64);
 
@@ -204,7 +161,7 @@ const linkParam = z.string().optional();
 
 export const mediaRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
   const cache = new MediaCache(ctx.media);
-  const credentials = new DeviceCredentialCache(ctx.db, (id) => ctx.devices.credentials(id));
+  const credentials = ctx.deviceCredentials;
 
   app.get(
     '/media/:sha256',

@@ -3,7 +3,8 @@
  * The box keeps the agenda on its own disk and plays from its own clock, so scheduled items air even while
  * it is disconnected, and a newer agenda without an item is how a cancellation reaches a box that was away.
  * An agenda is sent only when its items changed (hash), to boxes that are online; a box that reconnects
- * gets the current one.
+ * gets the current one unless it says (in its `online` status) that it holds exactly the one last sent to
+ * it and that one is still current, or that it holds none and there is nothing for it (`syncReconnected`).
  *
  * Agendas are built for many boxes at once (one query for their items, one for the versions they hold,
  * one transaction for what was sent): a broadcast to 10,000 boxes, or 10,000 boxes reconnecting, changes
@@ -16,7 +17,7 @@ import type { MessageBus } from '../broker/bus.js';
 import type { BroadcastRepository } from '../repos/broadcasts.js';
 import type { DeviceRepository } from '../repos/devices.js';
 import { agendaHash, AGENDA_HORIZON_MS, MAX_AGENDA_ITEMS } from '../scheduling/agenda.js';
-import type { DeliveryService } from './delivery-service.js';
+import type { DeliveryService, HeldAgendas } from './delivery-service.js';
 
 type AgendaItem = Payload<'sync-agenda'>['items'][number];
 /** An item with its play payload as checked once for every box that holds it. */
@@ -24,6 +25,13 @@ type Entry = { item: AgendaItem; play: CheckedPayload<'play'>; commandId: string
 
 /** Agendas built, sent and recorded this many boxes at a time. */
 const CHUNK = 1_000;
+const EMPTY_HASH = agendaHash([]);
+
+/**
+ * Which boxes get their agenda: those whose agenda changed since the last one sent (`changed`), all of them
+ * (`force`), or reconnecting boxes by what they say they hold (`reconnect`, see `syncReconnected`).
+ */
+type SyncMode = { kind: 'changed' } | { kind: 'force' } | { kind: 'reconnect'; held: HeldAgendas };
 
 export class AgendaService {
   private readonly dirty = new Set<string>();
@@ -37,8 +45,8 @@ export class AgendaService {
   ) {
     this.log = deps.logger.child({ module: 'agenda' });
     this.now = deps.now ?? Date.now;
-    this.heldStmt = deps.db.prepare<[string], { device_id: string; version: number; hash: string }>(
-      'SELECT device_id, version, hash FROM device_agendas WHERE device_id IN (SELECT value FROM json_each(?))',
+    this.heldStmt = deps.db.prepare<[string], { device_id: string; version: number; hash: string; sent_at: number }>(
+      'SELECT device_id, version, hash, sent_at FROM device_agendas WHERE device_id IN (SELECT value FROM json_each(?))',
     );
     this.sentStmt = deps.db.prepare(
       `INSERT INTO device_agendas (device_id, version, hash, items, sent_at) VALUES (?, ?, ?, ?, ?)
@@ -72,7 +80,7 @@ export class AgendaService {
 
   /** Sends the device its agenda if it changed since the last one sent (or `force`). */
   async sync(deviceId: string, force = false): Promise<boolean> {
-    const r = await this.syncChunk([deviceId], force);
+    const r = await this.syncChunk([deviceId], { kind: force ? 'force' : 'changed' });
     if (r.errors.length) throw r.errors[0];
     return r.sent > 0;
   }
@@ -82,10 +90,27 @@ export class AgendaService {
    * logged); the others are recorded as sent.
    */
   async syncMany(deviceIds: readonly string[], force = false): Promise<{ sent: number; failed: string[] }> {
+    return this.syncAll(deviceIds, { kind: force ? 'force' : 'changed' });
+  }
+
+  /**
+   * Agendas for boxes that just said they are online, each by what its status said it holds (`held`): a box
+   * holding exactly the agenda last sent to it (same version and `generatedAt`) while that agenda is still
+   * current, or holding none while there is nothing for it, is left alone; any other box gets the current
+   * agenda — one that holds an older or another agenda (a wiped or restored disk, a newer agenda sent while
+   * it was away, a cancellation it missed), and one that did not say (an older agent), as before. A box
+   * holding an agenda of the same or a higher version that is not ours (a restored server database) gets
+   * ours under a version above its own, since the agent ignores versions it does not exceed.
+   */
+  async syncReconnected(deviceIds: readonly string[], held: HeldAgendas): Promise<{ sent: number; failed: string[] }> {
+    return this.syncAll(deviceIds, { kind: 'reconnect', held });
+  }
+
+  private async syncAll(deviceIds: readonly string[], mode: SyncMode): Promise<{ sent: number; failed: string[] }> {
     let sent = 0;
     const failed: string[] = [];
     for (let i = 0; i < deviceIds.length; i += CHUNK) {
-      const r = await this.syncChunk(deviceIds.slice(i, i + CHUNK), force);
+      const r = await this.syncChunk(deviceIds.slice(i, i + CHUNK), mode);
       sent += r.sent;
       failed.push(...r.failed);
       for (const [j, err] of r.errors.entries()) this.log.warn({ err, deviceId: r.failed[j] }, 'agenda not sent; will retry');
@@ -93,19 +118,27 @@ export class AgendaService {
     return { sent, failed };
   }
 
-  private async syncChunk(deviceIds: readonly string[], force: boolean): Promise<{ sent: number; failed: string[]; errors: unknown[] }> {
+  private async syncChunk(deviceIds: readonly string[], mode: SyncMode): Promise<{ sent: number; failed: string[]; errors: unknown[] }> {
     const agendas = this.buildMany(deviceIds, this.now());
-    const held = new Map(this.heldStmt.all(JSON.stringify(deviceIds)).map((r) => [r.device_id, r]));
+    const recorded = new Map(this.heldStmt.all(JSON.stringify(deviceIds)).map((r) => [r.device_id, r]));
     const now = this.now();
     const out: Array<{ deviceId: string; version: number; hash: string; items: number; publish: Promise<unknown> }> = [];
     for (const [deviceId, entries] of agendas) {
-      const hash = agendaHash(entries.map((e) => e.item));
-      const prev = held.get(deviceId);
-      if (prev && prev.hash === hash && !force) continue;
-      const version = prev ? (prev.hash === hash ? prev.version : prev.version + 1) : 1;
+      const hash = entries.length === 0 ? EMPTY_HASH : agendaHash(entries.map((e) => e.item));
+      const prev = recorded.get(deviceId);
+      // undefined: not a reconnect, or the box did not say what it holds.
+      const reported = mode.kind === 'reconnect' ? mode.held.get(deviceId) : undefined;
+      if (mode.kind === 'changed' && prev && prev.hash === hash) continue;
+      if (mode.kind === 'reconnect') {
+        if (reported === null && entries.length === 0 && (!prev || prev.hash === EMPTY_HASH)) continue;
+        if (reported && prev && prev.hash === hash && reported.version === prev.version && reported.generatedAt === prev.sent_at) continue;
+      }
+      let version = prev ? (prev.hash === hash ? prev.version : prev.version + 1) : 1;
+      if (reported && reported.version >= version) version = reported.version + 1;
       const msg = encodeAgenda({ version, generatedAt: now, items: entries });
       out.push({ deviceId, version, hash, items: entries.length, publish: this.deps.bus.publish(topics.deviceCmd(deviceId), msg, { qos: 1, retain: false }) });
     }
+    if (out.length === 0) return { sent: 0, failed: [], errors: [] };
     const results = await Promise.allSettled(out.map((o) => o.publish));
     const sent = out.filter((_, i) => results[i]!.status === 'fulfilled');
     this.deps.db.transaction(() => {

@@ -21,6 +21,7 @@ import type { RequestCorrelator } from './requests.js';
 import type { MessageBus } from '../broker/bus.js';
 import type { MosquittoDynsec } from '../broker/mosquitto-dynsec.js';
 import type { BroadcastService } from './broadcast-service.js';
+import type { DeviceCredentialCache } from '../auth/device-credentials.js';
 
 export interface AppContext {
   config: Config;
@@ -29,6 +30,8 @@ export interface AppContext {
   users: UserRepository;
   sessions: SessionRepository;
   devices: DeviceRepository;
+  /** Boxes' credentials and area, remembered (broker authentication, media downloads). */
+  deviceCredentials: DeviceCredentialCache;
   bulletins: BulletinRepository;
   broadcasts: BroadcastRepository;
   media: MediaStore;

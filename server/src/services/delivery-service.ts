@@ -9,7 +9,7 @@
  * per thousand devices instead of one of each per device.
  */
 import type { Logger } from 'pino';
-import { topics, encodeMessage, canTransition, type DeliveryState, type Payload } from '@loaxa/shared';
+import { topics, encodeMessage, canTransition, type DeliveryState, type HeldAgenda, type Payload } from '@loaxa/shared';
 import type { MessageBus } from '../broker/bus.js';
 import type { BroadcastRepository, Broadcast, Delivery, Transition } from '../repos/broadcasts.js';
 import type { BulletinRepository } from '../repos/bulletins.js';
@@ -55,12 +55,16 @@ export interface Change {
 }
 export type Outcome = 'applied' | 'refused' | 'unknown';
 
+/** The agendas reconnecting boxes said they hold (null: none); a box missing here did not say (an older agent). */
+export type HeldAgendas = ReadonlyMap<string, HeldAgenda | null>;
+
 export class DeliveryService {
   private readonly fannedOut = new Set<string>();
   private readonly aheadMs: number;
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly reconcileQueue = new Set<string>();
+  private readonly reconcileHeld = new Map<string, HeldAgenda | null>();
   private reconcileTimer: NodeJS.Timeout | null = null;
   /**
    * What devices send. Its hooks (`requests`, `meter`, `onFlood`) are set on it directly; the calls others
@@ -76,7 +80,7 @@ export class DeliveryService {
     this.log = deps.logger.child({ module: 'delivery' });
     this.ingest = new DeviceIngest({
       ...deps,
-      deliveries: { applyMany: (changes) => this.applyMany(changes), reconcileSoon: (deviceId) => this.reconcileSoon(deviceId) },
+      deliveries: { applyMany: (changes) => this.applyMany(changes), reconcileSoon: (deviceId, agenda) => this.reconcileSoon(deviceId, agenda) },
     });
     this.metrics = this.ingest.metrics;
   }
@@ -91,6 +95,7 @@ export class DeliveryService {
     this.reconcileTimer = null;
     // Boxes not reconciled yet are brought up to date when they next connect.
     this.reconcileQueue.clear();
+    this.reconcileHeld.clear();
     this.ingest.stop();
     this.fannedOut.clear();
   }
@@ -245,8 +250,11 @@ export class DeliveryService {
     return open.map((d) => d.deviceId);
   }
 
-  /** Called after devices are brought up to date on reconnect (the agenda service sends their agendas). */
-  onReconciled: ((deviceIds: string[]) => Promise<unknown>) | null = null;
+  /**
+   * Called after devices are brought up to date on reconnect (the agenda service sends their agendas), with
+   * the agendas they said they hold.
+   */
+  onReconciled: ((deviceIds: string[], held: HeldAgendas) => Promise<unknown>) | null = null;
 
   private async sendStop(d: Delivery): Promise<void> {
     const msg = encodeMessage('stop', { broadcastId: d.broadcastId, occurrenceAt: d.occurrenceAt });
@@ -283,12 +291,15 @@ export class DeliveryService {
    * Brings a device that (re)connected up to date from SQLite: what it still has to play within the
    * dispatch horizon, and the items cancelled while it was away, which it must drop.
    */
-  async reconcile(deviceId: string): Promise<void> {
-    await this.reconcileMany([deviceId]);
+  async reconcile(deviceId: string, held: HeldAgendas = new Map()): Promise<void> {
+    await this.reconcileMany([deviceId], held);
   }
 
-  /** `reconcile` for many devices with one query of each kind (a connect storm after a restart). */
-  async reconcileMany(deviceIds: string[]): Promise<void> {
+  /**
+   * `reconcile` for many devices with one query of each kind (a connect storm after a restart). `held`: the
+   * agendas they said they hold, handed on to `onReconciled`.
+   */
+  async reconcileMany(deviceIds: string[], held: HeldAgendas = new Map()): Promise<void> {
     if (deviceIds.length === 0) return;
     this.ingest.flushReports();
     const now = this.now();
@@ -299,19 +310,24 @@ export class DeliveryService {
     });
     await this.sendPlays(plays, book);
     await Promise.all(this.deps.broadcasts.cancelledOpenForDevices(deviceIds, now).map((d) => this.sendStop(d)));
-    await this.onReconciled?.(deviceIds);
+    await this.onReconciled?.(deviceIds, held);
   }
 
-  private reconcileSoon(deviceId: string): void {
+  private reconcileSoon(deviceId: string, agenda: HeldAgenda | null | undefined): void {
     this.reconcileQueue.add(deviceId);
+    // The latest status counts: a box that said nothing this time is treated as one that never says.
+    if (agenda === undefined) this.reconcileHeld.delete(deviceId);
+    else this.reconcileHeld.set(deviceId, agenda);
     this.reconcileTimer ??= setTimeout(() => {
       this.reconcileTimer = null;
       const ids = [...this.reconcileQueue];
+      const held = new Map(this.reconcileHeld);
       this.reconcileQueue.clear();
+      this.reconcileHeld.clear();
       void (async () => {
         for (let i = 0; i < ids.length; i += DEVICE_CHUNK) {
           const chunk = ids.slice(i, i + DEVICE_CHUNK);
-          await this.reconcileMany(chunk).catch((err: unknown) => this.log.error({ err, devices: chunk.length }, 'reconcile failed'));
+          await this.reconcileMany(chunk, held).catch((err: unknown) => this.log.error({ err, devices: chunk.length }, 'reconcile failed'));
         }
       })();
     }, RECONCILE_GATHER_MS);

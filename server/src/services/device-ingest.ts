@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import { performance } from 'node:perf_hooks';
-import { topics, parseTopic, decodeMessage, decodeResponse, ErrorCode, type DeliveryState, type Payload } from '@loaxa/shared';
+import { topics, parseTopic, decodeMessage, decodeResponse, ErrorCode, type DeliveryState, type HeldAgenda, type Payload } from '@loaxa/shared';
 import type { MessageBus } from '../broker/bus.js';
 import type { BroadcastRepository } from '../repos/broadcasts.js';
 import type { DeviceRepository } from '../repos/devices.js';
@@ -35,8 +35,11 @@ const REPORT_MAX_BATCH = 2_000;
 export interface DeliveryTransitions {
   /** Applies state changes in order, each checked against the state it finds; see DeliveryService. */
   applyMany(changes: readonly Change[]): Outcome[];
-  /** A box said it is online: bring it up to date soon, together with the others connecting now. */
-  reconcileSoon(deviceId: string): void;
+  /**
+   * A box said it is online: bring it up to date soon, together with the others connecting now. `agenda` is
+   * the agenda it says it holds (null: none; undefined: it did not say, as older agents do not).
+   */
+  reconcileSoon(deviceId: string, agenda: HeldAgenda | null | undefined): void;
 }
 
 export interface DeviceIngestDeps {
@@ -173,7 +176,7 @@ export class DeviceIngest {
         this.deps.devices.setStatus(deviceId, p.state === 'online', this.now(), p.agentVersion ?? null);
         this.presenceWritten();
         this.deps.events?.emit('device', { deviceId, online: p.state === 'online' });
-        if (p.state === 'online') this.deps.deliveries.reconcileSoon(deviceId);
+        if (p.state === 'online') this.deps.deliveries.reconcileSoon(deviceId, p.agenda);
       } else if (env.type === 'telemetry') {
         const p = env.payload as Payload<'telemetry'>;
         this.metrics.arrived('heartbeats', arrived);
