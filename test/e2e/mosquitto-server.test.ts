@@ -50,3 +50,28 @@ t.test('a bulletin plays on boxes connected to Mosquitto, which refuses a box on
   t.same((await api('POST', `/api/v1/devices/${rogue.id}/revoke`, {}, token)).body, { id: rogue.id, revoked: true });
   await t.rejects(mqtt.connectAsync(m.url, { clientId: rogue.id, username: rogue.id, password: rogue.mqtt.password, reconnectPeriod: 0, protocolVersion: 4, connectTimeout: 3000 }), 'a revoked box cannot log in to Mosquitto');
 });
+
+t.test('a registration the broker does not take leaves no box behind', { skip: missing ?? false }, async (t) => {
+  const m = await startMosquitto(t);
+  const { api, token } = await startTestServer(t, { mqttUrl: m.url, mqttUsername: m.adminUsername, mqttPassword: m.adminPassword, mqttDynsec: true });
+  await importSampleAreas(api, token);
+  const before = (await api('GET', '/api/v1/devices', undefined, token)).body.total;
+  // A broker that stops answering: the dynamic-security plugin's answer never comes.
+  process.kill(m.pid, 'SIGSTOP');
+  t.teardown(() => {
+    try {
+      process.kill(m.pid, 'SIGCONT');
+    } catch {
+      // already gone
+    }
+  });
+  const bulk = await api('POST', '/api/v1/devices/bulk', { devices: [{ name: 'Loa 1', areaCode: '99003' }, { name: 'Loa 2', areaCode: '99003' }] }, token);
+  t.equal(bulk.status, 503, 'the bulk registration answers 503');
+  t.match(bulk.body.error, { code: 'LOAXA_UNAVAILABLE', message: /MQTT broker did not take .*nothing was registered/ });
+  const one = await api('POST', '/api/v1/devices', { name: 'Loa 3', areaCode: '99003' }, token);
+  t.equal(one.status, 503, 'so does a single registration');
+  process.kill(m.pid, 'SIGCONT');
+  t.equal((await api('GET', '/api/v1/devices', undefined, token)).body.total, before, 'no box was left registered');
+  const again = await api('POST', '/api/v1/devices/bulk', { devices: [{ name: 'Loa 1', areaCode: '99003' }] }, token);
+  t.equal(again.status, 201, 'once the broker answers again, registering works');
+});

@@ -22,6 +22,7 @@ export const notFound = (what: string) => new ApiError(404, ErrorCode.NOT_FOUND,
 export const badRequest = (message: string, fields?: ErrorFieldDetail[]) => new ApiError(400, ErrorCode.BAD_REQUEST, message, fields);
 export const forbidden = (message: string) => new ApiError(403, ErrorCode.FORBIDDEN, message);
 export const conflict = (message: string) => new ApiError(409, ErrorCode.CONFLICT, message);
+export const unavailable = (message: string) => new ApiError(503, ErrorCode.UNAVAILABLE, message);
 
 /** The error body as a zod schema, for the OpenAPI description of every route. */
 export const errorBodySchema = z.object({

@@ -228,6 +228,20 @@ export class DeviceRepository {
     this.inserted(rows);
   }
 
+  /**
+   * Removes devices registered a moment ago that nothing refers to yet: a registration whose broker step
+   * failed is taken back whole, so no box exists whose secret nobody was shown.
+   */
+  deleteUnregistered(ids: readonly string[]): void {
+    const stmt = this.db.prepare('DELETE FROM devices WHERE id = ?');
+    this.db.transaction(() => {
+      for (const id of ids) {
+        this.pending.delete(id);
+        stmt.run(id);
+      }
+    })();
+  }
+
   private inserted(rows: ReadonlyArray<{ id: string; areaCode: string; secretHash: string }>): void {
     if (!this.onInserted || this.db.inTransaction) return;
     this.onInserted(rows.map((r) => ({ id: r.id, secretHash: r.secretHash, revoked: false, areaCode: r.areaCode })));

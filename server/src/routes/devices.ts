@@ -6,7 +6,7 @@ import { newId } from '../ids.js';
 import { newSecret, sha256Hex } from '../auth/passwords.js';
 import { coversArea, canWrite } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
-import { badRequest, errorBodySchema, forbidden, notFound } from '../http/errors.js';
+import { badRequest, errorBodySchema, forbidden, notFound, unavailable } from '../http/errors.js';
 import { decodeCursor, encodeCursor, listSchema, pageQuerySchema } from '../http/pagination.js';
 import type { Device } from '../repos/devices.js';
 import type { AppContext } from '../services/context.js';
@@ -55,6 +55,21 @@ export function mqttUrlFor(ctx: AppContext, request: FastifyRequest): string {
   return `${scheme}://${base.hostname.includes(':') ? `[${base.hostname}]` : base.hostname}:${ctx.mqttPort()}`;
 }
 
+/**
+ * Gives the external broker the new boxes' identities; if it does not take them, the boxes just inserted are
+ * removed again and the caller gets 503, so a failed registration leaves nothing behind — least of all a
+ * box whose secret was never shown to anyone and can therefore never connect.
+ */
+async function registerAtBroker(ctx: AppContext, ids: readonly string[], register: () => Promise<void> | undefined): Promise<void> {
+  try {
+    await register();
+  } catch (err) {
+    ctx.devices.deleteUnregistered(ids);
+    const why = err instanceof Error ? err.message : String(err);
+    throw unavailable(`the MQTT broker did not take the new boxes' identities (${why}); nothing was registered. Check the broker, then try again${ids.length > 1 ? ' (fewer boxes per request finish sooner)' : ''}`);
+  }
+}
+
 export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.post(
     '/api/v1/devices',
@@ -79,6 +94,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
           }),
           400: errorBodySchema,
           403: errorBodySchema,
+          503: errorBodySchema,
         },
       },
     },
@@ -94,7 +110,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       const secret = newSecret();
       ctx.devices.insert({ id, name, areaCode, lat: lat ?? null, lon: lon ?? null, secretHash: sha256Hex(secret), createdAt: Date.now() });
       // An external Mosquitto keeps its own password hashes: it must learn the secret now, the only time it is in clear.
-      await ctx.brokerIdentities?.ensureDevice({ deviceId: id, password: secret, areaAncestry: ctx.areas.ancestry(areaCode) });
+      await registerAtBroker(ctx, [id], () => ctx.brokerIdentities?.ensureDevice({ deviceId: id, password: secret, areaAncestry: ctx.areas.ancestry(areaCode) }));
       request.log.info({ deviceId: id, areaCode }, 'device registered');
       return reply.status(201).send({ id, name, areaCode, lat: lat ?? null, lon: lon ?? null, mqtt: { url: mqttUrlFor(ctx, request), username: id, password: secret } });
     },
@@ -205,6 +221,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
           201: z.object({ items: z.array(z.object({ id: z.string(), name: z.string(), areaCode: z.string(), mqtt: z.object({ url: z.string(), username: z.string(), password: z.string() }) })) }),
           400: errorBodySchema,
           403: errorBodySchema,
+          503: errorBodySchema,
         },
       },
     },
@@ -224,9 +241,8 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       // SHA-256 of a random secret: cheap enough that 10,000 registrations never hold the server up (CONTRACTS.md).
       const rows = request.body.devices.map((d) => ({ id: newId('spk'), name: d.name, areaCode: d.areaCode, lat: d.lat ?? null, lon: d.lon ?? null, secret: newSecret(), createdAt: now }));
       ctx.devices.insertMany(rows.map((r) => ({ id: r.id, name: r.name, areaCode: r.areaCode, lat: r.lat, lon: r.lon, secretHash: sha256Hex(r.secret), createdAt: r.createdAt })));
-      if (ctx.brokerIdentities) {
-        await ctx.brokerIdentities.ensureDevices(rows.map((r) => ({ deviceId: r.id, password: r.secret, areaAncestry: checked.get(r.areaCode)! })));
-      }
+      const broker = ctx.brokerIdentities;
+      if (broker) await registerAtBroker(ctx, rows.map((r) => r.id), () => broker.ensureDevices(rows.map((r) => ({ deviceId: r.id, password: r.secret, areaAncestry: checked.get(r.areaCode)! }))));
       const url = mqttUrlFor(ctx, request);
       request.log.info({ count: rows.length, userId: user.id }, 'devices registered in bulk');
       return reply.status(201).send({ items: rows.map((r) => ({ id: r.id, name: r.name, areaCode: r.areaCode, mqtt: { url, username: r.id, password: r.secret } })) });

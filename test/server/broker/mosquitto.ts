@@ -64,6 +64,8 @@ export function testConfig(deployConf: string, o: { port: number; dir: string; d
 export interface RunningMosquitto {
   url: string;
   port: number;
+  /** The broker's process (a test may stop it with SIGSTOP to play an unanswering broker). */
+  pid: number;
   adminUsername: string;
   adminPassword: string;
   log(): string;
@@ -110,7 +112,7 @@ export async function startMosquitto(t: TestLike, opts: { adminUsername?: string
         };
         probe();
       });
-      return { url: `mqtt://127.0.0.1:${port}`, port, adminUsername, adminPassword, log: () => log, stop };
+      return { url: `mqtt://127.0.0.1:${port}`, port, pid: child.pid!, adminUsername, adminPassword, log: () => log, stop };
     } catch (err) {
       lastErr = err as Error;
       await stop();
