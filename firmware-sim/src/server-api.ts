@@ -31,6 +31,9 @@ const areaTreeSchema = z.object({ items: z.array(areaNodeSchema) });
 
 const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
+/** How long a bulk registration may take (see createDevices). */
+const BULK_TIMEOUT_MS = 30 * 60_000;
+
 export class ServerApi {
   private token: string | null = null;
   private readonly base: string;
@@ -73,12 +76,15 @@ export class ServerApi {
    * route (an older server), so the caller falls back to one request per box.
    */
   async createDevices(devices: Array<{ name: string; areaCode: string }>): Promise<CreatedDevice[] | null> {
-    const res = await this.request('POST', '/api/v1/devices/bulk', { devices });
+    // Long, unlike other requests: on an external Mosquitto the server registers each box with the broker's
+    // dynamic-security plugin, which slows as it fills (2.0.x: ~0.3 s a box at 10,000), and the answer
+    // holds the only copy of the boxes' passwords, so giving up early would strand them.
+    const res = await this.request('POST', '/api/v1/devices/bulk', { devices }, true, BULK_TIMEOUT_MS);
     if (res.status === 404) return null;
     return (await this.parse(res, z.object({ items: z.array(createdDeviceSchema) }), 'bulk device creation')).items;
   }
 
-  private async request(method: string, path: string, body?: unknown, auth = true): Promise<Response> {
+  private async request(method: string, path: string, body?: unknown, auth = true, timeoutMs = 30_000): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (auth) {
@@ -87,7 +93,7 @@ export class ServerApi {
     }
     const url = `${this.base}${path}`;
     try {
-      return await (this.opts.fetch ?? fetch)(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(30_000) });
+      return await (this.opts.fetch ?? fetch)(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(timeoutMs) });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new SimError(`cannot reach the server at ${this.base} (${cause?.code ?? cause?.message ?? (err as Error).message}): is it running, and is --server right?`);
