@@ -31,8 +31,9 @@ export function fakeTools(t: Tap, tools: Record<string, string> = {}): FakeTools
   writeFileSync(log, '');
   const add = (name: string, body: string): void => {
     const file = join(dir, name);
-    // printf keeps arguments with spaces recognisable; the log is one line per call.
-    writeFileSync(file, `#!/bin/sh\nFAKE_STATE='${state}'\nprintf '%s' '${name}' >> '${log}'\nfor a in "$@"; do printf ' %s' "$a" >> '${log}'; done\necho >> '${log}'\n${body}\n`);
+    // printf keeps arguments with spaces recognisable; the log is one line per call, written in one go so that
+    // a test polling the log never reads half a call (it did: a detached child was still writing its arguments).
+    writeFileSync(file, `#!/bin/sh\nFAKE_STATE='${state}'\nline='${name}'\nfor a in "$@"; do line="$line $a"; done\nprintf '%s\\n' "$line" >> '${log}'\n${body}\n`);
     chmodSync(file, 0o755);
   };
   for (const [name, body] of Object.entries(tools)) add(name, body);
@@ -40,7 +41,8 @@ export function fakeTools(t: Tap, tools: Record<string, string> = {}): FakeTools
     dir,
     state,
     env: { ...process.env, PATH: `${dir}:/usr/bin:/bin` },
-    calls: () => readFileSync(log, 'utf8').split('\n').filter(Boolean),
+    // Only finished lines: whatever follows the last newline is a call still being written.
+    calls: () => readFileSync(log, 'utf8').split('\n').slice(0, -1).filter(Boolean),
     add,
   };
 }
