@@ -48,6 +48,12 @@ interface Benchmark {
   phases: Phase[];
   fanoutRounds: number;
   heartbeatWindowMs: number;
+  /**
+   * The heartbeat windows of all targets run at the same time, each target with its own fleet, after their
+   * connect storms have run one after the other: CPU time on this shared machine drifts by a third from one
+   * minute to the next, and a ratio of two windows minutes apart carried that drift.
+   */
+  pairedHeartbeat?: boolean;
   block: (r: RunResults) => string;
 }
 
@@ -60,7 +66,7 @@ const BENCHMARKS: Record<string, Benchmark> = {
   // The retained-status reference is the slowest and only explains the others: it runs last, on what time is left.
   connect: { targets: ['reference', 'ours-aedes', 'reference-retained'], phases: ['connect'], fanoutRounds: 0, heartbeatWindowMs: 0, block: connectBlock },
   fanout: { targets: ['reference', 'ours-aedes'], phases: ['connect', 'fanout'], fanoutRounds: Number(process.env.BENCH_FANOUT_ROUNDS ?? 2), heartbeatWindowMs: 0, block: fanoutBlock },
-  heartbeat: { targets: ['reference', 'ours-aedes'], phases: ['connect', 'heartbeat'], fanoutRounds: 0, heartbeatWindowMs: HEARTBEAT_WINDOW_MS, block: heartbeatBlock },
+  heartbeat: { targets: ['reference', 'ours-aedes'], phases: ['connect', 'heartbeat'], fanoutRounds: 0, heartbeatWindowMs: HEARTBEAT_WINDOW_MS, pairedHeartbeat: process.env.BENCH_PAIRED !== '0', block: heartbeatBlock },
   // Three systems in one run: one fan-out round and one heartbeat period (30 s) each keep it inside five minutes.
   brokers: {
     targets: ['reference', 'ours-aedes', 'ours-mosquitto'],
@@ -72,9 +78,10 @@ const BENCHMARKS: Record<string, Benchmark> = {
 };
 
 const started = Date.now();
-const log = (line: string): void => {
+const logLine = (line: string): void => {
   process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
 };
+const log = logLine;
 const active = new Set<Cleanup>();
 
 /** Kills everything this run started, removes its temp dirs, and exits. */
@@ -85,8 +92,22 @@ async function abort(why: string, code: number): Promise<never> {
   process.exit(code);
 }
 
-async function runTarget(name: TargetName, bench: Benchmark, remaining: () => number): Promise<TargetResult> {
+/** Where targets run side by side wait for each other (paired heartbeat windows). */
+interface Gates {
+  /** Before the target starts: the previous target's storm is over. */
+  start?: Promise<void>;
+  /** Called once the target's storm is over and the target is idle again, or it failed. */
+  connected?: () => void;
+  /** Before the heartbeat window: every target is ready for it. */
+  heartbeat?: () => Promise<void>;
+  /** Lines logged by this target carry its name (targets side by side log in between each other). */
+  tag?: string;
+}
+
+async function runTarget(name: TargetName, bench: Benchmark, remaining: () => number, gates: Gates = {}): Promise<TargetResult> {
   const result: TargetResult = { name, label: TARGET_LABELS[name], info: {} };
+  const log = gates.tag ? (line: string) => logLine(line.startsWith('  ') ? `  [${gates.tag}] ${line.trimStart()}` : `[${gates.tag}] ${line}`) : logLine;
+  await gates.start;
   const spans: PhaseContext['spans'] = [];
   const cleanup = new Cleanup();
   active.add(cleanup);
@@ -113,10 +134,12 @@ async function runTarget(name: TargetName, bench: Benchmark, remaining: () => nu
     result.connect = await connectStorm(ctx, { inFlight: IN_FLIGHT, timeoutMs: 150_000 });
     // VmHWM only grows: the last reading taken while the processes live is their peak so far.
     result.peakMiB = memoryOf(target);
+    gates.connected?.();
     // Heartbeats before the fan-out: an emergency is the heaviest moment, and a server that does not survive
     // it must not take the heartbeat figures down with it.
     if (bench.phases.includes('heartbeat')) {
-      log(`  3. heartbeat ingest: every ${HEARTBEAT_PERIOD_MS / 1000} s ± 10 % for ${bench.heartbeatWindowMs / 1000} s`);
+      await gates.heartbeat?.();
+      log(`  3. heartbeat ingest: every ${HEARTBEAT_PERIOD_MS / 1000} s ± 10 % for ${bench.heartbeatWindowMs / 1000} s${gates.heartbeat ? ', in the same window as the other targets' : ''}`);
       result.heartbeat = await heartbeatIngest(ctx, { windowMs: bench.heartbeatWindowMs, periodMs: HEARTBEAT_PERIOD_MS });
       await settle(ctx, 10_000);
       result.peakMiB = memoryOf(target);
@@ -144,6 +167,9 @@ async function runTarget(name: TargetName, bench: Benchmark, remaining: () => nu
       return at ? ` (${at.trim()})` : '';
     })()}`;
   } finally {
+    // A target that failed before its partners' gates must not keep them waiting.
+    gates.connected?.();
+    await gates.heartbeat?.();
     result.notes = target?.notes() ?? [];
     for (const n of result.notes) log(`  note: ${n}`);
     await cleanup.run(log).catch(() => undefined);
@@ -166,6 +192,35 @@ async function runTarget(name: TargetName, bench: Benchmark, remaining: () => nu
     if (!process.env.BENCH_CPU_PROF_DIR) await rm(profDir, { recursive: true, force: true });
   }
   return result;
+}
+
+/**
+ * Targets side by side: each starts once the previous one's connect storm is over (storms never overlap),
+ * keeps its fleet connected, and all heartbeat windows start together, so each target's CPU is read over the
+ * same minute on the same machine.
+ */
+async function runPaired(names: TargetName[], bench: Benchmark, remaining: () => number): Promise<TargetResult[]> {
+  let waiting = names.length;
+  let release!: () => void;
+  const allReady = new Promise<void>((r) => (release = r));
+  const arrivals = new Set<TargetName>();
+  const arrive = (name: TargetName): Promise<void> => {
+    if (!arrivals.has(name)) {
+      arrivals.add(name);
+      if (--waiting === 0) release();
+    }
+    return allReady;
+  };
+  let previous: Promise<void> = Promise.resolve();
+  return Promise.all(
+    names.map((name) => {
+      let connected!: () => void;
+      const done = new Promise<void>((r) => (connected = r));
+      const start = previous;
+      previous = done;
+      return runTarget(name, bench, remaining, { start, connected, heartbeat: () => arrive(name), tag: name });
+    }),
+  );
 }
 
 const BENCH = process.argv[2] ?? '';
@@ -205,7 +260,9 @@ async function main(): Promise<void> {
   log(`bench:${BENCH}: ${BOXES} boxes, ${PROCESSES} fleet processes, targets ${bench.targets.join(', ')}; load average ${results.machine.loadBefore}; stops by itself after ${TIMEOUT_MS / 1000} s`);
   // BENCH_TARGETS=name,… runs only some of them (for development; the README wants the whole set).
   const only = process.env.BENCH_TARGETS?.split(',').map((x) => x.trim());
-  for (const name of bench.targets.filter((n) => !only || only.includes(n))) results.targets.push(await runTarget(name, bench, remaining));
+  const names = bench.targets.filter((n) => !only || only.includes(n));
+  if (bench.pairedHeartbeat && names.length > 1) results.targets.push(...(await runPaired(names, bench, remaining)));
+  else for (const name of names) results.targets.push(await runTarget(name, bench, remaining));
   results.machine.loadAfter = loadAverage();
   results.commitAfter = git(['rev-parse', 'HEAD']);
 
