@@ -159,16 +159,17 @@ export function payloadText(text: string, env: { id: string; type: string; ts: n
 
 /**
  * Decodes an envelope and checks its payload against the schema of its type. When `expected` is given,
- * any other type is refused (a device's `status` topic carries only `status`).
+ * any other type is refused (a device's `status` topic carries only `status`). With `payloadText`, a message
+ * taken on the fast path also answers its payload's own text when it can be cut out exactly (`payloadText()`).
  */
-export function decodeMessage<T extends MessageType = MessageType>(raw: Buffer | string, expected?: readonly T[]): Decoded<Envelope<T>> {
+export function decodeMessage<T extends MessageType = MessageType>(raw: Buffer | string, expected?: readonly T[], opts: { payloadText?: boolean } = {}): Decoded<Envelope<T>> {
   const json = parseJson(raw);
   if (!json.ok) return json;
   // The hot messages (heartbeats, delivery reports) that pass the plain-code checks are taken as they are:
   // the checks accept only what the schemas accept unchanged. Anything else gets zod's answer (fast-check.ts).
   const v = json.value;
   if (fastEnvelope(v) && Object.hasOwn(messageCatalog, v.type) && (!expected || (expected as readonly string[]).includes(v.type)) && FAST_PAYLOAD_CHECKS.get(v.type)?.(v.payload)) {
-    const payloadJson = json.text === undefined ? undefined : payloadText(json.text, v);
+    const payloadJson = opts.payloadText && json.text !== undefined ? payloadText(json.text, v) : undefined;
     return payloadJson === undefined ? { ok: true, value: v as Envelope<T> } : { ok: true, value: v as Envelope<T>, payloadJson };
   }
   const env = envelopeSchema.safeParse(json.value);

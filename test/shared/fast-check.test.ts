@@ -159,7 +159,7 @@ t.test('decodeMessage answers the same through the fast path as through zod', as
 t.test('the payload text handed on is exactly the payload that was checked', async (t) => {
   const p = { uptimeS: 12.5, volume: 70, cacheBytes: 0, cacheItems: 0, agentVersion: 'v}{]x', health: { network: { type: 'wifi', operator: 'Viettel }[' } } };
   const raw = encodeMessage('telemetry', p as never, { ts: 5 });
-  const ok = decodeMessage(raw, ['telemetry']);
+  const ok = decodeMessage(raw, ['telemetry'], { payloadText: true });
   t.ok(ok.ok && ok.payloadJson !== undefined, 'an agent-written heartbeat comes with its payload text');
   if (ok.ok) t.same(JSON.parse(ok.payloadJson!), ok.value.payload);
   const id = '6f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f';
@@ -177,7 +177,7 @@ t.test('the payload text handed on is exactly the payload that was checked', asy
     `${head}${body} }`,
   ];
   for (const text of tricky) {
-    const d = decodeMessage(text, ['telemetry']);
+    const d = decodeMessage(text, ['telemetry'], { payloadText: true });
     if (d.ok && d.payloadJson !== undefined) t.same(JSON.parse(d.payloadJson), d.value.payload, `exact for ${text}`);
     else t.pass(`no cut for ${text}`);
   }
@@ -185,7 +185,7 @@ t.test('the payload text handed on is exactly the payload that was checked', asy
   let cut = 0;
   for (let i = 0; i < 2_000; i++) {
     const payload = rand() < 0.5 ? wire(mutate(telemetry())) : telemetry();
-    const d = decodeMessage(encodeMessage('telemetry', telemetry() as never, { ts: 1 }).replace(/"payload":.*}$/, `"payload":${JSON.stringify(payload)}}`), ['telemetry']);
+    const d = decodeMessage(encodeMessage('telemetry', telemetry() as never, { ts: 1 }).replace(/"payload":.*}$/, `"payload":${JSON.stringify(payload)}}`), ['telemetry'], { payloadText: true });
     if (d.ok && d.payloadJson !== undefined) {
       cut++;
       if (!isDeepStrictEqual(JSON.parse(d.payloadJson), d.value.payload)) return t.fail('cut text differs', { payload });

@@ -164,7 +164,8 @@ export class DeviceIngest {
     try {
       if (channel === 'res') return this.onResponse(deviceId, payload);
       if (channel !== 'status' && channel !== 'telemetry' && channel !== 'event') return;
-      const decoded = decodeMessage(payload, [channel]);
+      // Only heartbeats are stored as their payload's text; the cut is not worth making for anything else.
+      const decoded = decodeMessage(payload, [channel], { payloadText: channel === 'telemetry' });
       if (!decoded.ok) {
         this.malformed(deviceId, { channel, error: decoded.error });
         return;
