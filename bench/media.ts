@@ -22,11 +22,11 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { updateReadmeBlock } from './readme-block.js';
+import { freePort } from './scale/proc.js';
 
 const BOXES = Number(process.env.BENCH_BOXES ?? 2000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -130,17 +130,6 @@ function clientMain(): void {
 
 const children = new Set<ChildProcess>();
 let tempRoot: string | null = null;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** utime + stime of a process (and, for nginx, its workers), in ms. */
 function cpuMsOf(pids: number[]): number {

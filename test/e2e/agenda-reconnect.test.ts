@@ -10,7 +10,7 @@ import { decodeMessage, topics, type HeldAgenda } from '@loaxa/shared';
 import { NullPlayer } from '../../device-agent/src/index.js';
 import { startSimulation } from '../../firmware-sim/src/index.js';
 import { startServer, type LoaxaServer } from '../../server/src/app.js';
-import { importSampleAreas, tempDir, ADMIN_PASSWORD } from '../helpers/server.js';
+import { httpApi, importSampleAreas, tempDir, ADMIN_PASSWORD } from '../helpers/server.js';
 import { freePort, waitFor } from '../helpers/wait.js';
 
 const quiet = pino({ level: 'silent' });
@@ -44,12 +44,10 @@ t.test('after a server restart, boxes holding the current agenda are not sent it
   t.teardown(() => server.stop());
   let seen = watch(server);
   const base = server.urls.httpUrl;
-  const api = async (method: string, path: string, body?: unknown, token?: string) => {
-    const res = await fetch(base + path, { method, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-    return (await res.json()) as any;
-  };
+  const http = httpApi(base);
+  const api = async (method: string, path: string, body?: unknown, token?: string) => (await http(method, path, body, token)).body;
   const token = (await api('POST', '/api/v1/auth/login', { username: 'admin', password: ADMIN_PASSWORD })).token;
-  await importSampleAreas(async (m, p, b, tk) => ({ status: 200, body: await api(m, p, b, tk), headers: new Headers() }), token);
+  await importSampleAreas(http, token);
   const players = new Map<string, NullPlayer>();
   const sim = await startSimulation({
     serverUrl: base, count: 2, areaCode: '99003', stateFile: join(dataDir, 'sim.json'), logger: quiet, username: 'admin', password: ADMIN_PASSWORD, startSpreadMs: 0,

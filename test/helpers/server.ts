@@ -29,7 +29,16 @@ export async function startTestServer(t: Teardown, overrides: Partial<Config> = 
   t.teardown(() => server.stop());
   const base = server.urls.httpUrl;
 
-  async function api<T = any>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T; headers: Headers }> {
+  const api = httpApi(base);
+
+  const login = await api<{ token: string }>('POST', '/api/v1/auth/login', { username: 'admin', password: ADMIN_PASSWORD });
+  const token = login.body.token;
+  return { server, urls: server.urls, base, dataDir, api, token, dataDirPath: dataDir };
+}
+
+/** JSON requests to a running server at `base`: status, parsed body (text when not JSON) and headers. */
+export function httpApi(base: string) {
+  return async function api<T = any>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T; headers: Headers }> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;
@@ -42,14 +51,10 @@ export async function startTestServer(t: Teardown, overrides: Partial<Config> = 
       /* not JSON: leave as text */
     }
     return { status: res.status, body: parsed as T, headers: res.headers };
-  }
-
-  const login = await api<{ token: string }>('POST', '/api/v1/auth/login', { username: 'admin', password: ADMIN_PASSWORD });
-  const token = login.body.token;
-  return { server, urls: server.urls, base, dataDir, api, token, dataDirPath: dataDir };
+  };
 }
 
-export async function importSampleAreas(api: Awaited<ReturnType<typeof startTestServer>>['api'], token: string) {
+export async function importSampleAreas(api: ReturnType<typeof httpApi>, token: string) {
   const body = JSON.parse(await readFile(SAMPLE_AREAS_FILE, 'utf8'));
   const res = await api('POST', '/api/v1/areas/import', body, token);
   if (res.status !== 200) throw new Error(`area import failed: ${JSON.stringify(res.body)}`);
