@@ -265,9 +265,16 @@ export async function startOurs(o: OursOptions): Promise<Target> {
   // Rows whose heartbeat may have changed lately: the server stamps last_seen_at when a heartbeat arrives
   // and may write it a little later (write-behind), so the window reaches back 10 s.
   const heartbeatStmt = db.prepare<[number], { id: string; uptime_s: number | null; last_seen_at: number }>('SELECT id, uptime_s, last_seen_at FROM devices WHERE last_seen_at >= ?');
+  // Servers since migration 14 append heartbeats to heartbeat_log and fold them into devices about once a
+  // minute: both are read, since a fold deletes the rows it folded (the latest of each box is then in devices).
+  const hasLog = (db.prepare(`SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'heartbeat_log'`).get() as { n: number }).n > 0;
+  const logStmt = hasLog
+    ? db.prepare<[number], { seq: number; id: string; uptime_s: number | null; at: number }>(`SELECT seq, device_id AS id, json_extract(health_json, '$.uptimeS') AS uptime_s, at FROM heartbeat_log WHERE seq > ? ORDER BY seq`)
+    : null;
+  let lastSeq = 0;
   const playingStmt = db.prepare<[string], { device_id: string; at: number }>(`SELECT device_id, MIN(received_at) AS at FROM delivery_events WHERE broadcast_id = ? AND state = 'playing' GROUP BY device_id`);
   const counted = (db.prepare(`SELECT COUNT(*) AS n FROM pragma_table_info('devices') WHERE name = 'heartbeats'`).get() as { n: number }).n > 0;
-  const countStmt = counted ? db.prepare('SELECT SUM(heartbeats) AS n FROM devices') : null;
+  const countStmt = counted ? db.prepare(hasLog ? 'SELECT (SELECT SUM(heartbeats) FROM devices) + (SELECT COUNT(*) FROM heartbeat_log) AS n' : 'SELECT SUM(heartbeats) AS n FROM devices') : null;
   // Each device's last heartbeat seen, so a change is reported once.
   const seen = new Map<string, number>();
 
@@ -296,11 +303,18 @@ export async function startOurs(o: OursOptions): Promise<Target> {
     },
     newHeartbeats() {
       const out: StoredHeartbeat[] = [];
-      for (const r of heartbeatStmt.iterate(Date.now() - 10_000)) {
-        if (r.uptime_s === null || seen.get(r.id) === r.uptime_s) continue;
-        seen.set(r.id, r.uptime_s);
-        out.push([r.id, r.uptime_s, r.last_seen_at]);
+      const note = (id: string, uptimeS: number | null, at: number): void => {
+        if (uptimeS === null || seen.get(id) === uptimeS) return;
+        seen.set(id, uptimeS);
+        out.push([id, uptimeS, at]);
+      };
+      if (logStmt) {
+        for (const r of logStmt.iterate(lastSeq)) {
+          lastSeq = r.seq;
+          note(r.id, r.uptime_s, r.at);
+        }
       }
+      for (const r of heartbeatStmt.iterate(Date.now() - 10_000)) note(r.id, r.uptime_s, r.last_seen_at);
       return out;
     },
     heartbeatCount: () => (countStmt ? ((countStmt.get() as { n: number | null }).n ?? 0) : null),

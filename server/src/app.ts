@@ -264,6 +264,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     async start() {
       await ensureAdmin();
       devices.markAllOffline();
+      // Heartbeats appended but not folded when the server last stopped (a crash or power cut): fold them
+      // before anything reads the devices.
+      const recovered = devices.recoverLog();
+      if (recovered) logger.info({ heartbeats: recovered }, 'heartbeats from the log folded into the devices after an unclean stop');
       mqttPort = (await broker.start()).port;
       await deliveryService.start();
       await scheduler.start();

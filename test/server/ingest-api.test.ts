@@ -47,10 +47,19 @@ t.test('heartbeats batched for a minute are visible at once, counted, measured, 
 
   for (const v of [44, 45]) await beat(v);
   await received(5);
-  t.equal(server.ctx.devices.pendingCount(), 1, 'the last two wait in memory');
+  t.equal(server.ctx.devices.pendingCount(), 2, 'the last two wait in memory');
   await c.endAsync(true);
   await server.stop();
   const db = openDatabase(join(dataDir, 'loaxa.sqlite'));
-  t.teardown(() => db.close());
   t.same(db.prepare('SELECT volume, heartbeats FROM devices WHERE id = ?').get(dev.id), { volume: 45, heartbeats: 5 }, 'the stop wrote them');
+  t.equal((db.prepare('SELECT COUNT(*) AS n FROM heartbeat_log').get() as { n: number }).n, 0, 'and folded the log');
+
+  // What a crash leaves: heartbeats appended to the log, not folded. The next start folds them.
+  const leftover = (volume: number) => encodeMessage('telemetry', { uptimeS: 6, volume, cacheBytes: 0, cacheItems: 0 }).toString();
+  const append = db.prepare('INSERT INTO heartbeat_log (device_id, at, health_json) VALUES (?, ?, ?)');
+  for (const v of [46, 47]) append.run(dev.id, Date.now(), JSON.stringify(JSON.parse(leftover(v)).payload));
+  db.close();
+  const again = await startTestServer(t, { dataDir, ingestFlushMs: 60_000 });
+  const after = (await again.api('GET', `/api/v1/devices/${dev.id}`, undefined, again.token)).body;
+  t.same([after.heartbeats, after.volume], [7, 47], 'the restarted server counts them and shows the latest readings');
 });

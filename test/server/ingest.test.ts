@@ -20,17 +20,18 @@ import { tempDir } from '../helpers/server.js';
 
 type Test = Parameters<typeof tempDir>[0];
 
-async function setup(t: Test, n: number, opts: { ingestFlushMs?: number; ingestMaxBatch?: number } = {}) {
-  const db = openDatabase(join(await tempDir(t), 'x.sqlite'));
+async function setup(t: Test, n: number, opts: { ingestFlushMs?: number; ingestMaxBatch?: number; foldEveryMs?: number; file?: string } = {}) {
+  const file = opts.file ?? join(await tempDir(t), 'x.sqlite');
+  const db = openDatabase(file);
   const areas = new AreaRepository(db);
   areas.upsertMany([
     { code: '99', parentCode: null, name: 'Tỉnh', type: 'tỉnh', level: 'province', validFrom: null, validUntil: null },
     { code: '99001', parentCode: '99', name: 'Xã A', type: 'xã', level: 'commune', validFrom: null, validUntil: null },
     { code: '99002', parentCode: '99', name: 'Xã B', type: 'xã', level: 'commune', validFrom: null, validUntil: null },
   ]);
-  const devices = new DeviceRepository(db);
+  const devices = new DeviceRepository(db, opts.foldEveryMs);
   const ids = Array.from({ length: n }, (_, i) => `spk-${String(i).padStart(4, '0')}`);
-  devices.insertMany(ids.map((id, i) => ({ id, name: id, areaCode: i % 2 ? '99002' : '99001', lat: null, lon: null, secretHash: 'x', createdAt: 1 })));
+  if (!opts.file) devices.insertMany(ids.map((id, i) => ({ id, name: id, areaCode: i % 2 ? '99002' : '99001', lat: null, lon: null, secretHash: 'x', createdAt: 1 })));
   const bulletins = new BulletinRepository(db);
   bulletins.insert({ id: 'bt-1', title: 'Báo động', text: 'x', category: null, voice: 'vi', speed: 1, createdBy: null });
   bulletins.markReady('bt-1', { sha256: 'a'.repeat(64), bytes: 1000, durationMs: 5000, engine: 'test', lufs: null, truePeakDb: null });
@@ -58,7 +59,10 @@ async function setup(t: Test, n: number, opts: { ingestFlushMs?: number; ingestM
     original(list, receivedAt);
   };
   const raw = (id: string) => db.prepare('SELECT online, volume, heartbeats, last_seen_at, agent_version FROM devices WHERE id = ?').get(id) as { online: number; volume: number | null; heartbeats: number; last_seen_at: number | null; agent_version: string | null };
-  return { db, devices, broadcasts, delivery, agenda, scheduler, ids, published, emitted, transactions, raw };
+  // Heartbeats in the database for a device: folded into its row, or appended to the log.
+  const stored = (id: string) => raw(id).heartbeats + (db.prepare('SELECT COUNT(*) AS n FROM heartbeat_log WHERE device_id = ?').get(id) as { n: number }).n;
+  const logRows = () => (db.prepare('SELECT COUNT(*) AS n FROM heartbeat_log').get() as { n: number }).n;
+  return { db, file, devices, broadcasts, delivery, agenda, scheduler, ids, published, emitted, transactions, raw, stored, logRows };
 }
 
 const heartbeat = (volume: number, agentVersion?: string) =>
@@ -73,16 +77,24 @@ function emergency(now: number): Broadcast {
 }
 
 t.test('batched heartbeats: every one is stored and counted, and reads see them before the batch is written', async (t) => {
-  const { delivery, devices, ids, raw } = await setup(t, 200);
+  const { delivery, devices, ids, stored, logRows, raw } = await setup(t, 200);
   for (let round = 1; round <= 3; round++) for (const id of ids) delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(40 + round));
-  t.equal(raw(ids[7]!).heartbeats, 0, 'nothing written yet: the batch waits for its timer');
-  t.equal(devices.pendingCount(), 200, 'one merged entry per device, not one per heartbeat');
+  t.equal(stored(ids[7]!), 0, 'nothing written yet: the batch waits for its timer');
+  t.equal(devices.pendingCount(), 600, 'every heartbeat waits to be appended');
   const seen = devices.get(ids[7]!)!;
-  t.equal(seen.heartbeats, 3, 'a read writes what is pending first');
+  t.equal(seen.heartbeats, 3, 'a read of one device sees what waits');
   t.equal(seen.volume, 43, 'the latest heartbeat’s readings');
   t.ok(seen.lastSeenAt, 'heard from');
+  t.equal(devices.pendingCount(), 600, 'without writing it');
+  delivery.flush();
   t.equal(devices.pendingCount(), 0);
-  t.equal((devices.list({ limit: 1000 }).items.filter((d) => d.heartbeats === 3)).length, 200, 'all 600 heartbeats stored, 3 per device');
+  t.equal(logRows(), 600, 'the batch appended them to the log, one row each');
+  t.equal(raw(ids[7]!).heartbeats, 0, 'not folded into the devices yet');
+  t.equal(devices.get(ids[7]!)!.volume, 43, 'reads still see the latest readings');
+  t.equal(devices.heartbeatTotal(), 600);
+  t.equal((devices.list({ limit: 1000 }).items.filter((d) => d.heartbeats === 3 && d.volume === 43)).length, 200, 'a list folds them first: 3 per device');
+  t.equal(logRows(), 0, 'the folded rows are gone from the log');
+  t.equal(devices.heartbeatTotal(), 600, 'and counted once');
   const m = delivery.metrics.snapshot();
   t.equal(m.heartbeats.received, 600);
   t.equal(m.heartbeats.stored, 600);
@@ -93,38 +105,97 @@ t.test('batched heartbeats: every one is stored and counted, and reads see them 
 });
 
 t.test('statuses and heartbeats of one device within one batch add up as if written one by one', async (t) => {
-  const { delivery, devices, ids, raw } = await setup(t, 1);
+  const { delivery, devices, ids, raw, stored } = await setup(t, 1);
   const id = ids[0]!;
   delivery.onDeviceMessage(topics.deviceStatus(id), status('online', '1.0.0'));
   delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(30));
   delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(31, '1.0.1'));
   delivery.onDeviceMessage(topics.deviceStatus(id), status('offline'));
   delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(32));
-  t.equal(raw(id).heartbeats, 0);
+  t.equal(stored(id), 0);
   t.notOk(devices.isOnline(id), 'presence answers from what is pending, without writing it');
-  t.equal(raw(id).heartbeats, 0);
+  const expected = { online: false, volume: 32, heartbeats: 3, agentVersion: '1.0.1' };
+  const view = () => {
+    const d = devices.get(id)!;
+    return { online: d.online, volume: d.volume, heartbeats: d.heartbeats, agentVersion: d.agentVersion };
+  };
+  t.same(view(), expected, 'a read before anything is written');
+  t.equal(stored(id), 0);
   delivery.flush();
-  t.same(raw(id), { online: 0, volume: 32, heartbeats: 3, last_seen_at: raw(id).last_seen_at, agent_version: '1.0.1' });
+  t.equal(stored(id), 3, 'appended');
+  t.same(view(), expected, 'a read after the append, before the fold');
+  devices.list({ limit: 10 });
+  t.same(raw(id), { online: 0, volume: 32, heartbeats: 3, last_seen_at: raw(id).last_seen_at, agent_version: '1.0.1' }, 'the fold');
   t.ok(raw(id).last_seen_at! > 0);
+
+  // An update: the box restarts on 1.0.2 and says so in its status; a heartbeat of the old version that is
+  // still to be folded must not take the version back.
+  delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(33, '1.0.1'));
+  delivery.onDeviceMessage(topics.deviceStatus(id), status('online', '1.0.2'));
+  t.equal(devices.get(id)!.agentVersion, '1.0.2');
+  delivery.flush();
+  devices.list({ limit: 10 });
+  t.same(raw(id), { online: 1, volume: 33, heartbeats: 4, last_seen_at: raw(id).last_seen_at, agent_version: '1.0.2' });
+});
+
+t.test('heartbeats are folded into the devices about once per interval, not at every batch', async (t) => {
+  const { delivery, ids, raw, logRows } = await setup(t, 3, { ingestFlushMs: 10, foldEveryMs: 150 });
+  for (const id of ids) delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(20));
+  await new Promise((r) => setTimeout(r, 60));
+  t.equal(logRows(), 3, 'the timer appended them');
+  t.equal(raw(ids[0]!).heartbeats, 0);
+  await new Promise((r) => setTimeout(r, 150));
+  for (const id of ids) delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(21));
+  await new Promise((r) => setTimeout(r, 60));
+  t.equal(logRows(), 0, 'the first batch past the interval folded the log');
+  t.same(ids.map((id) => [raw(id).heartbeats, raw(id).volume]), ids.map(() => [2, 21]));
+});
+
+t.test('heartbeats a crash left in the log are folded at the next start, and none is counted twice', async (t) => {
+  const first = await setup(t, 2, { ingestFlushMs: 60_000 });
+  const [a, b] = first.ids as [string, string];
+  first.delivery.onDeviceMessage(topics.deviceStatus(a), status('online', '2.0.0'));
+  first.delivery.onDeviceMessage(topics.deviceTelemetry(a), heartbeat(10, '2.0.0'));
+  first.delivery.onDeviceMessage(topics.deviceTelemetry(b), heartbeat(11, '1.9.0'));
+  first.devices.list({ limit: 10 }); // folded: a has 1 in its row
+  first.delivery.onDeviceMessage(topics.deviceTelemetry(a), heartbeat(12, '2.0.0'));
+  first.delivery.onDeviceMessage(topics.deviceTelemetry(b), heartbeat(13, '1.9.0'));
+  first.delivery.onDeviceMessage(topics.deviceTelemetry(b), heartbeat(14, '1.9.0'));
+  await new Promise((r) => setTimeout(r, 5));
+  first.delivery.onDeviceMessage(topics.deviceStatus(b), status('online', '2.0.0')); // b updated after its heartbeats
+  first.devices.flushPending(); // appended, not folded: then the process dies
+  first.db.prepare(`INSERT INTO heartbeat_log (device_id, at, health_json) VALUES (?, ?, 'not json')`).run(a, Date.now());
+  t.equal(first.logRows(), 4);
+  t.equal(first.devices.heartbeatTotal(), 6);
+
+  const again = new DeviceRepository(first.db);
+  t.equal(again.recoverLog(), 4, 'the four rows of the log');
+  t.equal(first.logRows(), 0);
+  t.equal(again.heartbeatTotal(), 6, 'every heartbeat counted once, the damaged one too');
+  t.same([first.raw(a).heartbeats, first.raw(a).volume, first.raw(a).agent_version], [3, 12, '2.0.0'], 'the damaged row counts, its readings are not used');
+  t.same([first.raw(b).heartbeats, first.raw(b).volume, first.raw(b).agent_version], [3, 14, '2.0.0'], 'a status after the heartbeats keeps its version');
+  t.equal(again.recoverLog(), 0, 'nothing left to recover');
 });
 
 t.test('a full batch is written at once, and stop() writes what waits and then writes through', async (t) => {
-  const { delivery, ids, raw } = await setup(t, 30, { ingestMaxBatch: 10 });
+  const { delivery, ids, raw, stored, logRows } = await setup(t, 30, { ingestMaxBatch: 10 });
   for (const id of ids.slice(0, 25)) delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(50));
-  t.equal(raw(ids[0]!).heartbeats, 1, 'the first ten were written when the batch filled');
-  t.equal(raw(ids[24]!).heartbeats, 0, 'the last five wait');
+  t.equal(stored(ids[0]!), 1, 'the first ten were written when the batch filled');
+  t.equal(logRows(), 20, 'two batches of ten');
+  t.equal(stored(ids[24]!), 0, 'the last five wait');
   delivery.stop();
-  t.equal(raw(ids[24]!).heartbeats, 1, 'stop() wrote them');
+  t.equal(raw(ids[24]!).heartbeats, 1, 'stop() wrote them and folded them all');
+  t.equal(logRows(), 0);
   delivery.onDeviceMessage(topics.deviceTelemetry(ids[29]!), heartbeat(51));
   t.equal(raw(ids[29]!).heartbeats, 1, 'after stop every heartbeat is written as it arrives');
 });
 
 t.test('the timer writes a batch within the flush interval', async (t) => {
-  const { delivery, ids, raw } = await setup(t, 5, { ingestFlushMs: 30 });
+  const { delivery, ids, stored } = await setup(t, 5, { ingestFlushMs: 30 });
   for (const id of ids) delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(60));
-  t.equal(raw(ids[0]!).heartbeats, 0);
+  t.equal(stored(ids[0]!), 0);
   await new Promise((r) => setTimeout(r, 120));
-  t.equal(raw(ids[4]!).heartbeats, 1);
+  t.equal(stored(ids[4]!), 1);
   t.equal(delivery.metrics.snapshot().heartbeats.stored, 5);
 });
 

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { telemetryPayloadSchema } from '@loaxa/shared';
 import type { Db } from '../db/database.js';
 
 export interface Device {
@@ -67,18 +68,29 @@ export interface Telemetry {
   cacheBytes: number;
   uptimeS: number;
   agentVersion: string | null;
-  healthJson: string | null;
+  /** The heartbeat's payload as sent: what the log keeps and `health` reads back. */
+  healthJson: string;
 }
 
 /**
- * What one device said since the last write, merged so that one UPDATE has the effect of applying every
- * message in arrival order: the latest status and readings win, `lastSeen` is the latest instant, the agent
- * version is the latest one given, and every heartbeat is counted.
+ * Statuses one device sent since the last write, merged so that one UPDATE has the effect of applying each
+ * in arrival order: the latest status wins, `lastSeen` is the latest instant, the agent version is the
+ * latest one given.
  */
-interface PendingPresence {
+interface PendingStatus {
   id: string;
-  online: number | null;
-  statusAt: number | null;
+  online: number;
+  statusAt: number;
+  lastSeen: number;
+  agentVersion: string | null;
+}
+
+/**
+ * A device's heartbeats not yet folded into its devices row (they are in heartbeat_log, or about to be):
+ * the latest readings, the latest agent version given, and how many.
+ */
+interface Unfolded {
+  id: string;
   lastSeen: number;
   agentVersion: string | null;
   volume: number | null;
@@ -87,6 +99,9 @@ interface PendingPresence {
   healthJson: string | null;
   beats: number;
 }
+
+/** How often heartbeats are folded into the devices table by default (see `heartbeat_log`, migration 14). */
+export const FOLD_EVERY_MS = 60_000;
 
 export interface DeviceFilter {
   /** Root of an area subtree; devices in it or below. */
@@ -100,13 +115,21 @@ export class DeviceRepository {
   private readonly insertStmt;
   private readonly getStmt;
   private readonly secretStmt;
-  private readonly presenceStmt;
+  private readonly statusStmt;
+  private readonly appendStmt;
+  private readonly foldStmt;
+  private readonly clearLogStmt;
   private readonly onlineStmt;
   private readonly onlineAmongStmt;
   private readonly authStmt;
   private readonly areaStmt;
-  /** Heartbeats and statuses not written yet, by device (write-behind, see `writeBehind`). */
-  private readonly pending = new Map<string, PendingPresence>();
+  /** Statuses not written yet, by device (write-behind, see `writeBehind`). */
+  private readonly pending = new Map<string, PendingStatus>();
+  /** Heartbeats not appended to heartbeat_log yet, in arrival order. */
+  private journal: Array<{ id: string; at: number; healthJson: string }> = [];
+  /** Heartbeats not folded into the devices table yet, merged by device. */
+  private readonly unfolded = new Map<string, Unfolded>();
+  private foldedAt = performance.now();
   private maxPending = 0;
   /** Told after each write of pending presence: devices written, and how long the transaction took. */
   onFlushed: ((devices: number, ms: number) => void) | null = null;
@@ -116,7 +139,11 @@ export class DeviceRepository {
    */
   onInserted: ((rows: ReadonlyArray<{ id: string; secretHash: string; revoked: boolean; areaCode: string }>) => void) | null = null;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    /** How often appended heartbeats are folded into the devices table; reads that need them fold at once. */
+    private readonly foldEveryMs = FOLD_EVERY_MS,
+  ) {
     this.insertStmt = db.prepare(
       `INSERT INTO devices (id, name, area_code, lat, lon, secret_hash, created_at)
        VALUES (@id, @name, @areaCode, @lat, @lon, @secretHash, @createdAt)`,
@@ -125,11 +152,16 @@ export class DeviceRepository {
     this.secretStmt = db.prepare<[string], { secret_hash: string; revoked_at: number | null }>(
       'SELECT secret_hash, revoked_at FROM devices WHERE id = ?',
     );
-    // One statement for statuses and heartbeats: a null leaves the column as it is (no status or no heartbeat
-    // in this batch). Status and telemetry always carry the server's own clock, so MAX equals "the latest".
-    this.presenceStmt = db.prepare(
-      `UPDATE devices SET online = COALESCE(@online, online), status_at = COALESCE(@statusAt, status_at),
-         last_seen_at = MAX(COALESCE(last_seen_at, 0), @lastSeen), agent_version = COALESCE(@agentVersion, agent_version),
+    // Status and telemetry always carry the server's own clock, so MAX equals "the latest"; a null leaves the
+    // column as it is (no version given, a heartbeat without readings that could be read back).
+    this.statusStmt = db.prepare(
+      `UPDATE devices SET online = @online, status_at = @statusAt, last_seen_at = MAX(COALESCE(last_seen_at, 0), @lastSeen),
+         agent_version = COALESCE(@agentVersion, agent_version) WHERE id = @id`,
+    );
+    this.clearLogStmt = db.prepare('DELETE FROM heartbeat_log');
+    this.appendStmt = db.prepare('INSERT INTO heartbeat_log (device_id, at, health_json) VALUES (?, ?, ?)');
+    this.foldStmt = db.prepare(
+      `UPDATE devices SET last_seen_at = MAX(COALESCE(last_seen_at, 0), @lastSeen), agent_version = COALESCE(@agentVersion, agent_version),
          volume = COALESCE(@volume, volume), cache_bytes = COALESCE(@cacheBytes, cache_bytes), uptime_s = COALESCE(@uptimeS, uptime_s),
          health_json = COALESCE(@healthJson, health_json), heartbeats = heartbeats + @beats WHERE id = @id`,
     );
@@ -142,77 +174,136 @@ export class DeviceRepository {
   }
 
   /**
-   * Write-behind for heartbeats and statuses (issue 8: 10,000 boxes heartbeating every 30 s): they are
-   * merged per device in memory and written in one transaction by `flushPending()` — called on a short
-   * timer by the delivery service, at once when `maxPending` devices wait, and before any read that could
-   * see them, so readers of this repository never see a stale device. Off (every write immediate) until
-   * turned on; `writeThrough()` writes what waits and turns it off again, for shutdown.
+   * Write-behind for heartbeats and statuses (issue 8: 10,000 boxes heartbeating every 30 s). Statuses are
+   * merged per device in memory and written by `flushPending()`; heartbeats are appended to heartbeat_log by
+   * the same transaction, and folded into the devices rows every `foldEveryMs`, by reads that need them, and
+   * at shutdown. `flushPending()` is called on a short timer by ingest, at once when `maxPending` messages
+   * wait, and before reads of presence, so readers of this repository never see a stale device. Off (every
+   * write immediate and folded) until turned on; `writeThrough()` writes and folds what waits and turns it
+   * off again, for shutdown.
    */
   writeBehind(maxPending: number): void {
     this.maxPending = Math.max(1, maxPending);
   }
 
   writeThrough(): void {
-    this.flushPending();
+    this.flushPending(true);
     this.maxPending = 0;
   }
 
+  /** Statuses and heartbeats waiting in memory, not yet in the database. */
   pendingCount(): number {
-    return this.pending.size;
+    return this.pending.size + this.journal.length;
   }
 
-  /** Writes every pending status and heartbeat in one transaction; answers how many devices were written. */
-  flushPending(): number {
-    const n = this.pending.size;
-    if (n === 0) return 0;
-    const rows = [...this.pending.values()];
+  /**
+   * Writes every pending status and appends every pending heartbeat, in one transaction; folds the heartbeats
+   * into the devices rows too when `fold` says so or a fold is due. Answers how many messages were written.
+   */
+  flushPending(fold = false): number {
+    const n = this.pending.size + this.journal.length;
+    fold ||= this.maxPending === 0 || (this.unfolded.size > 0 && performance.now() - this.foldedAt >= this.foldEveryMs);
+    if (n === 0 && !(fold && this.unfolded.size > 0)) return 0;
+    const statuses = [...this.pending.values()];
+    const beats = this.journal;
     this.pending.clear();
+    this.journal = [];
     const t0 = performance.now();
     try {
       this.db.transaction(() => {
-        for (const r of rows) this.presenceStmt.run(r);
+        for (const r of statuses) this.statusStmt.run(r);
+        if (fold) {
+          // Folding writes every unfolded heartbeat's count and readings (the pending ones included), so the
+          // log is emptied rather than appended to.
+          for (const u of this.unfolded.values()) this.foldStmt.run(u);
+          this.clearLogStmt.run();
+        } else {
+          for (const b of beats) this.appendStmt.run(b.id, b.at, b.healthJson);
+        }
       })();
     } catch (err) {
-      // Not lost: put back, for the next flush to write.
-      for (const r of rows) this.merge(r.id, r, true);
+      // Not lost: put back, for the next flush to write (the unfolded readings were never cleared).
+      for (const r of statuses) this.mergeStatus(r, true);
+      this.journal = beats.concat(this.journal);
       throw err;
     }
-    this.onFlushed?.(n, performance.now() - t0);
+    if (fold) {
+      this.unfolded.clear();
+      this.foldedAt = performance.now();
+    }
+    if (n > 0) this.onFlushed?.(n, performance.now() - t0);
     return n;
   }
 
-  private merge(id: string, u: Omit<PendingPresence, 'id'>, older = false): void {
-    const cur = this.pending.get(id);
-    if (!cur) {
-      this.pending.set(id, { id, ...u });
-    } else if (older) {
-      // A failed batch put back under newer values: the newer ones win, counts add up.
-      cur.online ??= u.online;
-      cur.statusAt ??= u.statusAt;
-      cur.lastSeen = Math.max(cur.lastSeen, u.lastSeen);
-      cur.agentVersion ??= u.agentVersion;
-      cur.volume ??= u.volume;
-      cur.cacheBytes ??= u.cacheBytes;
-      cur.uptimeS ??= u.uptimeS;
-      cur.healthJson ??= u.healthJson;
-      cur.beats += u.beats;
-    } else {
-      if (u.online !== null) cur.online = u.online;
-      if (u.statusAt !== null) cur.statusAt = u.statusAt;
-      cur.lastSeen = Math.max(cur.lastSeen, u.lastSeen);
-      if (u.agentVersion !== null) cur.agentVersion = u.agentVersion;
-      if (u.volume !== null) cur.volume = u.volume;
-      if (u.cacheBytes !== null) cur.cacheBytes = u.cacheBytes;
-      if (u.uptimeS !== null) cur.uptimeS = u.uptimeS;
-      if (u.healthJson !== null) cur.healthJson = u.healthJson;
-      cur.beats += u.beats;
+  /**
+   * Heartbeats a crash left in heartbeat_log, folded into the devices rows (at start-up, before anything
+   * reads them). Answers how many there were.
+   */
+  recoverLog(): number {
+    const rows = this.db
+      .prepare<[], { device_id: string; at: number; health_json: string; status_at: number | null }>(
+        'SELECT l.device_id, l.at, l.health_json, d.status_at FROM heartbeat_log l LEFT JOIN devices d ON d.id = l.device_id ORDER BY l.seq',
+      )
+      .all();
+    if (rows.length === 0) return 0;
+    for (const r of rows) {
+      let p: ReturnType<typeof telemetryPayloadSchema.safeParse> | null = null;
+      try {
+        p = telemetryPayloadSchema.safeParse(JSON.parse(r.health_json));
+      } catch {
+        // Not JSON (a damaged file): the heartbeat still counts, its readings cannot be used.
+      }
+      const ok = p?.success ? p.data : null;
+      // A status written after this heartbeat already set the version the box runs now.
+      const version = ok && r.at >= (r.status_at ?? 0) ? (ok.agentVersion ?? null) : null;
+      this.mergeBeat(r.device_id, { lastSeen: r.at, agentVersion: version, volume: ok?.volume ?? null, cacheBytes: ok?.cacheBytes ?? null, uptimeS: ok?.uptimeS ?? null, healthJson: ok ? r.health_json : null, beats: 1 });
     }
-    if (!older && this.pending.size >= this.maxPending) this.flushPending();
+    this.flushPending(true);
+    return rows.length;
   }
 
-  /** Reads of presence and readings first write what is pending for the device (or for all, for lists). */
+  private mergeStatus(u: PendingStatus, older = false): void {
+    const cur = this.pending.get(u.id);
+    if (!cur) {
+      this.pending.set(u.id, { ...u });
+    } else if (older) {
+      // A failed batch put back under newer values: the newer ones win.
+      cur.lastSeen = Math.max(cur.lastSeen, u.lastSeen);
+      cur.agentVersion ??= u.agentVersion;
+    } else {
+      cur.online = u.online;
+      cur.statusAt = u.statusAt;
+      cur.lastSeen = Math.max(cur.lastSeen, u.lastSeen);
+      if (u.agentVersion !== null) cur.agentVersion = u.agentVersion;
+    }
+  }
+
+  private mergeBeat(id: string, u: Omit<Unfolded, 'id'>): void {
+    const cur = this.unfolded.get(id);
+    if (!cur) {
+      this.unfolded.set(id, { id, ...u });
+      return;
+    }
+    cur.lastSeen = Math.max(cur.lastSeen, u.lastSeen);
+    if (u.agentVersion !== null) cur.agentVersion = u.agentVersion;
+    if (u.volume !== null) cur.volume = u.volume;
+    if (u.cacheBytes !== null) cur.cacheBytes = u.cacheBytes;
+    if (u.uptimeS !== null) cur.uptimeS = u.uptimeS;
+    if (u.healthJson !== null) cur.healthJson = u.healthJson;
+    cur.beats += u.beats;
+  }
+
+  private written(): void {
+    if (this.pending.size + this.journal.length >= this.maxPending) this.flushPending();
+  }
+
+  /**
+   * Reads that filter or aggregate on presence in SQL first write what is pending and fold the heartbeats
+   * (all of them, or when `id` is given, only if that device has some waiting).
+   */
   private fresh(id?: string): void {
-    if (this.pending.size && (id === undefined || this.pending.has(id))) this.flushPending();
+    const waiting = id === undefined ? this.pending.size + this.journal.length + this.unfolded.size > 0 : this.pending.has(id) || this.unfolded.has(id);
+    if (waiting) this.flushPending(true);
   }
 
   insert(d: { id: string; name: string; areaCode: string; lat: number | null; lon: number | null; secretHash: string; createdAt: number }): void {
@@ -237,9 +328,13 @@ export class DeviceRepository {
     this.db.transaction(() => {
       for (const id of ids) {
         this.pending.delete(id);
+        this.unfolded.delete(id);
         stmt.run(id);
       }
     })();
+    // Boxes whose registration failed have never connected; a heartbeat under the same id would be refused.
+    const gone = new Set(ids);
+    this.journal = this.journal.filter((b) => !gone.has(b.id));
   }
 
   private inserted(rows: ReadonlyArray<{ id: string; areaCode: string; secretHash: string }>): void {
@@ -255,10 +350,30 @@ export class DeviceRepository {
       .map((r) => ({ id: r.id, secretHash: r.secret_hash, revoked: r.revoked_at !== null, areaCode: r.area_code }));
   }
 
+  /** One device as it stands, statuses and heartbeats still in memory included (without writing them). */
   get(id: string): Device | null {
-    this.fresh(id);
     const r = this.getStmt.get(id);
-    return r ? toDevice(r) : null;
+    if (!r) return null;
+    const d = toDevice(r);
+    // In the order they would be written: statuses, then the fold.
+    const s = this.pending.get(id);
+    if (s) {
+      d.online = s.online === 1;
+      d.statusAt = s.statusAt;
+      d.lastSeenAt = Math.max(d.lastSeenAt ?? 0, s.lastSeen);
+      d.agentVersion = s.agentVersion ?? d.agentVersion;
+    }
+    const u = this.unfolded.get(id);
+    if (u) {
+      d.lastSeenAt = Math.max(d.lastSeenAt ?? 0, u.lastSeen);
+      d.agentVersion = u.agentVersion ?? d.agentVersion;
+      d.volume = u.volume ?? d.volume;
+      d.cacheBytes = u.cacheBytes ?? d.cacheBytes;
+      d.uptimeS = u.uptimeS ?? d.uptimeS;
+      if (u.healthJson !== null) d.health = JSON.parse(u.healthJson) as Record<string, unknown>;
+      d.heartbeats += u.beats;
+    }
+    return d;
   }
 
   credentials(id: string): { secretHash: string; revoked: boolean } | null {
@@ -280,7 +395,7 @@ export class DeviceRepository {
   /** Presence alone, pending statuses included without writing them (a disconnect storm stays batched). */
   isOnline(id: string): boolean {
     const p = this.pending.get(id);
-    if (p && p.online !== null) return p.online === 1;
+    if (p) return p.online === 1;
     return this.onlineStmt.get(id)?.online === 1;
   }
 
@@ -298,18 +413,27 @@ export class DeviceRepository {
   }
 
   setStatus(id: string, online: boolean, at: number, agentVersion: string | null): void {
-    this.merge(id, { online: online ? 1 : 0, statusAt: at, lastSeen: at, agentVersion, volume: null, cacheBytes: null, uptimeS: null, healthJson: null, beats: 0 });
+    // A version in a status is newer than one in a heartbeat still to be folded, which must not undo it.
+    const u = agentVersion === null ? undefined : this.unfolded.get(id);
+    if (u) u.agentVersion = null;
+    this.mergeStatus({ id, online: online ? 1 : 0, statusAt: at, lastSeen: at, agentVersion });
+    this.written();
   }
 
   /** One heartbeat: its readings replace the previous ones and the device's heartbeat count grows by one. */
   recordTelemetry(id: string, t: Telemetry): void {
-    this.merge(id, { online: null, statusAt: null, lastSeen: t.at, agentVersion: t.agentVersion, volume: t.volume, cacheBytes: t.cacheBytes, uptimeS: t.uptimeS, healthJson: t.healthJson, beats: 1 });
+    this.journal.push({ id, at: t.at, healthJson: t.healthJson });
+    this.mergeBeat(id, { lastSeen: t.at, agentVersion: t.agentVersion, volume: t.volume, cacheBytes: t.cacheBytes, uptimeS: t.uptimeS, healthJson: t.healthJson, beats: 1 });
+    this.written();
   }
 
-  /** Heartbeats stored for every device, summed (the benchmarks' "stored" count). */
+  /**
+   * Heartbeats stored for every device, summed (the benchmarks' "stored" count): those folded into the
+   * devices rows and those in the log, after writing what waits in memory.
+   */
   heartbeatTotal(): number {
-    this.fresh();
-    return (this.db.prepare('SELECT COALESCE(SUM(heartbeats), 0) AS n FROM devices').get() as { n: number }).n;
+    this.flushPending();
+    return (this.db.prepare('SELECT (SELECT COALESCE(SUM(heartbeats), 0) FROM devices) + (SELECT COUNT(*) FROM heartbeat_log) AS n').get() as { n: number }).n;
   }
 
   /** Marks every device offline; the embedded broker forgets sessions on restart, so presence restarts from nothing. */
@@ -368,7 +492,7 @@ export class DeviceRepository {
   /** Revokes a device's credentials for good (a stolen or retired box). */
   revoke(id: string, now = Date.now()): boolean {
     // A status still pending must not mark a revoked box online again after this.
-    this.fresh(id);
+    if (this.pending.has(id)) this.flushPending();
     return this.db.prepare('UPDATE devices SET revoked_at = ?, online = 0 WHERE id = ? AND revoked_at IS NULL').run(now, id).changes > 0;
   }
 }
