@@ -18,7 +18,8 @@
  * temp dirs removed. Settings: BENCH_BOXES, BENCH_PROCESSES (fleet children), BENCH_IN_FLIGHT (connection
  * attempts each fleet child keeps under way, default 50), BENCH_FANOUT_ROUNDS, BENCH_HEARTBEAT_WINDOW_MS
  * (default 60000), BENCH_BROKERS_HEARTBEAT_WINDOW_MS (default 30000), BENCH_CPU_PROF=1 (write and summarize
- * a V8 CPU profile of the server; BENCH_CPU_PROF_DIR keeps the file).
+ * a V8 CPU profile of the server; BENCH_CPU_PROF_DIR keeps the file), BENCH_SERVER_NODE_ARGS (Node options
+ * for the server process only).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';

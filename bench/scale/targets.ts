@@ -135,7 +135,9 @@ interface RunningServer {
 async function launchServer(o: OursOptions, env: Record<string, string>, logName: string, cpuProf: boolean): Promise<RunningServer> {
   const logFile = join(o.dir, logName);
   const fd = openSync(logFile, 'w');
-  const execArgv = ['--import', TSX, ...(cpuProf && o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [])];
+  // BENCH_SERVER_NODE_ARGS: Node options for the server alone (e.g. V8 heap settings), not for the reference or fleet.
+  const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const execArgv = [...extra, '--import', TSX, ...(cpuProf && o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [])];
   const proc: ChildProcess = spawn(process.execPath, [...execArgv, SERVER_ENTRY], { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   // Graceful first: the CPU profile is written only by an orderly exit.

@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import { telemetryPayloadSchema } from '@loaxa/shared';
 import type { Db } from '../db/database.js';
 
 export interface Device {
@@ -63,12 +62,12 @@ const toDevice = (r: Row): Device => ({
 });
 
 export interface Telemetry {
+  /** When it arrived (server clock). */
   at: number;
-  volume: number;
-  cacheBytes: number;
-  uptimeS: number;
-  agentVersion: string | null;
-  /** The heartbeat's payload as sent: what the log keeps and `health` reads back. */
+  /**
+   * The heartbeat's payload (a checked telemetry payload) as JSON text: the log keeps it, and the fold reads
+   * volume, cacheBytes, uptimeS and agentVersion out of it.
+   */
   healthJson: string;
 }
 
@@ -83,21 +82,6 @@ interface PendingStatus {
   statusAt: number;
   lastSeen: number;
   agentVersion: string | null;
-}
-
-/**
- * A device's heartbeats not yet folded into its devices row (they are in heartbeat_log, or about to be):
- * the latest readings, the latest agent version given, and how many.
- */
-interface Unfolded {
-  id: string;
-  lastSeen: number;
-  agentVersion: string | null;
-  volume: number | null;
-  cacheBytes: number | null;
-  uptimeS: number | null;
-  healthJson: string | null;
-  beats: number;
 }
 
 /** How often heartbeats are folded into the devices table by default (see `heartbeat_log`, migration 14). */
@@ -127,8 +111,12 @@ export class DeviceRepository {
   private readonly pending = new Map<string, PendingStatus>();
   /** Heartbeats not appended to heartbeat_log yet, in arrival order. */
   private journal: Array<{ id: string; at: number; healthJson: string }> = [];
-  /** Heartbeats not folded into the devices table yet, merged by device. */
-  private readonly unfolded = new Map<string, Unfolded>();
+  /**
+   * Devices with heartbeats not folded into their rows yet (in heartbeat_log or the journal). Only ids: the
+   * readings stay in the log, since holding 10,000 boxes' payloads for a minute made them outlive the young
+   * generation and cost more in garbage collection than the fold saved.
+   */
+  private readonly unfolded = new Set<string>();
   private foldedAt = performance.now();
   private maxPending = 0;
   /** Told after each write of pending presence: devices written, and how long the transaction took. */
@@ -160,10 +148,20 @@ export class DeviceRepository {
     );
     this.clearLogStmt = db.prepare('DELETE FROM heartbeat_log');
     this.appendStmt = db.prepare('INSERT INTO heartbeat_log (device_id, at, health_json) VALUES (?, ?, ?)');
+    // Each device's heartbeats in the log, counted, and its latest one's arrival and readings (SQLite gives
+    // the bare columns of the row holding the MAX when the query has only one MIN or MAX). A row that is not
+    // JSON (a damaged file) still counts; the readings then stay as they were. The agent version is the latest one a heartbeat gave, unless a
+    // status came after it: a box states its version in the status it sends when it starts.
     this.foldStmt = db.prepare(
-      `UPDATE devices SET last_seen_at = MAX(COALESCE(last_seen_at, 0), @lastSeen), agent_version = COALESCE(@agentVersion, agent_version),
-         volume = COALESCE(@volume, volume), cache_bytes = COALESCE(@cacheBytes, cache_bytes), uptime_s = COALESCE(@uptimeS, uptime_s),
-         health_json = COALESCE(@healthJson, health_json), heartbeats = heartbeats + @beats WHERE id = @id`,
+      `UPDATE devices SET heartbeats = heartbeats + l.beats, last_seen_at = MAX(COALESCE(last_seen_at, 0), l.at),
+         volume = COALESCE(json_extract(l.h, '$.volume'), volume), cache_bytes = COALESCE(json_extract(l.h, '$.cacheBytes'), cache_bytes),
+         uptime_s = COALESCE(json_extract(l.h, '$.uptimeS'), uptime_s), health_json = COALESCE(l.h, health_json),
+         agent_version = CASE WHEN v.version IS NOT NULL AND v.at >= COALESCE(status_at, 0) THEN v.version ELSE agent_version END
+       FROM (SELECT device_id, MAX(seq), COUNT(*) AS beats, at, CASE WHEN json_valid(health_json) THEN health_json END AS h FROM heartbeat_log GROUP BY device_id) AS l
+       LEFT JOIN (SELECT device_id, MAX(seq), at, version FROM
+                   (SELECT seq, device_id, at, json_extract(health_json, '$.agentVersion') AS version FROM heartbeat_log WHERE json_valid(health_json))
+                  WHERE version IS NOT NULL GROUP BY device_id) AS v ON v.device_id = l.device_id
+       WHERE devices.id = l.device_id`,
     );
     this.onlineStmt = db.prepare<[string], { online: number }>('SELECT online FROM devices WHERE id = ?');
     this.onlineAmongStmt = db.prepare<[string], { id: string }>('SELECT id FROM devices WHERE online = 1 AND id IN (SELECT value FROM json_each(?))');
@@ -197,8 +195,8 @@ export class DeviceRepository {
   }
 
   /**
-   * Writes every pending status and appends every pending heartbeat, in one transaction; folds the heartbeats
-   * into the devices rows too when `fold` says so or a fold is due. Answers how many messages were written.
+   * Writes every pending status and appends every pending heartbeat, in one transaction; folds the log into
+   * the devices rows too when `fold` says so or a fold is due. Answers how many messages were written.
    */
   flushPending(fold = false): number {
     const n = this.pending.size + this.journal.length;
@@ -212,17 +210,11 @@ export class DeviceRepository {
     try {
       this.db.transaction(() => {
         for (const r of statuses) this.statusStmt.run(r);
-        if (fold) {
-          // Folding writes every unfolded heartbeat's count and readings (the pending ones included), so the
-          // log is emptied rather than appended to.
-          for (const u of this.unfolded.values()) this.foldStmt.run(u);
-          this.clearLogStmt.run();
-        } else {
-          for (const b of beats) this.appendStmt.run(b.id, b.at, b.healthJson);
-        }
+        for (const b of beats) this.appendStmt.run(b.id, b.at, b.healthJson);
+        if (fold) this.foldLog();
       })();
     } catch (err) {
-      // Not lost: put back, for the next flush to write (the unfolded readings were never cleared).
+      // Not lost: put back, for the next flush to write.
       for (const r of statuses) this.mergeStatus(r, true);
       this.journal = beats.concat(this.journal);
       throw err;
@@ -240,26 +232,17 @@ export class DeviceRepository {
    * reads them). Answers how many there were.
    */
   recoverLog(): number {
-    const rows = this.db
-      .prepare<[], { device_id: string; at: number; health_json: string; status_at: number | null }>(
-        'SELECT l.device_id, l.at, l.health_json, d.status_at FROM heartbeat_log l LEFT JOIN devices d ON d.id = l.device_id ORDER BY l.seq',
-      )
-      .all();
-    if (rows.length === 0) return 0;
-    for (const r of rows) {
-      let p: ReturnType<typeof telemetryPayloadSchema.safeParse> | null = null;
-      try {
-        p = telemetryPayloadSchema.safeParse(JSON.parse(r.health_json));
-      } catch {
-        // Not JSON (a damaged file): the heartbeat still counts, its readings cannot be used.
-      }
-      const ok = p?.success ? p.data : null;
-      // A status written after this heartbeat already set the version the box runs now.
-      const version = ok && r.at >= (r.status_at ?? 0) ? (ok.agentVersion ?? null) : null;
-      this.mergeBeat(r.device_id, { lastSeen: r.at, agentVersion: version, volume: ok?.volume ?? null, cacheBytes: ok?.cacheBytes ?? null, uptimeS: ok?.uptimeS ?? null, healthJson: ok ? r.health_json : null, beats: 1 });
-    }
-    this.flushPending(true);
-    return rows.length;
+    const left = (this.db.prepare('SELECT COUNT(*) AS n FROM heartbeat_log').get() as { n: number }).n;
+    if (left > 0) this.foldLog();
+    return left;
+  }
+
+  /** Folds every heartbeat in the log into the devices rows and empties the log, in one transaction. */
+  private foldLog(): void {
+    this.db.transaction(() => {
+      this.foldStmt.run();
+      this.clearLogStmt.run();
+    })();
   }
 
   private mergeStatus(u: PendingStatus, older = false): void {
@@ -278,28 +261,13 @@ export class DeviceRepository {
     }
   }
 
-  private mergeBeat(id: string, u: Omit<Unfolded, 'id'>): void {
-    const cur = this.unfolded.get(id);
-    if (!cur) {
-      this.unfolded.set(id, { id, ...u });
-      return;
-    }
-    cur.lastSeen = Math.max(cur.lastSeen, u.lastSeen);
-    if (u.agentVersion !== null) cur.agentVersion = u.agentVersion;
-    if (u.volume !== null) cur.volume = u.volume;
-    if (u.cacheBytes !== null) cur.cacheBytes = u.cacheBytes;
-    if (u.uptimeS !== null) cur.uptimeS = u.uptimeS;
-    if (u.healthJson !== null) cur.healthJson = u.healthJson;
-    cur.beats += u.beats;
-  }
-
   private written(): void {
     if (this.pending.size + this.journal.length >= this.maxPending) this.flushPending();
   }
 
   /**
-   * Reads that filter or aggregate on presence in SQL first write what is pending and fold the heartbeats
-   * (all of them, or when `id` is given, only if that device has some waiting).
+   * Reads of presence and readings first write what is pending and fold the heartbeats (for one device:
+   * only when it has some waiting; a fold takes them all, in one statement).
    */
   private fresh(id?: string): void {
     const waiting = id === undefined ? this.pending.size + this.journal.length + this.unfolded.size > 0 : this.pending.has(id) || this.unfolded.has(id);
@@ -328,7 +296,6 @@ export class DeviceRepository {
     this.db.transaction(() => {
       for (const id of ids) {
         this.pending.delete(id);
-        this.unfolded.delete(id);
         stmt.run(id);
       }
     })();
@@ -350,30 +317,10 @@ export class DeviceRepository {
       .map((r) => ({ id: r.id, secretHash: r.secret_hash, revoked: r.revoked_at !== null, areaCode: r.area_code }));
   }
 
-  /** One device as it stands, statuses and heartbeats still in memory included (without writing them). */
   get(id: string): Device | null {
+    this.fresh(id);
     const r = this.getStmt.get(id);
-    if (!r) return null;
-    const d = toDevice(r);
-    // In the order they would be written: statuses, then the fold.
-    const s = this.pending.get(id);
-    if (s) {
-      d.online = s.online === 1;
-      d.statusAt = s.statusAt;
-      d.lastSeenAt = Math.max(d.lastSeenAt ?? 0, s.lastSeen);
-      d.agentVersion = s.agentVersion ?? d.agentVersion;
-    }
-    const u = this.unfolded.get(id);
-    if (u) {
-      d.lastSeenAt = Math.max(d.lastSeenAt ?? 0, u.lastSeen);
-      d.agentVersion = u.agentVersion ?? d.agentVersion;
-      d.volume = u.volume ?? d.volume;
-      d.cacheBytes = u.cacheBytes ?? d.cacheBytes;
-      d.uptimeS = u.uptimeS ?? d.uptimeS;
-      if (u.healthJson !== null) d.health = JSON.parse(u.healthJson) as Record<string, unknown>;
-      d.heartbeats += u.beats;
-    }
-    return d;
+    return r ? toDevice(r) : null;
   }
 
   credentials(id: string): { secretHash: string; revoked: boolean } | null {
@@ -413,17 +360,14 @@ export class DeviceRepository {
   }
 
   setStatus(id: string, online: boolean, at: number, agentVersion: string | null): void {
-    // A version in a status is newer than one in a heartbeat still to be folded, which must not undo it.
-    const u = agentVersion === null ? undefined : this.unfolded.get(id);
-    if (u) u.agentVersion = null;
     this.mergeStatus({ id, online: online ? 1 : 0, statusAt: at, lastSeen: at, agentVersion });
     this.written();
   }
 
-  /** One heartbeat: its readings replace the previous ones and the device's heartbeat count grows by one. */
+  /** One heartbeat: its readings will replace the previous ones and the device's heartbeat count grows by one. */
   recordTelemetry(id: string, t: Telemetry): void {
     this.journal.push({ id, at: t.at, healthJson: t.healthJson });
-    this.mergeBeat(id, { lastSeen: t.at, agentVersion: t.agentVersion, volume: t.volume, cacheBytes: t.cacheBytes, uptimeS: t.uptimeS, healthJson: t.healthJson, beats: 1 });
+    this.unfolded.add(id);
     this.written();
   }
 

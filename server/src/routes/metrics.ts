@@ -36,7 +36,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
           200: z.object({
             at: z.string(),
             ingest: z.object({
-              heartbeats: kind.extend({ inDatabase: z.number().int().describe('the heartbeat counts of every device, summed: what the store holds') }),
+              heartbeats: kind.extend({ inDatabase: z.number().int().describe('every heartbeat in the database: the counts of every device, summed, plus those in the log not yet folded into them') }),
               statuses: kind,
               deliveryReports: kind.extend({ ignored: z.number().int().describe('repeated, stale or for no known delivery') }),
               batches: z.object({ presence: latency, deliveryReports: latency }).describe('duration of each batch transaction'),

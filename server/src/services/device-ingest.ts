@@ -184,10 +184,6 @@ export class DeviceIngest {
         if (p.clockOffsetMs !== undefined) this.clockOffsets.set(deviceId, p.clockOffsetMs);
         this.deps.devices.recordTelemetry(deviceId, {
           at: this.now(),
-          volume: p.volume,
-          cacheBytes: p.cacheBytes,
-          uptimeS: p.uptimeS,
-          agentVersion: p.agentVersion ?? null,
           // The payload's text as it came, when the decoder could cut it out exactly: serializing 20,000
           // heartbeats a minute again was 5 % of the server's CPU (issue 8 bench).
           healthJson: decoded.payloadJson ?? JSON.stringify(p),
