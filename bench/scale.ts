@@ -19,7 +19,7 @@
  * attempts each fleet child keeps under way, default 50), BENCH_FANOUT_ROUNDS, BENCH_HEARTBEAT_WINDOW_MS
  * (default 60000), BENCH_BROKERS_HEARTBEAT_WINDOW_MS (default 30000), BENCH_CPU_PROF=1 (write and summarize
  * a V8 CPU profile of the server; BENCH_CPU_PROF_DIR keeps the file), BENCH_SERVER_NODE_ARGS (Node options
- * for the server process only).
+ * for the server process, instead of those of `npm start`), BENCH_REFERENCE_NODE_ARGS (for the reference).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';

@@ -85,6 +85,25 @@ const PROBE_PROVINCE = '97';
 const PROBE_COMMUNE = '97001';
 const BOXES_PER_COMMUNE = 100;
 const ADMIN_PASSWORD = 'bench-admin-password';
+/**
+ * The Node options `npm start` runs the server with (package.json: `node <options> --import tsx …`), so the
+ * benchmark measures the server as it is started; BENCH_SERVER_NODE_ARGS replaces them (e.g. "" for Node's
+ * defaults). BENCH_REFERENCE_NODE_ARGS gives the reference options of its own (default none).
+ */
+export const SERVER_NODE_ARGS = nodeArgs(process.env.BENCH_SERVER_NODE_ARGS ?? startScriptNodeArgs());
+const REFERENCE_NODE_ARGS = nodeArgs(process.env.BENCH_REFERENCE_NODE_ARGS ?? '');
+
+function nodeArgs(s: string): string[] {
+  return s.split(/\s+/).filter(Boolean);
+}
+
+function startScriptNodeArgs(): string {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { scripts: { start: string } };
+  const m = /^node((?:\s+--[\w-]+(?:=\S+)?)*)\s+--import tsx /.exec(pkg.scripts.start);
+  if (!m) throw new Error(`package.json's start script is not "node <options> --import tsx <entry>": ${pkg.scripts.start}`);
+  return m[1]!;
+}
+
 // BENCH_SERVER_ENTRY measures another checkout's server (before / after a change) with the same harness.
 const SERVER_ENTRY = process.env.BENCH_SERVER_ENTRY ?? fileURLToPath(new URL('../../server/src/main.ts', import.meta.url));
 const REFERENCE_ENTRY = fileURLToPath(new URL('./reference-broker.ts', import.meta.url));
@@ -135,9 +154,7 @@ interface RunningServer {
 async function launchServer(o: OursOptions, env: Record<string, string>, logName: string, cpuProf: boolean): Promise<RunningServer> {
   const logFile = join(o.dir, logName);
   const fd = openSync(logFile, 'w');
-  // BENCH_SERVER_NODE_ARGS: Node options for the server alone (e.g. V8 heap settings), not for the reference or fleet.
-  const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const execArgv = [...extra, '--import', TSX, ...(cpuProf && o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [])];
+  const execArgv = [...SERVER_NODE_ARGS, '--import', TSX, ...(cpuProf && o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [])];
   const proc: ChildProcess = spawn(process.execPath, [...execArgv, SERVER_ENTRY], { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   // Graceful first: the CPU profile is written only by an orderly exit.
@@ -259,6 +276,7 @@ export async function startOurs(o: OursOptions): Promise<Target> {
     }
   }
   info.bulletinMs = durationMs;
+  info.nodeArgs = SERVER_NODE_ARGS.join(' ');
   if (mosquitto) info.mosquitto = mosquitto.version;
 
   const db = new Database(join(dataDir, 'loaxa.sqlite'), { readonly: true, fileMustExist: true });
@@ -362,7 +380,7 @@ async function waitForListening(server: ChildProcess, logFile: string, timeoutMs
 // ---- the bare reference ----------------------------------------------------------------------------
 
 export async function startReference(o: { dir: string; boxes: number; retainedStatus: boolean; cleanup: Cleanup; log: (s: string) => void; drainTimeoutMs?: number }): Promise<Target> {
-  const proc = fork(REFERENCE_ENTRY, [], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(REFERENCE_ENTRY, [], { execArgv: [...REFERENCE_NODE_ARGS, '--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   o.cleanup.process(proc, 'reference broker', 3_000);
   const waiters: Array<(m: FromReference) => boolean> = [];
   proc.on('message', (raw: unknown) => {
@@ -447,7 +465,7 @@ export async function startReference(o: { dir: string; boxes: number; retainedSt
       await pull();
       return batches.splice(0);
     },
-    info: { bulletinMs: DURATION_MS },
+    info: { bulletinMs: DURATION_MS, nodeArgs: REFERENCE_NODE_ARGS.join(' ') },
     notes: () => [],
   };
 }

@@ -33,3 +33,11 @@ t.test('every variable in server.env.example is one the server reads', async (t)
   t.ok(names.length >= 5);
   for (const n of names) t.ok(n in configSchema.shape, `${n} is a server setting`);
 });
+
+t.test('the systemd unit starts the server as `npm start` does, Node options included', async (t) => {
+  const unit = await readFile(join(DEPLOY, 'loaxa-server.service'), 'utf8');
+  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  const exec = /^ExecStart=\/usr\/bin\/(node .*)$/m.exec(unit)?.[1];
+  t.equal(exec, pkg.scripts.start, 'the same command line');
+  t.match(pkg.scripts.start, /--max-semi-space-size=\d+/, 'with the young-generation size the heartbeat benchmark was measured with');
+});
