@@ -270,8 +270,9 @@ export class DeviceRepository {
    * only when it has some waiting; a fold takes them all, in one statement).
    */
   private fresh(id?: string): void {
-    const waiting = id === undefined ? this.pending.size + this.journal.length + this.unfolded.size > 0 : this.pending.has(id) || this.unfolded.has(id);
-    if (waiting) this.flushPending(true);
+    if (id === undefined ? this.pending.size + this.journal.length + this.unfolded.size > 0 : this.unfolded.has(id)) this.flushPending(true);
+    // Only a status waits: no fold, or a storm of first reports after a restart would fold once per box.
+    else if (id !== undefined && this.pending.has(id)) this.flushPending();
   }
 
   insert(d: { id: string; name: string; areaCode: string; lat: number | null; lon: number | null; secretHash: string; createdAt: number }): void {
