@@ -266,8 +266,13 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       devices.markAllOffline();
       // Heartbeats appended but not folded when the server last stopped (a crash or power cut): fold them
       // before anything reads the devices.
-      const recovered = devices.recoverLog();
-      if (recovered) logger.info({ heartbeats: recovered }, 'heartbeats from the log folded into the devices after an unclean stop');
+      try {
+        const recovered = devices.recoverLog();
+        if (recovered) logger.info({ heartbeats: recovered }, 'heartbeats from the log folded into the devices after an unclean stop');
+      } catch (err) {
+        // They stay in the log, counted, and the next fold tries again; the server must still start.
+        logger.error({ err }, 'heartbeats left in the log could not be folded into the devices');
+      }
       mqttPort = (await broker.start()).port;
       await deliveryService.start();
       await scheduler.start();

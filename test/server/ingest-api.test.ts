@@ -56,8 +56,8 @@ t.test('heartbeats batched for a minute are visible at once, counted, measured, 
 
   // What a crash leaves: heartbeats appended to the log, not folded. The next start folds them.
   const leftover = (volume: number) => encodeMessage('telemetry', { uptimeS: 6, volume, cacheBytes: 0, cacheItems: 0 }).toString();
-  const append = db.prepare('INSERT INTO heartbeat_log (device_id, at, health_json) VALUES (?, ?, ?)');
-  for (const v of [46, 47]) append.run(dev.id, Date.now(), JSON.stringify(JSON.parse(leftover(v)).payload));
+  const append = db.prepare('INSERT INTO heartbeat_log (device_id, at, volume, cache_bytes, uptime_s, health_json) VALUES (?, ?, ?, 0, 6, ?)');
+  for (const v of [46, 47]) append.run(dev.id, Date.now(), v, JSON.stringify(JSON.parse(leftover(v)).payload));
   db.close();
   const again = await startTestServer(t, { dataDir, ingestFlushMs: 60_000 });
   const after = (await again.api('GET', `/api/v1/devices/${dev.id}`, undefined, again.token)).body;

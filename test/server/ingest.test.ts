@@ -124,8 +124,8 @@ t.test('statuses and heartbeats of one device within one batch add up as if writ
   t.equal(stored(id), 3, 'appended');
   t.same(raw(id), { online: 0, volume: null, heartbeats: 0, last_seen_at: raw(id).last_seen_at, agent_version: '1.0.0' }, 'the statuses written, the heartbeats not folded yet');
   devices.list({ limit: 10 });
-  // The version: the latest a heartbeat gave unless a status came after it (boxes state theirs when they start).
-  t.same(raw(id), { online: 0, volume: 32, heartbeats: 3, last_seen_at: raw(id).last_seen_at, agent_version: '1.0.0' }, 'the fold');
+  // The version: the latest one given, by a heartbeat or a status (the offline status gave none).
+  t.same(raw(id), { online: 0, volume: 32, heartbeats: 3, last_seen_at: raw(id).last_seen_at, agent_version: '1.0.1' }, 'the fold');
   t.ok(raw(id).last_seen_at! > 0);
 
   // An update: the box restarts on 1.0.2 and says so in its status; a heartbeat of the old version sent
@@ -142,16 +142,43 @@ t.test('statuses and heartbeats of one device within one batch add up as if writ
 });
 
 t.test('heartbeats are folded into the devices about once per interval, not at every batch', async (t) => {
-  const { delivery, ids, raw, logRows } = await setup(t, 3, { ingestFlushMs: 10, foldEveryMs: 150 });
+  const { delivery, ids, raw, logRows } = await setup(t, 3, { ingestFlushMs: 10, foldEveryMs: 500 });
   for (const id of ids) delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(20));
   await new Promise((r) => setTimeout(r, 60));
   t.equal(logRows(), 3, 'the timer appended them');
   t.equal(raw(ids[0]!).heartbeats, 0);
-  await new Promise((r) => setTimeout(r, 150));
+  await new Promise((r) => setTimeout(r, 500));
   for (const id of ids) delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(21));
   await new Promise((r) => setTimeout(r, 60));
   t.equal(logRows(), 0, 'the first batch past the interval folded the log');
   t.same(ids.map((id) => [raw(id).heartbeats, raw(id).volume]), ids.map(() => [2, 21]));
+});
+
+t.test('a heartbeat with a key twice is stored with the readings that were checked', async (t) => {
+  const { delivery, devices, ids, raw } = await setup(t, 1);
+  const id = ids[0]!;
+  const text = encodeMessage('telemetry', { uptimeS: 10, volume: 50, cacheBytes: 0, cacheItems: 0, agentVersion: '1.0.0' }).toString();
+  // JSON.parse keeps the last of two equal keys, SQLite's json_extract the first: the check saw 50 and 1.0.0.
+  const twice = text.replace('"volume":50', '"volume":"loud","volume":50').replace('"agentVersion":"1.0.0"', '"agentVersion":{"a":1},"agentVersion":"1.0.0"');
+  t.not(twice, text);
+  delivery.onDeviceMessage(topics.deviceTelemetry(id), Buffer.from(twice));
+  const d = devices.get(id)!;
+  t.same([d.heartbeats, d.volume, d.agentVersion], [1, 50, '1.0.0']);
+  t.same([raw(id).volume, raw(id).agent_version], [50, '1.0.0']);
+});
+
+t.test('a fold that fails loses nothing: the heartbeats wait in the log and the next fold counts each once', async (t) => {
+  const { delivery, devices, db, ids, raw, logRows } = await setup(t, 2);
+  for (const id of ids) delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(70));
+  db.exec(`CREATE TEMP TRIGGER no_fold BEFORE DELETE ON heartbeat_log BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`);
+  t.throws(() => devices.list({ limit: 10 }), /disk trouble/);
+  t.equal(logRows(), 2, 'appended before the fold was tried');
+  t.equal(raw(ids[0]!).heartbeats, 0, 'the failed fold left the rows as they were');
+  for (const id of ids) delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(71));
+  db.exec('DROP TRIGGER no_fold');
+  t.same(devices.list({ limit: 10 }).items.map((d) => [d.heartbeats, d.volume]), [[2, 71], [2, 71]]);
+  t.equal(logRows(), 0);
+  t.equal(devices.heartbeatTotal(), 4);
 });
 
 t.test('heartbeats a crash left in the log are folded at the next start, and none is counted twice', async (t) => {

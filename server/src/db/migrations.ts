@@ -327,12 +327,20 @@ export const migrations: Migration[] = [
       -- append touches a few. The latest readings are folded into devices about once a minute, on reads
       -- and at shutdown, and the folded rows deleted; at start-up whatever a crash left here is folded first.
       -- AUTOINCREMENT so seq never goes back after the deletes: readers (the benchmarks) follow it.
+      -- The readings the server checked are columns of their own: the payload text is kept as it came, and
+      -- JSON with a key twice would read differently in SQL than it was checked.
       CREATE TABLE heartbeat_log (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         device_id TEXT NOT NULL,
         at INTEGER NOT NULL,
+        volume INTEGER,
+        cache_bytes INTEGER,
+        uptime_s REAL,
+        agent_version TEXT,
         health_json TEXT NOT NULL
       );
+      -- When a status last stated the agent version: a heartbeat's version counts unless a status stated one after it.
+      ALTER TABLE devices ADD COLUMN version_at INTEGER;
     `,
   },
 ];

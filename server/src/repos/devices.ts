@@ -64,10 +64,11 @@ const toDevice = (r: Row): Device => ({
 export interface Telemetry {
   /** When it arrived (server clock). */
   at: number;
-  /**
-   * The heartbeat's payload (a checked telemetry payload) as JSON text: the log keeps it, and the fold reads
-   * volume, cacheBytes, uptimeS and agentVersion out of it.
-   */
+  volume: number;
+  cacheBytes: number;
+  uptimeS: number;
+  agentVersion: string | null;
+  /** The heartbeat's payload as JSON text, as it came (`health` reads it back). */
   healthJson: string;
 }
 
@@ -82,6 +83,8 @@ interface PendingStatus {
   statusAt: number;
   lastSeen: number;
   agentVersion: string | null;
+  /** When the status that gave `agentVersion` arrived. */
+  versionAt: number | null;
 }
 
 /** How often heartbeats are folded into the devices table by default (see `heartbeat_log`, migration 14). */
@@ -110,16 +113,17 @@ export class DeviceRepository {
   /** Statuses not written yet, by device (write-behind, see `writeBehind`). */
   private readonly pending = new Map<string, PendingStatus>();
   /** Heartbeats not appended to heartbeat_log yet, in arrival order. */
-  private journal: Array<{ id: string; at: number; healthJson: string }> = [];
+  private journal: Array<Telemetry & { id: string }> = [];
   /**
    * Devices with heartbeats not folded into their rows yet (in heartbeat_log or the journal). Only ids: the
    * readings stay in the log, since holding 10,000 boxes' payloads for a minute made them outlive the young
    * generation and cost more in garbage collection than the fold saved.
    */
   private readonly unfolded = new Set<string>();
-  private foldedAt = performance.now();
+  /** When the oldest heartbeat not folded yet arrived (performance.now()); a fold is due `foldEveryMs` after. */
+  private unfoldedSince = 0;
   private maxPending = 0;
-  /** Told after each write of pending presence: devices written, and how long the transaction took. */
+  /** Told after each write of pending presence: messages written, and how long the transaction took. */
   onFlushed: ((devices: number, ms: number) => void) | null = null;
   /**
    * Told of devices just registered, once their rows are committed (not when registered inside a
@@ -140,27 +144,31 @@ export class DeviceRepository {
     this.secretStmt = db.prepare<[string], { secret_hash: string; revoked_at: number | null }>(
       'SELECT secret_hash, revoked_at FROM devices WHERE id = ?',
     );
-    // Status and telemetry always carry the server's own clock, so MAX equals "the latest"; a null leaves the
-    // column as it is (no version given, a heartbeat without readings that could be read back).
+    // Statuses and heartbeats always carry the server's own clock, so MAX equals "the latest". A status
+    // without a version leaves the one known.
     this.statusStmt = db.prepare(
       `UPDATE devices SET online = @online, status_at = @statusAt, last_seen_at = MAX(COALESCE(last_seen_at, 0), @lastSeen),
-         agent_version = COALESCE(@agentVersion, agent_version) WHERE id = @id`,
+         agent_version = COALESCE(@agentVersion, agent_version), version_at = CASE WHEN @agentVersion IS NULL THEN version_at ELSE @versionAt END
+       WHERE id = @id`,
     );
     this.clearLogStmt = db.prepare('DELETE FROM heartbeat_log');
-    this.appendStmt = db.prepare('INSERT INTO heartbeat_log (device_id, at, health_json) VALUES (?, ?, ?)');
+    this.appendStmt = db.prepare(
+      'INSERT INTO heartbeat_log (device_id, at, volume, cache_bytes, uptime_s, agent_version, health_json) VALUES (@id, @at, @volume, @cacheBytes, @uptimeS, @agentVersion, @healthJson)',
+    );
     // Each device's heartbeats in the log, counted, and its latest one's arrival and readings (SQLite gives
-    // the bare columns of the row holding the MAX when the query has only one MIN or MAX). A row that is not
-    // JSON (a damaged file) still counts; the readings then stay as they were. The agent version is the latest one a heartbeat gave, unless a
-    // status came after it: a box states its version in the status it sends when it starts.
+    // the bare columns of the row holding the MAX when the query has only one MIN or MAX; a reading missing
+    // from a damaged row leaves the one known). The agent version is the latest one a heartbeat gave, unless
+    // a status stated one after it.
     this.foldStmt = db.prepare(
-      `UPDATE devices SET heartbeats = heartbeats + l.beats, last_seen_at = MAX(COALESCE(last_seen_at, 0), l.at),
-         volume = COALESCE(json_extract(l.h, '$.volume'), volume), cache_bytes = COALESCE(json_extract(l.h, '$.cacheBytes'), cache_bytes),
-         uptime_s = COALESCE(json_extract(l.h, '$.uptimeS'), uptime_s), health_json = COALESCE(l.h, health_json),
-         agent_version = CASE WHEN v.version IS NOT NULL AND v.at >= COALESCE(status_at, 0) THEN v.version ELSE agent_version END
-       FROM (SELECT device_id, MAX(seq), COUNT(*) AS beats, at, CASE WHEN json_valid(health_json) THEN health_json END AS h FROM heartbeat_log GROUP BY device_id) AS l
-       LEFT JOIN (SELECT device_id, MAX(seq), at, version FROM
-                   (SELECT seq, device_id, at, json_extract(health_json, '$.agentVersion') AS version FROM heartbeat_log WHERE json_valid(health_json))
-                  WHERE version IS NOT NULL GROUP BY device_id) AS v ON v.device_id = l.device_id
+      `UPDATE devices SET heartbeats = devices.heartbeats + l.beats, last_seen_at = MAX(COALESCE(devices.last_seen_at, 0), l.at),
+         volume = COALESCE(l.volume, devices.volume), cache_bytes = COALESCE(l.cache_bytes, devices.cache_bytes),
+         uptime_s = COALESCE(l.uptime_s, devices.uptime_s), health_json = COALESCE(l.h, devices.health_json),
+         agent_version = CASE WHEN v.agent_version IS NOT NULL AND v.at >= COALESCE(devices.version_at, 0) THEN v.agent_version ELSE devices.agent_version END,
+         version_at = CASE WHEN v.agent_version IS NOT NULL AND v.at >= COALESCE(devices.version_at, 0) THEN v.at ELSE devices.version_at END
+       FROM (SELECT device_id, MAX(seq), COUNT(*) AS beats, at, volume, cache_bytes, uptime_s,
+               CASE WHEN json_valid(health_json) THEN health_json END AS h FROM heartbeat_log GROUP BY device_id) AS l
+       LEFT JOIN (SELECT device_id, MAX(seq), at, agent_version FROM heartbeat_log WHERE agent_version IS NOT NULL GROUP BY device_id) AS v
+         ON v.device_id = l.device_id
        WHERE devices.id = l.device_id`,
     );
     this.onlineStmt = db.prepare<[string], { online: number }>('SELECT online FROM devices WHERE id = ?');
@@ -195,35 +203,37 @@ export class DeviceRepository {
   }
 
   /**
-   * Writes every pending status and appends every pending heartbeat, in one transaction; folds the log into
-   * the devices rows too when `fold` says so or a fold is due. Answers how many messages were written.
+   * Writes every pending status and appends every pending heartbeat, in one transaction; then folds the log
+   * into the devices rows, in a transaction of its own, when `fold` says so or a fold is due. Answers how
+   * many messages were written.
    */
   flushPending(fold = false): number {
     const n = this.pending.size + this.journal.length;
-    fold ||= this.maxPending === 0 || (this.unfolded.size > 0 && performance.now() - this.foldedAt >= this.foldEveryMs);
-    if (n === 0 && !(fold && this.unfolded.size > 0)) return 0;
-    const statuses = [...this.pending.values()];
-    const beats = this.journal;
-    this.pending.clear();
-    this.journal = [];
-    const t0 = performance.now();
-    try {
-      this.db.transaction(() => {
-        for (const r of statuses) this.statusStmt.run(r);
-        for (const b of beats) this.appendStmt.run(b.id, b.at, b.healthJson);
-        if (fold) this.foldLog();
-      })();
-    } catch (err) {
-      // Not lost: put back, for the next flush to write.
-      for (const r of statuses) this.mergeStatus(r, true);
-      this.journal = beats.concat(this.journal);
-      throw err;
+    if (n > 0) {
+      const statuses = [...this.pending.values()];
+      const beats = this.journal;
+      this.pending.clear();
+      this.journal = [];
+      const t0 = performance.now();
+      try {
+        this.db.transaction(() => {
+          for (const r of statuses) this.statusStmt.run(r);
+          for (const b of beats) this.appendStmt.run(b);
+        })();
+      } catch (err) {
+        // Not lost: put back, for the next flush to write.
+        for (const r of statuses) this.mergeStatus(r, true);
+        this.journal = beats.concat(this.journal);
+        throw err;
+      }
+      this.onFlushed?.(n, performance.now() - t0);
     }
-    if (fold) {
+    fold ||= this.maxPending === 0 || performance.now() - this.unfoldedSince >= this.foldEveryMs;
+    // A fold that fails throws after the heartbeats are safe in the log; the next one folds them.
+    if (fold && this.unfolded.size > 0) {
+      this.foldLog();
       this.unfolded.clear();
-      this.foldedAt = performance.now();
     }
-    if (n > 0) this.onFlushed?.(n, performance.now() - t0);
     return n;
   }
 
@@ -252,12 +262,18 @@ export class DeviceRepository {
     } else if (older) {
       // A failed batch put back under newer values: the newer ones win.
       cur.lastSeen = Math.max(cur.lastSeen, u.lastSeen);
-      cur.agentVersion ??= u.agentVersion;
+      if (cur.agentVersion === null) {
+        cur.agentVersion = u.agentVersion;
+        cur.versionAt = u.versionAt;
+      }
     } else {
       cur.online = u.online;
       cur.statusAt = u.statusAt;
       cur.lastSeen = Math.max(cur.lastSeen, u.lastSeen);
-      if (u.agentVersion !== null) cur.agentVersion = u.agentVersion;
+      if (u.agentVersion !== null) {
+        cur.agentVersion = u.agentVersion;
+        cur.versionAt = u.versionAt;
+      }
     }
   }
 
@@ -267,9 +283,11 @@ export class DeviceRepository {
 
   /**
    * Reads of presence and readings first write what is pending and fold the heartbeats (for one device:
-   * only when it has some waiting; a fold takes them all, in one statement).
+   * only when it has some waiting; a fold takes them all, in one statement). Not inside a caller's
+   * transaction: a rollback would take back what was written while memory had already let it go.
    */
   private fresh(id?: string): void {
+    if (this.db.inTransaction) return;
     if (id === undefined ? this.pending.size + this.journal.length + this.unfolded.size > 0 : this.unfolded.has(id)) this.flushPending(true);
     // Only a status waits: no fold, or a storm of first reports after a restart would fold once per box.
     else if (id !== undefined && this.pending.has(id)) this.flushPending();
@@ -361,13 +379,14 @@ export class DeviceRepository {
   }
 
   setStatus(id: string, online: boolean, at: number, agentVersion: string | null): void {
-    this.mergeStatus({ id, online: online ? 1 : 0, statusAt: at, lastSeen: at, agentVersion });
+    this.mergeStatus({ id, online: online ? 1 : 0, statusAt: at, lastSeen: at, agentVersion, versionAt: agentVersion === null ? null : at });
     this.written();
   }
 
   /** One heartbeat: its readings will replace the previous ones and the device's heartbeat count grows by one. */
   recordTelemetry(id: string, t: Telemetry): void {
-    this.journal.push({ id, at: t.at, healthJson: t.healthJson });
+    this.journal.push({ id, ...t });
+    if (this.unfolded.size === 0) this.unfoldedSince = performance.now();
     this.unfolded.add(id);
     this.written();
   }

@@ -163,11 +163,12 @@ export const claimRoutes: FastifyPluginAsyncZod<ClaimRoutesOptions> = async (app
         if (!row) return notFound('claim code');
         if (row.used_at !== null) return gone('this claim code has already been used; ask for a new one');
         if (row.expires_at <= now) return gone('this claim code has expired; ask for a new one');
-        const device = ctx.devices.get(row.device_id);
-        if (!device || device.revokedAt !== null) return gone('the device of this claim code has been revoked');
+        // Credentials only: a full device read may write pending presence, which has no place in this transaction.
+        const cred = ctx.devices.credentials(row.device_id);
+        if (!cred || cred.revoked) return gone('the device of this claim code has been revoked');
         useStmt.run(now, row.code_hash);
-        rotateStmt.run(sha256Hex(secret), device.id);
-        return device.id;
+        rotateStmt.run(sha256Hex(secret), row.device_id);
+        return row.device_id;
       })();
       if (outcome instanceof ApiError) return fail(outcome);
       const device = ctx.devices.get(outcome)!;

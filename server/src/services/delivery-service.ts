@@ -41,7 +41,7 @@ export interface DeliveryServiceDeps {
   dispatchAheadMs?: number;
   /** How long heartbeats and statuses wait in memory before their batch is written (default 250 ms). */
   ingestFlushMs?: number;
-  /** A batch of heartbeats and statuses is written at once when this many devices wait (default 2,000). */
+  /** A batch of heartbeats and statuses is written at once when this many messages wait (default 2,000). */
   ingestMaxBatch?: number;
 }
 
