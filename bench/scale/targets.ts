@@ -289,7 +289,7 @@ export async function startOurs(o: OursOptions): Promise<Target> {
   // minute: both are read, since a fold deletes the rows it folded (the latest of each box is then in devices).
   const hasLog = (db.prepare(`SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'heartbeat_log'`).get() as { n: number }).n > 0;
   const logStmt = hasLog
-    ? db.prepare<[number], { seq: number; id: string; uptime_s: number | null; at: number }>(`SELECT seq, device_id AS id, json_extract(health_json, '$.uptimeS') AS uptime_s, at FROM heartbeat_log WHERE seq > ? ORDER BY seq`)
+    ? db.prepare<[number], { seq: number; id: string; uptime_s: number | null; at: number }>(`SELECT seq, device_id AS id, uptime_s, at FROM heartbeat_log WHERE seq > ? ORDER BY seq`)
     : null;
   let lastSeq = 0;
   const playingStmt = db.prepare<[string], { device_id: string; at: number }>(`SELECT device_id, MIN(received_at) AS at FROM delivery_events WHERE broadcast_id = ? AND state = 'playing' GROUP BY device_id`);

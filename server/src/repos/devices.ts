@@ -88,7 +88,7 @@ interface PendingStatus {
 }
 
 /** How often heartbeats are folded into the devices table by default (see `heartbeat_log`, migration 14). */
-export const FOLD_EVERY_MS = 60_000;
+const FOLD_EVERY_MS = 60_000;
 
 export interface DeviceFilter {
   /** Root of an area subtree; devices in it or below. */
@@ -124,7 +124,7 @@ export class DeviceRepository {
   private unfoldedSince = 0;
   private maxPending = 0;
   /** Told after each write of pending presence: messages written, and how long the transaction took. */
-  onFlushed: ((devices: number, ms: number) => void) | null = null;
+  onFlushed: ((messages: number, ms: number) => void) | null = null;
   /**
    * Told of devices just registered, once their rows are committed (not when registered inside a
    * caller's transaction, which may still roll back): the credential cache takes them.
