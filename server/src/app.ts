@@ -38,6 +38,8 @@ import { BroadcastService } from './services/broadcast-service.js';
 import type { AppContext } from './services/context.js';
 import { ApiError, installErrorHandlers } from './http/errors.js';
 import { installApiAuth } from './http/auth.js';
+import { access, installAccess } from './http/access.js';
+import { ObjectScope } from './auth/objects.js';
 import { openMediaLinks } from './http/media-links.js';
 import { healthRoutes } from './routes/health.js';
 import { authRoutes } from './routes/auth.js';
@@ -118,9 +120,13 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
         logger: logger.child({ module: 'broker' }),
         tls,
         onDeviceGone: (id) => deliveryService.deviceGone(id),
+        preconnectMaxBytes: config.mqttPreconnectMaxBytes,
+        maxConnectionsPerAddress: config.mqttMaxConnectionsPerAddress,
+        connectsPerAddressPerSecond: config.mqttConnectsPerAddressPerSecond,
+        limitsExempt: config.mqttLimitsExempt,
         auth: {
           authenticate(username, password) {
-            // A box cut off for flooding stays out until its minute has passed.
+            // A box cut off for flooding stays out for its whole penalty (issue 13 finding 7).
             if (meter.over(username)) return null;
             const creds = deviceCredentials.get(username);
             if (!creds || creds.revoked || !secretMatches(password, creds.secretHash)) return null;
@@ -148,14 +154,16 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const coverage = new CoverageService({ db, areas, devices, faults });
   const requests = new RequestCorrelator();
   deliveryService.ingest.requests = requests;
-  const meter = new MisbehaviourMeter({ limitPerMinute: config.malformedPerMinute });
+  const meter = new MisbehaviourMeter({ limitPerMinute: config.malformedPerMinute, penaltyMs: config.malformedPenaltySeconds * 1000 });
   deliveryService.ingest.meter = meter;
   deliveryService.ingest.onFlood = (id) => broker.disconnect(id);
   const agenda = new AgendaService({ db, bus: broker, broadcasts, devices, delivery: deliveryService, logger });
   // A reconnecting box gets its agenda unless its status says it holds the current one (AgendaService).
   deliveryService.onReconciled = (deviceIds, held) => agenda.syncReconnected(deviceIds, held);
-  const scheduler = new Scheduler({ broadcasts, devices, areas, delivery: deliveryService, logger, tickMs: config.schedulerTickSeconds * 1000, offers: new OfferRepository(db), agenda });
-  const broadcastService = new BroadcastService({ config, areas, devices, bulletins, broadcasts, delivery: deliveryService, scheduler, agenda, logger });
+  const offers = new OfferRepository(db);
+  const scheduler = new Scheduler({ broadcasts, devices, areas, delivery: deliveryService, logger, tickMs: config.schedulerTickSeconds * 1000, offers, agenda });
+  const objects = new ObjectScope({ areas, devices, broadcasts, bulletins, offers, users });
+  const broadcastService = new BroadcastService({ config, areas, devices, bulletins, broadcasts, delivery: deliveryService, scheduler, agenda, objects, logger });
 
   const ctx: AppContext = {
     config,
@@ -183,12 +191,19 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     brokerIdentities: broker instanceof ExternalBroker ? (broker.dynsec ?? null) : null,
     onShutdown: (fn) => shutdownHooks.push(fn),
     broadcastService,
+    objects,
+    offers,
+    misbehaviour: meter,
     mqttPort: () => mqttPort,
     disconnectDevice: (id) => broker.disconnect(id),
   };
 
   // With a certificate the same server answers HTTPS; its type stays the plain one (the routes do not care).
-  const serverOptions = { loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.bodyLimitBytes, forceCloseConnections: true, ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}) };
+  // One route, one answer, however its path is spelled (issue 13): a trailing slash, doubled slashes or a
+  // different case reach the same route, and so the same access declaration, as the plain spelling;
+  // percent-encoding is decoded by the router anyway. Parameters keep their case.
+  const routerOptions = { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, caseSensitive: false };
+  const serverOptions = { loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.bodyLimitBytes, forceCloseConnections: true, routerOptions, ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}) };
   const app = Fastify(serverOptions as FastifyServerOptions & { loggerInstance: FastifyBaseLogger }).withTypeProvider<ZodTypeProvider>();
   app.decorate('mediaLinks', mediaLinks);
   app.setValidatorCompiler(validatorCompiler);
@@ -212,6 +227,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     }
     jsonParser(request, text, done);
   });
+  // Who may call each route is declared on the route and enforced from the matched route (issue 13);
+  // a route registered without a declaration stops the start here. Before any route is registered.
+  installApiAuth(app, sessions, users);
+  installAccess(app, { objects, areas });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Loa Xã API', version: SERVER_VERSION, description: 'Controller for smart commune loudspeaker systems. Contracts: CONTRACTS.md.' },
@@ -226,8 +245,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     },
     transform: jsonSchemaTransform,
   });
-  installApiAuth(app, sessions, users);
-  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { config: { access: access.public('the API description') }, schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes);
   await app.register(brokerAuthRoutes, {
     ctx,

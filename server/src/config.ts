@@ -27,6 +27,26 @@ export const configSchema = z.object({
   /** Manage device identities and ACLs in Mosquitto's dynamic-security plugin over $CONTROL. */
   LOAXA_MQTT_DYNSEC: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   LOAXA_MQTT_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(500).default(10_000),
+  /**
+   * Bytes a connection may send the embedded broker before its CONNECT is accepted (issue 13 finding 4). A box's
+   * CONNECT (ids, secret, `offline` will) is under 1 KiB; MQTT lets one packet announce 268,435,455 bytes
+   * (3.1.1 §2.2.3) and aedes buffers a packet whole, so without this anyone could make the server hold 256 MB per
+   * socket. After CONNECT the protocol maximum applies.
+   */
+  LOAXA_MQTT_PRECONNECT_MAX_BYTES: z.coerce.number().int().min(512).max(268_435_455).default(8192),
+  /** Open connections to the embedded broker from one address (0: no cap); see LOAXA_MQTT_LIMITS_EXEMPT. */
+  LOAXA_MQTT_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(1000),
+  /** New connections per second from one address, in bursts of at most as many (0: no cap). */
+  LOAXA_MQTT_CONNECTS_PER_ADDRESS_PER_SECOND: z.coerce.number().int().min(0).default(20),
+  /**
+   * Addresses the two caps above do not apply to. Loopback by default: the fleet simulator and the benchmarks
+   * connect 10,000 boxes from 127.0.0.1, and a TLS proxy on the same host makes every box look local anyway.
+   * Add a private APN's or VPN's gateway, behind which a whole fleet shares one address.
+   */
+  LOAXA_MQTT_LIMITS_EXEMPT: z
+    .string()
+    .default('127.0.0.1,::1')
+    .transform((v) => v.split(',').map((e) => e.trim()).filter(Boolean)),
   /** Shared secret of the HTTP auth/ACL endpoints an external broker (EMQX and others) calls. */
   LOAXA_BROKER_AUTH_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   /** PEM certificate chain and key: when both are set, HTTP becomes HTTPS and the embedded broker MQTT over TLS. */
@@ -94,11 +114,18 @@ export const configSchema = z.object({
   LOAXA_EMERGENCY_REAUTH_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
   /** Malformed messages a device may send per minute before it is disconnected. */
   LOAXA_MALFORMED_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  /**
+   * How long a box over that budget is refused at connect (issue 13 finding 7: with only the sliding minute it
+   * was back 0.8 s later). Longer than the minute, so a box flooding at any pace spends most of its time out.
+   */
+  LOAXA_MALFORMED_PENALTY_SECONDS: z.coerce.number().int().min(60).max(86_400).default(300),
   LOAXA_MQTT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   LOAXA_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /** Largest uploaded recording (MP3, WAV, M4A …). */
   LOAXA_UPLOAD_LIMIT_BYTES: z.coerce.number().int().min(1024).default(100 * 1024 * 1024),
   LOAXA_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
+  /** Live event streams (`GET /api/v1/events`) one user may hold open at once; one more is refused with 429. */
+  LOAXA_EVENT_STREAMS_PER_USER: z.coerce.number().int().min(1).max(100).default(5),
 });
 
 /** Each engine needs its credentials; a listed engine without them is a configuration error. */
@@ -123,6 +150,10 @@ export interface Config {
   mqttPassword: string | undefined;
   mqttDynsec: boolean;
   mqttConnectTimeoutMs: number;
+  mqttPreconnectMaxBytes: number;
+  mqttMaxConnectionsPerAddress: number;
+  mqttConnectsPerAddressPerSecond: number;
+  mqttLimitsExempt: string[];
   brokerAuthToken: string | undefined;
   dataDir: string;
   publicUrl: string | undefined;
@@ -155,12 +186,14 @@ export interface Config {
   ingestFlushMs: number;
   coverageSnapshotSeconds: number;
   malformedPerMinute: number;
+  malformedPenaltySeconds: number;
   loginMaxFailures: number;
   loginLockSeconds: number;
   emergencyReauthSeconds: number;
   shutdownTimeoutMs: number;
   bodyLimitBytes: number;
   uploadLimitBytes: number;
+  eventStreamsPerUser: number;
 }
 
 export class ConfigError extends Error {}
@@ -192,6 +225,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mqttPassword: e.LOAXA_MQTT_PASSWORD,
     mqttDynsec: e.LOAXA_MQTT_DYNSEC,
     mqttConnectTimeoutMs: e.LOAXA_MQTT_CONNECT_TIMEOUT_MS,
+    mqttPreconnectMaxBytes: e.LOAXA_MQTT_PRECONNECT_MAX_BYTES,
+    mqttMaxConnectionsPerAddress: e.LOAXA_MQTT_MAX_CONNECTIONS_PER_ADDRESS,
+    mqttConnectsPerAddressPerSecond: e.LOAXA_MQTT_CONNECTS_PER_ADDRESS_PER_SECOND,
+    mqttLimitsExempt: e.LOAXA_MQTT_LIMITS_EXEMPT,
     brokerAuthToken: e.LOAXA_BROKER_AUTH_TOKEN,
     dataDir: e.LOAXA_DATA_DIR,
     publicUrl: e.LOAXA_PUBLIC_URL,
@@ -224,12 +261,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestFlushMs: e.LOAXA_INGEST_FLUSH_MS,
     coverageSnapshotSeconds: e.LOAXA_COVERAGE_SNAPSHOT_SECONDS,
     malformedPerMinute: e.LOAXA_MALFORMED_PER_MINUTE,
+    malformedPenaltySeconds: e.LOAXA_MALFORMED_PENALTY_SECONDS,
     loginMaxFailures: e.LOAXA_LOGIN_MAX_FAILURES,
     loginLockSeconds: e.LOAXA_LOGIN_LOCK_SECONDS,
     emergencyReauthSeconds: e.LOAXA_EMERGENCY_REAUTH_SECONDS,
     shutdownTimeoutMs: e.LOAXA_SHUTDOWN_TIMEOUT_MS,
     bodyLimitBytes: e.LOAXA_BODY_LIMIT_BYTES,
     uploadLimitBytes: e.LOAXA_UPLOAD_LIMIT_BYTES,
+    eventStreamsPerUser: e.LOAXA_EVENT_STREAMS_PER_USER,
   };
 }
 

@@ -33,7 +33,7 @@ async function setup(t: Test, n: number, opts: { ingestFlushMs?: number; ingestM
   const ids = Array.from({ length: n }, (_, i) => `spk-${String(i).padStart(4, '0')}`);
   if (!opts.file) devices.insertMany(ids.map((id, i) => ({ id, name: id, areaCode: i % 2 ? '99002' : '99001', lat: null, lon: null, secretHash: 'x', createdAt: 1 })));
   const bulletins = new BulletinRepository(db);
-  bulletins.insert({ id: 'bt-1', title: 'Báo động', text: 'x', category: null, voice: 'vi', speed: 1, createdBy: null });
+  bulletins.insert({ id: 'bt-1', title: 'Báo động', text: 'x', category: null, voice: 'vi', speed: 1, createdBy: null, areaCode: null });
   bulletins.markReady('bt-1', { sha256: 'a'.repeat(64), bytes: 1000, durationMs: 5000, engine: 'test', lufs: null, truePeakDb: null });
   const broadcasts = new BroadcastRepository(db);
   const published: Array<{ topic: string; payload: string }> = [];

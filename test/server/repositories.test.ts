@@ -65,7 +65,7 @@ t.test('deliveries: transitions are logged and overdue ones are found', async (t
   devices.insert({ id: 'spk-2', name: '2', areaCode: '99002', lat: null, lon: null, secretHash: 'b'.repeat(64), createdAt: 1 });
   t.same(devices.idsInAreas(['99001', '9900101']), ['spk-1']);
   const bulletins = new BulletinRepository(d);
-  bulletins.insert({ id: 'bt-1', title: 't', text: 'x', category: null, voice: 'vi', speed: 1, createdBy: null });
+  bulletins.insert({ id: 'bt-1', title: 't', text: 'x', category: null, voice: 'vi', speed: 1, createdBy: null, areaCode: null });
   t.same(bulletins.interrupted().map((b) => b.id), ['bt-1'], 'a bulletin left synthesizing is found for resumption');
   const repo = new BroadcastRepository(d);
   repo.insertWithDeliveries(

@@ -10,7 +10,9 @@ async function setup(t: Parameters<typeof startTestServer>[0], overrides = {}) {
     return (await s.api('POST', '/api/v1/auth/login', { username, password: 'a-long-password' })).body.token as string;
   };
   const dev = (await s.api('POST', '/api/v1/devices', { name: 'loa', areaCode: '99003' }, s.token)).body;
-  const bulletin = (await s.api('POST', '/api/v1/bulletins', { title: 'Lịch phát', text: 'Bản tin buổi sáng của xã.' }, s.token)).body;
+  // The commune's own bulletin: a bulletin belongs to its author's area and is aired by those who see it (issue 13).
+  const writer = await login('viet-tin', 'operator', '99003');
+  const bulletin = (await s.api('POST', '/api/v1/bulletins', { title: 'Lịch phát', text: 'Bản tin buổi sáng của xã.' }, writer)).body;
   return { ...s, login, dev, bulletin };
 }
 
@@ -20,7 +22,7 @@ t.test('users: only province admins manage them', async (t) => {
   t.equal((await api('GET', '/api/v1/users', undefined, op)).status, 403);
   t.equal((await api('POST', '/api/v1/users', { username: 'x1', password: 'a-long-password', role: 'viewer', areaCode: null }, op)).status, 403);
   const list = await api('GET', '/api/v1/users', undefined, token);
-  t.same(list.body.items.map((u: { username: string }) => u.username).sort(), ['admin', 'op-tanlap']);
+  t.same(list.body.items.map((u: { username: string }) => u.username).sort(), ['admin', 'op-tanlap', 'viet-tin']);
   t.equal((await api('POST', '/api/v1/users', { username: 'op-tanlap', password: 'a-long-password', role: 'viewer', areaCode: null }, token)).status, 409);
   t.equal((await api('POST', '/api/v1/users', { username: 'vv', password: 'short', role: 'viewer', areaCode: null }, token)).body.error.fields[0].path, 'password');
   const id = list.body.items.find((u: { username: string }) => u.username === 'op-tanlap').id;

@@ -343,4 +343,49 @@ export const migrations: Migration[] = [
       ALTER TABLE devices ADD COLUMN version_at INTEGER;
     `,
   },
+  {
+    version: 15,
+    name: 'bulletin and audit areas',
+    sql: `
+      -- A bulletin belongs to its author's area when it is written (issue 13, finding 9): who may read it
+      -- and broadcast it is decided by that area, not by any login. NULL: written by an installation-wide
+      -- user. Existing bulletins take their author's current area.
+      ALTER TABLE bulletins ADD COLUMN area_code TEXT;
+      UPDATE bulletins SET area_code = (SELECT area_code FROM users WHERE users.id = bulletins.created_by);
+      CREATE INDEX bulletins_area ON bulletins(area_code);
+      -- An audit row belongs to the area of the user who acted (for a login, of the account tried), so a
+      -- province admin reads only its province's rows (issue 13, finding 2). NULL: installation-wide, read
+      -- only by installation-wide admins. Filling the existing rows is the one edit the log ever gets: the
+      -- append-only trigger is lifted for it inside this migration's transaction and put back.
+      ALTER TABLE audit_log ADD COLUMN area_code TEXT;
+      DROP TRIGGER audit_log_no_update;
+      UPDATE audit_log SET area_code = (SELECT area_code FROM users WHERE users.id = audit_log.user_id OR (audit_log.user_id IS NULL AND users.username = audit_log.username));
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      CREATE INDEX audit_log_area ON audit_log(area_code, id);
+    `,
+  },
+  {
+    version: 16,
+    name: 'dictionary areas',
+    sql: `
+      -- A reading belongs to an area (issue 13, finding 8): a commune's entry changes only how that commune's
+      -- bulletins are read, and a bulletin is read with the most local entry of its area's ancestry. NULL:
+      -- installation-wide, what every entry so far was. The key becomes (term, area); SQLite cannot change a
+      -- primary key in place, so the table is rebuilt. COALESCE in the unique index because UNIQUE treats
+      -- NULLs as distinct, which would allow two installation-wide entries for one term.
+      CREATE TABLE dictionary_entries_by_area (
+        term TEXT NOT NULL,
+        area_code TEXT REFERENCES areas(code),
+        reading TEXT NOT NULL,
+        updated_by TEXT REFERENCES users(id),
+        updated_at INTEGER NOT NULL
+      );
+      INSERT INTO dictionary_entries_by_area (term, area_code, reading, updated_by, updated_at)
+        SELECT term, NULL, reading, updated_by, updated_at FROM dictionary_entries;
+      DROP TABLE dictionary_entries;
+      ALTER TABLE dictionary_entries_by_area RENAME TO dictionary_entries;
+      CREATE UNIQUE INDEX dictionary_entries_term_area ON dictionary_entries(term, COALESCE(area_code, ''));
+      CREATE INDEX dictionary_entries_area ON dictionary_entries(area_code);
+    `,
+  },
 ];

@@ -15,10 +15,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
   }
-  interface FastifyContextConfig {
-    /** Routes that answer without a login (login itself). */
-    public?: boolean;
-  }
 }
 
 export const SESSION_COOKIE = 'loaxa_session';
@@ -77,7 +73,11 @@ export function crossSiteWrite(request: FastifyRequest): boolean {
 export function installApiAuth(app: FastifyInstance, sessions: SessionRepository, users: UserRepository): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
-    if (request.is404 || request.routeOptions.config?.public) return;
+    // Only routes declared for roles need a login (http/access.ts); public routes and routes that check
+    // their own kind of credentials (media, broker) do not. The 404 handler has no declaration.
+    // An undeclared route (none can be registered: http/access.ts) would still need a login.
+    const kind = request.routeOptions.config?.access?.kind;
+    if (request.is404 || kind === 'public' || kind === 'self') return;
     const principal = resolvePrincipal(request, sessions, users);
     if (!principal) throw new ApiError(401, ErrorCode.UNAUTHORIZED, 'log in first: POST /api/v1/auth/login, then send Authorization: Bearer <token>');
     if (principal.via === 'cookie' && crossSiteWrite(request)) {

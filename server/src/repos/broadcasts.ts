@@ -310,6 +310,11 @@ export class BroadcastRepository {
     return (this.db.prepare(`SELECT * FROM broadcasts WHERE status = 'approved'`).all() as BroadcastRow[]).map(toBroadcast);
   }
 
+  /** The broadcasts of one bulletin, newest first (who sees one of them may read the bulletin: auth/objects.ts). */
+  ofBulletin(bulletinId: string, limit = 1000): Broadcast[] {
+    return (this.db.prepare('SELECT * FROM broadcasts WHERE bulletin_id = ? ORDER BY created_at DESC LIMIT ?').all(bulletinId, limit) as BroadcastRow[]).map(toBroadcast);
+  }
+
   byStatus(status: BroadcastStatus, limit: number, afterId?: string): Broadcast[] {
     const rows = this.db
       .prepare(`SELECT * FROM broadcasts WHERE status = ? ${afterId ? 'AND id > ?' : ''} ORDER BY id LIMIT ?`)

@@ -20,6 +20,8 @@ export interface Bulletin {
   lufs: number | null;
   truePeakDb: number | null;
   createdBy: string | null;
+  /** The author's area when it was written (null: installation-wide); decides who may read and air it. */
+  areaCode: string | null;
   createdAt: number;
   updatedAt: number;
   source: 'text' | 'recording';
@@ -46,6 +48,7 @@ interface Row {
   lufs: number | null;
   true_peak_db: number | null;
   created_by: string | null;
+  area_code: string | null;
   created_at: number;
   updated_at: number;
   source: 'text' | 'recording';
@@ -72,6 +75,7 @@ const toBulletin = (r: Row): Bulletin => ({
   lufs: r.lufs,
   truePeakDb: r.true_peak_db,
   createdBy: r.created_by,
+  areaCode: r.area_code,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   source: r.source,
@@ -90,8 +94,8 @@ export class BulletinRepository {
 
   constructor(db: Db) {
     this.insertStmt = db.prepare(
-      `INSERT INTO bulletins (id, title, text, category, voice, speed, status, progress, stage, created_by, created_at, updated_at, source, upload_path, original_name)
-       VALUES (@id, @title, @text, @category, @voice, @speed, 'synthesizing', 0, 'queued', @createdBy, @now, @now, @source, @uploadPath, @originalName)`,
+      `INSERT INTO bulletins (id, title, text, category, voice, speed, status, progress, stage, created_by, area_code, created_at, updated_at, source, upload_path, original_name)
+       VALUES (@id, @title, @text, @category, @voice, @speed, 'synthesizing', 0, 'queued', @createdBy, @areaCode, @now, @now, @source, @uploadPath, @originalName)`,
     );
     this.getStmt = db.prepare<[string], Row>('SELECT * FROM bulletins WHERE id = ?');
     this.progressStmt = db.prepare(`UPDATE bulletins SET progress = @progress, stage = @stage, updated_at = @now WHERE id = @id AND status = 'synthesizing'`);
@@ -104,7 +108,7 @@ export class BulletinRepository {
   }
 
   insert(
-    b: { id: string; title: string; text: string; category: string | null; voice: string; speed: number; createdBy: string | null; source?: 'text' | 'recording'; uploadPath?: string | null; originalName?: string | null },
+    b: { id: string; title: string; text: string; category: string | null; voice: string; speed: number; createdBy: string | null; areaCode: string | null; source?: 'text' | 'recording'; uploadPath?: string | null; originalName?: string | null },
     now = Date.now(),
   ): void {
     this.insertStmt.run({ source: 'text', uploadPath: null, originalName: null, ...b, now });

@@ -56,6 +56,15 @@ const toOffer = (r: Row): OfferRecord => ({
 export class OfferRepository {
   constructor(private readonly db: Db) {}
 
+  /**
+   * Runs `fn` in one write transaction (BEGIN IMMEDIATE: the write lock is taken before `fn` reads, so what
+   * it checks cannot change before it writes). An offer's state check, its broadcast and its new state are
+   * written this way, together or not at all (issue 13, finding 6).
+   */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
   insert(o: OfferRecord): void {
     this.db
       .prepare(
@@ -85,6 +94,11 @@ export class OfferRepository {
       )
       .all({ areas: JSON.stringify(areaCodes), limit, ...(status ? { status } : {}), ...(afterId ? { afterId } : {}) }) as Row[];
     return rows.map(toOffer);
+  }
+
+  /** The areas a bulletin was offered to (who holds one of them may read the bulletin: auth/objects.ts). */
+  areasOfBulletin(bulletinId: string): string[] {
+    return (this.db.prepare('SELECT DISTINCT area_code AS code FROM offers WHERE bulletin_id = ?').all(bulletinId) as Array<{ code: string }>).map((r) => r.code);
   }
 
   /** Pending or accepted offers whose expiry has passed. */

@@ -68,11 +68,18 @@ export class UserRepository {
     return this.countStmt.get()!.n;
   }
 
-  list(limit: number, afterId?: string): User[] {
-    const rows = (afterId
-      ? this.db.prepare('SELECT * FROM users WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit)
-      : this.db.prepare('SELECT * FROM users ORDER BY id LIMIT ?').all(limit)) as Row[];
+  /** Users by id; with `areaCodes`, only those bound to one of these areas (an admin's subtree). */
+  list(limit: number, afterId?: string, areaCodes?: readonly string[]): User[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM users WHERE id > @afterId ${areaCodes ? 'AND area_code IN (SELECT value FROM json_each(@areas))' : ''} ORDER BY id LIMIT @limit`)
+      .all({ afterId: afterId ?? '', limit, ...(areaCodes ? { areas: JSON.stringify(areaCodes) } : {}) }) as Row[];
     return rows.map(toUser);
+  }
+
+  /** How many users, or how many bound to one of `areaCodes`. */
+  countIn(areaCodes?: readonly string[]): number {
+    if (!areaCodes) return this.count();
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM users WHERE area_code IN (SELECT value FROM json_each(?))').get(JSON.stringify(areaCodes)) as { n: number }).n;
   }
 
   update(id: string, patch: { passwordHash?: string; role?: Role; areaCode?: string | null; disabled?: boolean }): void {

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Area } from '../repos/areas.js';
-import { badRequest, errorBodySchema, forbidden } from '../http/errors.js';
+import { badRequest, errorBodySchema } from '../http/errors.js';
 import { principalOf } from '../http/auth.js';
 import type { AppContext } from '../services/context.js';
+import { access, ADMINS, ANY_ROLE } from '../http/access.js';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
 const unitFields = {
@@ -57,6 +58,7 @@ export const areaRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
   app.post(
     '/api/v1/areas/import',
     {
+      config: { access: access.roles(ADMINS, { scope: 'the whole area list' }, { installationWide: true, why: 'import areas' }) },
       schema: {
         tags: ['areas'],
         summary: 'Import or update provinces, communes (and villages) with their official codes; all or nothing',
@@ -65,8 +67,6 @@ export const areaRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
       },
     },
     async (request) => {
-      const user = principalOf(request);
-      if (user.role !== 'province-admin' || user.areaCode !== null) throw forbidden('only an installation-wide province admin may import areas');
       const areas = flattenImport(request.body);
       ctx.areas.upsertMany(areas);
       const count = (level: string) => areas.filter((a) => a.level === level).length;
@@ -78,6 +78,7 @@ export const areaRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
   app.get(
     '/api/v1/areas',
     {
+      config: { access: access.roles(ANY_ROLE, { scope: 'the caller’s subtree of the area tree' }) },
       schema: {
         tags: ['areas'],
         summary: 'The area tree visible to the caller (not paginated)',

@@ -10,13 +10,30 @@
  */
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyRequest } from 'fastify';
 import { principalOf } from '../http/auth.js';
-import { errorBodySchema, forbidden } from '../http/errors.js';
+import { errorBodySchema } from '../http/errors.js';
+import { access, ADMINS } from '../http/access.js';
 import type { AppContext } from '../services/context.js';
 import { Readable } from 'node:stream';
 import { csvCell, csvDocument } from '../http/csv.js';
+import { dictionaryEntryId, parseDictionaryEntryId } from '../repos/dictionary.js';
+import { dictionaryAreaOf } from './tts.js';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const LOGIN_ROUTE = '/api/v1/auth/login';
+/** The broker's own calls (every box's connect) are not user actions. */
+const UNAUDITED_ROUTES = new Set(['/api/v1/broker/auth', '/api/v1/broker/acl']);
+
+/**
+ * Whether a request is audited, by the route that matched and its method (issue 13, finding 3): every
+ * state-changing call to the API, however its path is spelled (`/%61pi/v1/users` matched the users route
+ * and left no row when this tested the raw URL).
+ */
+export function isAudited(method: string, route: string | undefined, is404: boolean): boolean {
+  if (!UNSAFE.has(method) || is404 || !route) return false;
+  return route.startsWith('/api/') && !UNAUDITED_ROUTES.has(route);
+}
 /** Columns that never leave the database through the log: password hashes, device secret hashes, claim-code hashes. */
 const SECRET_COLUMN = /hash|secret|password/i;
 
@@ -24,7 +41,7 @@ type Params = Record<string, string | undefined>;
 interface AuditedObject {
   type: string;
   /** The object's id from the route parameters, or, for a creation, from the response body's `id`. */
-  id(params: Params, created: string | null): string | null;
+  id(params: Params, created: string | null, request: FastifyRequest): string | null;
   /** Reads the object's row (or rows) as stored, or null when it does not exist (yet, or any more). */
   load(db: AppContext['db'], id: string): unknown;
 }
@@ -57,7 +74,16 @@ const user: AuditedObject = { type: 'user', id: byParam('id'), load: rowOf('user
 const device: AuditedObject = { type: 'device', id: byParam('id'), load: rowOf('devices', 'id') };
 const bulletin: AuditedObject = { type: 'bulletin', id: byParam('id'), load: rowOf('bulletins', 'id') };
 const offer: AuditedObject = { type: 'offer', id: byParam('id'), load: rowOf('offers', 'id') };
-const term: AuditedObject = { type: 'dictionary-entry', id: byParam('term'), load: rowOf('dictionary_entries', 'term') };
+/** One term in one area (issue 13, finding 8): the area comes from the body or query, else the caller's, as the route resolves it. */
+const term: AuditedObject = {
+  type: 'dictionary-entry',
+  id: (params, _created, request) => (params.term ? dictionaryEntryId(params.term, dictionaryAreaOf(request)) : null),
+  load: (db, id) => {
+    const key = parseDictionaryEntryId(id);
+    const row = key ? (db.prepare('SELECT * FROM dictionary_entries WHERE term = ? AND area_code IS ?').get(key.term, key.areaCode) as Record<string, unknown> | undefined) : undefined;
+    return row ? withoutSecrets(row) : null;
+  },
+};
 
 /** `METHOD route` → the object it writes. Creations name theirs from the response. */
 export const AUDITED: Record<string, AuditedObject> = {
@@ -126,15 +152,15 @@ function csvRow(i: ReturnType<typeof toItem>): string {
 
 export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
   const insert = ctx.db.prepare(
-    `INSERT INTO audit_log (at, user_id, username, ip, method, route, url, status, body_json, object_type, object_id, before_json, after_json)
-     VALUES (@at, @userId, @username, @ip, @method, @route, @url, @status, @body, @objectType, @objectId, @before, @after)`,
+    `INSERT INTO audit_log (at, user_id, username, area_code, ip, method, route, url, status, body_json, object_type, object_id, before_json, after_json)
+     VALUES (@at, @userId, @username, @areaCode, @ip, @method, @route, @url, @status, @body, @objectType, @objectId, @before, @after)`,
   );
   // The state before the handler runs: preHandler comes after authentication and validation, so a request
   // refused there has no object state to show and costs no read.
   app.addHook('preHandler', async (request) => {
     const object = AUDITED[routeKey(request.method, request.routeOptions.url)];
     if (!object) return;
-    const id = object.id(request.params as Params, null);
+    const id = object.id(request.params as Params, null, request);
     try {
       request.auditBefore = { object, id, before: id ? object.load(ctx.db, id) : null };
     } catch (err) {
@@ -154,12 +180,16 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
   });
   // Registered on the root instance by app.ts (not encapsulated), so it sees every route's writes.
   app.addHook('onResponse', async (request, reply) => {
-    if (!UNSAFE.has(request.method) || !request.url.startsWith('/api/v1/') || request.url.startsWith('/api/v1/broker/')) return;
+    if (!isAudited(request.method, request.routeOptions.url, request.is404)) return;
     const user = request.principal;
     let body: string | null = null;
     if (request.body !== undefined && request.body !== null) body = JSON.stringify(redact(request.body));
     // A failed login names the account that was tried (without the password): that is what an admin needs.
-    const loginName = request.url.startsWith('/api/v1/auth/login') ? ((request.body as { username?: unknown } | undefined)?.username ?? null) : null;
+    const route = request.routeOptions.url!;
+    const loginName = route === LOGIN_ROUTE ? ((request.body as { username?: unknown } | undefined)?.username ?? null) : null;
+    const username = user?.username ?? (typeof loginName === 'string' ? loginName.slice(0, 64) : null);
+    // The row's area: the acting user's, or for a login the account's; province admins read their own area's rows.
+    const areaCode = user ? user.areaCode : typeof loginName === 'string' ? (ctx.users.byUsername(loginName)?.areaCode ?? null) : null;
     const audited = request.auditBefore;
     const objectId = audited ? (audited.id ?? request.auditCreatedId ?? null) : null;
     let after: unknown = null;
@@ -173,10 +203,11 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       insert.run({
         at: Date.now(),
         userId: user?.id ?? null,
-        username: user?.username ?? (typeof loginName === 'string' ? loginName.slice(0, 64) : null),
+        username,
+        areaCode,
         ip: request.ip,
         method: request.method,
-        route: request.routeOptions.url ?? request.url.split('?')[0]!,
+        route,
         url: request.url.slice(0, 500),
         status: reply.statusCode,
         body,
@@ -194,9 +225,10 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
   app.get(
     '/api/v1/audit',
     {
+      config: { access: access.roles(ADMINS, { scope: 'rows of the caller’s area and below (audit_log.area_code)' }, { why: 'read the audit log' }) },
       schema: {
         tags: ['audit'],
-        summary: 'The audit log, newest first (province admins); `format=csv` exports it',
+        summary: 'The audit log of your area, newest first (province admins); `format=csv` exports it',
         querystring: z.object({
           limit: z.coerce.number().int().min(1).max(10_000).optional().describe('Page size for JSON (default 100); for CSV, at most this many rows (default: the whole log)'),
           before: z.coerce.number().int().optional(),
@@ -217,9 +249,14 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       },
     },
     async (request, reply) => {
-      if (principalOf(request).role !== 'province-admin') throw forbidden('only province admins read the audit log');
+      const me = principalOf(request);
       const { before, format } = request.query;
-      const pageOf = ctx.db.prepare<{ limit: number; before: number }, AuditRow>('SELECT * FROM audit_log WHERE id < @before ORDER BY id DESC LIMIT @limit');
+      // Issue 13, finding 2: a province admin reads its own area's rows, an installation-wide admin all.
+      const scope = { all: me.areaCode === null ? 1 : 0, areas: JSON.stringify(me.areaCode === null ? [] : ctx.areas.subtree(me.areaCode)) };
+      const pageStmt = ctx.db.prepare<{ limit: number; before: number; all: number; areas: string }, AuditRow>(
+        'SELECT * FROM audit_log WHERE id < @before AND (@all = 1 OR area_code IN (SELECT value FROM json_each(@areas))) ORDER BY id DESC LIMIT @limit',
+      );
+      const pageOf = { all: (p: { limit: number; before: number }) => pageStmt.all({ ...p, ...scope }) };
       if (format === 'csv') {
         // The whole log (or `limit` rows), streamed page by page: an export for the province's records must
         // not stop at a page size, nor hold a year of writes in memory at once.

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ErrorCode } from '@loaxa/shared';
-import { sha256Hex, verifyPassword } from '../auth/passwords.js';
+import { passwordChecks, sha256Hex, verifyPassword } from '../auth/passwords.js';
 import { issueToken, principalOf, SESSION_COOKIE, tokenFrom } from '../http/auth.js';
 import { canApprove, canWrite } from '../auth/scope.js';
 import { ApiError, errorBodySchema } from '../http/errors.js';
 import type { AppContext } from '../services/context.js';
 import { LoginGuard } from '../auth/login-guard.js';
+import { access, ANY_ROLE } from '../http/access.js';
 
 // A fixed scrypt hash to verify against when the user does not exist, so response time does not reveal
 // which usernames exist.
@@ -17,26 +18,44 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
   app.post(
     '/api/v1/auth/login',
     {
-      config: { public: true },
+      config: { access: access.public('logging in') },
       schema: {
         tags: ['auth'],
         summary: 'Log in; answers a bearer token and sets an HttpOnly session cookie for the web app',
         body: z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }),
-        response: { 200: z.object({ token: z.string(), expiresAt: z.string() }), 401: errorBodySchema, 429: errorBodySchema },
+        response: { 200: z.object({ token: z.string(), expiresAt: z.string() }), 401: errorBodySchema, 429: errorBodySchema, 503: errorBodySchema },
       },
     },
     async (request, reply) => {
       const { username, password } = request.body;
       const keys = [`user:${username.toLowerCase()}`, `ip:${request.ip}`];
-      const wait = guard.retryAfter(keys);
-      if (wait > 0) {
+      const locked = (wait: number) => {
         reply.header('retry-after', Math.ceil(wait / 1000));
-        throw new ApiError(429, ErrorCode.RATE_LIMITED, `too many failed logins; try again in ${Math.ceil(wait / 1000)} s`);
+        return new ApiError(429, ErrorCode.RATE_LIMITED, `too many failed logins; try again in ${Math.ceil(wait / 1000)} s`);
+      };
+      // A locked key waits without queueing for a password check.
+      const wait = guard.retryAfter(keys);
+      if (wait > 0) throw locked(wait);
+      // Password checks are bounded server-wide (issue 13, finding 5): a burst of logins is answered 503
+      // rather than holding every core.
+      const release = await passwordChecks.acquire();
+      if (!release) {
+        reply.header('retry-after', 1);
+        throw new ApiError(503, ErrorCode.UNAVAILABLE, 'too many logins at once; try again in 1 s');
       }
-      const user = ctx.users.byUsername(username);
-      const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+      let ok: boolean;
+      let user: ReturnType<typeof ctx.users.byUsername>;
+      try {
+        user = ctx.users.byUsername(username);
+        // Counted before the hash, in the same synchronous step as the lock check (finding 5): logins
+        // sent at once cannot all pass a lock that none of them has counted yet.
+        const waitNow = guard.attempt(keys);
+        if (waitNow > 0) throw locked(waitNow);
+        ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+      } finally {
+        release();
+      }
       if (!user || !ok || user.disabled) {
-        guard.failed(keys);
         request.log.warn({ username, ip: request.ip }, 'login failed');
         throw new ApiError(401, ErrorCode.UNAUTHORIZED, 'wrong username or password');
       }
@@ -55,7 +74,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
 
   app.post(
     '/api/v1/auth/logout',
-    { schema: { tags: ['auth'], summary: 'End this session (the token or cookie stops working at once)', response: { 204: z.null() } } },
+    { config: { access: access.roles(ANY_ROLE, { scope: 'the caller’s own session' }) }, schema: { tags: ['auth'], summary: 'End this session (the token or cookie stops working at once)', response: { 204: z.null() } } },
     async (request, reply) => {
       const token = tokenFrom(request);
       if (token) ctx.sessions.revoke(sha256Hex(token));
@@ -67,6 +86,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
   app.get(
     '/api/v1/me',
     {
+      config: { access: access.roles(ANY_ROLE, { scope: 'the caller' }) },
       schema: {
         tags: ['auth'],
         summary: 'Who is logged in, and what the UI may offer them',

@@ -8,8 +8,9 @@ import { decodeCursor, encodeCursor, listSchema, pageQuerySchema } from '../http
 import type { Broadcast } from '../repos/broadcasts.js';
 import type { AppContext } from '../services/context.js';
 import { scheduleOf } from '../services/scheduler.js';
-import { expandOccurrences } from '../scheduling/recurrence.js';
+import { expandOccurrences, MAX_OCCURRENCES_PER_CALL, OccurrenceCapError } from '../scheduling/recurrence.js';
 import { instantSchema, scheduleSchema } from './schedule-schema.js';
+import { access, ANY_ROLE, APPROVERS, WRITERS } from '../http/access.js';
 
 const DAY_MS = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -73,6 +74,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
   app.post(
     '/api/v1/broadcasts',
     {
+      config: { access: access.roles(WRITERS, { scope: 'every target area and box inside the caller’s area (BroadcastService.checkTargets), the bulletin visible (ObjectScope)' }, { why: 'broadcast' }) },
       schema: {
         tags: ['broadcasts'],
         summary: 'Broadcast a ready bulletin to areas and/or devices: now, at startAt, or on a schedule',
@@ -105,6 +107,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
   app.post(
     '/api/v1/broadcasts/check',
     {
+      config: { access: access.roles(WRITERS, { scope: 'as POST /api/v1/broadcasts' }, { why: 'broadcast' }) },
       schema: {
         tags: ['broadcasts'],
         summary: 'Dry run: the conflicts a broadcast would cause, per device, without saving it',
@@ -127,6 +130,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
   app.get(
     '/api/v1/broadcasts',
     {
+      config: { access: access.roles(ANY_ROLE, { scope: 'only broadcasts visible to the caller (ObjectScope.broadcastVisible)' }) },
       schema: {
         tags: ['broadcasts'],
         summary: 'Broadcasts by status visible to the caller; `status=submitted` is the approval queue',
@@ -155,6 +159,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
   app.get(
     '/api/v1/broadcasts/:id',
     {
+      config: { access: access.roles(ANY_ROLE, { object: 'broadcast', param: 'id' }) },
       schema: {
         tags: ['broadcasts'],
         summary: 'A broadcast with the delivery state of each device for its next or current occurrence',
@@ -189,6 +194,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
   app.get(
     '/api/v1/broadcasts/:id/occurrences',
     {
+      config: { access: access.roles(ANY_ROLE, { object: 'broadcast', param: 'id' }) },
       schema: {
         tags: ['broadcasts'],
         summary: 'Occurrences in [from, to) (default: the next 7 days), with cancelled and moved ones marked',
@@ -209,8 +215,17 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
       if (to <= from) throw badRequest('`to` must be after `from`', [{ path: 'to', message: 'before from' }]);
       if (to - from > 400 * DAY_MS) throw badRequest('ask for at most 400 days at a time', [{ path: 'to', message: 'range too long' }]);
       const exceptions = ctx.broadcasts.exceptions(b.id);
-      const actual = new Set(expandOccurrences(scheduleOf(b), { from, to }, { exceptions }));
-      const plain = expandOccurrences(scheduleOf(b), { from, to });
+      let actual: Set<number>;
+      let plain: number[];
+      try {
+        actual = new Set(expandOccurrences(scheduleOf(b), { from, to }, { exceptions }));
+        plain = expandOccurrences(scheduleOf(b), { from, to });
+      } catch (err) {
+        // A schedule accepted for its coming year may be denser later: too many to list is the window's
+        // fault, a 400, not a 500 (issue 13, finding 10).
+        if (!(err instanceof OccurrenceCapError)) throw err;
+        throw badRequest(`more than ${MAX_OCCURRENCES_PER_CALL} occurrences between from and to, the most listed at once; ask for a shorter range`, [{ path: 'to', message: `more than ${MAX_OCCURRENCES_PER_CALL} occurrences` }]);
+      }
       const items = [...new Set([...plain, ...actual])].sort((x, y) => x - y).map((t) => {
         const e = exceptions.find((x) => x.occurrenceAt === t);
         if (e?.action === 'cancel') return { occurrenceAt: iso(t), status: 'cancelled' as const };
@@ -224,6 +239,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
   app.post(
     '/api/v1/broadcasts/:id/cancel',
     {
+      config: { access: access.roles(WRITERS, { object: 'broadcast', param: 'id' }, { why: 'change broadcasts' }) },
       schema: {
         tags: ['broadcasts'],
         summary: 'Stop now / cancel: the whole broadcast, or one occurrence; boxes that are offline drop it when they reconnect',
@@ -245,6 +261,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
   app.patch(
     '/api/v1/broadcasts/:id/occurrences/:occurrenceAt',
     {
+      config: { access: access.roles(WRITERS, { object: 'broadcast', param: 'id' }, { why: 'change broadcasts' }) },
       schema: {
         tags: ['broadcasts'],
         summary: 'Move one occurrence of a broadcast to another instant, without touching the others',
@@ -267,6 +284,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
     app.post(
       `/api/v1/broadcasts/:id/${verdict}`,
       {
+        config: { access: access.roles(APPROVERS, { object: 'broadcast', param: 'id' }, { why: `${verdict} broadcasts` }) },
         schema: {
           tags: ['approval'],
           summary: verdict === 'approve' ? 'Approve a submitted broadcast; it airs as scheduled' : 'Reject a submitted broadcast, with a reason',

@@ -15,8 +15,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ErrorCode } from '@loaxa/shared';
 import { secretMatches } from '../auth/passwords.js';
 import { decide, type DeviceIdentity } from '../broker/acl.js';
-import { ApiError, errorBodySchema } from '../http/errors.js';
+import { ApiError, errorBodySchema, sendError } from '../http/errors.js';
 import type { AppContext } from '../services/context.js';
+import { access } from '../http/access.js';
 
 export interface BrokerAuthOptions {
   ctx: AppContext;
@@ -29,6 +30,8 @@ export interface BrokerAuthOptions {
 const field = z.string().max(1024).optional();
 const authBody = z.object({ clientid: field, username: field, password: field });
 const aclBody = z.object({ clientid: field, username: field, topic: field, action: field });
+/** Each field is at most 1 KiB and there are four: anything larger is not a broker asking. */
+const BODY_LIMIT_BYTES = 16 * 1024;
 const answer = z.object({ result: z.enum(['allow', 'deny']), is_superuser: z.boolean().optional() });
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -46,6 +49,14 @@ export const brokerAuthRoutes: FastifyPluginAsyncZod<BrokerAuthOptions> = async 
       throw new ApiError(401, ErrorCode.UNAUTHORIZED, 'send Authorization: Bearer <LOAXA_BROKER_AUTH_TOKEN>');
     }
   });
+  // A body that is not JSON, too large, or of the wrong shape is a refusal like any other, answered 200
+  // `deny`: a 400 or 413 is "ignore" to EMQX, and with a permissive `no_match` that would let the client in.
+  // Only a call without the right token gets its 401 (it is not the broker asking).
+  app.setErrorHandler((err, request, reply) => {
+    if (err instanceof ApiError && err.statusCode === 401) return sendError(reply, 401, err.code, err.message);
+    request.log.warn({ reason: String((err as Error).message ?? err).slice(0, 200) }, 'malformed broker auth call: denied');
+    return reply.status(200).send({ result: 'deny' as const });
+  });
 
   /** The identity of an active device, when the client id is its id (one box never opens another's session). */
   function deviceIdentity(clientid: string | undefined, username: string | undefined): DeviceIdentity | null {
@@ -59,8 +70,9 @@ export const brokerAuthRoutes: FastifyPluginAsyncZod<BrokerAuthOptions> = async 
   app.post(
     '/api/v1/broker/auth',
     {
-      config: { public: true },
+      config: { access: access.self('the external broker’s shared token (checked in the handler)') },
       logLevel,
+      bodyLimit: BODY_LIMIT_BYTES,
       schema: {
         tags: ['broker'],
         summary: 'For an external broker’s HTTP authenticator: may this CONNECT log in? (Bearer LOAXA_BROKER_AUTH_TOKEN)',
@@ -75,7 +87,9 @@ export const brokerAuthRoutes: FastifyPluginAsyncZod<BrokerAuthOptions> = async 
           if (password !== undefined && equalSecret(password, serverLogin!.password)) return { result: 'allow' as const, is_superuser: true };
         } else {
           const creds = username ? ctx.deviceCredentials.get(username) : null;
-          if (creds && !creds.revoked && password !== undefined && clientid === username && secretMatches(password, creds.secretHash)) {
+          // A box cut off for flooding stays out for its whole penalty behind an external broker too (issue 13, finding 7).
+          const penalized = !!username && ctx.misbehaviour.over(username);
+          if (creds && !creds.revoked && !penalized && password !== undefined && clientid === username && secretMatches(password, creds.secretHash)) {
             return { result: 'allow' as const, is_superuser: false };
           }
         }
@@ -90,8 +104,9 @@ export const brokerAuthRoutes: FastifyPluginAsyncZod<BrokerAuthOptions> = async 
   app.post(
     '/api/v1/broker/acl',
     {
-      config: { public: true },
+      config: { access: access.self('the external broker’s shared token (checked in the handler)') },
       logLevel,
+      bodyLimit: BODY_LIMIT_BYTES,
       schema: {
         tags: ['broker'],
         summary: 'For an external broker’s HTTP authorizer: may this client publish or subscribe here? (Bearer LOAXA_BROKER_AUTH_TOKEN)',

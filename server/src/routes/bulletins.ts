@@ -7,14 +7,15 @@ import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ErrorCode } from '@loaxa/shared';
 import { decodeRecording, NotAudioError } from '../services/recording.js';
+import { BULLETIN_MAX_CHARS, maxBulletinChars } from '../services/bulletin-service.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { canWrite } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
-import { ApiError, badRequest, errorBodySchema, forbidden, notFound } from '../http/errors.js';
+import { ApiError, badRequest, errorBodySchema, notFound } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Bulletin } from '../repos/bulletins.js';
 import type { AppContext } from '../services/context.js';
 import type { MediaLinks } from '../http/media-links.js';
+import { access, ANY_ROLE, WRITERS } from '../http/access.js';
 
 /** The six national topic categories of grassroots information bulletins. */
 export const BULLETIN_CATEGORIES = ['general', 'unscheduled-news', 'policy-law', 'local-direction', 'knowledge', 'good-deeds'] as const;
@@ -99,12 +100,13 @@ export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
   app.post(
     '/api/v1/bulletins',
     {
+      config: { access: access.roles(WRITERS, { scope: 'the new bulletin belongs to the caller’s area' }, { why: 'create bulletins' }) },
       schema: {
         tags: ['bulletins'],
         summary: 'Create a text bulletin and synthesize it: 201 when ready within the request, else 202 with progress',
         body: z.object({
           title: z.string().trim().min(1).max(200),
-          text: z.string().trim().min(1).max(50_000),
+          text: z.string().trim().min(1).max(BULLETIN_MAX_CHARS, `at most ${BULLETIN_MAX_CHARS} characters (~23 minutes of speech): split a longer bulletin into several`),
           category: z.enum(BULLETIN_CATEGORIES).optional(),
           voice: z.enum(VOICES).optional(),
           speed: z.number().min(0.5).max(2).optional(),
@@ -120,10 +122,14 @@ export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
     },
     async (request, reply) => {
       const user = principalOf(request);
-      if (!canWrite(user)) throw forbidden('viewers cannot create bulletins');
       const { title, text, category, voice, speed } = request.body;
+      const limit = maxBulletinChars(speed ?? 1);
+      if (text.length > limit) {
+        const message = `at most ${limit} characters at speed ${speed} (slower speech takes longer to air): shorten it, raise the speed or split it`;
+        throw badRequest(`invalid body: text: ${message}`, [{ path: 'text', message }]);
+      }
       const id = newId('bt');
-      ctx.bulletins.insert({ id, title, text: text.normalize('NFC'), category: category ?? null, voice: voice ?? ctx.config.ttsVoice, speed: speed ?? 1, createdBy: user.id });
+      ctx.bulletins.insert({ id, title, text: text.normalize('NFC'), category: category ?? null, voice: voice ?? ctx.config.ttsVoice, speed: speed ?? 1, createdBy: user.id, areaCode: user.areaCode });
       const job = ctx.bulletinService.synthesize(id);
       const waited = await Promise.race([job, new Promise<null>((r) => setTimeout(() => r(null), ctx.config.ttsSyncWaitMs).unref())]);
       if (waited?.status === 'ready' && waited.audioSha256 && waited.durationMs) {
@@ -140,6 +146,7 @@ export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
   app.get(
     '/api/v1/bulletins/:id',
     {
+      config: { access: access.roles(ANY_ROLE, { object: 'bulletin', param: 'id' }) },
       schema: {
         tags: ['bulletins'],
         summary: 'A bulletin with its synthesis status, progress and audio',
@@ -161,6 +168,7 @@ export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
   app.post(
     '/api/v1/bulletins/upload',
     {
+      config: { access: access.roles(WRITERS, { scope: 'the new bulletin belongs to the caller’s area' }, { why: 'create bulletins' }) },
       schema: {
         tags: ['bulletins'],
         summary: 'Create a bulletin from a recording (multipart/form-data: title, category?, file); checked by decoding it, not by its name',
@@ -177,7 +185,6 @@ export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
     },
     async (request, reply) => {
       const user = principalOf(request);
-      if (!canWrite(user)) throw forbidden('viewers cannot create bulletins');
       const dir = join(ctx.config.dataDir, 'uploads');
       await mkdir(dir, { recursive: true });
       const fields: Record<string, string> = {};
@@ -203,7 +210,7 @@ export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
           throw err;
         }
         const id = newId('bt');
-        ctx.bulletins.insert({ id, title: parsed.data.title, text: '', category: parsed.data.category ?? null, voice: 'vi', speed: 1, createdBy: user.id, source: 'recording', uploadPath: file.path, originalName: file.name });
+        ctx.bulletins.insert({ id, title: parsed.data.title, text: '', category: parsed.data.category ?? null, voice: 'vi', speed: 1, createdBy: user.id, areaCode: user.areaCode, source: 'recording', uploadPath: file.path, originalName: file.name });
         file = null; // the bulletin owns it now
         const job = ctx.bulletinService.synthesize(id);
         const waited = await Promise.race([job, new Promise<null>((r) => setTimeout(() => r(null), ctx.config.ttsSyncWaitMs).unref())]);

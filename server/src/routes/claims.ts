@@ -9,11 +9,11 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ErrorCode } from '@loaxa/shared';
 import { newSecret, sha256Hex } from '../auth/passwords.js';
-import { coversArea, canWrite } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
-import { ApiError, errorBodySchema, forbidden, notFound } from '../http/errors.js';
+import { ApiError, errorBodySchema, notFound } from '../http/errors.js';
 import type { AppContext } from '../services/context.js';
 import { mqttUrlFor } from './devices.js';
+import { access, WRITERS } from '../http/access.js';
 
 /** Crockford base32: no I, L, O or U, so a code read aloud or off a label is hard to mistype. */
 export const CLAIM_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -93,6 +93,7 @@ export const claimRoutes: FastifyPluginAsyncZod<ClaimRoutesOptions> = async (app
   app.post(
     '/api/v1/devices/:id/claim-code',
     {
+      config: { access: access.roles(WRITERS, { object: 'device', param: 'id' }, { why: 'issue claim codes' }) },
       schema: {
         tags: ['devices'],
         summary: 'A one-time claim code for installing a box; earlier unused codes of the box stop working',
@@ -103,8 +104,7 @@ export const claimRoutes: FastifyPluginAsyncZod<ClaimRoutesOptions> = async (app
     async (request, reply) => {
       const user = principalOf(request);
       const d = ctx.devices.get(request.params.id);
-      if (!d || d.revokedAt !== null || !coversArea(user, ctx.areas.ancestry(d.areaCode))) throw notFound(`device ${request.params.id}`);
-      if (!canWrite(user)) throw forbidden('viewers cannot issue claim codes');
+      if (!d || !ctx.objects.deviceVisible(user, d)) throw notFound(`device ${request.params.id}`);
       const code = newClaimCode();
       const now = Date.now();
       const expiresAt = now + ttlMs;
@@ -122,7 +122,7 @@ export const claimRoutes: FastifyPluginAsyncZod<ClaimRoutesOptions> = async (app
   app.post(
     '/api/v1/claim',
     {
-      config: { public: true },
+      config: { access: access.self('a box proves itself with a one-time claim code') },
       schema: {
         tags: ['devices'],
         summary: 'A box exchanges a claim code for its MQTT credentials (once); its secret is rotated',

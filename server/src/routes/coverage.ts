@@ -5,6 +5,7 @@ import { coversArea } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
 import { badRequest, errorBodySchema, notFound } from '../http/errors.js';
 import type { AppContext } from '../services/context.js';
+import { access, ANY_ROLE } from '../http/access.js';
 
 const areaRef = z.object({ code: z.string(), name: z.string(), type: z.string() });
 const summary = z.object({
@@ -31,6 +32,7 @@ export const coverageRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
   app.get(
     '/api/v1/coverage',
     {
+      config: { access: access.roles(ANY_ROLE, { scope: 'the asked area must lie inside the caller’s (404 otherwise)' }) },
       schema: {
         tags: ['coverage'],
         summary: 'Installed and working coverage of an area and each of its child areas, with the communes not covered and why',
@@ -48,6 +50,7 @@ export const coverageRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
   app.get(
     '/api/v1/coverage/trend',
     {
+      config: { access: access.roles(ANY_ROLE, { scope: 'the asked area must lie inside the caller’s (404 otherwise)' }) },
       schema: {
         tags: ['coverage'],
         summary: 'Measured coverage of a province over the last days, from the snapshots the server takes every few minutes',

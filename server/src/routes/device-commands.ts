@@ -6,11 +6,11 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { encodeMessage, messageCatalog, topics, ErrorCode, type MessageType } from '@loaxa/shared';
 import { randomUUID } from 'node:crypto';
-import { canWrite, coversArea } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
-import { ApiError, badRequest, conflict, errorBodySchema, forbidden, notFound } from '../http/errors.js';
-import { RequestTimeoutError } from '../services/requests.js';
+import { ApiError, badRequest, conflict, errorBodySchema, forbidden, notFound, unavailable } from '../http/errors.js';
+import { RequestSendError, RequestTimeoutError } from '../services/requests.js';
 import type { AppContext } from '../services/context.js';
+import { access, WRITERS } from '../http/access.js';
 
 /** Maintenance commands and who may send them; playback commands go through broadcasts. */
 const ALLOWED: Record<string, 'writer' | 'admin'> = {
@@ -26,6 +26,7 @@ export const deviceCommandRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = a
   app.post(
     '/api/v1/devices/:id/commands',
     {
+      config: { access: access.roles(WRITERS, { object: 'device', param: 'id' }, { why: 'send maintenance commands' }) },
       schema: {
         tags: ['devices'],
         summary: 'Send a maintenance command (set-volume, test-tone, fetch-logs; reboot, update-config and self-update for province admins) and get the box’s answer',
@@ -37,6 +38,7 @@ export const deviceCommandRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = a
           403: errorBodySchema,
           404: errorBodySchema,
           409: errorBodySchema,
+          503: errorBodySchema,
           504: errorBodySchema,
         },
       },
@@ -44,13 +46,14 @@ export const deviceCommandRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = a
     async (request) => {
       const user = principalOf(request);
       const device = ctx.devices.get(request.params.id);
-      if (!device || device.revokedAt !== null || !coversArea(user, ctx.areas.ancestry(device.areaCode))) throw notFound(`device ${request.params.id}`);
+      if (!device || !ctx.objects.deviceVisible(user, device)) throw notFound(`device ${request.params.id}`);
       const { type, payload, timeoutMs } = request.body;
       const need = ALLOWED[type];
       if (!need || !Object.hasOwn(messageCatalog, type)) {
         throw badRequest(`unknown command ${JSON.stringify(type)}; use one of ${Object.keys(ALLOWED).filter((k) => Object.hasOwn(messageCatalog, k)).join(', ')}`, [{ path: 'type', message: 'unknown command' }]);
       }
-      if (!canWrite(user) || (need === 'admin' && user.role !== 'province-admin')) throw forbidden(`your role cannot send ${type}`);
+      // Writers may send every command (the route's declaration); reboot, update-config and self-update are the province's.
+      if (need === 'admin' && user.role !== 'province-admin') throw forbidden(`your role cannot send ${type}`);
       if (!device.online) throw conflict(`device ${device.id} is offline; try again when it is back`);
       const id = randomUUID();
       let message: string;
@@ -59,19 +62,21 @@ export const deviceCommandRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = a
       } catch (err) {
         throw badRequest((err as Error).message.replace('refusing to send an invalid', 'invalid'), [{ path: 'payload', message: 'does not match the command' }]);
       }
-      const answer = ctx.requests.expect(id, device.id, timeoutMs);
-      try {
+      // Publish and answer in one promise, awaited here at once: a failed or slow publish can no longer
+      // leave a rejected promise without a handler, which ended the server (issue 13, finding 11).
+      const send = async () => {
         await ctx.bus.publish(topics.deviceCmd(device.id), message, { qos: 1, retain: false });
-      } catch (err) {
-        ctx.requests.cancel(id, err as Error);
-        throw err;
-      }
-      request.log.info({ deviceId: device.id, type, userId: user.id }, 'device command sent');
+        request.log.info({ deviceId: device.id, type, userId: user.id }, 'device command sent');
+      };
       try {
-        const res = await answer;
+        const res = await ctx.requests.request(id, device.id, timeoutMs, send);
         return res.ok ? { ok: true, data: res.data } : { ok: false, error: res.error };
       } catch (err) {
         if (err instanceof RequestTimeoutError) throw new ApiError(504, ErrorCode.UNAVAILABLE, err.message);
+        if (err instanceof RequestSendError) {
+          request.log.error({ err, deviceId: device.id, type }, 'device command not sent');
+          throw unavailable(`the command could not be sent to ${device.id}: the MQTT broker did not take it (${(err.cause as Error | undefined)?.message ?? err.message}); try again when the broker is back`);
+        }
         throw err;
       }
     },

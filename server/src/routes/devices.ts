@@ -4,12 +4,13 @@ import type { FastifyRequest } from 'fastify';
 import { areaCodeSchema } from '@loaxa/shared';
 import { newId } from '../ids.js';
 import { newSecret, sha256Hex } from '../auth/passwords.js';
-import { coversArea, canWrite } from '../auth/scope.js';
+import { coversArea } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
 import { badRequest, errorBodySchema, forbidden, notFound, unavailable } from '../http/errors.js';
 import { decodeCursor, encodeCursor, listSchema, pageQuerySchema } from '../http/pagination.js';
 import type { Device } from '../repos/devices.js';
 import type { AppContext } from '../services/context.js';
+import { access, ADMINS, ANY_ROLE, WRITERS } from '../http/access.js';
 
 const deviceSchema = z.object({
   id: z.string(),
@@ -74,6 +75,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
   app.post(
     '/api/v1/devices',
     {
+      config: { access: access.roles(WRITERS, { area: { in: 'body', key: 'areaCode' } }, { why: 'register devices' }) },
       schema: {
         tags: ['devices'],
         summary: 'Register a speaker box; its MQTT password is shown only in this answer',
@@ -101,7 +103,6 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
     async (request, reply) => {
       const user = principalOf(request);
       const { name, areaCode, lat, lon } = request.body;
-      if (!canWrite(user)) throw forbidden('viewers cannot register devices');
       const area = ctx.areas.get(areaCode);
       if (!area) throw badRequest(`unknown area ${areaCode}; import areas first (POST /api/v1/areas/import)`, [{ path: 'areaCode', message: 'unknown area' }]);
       if (area.validUntil) throw badRequest(`area ${areaCode} is a legacy unit; install devices in a current one`, [{ path: 'areaCode', message: 'legacy area' }]);
@@ -119,6 +120,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
   app.get(
     '/api/v1/devices',
     {
+      config: { access: access.roles(ANY_ROLE, { scope: 'only devices inside the caller’s area' }) },
       schema: {
         tags: ['devices'],
         summary: 'Devices in the caller’s area, filterable by area subtree and state',
@@ -146,6 +148,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
   app.get(
     '/api/v1/devices/:id',
     {
+      config: { access: access.roles(ANY_ROLE, { object: 'device', param: 'id' }) },
       schema: {
         tags: ['devices'],
         summary: 'One device',
@@ -156,7 +159,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
     async (request) => {
       const user = principalOf(request);
       const d = ctx.devices.get(request.params.id);
-      if (!d || d.revokedAt !== null || !coversArea(user, ctx.areas.ancestry(d.areaCode))) throw notFound(`device ${request.params.id}`);
+      if (!d || !ctx.objects.deviceVisible(user, d)) throw notFound(`device ${request.params.id}`);
       return toApi(d, ctx.faults.openFor(d.id).map((f) => f.kind));
     },
   );
@@ -164,6 +167,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
   app.get(
     '/api/v1/devices/:id/faults',
     {
+      config: { access: access.roles(ANY_ROLE, { object: 'device', param: 'id' }) },
       schema: {
         tags: ['devices'],
         summary: 'A device’s faults with when each began and ended (newest first)',
@@ -175,7 +179,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
     async (request) => {
       const user = principalOf(request);
       const d = ctx.devices.get(request.params.id);
-      if (!d || d.revokedAt !== null || !coversArea(user, ctx.areas.ancestry(d.areaCode))) throw notFound(`device ${request.params.id}`);
+      if (!d || !ctx.objects.deviceVisible(user, d)) throw notFound(`device ${request.params.id}`);
       return {
         items: ctx.faults.history(d.id, request.query.limit).map((f) => ({ kind: f.kind, startedAt: new Date(f.startedAt).toISOString(), endedAt: f.endedAt === null ? null : new Date(f.endedAt).toISOString(), detail: f.detail })),
       };
@@ -185,6 +189,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
   app.post(
     '/api/v1/devices/:id/revoke',
     {
+      config: { access: access.roles(ADMINS, { object: 'device', param: 'id' }, { why: 'revoke devices' }) },
       schema: {
         tags: ['devices'],
         summary: 'Revoke a box’s credentials (stolen or retired): it is disconnected at once and can never connect again',
@@ -195,8 +200,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
     async (request) => {
       const user = principalOf(request);
       const d = ctx.devices.get(request.params.id);
-      if (!d || d.revokedAt !== null || !coversArea(user, ctx.areas.ancestry(d.areaCode))) throw notFound(`device ${request.params.id}`);
-      if (user.role !== 'province-admin') throw forbidden('only province admins revoke devices');
+      if (!d || !ctx.objects.deviceVisible(user, d)) throw notFound(`device ${request.params.id}`);
       ctx.devices.revoke(d.id);
       await ctx.brokerIdentities?.revokeDevice(d.id);
       ctx.disconnectDevice(d.id);
@@ -208,6 +212,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
   app.post(
     '/api/v1/devices/bulk',
     {
+      config: { access: access.roles(WRITERS, { scope: 'every device’s areaCode inside the caller’s area' }, { why: 'register devices' }) },
       schema: {
         tags: ['devices'],
         summary: 'Register up to 10,000 boxes at once (one transaction); their MQTT passwords are shown only in this answer',
@@ -227,7 +232,6 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
     },
     async (request, reply) => {
       const user = principalOf(request);
-      if (!canWrite(user)) throw forbidden('viewers cannot register devices');
       const checked = new Map<string, string[]>();
       request.body.devices.forEach((d, i) => {
         if (checked.has(d.areaCode)) return;

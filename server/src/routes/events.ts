@@ -8,15 +8,33 @@ import { coversArea } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
 import type { AppContext } from '../services/context.js';
 import { Coalescer, type ServerEventMap } from '../services/events.js';
+import { access, ANY_ROLE } from '../http/access.js';
+import { ApiError } from '../http/errors.js';
+import { ErrorCode } from '@loaxa/shared';
 
 const KEEPALIVE_MS = 15_000;
 /** Events reach a browser together at most this often, the latest per delivery and per device (issue 8). */
 const COALESCE_MS = 100;
+/**
+ * A browser that stops reading (a frozen tab, a client holding the stream open on purpose) would make the
+ * server keep everything it sends in memory. One coalesced emergency to 10,000 boxes is ~2.5 MB; a stream
+ * this far behind is closed, and a browser's EventSource reconnects on its own.
+ */
+const MAX_UNSENT_BYTES = 8 * 1024 * 1024;
 
 export const eventRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+  // Streams per user (LOAXA_EVENT_STREAMS_PER_USER): each holds a socket, listeners on the bus and a buffer.
+  const perUser = new Map<string, number>();
+  // Open streams, ended together at shutdown by one hook (one hook per stream would pile up for ever).
+  const open = new Set<() => void>();
+  ctx.onShutdown(() => {
+    for (const end of [...open]) end();
+  });
+
   app.get(
     '/api/v1/events',
     {
+      config: { access: access.roles(ANY_ROLE, { scope: 'only events of areas inside the caller’s' }) },
       schema: {
         tags: ['events'],
         summary: 'Server-Sent Events: `delivery` (broadcastId, deviceId, occurrenceAt, state, at, reason) and `device` (presence, faults)',
@@ -26,6 +44,11 @@ export const eventRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
     async (request, reply) => {
       const user = principalOf(request);
       const only = request.query.broadcast;
+      const held = perUser.get(user.id) ?? 0;
+      if (held >= ctx.config.eventStreamsPerUser) {
+        throw new ApiError(429, ErrorCode.RATE_LIMITED, `${held} live event streams are already open for this user, the most allowed (LOAXA_EVENT_STREAMS_PER_USER): close another tab or window`);
+      }
+      perUser.set(user.id, held + 1);
       // By device, from its area (one lean read each), and by area: 10,000 boxes sit in a few hundred areas.
       const visible = new Map<string, boolean>();
       const visibleArea = new Map<string, boolean>();
@@ -41,12 +64,21 @@ export const eventRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       };
       reply.hijack();
       const res = reply.raw;
+      let closed = false;
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       res.write(': connected\n\n');
       type Out = { event: 'delivery' | 'device'; key: string; data: unknown };
+      const send = (text: string) => {
+        if (closed) return;
+        if (res.writableLength > MAX_UNSENT_BYTES) {
+          request.log.warn({ userId: user.id, unsent: res.writableLength }, 'live event stream not read: closed');
+          close();
+          res.destroy();
+        } else res.write(text);
+      };
       const out = new Coalescer<Out>(
         (o) => o.key,
-        (items) => res.write(items.map((o) => `event: ${o.event}\ndata: ${JSON.stringify(o.data)}\n\n`).join('')),
+        (items) => send(items.map((o) => `event: ${o.event}\ndata: ${JSON.stringify(o.data)}\n\n`).join('')),
         COALESCE_MS,
       );
       const onDelivery = (e: ServerEventMap['delivery'][0]) => {
@@ -58,19 +90,29 @@ export const eventRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       };
       ctx.events.on('delivery', onDelivery);
       ctx.events.on('device', onDevice);
-      const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+      const keepalive = setInterval(() => send(': keepalive\n\n'), KEEPALIVE_MS);
+      // Once, whichever comes first: the client leaves (or is cut off above), or the server shuts down.
       const close = () => {
+        if (closed) return;
+        closed = true;
         clearInterval(keepalive);
         out.close();
         ctx.events.off('delivery', onDelivery);
         ctx.events.off('device', onDevice);
+        open.delete(end);
+        const left = (perUser.get(user.id) ?? 1) - 1;
+        if (left > 0) perUser.set(user.id, left);
+        else perUser.delete(user.id);
       };
-      request.raw.on('close', close);
-      ctx.onShutdown(() => {
+      const end = () => {
         out.flush();
         close();
         res.end();
-      });
+      };
+      open.add(end);
+      res.on('close', close);
+      // A client gone before the listener above was added would otherwise hold its slot for good.
+      if (res.destroyed || !res.socket || res.socket.destroyed) close();
     },
   );
 };

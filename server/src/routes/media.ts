@@ -34,6 +34,7 @@ import { ApiError, errorBodySchema, notFound, sendError } from '../http/errors.j
 import type { MediaExt, MediaStore } from '../audio/index.js';
 import type { AppContext } from '../services/context.js';
 import type { DeviceCredentialCache } from '../auth/device-credentials.js';
+import { access } from '../http/access.js';
 
 const CONTENT_TYPES: Record<MediaExt, string> = { ogg: 'audio/ogg', mp3: 'audio/mpeg' };
 /** Memory for hot files: a few current bulletins (a 5-minute bulletin is 1.2 MB of Opus, 1.8 MB of MP3). */
@@ -166,7 +167,7 @@ export const mediaRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
   app.get(
     '/media/:sha256',
     {
-      config: { public: true },
+      config: { access: access.self('a box’s own credentials, a bearer token or a signed link (checked in the handler)') },
       // No "incoming request" / "request completed" lines per download: a bulletin going out to 2,000 boxes
       // would write 4,000 of them, synchronously (10–15 % of the server's CPU in bench/media.ts), saying
       // nothing the boxes' delivery reports do not. Refusals and failures are still logged, at warn.

@@ -6,9 +6,9 @@
  */
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { principalOf } from '../http/auth.js';
-import { errorBodySchema, forbidden } from '../http/errors.js';
+import { errorBodySchema } from '../http/errors.js';
 import type { AppContext } from '../services/context.js';
+import { access, ADMINS } from '../http/access.js';
 
 const latency = z.object({
   windowSeconds: z.number(),
@@ -29,6 +29,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
   app.get(
     '/api/v1/metrics',
     {
+      config: { access: access.roles(ADMINS, { scope: 'server-wide counters, no area data' }, { why: 'read the metrics' }) },
       schema: {
         tags: ['metrics'],
         summary: 'Ingest counts and write latency of device messages, and process memory and CPU (province admins only)',
@@ -48,7 +49,6 @@ export const metricsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
       },
     },
     async (request) => {
-      if (principalOf(request).role !== 'province-admin') throw forbidden('only province admins read the metrics');
       const mem = process.memoryUsage();
       const cpu = process.cpuUsage();
       return {

@@ -7,15 +7,17 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import { areaCodeSchema, prioritySchema } from '@loaxa/shared';
-import { canApprove, canWrite, coversArea, type Principal } from '../auth/scope.js';
+import { coversArea, type Principal } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
 import { badRequest, conflict, errorBodySchema, forbidden, notFound } from '../http/errors.js';
 import { decodeCursor, encodeCursor, listSchema, pageQuerySchema } from '../http/pagination.js';
 import { newId } from '../ids.js';
 import { OfferRepository, type OfferRecord } from '../repos/offers.js';
+import type { Broadcast } from '../repos/broadcasts.js';
 import { decideOffer, initialOfferState, transitionOffer, type OfferEvent, type OfferState } from '../scheduling/inbox.js';
 import { instantSchema, scheduleSchema } from '../scheduling/schedule.js';
 import type { AppContext } from '../services/context.js';
+import { access, ANY_ROLE, APPROVERS, WRITERS } from '../http/access.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const offerSchema = z.object({
@@ -66,16 +68,27 @@ export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
     return t.state;
   };
 
-  /** Puts an offer on air in its commune as a broadcast by `user`. */
-  const air = async (user: Principal, o: OfferRecord, draft: { startAt?: string; schedule?: z.infer<typeof scheduleSchema> }, request: FastifyRequest) => {
-    const { broadcast } = ctx.broadcastService.prepare(user, { bulletinId: o.bulletinId, priority: o.priority, target: { areaCodes: [o.areaCode] }, ...draft }, mediaBase(request));
-    await ctx.broadcastService.save(broadcast);
-    return broadcast.id;
+  /**
+   * Puts an offer on air in its commune as a broadcast by `user`: inside `offers.transaction`, on the offer
+   * as it is in the store now. The state steps are checked and the broadcast prepared before anything is
+   * written, then the broadcast and the offer's new state are written together, so a refused step creates
+   * nothing (issue 13, finding 6: a declined offer's accept answered 409 after saving an approved
+   * broadcast). Answers the broadcast, for `broadcastService.launch` once committed.
+   */
+  const airWithin = (user: Principal, o: OfferRecord, accept: boolean, draft: { startAt?: string; schedule?: z.infer<typeof scheduleSchema> }, request: FastifyRequest): Broadcast => {
+    const now = Date.now();
+    const accepted = accept && o.status === 'pending' && o.priority === 'normal' ? step(o, { type: 'accept', at: now }) : stateOf(o);
+    const { broadcast } = ctx.broadcastService.prepare(user, { bulletinId: o.bulletinId, priority: o.priority, target: { areaCodes: [o.areaCode] }, ...draft }, mediaBase(request), now);
+    const s = step({ ...o, status: accepted.status }, { type: 'schedule', at: now, broadcastId: broadcast.id });
+    ctx.broadcastService.store(broadcast);
+    offers.update(o.id, { status: s.status, since: s.since, broadcastId: broadcast.id });
+    return broadcast;
   };
 
   app.post(
     '/api/v1/bulletins/:id/offers',
     {
+      config: { access: access.roles(APPROVERS, { object: 'bulletin', param: 'id' }, { why: 'offer bulletins' }) },
       schema: {
         tags: ['offers'],
         summary: 'Offer a bulletin to communes’ inboxes (a province or district area stands for all its communes)',
@@ -86,9 +99,8 @@ export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
     },
     async (request, reply) => {
       const user = principalOf(request);
-      if (!canApprove(user)) throw forbidden('only province admins and approvers offer bulletins');
       const bulletin = ctx.bulletins.get(request.params.id);
-      if (!bulletin) throw notFound(`bulletin ${request.params.id}`);
+      if (!bulletin || !ctx.objects.bulletinVisible(user, bulletin)) throw notFound(`bulletin ${request.params.id}`);
       if (bulletin.status !== 'ready') throw conflict(`bulletin ${bulletin.id} is ${bulletin.status}; wait until its status is ready`);
       const now = Date.now();
       const startAt = request.body.startAt ? Date.parse(request.body.startAt) : undefined;
@@ -115,12 +127,11 @@ export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
           id, bulletinId: bulletin.id, areaCode: code, priority: request.body.priority, startAt: startAt ?? null, expiresAt: expiresAt ?? null,
           status: 'pending', since: now, action: decision.action, reason: decision.reason, collidesWith: decision.collidesWith ?? [], broadcastId: null, createdBy: user.id, createdAt: now,
         };
-        offers.insert(offer);
-        if (decision.action === 'air') {
-          const broadcastId = await air(user, offer, { startAt: new Date(decision.airAt).toISOString() }, request);
-          const s = step(offer, { type: 'schedule', at: now, broadcastId });
-          offers.update(id, { status: s.status, since: s.since, broadcastId });
-        }
+        const airing = offers.transaction(() => {
+          offers.insert(offer);
+          return decision.action === 'air' ? airWithin(user, offer, false, { startAt: new Date(decision.airAt).toISOString() }, request) : null;
+        });
+        if (airing) await ctx.broadcastService.launch(airing);
         created.push(offers.get(id)!);
       }
       request.log.info({ bulletinId: bulletin.id, offers: created.length, priority: request.body.priority }, 'bulletin offered');
@@ -131,6 +142,7 @@ export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
   app.get(
     '/api/v1/inbox',
     {
+      config: { access: access.roles(ANY_ROLE, { scope: 'offers to the caller’s area and below' }) },
       schema: {
         tags: ['offers'],
         summary: 'Offers from the province in the caller’s communes',
@@ -150,14 +162,14 @@ export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
 
   const load = (user: Principal, id: string): OfferRecord => {
     const o = offers.get(id);
-    if (!o || !coversArea(user, ctx.areas.ancestry(o.areaCode))) throw notFound(`offer ${id}`);
-    if (!canWrite(user)) throw forbidden('viewers cannot act on offers');
+    if (!o || !ctx.objects.offerVisible(user, o)) throw notFound(`offer ${id}`);
     return o;
   };
 
   app.post(
     '/api/v1/offers/:id/accept',
     {
+      config: { access: access.roles(WRITERS, { object: 'offer', param: 'id' }, { why: 'act on offers' }) },
       schema: {
         tags: ['offers'],
         summary: 'Accept an offer and schedule it in the commune (startAt or schedule; default now)',
@@ -168,19 +180,26 @@ export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
     },
     async (request) => {
       const user = principalOf(request);
-      const o = load(user, request.params.id);
-      const now = Date.now();
-      const accepted = o.status === 'pending' && o.priority === 'normal' ? step(o, { type: 'accept', at: now }) : stateOf(o);
-      const broadcastId = await air(user, o, { ...(request.body.startAt ? { startAt: request.body.startAt } : {}), ...(request.body.schedule ? { schedule: request.body.schedule } : {}) }, request);
-      const s = step({ ...o, status: accepted.status }, { type: 'schedule', at: now, broadcastId });
-      offers.update(o.id, { status: s.status, since: s.since, broadcastId });
-      return toApi(offers.get(o.id)!);
+      const { id } = load(user, request.params.id);
+      const draft = { ...(request.body.startAt ? { startAt: request.body.startAt } : {}), ...(request.body.schedule ? { schedule: request.body.schedule } : {}) };
+      const { offer, airing } = offers.transaction(() => {
+        const o = offers.get(id)!;
+        // Accept is idempotent (finding 6): an offer already on air answers the broadcast it has, so a
+        // double click or a retried request airs once.
+        if (o.status === 'scheduled' && o.broadcastId !== null) return { offer: o, airing: null };
+        const airing = airWithin(user, o, true, draft, request);
+        return { offer: offers.get(id)!, airing };
+      });
+      // Sent once committed, as POST /broadcasts does; a retry after a failed send answers the saved broadcast.
+      if (airing) await ctx.broadcastService.launch(airing);
+      return toApi(offer);
     },
   );
 
   app.post(
     '/api/v1/offers/:id/decline',
     {
+      config: { access: access.roles(WRITERS, { object: 'offer', param: 'id' }, { why: 'act on offers' }) },
       schema: {
         tags: ['offers'],
         summary: 'Decline a normal offer, with a reason (priority and emergency offers cannot be declined)',

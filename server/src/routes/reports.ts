@@ -12,6 +12,7 @@ import { AsRunRepository, type AsRunRow } from '../repos/as-run.js';
 import { instantOf, dayOfCivil } from '../scheduling/local-time.js';
 import type { AppContext } from '../services/context.js';
 import { csvDocument } from '../http/csv.js';
+import { access, ANY_ROLE } from '../http/access.js';
 
 const DAY_MS = 86_400_000;
 const dateOrInstant = z.union([z.string().regex(/^\d{4}-\d{2}-\d{2}$/), z.iso.datetime({ offset: true })], {
@@ -81,6 +82,7 @@ export const reportRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
   app.get(
     '/api/v1/reports/as-run',
     {
+      config: { access: access.roles(ANY_ROLE, { scope: 'the asked area must lie inside the caller’s (404 otherwise)' }) },
       schema: {
         tags: ['reports'],
         summary: 'As-run compliance per commune and device: scheduled vs played vs missed (and why), airtime',

@@ -1,12 +1,14 @@
 import { z } from 'zod';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { canWrite } from '../auth/scope.js';
+import { canWrite, coversArea, type Principal } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
-import { ApiError, errorBodySchema, forbidden, notFound } from '../http/errors.js';
+import { ApiError, badRequest, errorBodySchema, forbidden, notFound } from '../http/errors.js';
 import { listSchema } from '../http/pagination.js';
 import { styleForVoice } from '../services/speech.js';
 import type { AppContext } from '../services/context.js';
 import { VOICES } from './bulletins.js';
+import { access, ANY_ROLE, WRITERS } from '../http/access.js';
 
 const spanSchema = z.object({ start: z.number(), end: z.number(), text: z.string(), rule: z.string(), reading: z.string().optional() });
 /** A term as written in bulletins: one token, no spaces ("UBND", "TP.", "CNTT-VT", "zalo"). */
@@ -18,11 +20,47 @@ const readingSchema = z
   .max(300)
   .regex(/^[\p{L}\p{M} ]+$/u, 'a reading is words (letters and spaces only), e.g. "ủy ban nhân dân"')
   .transform((v) => v.normalize('NFC').toLowerCase().replace(/\s+/g, ' '));
+const areaCodeSchema = z.string().regex(/^\d{2,10}$/, 'an area code (digits)');
+const entrySchema = z.object({
+  term: z.string(),
+  reading: z.string(),
+  areaCode: z.string().nullable().describe('The area whose bulletins (and its subtree’s) use it; null: the whole installation'),
+  updatedAt: z.string(),
+});
+
+/**
+ * The area a dictionary write is for: `areaCode` of the body (PUT) or the query (DELETE) when given, else
+ * the caller's own. The routes and the audit log (which names the (term, area) entry written) both use it.
+ */
+export function dictionaryAreaOf(request: FastifyRequest): string | null {
+  // Only where each route validates it: a DELETE's unvalidated body must not name another area.
+  const given = request.method === 'PUT' ? (request.body as { areaCode?: string | null } | undefined)?.areaCode : (request.query as { areaCode?: string } | undefined)?.areaCode;
+  return given !== undefined ? given : (request.principal?.areaCode ?? null);
+}
+
+/**
+ * Who changes the readings of an area (issue 13, finding 8: any operator rewrote the installation-wide
+ * dictionary, and so every commune's bulletins, emergencies included). Installation-wide entries: only an
+ * installation-wide province admin. An area's: a writer whose area holds it — an operator or approver its
+ * commune and villages, a province admin its province and below.
+ */
+function assertMayWriteEntries(ctx: AppContext, user: Principal, areaCode: string | null): void {
+  if (!canWrite(user)) throw forbidden('viewers cannot change the dictionary');
+  if (areaCode === null) {
+    if (user.role !== 'province-admin' || user.areaCode !== null) {
+      throw forbidden('only an installation-wide province admin changes the installation-wide readings; give the areaCode of an area inside yours');
+    }
+    return;
+  }
+  if (!ctx.areas.get(areaCode)) throw badRequest(`unknown area ${areaCode}`, [{ path: 'areaCode', message: 'unknown area' }]);
+  if (!coversArea(user, ctx.areas.ancestry(areaCode))) throw forbidden(`area ${areaCode} is outside your area`);
+}
 
 export const ttsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.post(
     '/api/v1/tts/preview',
     {
+      config: { access: access.roles(WRITERS, { scope: 'nothing stored' }, { why: 'synthesize audio' }) },
       schema: {
         tags: ['tts'],
         summary: 'How a text will be read aloud: the words, what was rewritten or left unread, and the audio',
@@ -53,14 +91,14 @@ export const ttsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app,
     },
     async (request) => {
       const user = principalOf(request);
-      if (!canWrite(user)) throw forbidden('viewers cannot synthesize audio');
       const { text, speed } = request.body;
       const voice = request.body.voice ?? ctx.config.ttsVoice;
       const style = request.body.style ?? styleForVoice(voice);
-      const reading = ctx.speech.normalize(text.normalize('NFC'), style);
+      // Read as the caller's own bulletins would be: with the entries of its area's ancestry.
+      const reading = ctx.speech.normalize(text.normalize('NFC'), style, user.areaCode);
       let out;
       try {
-        out = await ctx.render({ text, voice, speed: speed ?? 1, style, onProgress: () => undefined });
+        out = await ctx.render({ text, voice, speed: speed ?? 1, style, areaCode: user.areaCode, onProgress: () => undefined });
       } catch (err) {
         throw new ApiError(422, 'LOAXA_TTS_FAILED', `synthesis failed: ${(err as Error).message}`);
       }
@@ -78,16 +116,30 @@ export const ttsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app,
   app.get(
     '/api/v1/tts/dictionary',
     {
+      config: { access: access.roles(ANY_ROLE, { scope: 'entries of the caller’s ancestry and of the areas inside its area' }) },
       schema: {
         tags: ['tts'],
-        summary: 'Readings operators added for this installation, applied over the shipped dictionary',
-        response: { 200: listSchema(z.object({ term: z.string(), reading: z.string(), updatedAt: z.string() })) },
+        summary:
+          'Readings added over the shipped dictionary that you can see: those applied in your area (installation-wide, your province’s, your commune’s) and those of the areas inside it. A bulletin is read with the most local entry of its area.',
+        querystring: z.object({ areaCode: areaCodeSchema.optional().describe('Only the entries of this area') }),
+        response: { 200: listSchema(entrySchema) },
       },
     },
     async (request) => {
-      principalOf(request);
-      // A dictionary holds tens to a few hundred entries: one page, with the list shape of CONTRACTS.md.
-      const items = ctx.dictionary.list().map((e) => ({ term: e.term, reading: e.reading, updatedAt: new Date(e.updatedAt).toISOString() }));
+      const user = principalOf(request);
+      let visible = (_area: string | null) => true;
+      if (user.areaCode !== null) {
+        const chain = new Set(ctx.areas.ancestry(user.areaCode));
+        const below = new Set(ctx.areas.subtree(user.areaCode));
+        // A sibling commune's entries are none of this one's business.
+        visible = (area) => area === null || chain.has(area) || below.has(area);
+      }
+      const only = request.query.areaCode;
+      // Tens to a few hundred entries per province: one page, with the list shape of CONTRACTS.md.
+      const items = ctx.dictionary
+        .list()
+        .filter((e) => visible(e.areaCode) && (only === undefined || e.areaCode === only))
+        .map((e) => ({ term: e.term, reading: e.reading, areaCode: e.areaCode, updatedAt: new Date(e.updatedAt).toISOString() }));
       return { items, total: items.length, next: null };
     },
   );
@@ -95,37 +147,50 @@ export const ttsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app,
   app.put(
     '/api/v1/tts/dictionary/:term',
     {
+      // The hook refuses another area's code before the audit log reads that entry's state; installation-wide
+      // (null) and the caller's own area are the handler's to decide (assertMayWriteEntries).
+      config: { access: access.roles(WRITERS, { area: { in: 'body', key: 'areaCode' } }, { why: 'change the dictionary' }) },
       schema: {
         tags: ['tts'],
-        summary: 'Add or change how a term is read aloud',
+        summary: 'Add or change how a term is read aloud in an area (default: yours) and the areas inside it',
         params: z.object({ term: termSchema }),
-        body: z.object({ reading: readingSchema }),
-        response: { 200: z.object({ term: z.string(), reading: z.string() }), 400: errorBodySchema, 403: errorBodySchema },
+        body: z.object({
+          reading: readingSchema,
+          areaCode: areaCodeSchema
+            .nullable()
+            .optional()
+            .describe('The area whose bulletins use this reading, yours or one inside it (default: yours); null: the whole installation, for installation-wide province admins only'),
+        }),
+        response: { 200: z.object({ term: z.string(), reading: z.string(), areaCode: z.string().nullable() }), 400: errorBodySchema, 403: errorBodySchema },
       },
     },
     async (request) => {
       const user = principalOf(request);
-      if (!canWrite(user)) throw forbidden('viewers cannot change the dictionary');
-      ctx.dictionary.upsert(request.params.term, request.body.reading, user.id);
-      request.log.info({ term: request.params.term }, 'dictionary entry set');
-      return { term: request.params.term, reading: request.body.reading };
+      const areaCode = dictionaryAreaOf(request);
+      assertMayWriteEntries(ctx, user, areaCode);
+      ctx.dictionary.upsert(request.params.term, areaCode, request.body.reading, user.id);
+      request.log.info({ term: request.params.term, areaCode }, 'dictionary entry set');
+      return { term: request.params.term, reading: request.body.reading, areaCode };
     },
   );
 
   app.delete(
     '/api/v1/tts/dictionary/:term',
     {
+      config: { access: access.roles(WRITERS, { area: { in: 'query', key: 'areaCode' } }, { why: 'change the dictionary' }) },
       schema: {
         tags: ['tts'],
-        summary: 'Remove an added reading (the shipped one, if any, applies again)',
+        summary: 'Remove an area’s reading (default: your area’s); the next less local one, or the shipped one, applies again',
         params: z.object({ term: termSchema }),
-        response: { 204: z.null(), 403: errorBodySchema, 404: errorBodySchema },
+        querystring: z.object({ areaCode: areaCodeSchema.optional().describe('The area whose entry to remove (default: yours)') }),
+        response: { 204: z.null(), 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema },
       },
     },
     async (request, reply) => {
       const user = principalOf(request);
-      if (!canWrite(user)) throw forbidden('viewers cannot change the dictionary');
-      if (!ctx.dictionary.delete(request.params.term)) throw notFound(`dictionary entry ${request.params.term}`);
+      const areaCode = dictionaryAreaOf(request);
+      assertMayWriteEntries(ctx, user, areaCode);
+      if (!ctx.dictionary.delete(request.params.term, areaCode)) throw notFound(`dictionary entry ${request.params.term} of ${areaCode ?? 'the installation'}`);
       return reply.status(204).send(null);
     },
   );

@@ -3,6 +3,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { areaCodeSchema } from '@loaxa/shared';
 import { hashPassword } from '../auth/passwords.js';
 import { principalOf } from '../http/auth.js';
+import { access, ADMINS } from '../http/access.js';
+import type { Principal } from '../auth/scope.js';
 import { badRequest, conflict, errorBodySchema, forbidden, notFound } from '../http/errors.js';
 import { decodeCursor, encodeCursor, listSchema, pageQuerySchema } from '../http/pagination.js';
 import { newId } from '../ids.js';
@@ -13,30 +15,34 @@ const userSchema = z.object({ id: z.string(), username: z.string(), role: z.enum
 const toApi = (u: User) => ({ id: u.id, username: u.username, role: u.role, areaCode: u.areaCode, disabled: u.disabled, createdAt: new Date(u.createdAt).toISOString() });
 const password = z.string().min(10, 'at least 10 characters').max(256);
 
-/** CONTRACTS.md § users: province admins only; everyone else gets 403. */
+/**
+ * CONTRACTS.md § users: province admins only (declared on each route; http/access.ts), and each only
+ * inside its own area (issue 13, finding 2): it lists, creates and edits users bound to its area or below,
+ * and only an installation-wide admin creates or edits installation-wide users (`areaCode: null`).
+ */
 export const userRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
-  app.addHook('preHandler', async (request) => {
-    if (!request.url.startsWith('/api/v1/users')) return;
-    if (principalOf(request).role !== 'province-admin') throw forbidden('only province admins manage users');
-  });
-
-  const checkArea = (code: string | null | undefined) => {
+  const checkArea = (me: Principal, code: string | null | undefined) => {
+    if (code === undefined) return;
     if (code && !ctx.areas.get(code)) throw badRequest(`unknown area ${code}`, [{ path: 'areaCode', message: 'unknown area' }]);
+    if (!ctx.objects.holdsArea(me, code)) {
+      throw forbidden(code === null ? 'only an installation-wide admin may give a user the whole installation' : `area ${code} is outside your area`);
+    }
   };
 
   app.post(
     '/api/v1/users',
     {
+      config: { access: access.roles(ADMINS, { scope: 'the new user’s areaCode must lie inside the caller’s area' }, { why: 'manage users' }) },
       schema: {
         tags: ['users'],
-        summary: 'Create a user bound to an area subtree (province admins only)',
+        summary: 'Create a user bound to an area subtree (province admins only, inside their own area)',
         body: z.object({ username: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'lowercase letters, digits, . _ -'), password, role: z.enum(ROLES), areaCode: areaCodeSchema.nullable() }),
         response: { 201: userSchema, 400: errorBodySchema, 403: errorBodySchema, 409: errorBodySchema },
       },
     },
     async (request, reply) => {
       const { username, role, areaCode } = request.body;
-      checkArea(areaCode);
+      checkArea(principalOf(request), areaCode);
       if (ctx.users.byUsername(username)) throw conflict(`user ${username} exists`);
       const user: User = { id: newId('u'), username, passwordHash: await hashPassword(request.body.password), role, areaCode, disabled: false, createdAt: Date.now() };
       ctx.users.insert(user);
@@ -47,18 +53,24 @@ export const userRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
 
   app.get(
     '/api/v1/users',
-    { schema: { tags: ['users'], summary: 'Users (province admins only)', querystring: pageQuerySchema, response: { 200: listSchema(userSchema) } } },
+    {
+      config: { access: access.roles(ADMINS, { scope: 'lists only users bound to the caller’s area or below' }, { why: 'manage users' }) },
+      schema: { tags: ['users'], summary: 'Users in your area (province admins only)', querystring: pageQuerySchema, response: { 200: listSchema(userSchema) } },
+    },
     async (request) => {
+      const me = principalOf(request);
       const { limit, cursor } = request.query;
-      const rows = ctx.users.list(limit + 1, decodeCursor(cursor));
+      const areas = me.areaCode === null ? undefined : ctx.areas.subtree(me.areaCode);
+      const rows = ctx.users.list(limit + 1, decodeCursor(cursor), areas);
       const page = rows.slice(0, limit);
-      return { items: page.map(toApi), total: ctx.users.count(), next: encodeCursor(page.at(-1)?.id, rows.length > limit) };
+      return { items: page.map(toApi), total: ctx.users.countIn(areas), next: encodeCursor(page.at(-1)?.id, rows.length > limit) };
     },
   );
 
   app.patch(
     '/api/v1/users/:id',
     {
+      config: { access: access.roles(ADMINS, { object: 'user', param: 'id' }, { why: 'manage users' }) },
       schema: {
         tags: ['users'],
         summary: 'Change a user’s password, role or area, or disable it at once (its sessions end)',
@@ -73,7 +85,8 @@ export const userRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
       if (!target) throw notFound(`user ${request.params.id}`);
       const { password: pw, role, areaCode, disabled } = request.body;
       if (target.id === me.id && (disabled || (role && role !== 'province-admin'))) throw badRequest('you cannot disable or demote yourself');
-      checkArea(areaCode);
+      // The target is inside the caller's area (the route's declaration); so must be the area it is moved to.
+      checkArea(me, areaCode);
       ctx.users.update(target.id, { ...(pw ? { passwordHash: await hashPassword(pw) } : {}), ...(role ? { role } : {}), ...(areaCode !== undefined ? { areaCode } : {}), ...(disabled !== undefined ? { disabled } : {}) });
       if (disabled || pw || role || areaCode !== undefined) ctx.sessions.revokeAll(target.id);
       request.log.info({ userId: target.id, changed: Object.keys(request.body) }, 'user changed');

@@ -14,6 +14,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode } from '@loaxa/shared';
 import { sendError } from '../http/errors.js';
 import type { AppContext } from '../services/context.js';
+import { access } from '../http/access.js';
 
 export const WEB_DIST_DIR = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
 
@@ -50,6 +51,17 @@ The API is at <a href="/openapi.json">/openapi.json</a>; health at <a href="/hea
 
 export function isServerPath(path: string): boolean {
   return SERVER_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`) || path.startsWith(`${p}?`));
+}
+
+/** A path as the router reads it: percent-decoded, slashes collapsed, lower case. */
+function canonicalPath(path: string): string {
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    // malformed escapes: judge the path as sent
+  }
+  return decoded.replace(/\/{2,}/g, '/').toLowerCase();
 }
 
 function escapeAttr(v: string): string {
@@ -149,7 +161,9 @@ export const webRoutes: FastifyPluginAsyncZod<{ ctx: Pick<AppContext, 'config'>;
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? '/';
-    if (isServerPath(path)) return sendError(reply, 404, ErrorCode.NOT_FOUND, `no route ${request.method} ${path}`);
+    // The router matches API paths in any case, with doubled slashes and percent-encoding (app.ts): an
+    // unknown API path spelled that way is still the API's 404, not the web app's page.
+    if (isServerPath(canonicalPath(path))) return sendError(reply, 404, ErrorCode.NOT_FOUND, `no route ${request.method} ${path}`);
     const sent = await sendFile(request, reply, path);
     if (sent) return sent;
     // A missing hashed file is a stale page asking for an old build: 404, not the app's HTML under a JS name.
@@ -157,7 +171,7 @@ export const webRoutes: FastifyPluginAsyncZod<{ ctx: Pick<AppContext, 'config'>;
     return sendIndex(request, reply);
   };
 
-  const opts = { config: { public: true }, schema: { hide: true } };
+  const opts = { config: { access: access.public('the web app’s files; it logs in through the API') }, schema: { hide: true } };
   app.get('/', opts, handler);
   app.get('/*', opts, handler);
 };

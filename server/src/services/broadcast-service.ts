@@ -9,8 +9,9 @@ import { ErrorCode } from '@loaxa/shared';
 import type { Config } from '../config.js';
 import { ApiError, badRequest, conflict, forbidden } from '../http/errors.js';
 import { canApprove, canWrite, coversArea, type Principal } from '../auth/scope.js';
+import type { ObjectScope } from '../auth/objects.js';
 import { findConflicts, type Conflict, type ExistingOccurrence } from '../scheduling/conflicts.js';
-import { expandOccurrences } from '../scheduling/recurrence.js';
+import { expandOccurrences, MAX_OCCURRENCES_PER_CALL, OccurrenceCapError } from '../scheduling/recurrence.js';
 import type { Schedule } from '../scheduling/schedule.js';
 import type { AreaRepository } from '../repos/areas.js';
 import type { Broadcast, BroadcastRepository, BroadcastTarget } from '../repos/broadcasts.js';
@@ -43,6 +44,7 @@ export interface Deps {
   delivery: DeliveryService;
   scheduler: Scheduler;
   agenda: AgendaService;
+  objects: ObjectScope;
   logger: Logger;
 }
 
@@ -65,15 +67,9 @@ export class BroadcastService {
     });
   }
 
-  /** Who may see a broadcast: its author, installation-wide users, and users whose area holds a target. */
+  /** Who may see a broadcast: decided in one place, `ObjectScope.broadcastVisible`. */
   visibleTo(user: Principal, b: Broadcast): boolean {
-    if (user.areaCode === null || b.createdBy === user.id) return true;
-    const areaHit = (b.target.areaCodes ?? []).some((c) => coversArea(user, this.deps.areas.ancestry(c)) || this.deps.areas.ancestry(user.areaCode!).includes(c));
-    const deviceHit = (b.target.deviceIds ?? []).some((id) => {
-      const d = this.deps.devices.get(id);
-      return d ? coversArea(user, this.deps.areas.ancestry(d.areaCode)) : false;
-    });
-    return areaHit || deviceHit;
+    return this.deps.objects.broadcastVisible(user, b);
   }
 
   /** Turns a draft into a broadcast (not saved), with its first occurrence and the conflicts it causes. */
@@ -85,7 +81,8 @@ export class BroadcastService {
       throw new ApiError(401, ErrorCode.UNAUTHORIZED, `an emergency broadcast needs a login from the last ${Math.round(maxAge / 60_000)} minutes: log in again (POST /api/v1/auth/login) and retry`);
     }
     const bulletin = this.deps.bulletins.get(draft.bulletinId);
-    if (!bulletin) throw badRequest(`unknown bulletin ${draft.bulletinId}`, [{ path: 'bulletinId', message: 'unknown bulletin' }]);
+    // Another commune's bulletin is answered as unknown (issue 13, finding 9): no airing it, no probing for it.
+    if (!bulletin || !this.deps.objects.bulletinVisible(user, bulletin)) throw badRequest(`unknown bulletin ${draft.bulletinId}`, [{ path: 'bulletinId', message: 'unknown bulletin' }]);
     if (bulletin.status !== 'ready') throw conflict(`bulletin ${draft.bulletinId} is ${bulletin.status}; wait until its status is ready`);
     if (draft.startAt && draft.schedule) throw badRequest('give either startAt or schedule, not both', [{ path: 'schedule', message: 'conflicts with startAt' }]);
     this.checkTargets(user, draft.target);
@@ -99,7 +96,18 @@ export class BroadcastService {
       draft = { ...draft, startAt: new Date(Math.max(at, now)).toISOString() };
     }
     const probe = scheduleOf({ schedule, startAt: draft.startAt ? Date.parse(draft.startAt) : now });
-    const year = expandOccurrences(probe, { from: now - windowMs, to: now + 366 * DAY_MS }, { durationMs: bulletin.durationMs ?? 0 });
+    let year: number[];
+    try {
+      year = expandOccurrences(probe, { from: now - windowMs, to: now + 366 * DAY_MS }, { durationMs: bulletin.durationMs ?? 0 });
+    } catch (err) {
+      // Too dense a schedule is the caller's input, not a server fault (issue 13, finding 10: it was a 500).
+      if (err instanceof OccurrenceCapError) {
+        throw badRequest(`the schedule airs more than ${MAX_OCCURRENCES_PER_CALL} times in the coming year, the most a broadcast may; use fewer times a day, fewer repeats or a shorter range`, [
+          { path: 'schedule', message: `more than ${MAX_OCCURRENCES_PER_CALL} occurrences in a year` },
+        ]);
+      }
+      throw err;
+    }
     if (year.length === 0) throw badRequest('the schedule has no occurrence in the coming year', [{ path: schedule ? 'schedule' : 'startAt', message: 'no occurrence' }]);
 
     const status = this.needsApproval(user, draft.priority) ? 'submitted' : 'approved';
@@ -162,7 +170,20 @@ export class BroadcastService {
 
   /** Saves the broadcast; an approved one is written out as deliveries and sent to the boxes that are due. */
   async save(b: Broadcast): Promise<number> {
+    this.store(b);
+    return this.launch(b);
+  }
+
+  /**
+   * The first half of `save`: the broadcast's row only, synchronous, so that it can be written inside the
+   * caller's transaction together with what it belongs to (an offer's accept: issue 13, finding 6).
+   */
+  store(b: Broadcast): void {
     this.deps.broadcasts.insertWithDeliveries(b, []);
+  }
+
+  /** The second half of `save`, once the row is committed: an approved broadcast goes out. */
+  async launch(b: Broadcast): Promise<number> {
     if (b.status !== 'approved') return 0;
     // The alarm reaches its areas' topics before its deliveries to 10,000 boxes are even written (issue 8).
     if (b.priority === 'emergency') await this.deps.delivery.fanOutFirst(b);

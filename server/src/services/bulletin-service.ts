@@ -7,6 +7,18 @@ import { rm } from 'node:fs/promises';
 import type { BulletinRepository, Bulletin } from '../repos/bulletins.js';
 import type { MediaStore } from '../audio/index.js';
 
+/**
+ * The longest bulletin text, at speed 1: ~23 minutes of eSpeak speech (18.7 spoken characters a second),
+ * inside the pipeline's 30-minute limit on audio, which bounds its memory (audio/pipeline.ts). A 50,000-character
+ * text was 59 minutes of audio and took 3.4 GB to render.
+ */
+export const BULLETIN_MAX_CHARS = 20_000;
+
+/** Slower speech takes longer to air: at speed 0.5 half the text fits in the same time. */
+export function maxBulletinChars(speed: number): number {
+  return Math.floor(BULLETIN_MAX_CHARS * Math.min(1, speed));
+}
+
 export interface RenderedSpeech {
   ogg: Buffer;
   /** The same audio as MP3 48 kbps, for download. */
@@ -22,6 +34,8 @@ export type SpeechRenderer = (req: {
   voice: string;
   speed: number;
   style?: 'north' | 'south';
+  /** Whose dictionary entries apply: the bulletin's area (the most local entry wins); absent or null: installation-wide ones only. */
+  areaCode?: string | null;
   onProgress: (percent: number, stage: string) => void;
 }) => Promise<RenderedSpeech>;
 
@@ -70,7 +84,7 @@ export class BulletinService {
       const out =
         b.source === 'recording' && b.uploadPath && this.deps.renderRecording
           ? await this.deps.renderRecording(b.uploadPath, onProgress)
-          : await render({ text: b.text, voice: b.voice, speed: b.speed, onProgress });
+          : await render({ text: b.text, voice: b.voice, speed: b.speed, areaCode: b.areaCode, onProgress });
       const stored = await media.put(out.ogg, 'ogg');
       const mp3 = out.mp3 ? await media.put(out.mp3, 'mp3') : null;
       bulletins.markReady(id, { sha256: stored.sha256, bytes: stored.bytes, durationMs: out.durationMs, engine: out.engine, lufs: out.lufs, truePeakDb: out.truePeakDb, mp3Sha256: mp3?.sha256 ?? null });

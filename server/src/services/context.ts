@@ -22,6 +22,9 @@ import type { MessageBus } from '../broker/bus.js';
 import type { MosquittoDynsec } from '../broker/mosquitto-dynsec.js';
 import type { BroadcastService } from './broadcast-service.js';
 import type { DeviceCredentialCache } from '../auth/device-credentials.js';
+import type { ObjectScope } from '../auth/objects.js';
+import type { OfferRepository } from '../repos/offers.js';
+import type { MisbehaviourMeter } from './misbehaviour.js';
 
 export interface AppContext {
   config: Config;
@@ -53,6 +56,11 @@ export interface AppContext {
   /** Runs `fn` when the server begins to shut down (to end long-lived responses). */
   onShutdown(fn: () => void): void;
   broadcastService: BroadcastService;
+  /** Whether a user may see one object (device, broadcast, bulletin, offer, user): one place per kind. */
+  objects: ObjectScope;
+  offers: OfferRepository;
+  /** Boxes over their malformed-message budget, refused at connect for their penalty (embedded and external broker). */
+  misbehaviour: MisbehaviourMeter;
   /** The port the MQTT broker actually listens on (it may be ephemeral in tests). */
   mqttPort(): number;
   /** Disconnects a device's live MQTT session at once. */

@@ -1,0 +1,100 @@
+/**
+ * Object-level permission: whether a user may see (and so act on) one object, decided in one place per
+ * kind of object and used by every route that touches it (issue 13). A route names the object in its
+ * access declaration (`http/access.ts`) and the hook answers 404 for an object outside the caller's area,
+ * exactly as for one that does not exist, so ids of other communes cannot be probed.
+ */
+import { coversArea, type Principal } from './scope.js';
+import type { AreaRepository } from '../repos/areas.js';
+import type { Broadcast, BroadcastRepository } from '../repos/broadcasts.js';
+import type { Bulletin, BulletinRepository } from '../repos/bulletins.js';
+import type { Device, DeviceRepository } from '../repos/devices.js';
+import type { OfferRecord, OfferRepository } from '../repos/offers.js';
+import type { User, UserRepository } from '../repos/users.js';
+
+export type ObjectKind = 'device' | 'broadcast' | 'bulletin' | 'offer' | 'user';
+
+interface Deps {
+  areas: AreaRepository;
+  devices: DeviceRepository;
+  broadcasts: BroadcastRepository;
+  bulletins: BulletinRepository;
+  offers: OfferRepository;
+  users: UserRepository;
+}
+
+export class ObjectScope {
+  constructor(private readonly deps: Deps) {}
+
+  /** Whether an area (null: the whole installation) lies inside the caller's. */
+  holdsArea(user: Principal, areaCode: string | null): boolean {
+    if (user.areaCode === null) return true;
+    return areaCode !== null && coversArea(user, this.deps.areas.ancestry(areaCode));
+  }
+
+  visible(kind: ObjectKind, user: Principal, id: string): boolean {
+    switch (kind) {
+      case 'device': {
+        const d = this.deps.devices.get(id);
+        return !!d && this.deviceVisible(user, d);
+      }
+      case 'broadcast': {
+        const b = this.deps.broadcasts.get(id);
+        return !!b && this.broadcastVisible(user, b);
+      }
+      case 'bulletin': {
+        const b = this.deps.bulletins.get(id);
+        return !!b && this.bulletinVisible(user, b);
+      }
+      case 'offer': {
+        const o = this.deps.offers.get(id);
+        return !!o && this.offerVisible(user, o);
+      }
+      case 'user': {
+        const u = this.deps.users.byId(id);
+        return !!u && this.userManageable(user, u);
+      }
+    }
+  }
+
+  /** A current (not revoked) box inside the caller's area. */
+  deviceVisible(user: Principal, d: Device): boolean {
+    return d.revokedAt === null && this.holdsArea(user, d.areaCode);
+  }
+
+  /** Its author, installation-wide users, users whose area holds a target, and users inside a target area. */
+  broadcastVisible(user: Principal, b: Broadcast): boolean {
+    if (user.areaCode === null || b.createdBy === user.id) return true;
+    const mine = this.deps.areas.ancestry(user.areaCode);
+    const areaHit = (b.target.areaCodes ?? []).some((c) => coversArea(user, this.deps.areas.ancestry(c)) || mine.includes(c));
+    if (areaHit) return true;
+    return (b.target.deviceIds ?? []).some((id) => {
+      const d = this.deps.devices.get(id);
+      return d ? coversArea(user, this.deps.areas.ancestry(d.areaCode)) : false;
+    });
+  }
+
+  /**
+   * Issue 13, finding 9: users whose area holds the author's area (a bulletin written for the whole
+   * installation only installation-wide users), its author, and users who see a broadcast or an offer of
+   * it (a commune that was offered a province bulletin may read and air it).
+   */
+  bulletinVisible(user: Principal, b: Bulletin): boolean {
+    if (b.createdBy === user.id || this.holdsArea(user, b.areaCode)) return true;
+    if (this.deps.offers.areasOfBulletin(b.id).some((code) => this.holdsArea(user, code))) return true;
+    return this.deps.broadcasts.ofBulletin(b.id).some((bc) => this.broadcastVisible(user, bc));
+  }
+
+  /** An offer is the business of the area it was offered to (and of those above it). */
+  offerVisible(user: Principal, o: OfferRecord): boolean {
+    return this.holdsArea(user, o.areaCode);
+  }
+
+  /**
+   * Issue 13, finding 2: an admin manages only users inside its own area; an installation-wide user
+   * (area null) only an installation-wide admin.
+   */
+  userManageable(user: Principal, target: Pick<User, 'areaCode'>): boolean {
+    return this.holdsArea(user, target.areaCode);
+  }
+}
