@@ -2,7 +2,7 @@
  * The embedded aedes 1.x broker on TCP, with device authentication and the ACL table in its hooks.
  */
 import { Aedes, type Client, type AuthenticateError, type PublishPacket, type Subscription } from 'aedes';
-import { createServer, type Server, type AddressInfo } from 'node:net';
+import { createServer, type Server, type AddressInfo, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import { DEVICE_PUBLISH_CHANNELS, topics } from '@loaxa/shared';
@@ -25,6 +25,17 @@ export interface EmbeddedBrokerOptions {
   tls?: { cert: Buffer; key: Buffer } | undefined;
   /** A device's connection ended and no other connection of it remains. */
   onDeviceGone?: (deviceId: string) => void;
+  /**
+   * Bytes a connection may send before its CONNECT is accepted; the protocol maximum applies after it.
+   * Default 8192, as `LOAXA_MQTT_PRECONNECT_MAX_BYTES`'s.
+   */
+  preconnectMaxBytes?: number;
+  /** Open connections from one address (0, the default here: no cap; the server passes its setting). */
+  maxConnectionsPerAddress?: number;
+  /** New connections per second from one address, in bursts of at most as many (0, the default here: no cap). */
+  connectsPerAddressPerSecond?: number;
+  /** Addresses neither cap applies to (the server's setting exempts loopback: the fleet simulator, benchmarks). */
+  limitsExempt?: readonly string[];
 }
 
 // CONNACK return codes of MQTT 3.1.1 [MQTT-3.2.2-3]: 4 = bad user name or password, 5 = not authorized.
@@ -40,6 +51,15 @@ export class EmbeddedBroker implements MessageBus {
    * Anything else still goes through `decide()`, which refuses it with its reason.
    */
   private readonly ownTopics = new WeakMap<Client, ReadonlySet<string>>();
+  /**
+   * Every authenticated connection of each box, from authentication on: aedes' `clients` holds a box's connection
+   * only once it is registered, a few asynchronous steps after authentication, so a connection authenticated just
+   * before a penalty began would otherwise stay open (issue 13: every connection of it is closed).
+   */
+  private readonly connections = new Map<string, Set<Client>>();
+  /** Ends the pre-connect byte watch of a connection (its CONNECT was accepted). */
+  private readonly preconnect = new WeakMap<object, () => void>();
+  private readonly perAddress = new AddressLimits();
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {}
 
@@ -59,6 +79,8 @@ export class EmbeddedBroker implements MessageBus {
       }
       this.identities.set(client, identity);
       this.ownTopics.set(client, new Set(DEVICE_PUBLISH_CHANNELS.map((ch) => topics.device(identity.deviceId, ch))));
+      this.preconnect.get(client.conn)?.();
+      this.track(identity.deviceId, client);
       done(null, true);
     };
     broker.authorizePublish = (client, packet, done) => {
@@ -90,7 +112,14 @@ export class EmbeddedBroker implements MessageBus {
     });
     this.broker = broker;
     // With a certificate the broker speaks only TLS: boxes on public 4G must not send their secret in clear.
-    const server: Server = this.opts.tls ? createTlsServer({ cert: this.opts.tls.cert, key: this.opts.tls.key }, broker.handle) : createServer(broker.handle);
+    // The per-address caps act on the TCP connection, before a TLS handshake costs anything; the pre-connect
+    // maximum on what aedes reads, the decrypted stream.
+    const server: Server = this.opts.tls
+      ? createTlsServer({ cert: this.opts.tls.cert, key: this.opts.tls.key }, (socket) => this.serve(broker, socket))
+      : createServer((socket) => {
+          if (this.admit(socket)) this.serve(broker, socket);
+        });
+    if (this.opts.tls) server.on('connection', (socket: Socket) => void this.admit(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -134,12 +163,75 @@ export class EmbeddedBroker implements MessageBus {
     );
   }
 
-  /** Disconnects a device at once (revoked credentials). */
+  /** Disconnects every connection of a device at once (revoked credentials, a flood). */
   disconnect(deviceId: string): void {
     // `clients` is public at run time but missing from aedes' type definitions.
     const clients = (this.broker as unknown as { clients?: Record<string, Client> } | null)?.clients;
     const client = clients?.[deviceId];
     client?.close();
+    for (const c of this.connections.get(deviceId) ?? []) c.close();
+  }
+
+  /**
+   * Whether a new TCP connection may go on; closes it when not. Caps connections and the connect rate per
+   * address (issue 13 finding 4): each connection may hold up to the pre-connect maximum plus its socket
+   * buffers until aedes' connect timeout, so without a cap one address could still open enough of them to
+   * matter, and a reconnect storm from one address is spread out instead of taken at once.
+   */
+  private admit(socket: Socket): boolean {
+    const { maxConnectionsPerAddress = 0, connectsPerAddressPerSecond = 0, limitsExempt = [] } = this.opts;
+    const address = normalizeAddress(socket.remoteAddress);
+    if (address === null) {
+      socket.destroy(); // already gone
+      return false;
+    }
+    if (limitsExempt.includes(address)) return true;
+    const key = addressKey(address);
+    const refusal = this.perAddress.take(key, socket, maxConnectionsPerAddress, connectsPerAddressPerSecond);
+    if (refusal === null) return true;
+    if (this.perAddress.shouldLog(key)) this.opts.logger.warn({ address, refusal }, 'mqtt connection refused (per-address cap; logged once a minute per address)');
+    socket.destroy();
+    return false;
+  }
+
+  /**
+   * Hands the connection to aedes, watching what it reads until the CONNECT is accepted. aedes (mqtt-packet)
+   * buffers a packet whole before parsing it, and a packet may announce 268,435,455 bytes (MQTT 3.1.1 §2.2.3):
+   * four sockets streaming a 250 MB CONNECT without credentials took the server from 329 MB to 1.34 GB (issue 13
+   * finding 4). The first packet must be CONNECT [MQTT-3.1.0-1] and a box's is under 1 KiB, so a connection
+   * that sends more than the small maximum before it is accepted is closed; after it the protocol maximum applies.
+   */
+  private serve(broker: Aedes, socket: Socket): void {
+    broker.handle(socket);
+    // Attached after aedes' own `readable` listener, so the stream stays in paused mode and `data` is emitted
+    // for exactly what aedes reads (Readable#read), chunk by chunk, before its parser sees it.
+    const max = this.opts.preconnectMaxBytes ?? 8192;
+    let seen = 0;
+    const watch = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen <= max) return;
+      socket.off('data', watch);
+      const address = normalizeAddress(socket.remoteAddress);
+      if (this.perAddress.shouldLog(`preconnect ${address === null ? '?' : addressKey(address)}`)) {
+        this.opts.logger.warn({ address, bytes: seen, max }, 'mqtt connection sent more than the pre-connect maximum before its CONNECT was accepted; closed (logged once a minute per address)');
+      }
+      socket.destroy();
+    };
+    socket.on('data', watch);
+    this.preconnect.set(socket, () => socket.off('data', watch));
+  }
+
+  /** Remembers an authenticated connection of a device until it closes. */
+  private track(deviceId: string, client: Client): void {
+    const conn = client.conn as Socket;
+    if (conn.destroyed) return; // aedes drops a connection closed during authentication itself
+    let set = this.connections.get(deviceId);
+    if (!set) this.connections.set(deviceId, (set = new Set()));
+    set.add(client);
+    conn.once('close', () => {
+      set.delete(client);
+      if (!set.size && this.connections.get(deviceId) === set) this.connections.delete(deviceId);
+    });
   }
 
   async stop(): Promise<void> {
@@ -152,5 +244,73 @@ export class EmbeddedBroker implements MessageBus {
     const listenerClosed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
     await listenerClosed;
+  }
+}
+
+/** An address as a socket reports it, IPv4-mapped IPv6 (`::ffff:1.2.3.4`) written as IPv4; null when unknown. */
+function normalizeAddress(address: string | undefined): string | null {
+  if (!address) return null;
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/**
+ * The key the per-address caps count by: an IPv4 address, or the /64 of an IPv6 one, since a single subscriber
+ * (and so a single attacker) is given a whole /64 and could otherwise take a new address for every connection.
+ */
+function addressKey(address: string): string {
+  if (!address.includes(':')) return address;
+  const bare = address.split('%')[0]!; // a zone index (fe80::1%eth0) names an interface, not a host
+  const [head = '', tail] = bare.split('::');
+  const front = head ? head.split(':') : [];
+  const back = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? front : [...front, ...Array<string>(Math.max(0, 8 - front.length - back.length)).fill('0'), ...back];
+  return `${groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(':')}::/64`;
+}
+
+/** Open connections and a token bucket of new connections per address key. */
+class AddressLimits {
+  private readonly open = new Map<string, number>();
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly logged = new Map<string, number>();
+  private lastSweep = 0;
+
+  /** Counts the connection in (until its socket closes) and answers null, or answers why it is refused. */
+  take(key: string, socket: Socket, maxOpen: number, perSecond: number): string | null {
+    const now = performance.now();
+    this.sweep(now);
+    if (maxOpen > 0 && (this.open.get(key) ?? 0) >= maxOpen) return `${maxOpen} connections already open`;
+    if (perSecond > 0) {
+      const b = this.buckets.get(key) ?? { tokens: perSecond, at: now };
+      b.tokens = Math.min(perSecond, b.tokens + ((now - b.at) * perSecond) / 1000);
+      b.at = now;
+      this.buckets.set(key, b);
+      if (b.tokens < 1) return `more than ${perSecond} connections a second`;
+      b.tokens -= 1;
+    }
+    if (maxOpen > 0) {
+      this.open.set(key, (this.open.get(key) ?? 0) + 1);
+      socket.once('close', () => {
+        const n = (this.open.get(key) ?? 1) - 1;
+        if (n > 0) this.open.set(key, n);
+        else this.open.delete(key);
+      });
+    }
+    return null;
+  }
+
+  /** Whether a refusal for this key should be logged (once a minute: a flood of refusals must not flood the log). */
+  shouldLog(key: string): boolean {
+    const now = performance.now();
+    if (now - (this.logged.get(key) ?? -Infinity) < 60_000) return false;
+    this.logged.set(key, now);
+    return true;
+  }
+
+  /** Forgets, at most once a second, the buckets that are full again and the refusals logged over a minute ago. */
+  private sweep(now: number): void {
+    if (now - this.lastSweep < 1000) return;
+    this.lastSweep = now;
+    if (this.buckets.size > 10_000) for (const [k, b] of this.buckets) if (now - b.at > 1000) this.buckets.delete(k);
+    if (this.logged.size > 10_000) for (const [k, at] of this.logged) if (now - at > 60_000) this.logged.delete(k);
   }
 }

@@ -135,11 +135,13 @@ export class DeviceIngest {
       this.deviceLog(deviceId).warn(detail, 'malformed device message dropped');
       return;
     }
+    // Every message over the budget closes the box's connections, not only the first one of a minute: a
+    // connection let in meanwhile sent 300 malformed messages unhindered (issue 13 finding 7).
+    this.onFlood?.(deviceId);
     if (this.flooding.has(deviceId)) return; // logged once per flood, not 10,000 times
     this.flooding.add(deviceId);
     setTimeout(() => this.flooding.delete(deviceId), 60_000).unref();
     this.deviceLog(deviceId).error(detail, 'device floods the server with malformed messages; disconnecting it');
-    this.onFlood?.(deviceId);
   }
 
   /** A child logger only when something is logged: creating one per message cost more than the rest of a heartbeat's handling. */
