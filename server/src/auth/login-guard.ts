@@ -1,7 +1,12 @@
 /**
- * Slows down password guessing: after `maxFailures` failed logins for one username (or from one address)
- * within `windowMs`, further attempts are refused with 429 until `lockMs` has passed. In memory: a restart
- * clears it, which costs an attacker a restart of the server — acceptable for a guard, not a record.
+ * Slows down password guessing: after `maxFailures` attempts for one username (or from one address)
+ * within `windowMs` that did not succeed, further attempts are refused with 429 until `lockMs` has passed.
+ * In memory: a restart clears it, which costs an attacker a restart of the server — acceptable for a guard,
+ * not a record.
+ *
+ * An attempt is counted *before* its password is checked (`attempt`), and forgiven only when it succeeds
+ * (`succeeded`). Counting after the slow hash let 300 logins sent at once all pass the lock check while the
+ * first hashes were still running: 175 password checks against a limit of 5 (issue 13, finding 5).
  */
 export interface LoginGuardOptions {
   maxFailures: number;
@@ -29,7 +34,15 @@ export class LoginGuard {
     return Math.max(0, ...keys.map((k) => (this.entries.get(k)?.lockedUntil ?? 0) - now));
   }
 
-  failed(keys: readonly string[]): void {
+  /**
+   * Takes one attempt for `keys` before the password is checked: answers the milliseconds to wait when a
+   * key is locked (and counts nothing), else counts the attempt as failed — locking the keys when it is
+   * the last one allowed — and answers 0. Check and count are one synchronous step, so attempts running
+   * at the same time cannot all pass a check that none of them has counted yet.
+   */
+  attempt(keys: readonly string[]): number {
+    const wait = this.retryAfter(keys);
+    if (wait > 0) return wait;
     const now = this.now();
     for (const k of keys) {
       const e = this.entries.get(k) ?? { failures: [], lockedUntil: 0 };
@@ -42,8 +55,10 @@ export class LoginGuard {
       this.entries.set(k, e);
     }
     if (this.entries.size > 100_000) this.prune(now);
+    return 0;
   }
 
+  /** The attempt succeeded: it and the keys' earlier failures (and any lock they set) are forgotten. */
   succeeded(keys: readonly string[]): void {
     for (const k of keys) this.entries.delete(k);
   }

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Db } from '../db/database.js';
+import { withRelaxedSync, type Db } from '../db/database.js';
 
 export interface Device {
   id: string;
@@ -216,10 +216,13 @@ export class DeviceRepository {
       this.journal = [];
       const t0 = performance.now();
       try {
-        this.db.transaction(() => {
-          for (const r of statuses) this.statusStmt.run(r);
-          for (const b of beats) this.appendStmt.run(b);
-        })();
+        // Not synced at commit (issue 13, finding 12): heartbeats and presence may stay batched.
+        withRelaxedSync(this.db, () =>
+          this.db.transaction(() => {
+            for (const r of statuses) this.statusStmt.run(r);
+            for (const b of beats) this.appendStmt.run(b);
+          })(),
+        );
       } catch (err) {
         // Not lost: put back, for the next flush to write.
         for (const r of statuses) this.mergeStatus(r, true);
@@ -249,10 +252,13 @@ export class DeviceRepository {
 
   /** Folds every heartbeat in the log into the devices rows and empties the log, in one transaction. */
   private foldLog(): void {
-    this.db.transaction(() => {
-      this.foldStmt.run();
-      this.clearLogStmt.run();
-    })();
+    // Heartbeats only, moved from the log into the rows in one commit: a power cut rolls back both halves.
+    withRelaxedSync(this.db, () =>
+      this.db.transaction(() => {
+        this.foldStmt.run();
+        this.clearLogStmt.run();
+      })(),
+    );
   }
 
   private mergeStatus(u: PendingStatus, older = false): void {
