@@ -17,15 +17,20 @@ export class SpeechService {
     private readonly deps: { engine: TtsEngine; chunkCache: PcmChunkCache | undefined; dictionary: DictionaryRepository; chime?: ChimeOptions | undefined },
   ) {}
 
-  normalize(text: string, style: ReadingStyle): NormalizeResult {
-    return normalizeVietnamese(text, { style, dictionary: this.deps.dictionary.asRecord() });
+  /**
+   * The words for a text of `areaCode` (a bulletin's area, a previewing user's; null: installation-wide):
+   * dictionary entries apply only in their own area's subtree, the most local one winning.
+   */
+  normalize(text: string, style: ReadingStyle, areaCode: string | null): NormalizeResult {
+    return normalizeVietnamese(text, { style, dictionary: this.deps.dictionary.readingsFor(areaCode) });
   }
 
   /** Engines only ever see the normalized words: they misread digits, dates, symbols and capitals. */
   readonly render: SpeechRenderer = (req): Promise<RenderedSpeech> =>
     renderSpeech({
       engine: this.deps.engine,
-      text: this.normalize(req.text, req.style ?? styleForVoice(req.voice)).text,
+      // The sentence cache is keyed by these words, so one area's reading never reuses another's audio.
+      text: this.normalize(req.text, req.style ?? styleForVoice(req.voice), req.areaCode ?? null).text,
       voice: req.voice,
       speed: req.speed,
       onProgress: req.onProgress,
