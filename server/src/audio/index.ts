@@ -26,7 +26,7 @@ export type { RunFfmpegOptions, FfmpegResult } from './ffmpeg.js';
 export { splitIntoChunks } from './text-chunks.js';
 export type { TextChunk } from './text-chunks.js';
 export { TARGET_LUFS, LUFS_TOLERANCE, MAX_TRUE_PEAK_DB } from './loudness.js';
-export { renderSpeech } from './pipeline.js';
+export { renderSpeech, AudioTooLongError, MAX_AUDIO_MS } from './pipeline.js';
 export { loadChime, DEFAULT_CHIME_GAP_MS, DEFAULT_CHIME_LEVEL_LU } from './chime.js';
 export type { Chime, ChimeOptions, ChimeSource } from './chime.js';
 export type { RenderSpeechRequest, RenderedSpeech, RenderProgress, RenderStage, RenderTimings } from './pipeline.js';

@@ -13,6 +13,34 @@ import { synthesizeChunks } from './synthesize-chunks.js';
 import { integratedLoudness } from './loudness.js';
 import { loadChime, withChimes, type ChimeOptions } from './chime.js';
 import { type MasterTimings, masterSpeech } from './mastering.js';
+import { WeightedLimiter } from './concurrency.js';
+
+/**
+ * The longest audio rendered, synthesized or recorded. Mastering holds several 48 kHz float copies of the
+ * whole audio at once: a 23.5-minute bulletin peaked at 1.6 GB of server memory and a 59-minute one (50,000
+ * characters) at 3.4 GB, ~60 MB a minute. A limit on duration is the limit on memory.
+ */
+export const MAX_AUDIO_MS = 30 * 60_000;
+/**
+ * Minutes of audio mastered at once, whoever asked (bulletins, recordings, previews): one longest render and
+ * five minutes beside it, so a short emergency bulletin still passes beside the longest one, and memory stays
+ * near one longest render's (~2.3 GB) however many operators render at once. Mastering already uses every
+ * core, so running more at once would not finish sooner (six 12-minute bulletins: 75 s either way, 1.7 GB
+ * at most instead of 2.6 GB).
+ */
+const mastering = new WeightedLimiter(MAX_AUDIO_MS + 5 * 60_000);
+/**
+ * Faster than any engine reads (eSpeak NG: 18.7 characters a second at speed 1, pauses included): text
+ * longer than this rate allows is refused before synthesis; text under it is checked on the real audio.
+ */
+const FASTEST_CHARS_PER_SECOND = 30;
+
+/** The text or recording would make audio longer than MAX_AUDIO_MS. */
+export class AudioTooLongError extends Error {
+  override name = 'AudioTooLongError';
+}
+
+const minutes = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)} seconds` : `${Math.round(ms / 6000) / 10} minutes`);
 
 export type RenderStage = 'synthesizing' | 'encoding';
 
@@ -34,6 +62,8 @@ export interface RenderSpeechRequest {
   chime?: ChimeOptions;
   /** Also return the MP3 download copy (48 kbps mono), encoded from the same processed audio. */
   mp3?: boolean;
+  /** Longest audio to render (default MAX_AUDIO_MS); longer fails with AudioTooLongError before mastering. */
+  maxDurationMs?: number;
 }
 
 export interface RenderedSpeech {
@@ -65,6 +95,13 @@ export async function renderSpeech(req: RenderSpeechRequest): Promise<RenderedSp
   assertSpeed(speed);
   const chunks = splitIntoChunks(text);
   if (chunks.length === 0) throw new Error('nothing to say: the text is empty or has no letters or digits');
+  const maxMs = req.maxDurationMs ?? MAX_AUDIO_MS;
+  const totalChars = chunks.reduce((n, c) => n + c.text.length, 0);
+  // The spoken words, not the written ones: "999999999999" is read as 85 letters of words.
+  const soonestMs = (totalChars / FASTEST_CHARS_PER_SECOND / speed) * 1000;
+  if (soonestMs > maxMs) {
+    throw new AudioTooLongError(`the text takes at least ${minutes(soonestMs)} to read at speed ${speed}, over the limit of ${minutes(maxMs)}: shorten it or split it into several bulletins`);
+  }
 
   let lastPercent = -1;
   const report = (stage: RenderStage, percent: number) => {
@@ -81,7 +118,6 @@ export async function renderSpeech(req: RenderSpeechRequest): Promise<RenderedSp
 
   // --- synthesize (in parallel up to the engine's concurrency, cached sentences skipped) ---
   report('synthesizing', 0);
-  const totalChars = chunks.reduce((n, c) => n + c.text.length, 0);
   const speech = await synthesizeChunks({
     engine, chunks, voice, speed, signal, chunkCache: req.chunkCache, concurrency: req.concurrency,
     onChunk: (doneChars) => report('synthesizing', (50 * doneChars) / totalChars),
@@ -104,11 +140,15 @@ export async function renderSpeech(req: RenderSpeechRequest): Promise<RenderedSp
     ? withChimes(speech.samples, rawLufs, { ...(intro ? { intro } : {}), ...(outro ? { outro } : {}) }, sampleRate, req.chime ?? {})
     : speech.samples;
   const measureMs = lap();
+  const durationMs = (samples.length / sampleRate) * 1000;
+  if (durationMs > maxMs) {
+    throw new AudioTooLongError(`the audio would last ${minutes(durationMs)}, over the limit of ${minutes(maxMs)}: shorten the text, raise the speed or split it into several bulletins`);
+  }
 
-  const mastered = await masterSpeech({
+  const mastered = await mastering.run(durationMs, () => masterSpeech({
     samples, sampleRate, rawLufs, mp3: req.mp3, signal,
     onProgress: (f) => report('encoding', 50 + 50 * f),
-  });
+  }), signal);
   report('encoding', 100);
   return {
     ogg: mastered.ogg,

@@ -17,7 +17,8 @@ import { RecordingPanel } from './RecordingPanel.js';
 import { SchedulePanel } from '../schedule/SchedulePanel.js';
 
 const PREVIEW_MAX = 5000;
-const TEXT_MAX = 50_000;
+// The server refuses longer bulletins (services/bulletin-service.ts BULLETIN_MAX_CHARS, issue 13: memory is bounded by the audio length).
+const TEXT_MAX = 20_000;
 
 type Source = 'text' | 'upload';
 type BulletinState =
