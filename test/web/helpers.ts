@@ -3,7 +3,8 @@
  * registered here unless server/src/app.ts already does, so the tests run before and after that wiring.
  */
 import { existsSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { mkdir } from 'node:fs/promises';
 import { pino } from 'pino';
@@ -15,7 +16,11 @@ import { ADMIN_PASSWORD, tempDir } from '../helpers/server.js';
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '../..');
 export const WEB_DIST_INDEX = join(REPO, 'web/dist/index.html');
 export const CHROMIUM = process.env.LOAXA_CHROMIUM ?? '/usr/bin/chromium';
-export const SCREENSHOTS = join(REPO, 'web/screenshots');
+/**
+ * Where the browser tests save their screenshots: a temp dir, so `npm test` leaves the work tree as it found
+ * it. `npm run screenshots` points this at web/screenshots to renew the README's images.
+ */
+export const SCREENSHOTS = process.env.LOAXA_SCREENSHOTS_DIR ? resolve(process.env.LOAXA_SCREENSHOTS_DIR) : join(tmpdir(), 'loaxa-screenshots');
 /** The flags the machine notes ask for: no sandbox as root, and no background traffic to a closed network. */
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--lang=vi-VN'];
 
