@@ -136,7 +136,7 @@ export function installAccess(app: FastifyInstance, deps: { objects: ObjectScope
   });
 }
 
-/** The routes registered so far with their declarations (for the route table test and the OpenAPI text). */
+/** How a declaration reads in the OpenAPI description of its route. */
 export function describeAccess(a: Access): string {
   if (a.kind !== 'roles') return `${a.kind}: ${a.why}`;
   const rule = 'object' in a ? `${a.object} :${a.param}` : 'area' in a ? `area in ${a.area.in}.${a.area.key}` : `scoped: ${a.scope}`;
