@@ -22,6 +22,11 @@ import { MediaStore, PcmChunkCache } from './audio/index.js';
 import { DictionaryRepository } from './repos/dictionary.js';
 import { OfferRepository } from './repos/offers.js';
 import { FaultRepository } from './repos/faults.js';
+import { AsRunRepository } from './repos/as-run.js';
+import { AuditRepository } from './repos/audit.js';
+import { ClaimRepository } from './repos/claims.js';
+import { CoverageSnapshotRepository } from './repos/coverage.js';
+import { DeviceAgendaRepository } from './repos/agendas.js';
 import { SpeechService } from './services/speech.js';
 import { renderRecording } from './services/recording.js';
 import { buildTtsEngine } from './tts-engines.js';
@@ -121,6 +126,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
         tls,
         onDeviceGone: (id) => deliveryService.deviceGone(id),
         preconnectMaxBytes: config.mqttPreconnectMaxBytes,
+        maxPacketBytes: config.mqttMaxPacketBytes,
+        // An oversized packet counts as misbehaviour: a box sending them again and again is refused for its penalty.
+        onOversizedPacket: (id) => {
+          if (meter.record(id)) broker.disconnect(id);
+        },
         maxConnectionsPerAddress: config.mqttMaxConnectionsPerAddress,
         connectsPerAddressPerSecond: config.mqttConnectsPerAddressPerSecond,
         limitsExempt: config.mqttLimitsExempt,
@@ -151,18 +161,18 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const events = new ServerEvents();
   const shutdownHooks: Array<() => void> = [];
   const deliveryService = new DeliveryService({ bus: broker, broadcasts, bulletins, devices, faults, events, logger, dispatchAheadMs: config.dispatchAheadSeconds * 1000, ingestFlushMs: config.ingestFlushMs });
-  const coverage = new CoverageService({ db, areas, devices, faults });
+  const coverage = new CoverageService({ snapshots: new CoverageSnapshotRepository(db), areas, devices, faults });
   const requests = new RequestCorrelator();
   deliveryService.ingest.requests = requests;
   const meter = new MisbehaviourMeter({ limitPerMinute: config.malformedPerMinute, penaltyMs: config.malformedPenaltySeconds * 1000 });
   deliveryService.ingest.meter = meter;
   deliveryService.ingest.onFlood = (id) => broker.disconnect(id);
-  const agenda = new AgendaService({ db, bus: broker, broadcasts, devices, delivery: deliveryService, logger });
+  const agenda = new AgendaService({ agendas: new DeviceAgendaRepository(db), bus: broker, broadcasts, devices, delivery: deliveryService, logger });
   // A reconnecting box gets its agenda unless its status says it holds the current one (AgendaService).
   deliveryService.onReconciled = (deviceIds, held) => agenda.syncReconnected(deviceIds, held);
   const offers = new OfferRepository(db);
   const scheduler = new Scheduler({ broadcasts, devices, areas, delivery: deliveryService, logger, tickMs: config.schedulerTickSeconds * 1000, offers, agenda });
-  const objects = new ObjectScope({ areas, devices, broadcasts, bulletins, offers, users });
+  const objects = new ObjectScope({ areas, devices, deviceAreas: deviceCredentials, broadcasts, bulletins, offers, users });
   const broadcastService = new BroadcastService({ config, areas, devices, bulletins, broadcasts, delivery: deliveryService, scheduler, agenda, objects, logger });
 
   const ctx: AppContext = {
@@ -193,6 +203,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     broadcastService,
     objects,
     offers,
+    asRun: new AsRunRepository(db),
+    audit: new AuditRepository(db),
+    claims: new ClaimRepository(db, devices),
     misbehaviour: meter,
     mqttPort: () => mqttPort,
     disconnectDevice: (id) => broker.disconnect(id),
@@ -203,7 +216,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // different case reach the same route, and so the same access declaration, as the plain spelling;
   // percent-encoding is decoded by the router anyway. Parameters keep their case.
   const routerOptions = { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, caseSensitive: false };
-  const serverOptions = { loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.bodyLimitBytes, forceCloseConnections: true, routerOptions, ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}) };
+  // Behind a reverse proxy the client's address is the proxy's unless the proxy is named: the login lock, the
+  // claim limit and the audit log's addresses need the real one (LOAXA_TRUST_PROXY).
+  const serverOptions = { loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.bodyLimitBytes, forceCloseConnections: true, routerOptions, ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}), ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}) };
   const app = Fastify(serverOptions as FastifyServerOptions & { loggerInstance: FastifyBaseLogger }).withTypeProvider<ZodTypeProvider>();
   app.decorate('mediaLinks', mediaLinks);
   app.setValidatorCompiler(validatorCompiler);

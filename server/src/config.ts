@@ -3,6 +3,7 @@
  * (CONTRACTS.md § Configuration). This is the only module that reads process.env (STYLE.md habit 2).
  */
 import { z } from 'zod';
+import { MAX_MESSAGE_BYTES } from '@loaxa/shared';
 
 export const TTS_ENGINE_NAMES = ['espeak', 'zalo', 'viettel', 'fpt', 'piper'] as const;
 export type TtsEngineName = (typeof TTS_ENGINE_NAMES)[number];
@@ -31,9 +32,16 @@ export const configSchema = z.object({
    * Bytes a connection may send the embedded broker before its CONNECT is accepted (issue 13 finding 4). A box's
    * CONNECT (ids, secret, `offline` will) is under 1 KiB; MQTT lets one packet announce 268,435,455 bytes
    * (3.1.1 §2.2.3) and aedes buffers a packet whole, so without this anyone could make the server hold 256 MB per
-   * socket. After CONNECT the protocol maximum applies.
+   * socket. After CONNECT, LOAXA_MQTT_MAX_PACKET_BYTES applies.
    */
   LOAXA_MQTT_PRECONNECT_MAX_BYTES: z.coerce.number().int().min(512).max(268_435_455).default(8192),
+  /**
+   * The largest packet a connection may send the embedded broker once its CONNECT is accepted; a larger one closes
+   * the connection when its fixed header is read, before the body is buffered (issue 13 review: one box's
+   * credentials streaming a 200 MiB PUBLISH took the server from 196 to 396 MiB; aedes 1.x has no such limit).
+   * Default: the largest message the server reads (MAX_MESSAGE_BYTES, 4 MiB) plus a topic's 64 KiB.
+   */
+  LOAXA_MQTT_MAX_PACKET_BYTES: z.coerce.number().int().min(1024).max(268_435_455).default(MAX_MESSAGE_BYTES + 64 * 1024),
   /** Open connections to the embedded broker from one address (0: no cap); see LOAXA_MQTT_LIMITS_EXEMPT. */
   LOAXA_MQTT_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(1000),
   /** New connections per second from one address, in bursts of at most as many (0: no cap). */
@@ -54,6 +62,15 @@ export const configSchema = z.object({
   LOAXA_TLS_KEY_FILE: z.string().min(1).optional(),
   LOAXA_DATA_DIR: z.string().min(1).default('./data'),
   LOAXA_PUBLIC_URL: url(['http:', 'https:']).optional(),
+  /**
+   * Addresses (or CIDR ranges, comma-separated) of reverse proxies in front of the HTTP port whose
+   * X-Forwarded-For and X-Forwarded-Proto are believed. Unset: none is, and every request is from its socket's
+   * address; behind nginx that is the proxy's, so one address's login lock would lock everyone (issue 13 review).
+   */
+  LOAXA_TRUST_PROXY: z
+    .string()
+    .regex(/^[0-9a-fA-F.:/,\s]+$/, 'addresses or CIDR ranges, comma-separated')
+    .optional(),
   LOAXA_MQTT_PUBLIC_URL: url(['mqtt:', 'mqtts:']).optional(),
   LOAXA_ADMIN_USERNAME: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/).default('admin'),
   LOAXA_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
@@ -126,6 +143,12 @@ export const configSchema = z.object({
   LOAXA_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
   /** Live event streams (`GET /api/v1/events`) one user may hold open at once; one more is refused with 429. */
   LOAXA_EVENT_STREAMS_PER_USER: z.coerce.number().int().min(1).max(100).default(5),
+  /**
+   * How often an open live event stream sends a keepalive and checks its login again: a stream whose session was
+   * revoked or expired, or whose user was disabled, demoted or moved, ends at the latest then (issue 13 review).
+   * Below the 60 s a proxy waits on a silent response by default (nginx proxy_read_timeout).
+   */
+  LOAXA_EVENT_KEEPALIVE_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
 });
 
 /** Each engine needs its credentials; a listed engine without them is a configuration error. */
@@ -151,12 +174,15 @@ export interface Config {
   mqttDynsec: boolean;
   mqttConnectTimeoutMs: number;
   mqttPreconnectMaxBytes: number;
+  mqttMaxPacketBytes: number;
   mqttMaxConnectionsPerAddress: number;
   mqttConnectsPerAddressPerSecond: number;
   mqttLimitsExempt: string[];
   brokerAuthToken: string | undefined;
   dataDir: string;
   publicUrl: string | undefined;
+  /** Reverse proxies whose forwarded headers are believed (Fastify `trustProxy`); undefined: none. */
+  trustProxy: string | undefined;
   mqttPublicUrl: string | undefined;
   adminUsername: string;
   adminPassword: string | undefined;
@@ -194,6 +220,7 @@ export interface Config {
   bodyLimitBytes: number;
   uploadLimitBytes: number;
   eventStreamsPerUser: number;
+  eventKeepaliveMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -226,12 +253,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mqttDynsec: e.LOAXA_MQTT_DYNSEC,
     mqttConnectTimeoutMs: e.LOAXA_MQTT_CONNECT_TIMEOUT_MS,
     mqttPreconnectMaxBytes: e.LOAXA_MQTT_PRECONNECT_MAX_BYTES,
+    mqttMaxPacketBytes: e.LOAXA_MQTT_MAX_PACKET_BYTES,
     mqttMaxConnectionsPerAddress: e.LOAXA_MQTT_MAX_CONNECTIONS_PER_ADDRESS,
     mqttConnectsPerAddressPerSecond: e.LOAXA_MQTT_CONNECTS_PER_ADDRESS_PER_SECOND,
     mqttLimitsExempt: e.LOAXA_MQTT_LIMITS_EXEMPT,
     brokerAuthToken: e.LOAXA_BROKER_AUTH_TOKEN,
     dataDir: e.LOAXA_DATA_DIR,
     publicUrl: e.LOAXA_PUBLIC_URL,
+    trustProxy: e.LOAXA_TRUST_PROXY?.split(',').map((s) => s.trim()).filter(Boolean).join(','),
     mqttPublicUrl: e.LOAXA_MQTT_PUBLIC_URL,
     adminUsername: e.LOAXA_ADMIN_USERNAME,
     adminPassword: e.LOAXA_ADMIN_PASSWORD,
@@ -269,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: e.LOAXA_BODY_LIMIT_BYTES,
     uploadLimitBytes: e.LOAXA_UPLOAD_LIMIT_BYTES,
     eventStreamsPerUser: e.LOAXA_EVENT_STREAMS_PER_USER,
+    eventKeepaliveMs: e.LOAXA_EVENT_KEEPALIVE_MS,
   };
 }
 

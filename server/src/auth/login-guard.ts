@@ -18,6 +18,15 @@ export interface LoginGuardOptions {
 interface Entry {
   failures: number[];
   lockedUntil: number;
+  /** The attempt that set the lock, and the failures counted before it: a success of that attempt undoes both. */
+  lockedBy?: { at: number; failures: number[] };
+}
+
+/** One counted attempt, to hand back to `succeeded`. */
+export interface Attempt {
+  /** Milliseconds to wait when a key was locked (nothing was counted), else 0. */
+  wait: number;
+  at: number;
 }
 
 export class LoginGuard {
@@ -40,27 +49,46 @@ export class LoginGuard {
    * the last one allowed — and answers 0. Check and count are one synchronous step, so attempts running
    * at the same time cannot all pass a check that none of them has counted yet.
    */
-  attempt(keys: readonly string[]): number {
-    const wait = this.retryAfter(keys);
-    if (wait > 0) return wait;
+  attempt(keys: readonly string[]): Attempt {
     const now = this.now();
+    const wait = this.retryAfter(keys);
+    if (wait > 0) return { wait, at: now };
     for (const k of keys) {
       const e = this.entries.get(k) ?? { failures: [], lockedUntil: 0 };
       e.failures = e.failures.filter((t) => now - t < this.opts.windowMs);
       e.failures.push(now);
       if (e.failures.length >= this.opts.maxFailures) {
         e.lockedUntil = now + this.opts.lockMs;
+        e.lockedBy = { at: now, failures: e.failures.slice(0, -1) };
         e.failures = [];
       }
       this.entries.set(k, e);
     }
     if (this.entries.size > 100_000) this.prune(now);
-    return 0;
+    return { wait: 0, at: now };
   }
 
-  /** The attempt succeeded: it and the keys' earlier failures (and any lock they set) are forgotten. */
-  succeeded(keys: readonly string[]): void {
-    for (const k of keys) this.entries.delete(k);
+  /**
+   * The attempt succeeded. The account (`keys[0]`) is forgiven whole: its earlier failures and any lock. The
+   * other keys (the address) only get this attempt back: their earlier failures stand and run out with time,
+   * or anyone with one valid login could reset an address's budget between guesses and spray passwords over
+   * many accounts (issue 13 review).
+   */
+  succeeded(keys: readonly string[], attempt: Attempt): void {
+    const [account, ...others] = keys;
+    if (account !== undefined) this.entries.delete(account);
+    for (const k of others) {
+      const e = this.entries.get(k);
+      if (!e) continue;
+      if (e.lockedBy?.at === attempt.at) {
+        e.lockedUntil = 0;
+        e.failures = e.lockedBy.failures;
+        delete e.lockedBy;
+        continue;
+      }
+      const i = e.failures.lastIndexOf(attempt.at);
+      if (i >= 0) e.failures.splice(i, 1);
+    }
   }
 
   private prune(now: number): void {

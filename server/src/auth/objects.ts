@@ -16,6 +16,11 @@ export type ObjectKind = 'device' | 'broadcast' | 'bulletin' | 'offer' | 'user';
 
 interface Deps {
   areas: AreaRepository;
+  /**
+   * Each box's area, from memory (the credential cache): a broadcast may target thousands of boxes, and a
+   * list or a bulletin check looks at many broadcasts, so the area of a target box is never read from SQLite.
+   */
+  deviceAreas: { get(id: string): { areaCode: string; revoked: boolean } | null };
   devices: DeviceRepository;
   broadcasts: BroadcastRepository;
   bulletins: BulletinRepository;
@@ -68,9 +73,12 @@ export class ObjectScope {
     const mine = this.deps.areas.ancestry(user.areaCode);
     const areaHit = (b.target.areaCodes ?? []).some((c) => coversArea(user, this.deps.areas.ancestry(c)) || mine.includes(c));
     if (areaHit) return true;
+    const checked = new Set<string>();
     return (b.target.deviceIds ?? []).some((id) => {
-      const d = this.deps.devices.get(id);
-      return d ? coversArea(user, this.deps.areas.ancestry(d.areaCode)) : false;
+      const d = this.deps.deviceAreas.get(id);
+      if (!d || checked.has(d.areaCode)) return false;
+      checked.add(d.areaCode);
+      return coversArea(user, this.deps.areas.ancestry(d.areaCode));
     });
   }
 
@@ -83,6 +91,23 @@ export class ObjectScope {
     if (b.createdBy === user.id || this.holdsArea(user, b.areaCode)) return true;
     if (this.deps.offers.areasOfBulletin(b.id).some((code) => this.holdsArea(user, code))) return true;
     return this.deps.broadcasts.ofBulletin(b.id).some((bc) => this.broadcastVisible(user, bc));
+  }
+
+  /**
+   * The boxes of a broadcast the caller may see, by id (from memory): a broadcast visible because one of its
+   * targets is in the caller's area must not show the boxes, deliveries and states of the other targets
+   * (issue 13 review). Installation-wide users see all.
+   */
+  deviceIdFilter(user: Principal): (deviceId: string) => boolean {
+    if (user.areaCode === null) return () => true;
+    const byArea = new Map<string, boolean>();
+    return (id) => {
+      const d = this.deps.deviceAreas.get(id);
+      if (!d) return false;
+      let v = byArea.get(d.areaCode);
+      if (v === undefined) byArea.set(d.areaCode, (v = coversArea(user, this.deps.areas.ancestry(d.areaCode))));
+      return v;
+    };
   }
 
   /** An offer is the business of the area it was offered to (and of those above it). */

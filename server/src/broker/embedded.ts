@@ -5,7 +5,7 @@ import { Aedes, type Client, type AuthenticateError, type PublishPacket, type Su
 import { createServer, type Server, type AddressInfo, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Logger } from 'pino';
-import { DEVICE_PUBLISH_CHANNELS, topics } from '@loaxa/shared';
+import { DEVICE_PUBLISH_CHANNELS, MAX_MESSAGE_BYTES, topics } from '@loaxa/shared';
 import { decide, type DeviceIdentity } from './acl.js';
 import type { MessageBus, MessageHandler, PublishOptions } from './bus.js';
 import { indexRetained } from './retained-index.js';
@@ -26,10 +26,18 @@ export interface EmbeddedBrokerOptions {
   /** A device's connection ended and no other connection of it remains. */
   onDeviceGone?: (deviceId: string) => void;
   /**
-   * Bytes a connection may send before its CONNECT is accepted; the protocol maximum applies after it.
+   * Bytes a connection may send before its CONNECT is accepted; `maxPacketBytes` applies after it.
    * Default 8192, as `LOAXA_MQTT_PRECONNECT_MAX_BYTES`'s.
    */
   preconnectMaxBytes?: number;
+  /**
+   * The largest packet (its Remaining Length, MQTT 3.1.1 §2.2.3) a connection may send once its CONNECT is accepted;
+   * a larger one closes the connection as soon as its fixed header is read. Default `DEFAULT_MAX_PACKET_BYTES`,
+   * as `LOAXA_MQTT_MAX_PACKET_BYTES`'s.
+   */
+  maxPacketBytes?: number;
+  /** A box's connection was closed for a packet over `maxPacketBytes` (the server counts it as misbehaviour). */
+  onOversizedPacket?: (deviceId: string) => void;
   /** Open connections from one address (0, the default here: no cap; the server passes its setting). */
   maxConnectionsPerAddress?: number;
   /** New connections per second from one address, in bursts of at most as many (0, the default here: no cap). */
@@ -40,6 +48,12 @@ export interface EmbeddedBrokerOptions {
 
 // CONNACK return codes of MQTT 3.1.1 [MQTT-3.2.2-3]: 4 = bad user name or password, 5 = not authorized.
 const BAD_USERNAME_OR_PASSWORD = 4;
+
+/**
+ * What a box may send in one packet by default: the largest message the codec reads (`MAX_MESSAGE_BYTES`, larger
+ * ones are dropped unread anyway) plus a PUBLISH's topic (at most 2 + 65,535 bytes) and packet id.
+ */
+export const DEFAULT_MAX_PACKET_BYTES = MAX_MESSAGE_BYTES + 64 * 1024;
 
 export class EmbeddedBroker implements MessageBus {
   private broker: Aedes | null = null;
@@ -57,8 +71,8 @@ export class EmbeddedBroker implements MessageBus {
    * before a penalty began would otherwise stay open (issue 13: every connection of it is closed).
    */
   private readonly connections = new Map<string, Set<Client>>();
-  /** Ends the pre-connect byte watch of a connection (its CONNECT was accepted). */
-  private readonly preconnect = new WeakMap<object, () => void>();
+  /** Tells the byte watch of a connection that its CONNECT was accepted, and for which box. */
+  private readonly preconnect = new WeakMap<object, (deviceId: string) => void>();
   private readonly perAddress = new AddressLimits();
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {}
@@ -79,7 +93,7 @@ export class EmbeddedBroker implements MessageBus {
       }
       this.identities.set(client, identity);
       this.ownTopics.set(client, new Set(DEVICE_PUBLISH_CHANNELS.map((ch) => topics.device(identity.deviceId, ch))));
-      this.preconnect.get(client.conn)?.();
+      this.preconnect.get(client.conn)?.(identity.deviceId);
       this.track(identity.deviceId, client);
       done(null, true);
     };
@@ -195,30 +209,77 @@ export class EmbeddedBroker implements MessageBus {
   }
 
   /**
-   * Hands the connection to aedes, watching what it reads until the CONNECT is accepted. aedes (mqtt-packet)
-   * buffers a packet whole before parsing it, and a packet may announce 268,435,455 bytes (MQTT 3.1.1 §2.2.3):
-   * four sockets streaming a 250 MB CONNECT without credentials took the server from 329 MB to 1.34 GB (issue 13
-   * finding 4). The first packet must be CONNECT [MQTT-3.1.0-1] and a box's is under 1 KiB, so a connection
-   * that sends more than the small maximum before it is accepted is closed; after it the protocol maximum applies.
+   * Hands the connection to aedes, watching what it reads. aedes (mqtt-packet) buffers a packet whole before
+   * parsing it, and a packet may announce 268,435,455 bytes (MQTT 3.1.1 §2.2.3): four sockets streaming a 250 MB
+   * CONNECT without credentials took the server from 329 MB to 1.34 GB (issue 13 finding 4), and one box's
+   * credentials streaming a 200 MiB PUBLISH after its CONNECT held 200 MiB more (issue 13 review), and aedes 1.x has
+   * no packet size limit. So: the first packet must be CONNECT [MQTT-3.1.0-1] and a box's is under 1 KiB, and a
+   * connection that sends more than the small pre-connect maximum before it is accepted is closed; after it, a
+   * connection whose packet announces more than the packet maximum is closed as soon as that packet's fixed header
+   * is read, before its body is buffered.
    */
   private serve(broker: Aedes, socket: Socket): void {
     broker.handle(socket);
     // Attached after aedes' own `readable` listener, so the stream stays in paused mode and `data` is emitted
     // for exactly what aedes reads (Readable#read), chunk by chunk, before its parser sees it.
     const max = this.opts.preconnectMaxBytes ?? 8192;
+    const packetMax = this.opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
     let seen = 0;
-    const watch = (chunk: Buffer) => {
-      seen += chunk.length;
-      if (seen <= max) return;
+    let deviceId: string | null = null; // set once the CONNECT is accepted
+    // The fixed headers of the packets in the stream, read as the bytes go by (nothing is copied or kept):
+    // `body` bytes of the current packet still to skip; else at the header, `header` its bytes read so far
+    // (0: next is the packet type, 1-4: the Remaining Length's, §2.2.3) and `length` that length so far.
+    let body = 0;
+    let header = 0;
+    let length = 0;
+    let first = true;
+    const refuse = (why: 'preconnect' | 'packet', fields: Record<string, unknown>) => {
       socket.off('data', watch);
       const address = normalizeAddress(socket.remoteAddress);
-      if (this.perAddress.shouldLog(`preconnect ${address === null ? '?' : addressKey(address)}`)) {
-        this.opts.logger.warn({ address, bytes: seen, max }, 'mqtt connection sent more than the pre-connect maximum before its CONNECT was accepted; closed (logged once a minute per address)');
+      const key = deviceId ?? (address === null ? '?' : addressKey(address));
+      if (this.perAddress.shouldLog(`${why} ${key}`)) {
+        if (why === 'preconnect') this.opts.logger.warn({ address, ...fields }, 'mqtt connection sent more than the pre-connect maximum before its CONNECT was accepted; closed (logged once a minute per address)');
+        else this.opts.logger.warn({ address, deviceId, ...fields }, 'mqtt packet over the maximum (LOAXA_MQTT_MAX_PACKET_BYTES); connection closed (logged once a minute per box)');
       }
       socket.destroy();
+      if (why === 'packet' && deviceId !== null) this.opts.onOversizedPacket?.(deviceId);
+    };
+    const watch = (chunk: Buffer) => {
+      if (deviceId === null) {
+        seen += chunk.length;
+        if (seen > max) return refuse('preconnect', { bytes: seen, max });
+      }
+      for (let i = 0; i < chunk.length; ) {
+        if (body > 0) {
+          const n = Math.min(body, chunk.length - i);
+          body -= n;
+          i += n;
+          continue;
+        }
+        const b = chunk[i++]!;
+        if (header++ === 0) continue; // the packet type and flags
+        length += (b & 0x7f) * 128 ** (header - 2);
+        if (b & 0x80) {
+          // At most four bytes (§2.2.3): a malformed packet, which closes the connection [MQTT-4.8.0-1]; aedes'
+          // parser would refuse it too, but this watch could no longer follow the stream.
+          if (header === 5) {
+            socket.off('data', watch);
+            socket.destroy();
+            return;
+          }
+          continue;
+        }
+        // The first packet, the CONNECT, can never be accepted when larger than the pre-connect maximum.
+        if (first && length > max) return refuse('preconnect', { announced: length, max });
+        if (length > packetMax) return refuse('packet', { announced: length, max: packetMax });
+        first = false;
+        body = length;
+        header = 0;
+        length = 0;
+      }
     };
     socket.on('data', watch);
-    this.preconnect.set(socket, () => socket.off('data', watch));
+    this.preconnect.set(socket, (id) => (deviceId = id));
   }
 
   /** Remembers an authenticated connection of a device until it closes. */

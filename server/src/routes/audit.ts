@@ -5,12 +5,12 @@
  * database itself (triggers refuse UPDATE and DELETE).
  *
  * Which object a route writes is declared once here (`AUDITED`), not in each handler, so a new route is
- * audited by adding one line: the row is read straight from its table before the handler runs and again
- * after the response, with hashes and secrets dropped.
+ * audited by adding one line: the object's row is read as stored, by its loader in AuditRepository
+ * (repos/audit.ts), before the handler runs and again after the response, with hashes and secrets dropped.
  */
-import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { FastifyRequest } from 'fastify';
+import { auditPageSchema, auditQuerySchema } from '@loaxa/shared';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { principalOf } from '../http/auth.js';
 import { errorBodySchema } from '../http/errors.js';
 import { access, ADMINS } from '../http/access.js';
@@ -18,6 +18,7 @@ import type { AppContext } from '../services/context.js';
 import { Readable } from 'node:stream';
 import { csvCell, csvDocument } from '../http/csv.js';
 import { dictionaryEntryId, parseDictionaryEntryId } from '../repos/dictionary.js';
+import type { AuditRepository, AuditRow } from '../repos/audit.js';
 import { dictionaryAreaOf } from './tts.js';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -34,27 +35,14 @@ export function isAudited(method: string, route: string | undefined, is404: bool
   if (!UNSAFE.has(method) || is404 || !route) return false;
   return route.startsWith('/api/') && !UNAUDITED_ROUTES.has(route);
 }
-/** Columns that never leave the database through the log: password hashes, device secret hashes, claim-code hashes. */
-const SECRET_COLUMN = /hash|secret|password/i;
 
 type Params = Record<string, string | undefined>;
 interface AuditedObject {
   type: string;
   /** The object's id from the route parameters, or, for a creation, from the response body's `id`. */
   id(params: Params, created: string | null, request: FastifyRequest): string | null;
-  /** Reads the object's row (or rows) as stored, or null when it does not exist (yet, or any more). */
-  load(db: AppContext['db'], id: string): unknown;
-}
-
-function rowOf(table: string, key: string) {
-  return (db: AppContext['db'], id: string): unknown => {
-    const row = db.prepare(`SELECT * FROM ${table} WHERE ${key} = ?`).get(id) as Record<string, unknown> | undefined;
-    return row ? withoutSecrets(row) : null;
-  };
-}
-
-function withoutSecrets(row: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(row).filter(([k]) => !SECRET_COLUMN.test(k)));
+  /** Reads the object's row (or rows) as stored, secrets left out, or null when it does not exist (yet, or any more). */
+  load(rows: AuditRepository, id: string): unknown;
 }
 
 const byParam = (name: string) => (params: Params) => params[name] ?? null;
@@ -63,25 +51,19 @@ const fromResponse = (_: Params, created: string | null) => created;
 const broadcast: AuditedObject = {
   type: 'broadcast',
   id: byParam('id'),
-  load: (db, id) => {
-    const row = rowOf('broadcasts', 'id')(db, id) as Record<string, unknown> | null;
-    if (!row) return null;
-    const exceptions = db.prepare('SELECT occurrence_at, action, moved_to, created_by, created_at FROM occurrence_exceptions WHERE broadcast_id = ? ORDER BY occurrence_at').all(id);
-    return { ...row, exceptions };
-  },
+  load: (rows, id) => rows.broadcast(id),
 };
-const user: AuditedObject = { type: 'user', id: byParam('id'), load: rowOf('users', 'id') };
-const device: AuditedObject = { type: 'device', id: byParam('id'), load: rowOf('devices', 'id') };
-const bulletin: AuditedObject = { type: 'bulletin', id: byParam('id'), load: rowOf('bulletins', 'id') };
-const offer: AuditedObject = { type: 'offer', id: byParam('id'), load: rowOf('offers', 'id') };
+const user: AuditedObject = { type: 'user', id: byParam('id'), load: (rows, id) => rows.user(id) };
+const device: AuditedObject = { type: 'device', id: byParam('id'), load: (rows, id) => rows.device(id) };
+const bulletin: AuditedObject = { type: 'bulletin', id: byParam('id'), load: (rows, id) => rows.bulletin(id) };
+const offer: AuditedObject = { type: 'offer', id: byParam('id'), load: (rows, id) => rows.offer(id) };
 /** One term in one area (issue 13, finding 8): the area comes from the body or query, else the caller's, as the route resolves it. */
 const term: AuditedObject = {
   type: 'dictionary-entry',
   id: (params, _created, request) => (params.term ? dictionaryEntryId(params.term, dictionaryAreaOf(request)) : null),
-  load: (db, id) => {
+  load: (rows, id) => {
     const key = parseDictionaryEntryId(id);
-    const row = key ? (db.prepare('SELECT * FROM dictionary_entries WHERE term = ? AND area_code IS ?').get(key.term, key.areaCode) as Record<string, unknown> | undefined) : undefined;
-    return row ? withoutSecrets(row) : null;
+    return key ? rows.dictionaryEntry(key.term, key.areaCode) : null;
   },
 };
 
@@ -110,6 +92,9 @@ declare module 'fastify' {
   interface FastifyRequest {
     auditBefore?: { object: AuditedObject; id: string | null; before: unknown };
     auditCreatedId?: string;
+    /** Its audit row is written (once: by onResponse, or when the handler settles after its client left). */
+    auditWritten?: boolean;
+    auditIp?: string;
   }
 }
 
@@ -129,10 +114,6 @@ export function redact(value: unknown, depth = 0): unknown {
   return value;
 }
 
-interface AuditRow {
-  id: number; at: number; user_id: string | null; username: string | null; ip: string | null; method: string; route: string; url: string; status: number; body_json: string | null;
-  object_type: string | null; object_id: string | null; before_json: string | null; after_json: string | null;
-}
 const CSV_HEADER = ['id', 'at', 'user_id', 'username', 'ip', 'method', 'route', 'url', 'status', 'body', 'object_type', 'object_id', 'before', 'after'] as const;
 const CSV_PAGE = 2000;
 const parse = (s: string | null) => (s ? (JSON.parse(s) as unknown) : null);
@@ -151,10 +132,7 @@ function csvRow(i: ReturnType<typeof toItem>): string {
 }
 
 export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
-  const insert = ctx.db.prepare(
-    `INSERT INTO audit_log (at, user_id, username, area_code, ip, method, route, url, status, body_json, object_type, object_id, before_json, after_json)
-     VALUES (@at, @userId, @username, @areaCode, @ip, @method, @route, @url, @status, @body, @objectType, @objectId, @before, @after)`,
-  );
+  const log = ctx.audit;
   // The state before the handler runs: preHandler comes after authentication and validation, so a request
   // refused there has no object state to show and costs no read.
   app.addHook('preHandler', async (request) => {
@@ -162,7 +140,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
     if (!object) return;
     const id = object.id(request.params as Params, null, request);
     try {
-      request.auditBefore = { object, id, before: id ? object.load(ctx.db, id) : null };
+      request.auditBefore = { object, id, before: id ? object.load(log, id) : null };
     } catch (err) {
       request.log.error({ err }, 'audit: reading the state before the edit failed');
     }
@@ -178,9 +156,10 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
     }
     return payload;
   });
-  // Registered on the root instance by app.ts (not encapsulated), so it sees every route's writes.
-  app.addHook('onResponse', async (request, reply) => {
-    if (!isAudited(request.method, request.routeOptions.url, request.is404)) return;
+  /** Appends the request's row once, with how it ended (`status`; 499: the client left before the answer). */
+  const write = (request: FastifyRequest, status: number): void => {
+    if (request.auditWritten) return;
+    request.auditWritten = true;
     const user = request.principal;
     let body: string | null = null;
     if (request.body !== undefined && request.body !== null) body = JSON.stringify(redact(request.body));
@@ -194,22 +173,22 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
     const objectId = audited ? (audited.id ?? request.auditCreatedId ?? null) : null;
     let after: unknown = null;
     try {
-      if (audited && objectId && reply.statusCode < 400) after = audited.object.load(ctx.db, objectId);
+      if (audited && objectId && (status < 400 || status === 499)) after = audited.object.load(log, objectId);
     } catch (err) {
       request.log.error({ err }, 'audit: reading the state after the edit failed');
     }
     const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(redact(v)));
     try {
-      insert.run({
+      log.append({
         at: Date.now(),
         userId: user?.id ?? null,
         username,
         areaCode,
-        ip: request.ip,
+        ip: request.auditIp ?? request.ip,
         method: request.method,
         route,
         url: request.url.slice(0, 500),
-        status: reply.statusCode,
+        status,
         body,
         objectType: audited && objectId ? audited.object.type : null,
         objectId,
@@ -220,6 +199,38 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
     } catch (err) {
       request.log.error({ err }, 'audit log write failed');
     }
+  };
+
+  // Registered on the root instance by app.ts (not encapsulated), so it sees every route's writes.
+  app.addHook('onResponse', async (request, reply) => {
+    if (isAudited(request.method, request.routeOptions.url, request.is404)) write(request, reply.statusCode);
+  });
+  // A client that hangs up before the answer gets no response, so no onResponse: the write it asked for
+  // would leave no row (issue 13 review: a user created by a request closed 5 ms after sending). Every
+  // audited handler is wrapped so that, when it settles with its client gone, the row is written then,
+  // with status 499 and the object's state after.
+  app.addHook('onRoute', (route) => {
+    const methods = [route.method].flat();
+    if (!methods.some((m) => isAudited(m, route.url, false))) return;
+    const handler = route.handler as (this: unknown, request: FastifyRequest, reply: FastifyReply) => unknown;
+    route.handler = async function audited(this: unknown, request: FastifyRequest, reply: FastifyReply) {
+      let failed: unknown = null;
+      // A socket that is gone has no address any more: keep it while it is there.
+      request.auditIp = request.ip;
+      try {
+        const out = await handler.call(this, request, reply);
+        if (request.auditBefore && !request.auditBefore.id && out && typeof out === 'object' && typeof (out as { id?: unknown }).id === 'string') request.auditCreatedId ??= (out as { id: string }).id;
+        return out;
+      } catch (err) {
+        failed = err;
+        throw err;
+      } finally {
+        // After fastify has had its turn to answer: a live client gets its row from onResponse.
+        setImmediate(() => {
+          if (!request.auditWritten && request.raw.socket?.destroyed) write(request, failed ? (((failed as { statusCode?: number }).statusCode ?? 500)) : 499);
+        });
+      }
+    };
   });
 
   app.get(
@@ -229,21 +240,9 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       schema: {
         tags: ['audit'],
         summary: 'The audit log of your area, newest first (province admins); `format=csv` exports it',
-        querystring: z.object({
-          limit: z.coerce.number().int().min(1).max(10_000).optional().describe('Page size for JSON (default 100); for CSV, at most this many rows (default: the whole log)'),
-          before: z.coerce.number().int().optional(),
-          format: z.enum(['json', 'csv']).default('json'),
-        }),
+        querystring: auditQuerySchema,
         response: {
-          200: z.object({
-            items: z.array(z.object({
-              id: z.number(), at: z.string(), userId: z.string().nullable(), username: z.string().nullable(), ip: z.string().nullable(), method: z.string(), route: z.string(), url: z.string(), status: z.number(), body: z.unknown().nullable(),
-              object: z.object({ type: z.string(), id: z.string() }).nullable().describe('The object the request wrote, when the route writes one'),
-              before: z.unknown().nullable().describe('Its stored state before the request (null for a creation), secrets and hashes left out'),
-              after: z.unknown().nullable().describe('Its stored state after the request (null when the request was refused or failed)'),
-            })),
-            next: z.number().nullable(),
-          }),
+          200: auditPageSchema,
           403: errorBodySchema,
         },
       },
@@ -253,10 +252,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       const { before, format } = request.query;
       // Issue 13, finding 2: a province admin reads its own area's rows, an installation-wide admin all.
       const scope = { all: me.areaCode === null ? 1 : 0, areas: JSON.stringify(me.areaCode === null ? [] : ctx.areas.subtree(me.areaCode)) };
-      const pageStmt = ctx.db.prepare<{ limit: number; before: number; all: number; areas: string }, AuditRow>(
-        'SELECT * FROM audit_log WHERE id < @before AND (@all = 1 OR area_code IN (SELECT value FROM json_each(@areas))) ORDER BY id DESC LIMIT @limit',
-      );
-      const pageOf = { all: (p: { limit: number; before: number }) => pageStmt.all({ ...p, ...scope }) };
+      const pageOf = { all: (p: { limit: number; before: number }) => log.page({ ...p, ...scope }) };
       if (format === 'csv') {
         // The whole log (or `limit` rows), streamed page by page: an export for the province's records must
         // not stop at a page size, nor hold a year of writes in memory at once.

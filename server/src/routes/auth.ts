@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { ErrorCode } from '@loaxa/shared';
+import { ErrorCode, loginBodySchema, loginResponseSchema, meSchema } from '@loaxa/shared';
 import { passwordChecks, sha256Hex, verifyPassword } from '../auth/passwords.js';
 import { issueToken, principalOf, SESSION_COOKIE, tokenFrom } from '../http/auth.js';
 import { canApprove, canWrite } from '../auth/scope.js';
 import { ApiError, errorBodySchema } from '../http/errors.js';
 import type { AppContext } from '../services/context.js';
-import { LoginGuard } from '../auth/login-guard.js';
+import { LoginGuard, type Attempt } from '../auth/login-guard.js';
 import { access, ANY_ROLE } from '../http/access.js';
 
 // A fixed scrypt hash to verify against when the user does not exist, so response time does not reveal
@@ -22,8 +22,8 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
       schema: {
         tags: ['auth'],
         summary: 'Log in; answers a bearer token and sets an HttpOnly session cookie for the web app',
-        body: z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }),
-        response: { 200: z.object({ token: z.string(), expiresAt: z.string() }), 401: errorBodySchema, 429: errorBodySchema, 503: errorBodySchema },
+        body: loginBodySchema,
+        response: { 200: loginResponseSchema, 401: errorBodySchema, 429: errorBodySchema, 503: errorBodySchema },
       },
     },
     async (request, reply) => {
@@ -45,12 +45,13 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
       }
       let ok: boolean;
       let user: ReturnType<typeof ctx.users.byUsername>;
+      let attempt: Attempt;
       try {
         user = ctx.users.byUsername(username);
         // Counted before the hash, in the same synchronous step as the lock check (finding 5): logins
         // sent at once cannot all pass a lock that none of them has counted yet.
-        const waitNow = guard.attempt(keys);
-        if (waitNow > 0) throw locked(waitNow);
+        attempt = guard.attempt(keys);
+        if (attempt.wait > 0) throw locked(attempt.wait);
         ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
       } finally {
         release();
@@ -59,7 +60,8 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
         request.log.warn({ username, ip: request.ip }, 'login failed');
         throw new ApiError(401, ErrorCode.UNAUTHORIZED, 'wrong username or password');
       }
-      guard.succeeded(keys);
+      // The account is forgiven; the address gets only this attempt back (LoginGuard.succeeded).
+      guard.succeeded(keys, attempt);
       const { token, expiresAt } = issueToken(ctx.sessions, user.id, ctx.config.tokenTtlSeconds);
       // Expired sessions are useless; dropping them here keeps the table as small as the logins in use.
       ctx.sessions.purgeExpired();
@@ -78,6 +80,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
     async (request, reply) => {
       const token = tokenFrom(request);
       if (token) ctx.sessions.revoke(sha256Hex(token));
+      ctx.events.emit('sessions', { userId: principalOf(request).id }); // its live event streams on this token end
       reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
       return reply.status(204).send(null);
     },
@@ -90,16 +93,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
       schema: {
         tags: ['auth'],
         summary: 'Who is logged in, and what the UI may offer them',
-        response: {
-          200: z.object({
-            id: z.string(),
-            username: z.string(),
-            role: z.string(),
-            areaCode: z.string().nullable(),
-            area: z.object({ code: z.string(), name: z.string(), type: z.string() }).nullable(),
-            can: z.object({ write: z.boolean(), approve: z.boolean(), manageUsers: z.boolean(), importAreas: z.boolean() }),
-          }),
-        },
+        response: { 200: meSchema },
       },
     },
     async (request) => {

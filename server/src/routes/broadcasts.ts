@@ -1,62 +1,47 @@
-import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { areaCodeSchema, deliveryStateSchema, idSchema, prioritySchema, DELIVERY_STATES, type DeliveryState } from '@loaxa/shared';
+import {
+  approveBodySchema,
+  broadcastCancelBodySchema,
+  broadcastCancelledSchema,
+  broadcastCheckSchema,
+  broadcastCreatedSchema,
+  broadcastDetailQuerySchema,
+  broadcastDetailSchema,
+  broadcastDraftSchema as draftSchema,
+  broadcastListQuerySchema,
+  broadcastSummarySchema as summarySchema,
+  idParamsSchema,
+  occurrenceMoveBodySchema,
+  occurrenceMovedSchema,
+  occurrenceParamsSchema,
+  occurrencesQuerySchema,
+  occurrencesSchema,
+  rejectBodySchema,
+  DELIVERY_STATES,
+  type DeliveryState,
+} from '@loaxa/shared';
 import { canApprove } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
 import { badRequest, errorBodySchema, notFound } from '../http/errors.js';
-import { decodeCursor, encodeCursor, listSchema, pageQuerySchema } from '../http/pagination.js';
+import { decodeCursor, encodeCursor, listSchema } from '../http/pagination.js';
 import type { Broadcast } from '../repos/broadcasts.js';
 import type { AppContext } from '../services/context.js';
 import { scheduleOf } from '../services/scheduler.js';
 import { expandOccurrences, MAX_OCCURRENCES_PER_CALL, OccurrenceCapError } from '../scheduling/recurrence.js';
-import { instantSchema, scheduleSchema } from './schedule-schema.js';
 import { access, ANY_ROLE, APPROVERS, WRITERS } from '../http/access.js';
 
 const DAY_MS = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-const targetSchema = z
-  .object({ areaCodes: z.array(areaCodeSchema).max(5000).optional(), deviceIds: z.array(idSchema).max(20_000).optional() })
-  .refine((t) => (t.areaCodes?.length ?? 0) + (t.deviceIds?.length ?? 0) > 0, { message: 'name at least one area code or device id' });
-
-const draftSchema = z.object({
-  bulletinId: idSchema,
-  priority: prioritySchema.default('normal'),
-  target: targetSchema,
-  startAt: instantSchema.optional(),
-  schedule: scheduleSchema.optional(),
-  /** Circular 39: an interrupted item resumes where it stopped or starts over. */
-  resume: z.enum(['resume', 'restart']).optional(),
-});
-
-const conflictSchema = z.object({
-  deviceId: z.string(),
-  occurrenceAt: z.string(),
-  otherBroadcastId: z.string(),
-  otherOccurrenceAt: z.string(),
-  overlapMs: z.number(),
-  outcome: z.enum(['interrupts', 'interrupted-by', 'queued-after', 'queues-before']),
-});
-
-const summarySchema = z.object({
-  id: z.string(),
-  bulletinId: z.string(),
-  priority: prioritySchema,
-  status: z.string(),
-  startAt: z.string(),
-  schedule: z.unknown().nullable(),
-  target: z.object({ areaCodes: z.array(z.string()).optional(), deviceIds: z.array(z.string()).optional() }),
-  createdAt: z.string(),
-  decisionReason: z.string().nullable(),
-});
-const toSummary = (b: Broadcast) => ({
+/** A broadcast as the caller sees it: target boxes outside its area left out (`ObjectScope.deviceIdFilter`). */
+const toSummary = (b: Broadcast, seen: (deviceId: string) => boolean) => ({
   id: b.id,
   bulletinId: b.bulletinId,
   priority: b.priority,
   status: b.status,
   startAt: iso(b.startAt),
   schedule: b.schedule,
-  target: b.target,
+  target: b.target.deviceIds ? { ...b.target, deviceIds: b.target.deviceIds.filter(seen) } : b.target,
   createdAt: iso(b.createdAt),
   decisionReason: b.decisionReason,
 });
@@ -84,7 +69,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
           'The answer lists the overlaps the broadcast causes on each device in the coming week.',
         body: draftSchema,
         response: {
-          201: z.object({ id: z.string(), status: z.enum(['submitted', 'approved']), startAt: z.string(), devices: z.number(), conflicts: z.array(conflictSchema) }),
+          201: broadcastCreatedSchema,
           400: errorBodySchema,
           403: errorBodySchema,
           409: errorBodySchema,
@@ -112,7 +97,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
         tags: ['broadcasts'],
         summary: 'Dry run: the conflicts a broadcast would cause, per device, without saving it',
         body: draftSchema,
-        response: { 200: z.object({ status: z.enum(['submitted', 'approved']), devices: z.number(), occurrences: z.array(z.string()), conflicts: z.array(conflictSchema) }), 400: errorBodySchema, 403: errorBodySchema, 409: errorBodySchema },
+        response: { 200: broadcastCheckSchema, 400: errorBodySchema, 403: errorBodySchema, 409: errorBodySchema },
       },
     },
     async (request) => {
@@ -134,7 +119,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
       schema: {
         tags: ['broadcasts'],
         summary: 'Broadcasts by status visible to the caller; `status=submitted` is the approval queue',
-        querystring: pageQuerySchema.extend({ status: z.enum(['submitted', 'approved', 'rejected', 'cancelled']).default('approved') }),
+        querystring: broadcastListQuerySchema,
         response: { 200: listSchema(summarySchema), 400: errorBodySchema },
       },
     },
@@ -152,7 +137,8 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
         items.push(...batch.filter((b) => svc.visibleTo(user, b)));
       }
       const page = items.slice(0, limit);
-      return { items: page.map(toSummary), total: page.length, next: encodeCursor(page.at(-1)?.id, items.length > limit) };
+      const seen = ctx.objects.deviceIdFilter(user);
+      return { items: page.map((b) => toSummary(b, seen)), total: page.length, next: encodeCursor(page.at(-1)?.id, items.length > limit) };
     },
   );
 
@@ -163,14 +149,10 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
       schema: {
         tags: ['broadcasts'],
         summary: 'A broadcast with the delivery state of each device for its next or current occurrence',
-        params: z.object({ id: z.string().max(64) }),
-        querystring: z.object({ occurrence: instantSchema.optional() }),
+        params: idParamsSchema,
+        querystring: broadcastDetailQuerySchema,
         response: {
-          200: summarySchema.extend({
-            occurrenceAt: z.string().nullable(),
-            summary: z.record(z.string(), z.number()),
-            deliveries: z.array(z.object({ deviceId: z.string(), occurrenceAt: z.string(), state: deliveryStateSchema, at: z.string(), reason: z.string().optional() })),
-          }),
+          200: broadcastDetailSchema,
           404: errorBodySchema,
         },
       },
@@ -179,11 +161,13 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
       const user = principalOf(request);
       const b = load(user, request.params.id);
       const occ = request.query.occurrence ? Date.parse(request.query.occurrence) : ctx.broadcasts.currentOccurrence(b.id, Date.now() - b.windowMs);
-      const deliveries = occ === null ? [] : ctx.broadcasts.deliveries(b.id, occ);
+      const seen = ctx.objects.deviceIdFilter(user);
+      // Only the caller's boxes: a broadcast to the province and its neighbour shows each its own.
+      const deliveries = occ === null ? [] : ctx.broadcasts.deliveries(b.id, occ).filter((d) => seen(d.deviceId));
       const summary = Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<DeliveryState, number>;
       for (const d of deliveries) summary[d.state]++;
       return {
-        ...toSummary(b),
+        ...toSummary(b, seen),
         occurrenceAt: occ === null ? null : iso(occ),
         summary,
         deliveries: deliveries.map((d) => ({ deviceId: d.deviceId, occurrenceAt: iso(d.occurrenceAt), state: d.state, at: iso(d.at), ...(d.reason ? { reason: d.reason } : {}) })),
@@ -198,10 +182,10 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
       schema: {
         tags: ['broadcasts'],
         summary: 'Occurrences in [from, to) (default: the next 7 days), with cancelled and moved ones marked',
-        params: z.object({ id: z.string().max(64) }),
-        querystring: z.object({ from: instantSchema.optional(), to: instantSchema.optional() }),
+        params: idParamsSchema,
+        querystring: occurrencesQuerySchema,
         response: {
-          200: z.object({ items: z.array(z.object({ occurrenceAt: z.string(), status: z.enum(['scheduled', 'cancelled', 'moved']), movedTo: z.string().optional() })) }),
+          200: occurrencesSchema,
           400: errorBodySchema,
           404: errorBodySchema,
         },
@@ -243,9 +227,9 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
       schema: {
         tags: ['broadcasts'],
         summary: 'Stop now / cancel: the whole broadcast, or one occurrence; boxes that are offline drop it when they reconnect',
-        params: z.object({ id: z.string().max(64) }),
-        body: z.object({ occurrenceAt: instantSchema.optional() }).default({}),
-        response: { 200: z.object({ id: z.string(), cancelledDeliveries: z.number() }), 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema },
+        params: idParamsSchema,
+        body: broadcastCancelBodySchema,
+        response: { 200: broadcastCancelledSchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema },
       },
     },
     async (request) => {
@@ -265,9 +249,9 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
       schema: {
         tags: ['broadcasts'],
         summary: 'Move one occurrence of a broadcast to another instant, without touching the others',
-        params: z.object({ id: z.string().max(64), occurrenceAt: instantSchema }),
-        body: z.object({ startAt: instantSchema }),
-        response: { 200: z.object({ id: z.string(), occurrenceAt: z.string(), movedTo: z.string() }), 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema },
+        params: occurrenceParamsSchema,
+        body: occurrenceMoveBodySchema,
+        response: { 200: occurrenceMovedSchema, 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema },
       },
     },
     async (request) => {
@@ -288,8 +272,8 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
         schema: {
           tags: ['approval'],
           summary: verdict === 'approve' ? 'Approve a submitted broadcast; it airs as scheduled' : 'Reject a submitted broadcast, with a reason',
-          params: z.object({ id: z.string().max(64) }),
-          body: verdict === 'approve' ? z.object({ reason: z.string().max(500).optional() }).default({}) : z.object({ reason: z.string().trim().min(1).max(500) }),
+          params: idParamsSchema,
+          body: verdict === 'approve' ? approveBodySchema : rejectBodySchema,
           response: { 200: summarySchema, 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema },
         },
       },
@@ -298,7 +282,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
         const b = load(user, request.params.id);
         await svc.decide(user, b, verdict === 'approve', request.body.reason ?? null);
         request.log.info({ broadcastId: b.id, verdict, userId: user.id }, 'broadcast decided');
-        return toSummary(ctx.broadcasts.get(b.id)!);
+        return toSummary(ctx.broadcasts.get(b.id)!, ctx.objects.deviceIdFilter(user));
       },
     );
   }

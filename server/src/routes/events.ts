@@ -1,18 +1,18 @@
 /**
  * `GET /api/v1/events`: live delivery states and device presence as Server-Sent Events, for the operator's
- * "live status" view and the dashboard. Each user receives only events of devices inside their area.
+ * "live status" view and the dashboard. Each user receives only events of devices inside their area, and only
+ * while the login the stream was opened with still holds (checked at each keepalive, before each send and when the
+ * user's sessions change).
  */
-import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { coversArea } from '../auth/scope.js';
-import { principalOf } from '../http/auth.js';
+import { principalOf, resolvePrincipal } from '../http/auth.js';
 import type { AppContext } from '../services/context.js';
 import { Coalescer, type ServerEventMap } from '../services/events.js';
 import { access, ANY_ROLE } from '../http/access.js';
 import { ApiError } from '../http/errors.js';
-import { ErrorCode } from '@loaxa/shared';
+import { ErrorCode, eventsQuerySchema } from '@loaxa/shared';
 
-const KEEPALIVE_MS = 15_000;
 /** Events reach a browser together at most this often, the latest per delivery and per device (issue 8). */
 const COALESCE_MS = 100;
 /**
@@ -38,11 +38,23 @@ export const eventRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       schema: {
         tags: ['events'],
         summary: 'Server-Sent Events: `delivery` (broadcastId, deviceId, occurrenceAt, state, at, reason) and `device` (presence, faults)',
-        querystring: z.object({ broadcast: z.string().max(64).optional() }),
+        querystring: eventsQuerySchema,
       },
     },
     async (request, reply) => {
       const user = principalOf(request);
+      // Whether the login this stream was opened with still holds, as the same user with the same role and area:
+      // a stream must not outlive a logout, a revoked or expired session, or its user disabled, demoted or moved
+      // (the visibility cache below holds the areas of the user it was opened for). Resolved again from the
+      // request's token, as the auth hook does.
+      const stillValid = () => {
+        try {
+          const now = resolvePrincipal(request, ctx.sessions, ctx.users);
+          return now !== null && now.id === user.id && now.role === user.role && now.areaCode === user.areaCode;
+        } catch {
+          return false; // the database already closed (shutdown): end rather than send unchecked
+        }
+      };
       const only = request.query.broadcast;
       const held = perUser.get(user.id) ?? 0;
       if (held >= ctx.config.eventStreamsPerUser) {
@@ -70,6 +82,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       type Out = { event: 'delivery' | 'device'; key: string; data: unknown };
       const send = (text: string) => {
         if (closed) return;
+        if (!stillValid()) return revoked();
         if (res.writableLength > MAX_UNSENT_BYTES) {
           request.log.warn({ userId: user.id, unsent: res.writableLength }, 'live event stream not read: closed');
           close();
@@ -88,9 +101,14 @@ export const eventRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       const onDevice = (e: ServerEventMap['device'][0]) => {
         if (!only && sees(e.deviceId)) out.push({ event: 'device', key: e.fault ? `f ${e.deviceId} ${e.fault.kind}` : `p ${e.deviceId}`, data: e });
       };
+      // Logout, or the user changed by an admin: checked at once rather than at the next keepalive.
+      const onSessions = (e: ServerEventMap['sessions'][0]) => {
+        if (e.userId === user.id && !closed && !stillValid()) revoked();
+      };
       ctx.events.on('delivery', onDelivery);
       ctx.events.on('device', onDevice);
-      const keepalive = setInterval(() => send(': keepalive\n\n'), KEEPALIVE_MS);
+      ctx.events.on('sessions', onSessions);
+      const keepalive = setInterval(() => send(': keepalive\n\n'), ctx.config.eventKeepaliveMs);
       // Once, whichever comes first: the client leaves (or is cut off above), or the server shuts down.
       const close = () => {
         if (closed) return;
@@ -99,6 +117,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
         out.close();
         ctx.events.off('delivery', onDelivery);
         ctx.events.off('device', onDevice);
+        ctx.events.off('sessions', onSessions);
         open.delete(end);
         const left = (perUser.get(user.id) ?? 1) - 1;
         if (left > 0) perUser.set(user.id, left);
@@ -106,6 +125,12 @@ export const eventRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       };
       const end = () => {
         out.flush();
+        close();
+        res.end();
+      };
+      // Nothing waiting is sent: the browser's EventSource reconnects and gets 401.
+      const revoked = () => {
+        request.log.info({ userId: user.id }, 'live event stream ended: its login no longer holds');
         close();
         res.end();
       };

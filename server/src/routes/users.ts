@@ -1,6 +1,5 @@
-import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { areaCodeSchema } from '@loaxa/shared';
+import { idParamsSchema, userCreateBodySchema, userPatchBodySchema, userSchema } from '@loaxa/shared';
 import { hashPassword } from '../auth/passwords.js';
 import { principalOf } from '../http/auth.js';
 import { access, ADMINS } from '../http/access.js';
@@ -8,12 +7,10 @@ import type { Principal } from '../auth/scope.js';
 import { badRequest, conflict, errorBodySchema, forbidden, notFound } from '../http/errors.js';
 import { decodeCursor, encodeCursor, listSchema, pageQuerySchema } from '../http/pagination.js';
 import { newId } from '../ids.js';
-import { ROLES, type User } from '../repos/users.js';
+import type { User } from '../repos/users.js';
 import type { AppContext } from '../services/context.js';
 
-const userSchema = z.object({ id: z.string(), username: z.string(), role: z.enum(ROLES), areaCode: z.string().nullable(), disabled: z.boolean(), createdAt: z.string() });
 const toApi = (u: User) => ({ id: u.id, username: u.username, role: u.role, areaCode: u.areaCode, disabled: u.disabled, createdAt: new Date(u.createdAt).toISOString() });
-const password = z.string().min(10, 'at least 10 characters').max(256);
 
 /**
  * CONTRACTS.md § users: province admins only (declared on each route; http/access.ts), and each only
@@ -36,7 +33,7 @@ export const userRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
       schema: {
         tags: ['users'],
         summary: 'Create a user bound to an area subtree (province admins only, inside their own area)',
-        body: z.object({ username: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'lowercase letters, digits, . _ -'), password, role: z.enum(ROLES), areaCode: areaCodeSchema.nullable() }),
+        body: userCreateBodySchema,
         response: { 201: userSchema, 400: errorBodySchema, 403: errorBodySchema, 409: errorBodySchema },
       },
     },
@@ -74,8 +71,8 @@ export const userRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
       schema: {
         tags: ['users'],
         summary: 'Change a user’s password, role or area, or disable it at once (its sessions end)',
-        params: z.object({ id: z.string().max(64) }),
-        body: z.object({ password: password.optional(), role: z.enum(ROLES).optional(), areaCode: areaCodeSchema.nullable().optional(), disabled: z.boolean().optional() }),
+        params: idParamsSchema,
+        body: userPatchBodySchema,
         response: { 200: userSchema, 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema },
       },
     },
@@ -89,6 +86,7 @@ export const userRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
       checkArea(me, areaCode);
       ctx.users.update(target.id, { ...(pw ? { passwordHash: await hashPassword(pw) } : {}), ...(role ? { role } : {}), ...(areaCode !== undefined ? { areaCode } : {}), ...(disabled !== undefined ? { disabled } : {}) });
       if (disabled || pw || role || areaCode !== undefined) ctx.sessions.revokeAll(target.id);
+      ctx.events.emit('sessions', { userId: target.id }); // its open live event streams check their login at once
       request.log.info({ userId: target.id, changed: Object.keys(request.body) }, 'user changed');
       return toApi(ctx.users.byId(target.id)!);
     },

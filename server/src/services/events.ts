@@ -1,7 +1,8 @@
 /**
  * The typed event bus between server features (STYLE.md: features never import each other to notify).
- * Emitters: the delivery service (transitions, presence, faults). Listeners: the live-status stream, which
- * coalesces what it sends to each browser (`Coalescer`).
+ * Emitters: the delivery service (transitions, presence, faults); the user and auth routes (`sessions`: a user's
+ * sessions were revoked or the user changed). Listeners: the live-status stream, which coalesces what it sends to
+ * each browser (`Coalescer`) and checks its login again on `sessions`.
  */
 import { EventEmitter } from 'node:events';
 import type { DeliveryState } from '@loaxa/shared';
@@ -9,6 +10,8 @@ import type { DeliveryState } from '@loaxa/shared';
 export interface ServerEventMap {
   delivery: [{ broadcastId: string; deviceId: string; occurrenceAt: number; state: DeliveryState; at: number; reason: string | null }];
   device: [{ deviceId: string; online?: boolean; fault?: { kind: string; active: boolean; at: number } }];
+  /** A session of this user was revoked (logout) or the user was changed (disabled, role, area, password). */
+  sessions: [{ userId: string }];
 }
 
 export class ServerEvents extends EventEmitter<ServerEventMap> {
