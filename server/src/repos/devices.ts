@@ -1,5 +1,7 @@
-import { performance } from 'node:perf_hooks';
-import { withRelaxedSync, type Db } from '../db/database.js';
+import type { Db } from '../db/database.js';
+import { PresenceWriter, FOLD_EVERY_MS, type Telemetry } from './presence.js';
+
+export type { Telemetry } from './presence.js';
 
 export interface Device {
   id: string;
@@ -61,35 +63,6 @@ const toDevice = (r: Row): Device => ({
   heartbeats: r.heartbeats,
 });
 
-export interface Telemetry {
-  /** When it arrived (server clock). */
-  at: number;
-  volume: number;
-  cacheBytes: number;
-  uptimeS: number;
-  agentVersion: string | null;
-  /** The heartbeat's payload as JSON text, as it came (`health` reads it back). */
-  healthJson: string;
-}
-
-/**
- * Statuses one device sent since the last write, merged so that one UPDATE has the effect of applying each
- * in arrival order: the latest status wins, `lastSeen` is the latest instant, the agent version is the
- * latest one given.
- */
-interface PendingStatus {
-  id: string;
-  online: number;
-  statusAt: number;
-  lastSeen: number;
-  agentVersion: string | null;
-  /** When the status that gave `agentVersion` arrived. */
-  versionAt: number | null;
-}
-
-/** How often heartbeats are folded into the devices table by default (see `heartbeat_log`, migration 14). */
-const FOLD_EVERY_MS = 60_000;
-
 export interface DeviceFilter {
   /** Root of an area subtree; devices in it or below. */
   areaCodes?: string[];
@@ -102,29 +75,12 @@ export class DeviceRepository {
   private readonly insertStmt;
   private readonly getStmt;
   private readonly secretStmt;
-  private readonly statusStmt;
-  private readonly appendStmt;
-  private readonly foldStmt;
-  private readonly clearLogStmt;
   private readonly onlineStmt;
   private readonly onlineAmongStmt;
   private readonly authStmt;
   private readonly areaStmt;
-  /** Statuses not written yet, by device (write-behind, see `writeBehind`). */
-  private readonly pending = new Map<string, PendingStatus>();
-  /** Heartbeats not appended to heartbeat_log yet, in arrival order. */
-  private journal: Array<Telemetry & { id: string }> = [];
-  /**
-   * Devices with heartbeats not folded into their rows yet (in heartbeat_log or the journal). Only ids: the
-   * readings stay in the log, since holding 10,000 boxes' payloads for a minute made them outlive the young
-   * generation and cost more in garbage collection than the fold saved.
-   */
-  private readonly unfolded = new Set<string>();
-  /** When the oldest heartbeat not folded yet arrived (performance.now()); a fold is due `foldEveryMs` after. */
-  private unfoldedSince = 0;
-  private maxPending = 0;
-  /** Told after each write of pending presence: messages written, and how long the transaction took. */
-  onFlushed: ((messages: number, ms: number) => void) | null = null;
+  /** Heartbeats and statuses written behind: the buffer, its timer and the fold (see PresenceWriter). */
+  readonly presence: PresenceWriter;
   /**
    * Told of devices just registered, once their rows are committed (not when registered inside a
    * caller's transaction, which may still roll back): the credential cache takes them.
@@ -134,8 +90,9 @@ export class DeviceRepository {
   constructor(
     private readonly db: Db,
     /** How often appended heartbeats are folded into the devices table; reads that need them fold at once. */
-    private readonly foldEveryMs = FOLD_EVERY_MS,
+    foldEveryMs = FOLD_EVERY_MS,
   ) {
+    this.presence = new PresenceWriter(db, foldEveryMs);
     this.insertStmt = db.prepare(
       `INSERT INTO devices (id, name, area_code, lat, lon, secret_hash, created_at)
        VALUES (@id, @name, @areaCode, @lat, @lon, @secretHash, @createdAt)`,
@@ -143,33 +100,6 @@ export class DeviceRepository {
     this.getStmt = db.prepare<[string], Row>('SELECT * FROM devices WHERE id = ?');
     this.secretStmt = db.prepare<[string], { secret_hash: string; revoked_at: number | null }>(
       'SELECT secret_hash, revoked_at FROM devices WHERE id = ?',
-    );
-    // Statuses and heartbeats always carry the server's own clock, so MAX equals "the latest". A status
-    // without a version leaves the one known.
-    this.statusStmt = db.prepare(
-      `UPDATE devices SET online = @online, status_at = @statusAt, last_seen_at = MAX(COALESCE(last_seen_at, 0), @lastSeen),
-         agent_version = COALESCE(@agentVersion, agent_version), version_at = CASE WHEN @agentVersion IS NULL THEN version_at ELSE @versionAt END
-       WHERE id = @id`,
-    );
-    this.clearLogStmt = db.prepare('DELETE FROM heartbeat_log');
-    this.appendStmt = db.prepare(
-      'INSERT INTO heartbeat_log (device_id, at, volume, cache_bytes, uptime_s, agent_version, health_json) VALUES (@id, @at, @volume, @cacheBytes, @uptimeS, @agentVersion, @healthJson)',
-    );
-    // Each device's heartbeats in the log, counted, and its latest one's arrival and readings (SQLite gives
-    // the bare columns of the row holding the MAX when the query has only one MIN or MAX; a reading missing
-    // from a damaged row leaves the one known). The agent version is the latest one a heartbeat gave, unless
-    // a status stated one after it.
-    this.foldStmt = db.prepare(
-      `UPDATE devices SET heartbeats = devices.heartbeats + l.beats, last_seen_at = MAX(COALESCE(devices.last_seen_at, 0), l.at),
-         volume = COALESCE(l.volume, devices.volume), cache_bytes = COALESCE(l.cache_bytes, devices.cache_bytes),
-         uptime_s = COALESCE(l.uptime_s, devices.uptime_s), health_json = COALESCE(l.h, devices.health_json),
-         agent_version = CASE WHEN v.agent_version IS NOT NULL AND v.at >= COALESCE(devices.version_at, 0) THEN v.agent_version ELSE devices.agent_version END,
-         version_at = CASE WHEN v.agent_version IS NOT NULL AND v.at >= COALESCE(devices.version_at, 0) THEN v.at ELSE devices.version_at END
-       FROM (SELECT device_id, MAX(seq), COUNT(*) AS beats, at, volume, cache_bytes, uptime_s,
-               CASE WHEN json_valid(health_json) THEN health_json END AS h FROM heartbeat_log GROUP BY device_id) AS l
-       LEFT JOIN (SELECT device_id, MAX(seq), at, agent_version FROM heartbeat_log WHERE agent_version IS NOT NULL GROUP BY device_id) AS v
-         ON v.device_id = l.device_id
-       WHERE devices.id = l.device_id`,
     );
     this.onlineStmt = db.prepare<[string], { online: number }>('SELECT online FROM devices WHERE id = ?');
     this.onlineAmongStmt = db.prepare<[string], { id: string }>('SELECT id FROM devices WHERE online = 1 AND id IN (SELECT value FROM json_each(?))');
@@ -179,124 +109,19 @@ export class DeviceRepository {
     this.areaStmt = db.prepare<[string], { area_code: string }>('SELECT area_code FROM devices WHERE id = ?');
   }
 
-  /**
-   * Write-behind for heartbeats and statuses (issue 8: 10,000 boxes heartbeating every 30 s). Statuses are
-   * merged per device in memory and written by `flushPending()`; heartbeats are appended to heartbeat_log by
-   * the same transaction, and folded into the devices rows every `foldEveryMs`, by reads that need them, and
-   * at shutdown. `flushPending()` is called on a short timer by ingest, at once when `maxPending` messages
-   * wait, and before reads of presence, so readers of this repository never see a stale device. Off (every
-   * write immediate and folded) until turned on; `writeThrough()` writes and folds what waits and turns it
-   * off again, for shutdown.
-   */
-  writeBehind(maxPending: number): void {
-    this.maxPending = Math.max(1, maxPending);
-  }
-
-  writeThrough(): void {
-    this.flushPending(true);
-    this.maxPending = 0;
-  }
-
-  /** Statuses and heartbeats waiting in memory, not yet in the database. */
+  /** Statuses and heartbeats waiting in memory, not yet in the database (see PresenceWriter). */
   pendingCount(): number {
-    return this.pending.size + this.journal.length;
+    return this.presence.pendingCount();
   }
 
-  /**
-   * Writes every pending status and appends every pending heartbeat, in one transaction; then folds the log
-   * into the devices rows, in a transaction of its own, when `fold` says so or a fold is due. Answers how
-   * many messages were written.
-   */
+  /** Writes what waits in memory now (and folds the heartbeats when `fold` says so or a fold is due); see PresenceWriter.flush. */
   flushPending(fold = false): number {
-    const n = this.pending.size + this.journal.length;
-    if (n > 0) {
-      const statuses = [...this.pending.values()];
-      const beats = this.journal;
-      this.pending.clear();
-      this.journal = [];
-      const t0 = performance.now();
-      try {
-        // Not synced at commit (issue 13, finding 12): heartbeats and presence may stay batched.
-        withRelaxedSync(this.db, () =>
-          this.db.transaction(() => {
-            for (const r of statuses) this.statusStmt.run(r);
-            for (const b of beats) this.appendStmt.run(b);
-          })(),
-        );
-      } catch (err) {
-        // Not lost: put back, for the next flush to write.
-        for (const r of statuses) this.mergeStatus(r, true);
-        this.journal = beats.concat(this.journal);
-        throw err;
-      }
-      this.onFlushed?.(n, performance.now() - t0);
-    }
-    fold ||= this.maxPending === 0 || performance.now() - this.unfoldedSince >= this.foldEveryMs;
-    // A fold that fails throws after the heartbeats are safe in the log; the next one folds them.
-    if (fold && this.unfolded.size > 0) {
-      this.foldLog();
-      this.unfolded.clear();
-    }
-    return n;
+    return this.presence.flush(fold);
   }
 
-  /**
-   * Heartbeats a crash left in heartbeat_log, folded into the devices rows (at start-up, before anything
-   * reads them). Answers how many there were.
-   */
+  /** Heartbeats a crash left in heartbeat_log, folded into the devices rows at start-up; answers how many. */
   recoverLog(): number {
-    const left = (this.db.prepare('SELECT COUNT(*) AS n FROM heartbeat_log').get() as { n: number }).n;
-    if (left > 0) this.foldLog();
-    return left;
-  }
-
-  /** Folds every heartbeat in the log into the devices rows and empties the log, in one transaction. */
-  private foldLog(): void {
-    // Heartbeats only, moved from the log into the rows in one commit: a power cut rolls back both halves.
-    withRelaxedSync(this.db, () =>
-      this.db.transaction(() => {
-        this.foldStmt.run();
-        this.clearLogStmt.run();
-      })(),
-    );
-  }
-
-  private mergeStatus(u: PendingStatus, older = false): void {
-    const cur = this.pending.get(u.id);
-    if (!cur) {
-      this.pending.set(u.id, { ...u });
-    } else if (older) {
-      // A failed batch put back under newer values: the newer ones win.
-      cur.lastSeen = Math.max(cur.lastSeen, u.lastSeen);
-      if (cur.agentVersion === null) {
-        cur.agentVersion = u.agentVersion;
-        cur.versionAt = u.versionAt;
-      }
-    } else {
-      cur.online = u.online;
-      cur.statusAt = u.statusAt;
-      cur.lastSeen = Math.max(cur.lastSeen, u.lastSeen);
-      if (u.agentVersion !== null) {
-        cur.agentVersion = u.agentVersion;
-        cur.versionAt = u.versionAt;
-      }
-    }
-  }
-
-  private written(): void {
-    if (this.pending.size + this.journal.length >= this.maxPending) this.flushPending();
-  }
-
-  /**
-   * Reads of presence and readings first write what is pending and fold the heartbeats (for one device:
-   * only when it has some waiting; a fold takes them all, in one statement). Not inside a caller's
-   * transaction: a rollback would take back what was written while memory had already let it go.
-   */
-  private fresh(id?: string): void {
-    if (this.db.inTransaction) return;
-    if (id === undefined ? this.pending.size + this.journal.length + this.unfolded.size > 0 : this.unfolded.has(id)) this.flushPending(true);
-    // Only a status waits: no fold, or a storm of first reports after a restart would fold once per box.
-    else if (id !== undefined && this.pending.has(id)) this.flushPending();
+    return this.presence.recoverLog();
   }
 
   insert(d: { id: string; name: string; areaCode: string; lat: number | null; lon: number | null; secretHash: string; createdAt: number }): void {
@@ -320,13 +145,12 @@ export class DeviceRepository {
     const stmt = this.db.prepare('DELETE FROM devices WHERE id = ?');
     this.db.transaction(() => {
       for (const id of ids) {
-        this.pending.delete(id);
+        this.presence.dropStatus(id);
         stmt.run(id);
       }
     })();
     // Boxes whose registration failed have never connected; a heartbeat under the same id would be refused.
-    const gone = new Set(ids);
-    this.journal = this.journal.filter((b) => !gone.has(b.id));
+    this.presence.dropHeartbeats(new Set(ids));
   }
 
   private inserted(rows: ReadonlyArray<{ id: string; areaCode: string; secretHash: string }>): void {
@@ -343,7 +167,7 @@ export class DeviceRepository {
   }
 
   get(id: string): Device | null {
-    this.fresh(id);
+    this.presence.fresh(id);
     const r = this.getStmt.get(id);
     return r ? toDevice(r) : null;
   }
@@ -366,8 +190,8 @@ export class DeviceRepository {
 
   /** Presence alone, pending statuses included without writing them (a disconnect storm stays batched). */
   isOnline(id: string): boolean {
-    const p = this.pending.get(id);
-    if (p) return p.online === 1;
+    const p = this.presence.pendingOnline(id);
+    if (p !== undefined) return p === 1;
     return this.onlineStmt.get(id)?.online === 1;
   }
 
@@ -377,24 +201,21 @@ export class DeviceRepository {
     if (list.length === 0) return new Set();
     const online = new Set(this.onlineAmongStmt.all(JSON.stringify(list)).map((r) => r.id));
     for (const id of list) {
-      const p = this.pending.get(id);
-      if (p?.online === 1) online.add(id);
-      else if (p?.online === 0) online.delete(id);
+      const p = this.presence.pendingOnline(id);
+      if (p === 1) online.add(id);
+      else if (p === 0) online.delete(id);
     }
     return online;
   }
 
+  /** A status a box sent (or the broker's word that it left): written behind, see PresenceWriter. */
   setStatus(id: string, online: boolean, at: number, agentVersion: string | null): void {
-    this.mergeStatus({ id, online: online ? 1 : 0, statusAt: at, lastSeen: at, agentVersion, versionAt: agentVersion === null ? null : at });
-    this.written();
+    this.presence.setStatus(id, online, at, agentVersion);
   }
 
-  /** One heartbeat: its readings will replace the previous ones and the device's heartbeat count grows by one. */
+  /** One heartbeat, written behind: see PresenceWriter. */
   recordTelemetry(id: string, t: Telemetry): void {
-    this.journal.push({ id, ...t });
-    if (this.unfolded.size === 0) this.unfoldedSince = performance.now();
-    this.unfolded.add(id);
-    this.written();
+    this.presence.recordTelemetry(id, t);
   }
 
   /**
@@ -402,18 +223,18 @@ export class DeviceRepository {
    * devices rows and those in the log, after writing what waits in memory.
    */
   heartbeatTotal(): number {
-    this.flushPending();
+    this.presence.flush();
     return (this.db.prepare('SELECT (SELECT COALESCE(SUM(heartbeats), 0) FROM devices) + (SELECT COUNT(*) FROM heartbeat_log) AS n').get() as { n: number }).n;
   }
 
   /** Marks every device offline; the embedded broker forgets sessions on restart, so presence restarts from nothing. */
   markAllOffline(): void {
-    this.flushPending();
+    this.presence.flush();
     this.db.prepare('UPDATE devices SET online = 0').run();
   }
 
   list(filter: DeviceFilter): { items: Device[]; total: number } {
-    this.fresh();
+    this.presence.fresh();
     const where: string[] = ['revoked_at IS NULL'];
     const params: Record<string, unknown> = {};
     if (filter.areaCodes) {
@@ -449,7 +270,7 @@ export class DeviceRepository {
   /** Every active device in these areas with what coverage needs (one query, no pagination). */
   coverageRows(areaCodes: string[]): Array<{ id: string; areaCode: string; online: boolean; lastSeenAt: number | null; playing: boolean; lat: number | null; lon: number | null }> {
     if (areaCodes.length === 0) return [];
-    this.fresh();
+    this.presence.fresh();
     const rows = this.db
       .prepare(
         `SELECT id, area_code, online, last_seen_at, lat, lon, json_extract(health_json, '$.playing') IS NOT NULL AS playing
@@ -459,10 +280,15 @@ export class DeviceRepository {
     return rows.map((r) => ({ id: r.id, areaCode: r.area_code, online: r.online === 1, lastSeenAt: r.last_seen_at, playing: r.online === 1 && r.playing === 1, lat: r.lat, lon: r.lon }));
   }
 
+  /** Gives a box a new secret (a claim); the old one stops working. False when the box is unknown or revoked. */
+  rotateSecret(id: string, secretHash: string): boolean {
+    return this.db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ? AND revoked_at IS NULL').run(secretHash, id).changes > 0;
+  }
+
   /** Revokes a device's credentials for good (a stolen or retired box). */
   revoke(id: string, now = Date.now()): boolean {
     // A status still pending must not mark a revoked box online again after this.
-    if (this.pending.has(id)) this.flushPending();
+    if (this.presence.hasPendingStatus(id)) this.presence.flush();
     return this.db.prepare('UPDATE devices SET revoked_at = ?, online = 0 WHERE id = ? AND revoked_at IS NULL').run(now, id).changes > 0;
   }
 }

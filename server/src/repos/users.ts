@@ -1,7 +1,9 @@
 import type { Db } from '../db/database.js';
 
-export const ROLES = ['province-admin', 'approver', 'operator', 'viewer'] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from '@loaxa/shared';
+
+/** The roles are the HTTP contract's (CONTRACTS.md § roles). */
+export { ROLES, type Role } from '@loaxa/shared';
 
 export interface User {
   id: string;

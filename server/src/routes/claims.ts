@@ -5,9 +5,8 @@
  * device's secret, so a password handed out earlier stops working.
  */
 import { createHash, randomInt } from 'node:crypto';
-import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { ErrorCode } from '@loaxa/shared';
+import { claimBodySchema, claimCodeSchema, claimedSchema, ErrorCode, idParamsSchema } from '@loaxa/shared';
 import { newSecret, sha256Hex } from '../auth/passwords.js';
 import { principalOf } from '../http/auth.js';
 import { ApiError, errorBodySchema, notFound } from '../http/errors.js';
@@ -70,25 +69,12 @@ export interface ClaimRoutesOptions {
   ttlMs?: number;
 }
 
-interface ClaimRow {
-  code_hash: string;
-  device_id: string;
-  expires_at: number;
-  used_at: number | null;
-}
-
 const gone = (message: string) => new ApiError(410, ErrorCode.EXPIRED, message);
 
 export const claimRoutes: FastifyPluginAsyncZod<ClaimRoutesOptions> = async (app, opts) => {
   const { ctx } = opts;
   const ttlMs = opts.ttlMs ?? CLAIM_TTL_MS;
   const limiter = new AttemptLimiter(opts.rateLimit?.max ?? 10, opts.rateLimit?.windowMs ?? 15 * 60_000);
-  const insertStmt = ctx.db.prepare('INSERT INTO device_claim_codes (code_hash, device_id, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)');
-  const dropUnusedStmt = ctx.db.prepare('DELETE FROM device_claim_codes WHERE device_id = ? AND used_at IS NULL');
-  const pruneStmt = ctx.db.prepare('DELETE FROM device_claim_codes WHERE expires_at < ?');
-  const findStmt = ctx.db.prepare<[string], ClaimRow>('SELECT code_hash, device_id, expires_at, used_at FROM device_claim_codes WHERE code_hash = ?');
-  const useStmt = ctx.db.prepare('UPDATE device_claim_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL');
-  const rotateStmt = ctx.db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ? AND revoked_at IS NULL');
 
   app.post(
     '/api/v1/devices/:id/claim-code',
@@ -97,8 +83,8 @@ export const claimRoutes: FastifyPluginAsyncZod<ClaimRoutesOptions> = async (app
       schema: {
         tags: ['devices'],
         summary: 'A one-time claim code for installing a box; earlier unused codes of the box stop working',
-        params: z.object({ id: z.string().max(64) }),
-        response: { 201: z.object({ code: z.string(), expiresAt: z.string(), claimUrl: z.string() }), 403: errorBodySchema, 404: errorBodySchema },
+        params: idParamsSchema,
+        response: { 201: claimCodeSchema, 403: errorBodySchema, 404: errorBodySchema },
       },
     },
     async (request, reply) => {
@@ -108,11 +94,7 @@ export const claimRoutes: FastifyPluginAsyncZod<ClaimRoutesOptions> = async (app
       const code = newClaimCode();
       const now = Date.now();
       const expiresAt = now + ttlMs;
-      ctx.db.transaction(() => {
-        pruneStmt.run(now - 30 * 24 * 3600_000);
-        dropUnusedStmt.run(d.id);
-        insertStmt.run(hashCode(normalizeClaimCode(code)!), d.id, user.id, now, expiresAt);
-      })();
+      ctx.claims.issue({ codeHash: hashCode(normalizeClaimCode(code)!), deviceId: d.id, createdBy: user.id, createdAt: now, expiresAt });
       const base = (ctx.config.publicUrl ?? `${request.protocol}://${request.host}`).replace(/\/+$/, '');
       request.log.info({ deviceId: d.id, userId: user.id }, 'claim code issued');
       return reply.status(201).send({ code, expiresAt: new Date(expiresAt).toISOString(), claimUrl: `${base}/claim?code=${code}` });
@@ -127,14 +109,9 @@ export const claimRoutes: FastifyPluginAsyncZod<ClaimRoutesOptions> = async (app
         tags: ['devices'],
         summary: 'A box exchanges a claim code for its MQTT credentials (once); its secret is rotated',
         security: [],
-        body: z.object({ code: z.string().min(1).max(64) }),
+        body: claimBodySchema,
         response: {
-          200: z.object({
-            deviceId: z.string(),
-            areaCode: z.string(),
-            areaAncestors: z.array(z.string()),
-            mqtt: z.object({ url: z.string(), username: z.string(), password: z.string() }),
-          }),
+          200: claimedSchema,
           400: errorBodySchema,
           404: errorBodySchema,
           410: errorBodySchema,
@@ -158,20 +135,18 @@ export const claimRoutes: FastifyPluginAsyncZod<ClaimRoutesOptions> = async (app
       if (!normalized) return fail(notFound('claim code'));
       const secret = newSecret();
       const now = Date.now();
-      const outcome = ctx.db.transaction((): ApiError | string => {
-        const row = findStmt.get(hashCode(normalized));
-        if (!row) return notFound('claim code');
-        if (row.used_at !== null) return gone('this claim code has already been used; ask for a new one');
-        if (row.expires_at <= now) return gone('this claim code has expired; ask for a new one');
-        // Credentials only: a full device read may write pending presence, which has no place in this transaction.
-        const cred = ctx.devices.credentials(row.device_id);
-        if (!cred || cred.revoked) return gone('the device of this claim code has been revoked');
-        useStmt.run(now, row.code_hash);
-        rotateStmt.run(sha256Hex(secret), row.device_id);
-        return row.device_id;
-      })();
-      if (outcome instanceof ApiError) return fail(outcome);
-      const device = ctx.devices.get(outcome)!;
+      const outcome = ctx.claims.redeem(hashCode(normalized), sha256Hex(secret), now);
+      if ('refused' in outcome) {
+        return fail(
+          {
+            unknown: () => notFound('claim code'),
+            used: () => gone('this claim code has already been used; ask for a new one'),
+            expired: () => gone('this claim code has expired; ask for a new one'),
+            revoked: () => gone('the device of this claim code has been revoked'),
+          }[outcome.refused](),
+        );
+      }
+      const device = ctx.devices.get(outcome.deviceId)!;
       const ancestry = ctx.areas.ancestry(device.areaCode);
       await ctx.brokerIdentities?.ensureDevice({ deviceId: device.id, password: secret, areaAncestry: ancestry });
       // A session opened with the old secret must not outlive it.

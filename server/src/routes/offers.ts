@@ -3,37 +3,30 @@
  * `normal` waits for the commune to accept and schedule it; `priority` airs unless it collides with the
  * commune's own priority items (then the commune sets the order); `emergency` airs at once.
  */
-import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
-import { areaCodeSchema, prioritySchema } from '@loaxa/shared';
+import {
+  idParamsSchema,
+  inboxQuerySchema,
+  offerAcceptBodySchema,
+  offerCreateBodySchema,
+  offerDeclineBodySchema,
+  offersCreatedSchema,
+  offerSchema,
+  type Schedule,
+} from '@loaxa/shared';
 import { coversArea, type Principal } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
 import { badRequest, conflict, errorBodySchema, forbidden, notFound } from '../http/errors.js';
-import { decodeCursor, encodeCursor, listSchema, pageQuerySchema } from '../http/pagination.js';
+import { decodeCursor, encodeCursor, listSchema } from '../http/pagination.js';
 import { newId } from '../ids.js';
-import { OfferRepository, type OfferRecord } from '../repos/offers.js';
+import type { OfferRecord } from '../repos/offers.js';
 import type { Broadcast } from '../repos/broadcasts.js';
 import { decideOffer, initialOfferState, transitionOffer, type OfferEvent, type OfferState } from '../scheduling/inbox.js';
-import { instantSchema, scheduleSchema } from '../scheduling/schedule.js';
 import type { AppContext } from '../services/context.js';
 import { access, ANY_ROLE, APPROVERS, WRITERS } from '../http/access.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const offerSchema = z.object({
-  id: z.string(),
-  bulletinId: z.string(),
-  areaCode: z.string(),
-  priority: prioritySchema,
-  status: z.enum(['pending', 'accepted', 'declined', 'expired', 'scheduled']),
-  action: z.enum(['wait-for-accept', 'air', 'wait-for-order']),
-  reason: z.string().nullable(),
-  collidesWith: z.array(z.string()),
-  broadcastId: z.string().nullable(),
-  startAt: z.string().nullable(),
-  expiresAt: z.string().nullable(),
-  createdAt: z.string(),
-});
 const toApi = (o: OfferRecord) => ({
   id: o.id,
   bulletinId: o.bulletinId,
@@ -58,7 +51,7 @@ const stateOf = (o: OfferRecord): OfferState => ({
 });
 
 export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
-  const offers = new OfferRepository(ctx.db);
+  const offers = ctx.offers;
   const mediaBase = (request: FastifyRequest) => ctx.config.publicUrl ?? `${request.protocol}://${request.host}`;
 
   /** Applies one state-machine step or answers 409 with the machine's reason. */
@@ -75,7 +68,7 @@ export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
    * nothing (issue 13, finding 6: a declined offer's accept answered 409 after saving an approved
    * broadcast). Answers the broadcast, for `broadcastService.launch` once committed.
    */
-  const airWithin = (user: Principal, o: OfferRecord, accept: boolean, draft: { startAt?: string; schedule?: z.infer<typeof scheduleSchema> }, request: FastifyRequest): Broadcast => {
+  const airWithin = (user: Principal, o: OfferRecord, accept: boolean, draft: { startAt?: string; schedule?: Schedule }, request: FastifyRequest): Broadcast => {
     const now = Date.now();
     const accepted = accept && o.status === 'pending' && o.priority === 'normal' ? step(o, { type: 'accept', at: now }) : stateOf(o);
     const { broadcast } = ctx.broadcastService.prepare(user, { bulletinId: o.bulletinId, priority: o.priority, target: { areaCodes: [o.areaCode] }, ...draft }, mediaBase(request), now);
@@ -92,9 +85,9 @@ export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       schema: {
         tags: ['offers'],
         summary: 'Offer a bulletin to communes’ inboxes (a province or district area stands for all its communes)',
-        params: z.object({ id: z.string().max(64) }),
-        body: z.object({ areaCodes: z.array(areaCodeSchema).min(1).max(5000), priority: prioritySchema, startAt: instantSchema.optional(), expiresAt: instantSchema.optional() }),
-        response: { 201: z.object({ items: z.array(offerSchema) }), 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema },
+        params: idParamsSchema,
+        body: offerCreateBodySchema,
+        response: { 201: offersCreatedSchema, 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema },
       },
     },
     async (request, reply) => {
@@ -146,7 +139,7 @@ export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       schema: {
         tags: ['offers'],
         summary: 'Offers from the province in the caller’s communes',
-        querystring: pageQuerySchema.extend({ status: z.enum(['pending', 'accepted', 'declined', 'expired', 'scheduled']).optional() }),
+        querystring: inboxQuerySchema,
         response: { 200: listSchema(offerSchema), 400: errorBodySchema },
       },
     },
@@ -173,8 +166,8 @@ export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       schema: {
         tags: ['offers'],
         summary: 'Accept an offer and schedule it in the commune (startAt or schedule; default now)',
-        params: z.object({ id: z.string().max(64) }),
-        body: z.object({ startAt: instantSchema.optional(), schedule: scheduleSchema.optional() }).default({}),
+        params: idParamsSchema,
+        body: offerAcceptBodySchema,
         response: { 200: offerSchema, 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema },
       },
     },
@@ -203,8 +196,8 @@ export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       schema: {
         tags: ['offers'],
         summary: 'Decline a normal offer, with a reason (priority and emergency offers cannot be declined)',
-        params: z.object({ id: z.string().max(64) }),
-        body: z.object({ reason: z.string().trim().min(1).max(500) }),
+        params: idParamsSchema,
+        body: offerDeclineBodySchema,
         response: { 200: offerSchema, 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema },
       },
     },

@@ -2,22 +2,18 @@
  * `GET /api/v1/reports/as-run`: what was scheduled, what played and what was missed and why, per commune and
  * device — the province's periodic compliance report (CONTRACTS.md). JSON and CSV; XLSX comes with the web app.
  */
-import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { areaCodeSchema } from '@loaxa/shared';
+import { asRunQuerySchema, asRunReportSchema, type AsRunItem } from '@loaxa/shared';
 import { coversArea } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
 import { badRequest, errorBodySchema, notFound } from '../http/errors.js';
-import { AsRunRepository, type AsRunRow } from '../repos/as-run.js';
+import type { AsRunRow } from '../repos/as-run.js';
 import { instantOf, dayOfCivil } from '../scheduling/local-time.js';
 import type { AppContext } from '../services/context.js';
 import { csvDocument } from '../http/csv.js';
 import { access, ANY_ROLE } from '../http/access.js';
 
 const DAY_MS = 86_400_000;
-const dateOrInstant = z.union([z.string().regex(/^\d{4}-\d{2}-\d{2}$/), z.iso.datetime({ offset: true })], {
-  message: 'a local date (YYYY-MM-DD, Asia/Ho_Chi_Minh) or an ISO 8601 instant with offset',
-});
 
 /** A local date means its whole day in Vietnam: `from` is its start, `to` its end (inclusive). */
 function bound(value: string, edge: 'from' | 'to', path: string): number {
@@ -39,9 +35,6 @@ function count(c: Counts, r: AsRunRow): void {
   else c.pending++;
   if (r.state === 'played') c.airtimeMs += r.startedAt && r.endedAt ? r.endedAt - r.startedAt : (r.durationMs ?? 0);
 }
-
-const countsSchema = z.object({ scheduled: z.number(), played: z.number(), missed: z.number(), failed: z.number(), cancelled: z.number(), expired: z.number(), pending: z.number(), airtimeMs: z.number() });
-const itemSchema = z.object({ broadcastId: z.string(), title: z.string(), priority: z.string(), occurrenceAt: z.string(), state: z.string(), startedAt: z.string().nullable(), endedAt: z.string().nullable(), reason: z.string().nullable() });
 
 const CSV_COLUMNS = ['commune_code', 'commune_name', 'device_id', 'device_name', 'broadcast_id', 'title', 'priority', 'occurrence_at', 'state', 'started_at', 'ended_at', 'airtime_s', 'reason'];
 
@@ -78,7 +71,7 @@ async function asRunWorkbook(rows: AsRunRow[], communeOf: (areaCode: string) => 
 }
 
 export const reportRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
-  const repo = new AsRunRepository(ctx.db);
+  const repo = ctx.asRun;
   app.get(
     '/api/v1/reports/as-run',
     {
@@ -86,15 +79,9 @@ export const reportRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       schema: {
         tags: ['reports'],
         summary: 'As-run compliance per commune and device: scheduled vs played vs missed (and why), airtime',
-        querystring: z.object({ area: areaCodeSchema, from: dateOrInstant, to: dateOrInstant, format: z.enum(['json', 'csv', 'xlsx']).default('json') }),
+        querystring: asRunQuerySchema,
         response: {
-          200: z.object({
-            area: z.object({ code: z.string(), name: z.string(), type: z.string() }),
-            from: z.string(),
-            to: z.string(),
-            totals: countsSchema,
-            communes: z.array(countsSchema.extend({ code: z.string(), name: z.string(), devices: z.array(countsSchema.extend({ deviceId: z.string(), name: z.string(), items: z.array(itemSchema) })) })),
-          }),
+          200: asRunReportSchema,
           400: errorBodySchema,
           404: errorBodySchema,
         },
@@ -146,7 +133,7 @@ export const reportRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       }
 
       const totals = emptyCounts();
-      const communes = new Map<string, Counts & { code: string; name: string; devices: Map<string, Counts & { deviceId: string; name: string; items: z.infer<typeof itemSchema>[] }> }>();
+      const communes = new Map<string, Counts & { code: string; name: string; devices: Map<string, Counts & { deviceId: string; name: string; items: AsRunItem[] }> }>();
       for (const r of rows) {
         const c = resolve(r.areaCode);
         let cc = communes.get(c.code);

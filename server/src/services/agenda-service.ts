@@ -13,6 +13,7 @@
 import type { Logger } from 'pino';
 import { encodeAgenda, topics, type CheckedPayload, type Payload } from '@loaxa/shared';
 import type { Db } from '../db/database.js';
+import { DeviceAgendaRepository } from '../repos/agendas.js';
 import type { MessageBus } from '../broker/bus.js';
 import type { BroadcastRepository } from '../repos/broadcasts.js';
 import type { DeviceRepository } from '../repos/devices.js';
@@ -37,21 +38,26 @@ export class AgendaService {
   private readonly dirty = new Set<string>();
   private readonly log: Logger;
   private readonly now: () => number;
-  private readonly heldStmt;
-  private readonly sentStmt;
+  private readonly agendas: DeviceAgendaRepository;
 
   constructor(
-    private readonly deps: { db: Db; bus: MessageBus; broadcasts: BroadcastRepository; devices: DeviceRepository; delivery: DeliveryService; logger: Logger; now?: () => number },
+    private readonly deps: {
+      /** What was sent to each box; built from `db` when not given (callers that only have the database). */
+      agendas?: DeviceAgendaRepository;
+      db?: Db;
+      bus: MessageBus;
+      broadcasts: BroadcastRepository;
+      devices: DeviceRepository;
+      delivery: DeliveryService;
+      logger: Logger;
+      now?: () => number;
+    },
   ) {
     this.log = deps.logger.child({ module: 'agenda' });
     this.now = deps.now ?? Date.now;
-    this.heldStmt = deps.db.prepare<[string], { device_id: string; version: number; hash: string; sent_at: number }>(
-      'SELECT device_id, version, hash, sent_at FROM device_agendas WHERE device_id IN (SELECT value FROM json_each(?))',
-    );
-    this.sentStmt = deps.db.prepare(
-      `INSERT INTO device_agendas (device_id, version, hash, items, sent_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT(device_id) DO UPDATE SET version = excluded.version, hash = excluded.hash, items = excluded.items, sent_at = excluded.sent_at`,
-    );
+    if (deps.agendas) this.agendas = deps.agendas;
+    else if (deps.db) this.agendas = new DeviceAgendaRepository(deps.db);
+    else throw new Error('AgendaService needs its agendas repository');
   }
 
   /** Notes that these devices' agendas may have changed; the next flush sends what did. */
@@ -120,7 +126,7 @@ export class AgendaService {
 
   private async syncChunk(deviceIds: readonly string[], mode: SyncMode): Promise<{ sent: number; failed: string[]; errors: unknown[] }> {
     const agendas = this.buildMany(deviceIds, this.now());
-    const recorded = new Map(this.heldStmt.all(JSON.stringify(deviceIds)).map((r) => [r.device_id, r]));
+    const recorded = this.agendas.lastSent(deviceIds);
     const now = this.now();
     const out: Array<{ deviceId: string; version: number; hash: string; items: number; publish: Promise<unknown> }> = [];
     for (const [deviceId, entries] of agendas) {
@@ -131,7 +137,7 @@ export class AgendaService {
       if (mode.kind === 'changed' && prev && prev.hash === hash) continue;
       if (mode.kind === 'reconnect') {
         if (reported === null && entries.length === 0 && (!prev || prev.hash === EMPTY_HASH)) continue;
-        if (reported && prev && prev.hash === hash && reported.version === prev.version && reported.generatedAt === prev.sent_at) continue;
+        if (reported && prev && prev.hash === hash && reported.version === prev.version && reported.generatedAt === prev.sentAt) continue;
       }
       let version = prev ? (prev.hash === hash ? prev.version : prev.version + 1) : 1;
       if (reported && reported.version >= version) version = reported.version + 1;
@@ -141,16 +147,8 @@ export class AgendaService {
     if (out.length === 0) return { sent: 0, failed: [], errors: [] };
     const results = await Promise.allSettled(out.map((o) => o.publish));
     const sent = out.filter((_, i) => results[i]!.status === 'fulfilled');
-    this.deps.db.transaction(() => {
-      for (const o of sent) {
-        try {
-          this.sentStmt.run(o.deviceId, o.version, o.hash, o.items, now);
-        } catch (err) {
-          // One device's row (removed meanwhile) must not take the others' records with it.
-          this.log.warn({ err, deviceId: o.deviceId }, 'agenda sent but not recorded');
-        }
-      }
-    })();
+    // One device's row (removed meanwhile) must not take the others' records with it.
+    this.agendas.recordSent(sent, now, (deviceId, err) => this.log.warn({ err, deviceId }, 'agenda sent but not recorded'));
     for (const o of sent) this.log.debug({ deviceId: o.deviceId, version: o.version, items: o.items }, 'agenda sent');
     const failed = out.flatMap((o, i) => (results[i]!.status === 'rejected' ? [o.deviceId] : []));
     const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));

@@ -24,10 +24,14 @@ import type { BroadcastService } from './broadcast-service.js';
 import type { DeviceCredentialCache } from '../auth/device-credentials.js';
 import type { ObjectScope } from '../auth/objects.js';
 import type { OfferRepository } from '../repos/offers.js';
+import type { AsRunRepository } from '../repos/as-run.js';
+import type { AuditRepository } from '../repos/audit.js';
+import type { ClaimRepository } from '../repos/claims.js';
 import type { MisbehaviourMeter } from './misbehaviour.js';
 
 export interface AppContext {
   config: Config;
+  /** For tests and tools only: routes use the repositories below (all SQL lives in repos/). */
   db: Db;
   areas: AreaRepository;
   users: UserRepository;
@@ -59,6 +63,12 @@ export interface AppContext {
   /** Whether a user may see one object (device, broadcast, bulletin, offer, user): one place per kind. */
   objects: ObjectScope;
   offers: OfferRepository;
+  /** The as-run log (reports). */
+  asRun: AsRunRepository;
+  /** The audit log, and the stored state of audited objects. */
+  audit: AuditRepository;
+  /** One-time claim codes for installing boxes. */
+  claims: ClaimRepository;
   /** Boxes over their malformed-message budget, refused at connect for their penalty (embedded and external broker). */
   misbehaviour: MisbehaviourMeter;
   /** The port the MQTT broker actually listens on (it may be ephemeral in tests). */

@@ -3,7 +3,7 @@
  * domain/coverage.ts. Snapshots of the installation's provinces are persisted every few minutes so the
  * dashboard's trend is drawn from what was measured, never from synthetic history.
  */
-import type { Db } from '../db/database.js';
+import type { CoverageSnapshotRepository } from '../repos/coverage.js';
 import type { Area, AreaRepository } from '../repos/areas.js';
 import type { DeviceRepository } from '../repos/devices.js';
 import type { FaultRepository } from '../repos/faults.js';
@@ -36,7 +36,7 @@ export class CoverageService {
     this.timer = null;
   }
 
-  constructor(private readonly deps: { db: Db; areas: AreaRepository; devices: DeviceRepository; faults: FaultRepository; now?: () => number }) {}
+  constructor(private readonly deps: { snapshots: CoverageSnapshotRepository; areas: AreaRepository; devices: DeviceRepository; faults: FaultRepository; now?: () => number }) {}
 
   private isCurrent(a: Area, now: number): boolean {
     return a.validUntil === null || Date.parse(a.validUntil) > now;
@@ -81,23 +81,17 @@ export class CoverageService {
   snapshot(): number {
     const now = (this.deps.now ?? Date.now)();
     const provinces = this.deps.areas.all().filter((a) => a.level === 'province');
-    const insert = this.deps.db.prepare(
-      'INSERT OR REPLACE INTO coverage_snapshots (area_code, at, communes, installed, working, installed_pct, working_pct) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
     let n = 0;
     for (const p of provinces) {
       const c = this.forArea(p.code);
       if (!c || c.communes.total === 0) continue;
-      insert.run(p.code, now, c.communes.total, c.communes.installed, c.communes.working, c.installedPct, c.workingPct);
+      this.deps.snapshots.save({ areaCode: p.code, at: now, communes: c.communes.total, installed: c.communes.installed, working: c.communes.working, installedPct: c.installedPct, workingPct: c.workingPct });
       n++;
     }
     return n;
   }
 
   trend(code: string, from: number, to: number): Array<{ at: string; installedPct: number; workingPct: number }> {
-    const rows = this.deps.db
-      .prepare('SELECT at, installed_pct, working_pct FROM coverage_snapshots WHERE area_code = ? AND at >= ? AND at < ? ORDER BY at')
-      .all(code, from, to) as Array<{ at: number; installed_pct: number; working_pct: number }>;
-    return rows.map((r) => ({ at: new Date(r.at).toISOString(), installedPct: r.installed_pct, workingPct: r.working_pct }));
+    return this.deps.snapshots.between(code, from, to).map((r) => ({ at: new Date(r.at).toISOString(), installedPct: r.installedPct, workingPct: r.workingPct }));
   }
 }

@@ -17,7 +17,7 @@ import type { DeviceRepository } from '../repos/devices.js';
 import type { FaultRepository } from '../repos/faults.js';
 import type { ServerEvents } from './events.js';
 import type { IngestMetrics } from './ingest-metrics.js';
-import { DeviceIngest } from './device-ingest.js';
+import { DeviceIngest, type Change, type Outcome } from './device-ingest.js';
 import { PlayBook } from './play-book.js';
 import { agendaCommandId } from '../scheduling/agenda.js';
 
@@ -45,15 +45,7 @@ export interface DeliveryServiceDeps {
   ingestMaxBatch?: number;
 }
 
-/** A state change asked for; `replay` records a second `playing` (an interrupted item that plays again). */
-export interface Change {
-  d: Pick<Delivery, 'broadcastId' | 'deviceId' | 'occurrenceAt'>;
-  state: DeliveryState;
-  at: number;
-  reason: string | null;
-  replay?: boolean;
-}
-export type Outcome = 'applied' | 'refused' | 'unknown';
+export type { Change, Outcome } from './device-ingest.js';
 
 /** The agendas reconnecting boxes said they hold (null: none); a box missing here did not say (an older agent). */
 export type HeldAgendas = ReadonlyMap<string, HeldAgenda | null>;

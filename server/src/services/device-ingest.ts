@@ -5,19 +5,19 @@
  * date; ingest only decides what a device said and when it is stored.
  *
  * Sized for a province of 10,000 boxes on two cores (issue 8 § Make it fast): heartbeats and statuses are
- * written behind in batches (DeviceRepository.writeBehind), delivery reports in short batches.
+ * written behind in batches (the devices' PresenceWriter owns buffer, timer and fold), delivery reports in
+ * short batches.
  */
 import type { Logger } from 'pino';
 import { performance } from 'node:perf_hooks';
 import { topics, parseTopic, decodeMessage, decodeResponse, ErrorCode, type DeliveryState, type HeldAgenda, type Payload } from '@loaxa/shared';
 import type { MessageBus } from '../broker/bus.js';
-import type { BroadcastRepository } from '../repos/broadcasts.js';
+import type { BroadcastRepository, Delivery } from '../repos/broadcasts.js';
 import type { DeviceRepository } from '../repos/devices.js';
 import type { FaultRepository } from '../repos/faults.js';
 import type { ServerEvents } from './events.js';
 import type { RequestCorrelator } from './requests.js';
 import type { MisbehaviourMeter } from './misbehaviour.js';
-import type { Change, Outcome } from './delivery-service.js';
 import { IngestMetrics } from './ingest-metrics.js';
 
 /** States a device may report; `queued` and `sent` are the server's own. */
@@ -31,7 +31,20 @@ const DEVICE_REPORTED: ReadonlySet<DeliveryState> = new Set(['acknowledged', 'ca
 const REPORT_FLUSH_MS = 20;
 const REPORT_MAX_BATCH = 2_000;
 
-/** What ingest needs from the dispatch side (DeliveryService): the one writer of delivery transitions. */
+/** A state change asked for; `replay` records a second `playing` (an interrupted item that plays again). */
+export interface Change {
+  d: Pick<Delivery, 'broadcastId' | 'deviceId' | 'occurrenceAt'>;
+  state: DeliveryState;
+  at: number;
+  reason: string | null;
+  replay?: boolean;
+}
+export type Outcome = 'applied' | 'refused' | 'unknown';
+
+/**
+ * What ingest needs from the dispatch side (DeliveryService): the one writer of delivery transitions.
+ * Declared here, with the types it speaks, so that ingest imports nothing from the service that owns it.
+ */
 export interface DeliveryTransitions {
   /** Applies state changes in order, each checked against the state it finds; see DeliveryService. */
   applyMany(changes: readonly Change[]): Outcome[];
@@ -74,7 +87,6 @@ export class DeviceIngest {
   /** Arrived, stored and write latency of what devices send (GET /api/v1/metrics). */
   readonly metrics = new IngestMetrics();
   private started = false;
-  private presenceTimer: NodeJS.Timeout | null = null;
   private reports: PendingReport[] = [];
   private reportTimer: NodeJS.Timeout | null = null;
   private minuteTimer: NodeJS.Timeout | null = null;
@@ -94,16 +106,19 @@ export class DeviceIngest {
     // Same module tag as before ingest had its own file, so log searches for `delivery` still find these lines.
     this.log = deps.logger.child({ module: 'delivery' });
     // Whoever triggers a write of pending presence (the timer, a full batch, a read), its messages count as
-    // stored then; set here, not in start(), so that counting holds before start and after stop too.
-    deps.devices.onFlushed = (_n, ms) => {
-      this.metrics.committed(['heartbeats', 'statuses']);
-      this.metrics.presenceBatches.record(ms);
-    };
+    // stored then; observed here, not in start(), so that counting holds before start and after stop too.
+    deps.devices.presence.observe({
+      written: (_n, ms) => {
+        this.metrics.committed(['heartbeats', 'statuses']);
+        this.metrics.presenceBatches.record(ms);
+      },
+      failed: (err, messages) => this.log.error({ err, messages }, 'heartbeats and statuses not written (or not folded); retrying'),
+    });
   }
 
   async start(): Promise<void> {
     const { bus, devices } = this.deps;
-    devices.writeBehind(this.maxBatch);
+    devices.presence.start({ flushMs: this.flushMs, maxBatch: this.maxBatch });
     this.started = true;
     await bus.subscribe(topics.allDevices('status'), (t, p) => this.onDeviceMessage(t, p));
     await bus.subscribe(topics.allDevices('telemetry'), (t, p) => this.onDeviceMessage(t, p));
@@ -116,11 +131,11 @@ export class DeviceIngest {
   /** Writes everything still waiting in memory; from then on every message is written as it arrives. */
   stop(): void {
     this.started = false;
-    for (const t of [this.presenceTimer, this.reportTimer]) if (t) clearTimeout(t);
+    if (this.reportTimer) clearTimeout(this.reportTimer);
     if (this.minuteTimer) clearInterval(this.minuteTimer);
-    this.presenceTimer = this.reportTimer = this.minuteTimer = null;
-    this.flush();
-    this.deps.devices.writeThrough();
+    this.reportTimer = this.minuteTimer = null;
+    this.flushReports();
+    this.deps.devices.presence.stop();
   }
 
   /** Writes pending delivery reports, heartbeats and statuses now (shutdown, tests). */
@@ -152,8 +167,7 @@ export class DeviceIngest {
   /** The broker saw the device's last connection end: it is offline whatever it last said. */
   deviceGone(deviceId: string): void {
     if (!this.deps.devices.isOnline(deviceId)) return;
-    this.deps.devices.setStatus(deviceId, false, this.now(), null);
-    this.presenceWritten();
+    this.deps.devices.presence.setStatus(deviceId, false, this.now(), null);
     this.deps.events?.emit('device', { deviceId, online: false });
   }
 
@@ -176,15 +190,14 @@ export class DeviceIngest {
       if (env.type === 'status') {
         const p = env.payload as Payload<'status'>;
         this.metrics.arrived('statuses', arrived);
-        this.deps.devices.setStatus(deviceId, p.state === 'online', this.now(), p.agentVersion ?? null);
-        this.presenceWritten();
+        this.deps.devices.presence.setStatus(deviceId, p.state === 'online', this.now(), p.agentVersion ?? null);
         this.deps.events?.emit('device', { deviceId, online: p.state === 'online' });
         if (p.state === 'online') this.deps.deliveries.reconcileSoon(deviceId, p.agenda);
       } else if (env.type === 'telemetry') {
         const p = env.payload as Payload<'telemetry'>;
         this.metrics.arrived('heartbeats', arrived);
         if (p.clockOffsetMs !== undefined) this.clockOffsets.set(deviceId, p.clockOffsetMs);
-        this.deps.devices.recordTelemetry(deviceId, {
+        this.deps.devices.presence.recordTelemetry(deviceId, {
           at: this.now(),
           // The checked readings, apart from the text: JSON with a key twice reads differently in SQL.
           volume: p.volume,
@@ -195,7 +208,6 @@ export class DeviceIngest {
           // heartbeats a minute again was 5 % of the server's CPU (issue 8 bench).
           healthJson: decoded.payloadJson ?? JSON.stringify(p),
         });
-        this.presenceWritten();
       } else if (env.type === 'event') {
         const p = env.payload as Payload<'event'>;
         const at = this.onServerClock(deviceId, p.at);
@@ -229,24 +241,9 @@ export class DeviceIngest {
     return Math.min(deviceAt + offset, this.now());
   }
 
-  /** Heartbeats or statuses wait in the device repository: make sure a write follows within `flushMs`. */
-  private presenceWritten(): void {
-    if (!this.started || this.presenceTimer || this.deps.devices.pendingCount() === 0) return;
-    this.presenceTimer = setTimeout(() => this.flushPresence(), this.flushMs);
-    this.presenceTimer.unref();
-  }
-
   /** Writes heartbeats and statuses waiting in memory (dispatch calls this before it reads who is online). */
   flushPresence(): void {
-    if (this.presenceTimer) clearTimeout(this.presenceTimer);
-    this.presenceTimer = null;
-    try {
-      this.deps.devices.flushPending();
-    } catch (err) {
-      // Kept in memory and tried again: a busy database must not cost heartbeats.
-      this.log.error({ err, messages: this.deps.devices.pendingCount() }, 'heartbeats and statuses not written (or not folded); retrying');
-      this.presenceWritten();
-    }
+    this.deps.devices.presence.flushNow();
   }
 
   private onDeliveryEvent(deviceId: string, p: Extract<Payload<'event'>, { kind: 'delivery' }>, arrived: number): void {
