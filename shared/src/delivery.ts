@@ -4,20 +4,10 @@
  * Pure rules, shared by the server (which stores them) and the agent (which reports them).
  */
 import { z } from 'zod';
+import { DELIVERY_STATES, type DeliveryState } from './api/enums.js';
 
-export const DELIVERY_STATES = [
-  'queued',
-  'sent',
-  'acknowledged',
-  'cached',
-  'playing',
-  'played',
-  'failed',
-  'missed',
-  'cancelled',
-  'expired',
-] as const;
-export type DeliveryState = (typeof DELIVERY_STATES)[number];
+/** The states themselves are listed with the other enumerations of the contract (api/enums.ts, no zod: the web app bundles it). */
+export { DELIVERY_STATES, type DeliveryState };
 export const deliveryStateSchema = z.enum(DELIVERY_STATES);
 
 export const TERMINAL_STATES: ReadonlySet<DeliveryState> = new Set(['played', 'failed', 'missed', 'cancelled', 'expired']);

@@ -6,3 +6,4 @@ export * from './messages.js';
 export * from './codec.js';
 export * from './fast-check.js';
 export * from './vi/index.js';
+export * from './api/index.js';

@@ -10,8 +10,10 @@ import { idSchema, areaCodeSchema, sha256Schema } from './ids.js';
 import { deliveryStateSchema } from './delivery.js';
 import { errorCodeSchemaValues } from './errors.js';
 
-export const PRIORITIES = ['normal', 'priority', 'emergency'] as const;
-export type Priority = (typeof PRIORITIES)[number];
+import { PRIORITIES, type Priority } from './api/enums.js';
+
+/** Circular 39's three priorities, listed with the other enumerations of the contract (api/enums.ts). */
+export { PRIORITIES, type Priority };
 export const prioritySchema = z.enum(PRIORITIES);
 
 /** Faults a device reports; the first four block working coverage (ARCHITECTURE.md § Coverage). */

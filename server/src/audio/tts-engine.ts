@@ -1,6 +1,7 @@
 // The seam between the audio pipeline and whatever produces speech. The embedded default is eSpeak NG
 // (espeak-engine.ts); Piper/VITS or cloud engines (Zalo AI, Viettel AI, FPT.AI) plug in behind the same
 // interface, so the pipeline never knows which one it talks to.
+import { VOICES } from '@loaxa/shared';
 
 /** Mono 16-bit PCM. Engines keep their native rate; the pipeline resamples once, at encode time. */
 export interface Pcm {
@@ -48,8 +49,11 @@ export interface TtsEngine {
   close?(): Promise<void>;
 }
 
-/** The Vietnamese voices eSpeak NG ships: Northern (Hà Nội, default), Central (Huế) and Southern (Sài Gòn). */
-export const VIETNAMESE_VOICES = ['vi', 'vi-vn-x-central', 'vi-vn-x-south'] as const;
+/**
+ * The Vietnamese voices eSpeak NG ships: Northern (Hà Nội, default), Central (Huế) and Southern (Sài Gòn);
+ * the voices of the HTTP contract (`VOICES` of `@loaxa/shared`), which bulletins and previews ask for.
+ */
+export const VIETNAMESE_VOICES = VOICES;
 export type VietnameseVoice = (typeof VIETNAMESE_VOICES)[number];
 export const DEFAULT_VOICE: VietnameseVoice = 'vi';
 

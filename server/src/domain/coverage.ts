@@ -6,8 +6,11 @@
  * A commune that is not working says why: `no-device`, `offline`, or `fault:<kind>` (the most common
  * blocking fault among its recently heard devices).
  */
+import { BLOCKING_FAULTS as SHARED_BLOCKING_FAULTS } from '@loaxa/shared';
+
 export const WORKING_WINDOW_MS = 15 * 60_000;
-export const BLOCKING_FAULTS: readonly string[] = ['power', 'amplifier', 'speaker-line', 'audio-device'];
+/** The faults that stop a box from airing: the HTTP contract's list, shared with the web app. */
+export const BLOCKING_FAULTS: readonly string[] = SHARED_BLOCKING_FAULTS;
 
 export interface CoverageDevice {
   id: string;

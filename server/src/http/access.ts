@@ -14,8 +14,7 @@
  *   handler scopes what it reads or writes to the caller's area (lists, broadcast targets).
  */
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
-import { ErrorCode } from '@loaxa/shared';
-import { ROLES, type Role } from '../repos/users.js';
+import { ErrorCode, type Role } from '@loaxa/shared';
 import { coversArea, type Principal } from '../auth/scope.js';
 import type { ObjectKind, ObjectScope } from '../auth/objects.js';
 import type { AreaRepository } from '../repos/areas.js';
@@ -55,12 +54,8 @@ export interface RouteAccess {
   access: Access;
 }
 
-export const ANY_ROLE: readonly Role[] = ROLES;
-/** Roles that write: everyone but viewers (CONTRACTS.md § roles). */
-export const WRITERS: readonly Role[] = ['province-admin', 'approver', 'operator'];
-/** Roles that approve (and so air their own broadcasts without a second person). */
-export const APPROVERS: readonly Role[] = ['province-admin', 'approver'];
-export const ADMINS: readonly Role[] = ['province-admin'];
+/** The role lists of CONTRACTS.md § roles (writers: all but viewers; approvers; admins), shared with the web app. */
+export { ANY_ROLE, WRITERS, APPROVERS, ADMINS } from '@loaxa/shared';
 
 const ROLE_NAMES: Record<Role, string> = { 'province-admin': 'province admins', approver: 'approvers', operator: 'operators', viewer: 'viewers' };
 

@@ -5,7 +5,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ErrorCode, type ErrorBody, type ErrorFieldDetail } from '@loaxa/shared';
-import { z } from 'zod';
 
 export class ApiError extends Error {
   constructor(
@@ -24,14 +23,8 @@ export const forbidden = (message: string) => new ApiError(403, ErrorCode.FORBID
 export const conflict = (message: string) => new ApiError(409, ErrorCode.CONFLICT, message);
 export const unavailable = (message: string) => new ApiError(503, ErrorCode.UNAVAILABLE, message);
 
-/** The error body as a zod schema, for the OpenAPI description of every route. */
-export const errorBodySchema = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    fields: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  }),
-});
+/** The error body as a zod schema, for the OpenAPI description of every route (the HTTP contract's). */
+export { errorBodySchema } from '@loaxa/shared';
 
 export function sendError(reply: FastifyReply, status: number, code: ErrorCode, message: string, fields?: ErrorFieldDetail[]): FastifyReply {
   const body: ErrorBody = { error: { code, message, ...(fields && fields.length ? { fields } : {}) } };

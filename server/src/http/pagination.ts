@@ -1,11 +1,7 @@
-import { z } from 'zod';
 import { badRequest } from './errors.js';
 
-/** `?limit=` (default 100, max 1000) and `?cursor=` of CONTRACTS.md § Lists. */
-export const pageQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().max(200).optional(),
-});
+/** `?limit=`, `?cursor=` and the page shape of CONTRACTS.md § Lists are the HTTP contract's. */
+export { pageQuerySchema, listSchema } from '@loaxa/shared';
 
 export function decodeCursor(cursor: string | undefined): string | undefined {
   if (!cursor) return undefined;
@@ -17,5 +13,3 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
 export function encodeCursor(lastId: string | undefined, more: boolean): string | null {
   return more && lastId ? Buffer.from(lastId, 'utf8').toString('base64url') : null;
 }
-
-export const listSchema = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), total: z.number().int(), next: z.string().nullable() });

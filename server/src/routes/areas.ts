@@ -1,37 +1,14 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { areaImportResponseSchema, areaImportSchema, areaTreeSchema, type AreaTreeNode } from '@loaxa/shared';
 import type { Area } from '../repos/areas.js';
 import { badRequest, errorBodySchema } from '../http/errors.js';
 import { principalOf } from '../http/auth.js';
 import type { AppContext } from '../services/context.js';
 import { access, ADMINS, ANY_ROLE } from '../http/access.js';
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
-const unitFields = {
-  name: z.string().trim().min(1).max(200),
-  type: z.string().trim().min(1).max(100),
-  /** Legacy units (old districts, merged communes) keep their code with validity dates (ARCHITECTURE.md). */
-  validFrom: isoDate.optional(),
-  validUntil: isoDate.optional(),
-};
-const villageSchema = z.object({ code: z.string().regex(/^\d{6,10}$/, 'village codes are 6–10 digits'), ...unitFields });
-const communeSchema = z.object({
-  code: z.string().regex(/^\d{5}$/, 'commune codes are 5 digits'),
-  ...unitFields,
-  villages: z.array(villageSchema).max(500).optional(),
-});
-const provinceSchema = z.object({
-  code: z.string().regex(/^\d{2}$/, 'province codes are 2 digits'),
-  ...unitFields,
-  communes: z.array(communeSchema).max(5000),
-});
-/** The shape of the statistics office catalogue as packaged (`source` and other extra keys are ignored). */
-export const areaImportSchema = z.object({ provinces: z.array(provinceSchema).min(1).max(100) });
-
-type AreaTreeNode = { code: string; name: string; type: string; children: AreaTreeNode[] };
-const areaNodeSchema: z.ZodType<AreaTreeNode> = z.lazy(() =>
-  z.object({ code: z.string(), name: z.string(), type: z.string(), children: z.array(areaNodeSchema) }),
-);
+/** The shape of the statistics office catalogue as packaged: the HTTP contract's (`@loaxa/shared`). */
+export { areaImportSchema };
 
 export function flattenImport(body: z.infer<typeof areaImportSchema>): Area[] {
   const out: Area[] = [];
@@ -63,7 +40,7 @@ export const areaRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
         tags: ['areas'],
         summary: 'Import or update provinces, communes (and villages) with their official codes; all or nothing',
         body: areaImportSchema,
-        response: { 200: z.object({ imported: z.object({ provinces: z.number(), communes: z.number(), villages: z.number() }) }), 400: errorBodySchema, 403: errorBodySchema },
+        response: { 200: areaImportResponseSchema, 400: errorBodySchema, 403: errorBodySchema },
       },
     },
     async (request) => {
@@ -82,7 +59,7 @@ export const areaRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
       schema: {
         tags: ['areas'],
         summary: 'The area tree visible to the caller (not paginated)',
-        response: { 200: z.object({ items: z.array(areaNodeSchema) }) },
+        response: { 200: areaTreeSchema },
       },
     },
     async (request) => {

@@ -1,13 +1,20 @@
-import { z } from 'zod';
 import multipart from '@fastify/multipart';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { ErrorCode } from '@loaxa/shared';
+import {
+  bulletinCreateBodySchema,
+  bulletinReadySchema,
+  bulletinSchema,
+  bulletinSynthesizingSchema,
+  bulletinUploadFieldsSchema,
+  ErrorCode,
+  idParamsSchema,
+  maxBulletinChars,
+} from '@loaxa/shared';
 import { decodeRecording, NotAudioError } from '../services/recording.js';
-import { BULLETIN_MAX_CHARS, maxBulletinChars } from '../services/bulletin-service.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { principalOf } from '../http/auth.js';
 import { ApiError, badRequest, errorBodySchema, notFound } from '../http/errors.js';
@@ -17,45 +24,8 @@ import type { AppContext } from '../services/context.js';
 import type { MediaLinks } from '../http/media-links.js';
 import { access, ANY_ROLE, WRITERS } from '../http/access.js';
 
-/** The six national topic categories of grassroots information bulletins. */
-export const BULLETIN_CATEGORIES = ['general', 'unscheduled-news', 'policy-law', 'local-direction', 'knowledge', 'good-deeds'] as const;
-export const VOICES = ['vi', 'vi-vn-x-central', 'vi-vn-x-south'] as const;
-
-const audioSchema = z.object({
-  sha256: z.string(),
-  durationMs: z.number(),
-  bytes: z.number().nullable(),
-  url: z.string(),
-  engine: z.string().nullable(),
-  lufs: z.number().nullable(),
-  truePeakDb: z.number().nullable(),
-  /** The MP3 48 kbps rendition, for download (null for older bulletins and recordings). */
-  mp3Url: z.string().nullable(),
-  signedUrl: z.string().describe('a link for browsers to `url`, signed for the caller, valid until `signedUrlExpiresAt` (`<audio src>`)'),
-  mp3SignedUrl: z.string().nullable().describe('the same for `mp3Url` (download)'),
-  signedUrlExpiresAt: z.string().describe('when the signed links stop working; get the bulletin again for fresh ones'),
-});
-/** What a create answers when the audio is ready within the request. */
-const readyAudioSchema = z.object({
-  sha256: z.string(),
-  durationMs: z.number(),
-  signedUrl: z.string().describe('a link for browsers to the audio, signed for the caller, valid until `signedUrlExpiresAt`'),
-  signedUrlExpiresAt: z.string(),
-});
-const bulletinSchema = z.object({
-  id: z.string(),
-  title: z.string(),
-  text: z.string(),
-  category: z.string().nullable(),
-  voice: z.string(),
-  speed: z.number(),
-  status: z.enum(['synthesizing', 'ready', 'failed']),
-  progress: z.number(),
-  stage: z.string().nullable(),
-  error: z.string().nullable(),
-  audio: audioSchema.nullable(),
-  createdAt: z.string(),
-});
+/** The six national topic categories and the voices are the HTTP contract's (`@loaxa/shared`). */
+export { BULLETIN_CATEGORIES, VOICES } from '@loaxa/shared';
 
 const toApi = (b: Bulletin, links: MediaLinks, userId: string) => ({
   id: b.id,
@@ -104,16 +74,10 @@ export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
       schema: {
         tags: ['bulletins'],
         summary: 'Create a text bulletin and synthesize it: 201 when ready within the request, else 202 with progress',
-        body: z.object({
-          title: z.string().trim().min(1).max(200),
-          text: z.string().trim().min(1).max(BULLETIN_MAX_CHARS, `at most ${BULLETIN_MAX_CHARS} characters (~23 minutes of speech): split a longer bulletin into several`),
-          category: z.enum(BULLETIN_CATEGORIES).optional(),
-          voice: z.enum(VOICES).optional(),
-          speed: z.number().min(0.5).max(2).optional(),
-        }),
+        body: bulletinCreateBodySchema,
         response: {
-          201: z.object({ id: z.string(), status: z.literal('ready'), audio: readyAudioSchema }),
-          202: z.object({ id: z.string(), status: z.literal('synthesizing'), progress: z.number() }),
+          201: bulletinReadySchema,
+          202: bulletinSynthesizingSchema,
           400: errorBodySchema,
           403: errorBodySchema,
           422: errorBodySchema,
@@ -150,7 +114,7 @@ export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
       schema: {
         tags: ['bulletins'],
         summary: 'A bulletin with its synthesis status, progress and audio',
-        params: z.object({ id: z.string().max(64) }),
+        params: idParamsSchema,
         response: { 200: bulletinSchema, 404: errorBodySchema },
       },
     },
@@ -163,7 +127,7 @@ export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
   );
 
   await app.register(multipart, { limits: { fileSize: ctx.config.uploadLimitBytes, files: 1, fields: 10, fieldSize: 10_000, parts: 12 } });
-  const uploadFields = z.object({ title: z.string().trim().min(1).max(200), category: z.enum(BULLETIN_CATEGORIES).optional() });
+  const uploadFields = bulletinUploadFieldsSchema;
 
   app.post(
     '/api/v1/bulletins/upload',
@@ -174,8 +138,8 @@ export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
         summary: 'Create a bulletin from a recording (multipart/form-data: title, category?, file); checked by decoding it, not by its name',
         consumes: ['multipart/form-data'],
         response: {
-          201: z.object({ id: z.string(), status: z.literal('ready'), audio: readyAudioSchema }),
-          202: z.object({ id: z.string(), status: z.literal('synthesizing'), progress: z.number() }),
+          201: bulletinReadySchema,
+          202: bulletinSynthesizingSchema,
           400: errorBodySchema,
           403: errorBodySchema,
           413: errorBodySchema,

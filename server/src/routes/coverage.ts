@@ -1,20 +1,10 @@
-import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { areaCodeSchema } from '@loaxa/shared';
+import { coverageQuerySchema, coverageSchema, coverageTrendQuerySchema, coverageTrendSchema } from '@loaxa/shared';
 import { coversArea } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
 import { badRequest, errorBodySchema, notFound } from '../http/errors.js';
 import type { AppContext } from '../services/context.js';
 import { access, ANY_ROLE } from '../http/access.js';
-
-const areaRef = z.object({ code: z.string(), name: z.string(), type: z.string() });
-const summary = z.object({
-  communes: z.object({ total: z.number(), installed: z.number(), working: z.number() }),
-  installedPct: z.number(),
-  workingPct: z.number(),
-  devices: z.object({ total: z.number(), online: z.number(), faulty: z.number(), playing: z.number() }),
-  notCovered: z.array(z.object({ code: z.string(), name: z.string(), reason: z.string() })),
-});
 
 export const coverageRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
   /** The caller's area, or the only province of an installation-wide user's installation. */
@@ -36,8 +26,8 @@ export const coverageRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
       schema: {
         tags: ['coverage'],
         summary: 'Installed and working coverage of an area and each of its child areas, with the communes not covered and why',
-        querystring: z.object({ area: areaCodeSchema.optional() }),
-        response: { 200: summary.extend({ area: areaRef, children: z.array(summary.extend({ area: areaRef })) }), 400: errorBodySchema, 404: errorBodySchema },
+        querystring: coverageQuerySchema,
+        response: { 200: coverageSchema, 400: errorBodySchema, 404: errorBodySchema },
       },
     },
     async (request) => {
@@ -54,8 +44,8 @@ export const coverageRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
       schema: {
         tags: ['coverage'],
         summary: 'Measured coverage of a province over the last days, from the snapshots the server takes every few minutes',
-        querystring: z.object({ area: areaCodeSchema.optional(), days: z.coerce.number().int().min(1).max(366).default(30) }),
-        response: { 200: z.object({ area: z.string(), items: z.array(z.object({ at: z.string(), installedPct: z.number(), workingPct: z.number() })) }), 400: errorBodySchema, 404: errorBodySchema },
+        querystring: coverageTrendQuerySchema,
+        response: { 200: coverageTrendSchema, 400: errorBodySchema, 404: errorBodySchema },
       },
     },
     async (request) => {

@@ -2,9 +2,8 @@
  * Remote maintenance of a box without driving there (issue 5): `POST /api/v1/devices/{id}/commands` sends a
  * command on the box's `cmd` topic and answers with what the box answered on `res` (or 504 at the deadline).
  */
-import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { encodeMessage, messageCatalog, topics, ErrorCode, type MessageType } from '@loaxa/shared';
+import { deviceCommandBodySchema, deviceCommandResultSchema, idParamsSchema, encodeMessage, messageCatalog, topics, ErrorCode, type MessageType } from '@loaxa/shared';
 import { randomUUID } from 'node:crypto';
 import { principalOf } from '../http/auth.js';
 import { ApiError, badRequest, conflict, errorBodySchema, forbidden, notFound, unavailable } from '../http/errors.js';
@@ -30,10 +29,10 @@ export const deviceCommandRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = a
       schema: {
         tags: ['devices'],
         summary: 'Send a maintenance command (set-volume, test-tone, fetch-logs; reboot, update-config and self-update for province admins) and get the box’s answer',
-        params: z.object({ id: z.string().max(64) }),
-        body: z.object({ type: z.string().max(32), payload: z.record(z.string(), z.unknown()).default({}), timeoutMs: z.number().int().min(500).max(60_000).default(10_000) }),
+        params: idParamsSchema,
+        body: deviceCommandBodySchema,
         response: {
-          200: z.object({ ok: z.boolean(), data: z.unknown().optional(), error: z.object({ code: z.string(), message: z.string() }).optional() }),
+          200: deviceCommandResultSchema,
           400: errorBodySchema,
           403: errorBodySchema,
           404: errorBodySchema,

@@ -1,34 +1,26 @@
-import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
-import { areaCodeSchema } from '@loaxa/shared';
+import {
+  deviceBulkBodySchema,
+  deviceBulkCreatedSchema,
+  deviceCreateBodySchema,
+  deviceCreatedSchema,
+  deviceFaultsQuerySchema,
+  deviceFaultsSchema,
+  deviceListQuerySchema,
+  deviceRevokedSchema,
+  deviceSchema,
+  idParamsSchema,
+} from '@loaxa/shared';
 import { newId } from '../ids.js';
 import { newSecret, sha256Hex } from '../auth/passwords.js';
 import { coversArea } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
 import { badRequest, errorBodySchema, forbidden, notFound, unavailable } from '../http/errors.js';
-import { decodeCursor, encodeCursor, listSchema, pageQuerySchema } from '../http/pagination.js';
+import { decodeCursor, encodeCursor, listSchema } from '../http/pagination.js';
 import type { Device } from '../repos/devices.js';
 import type { AppContext } from '../services/context.js';
 import { access, ADMINS, ANY_ROLE, WRITERS } from '../http/access.js';
-
-const deviceSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  areaCode: z.string(),
-  lat: z.number().nullable(),
-  lon: z.number().nullable(),
-  state: z.enum(['online', 'offline']),
-  lastSeenAt: z.string().nullable(),
-  agentVersion: z.string().nullable(),
-  volume: z.number().nullable(),
-  createdAt: z.string(),
-  /** Faults open now (power, amplifier, speaker-line, audio-device, disk, clock, network). */
-  faults: z.array(z.string()),
-  health: z.record(z.string(), z.unknown()).nullable(),
-  /** Heartbeats stored since the box was registered (issue 8: sent vs stored). */
-  heartbeats: z.number().int(),
-});
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const toApi = (d: Device, openFaults: string[]) => ({
@@ -79,21 +71,9 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       schema: {
         tags: ['devices'],
         summary: 'Register a speaker box; its MQTT password is shown only in this answer',
-        body: z.object({
-          name: z.string().trim().min(1).max(100),
-          areaCode: areaCodeSchema,
-          lat: z.number().min(-90).max(90).optional(),
-          lon: z.number().min(-180).max(180).optional(),
-        }),
+        body: deviceCreateBodySchema,
         response: {
-          201: z.object({
-            id: z.string(),
-            name: z.string(),
-            areaCode: z.string(),
-            lat: z.number().nullable(),
-            lon: z.number().nullable(),
-            mqtt: z.object({ url: z.string(), username: z.string(), password: z.string() }),
-          }),
+          201: deviceCreatedSchema,
           400: errorBodySchema,
           403: errorBodySchema,
           503: errorBodySchema,
@@ -124,7 +104,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       schema: {
         tags: ['devices'],
         summary: 'Devices in the caller’s area, filterable by area subtree and state',
-        querystring: pageQuerySchema.extend({ area: areaCodeSchema.optional(), state: z.enum(['online', 'offline', 'faulty']).optional() }),
+        querystring: deviceListQuerySchema,
         response: { 200: listSchema(deviceSchema), 400: errorBodySchema },
       },
     },
@@ -152,7 +132,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       schema: {
         tags: ['devices'],
         summary: 'One device',
-        params: z.object({ id: z.string().max(64) }),
+        params: idParamsSchema,
         response: { 200: deviceSchema, 404: errorBodySchema },
       },
     },
@@ -171,9 +151,9 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       schema: {
         tags: ['devices'],
         summary: 'A device’s faults with when each began and ended (newest first)',
-        params: z.object({ id: z.string().max(64) }),
-        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
-        response: { 200: z.object({ items: z.array(z.object({ kind: z.string(), startedAt: z.string(), endedAt: z.string().nullable(), detail: z.string().nullable() })) }), 404: errorBodySchema },
+        params: idParamsSchema,
+        querystring: deviceFaultsQuerySchema,
+        response: { 200: deviceFaultsSchema, 404: errorBodySchema },
       },
     },
     async (request) => {
@@ -193,8 +173,8 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       schema: {
         tags: ['devices'],
         summary: 'Revoke a box’s credentials (stolen or retired): it is disconnected at once and can never connect again',
-        params: z.object({ id: z.string().max(64) }),
-        response: { 200: z.object({ id: z.string(), revoked: z.literal(true) }), 403: errorBodySchema, 404: errorBodySchema },
+        params: idParamsSchema,
+        response: { 200: deviceRevokedSchema, 403: errorBodySchema, 404: errorBodySchema },
       },
     },
     async (request) => {
@@ -216,14 +196,9 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       schema: {
         tags: ['devices'],
         summary: 'Register up to 10,000 boxes at once (one transaction); their MQTT passwords are shown only in this answer',
-        body: z.object({
-          devices: z
-            .array(z.object({ name: z.string().trim().min(1).max(100), areaCode: areaCodeSchema, lat: z.number().min(-90).max(90).optional(), lon: z.number().min(-180).max(180).optional() }))
-            .min(1)
-            .max(10_000),
-        }),
+        body: deviceBulkBodySchema,
         response: {
-          201: z.object({ items: z.array(z.object({ id: z.string(), name: z.string(), areaCode: z.string(), mqtt: z.object({ url: z.string(), username: z.string(), password: z.string() }) })) }),
+          201: deviceBulkCreatedSchema,
           400: errorBodySchema,
           403: errorBodySchema,
           503: errorBodySchema,

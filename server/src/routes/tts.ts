@@ -1,32 +1,24 @@
 import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import {
+  dictionaryDeleteQuerySchema,
+  dictionaryEntrySchema as entrySchema,
+  dictionaryPutBodySchema,
+  dictionaryPutSchema,
+  dictionaryQuerySchema,
+  dictionaryTermParamsSchema,
+  ttsPreviewBodySchema,
+  ttsPreviewSchema,
+} from '@loaxa/shared';
 import { canWrite, coversArea, type Principal } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
 import { ApiError, badRequest, errorBodySchema, forbidden, notFound } from '../http/errors.js';
 import { listSchema } from '../http/pagination.js';
 import { styleForVoice } from '../services/speech.js';
 import type { AppContext } from '../services/context.js';
-import { VOICES } from './bulletins.js';
 import { access, ANY_ROLE, WRITERS } from '../http/access.js';
 
-const spanSchema = z.object({ start: z.number(), end: z.number(), text: z.string(), rule: z.string(), reading: z.string().optional() });
-/** A term as written in bulletins: one token, no spaces ("UBND", "TP.", "CNTT-VT", "zalo"). */
-const termSchema = z.string().min(1).max(64).regex(/^\S+$/u, 'a term is one written token without spaces');
-const readingSchema = z
-  .string()
-  .trim()
-  .min(1)
-  .max(300)
-  .regex(/^[\p{L}\p{M} ]+$/u, 'a reading is words (letters and spaces only), e.g. "ủy ban nhân dân"')
-  .transform((v) => v.normalize('NFC').toLowerCase().replace(/\s+/g, ' '));
-const areaCodeSchema = z.string().regex(/^\d{2,10}$/, 'an area code (digits)');
-const entrySchema = z.object({
-  term: z.string(),
-  reading: z.string(),
-  areaCode: z.string().nullable().describe('The area whose bulletins (and its subtree’s) use it; null: the whole installation'),
-  updatedAt: z.string(),
-});
 
 /**
  * The area a dictionary write is for: `areaCode` of the body (PUT) or the query (DELETE) when given, else
@@ -64,26 +56,9 @@ export const ttsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app,
       schema: {
         tags: ['tts'],
         summary: 'How a text will be read aloud: the words, what was rewritten or left unread, and the audio',
-        body: z.object({
-          text: z.string().trim().min(1).max(5000),
-          voice: z.enum(VOICES).optional(),
-          speed: z.number().min(0.5).max(2).optional(),
-          style: z.enum(['north', 'south']).optional(),
-        }),
+        body: ttsPreviewBodySchema,
         response: {
-          200: z.object({
-            words: z.string(),
-            sentences: z.array(z.string()),
-            report: z.object({ rewritten: z.array(spanSchema), unread: z.array(spanSchema) }),
-            audio: z.object({
-              sha256: z.string(),
-              durationMs: z.number(),
-              url: z.string(),
-              engine: z.string(),
-              signedUrl: z.string().describe('a link for browsers to `url`, signed for the caller, valid until `signedUrlExpiresAt` (`<audio src>`)'),
-              signedUrlExpiresAt: z.string(),
-            }),
-          }),
+          200: ttsPreviewSchema,
           400: errorBodySchema,
           422: errorBodySchema,
         },
@@ -121,7 +96,7 @@ export const ttsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app,
         tags: ['tts'],
         summary:
           'Readings added over the shipped dictionary that you can see: those applied in your area (installation-wide, your province’s, your commune’s) and those of the areas inside it. A bulletin is read with the most local entry of its area.',
-        querystring: z.object({ areaCode: areaCodeSchema.optional().describe('Only the entries of this area') }),
+        querystring: dictionaryQuerySchema,
         response: { 200: listSchema(entrySchema) },
       },
     },
@@ -153,15 +128,9 @@ export const ttsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app,
       schema: {
         tags: ['tts'],
         summary: 'Add or change how a term is read aloud in an area (default: yours) and the areas inside it',
-        params: z.object({ term: termSchema }),
-        body: z.object({
-          reading: readingSchema,
-          areaCode: areaCodeSchema
-            .nullable()
-            .optional()
-            .describe('The area whose bulletins use this reading, yours or one inside it (default: yours); null: the whole installation, for installation-wide province admins only'),
-        }),
-        response: { 200: z.object({ term: z.string(), reading: z.string(), areaCode: z.string().nullable() }), 400: errorBodySchema, 403: errorBodySchema },
+        params: dictionaryTermParamsSchema,
+        body: dictionaryPutBodySchema,
+        response: { 200: dictionaryPutSchema, 400: errorBodySchema, 403: errorBodySchema },
       },
     },
     async (request) => {
@@ -181,8 +150,8 @@ export const ttsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app,
       schema: {
         tags: ['tts'],
         summary: 'Remove an area’s reading (default: your area’s); the next less local one, or the shipped one, applies again',
-        params: z.object({ term: termSchema }),
-        querystring: z.object({ areaCode: areaCodeSchema.optional().describe('The area whose entry to remove (default: yours)') }),
+        params: dictionaryTermParamsSchema,
+        querystring: dictionaryDeleteQuerySchema,
         response: { 204: z.null(), 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema },
       },
     },

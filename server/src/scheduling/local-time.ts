@@ -66,11 +66,8 @@ export function parseLocalDate(text: string): number {
   return n;
 }
 
-/** True for a `YYYY-MM-DD` string naming a real calendar date. */
-export function isCalendarDate(text: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  return m !== null && dayOfCivil(Number(m[1]), Number(m[2]), Number(m[3])) !== null;
-}
+/** True for a `YYYY-MM-DD` string naming a real calendar date: the rule `schedule` dates are checked with (`@loaxa/shared`). */
+export { isCalendarDate } from '@loaxa/shared';
 
 /** `HH:mm` → minute of the day. */
 export function parseHHmm(text: string): number {

@@ -7,17 +7,8 @@ import { rm } from 'node:fs/promises';
 import type { BulletinRepository, Bulletin } from '../repos/bulletins.js';
 import type { MediaStore } from '../audio/index.js';
 
-/**
- * The longest bulletin text, at speed 1: ~23 minutes of eSpeak speech (18.7 spoken characters a second),
- * inside the pipeline's 30-minute limit on audio, which bounds its memory (audio/pipeline.ts). A 50,000-character
- * text was 59 minutes of audio and took 3.4 GB to render.
- */
-export const BULLETIN_MAX_CHARS = 20_000;
-
-/** Slower speech takes longer to air: at speed 0.5 half the text fits in the same time. */
-export function maxBulletinChars(speed: number): number {
-  return Math.floor(BULLETIN_MAX_CHARS * Math.min(1, speed));
-}
+/** The bulletin text limits are part of the HTTP contract (shared/src/api/limits.ts). */
+export { BULLETIN_MAX_CHARS, maxBulletinChars } from '@loaxa/shared/api';
 
 export interface RenderedSpeech {
   ogg: Buffer;

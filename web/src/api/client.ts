@@ -1,6 +1,7 @@
 /**
  * The typed API client. The session is the HttpOnly cookie `loaxa_session` set by the login route, so the
- * browser sends it with every same-origin request and the app stores no token.
+ * browser sends it with every same-origin request and the app stores no token. Every body and answer is
+ * typed by the schemas the server validates with (`./types.ts`, inferred from `@loaxa/shared/api`).
  */
 import type {
   AreaNode,
@@ -19,14 +20,17 @@ import type {
   Coverage,
   CoverageTrend,
   Device,
-  DeviceStateFilter,
+  DeviceListQuery,
   ErrorBody,
+  LoginBody,
   LoginResponse,
   Me,
   Offer,
+  OfferAcceptBody,
+  OfferDeclineBody,
   OfferStatus,
   Page,
-  Schedule,
+  RejectBody,
   TtsPreview,
   TtsPreviewRequest,
   User,
@@ -142,14 +146,14 @@ export class ApiClient {
   }
 
   // auth
-  login = (username: string, password: string) => this.request<LoginResponse>('POST', '/api/v1/auth/login', { username, password });
+  login = (username: string, password: string) => this.request<LoginResponse>('POST', '/api/v1/auth/login', { username, password } satisfies LoginBody);
   logout = () => this.request<unknown>('POST', '/api/v1/auth/logout', {});
   me = () => this.request<Me>('GET', '/api/v1/me');
   users = (limit = 1000) => this.request<Page<User>>('GET', withQuery('/api/v1/users', { limit }));
 
   // areas and devices
   areas = () => this.request<{ items: AreaNode[] }>('GET', '/api/v1/areas');
-  devices = (q: { area?: string; state?: DeviceStateFilter; limit?: number; cursor?: string | null } = {}, signal?: AbortSignal) =>
+  devices = (q: Omit<DeviceListQuery, 'limit' | 'cursor'> & { limit?: number; cursor?: string | null } = {}, signal?: AbortSignal) =>
     this.request<Page<Device>>('GET', withQuery('/api/v1/devices', q), undefined, signal);
   device = (id: string) => this.request<Device>('GET', `/api/v1/devices/${encodeURIComponent(id)}`);
 
@@ -165,13 +169,13 @@ export class ApiClient {
     this.request<Page<BroadcastSummary>>('GET', withQuery('/api/v1/broadcasts', { status, ...q }));
   broadcast = (id: string, signal?: AbortSignal) => this.request<BroadcastDetail>('GET', `/api/v1/broadcasts/${encodeURIComponent(id)}`, undefined, signal);
   approve = (id: string) => this.request<BroadcastSummary>('POST', `/api/v1/broadcasts/${encodeURIComponent(id)}/approve`, {});
-  reject = (id: string, reason: string) => this.request<BroadcastSummary>('POST', `/api/v1/broadcasts/${encodeURIComponent(id)}/reject`, { reason });
+  reject = (id: string, reason: string) => this.request<BroadcastSummary>('POST', `/api/v1/broadcasts/${encodeURIComponent(id)}/reject`, { reason } satisfies RejectBody);
   cancelBroadcast = (id: string) => this.request<{ id: string; cancelledDeliveries: number }>('POST', `/api/v1/broadcasts/${encodeURIComponent(id)}/cancel`, {});
 
   // the commune's inbox
   inbox = (q: { status?: OfferStatus; limit?: number; cursor?: string | null } = {}) => this.request<Page<Offer>>('GET', withQuery('/api/v1/inbox', q));
-  acceptOffer = (id: string, body: { startAt?: string; schedule?: Schedule } = {}) => this.request<Offer>('POST', `/api/v1/offers/${encodeURIComponent(id)}/accept`, body);
-  declineOffer = (id: string, reason: string) => this.request<Offer>('POST', `/api/v1/offers/${encodeURIComponent(id)}/decline`, { reason });
+  acceptOffer = (id: string, body: NonNullable<OfferAcceptBody> = {}) => this.request<Offer>('POST', `/api/v1/offers/${encodeURIComponent(id)}/accept`, body);
+  declineOffer = (id: string, reason: string) => this.request<Offer>('POST', `/api/v1/offers/${encodeURIComponent(id)}/decline`, { reason } satisfies OfferDeclineBody);
 
   // the province
   coverage = (area: string, signal?: AbortSignal) => this.request<Coverage>('GET', withQuery('/api/v1/coverage', { area }), undefined, signal);

@@ -3,8 +3,8 @@ import type { Device } from '../api/types.js';
 
 export type DeviceLook = 'faulty' | 'playing' | 'online' | 'offline';
 
-/** Faults that stop a box from airing (ARCHITECTURE.md § Coverage). */
-export const BLOCKING_FAULTS = ['power', 'amplifier', 'speaker-line', 'audio-device'] as const;
+/** Faults that stop a box from airing (ARCHITECTURE.md § Coverage): the contract's list, as the server counts them. */
+export { BLOCKING_FAULTS } from '@loaxa/shared/api';
 
 export function deviceLook(d: Pick<Device, 'state' | 'faults' | 'health'>): DeviceLook {
   if (d.faults.length) return 'faulty';

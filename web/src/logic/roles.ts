@@ -1,7 +1,9 @@
 /**
- * What each role may do, so the interface never offers an action the server would refuse
- * (server/src/auth/scope.ts: approvers and province admins approve; viewers never write).
+ * What each role may do, so the interface never offers an action the server would refuse: from the
+ * permission rules the server enforces (`@loaxa/shared/api` permissions.ts: approvers and province admins
+ * approve; viewers never write; only province admins manage users and read the audit log).
  */
+import { ADMINS, canApprove, canWrite } from '@loaxa/shared/api';
 import type { Role } from '../api/types.js';
 
 export const ACTIONS = [
@@ -20,15 +22,26 @@ export const ACTIONS = [
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
-const ALLOWED: Record<Role, readonly Action[]> = {
-  'province-admin': ACTIONS,
-  approver: ['compose', 'schedule', 'approve', 'offer-act', 'cancel-broadcast', 'view-dashboard', 'view-devices', 'view-reports', 'view-broadcasts', 'view-inbox'],
-  operator: ['compose', 'schedule', 'offer-act', 'cancel-broadcast', 'view-dashboard', 'view-devices', 'view-reports', 'view-broadcasts', 'view-inbox'],
-  viewer: ['view-dashboard', 'view-devices', 'view-reports', 'view-broadcasts', 'view-inbox'],
+const writes = (role: Role) => canWrite({ role });
+const anyone = () => true;
+const admins = (role: Role) => ADMINS.includes(role);
+const RULES: Record<Action, (role: Role) => boolean> = {
+  compose: writes,
+  schedule: writes,
+  approve: (role) => canApprove({ role }),
+  'offer-act': writes,
+  'cancel-broadcast': writes,
+  'view-dashboard': anyone,
+  'view-devices': anyone,
+  'view-reports': anyone,
+  'view-broadcasts': anyone,
+  'view-inbox': anyone,
+  'manage-users': admins,
+  'view-audit': admins,
 };
 
 export function can(role: Role, action: Action): boolean {
-  return ALLOWED[role].includes(action);
+  return RULES[action](role);
 }
 
 export const ROUTES = ['dashboard', 'compose', 'broadcasts', 'approvals', 'inbox', 'devices', 'reports', 'audit'] as const;

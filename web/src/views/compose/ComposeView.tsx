@@ -3,7 +3,7 @@
  * schedule it (operators, approvers, admins).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { BULLETIN_CATEGORIES, VOICES, type BulletinCategory, type BulletinCreated, type Voice } from '../../api/types.js';
+import { BULLETIN_CATEGORIES, BULLETIN_MAX_CHARS, VOICES, type BulletinCategory, type BulletinCreated, type Voice } from '../../api/types.js';
 import { useSession } from '../../app/session.js';
 import { errorMessage, recordingRefusal, uploadErrorMessage } from '../../app/errors.js';
 import { useDebounced } from '../../app/hooks.js';
@@ -17,8 +17,8 @@ import { RecordingPanel } from './RecordingPanel.js';
 import { SchedulePanel } from '../schedule/SchedulePanel.js';
 
 const PREVIEW_MAX = 5000;
-// The server refuses longer bulletins (services/bulletin-service.ts BULLETIN_MAX_CHARS, issue 13: memory is bounded by the audio length).
-const TEXT_MAX = 20_000;
+// The server refuses longer bulletins (issue 13: memory is bounded by the audio length).
+const TEXT_MAX = BULLETIN_MAX_CHARS;
 
 type Source = 'text' | 'upload';
 type BulletinState =

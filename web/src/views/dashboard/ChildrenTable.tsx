@@ -1,6 +1,6 @@
 /** Coverage of each child area (the communes of a province), worst first, filterable, paged. */
 import { useMemo, useState } from 'preact/hooks';
-import type { Coverage } from '../../api/types.js';
+import type { ChildCoverage } from '../../api/types.js';
 import { usePaged } from '../../app/hooks.js';
 import { Pager } from '../../components/ui.js';
 import { t } from '../../i18n/vi.js';
@@ -10,8 +10,8 @@ import { fmtNumber, fmtPct } from '../../logic/format.js';
 const PAGE = 25;
 type SortKey = 'working' | 'installed' | 'name';
 
-export function sortChildren(list: readonly Coverage[], key: SortKey): Coverage[] {
-  const byName = (a: Coverage, b: Coverage) => a.area.name.localeCompare(b.area.name, 'vi');
+export function sortChildren(list: readonly ChildCoverage[], key: SortKey): ChildCoverage[] {
+  const byName = (a: ChildCoverage, b: ChildCoverage) => a.area.name.localeCompare(b.area.name, 'vi');
   return [...list].sort((a, b) => (key === 'name' ? byName(a, b) : key === 'working' ? a.workingPct - b.workingPct || byName(a, b) : a.installedPct - b.installedPct || byName(a, b)));
 }
 
@@ -24,7 +24,7 @@ function Bar({ pct, tone }: { pct: number; tone: string }) {
   );
 }
 
-export function ChildrenTable({ items, onOpen }: { items: Coverage[]; onOpen: (code: string) => void }) {
+export function ChildrenTable({ items, onOpen }: { items: ChildCoverage[]; onOpen: (code: string) => void }) {
   const [query, setQuery] = useState('');
   const [sort, setSort] = useState<SortKey>('working');
   const rows = useMemo(() => sortChildren(items.filter((c) => matchesQuery({ name: c.area.name, code: c.area.code }, query)), sort), [items, query, sort]);

@@ -1,0 +1,83 @@
+/** `/api/v1/broadcasts`: a ready bulletin aired on areas and devices, now, later or on a schedule, and its approval. */
+import { z } from 'zod';
+import { areaCodeSchema, idSchema } from '../ids.js';
+import { deliveryStateSchema, type DeliveryState } from '../delivery.js';
+import { prioritySchema } from '../messages.js';
+import { pageQuerySchema } from './common.js';
+import { BROADCAST_STATUSES, CONFLICT_OUTCOMES, NEW_BROADCAST_STATUSES, OCCURRENCE_STATUSES, RESUME_MODES } from './enums.js';
+import { instantSchema, scheduleSchema, type Schedule } from './schedule.js';
+
+export const broadcastTargetSchema = z
+  .object({ areaCodes: z.array(areaCodeSchema).max(5000).optional(), deviceIds: z.array(idSchema).max(20_000).optional() })
+  .refine((t) => (t.areaCodes?.length ?? 0) + (t.deviceIds?.length ?? 0) > 0, { message: 'name at least one area code or device id' });
+
+export const broadcastDraftSchema = z.object({
+  bulletinId: idSchema,
+  priority: prioritySchema.default('normal'),
+  target: broadcastTargetSchema,
+  startAt: instantSchema.optional(),
+  schedule: scheduleSchema.optional(),
+  /** Circular 39: an interrupted item resumes where it stopped or starts over. */
+  resume: z.enum(RESUME_MODES).optional(),
+});
+
+export const conflictSchema = z.object({
+  deviceId: z.string(),
+  occurrenceAt: z.string(),
+  otherBroadcastId: z.string(),
+  otherOccurrenceAt: z.string(),
+  overlapMs: z.number(),
+  outcome: z.enum(CONFLICT_OUTCOMES),
+});
+
+export const broadcastSummarySchema = z.object({
+  id: z.string(),
+  bulletinId: z.string(),
+  priority: prioritySchema,
+  status: z.string(),
+  startAt: z.string(),
+  schedule: z.unknown().nullable(),
+  target: z.object({ areaCodes: z.array(z.string()).optional(), deviceIds: z.array(z.string()).optional() }),
+  createdAt: z.string(),
+  decisionReason: z.string().nullable(),
+});
+
+export const broadcastCreatedSchema = z.object({ id: z.string(), status: z.enum(NEW_BROADCAST_STATUSES), startAt: z.string(), devices: z.number(), conflicts: z.array(conflictSchema) });
+export const broadcastCheckSchema = z.object({ status: z.enum(NEW_BROADCAST_STATUSES), devices: z.number(), occurrences: z.array(z.string()), conflicts: z.array(conflictSchema) });
+export const broadcastListQuerySchema = pageQuerySchema.extend({ status: z.enum(BROADCAST_STATUSES).default('approved') });
+
+export const broadcastDetailQuerySchema = z.object({ occurrence: instantSchema.optional() });
+export const deliverySchema = z.object({ deviceId: z.string(), occurrenceAt: z.string(), state: deliveryStateSchema, at: z.string(), reason: z.string().optional() });
+export const broadcastDetailSchema = broadcastSummarySchema.extend({
+  occurrenceAt: z.string().nullable(),
+  summary: z.record(z.string(), z.number()),
+  deliveries: z.array(deliverySchema),
+});
+
+export const occurrencesQuerySchema = z.object({ from: instantSchema.optional(), to: instantSchema.optional() });
+export const occurrencesSchema = z.object({ items: z.array(z.object({ occurrenceAt: z.string(), status: z.enum(OCCURRENCE_STATUSES), movedTo: z.string().optional() })) });
+
+export const broadcastCancelBodySchema = z.object({ occurrenceAt: instantSchema.optional() }).default({});
+export const broadcastCancelledSchema = z.object({ id: z.string(), cancelledDeliveries: z.number() });
+
+export const occurrenceParamsSchema = z.object({ id: z.string().max(64), occurrenceAt: instantSchema });
+export const occurrenceMoveBodySchema = z.object({ startAt: instantSchema });
+export const occurrenceMovedSchema = z.object({ id: z.string(), occurrenceAt: z.string(), movedTo: z.string() });
+
+export const approveBodySchema = z.object({ reason: z.string().max(500).optional() }).default({});
+export const rejectBodySchema = z.object({ reason: z.string().trim().min(1).max(500) });
+
+export type BroadcastTarget = z.input<typeof broadcastTargetSchema>;
+export type BroadcastDraft = z.input<typeof broadcastDraftSchema>;
+export type Conflict = z.infer<typeof conflictSchema>;
+export type BroadcastCheck = z.infer<typeof broadcastCheckSchema>;
+export type BroadcastCreated = z.infer<typeof broadcastCreatedSchema>;
+/** The stored schedule is answered as written (the schema leaves it unchecked on the way out). */
+export type BroadcastSummary = Omit<z.infer<typeof broadcastSummarySchema>, 'schedule'> & { schedule: Schedule | null };
+export type Delivery = z.infer<typeof deliverySchema>;
+export type BroadcastDetail = Omit<z.infer<typeof broadcastDetailSchema>, 'schedule' | 'summary'> & {
+  schedule: Schedule | null;
+  summary: Partial<Record<DeliveryState, number>>;
+};
+export type Occurrences = z.infer<typeof occurrencesSchema>;
+export type RejectBody = z.input<typeof rejectBodySchema>;

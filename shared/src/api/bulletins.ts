@@ -1,0 +1,58 @@
+/** `/api/v1/bulletins`: text bulletins synthesized to speech, and uploaded recordings. */
+import { z } from 'zod';
+import { BULLETIN_CATEGORIES, BULLETIN_STATUSES, VOICES } from './enums.js';
+import { BULLETIN_MAX_CHARS } from './limits.js';
+
+export const bulletinAudioSchema = z.object({
+  sha256: z.string(),
+  durationMs: z.number(),
+  bytes: z.number().nullable(),
+  url: z.string(),
+  engine: z.string().nullable(),
+  lufs: z.number().nullable(),
+  truePeakDb: z.number().nullable(),
+  /** The MP3 48 kbps rendition, for download (null for older bulletins and recordings). */
+  mp3Url: z.string().nullable(),
+  signedUrl: z.string().describe('a link for browsers to `url`, signed for the caller, valid until `signedUrlExpiresAt` (`<audio src>`)'),
+  mp3SignedUrl: z.string().nullable().describe('the same for `mp3Url` (download)'),
+  signedUrlExpiresAt: z.string().describe('when the signed links stop working; get the bulletin again for fresh ones'),
+});
+/** What a create answers when the audio is ready within the request. */
+export const readyAudioSchema = z.object({
+  sha256: z.string(),
+  durationMs: z.number(),
+  signedUrl: z.string().describe('a link for browsers to the audio, signed for the caller, valid until `signedUrlExpiresAt`'),
+  signedUrlExpiresAt: z.string(),
+});
+export const bulletinSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  text: z.string(),
+  category: z.string().nullable(),
+  voice: z.string(),
+  speed: z.number(),
+  status: z.enum(BULLETIN_STATUSES),
+  progress: z.number(),
+  stage: z.string().nullable(),
+  error: z.string().nullable(),
+  audio: bulletinAudioSchema.nullable(),
+  createdAt: z.string(),
+});
+
+export const bulletinCreateBodySchema = z.object({
+  title: z.string().trim().min(1).max(200),
+  text: z.string().trim().min(1).max(BULLETIN_MAX_CHARS, `at most ${BULLETIN_MAX_CHARS} characters (~23 minutes of speech): split a longer bulletin into several`),
+  category: z.enum(BULLETIN_CATEGORIES).optional(),
+  voice: z.enum(VOICES).optional(),
+  speed: z.number().min(0.5).max(2).optional(),
+});
+/** 201: the audio is ready; 202: still synthesizing (poll `GET /api/v1/bulletins/{id}`). */
+export const bulletinReadySchema = z.object({ id: z.string(), status: z.literal('ready'), audio: readyAudioSchema });
+export const bulletinSynthesizingSchema = z.object({ id: z.string(), status: z.literal('synthesizing'), progress: z.number() });
+/** The text fields of `POST /api/v1/bulletins/upload` (multipart/form-data, with `file`). */
+export const bulletinUploadFieldsSchema = z.object({ title: z.string().trim().min(1).max(200), category: z.enum(BULLETIN_CATEGORIES).optional() });
+
+export type Bulletin = z.infer<typeof bulletinSchema>;
+export type BulletinCreate = z.input<typeof bulletinCreateBodySchema>;
+export type BulletinCreated = z.infer<typeof bulletinReadySchema> | z.infer<typeof bulletinSynthesizingSchema>;
+export type BulletinUploadFields = z.input<typeof bulletinUploadFieldsSchema>;

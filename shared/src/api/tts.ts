@@ -1,0 +1,60 @@
+/** `/api/v1/tts`: how a text is read aloud, and the readings each area adds to the dictionary. */
+import { z } from 'zod';
+import { SPEECH_STYLES, VOICES } from './enums.js';
+
+/** A stretch of the NFC text (code point offsets, end exclusive) that was rewritten or left unread. */
+export const reportSpanSchema = z.object({ start: z.number(), end: z.number(), text: z.string(), rule: z.string(), reading: z.string().optional() });
+
+export const ttsPreviewBodySchema = z.object({
+  text: z.string().trim().min(1).max(5000),
+  voice: z.enum(VOICES).optional(),
+  speed: z.number().min(0.5).max(2).optional(),
+  style: z.enum(SPEECH_STYLES).optional(),
+});
+export const ttsPreviewSchema = z.object({
+  words: z.string(),
+  sentences: z.array(z.string()),
+  report: z.object({ rewritten: z.array(reportSpanSchema), unread: z.array(reportSpanSchema) }),
+  audio: z.object({
+    sha256: z.string(),
+    durationMs: z.number(),
+    url: z.string(),
+    engine: z.string(),
+    signedUrl: z.string().describe('a link for browsers to `url`, signed for the caller, valid until `signedUrlExpiresAt` (`<audio src>`)'),
+    signedUrlExpiresAt: z.string(),
+  }),
+});
+
+/** A term as written in bulletins: one token, no spaces ("UBND", "TP.", "CNTT-VT", "zalo"). */
+export const termSchema = z.string().min(1).max(64).regex(/^\S+$/u, 'a term is one written token without spaces');
+export const readingSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(300)
+  .regex(/^[\p{L}\p{M} ]+$/u, 'a reading is words (letters and spaces only), e.g. "ủy ban nhân dân"')
+  .transform((v) => v.normalize('NFC').toLowerCase().replace(/\s+/g, ' '));
+/** The area of a dictionary entry (any level, digits). */
+export const dictionaryAreaCodeSchema = z.string().regex(/^\d{2,10}$/, 'an area code (digits)');
+export const dictionaryEntrySchema = z.object({
+  term: z.string(),
+  reading: z.string(),
+  areaCode: z.string().nullable().describe('The area whose bulletins (and its subtree’s) use it; null: the whole installation'),
+  updatedAt: z.string(),
+});
+export const dictionaryQuerySchema = z.object({ areaCode: dictionaryAreaCodeSchema.optional().describe('Only the entries of this area') });
+export const dictionaryTermParamsSchema = z.object({ term: termSchema });
+export const dictionaryPutBodySchema = z.object({
+  reading: readingSchema,
+  areaCode: dictionaryAreaCodeSchema
+    .nullable()
+    .optional()
+    .describe('The area whose bulletins use this reading, yours or one inside it (default: yours); null: the whole installation, for installation-wide province admins only'),
+});
+export const dictionaryPutSchema = z.object({ term: z.string(), reading: z.string(), areaCode: z.string().nullable() });
+export const dictionaryDeleteQuerySchema = z.object({ areaCode: dictionaryAreaCodeSchema.optional().describe('The area whose entry to remove (default: yours)') });
+
+export type TtsReportSpan = z.infer<typeof reportSpanSchema>;
+export type TtsPreviewRequest = z.input<typeof ttsPreviewBodySchema>;
+export type TtsPreview = z.infer<typeof ttsPreviewSchema>;
+export type DictionaryEntry = z.infer<typeof dictionaryEntrySchema>;
