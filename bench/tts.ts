@@ -49,11 +49,11 @@ function ensureEspeakNg(): string {
   let v = probe();
   if (v.error) {
     log('espeak-ng not found: running `apt-get install -y espeak-ng` (Debian package, the reference engine)');
-    let r = spawnSync('apt-get', ['install', '-y', 'espeak-ng'], { stdio: 'inherit' });
+    const r = spawnSync('apt-get', ['install', '-y', 'espeak-ng'], { stdio: 'inherit' });
     if (r.status !== 0) {
       log('apt-get install failed; running `apt-get update` and trying again');
       spawnSync('apt-get', ['update'], { stdio: 'inherit' });
-      r = spawnSync('apt-get', ['install', '-y', 'espeak-ng'], { stdio: 'inherit' });
+      spawnSync('apt-get', ['install', '-y', 'espeak-ng'], { stdio: 'inherit' });
     }
     v = probe();
     if (v.error) throw new Error('espeak-ng is still missing; install it with `apt-get install -y espeak-ng`');

@@ -81,8 +81,8 @@ export async function startMosquitto(dir: string, cleanup: Cleanup, prepare?: (d
   const proc = spawn(which('mosquitto')!, ['-c', confFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   cleanup.process(proc, 'mosquitto', 3_000);
   let log = '';
-  proc.stderr!.setEncoding('utf8');
-  proc.stderr!.on('data', (d: string) => {
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (d: string) => {
     // Keep the head (start-up errors) and the tail, not 10,000 lines of it.
     log = log.length > 200_000 ? log.slice(0, 20_000) + '\n…\n' + log.slice(-100_000) + d : log + d;
   });

@@ -1,19 +1,21 @@
 /**
  * Builds the components of one agent run (start → stop) and wires them to each other and to the agent
  * (the host) through callbacks: no component imports another's instance, and nothing starts here —
- * agent.ts opens and starts them in order (STYLE.md habit 1).
+ * agent.ts opens and starts them in order (STYLE.md habit 1). The settings in force (volume, config,
+ * overrides, recent command ids) come as one object the agent updates (runtime-settings.ts); what the
+ * agent is built from comes from agent-deps.ts, so this file does not import agent.ts.
  */
 import type { Logger } from 'pino';
 import { topics } from '@loaxa/shared';
 import { Agenda } from './agenda.js';
 import { AgendaStore } from './agenda-store.js';
-import type { AgentState, AgentStateStore, RecentIds } from './agent-state.js';
-import type { DeviceAgentDeps } from './agent.js';
+import type { DeviceAgentDeps } from './agent-deps.js';
+import type { AgentState, AgentStateStore } from './agent-state.js';
 import type { ClockOffsetEstimator } from './clock-offset.js';
 import { buildCommandTable } from './command-table.js';
 import { CommandDispatcher } from './commands.js';
 import type { AgentConfig } from './config.js';
-import type { ConfigChange, ConfigOverrides } from './config-overrides.js';
+import type { ConfigChange } from './config-overrides.js';
 import { FaultMonitor, buildFaultChecks, type FaultTransition } from './faults.js';
 import { AmplifiedPlayer } from './hardware/amplifier.js';
 import type { Hardware } from './hardware/index.js';
@@ -22,6 +24,7 @@ import { MediaCache, basicAuth } from './media-cache.js';
 import { createPlayer } from './player.js';
 import { Playout, type DeliveryReport } from './playout.js';
 import { Reporter } from './reporter.js';
+import type { SettingsView } from './runtime-settings.js';
 import { Session } from './session.js';
 import type { Clock } from './timing.js';
 
@@ -33,11 +36,8 @@ export interface AgentHost {
   log: Logger;
   clock: Clock;
   offset: ClockOffsetEstimator;
-  /** Command ids taken (at most once), shared with the state file. */
-  recent: RecentIds<string | null>;
-  config(): AgentConfig;
-  overrides(): ConfigOverrides;
-  volume(): number;
+  /** Volume, configuration in force, overrides and recent command ids; the agent changes them. */
+  settings: SettingsView;
   playerVolume(volume: number): number;
   setVolume(volume: number): Promise<void>;
   uptimeMs(): number;
@@ -67,6 +67,7 @@ export interface AgentParts {
 
 export function buildAgentParts(deps: DeviceAgentDeps, config: AgentConfig, saved: AgentState, hardware: Hardware, stateStore: AgentStateStore, host: AgentHost): AgentParts {
   const child = (module: string): Logger => host.log.child({ module });
+  const { settings } = host;
   const amplified = new AmplifiedPlayer(deps.player ?? createPlayer(config), hardware.amplifier, { holdMs: config.ampHoldMs, logger: child('amplifier') });
 
   // Built before their users, wired through closures: the cache protects the agenda's upcoming audio.
@@ -77,7 +78,7 @@ export function buildAgentParts(deps: DeviceAgentDeps, config: AgentConfig, save
     authorization: basicAuth(config.mqtt.username, config.mqtt.password),
     fetch: deps.fetch ?? globalThis.fetch,
     logger: child('cache'),
-    downloadTimeoutMs: () => host.config().downloadTimeoutMs,
+    downloadTimeoutMs: () => settings.config.downloadTimeoutMs,
     freeBytes: async () => (await hardware.system.disk())?.freeBytes ?? null,
     protect: () => agenda?.upcomingHashes() ?? [],
   });
@@ -99,7 +100,7 @@ export function buildAgentParts(deps: DeviceAgentDeps, config: AgentConfig, save
   const reporter = new Reporter({
     deviceId: config.deviceId,
     stateDir: config.stateDir,
-    maxQueueBytes: () => host.config().reportQueueMaxBytes,
+    maxQueueBytes: () => settings.config.reportQueueMaxBytes,
     clock: host.clock,
     logger: child('reports'),
     connected: () => session.connected,
@@ -114,14 +115,14 @@ export function buildAgentParts(deps: DeviceAgentDeps, config: AgentConfig, save
       reporter.delivery(r);
       host.delivery(r);
     },
-    volume: () => host.playerVolume(host.volume()),
-    downloadRetryMs: () => host.config().downloadRetryMs,
+    volume: () => host.playerVolume(settings.volume),
+    downloadRetryMs: () => settings.config.downloadRetryMs,
     onFinished: host.saveState,
   });
   playout.restore(saved.finishedDeliveries);
-  agenda = new Agenda({ store: new AgendaStore({ dir: config.stateDir, logger: child('agenda') }), playout, clock: host.clock, logger: child('agenda'), prefetchLeadMs: () => host.config().prefetchLeadMs });
+  agenda = new Agenda({ store: new AgendaStore({ dir: config.stateDir, logger: child('agenda') }), playout, clock: host.clock, logger: child('agenda'), prefetchLeadMs: () => settings.config.prefetchLeadMs });
   const faults = new FaultMonitor({
-    checks: buildFaultChecks({ hardware, config: host.config, uptimeMs: host.uptimeMs, clockOffsetMs: () => host.offset.offsetMs }),
+    checks: buildFaultChecks({ hardware, config: () => settings.config, uptimeMs: host.uptimeMs, clockOffsetMs: () => host.offset.offsetMs }),
     pollMs: config.faultPollMs,
     debounce: config.faultDebounce,
     slowEvery: SLOW_CHECK_EVERY,
@@ -139,10 +140,7 @@ export function buildAgentParts(deps: DeviceAgentDeps, config: AgentConfig, save
       playout,
       agenda,
       setVolume: host.setVolume,
-      baseConfig: deps.config,
-      config: host.config,
-      overrides: host.overrides,
-      volume: host.volume,
+      settings,
       playTone: (file, durationMs, volume) => playout.playLocal('test-tone', file, durationMs, host.playerVolume(volume)),
       logs: deps.logs,
       requestRestart: host.requestRestart,
@@ -153,19 +151,19 @@ export function buildAgentParts(deps: DeviceAgentDeps, config: AgentConfig, save
     clock: host.clock,
     logger: child('commands'),
     answer: (body) => session.publish(topics.deviceRes(config.deviceId), body, { qos: 1 }),
-    recent: host.recent,
+    recent: settings.recent,
     onRecorded: host.saveState,
   });
   const heartbeat = new Heartbeat({
     hardware,
     clock: host.clock,
     logger: child('heartbeat'),
-    periodMs: () => host.config().heartbeatMs,
+    periodMs: () => settings.config.heartbeatMs,
     connected: () => session.connected,
     publish: (body) => session.publish(topics.deviceTelemetry(config.deviceId), body, { qos: 0 }),
     status: () => ({
       uptimeS: Math.floor(host.uptimeMs() / 1000),
-      volume: host.volume(),
+      volume: settings.volume,
       cacheBytes: cache.bytes,
       cacheItems: cache.items,
       playing: playout.playing,

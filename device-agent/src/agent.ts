@@ -5,43 +5,22 @@
  * `start()` and `stop()` do the work (STYLE.md 1).
  */
 import { EventEmitter } from 'node:events';
-import type { Payload } from '@loaxa/shared';
 import type { Logger } from 'pino';
+import type { DeviceAgentDeps } from './agent-deps.js';
 import { buildAgentParts, type AgentParts } from './agent-parts.js';
-import { AgentStateStore, RecentIds, DEFAULT_VOLUME } from './agent-state.js';
+import { AgentStateStore } from './agent-state.js';
 import { ClockOffsetEstimator } from './clock-offset.js';
 import type { AgentConfig } from './config.js';
-import { applyOverrides, readOverrides, type ConfigChange, type ConfigOverrides } from './config-overrides.js';
+import { applyOverrides, readOverrides, type ConfigChange } from './config-overrides.js';
 import type { FaultTransition } from './faults.js';
-import { createHardware, type Hardware } from './hardware/index.js';
-import type { LogRing } from './log-ring.js';
-import type { FetchLike } from './media-cache.js';
-import type { Player } from './player.js';
+import { createHardware } from './hardware/index.js';
 import type { DeliveryReport } from './playout.js';
+import { RuntimeSettings } from './runtime-settings.js';
 import { withTimeout } from './session.js';
 import { systemClock, type Clock } from './timing.js';
 import { AGENT_VERSION } from './version.js';
 
-export interface DeviceAgentDeps {
-  config: AgentConfig;
-  logger: Logger;
-  /** Audio output; by default the one the config names (ffmpeg, aplay or null). */
-  player?: Player;
-  /** The board; by default the real one the config describes (a SimBoard's in the simulator). */
-  hardware?: Hardware;
-  /** The device's clock (epoch ms); defaults to the system clock. */
-  clock?: Clock;
-  /** Used to download media; defaults to the global fetch. */
-  fetch?: FetchLike;
-  /** Where recent log lines are kept for `fetch-logs`. */
-  logs?: LogRing;
-  /** Environment of the hardware tools (their PATH); defaults to the process's. */
-  env?: NodeJS.ProcessEnv;
-  /** Switches to a new release for the `self-update` command (main.ts wires applyUpdate); absent: refused. */
-  selfUpdate?: (req: Payload<'self-update'>) => Promise<{ to: string }>;
-  /** Commands arriving this soon after a connect are not clock samples (they may have waited in the broker). */
-  clockSampleSettleMs?: number;
-}
+export type { DeviceAgentDeps } from './agent-deps.js';
 
 export interface DeviceAgentEvents {
   /** Connected (again) and announced online. */
@@ -66,11 +45,9 @@ const DEFAULT_STOP_TIMEOUT_MS = 5_000;
 export class DeviceAgent extends EventEmitter<DeviceAgentEvents> {
   private run: AgentParts | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
-  private readonly recent = new RecentIds<string | null>(RECENT_COMMANDS);
   private readonly offset = new ClockOffsetEstimator();
-  private currentVolume = DEFAULT_VOLUME;
-  private config: AgentConfig;
-  private overrides: ConfigOverrides = {};
+  /** Volume, configuration in force, overrides and recent command ids: written here, read by the parts. */
+  private readonly settings: RuntimeSettings;
   private startedAt = 0;
   /** Failed connection attempts of earlier runs of this object (restarts in place). */
   private earlierLinkFailures = 0;
@@ -80,7 +57,7 @@ export class DeviceAgent extends EventEmitter<DeviceAgentEvents> {
 
   constructor(private readonly deps: DeviceAgentDeps) {
     super();
-    this.config = deps.config;
+    this.settings = new RuntimeSettings(deps.config, RECENT_COMMANDS);
     this.log = deps.logger.child({ module: 'agent', deviceId: deps.config.deviceId });
     this.clock = deps.clock ?? systemClock;
   }
@@ -94,12 +71,12 @@ export class DeviceAgent extends EventEmitter<DeviceAgentEvents> {
   }
 
   get volume(): number {
-    return this.currentVolume;
+    return this.settings.volume;
   }
 
   /** The configuration in force (the installer's plus remote overrides). */
   get effectiveConfig(): AgentConfig {
-    return this.config;
+    return this.settings.config;
   }
 
   /** Server minus device clock, estimated from commands; null before the first sample. */
@@ -137,25 +114,23 @@ export class DeviceAgent extends EventEmitter<DeviceAgentEvents> {
     this.startedAt = performance.now();
     const loaded = await readOverrides(this.deps.config.stateDir);
     if (loaded.error) this.log.error({ err: loaded.error }, 'ignoring an unreadable config-overrides.json');
-    this.overrides = loaded.overrides;
-    this.config = applyOverrides(this.deps.config, this.overrides);
-    const config = this.config;
+    const settings = this.settings;
+    settings.overrides = loaded.overrides;
+    settings.config = applyOverrides(this.deps.config, settings.overrides);
+    const config = settings.config;
 
     const stateStore = new AgentStateStore({ dir: config.stateDir, logger: this.log });
     const saved = await stateStore.load();
-    this.currentVolume = saved.volume;
-    for (const id of saved.recentCommandIds) this.recent.set(id, null);
+    settings.volume = saved.volume;
+    for (const id of saved.recentCommandIds) settings.recent.set(id, null);
 
     const hardware = this.deps.hardware ?? createHardware(config, this.deps.env ? { env: this.deps.env } : {});
-    await hardware.mixer.setVolume(this.currentVolume).catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'cannot set the mixer volume'));
+    await hardware.mixer.setVolume(settings.volume).catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'cannot set the mixer volume'));
     const run = buildAgentParts(this.deps, config, saved, hardware, stateStore, {
       log: this.log,
       clock: this.clock,
       offset: this.offset,
-      recent: this.recent,
-      config: () => this.config,
-      overrides: () => this.overrides,
-      volume: () => this.currentVolume,
+      settings,
       playerVolume: (volume) => this.playerVolume(volume),
       setVolume: (volume) => this.setVolume(volume),
       uptimeMs: () => performance.now() - this.startedAt,
@@ -225,19 +200,19 @@ export class DeviceAgent extends EventEmitter<DeviceAgentEvents> {
 
   private async setVolume(volume: number): Promise<void> {
     await this.run!.hardware.mixer.setVolume(volume);
-    this.currentVolume = volume;
+    this.settings.volume = volume;
     void this.saveState();
   }
 
   /** The level the player applies: the volume itself, or full scale when the hardware mixer sets it. */
   private playerVolume(volume: number): number {
     if (this.run?.hardware.mixer.software !== false) return volume;
-    return Math.min(100, Math.round((100 * volume) / Math.max(1, this.currentVolume)));
+    return Math.min(100, Math.round((100 * volume) / Math.max(1, this.settings.volume)));
   }
 
   private applyConfig(change: ConfigChange): void {
-    this.overrides = change.overrides;
-    this.config = change.config;
+    this.settings.overrides = change.overrides;
+    this.settings.config = change.config;
     if (change.changed.includes('heartbeatMs')) this.run?.heartbeat.reschedule();
     if (change.restart) this.requestRestart(`settings changed: ${change.changed.join(', ')}`, 1_000);
   }
@@ -260,8 +235,8 @@ export class DeviceAgent extends EventEmitter<DeviceAgentEvents> {
     if (!run) return Promise.resolve();
     return run.stateStore.save(() => ({
       v: 1,
-      volume: this.currentVolume,
-      recentCommandIds: this.recent.ids(),
+      volume: this.settings.volume,
+      recentCommandIds: this.settings.recent.ids(),
       activeFaults: run.faults.active().map((f) => ({ fault: f.fault, since: f.since, ...(f.detail ? { detail: f.detail.slice(0, 500) } : {}) })),
       finishedDeliveries: run.playout.finishedDeliveries(),
     }));

@@ -13,10 +13,10 @@ const USAGE = `Usage: loaxa-agent [run | claim --help | rollback-check --root DI
 
 if (command === 'claim') {
   const io = { env: process.env, out: (s: string) => process.stdout.write(s), err: (s: string) => process.stderr.write(s) };
-  claimCli(rest, io).then((code) => process.exit(code));
+  process.exit(await claimCli(rest, io));
 } else if (command === 'rollback-check') {
   const { rollbackCheckCli } = await import('./update/watchdog.js');
-  rollbackCheckCli(rest, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }).then((code) => process.exit(code));
+  process.exit(await rollbackCheckCli(rest, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }));
 } else if (command === undefined || command === 'run') {
   await import('./main.js');
 } else if (command === '-h' || command === '--help' || command === 'help') {

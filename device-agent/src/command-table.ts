@@ -31,7 +31,7 @@ export function buildCommandTable(ctx: CommandContext): CommandTable {
         return { ok: false, error: { code: ErrorCode.UNAVAILABLE, message: (err as Error).message } };
       }
       ctx.logger.info({ volume: env.payload.volume }, 'volume set');
-      return { ok: true, data: { volume: ctx.volume() } };
+      return { ok: true, data: { volume: ctx.settings.volume } };
     },
     'sync-agenda': async (env) => {
       try {

@@ -57,7 +57,7 @@ export class CommandDispatcher {
   private async dispatch(raw: Buffer, source: string): Promise<void> {
     const decoded = decodeMessage(raw, COMMAND_TYPES);
     if (!decoded.ok) return this.refuse(decoded.error, source);
-    const env = decoded.value as Envelope<CommandType>;
+    const env = decoded.value;
     const log = this.deps.logger.child({ commandId: env.id, type: env.type, source });
 
     // At most once [MQTT-4.3.2]: QoS 1 redelivers, and the area topic can carry the same command again.

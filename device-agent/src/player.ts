@@ -85,7 +85,7 @@ function runProcesses(start: () => ChildProcess[], opts: PlayOptions, what: stri
     try {
       procs = start();
     } catch (err) {
-      return reject(err as Error);
+      return reject(err);
     }
     let settled = false;
     let stderr = '';
@@ -146,7 +146,7 @@ export class AplayPlayer implements Player {
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         const aplay = spawn(this.opts.aplayPath ?? 'aplay', ['-q', '-D', this.opts.device, '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
-        decode.stdout?.pipe(aplay.stdin!);
+        decode.stdout?.pipe(aplay.stdin);
         // aplay closing its input early (device error) must not crash the agent with EPIPE.
         aplay.stdin?.on('error', () => undefined);
         return [decode, aplay];

@@ -4,27 +4,24 @@
  */
 import { ErrorCode, type Payload } from '@loaxa/shared';
 import type { Logger } from 'pino';
-import type { AgentConfig } from './config.js';
-import { planConfigChange, writeOverrides, type ConfigChange, type ConfigOverrides } from './config-overrides.js';
+import { planConfigChange, writeOverrides, type ConfigChange } from './config-overrides.js';
 import type { LogRing } from './log-ring.js';
 import { SpeakerBusyError } from './playout.js';
 import type { CommandTable } from './commands.js';
+import type { SettingsView } from './runtime-settings.js';
 import { testToneFile } from './test-tone.js';
 
 const PINO_LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
 
 export interface RemoteCommandContext {
-  /** The installer's configuration (file and variables), before remote overrides. */
-  baseConfig: AgentConfig;
-  config(): AgentConfig;
-  overrides(): ConfigOverrides;
-  volume(): number;
+  /** The installer's and the effective configuration, the overrides and the volume (read at each command). */
+  settings: Pick<SettingsView, 'base' | 'config' | 'overrides' | 'volume'>;
   /** Plays a local file holding the speaker; rejects with SpeakerBusyError or an AbortError. */
   playTone(file: string, durationMs: number, volume: number): Promise<void>;
   logs: LogRing | undefined;
   requestRestart(reason: string, delayMs: number): void;
   applyConfig(change: ConfigChange): void;
-  /** Downloads, checks and switches to a release (update/index.ts applyUpdate); absent when self-update is off. */
+  /** Downloads, checks and switches to a release (update/release.ts applyUpdate); absent when self-update is off. */
   selfUpdate?: ((req: Payload<'self-update'>) => Promise<{ to: string }>) | undefined;
   logger: Logger;
 }
@@ -39,10 +36,10 @@ export function remoteCommandTable(ctx: RemoteCommandContext): Pick<CommandTable
     'test-tone': async (env) => {
       const durationMs = env.payload.durationMs ?? 3_000;
       const frequencyHz = env.payload.frequencyHz ?? 1_000;
-      const file = await testToneFile(ctx.config().stateDir, frequencyHz, durationMs);
+      const file = await testToneFile(ctx.settings.config.stateDir, frequencyHz, durationMs);
       ctx.logger.info({ durationMs, frequencyHz }, 'playing the test tone');
       try {
-        await ctx.playTone(file, durationMs, env.payload.volume ?? ctx.volume());
+        await ctx.playTone(file, durationMs, env.payload.volume ?? ctx.settings.volume);
         return { ok: true, data: { played: true, durationMs, frequencyHz } };
       } catch (err) {
         if (err instanceof SpeakerBusyError) return { ok: false, error: { code: ErrorCode.CONFLICT, message: err.message } };
@@ -64,11 +61,11 @@ export function remoteCommandTable(ctx: RemoteCommandContext): Pick<CommandTable
     'update-config': async (env) => {
       let change: ConfigChange;
       try {
-        change = planConfigChange(ctx.baseConfig, ctx.overrides(), env.payload);
+        change = planConfigChange(ctx.settings.base, ctx.settings.overrides, env.payload);
       } catch (err) {
         return { ok: false, error: { code: ErrorCode.BAD_REQUEST, message: (err as Error).message } };
       }
-      await writeOverrides(ctx.config().stateDir, change.overrides);
+      await writeOverrides(ctx.settings.config.stateDir, change.overrides);
       ctx.logger.info({ changed: change.changed, restart: change.restart }, 'settings changed by the server');
       ctx.applyConfig(change);
       return { ok: true, data: { changed: change.changed, restart: change.restart } };

@@ -41,7 +41,7 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<
       },
       (e: unknown) => {
         signal.removeEventListener('abort', onAbort);
-        reject(e as Error);
+        reject(e);
       },
     );
   });

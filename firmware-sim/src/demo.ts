@@ -54,6 +54,8 @@ async function main(): Promise<number> {
         headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
         ...(body ? { body: JSON.stringify(body) } : {}),
       });
+      // The demo reads the server's answers loosely, as a script would (tests check their shapes).
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const json = (await res.json()) as any;
       if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${json?.error?.message ?? JSON.stringify(json)}`);
       return json;
@@ -65,7 +67,8 @@ async function main(): Promise<number> {
     await api('POST', '/api/v1/areas/import', JSON.parse(await readFile(SAMPLE_AREAS, 'utf8')), token);
     const tree = await api('GET', '/api/v1/areas', undefined, token);
     const names = new Map<string, string>();
-    const walk = (nodes: Array<{ code: string; name: string; children: any[] }>) => nodes.forEach((n) => (names.set(n.code, n.name), walk(n.children)));
+    type AreaNode = { code: string; name: string; children: AreaNode[] };
+    const walk = (nodes: AreaNode[]): void => nodes.forEach((n) => (names.set(n.code, n.name), walk(n.children)));
     walk(tree.items);
     out(`areas: ${names.get('99')} with ${COMMUNES.length} communes in the demo`);
 

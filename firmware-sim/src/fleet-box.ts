@@ -354,7 +354,7 @@ export class FleetBox {
       if (id) this.answer(encodeResponse(id, { ok: false, error: { code, message } }));
       return;
     }
-    const env = decoded.value as Envelope<CommandType>;
+    const env = decoded.value;
     this.commands += 1;
     const previous = this.answers.get(env.id);
     if (previous !== undefined) return this.answer(previous);

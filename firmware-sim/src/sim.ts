@@ -120,7 +120,7 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
     );
   } catch (err) {
     await Promise.allSettled(started.map((a) => a.stop({ timeoutMs: 2_000 })));
-    await Promise.allSettled(boxes.map((b) => b.link?.stop()));
+    await Promise.allSettled(boxes.map(async (b) => b.link?.stop()));
     throw err;
   }
   const ctx = { boxes, agents, logger: log, options: opts.scenarioOptions ?? {}, random: opts.random ?? Math.random };
@@ -145,7 +145,7 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
       stopped = true;
       for (const u of undo) await u();
       await Promise.allSettled(agents.map((a) => a.stop({ timeoutMs: stopOpts.timeoutMs ?? 5_000 })));
-      await Promise.allSettled(boxes.map((b) => b.link?.stop()));
+      await Promise.allSettled(boxes.map(async (b) => b.link?.stop()));
       log.info('simulation stopped');
     },
   };

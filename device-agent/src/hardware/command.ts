@@ -31,7 +31,7 @@ export class ProcessRunner implements CommandRunner {
       try {
         child = spawn(cmd, args, { env: this.opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
       } catch (err) {
-        return reject(err as Error);
+        return reject(err);
       }
       let stdout = '';
       let stderr = '';

@@ -41,6 +41,8 @@ export class SimBoard extends EventEmitter<SimBoardEvents> {
   commandResult: CommandResult = { code: 0, stdout: '', stderr: '' };
 
   hardware(): Hardware {
+    // The getters below belong to the object literals they are in; `board` is the SimBoard.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const board = this;
     const mixer: Mixer = {
       get software() {

@@ -6,7 +6,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { AGENT_VERSION } from '../version.js';
-import { checkHealthAfterUpdate, confirmUpdateHealthy, currentRelease, applyUpdate, DEFAULT_HEALTH_TIMEOUT_MS, noteUpdateStart, readMarker, type UpdateRequest } from './index.js';
+import { checkHealthAfterUpdate, confirmUpdateHealthy, currentRelease, applyUpdate, DEFAULT_HEALTH_TIMEOUT_MS, noteUpdateStart, readMarker, type UpdateRequest } from './release.js';
 import { launchRollbackWatchdog } from './watchdog.js';
 
 /** Margin past the health limit before the watchdog checks. */

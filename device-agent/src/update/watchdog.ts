@@ -15,7 +15,7 @@ import { spawn, execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkHealthAfterUpdate } from './index.js';
+import { checkHealthAfterUpdate } from './release.js';
 import type { UpdateDecision } from './decide.js';
 
 export const ROLLBACK_UNIT_PREFIX = 'loaxa-agent-rollback-';
