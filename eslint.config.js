@@ -49,37 +49,6 @@ export default defineConfig(
       ],
     },
   },
-  // Findings in code that was being reshaped by others when the linter came in (issue 14): each rule is off
-  // only in the files where it fires today. Fix a file, drop it from its list; delete an empty entry.
-  // - no-unnecessary-type-assertion: mechanical, `npx eslint --fix FILES` (after dropping them) removes the casts;
-  //   test/web/audit-view.test.ts and web/src/app/lookup.ts want a type argument instead, by hand.
-  // - no-useless-escape: `\-` in regexes outside a character class; drop the backslash.
-  // - no-unused-vars: a parameter to rename with `_`, or a name to delete.
-  // - no-floating-promises, no-misused-promises, await-thenable: read each; a promise whose rejection nobody
-  //   handles (add .catch or void with a reason), an async handler where Preact expects void.
-  ...Object.entries({
-    '@typescript-eslint/no-unnecessary-type-assertion': [
-      'server/src/audio/espeak-worker-engine.ts',
-      'server/src/broker/embedded.ts',
-      'server/src/http/access.ts',
-      'shared/src/fast-check.ts',
-      'test/security/11-command-publish-failure.test.ts',
-      'test/server/agenda-reconnect.test.ts',
-      'test/server/agenda.test.ts',
-      'test/server/audit.test.ts',
-      'test/server/broker/broker-auth.test.ts',
-      'test/server/broker/external.test.ts',
-      'test/server/broker/mosquitto.ts',
-      'test/web/audit-view.test.ts',
-      'web/src/api/client.ts',
-      'web/src/app/lookup.ts',
-    ],
-    'no-useless-escape': ['shared/src/vi/dates.ts', 'shared/src/vi/phone.ts'],
-    '@typescript-eslint/no-unused-vars': ['server/src/routes/metrics.ts', 'server/src/routes/offers.ts', 'shared/src/fast-check.ts', 'test/server/ingest.test.ts'],
-    '@typescript-eslint/no-floating-promises': ['server/src/app.ts', 'server/src/services/bulletin-service.ts'],
-    '@typescript-eslint/await-thenable': ['server/src/audio/fallback-engine.ts'],
-    '@typescript-eslint/no-misused-promises': ['web/src/views/LoginView.tsx', 'web/src/views/ReportsView.tsx', 'web/src/views/schedule/SchedulePanel.tsx'],
-  }).map(([rule, files]) => ({ files, rules: { [rule]: 'off' } })),
   {
     // Tests and benchmarks read HTTP answers and private fields loosely on purpose; what they read, they assert.
     files: ['test/**', 'bench/**'],

@@ -240,7 +240,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       done(new ApiError(400, ErrorCode.BAD_REQUEST, 'request body is not valid UTF-8'), undefined);
       return;
     }
-    jsonParser(request, text, done);
+    // Fastify's own parser answers through `done`; it returns nothing to wait for.
+    void jsonParser(request, text, done);
   });
   // Who may call each route is declared on the route and enforced from the matched route (issue 13);
   // a route registered without a declaration stops the start here. Before any route is registered.

@@ -25,11 +25,10 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 /** z.number().int(): zod 4 takes safe integers only. */
 const int = (v: unknown): v is number => Number.isSafeInteger(v);
-const nonNegInt = (v: unknown): boolean => int(v) && (v as number) >= 0;
+const nonNegInt = (v: unknown): boolean => int(v) && (v) >= 0;
 const nonNegNum = (v: unknown): boolean => num(v) && v >= 0;
 const str = (v: unknown, max: number): boolean => typeof v === 'string' && v.length <= max;
 const opt = (v: unknown, check: (v: unknown) => boolean): boolean => v === undefined || check(v);
-const bool = (v: unknown): boolean => typeof v === 'boolean';
 const nullableBool = (v: unknown): boolean => v === null || typeof v === 'boolean';
 // Checks passed to `opt` are made once here, not as arrow functions in each call: ~20,000 heartbeats a
 // minute would otherwise allocate a dozen closures each for the garbage collector.
@@ -120,8 +119,8 @@ export function fastTelemetry(v: unknown): boolean {
     onlyKeys(v, TELEMETRY_KEYS) &&
     nonNegNum(v.uptimeS) &&
     int(v.volume) &&
-    (v.volume as number) >= 0 &&
-    (v.volume as number) <= 100 &&
+    (v.volume) >= 0 &&
+    (v.volume) <= 100 &&
     nonNegInt(v.cacheBytes) &&
     nonNegInt(v.cacheItems) &&
     opt(v.playing, playing) &&

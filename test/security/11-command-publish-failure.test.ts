@@ -10,7 +10,6 @@
 import t from 'tap';
 import mqtt from 'mqtt';
 import { topics, encodeMessage } from '@loaxa/shared';
-import type { MessageBus } from '../../server/src/broker/bus.js';
 import { startTestServer, importSampleAreas } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -27,7 +26,7 @@ async function setup(t: Parameters<typeof startTestServer>[0]) {
   t.teardown(() => c.endAsync(true));
   await c.publishAsync(topics.deviceStatus(box.id), encodeMessage('status', { state: 'online' }), { qos: 1, retain: true });
   await waitFor('box online', async () => ((await s.api('GET', `/api/v1/devices/${box.id}`, undefined, s.token)).body.state === 'online' ? true : null), 5000);
-  const bus = s.server.ctx.bus as MessageBus;
+  const bus = s.server.ctx.bus;
   const real = bus.publish.bind(bus);
   /** Makes publishes to the box's command topic do `fn` instead; others go through. */
   const breakCommands = (fn: () => Promise<void>) => {

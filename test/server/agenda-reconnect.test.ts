@@ -40,7 +40,7 @@ async function setup(t: Parameters<typeof startTestServer>[0], opts: { broadcast
     const got: Agenda[] = [];
     c.on('message', (_topic, payload) => {
       const m = decodeMessage(payload, ['sync-agenda']);
-      if (m.ok) got.push(m.value.payload as Agenda);
+      if (m.ok) got.push(m.value.payload);
     });
     await c.subscribeAsync(topics.deviceCmd(dev.id), { qos: 1 });
     const done = reconciled.length;

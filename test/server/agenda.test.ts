@@ -14,7 +14,7 @@ t.test('each box gets its week’s agenda when it connects and whenever it chang
   const agendas: Array<{ version: number; items: Array<{ commandId: string; occurrenceAt: number; media: { sha256: string } }> }> = [];
   c.on('message', (_topic, payload) => {
     const m = decodeMessage(payload, ['sync-agenda']);
-    if (m.ok) agendas.push(m.value.payload as (typeof agendas)[number]);
+    if (m.ok) agendas.push(m.value.payload);
   });
   await c.subscribeAsync(topics.deviceCmd(dev.id), { qos: 1 });
   await c.publishAsync(topics.deviceStatus(dev.id), encodeMessage('status', { state: 'online' }), { qos: 1, retain: true });

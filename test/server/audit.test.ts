@@ -76,7 +76,7 @@ t.test('every audited route exists, so a renamed route cannot silently lose its 
   const { server } = await startTestServer(t);
   for (const key of Object.keys(AUDITED)) {
     const [method, url] = key.split(' ') as [string, string];
-    t.ok(server.app.hasRoute({ method: method as 'GET', url }), key);
+    t.ok(server.app.hasRoute({ method: method, url }), key);
   }
 });
 

@@ -256,7 +256,7 @@ t.test('an emergency reaches the area topic first; every online box is marked se
 
   // 200 boxes acknowledge at once (plus a QoS 1 redelivery): one batch, one transaction, nothing lost.
   transactions.length = 0;
-  const ack = (id: string) => Buffer.from(encodeMessage('event', { kind: 'delivery', broadcastId: b.id, occurrenceAt: b.startAt, state: 'acknowledged', at: Date.now() }));
+  const ack = (_id: string) => Buffer.from(encodeMessage('event', { kind: 'delivery', broadcastId: b.id, occurrenceAt: b.startAt, state: 'acknowledged', at: Date.now() }));
   for (const id of online) delivery.onDeviceMessage(topics.deviceEvent(id), ack(id));
   delivery.onDeviceMessage(topics.deviceEvent(online[0]!), ack(online[0]!));
   t.equal(broadcasts.delivery(b.id, online[5]!, b.startAt)!.state, 'sent', 'reports wait a few ms for their batch');

@@ -137,7 +137,7 @@ t.test('province admins read, page and export the audit log; operators cannot', 
   // The screenshot: from the top of the page down to the opened role change.
   await page.mouse.move(0, 0);
   const opened = (await roleRow.boundingBox())!;
-  const bottom = opened.y + opened.height + ((await page.evaluate('window.scrollY')) as number);
+  const bottom = opened.y + opened.height + (await page.evaluate<number>('window.scrollY'));
   await page.screenshot({ path: join(SCREENSHOTS, 'audit.png'), fullPage: true, clip: { x: 0, y: 0, width: 1440, height: Math.ceil(bottom) + 4 } });
 
   // "Xem thêm" follows `next` to the older entries, down to the area import.

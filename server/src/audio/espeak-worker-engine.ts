@@ -77,7 +77,7 @@ export class EspeakWorkerEngine implements TtsEngine {
     try {
       speedToWpm(req.speed);
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err);
     }
     if (texts.some((t) => t.trim() === '')) return Promise.reject(new Error('text to synthesize is empty'));
     if (req.signal?.aborted) return Promise.reject(abortError(req.signal));

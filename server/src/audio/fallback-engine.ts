@@ -74,7 +74,7 @@ export class FallbackEngine implements TtsEngine {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#entries.map((e) => e.engine.close?.()));
+    await Promise.all(this.#entries.map(async (e) => e.engine.close?.()));
   }
 
   /** Configured order, except that engines cooling down after a failure go last (still tried, in order). */

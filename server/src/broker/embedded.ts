@@ -1,7 +1,7 @@
 /**
  * The embedded aedes 1.x broker on TCP, with device authentication and the ACL table in its hooks.
  */
-import { Aedes, type Client, type AuthenticateError, type PublishPacket, type Subscription } from 'aedes';
+import { Aedes, type Client, type AuthenticateError, type PublishPacket } from 'aedes';
 import { createServer, type Server, type AddressInfo, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Logger } from 'pino';
@@ -113,7 +113,7 @@ export class EmbeddedBroker implements MessageBus {
       if (decision.allow) return done(null, sub);
       // A refused subscription is negated (SUBACK 0x80) rather than dropping the client [MQTT-3.9.3].
       log.warn({ deviceId: identity?.deviceId, topic: sub.topic, reason: decision.reason }, 'subscribe refused');
-      done(null, null as unknown as Subscription);
+      done(null, null);
     };
     broker.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'));
     // Presence from the broker itself: a box that disconnects cleanly sends no last will [MQTT-3.1.2-10],

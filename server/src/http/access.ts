@@ -92,7 +92,7 @@ export function installAccess(app: FastifyInstance, deps: { objects: ObjectScope
   const table: RouteAccess[] = [];
   tables.set(app, table);
   app.addHook('onRoute', (route: RouteOptions) => {
-    const a = (route.config as { access?: Access } | undefined)?.access;
+    const a = (route.config)?.access;
     if (!a) throw new Error(`route ${String(route.method)} ${route.url} declares no config.access: say who may call it (server/src/http/access.ts)`);
     if (a.kind === 'roles' && a.roles.length === 0) throw new Error(`route ${String(route.method)} ${route.url} allows no role`);
     for (const method of [route.method].flat()) table.push({ method, url: route.url, access: a });

@@ -48,7 +48,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
         },
       },
     },
-    async (request) => {
+    async () => {
       const mem = process.memoryUsage();
       const cpu = process.cpuUsage();
       return {

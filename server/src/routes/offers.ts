@@ -22,7 +22,7 @@ import { decodeCursor, encodeCursor, listSchema } from '../http/pagination.js';
 import { newId } from '../ids.js';
 import type { OfferRecord } from '../repos/offers.js';
 import type { Broadcast } from '../repos/broadcasts.js';
-import { decideOffer, initialOfferState, transitionOffer, type OfferEvent, type OfferState } from '../scheduling/inbox.js';
+import { decideOffer, transitionOffer, type OfferEvent, type OfferState } from '../scheduling/inbox.js';
 import type { AppContext } from '../services/context.js';
 import { access, ANY_ROLE, APPROVERS, WRITERS } from '../http/access.js';
 

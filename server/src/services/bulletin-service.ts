@@ -50,7 +50,8 @@ export class BulletinService {
 
   /** Restarts synthesis of bulletins a previous process left unfinished. */
   start(): void {
-    for (const b of this.deps.bulletins.interrupted()) this.synthesize(b.id);
+    // synthesize() records a failure on the bulletin and never rejects: nothing to wait for or catch here.
+    for (const b of this.deps.bulletins.interrupted()) void this.synthesize(b.id);
   }
 
   /** Starts (or joins) synthesis of a stored bulletin; resolves with its final state, never rejects. */

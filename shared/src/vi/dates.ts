@@ -27,7 +27,7 @@ function exec(re: RegExp, text: string, pos: number): RegExpExecArray | null {
 
 /** The date ends here: no more digits and no further "/12" or ".5" glued on. */
 function endsCleanly(text: string, end: number): boolean {
-  return !isDigit(text[end]) && !(/[/.\-]/u.test(text[end] ?? '') && isDigit(text[end + 1]));
+  return !isDigit(text[end]) && !(/[/.-]/u.test(text[end] ?? '') && isDigit(text[end + 1]));
 }
 
 /** A date just read, then "đến", "và" or a range dash: the next day/month pair is a date too. */
@@ -47,11 +47,11 @@ function yearWords(ctx: ScanContext, y: string | undefined): string[] {
   return y === undefined ? [] : ['năm', ...cardinalWords(BigInt(y), ctx.style)];
 }
 
-const FULL_DATE = /(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})/y;
+const FULL_DATE = /(\d{1,2})([/.-])(\d{1,2})\2(\d{4})/y;
 const DAY_RANGE = /(\d{1,2}) ?[-–] ?(\d{1,2})([/.])(\d{1,2})(?:\3(\d{4}))?/y;
-const MONTH_YEAR = /(\d{1,2})[/.\-](\d{4})/y;
+const MONTH_YEAR = /(\d{1,2})[/.-](\d{4})/y;
 const QUARTER_YEAR = /([1-4])\/(\d{4})/y;
-const DAY_MONTH = /(\d{1,2})([/.\-])(\d{1,2})/y;
+const DAY_MONTH = /(\d{1,2})([/.-])(\d{1,2})/y;
 
 export const dateRule: Rule = (ctx, pos): Reading | null => {
   const { text, style } = ctx;

@@ -23,7 +23,7 @@ function digitGroups(text: string, pos: number): Group[] {
     if (!m) break;
     groups.push({ end: i + m[0].length, digits: m[0] });
     i += m[0].length;
-    if (!/[ .\-]/u.test(text[i] ?? '') || !isDigit(text[i + 1])) break;
+    if (!/[ .-]/u.test(text[i] ?? '') || !isDigit(text[i + 1])) break;
     i++;
   }
   return groups;

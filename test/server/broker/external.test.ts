@@ -27,7 +27,7 @@ async function startAedes(t: Test, opts: { refuse?: boolean } = {}) {
   broker.authenticate = (client, username, password, done) => {
     if (opts.refuse) {
       const err = Object.assign(new Error('refused'), { returnCode: 4 }) as Error & { returnCode: 4 };
-      return done(err as never, false);
+      return done(err, false);
     }
     const c = client as Client & { clean: boolean; will?: { topic: string; retain: boolean; qos: number; payload: Buffer } };
     // The will and clean flag are set on the client after authentication; read them on the next tick.

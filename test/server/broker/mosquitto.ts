@@ -87,8 +87,8 @@ export async function startMosquitto(t: TestLike, opts: { adminUsername?: string
     await writeFile(confFile, testConfig(deployConf, { port, dir, dynsecFile, plugin: pluginPath()! }));
     const child = spawn(which('mosquitto')!, ['-c', confFile], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (d: string) => (log += d));
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => (log += d));
     const stop = () => killProcess(child);
     t.teardown(stop);
     try {

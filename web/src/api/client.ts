@@ -49,7 +49,7 @@ export class ApiFailure extends Error {
 
 function isErrorBody(v: unknown): v is ErrorBody {
   if (typeof v !== 'object' || v === null || !('error' in v)) return false;
-  const e = (v as { error: unknown }).error;
+  const e = (v).error;
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e;
 }
 

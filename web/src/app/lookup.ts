@@ -9,7 +9,7 @@ export function useLookup(kind: string, ids: readonly string[], fetchOne: (id: s
   const [, bump] = useState(0);
   const key = ids.join(',');
   useEffect(() => {
-    const c = cache!;
+    const c = cache;
     const queue = [...new Set(ids)].filter((id) => !c.has(id));
     if (!queue.length) return;
     let live = true;

@@ -27,7 +27,7 @@ export function LoginView({ api, onLoggedIn }: { api: ApiClient; onLoggedIn: (us
 
   return (
     <main class="login-page">
-      <form class="card login-card" onSubmit={submit} aria-labelledby="login-title" noValidate>
+      <form class="card login-card" onSubmit={(e) => void submit(e)} aria-labelledby="login-title" noValidate>
         <div class="login-brand" aria-hidden="true">
           <svg viewBox="0 0 24 24" width="44" height="44">
             <path fill="currentColor" d="M3 10v4h4l5 4V6L7 10H3zm13.5 2a4.5 4.5 0 0 0-2.5-4v8a4.5 4.5 0 0 0 2.5-4zM14 3.2v2.1a7 7 0 0 1 0 13.4v2.1a9 9 0 0 0 0-17.6z" />

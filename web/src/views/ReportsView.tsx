@@ -65,7 +65,7 @@ export default function ReportsView() {
     <div>
       <h1>{t.reports.title}</h1>
       <Card>
-        <form class="row wrap filters" onSubmit={show}>
+        <form class="row wrap filters" onSubmit={(e) => void show(e)}>
           <AreaSelect id="report-area" label={t.reports.area} value={current} onChange={setArea} flat={flat} maxDepth={1} />
           <label class="field">
             <span>{t.reports.from}</span>

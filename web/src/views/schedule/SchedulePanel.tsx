@@ -66,7 +66,7 @@ export function SchedulePanel({ bulletinId, bulletinTitle }: { bulletinId: strin
 
   const targetErr = fieldError(errors, 'targets');
   return (
-    <form class="card schedule" onSubmit={save} aria-labelledby="schedule-title" noValidate>
+    <form class="card schedule" onSubmit={(e) => void save(e)} aria-labelledby="schedule-title" noValidate>
       <header class="card-head">
         <h2 id="schedule-title">{t.schedule.title}</h2>
         <span class="muted">
