@@ -1,9 +1,10 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { connect } from 'mqtt';
 import { decodeMessage, topics } from '@loaxa/shared';
-import { answersOn, command, delay, messagesOn, startAgent, startBroker, waitFor } from './helpers.js';
+import { answersOn, command, messagesOn, startAgent, startBroker, waitFor } from './helpers.js';
 
 const STATUS = topics.deviceStatus('spk-01');
 const RES = topics.deviceRes('spk-01');
@@ -82,7 +83,15 @@ t.test('set-volume is answered and shows in the next telemetry', async (t) => {
   t.match(answer, { ok: true, data: { volume: 37 } });
   const seen = await waitFor(() => messagesOn(b, tele, 'telemetry').find((m) => m.payload.volume === 37), 2_000, 'telemetry with the new volume');
   t.match(seen.payload, { volume: 37, cacheBytes: 0, cacheItems: 0, playing: null });
-  await delay(50);
+  // The state is saved behind the answer (atomically): wait until the file holds the new volume.
+  const savedVolume = () => {
+    try {
+      return (JSON.parse(readFileSync(`${dir}/state/agent-state.json`, 'utf8')) as { volume: number }).volume;
+    } catch {
+      return undefined;
+    }
+  };
+  await waitFor(() => savedVolume() === 37, 2_000, 'the saved volume');
   const saved = JSON.parse(await readFile(`${dir}/state/agent-state.json`, 'utf8')) as { volume: number };
   t.equal(saved.volume, 37, 'the volume survives a restart');
 });

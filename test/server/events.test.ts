@@ -30,15 +30,17 @@ function listen(url: string, token: string) {
 }
 
 t.test('live status: delivery states and presence stream to the users whose area holds the device', async (t) => {
-  const { api, token, urls, base } = await startTestServer(t);
+  const { api, token, urls, base, server } = await startTestServer(t);
   await importSampleAreas(api, token);
   await api('POST', '/api/v1/users', { username: 'op-hungdao', password: 'a-long-password', role: 'operator', areaCode: '99004' }, token);
   const other = (await api('POST', '/api/v1/auth/login', { username: 'op-hungdao', password: 'a-long-password' })).body.token;
   const dev = (await api('POST', '/api/v1/devices', { name: 'a', areaCode: '99003' }, token)).body;
+  const listening = () => server.ctx.events.listenerCount('device');
+  const before = listening();
   const admin = listen(`${base}/api/v1/events`, token);
   const outsider = listen(`${base}/api/v1/events`, other);
   t.teardown(() => (admin.close(), outsider.close()));
-  await new Promise((r) => setTimeout(r, 200));
+  await waitFor('both streams listening', () => (listening() >= before + 2 ? true : null), 5000, 10);
 
   const c = await mqtt.connectAsync(urls.mqttUrl, { clientId: dev.id, username: dev.id, password: dev.mqtt.password, reconnectPeriod: 0 });
   t.teardown(() => c.endAsync(true));

@@ -17,10 +17,12 @@ import { AgendaService } from '../../server/src/services/agenda-service.js';
 import { Scheduler } from '../../server/src/services/scheduler.js';
 import { ServerEvents, Coalescer } from '../../server/src/services/events.js';
 import { tempDir } from '../helpers/server.js';
+import { fakeClock } from '../helpers/clock.js';
+import { waitFor } from '../helpers/wait.js';
 
 type Test = Parameters<typeof tempDir>[0];
 
-async function setup(t: Test, n: number, opts: { ingestFlushMs?: number; ingestMaxBatch?: number; foldEveryMs?: number; file?: string } = {}) {
+async function setup(t: Test, n: number, opts: { ingestFlushMs?: number; ingestMaxBatch?: number; foldEveryMs?: number; file?: string; now?: () => number } = {}) {
   const file = opts.file ?? join(await tempDir(t), 'x.sqlite');
   const db = openDatabase(file);
   const areas = new AreaRepository(db);
@@ -42,7 +44,7 @@ async function setup(t: Test, n: number, opts: { ingestFlushMs?: number; ingestM
   const emitted: string[] = [];
   events.on('delivery', (e) => emitted.push(`${e.deviceId}:${e.state}`));
   const logger = pino({ level: 'silent' });
-  const delivery = new DeliveryService({ bus, broadcasts, bulletins, devices, events, logger, ingestFlushMs: opts.ingestFlushMs ?? 60_000, ingestMaxBatch: opts.ingestMaxBatch ?? 10_000 });
+  const delivery = new DeliveryService({ bus, broadcasts, bulletins, devices, events, logger, ingestFlushMs: opts.ingestFlushMs ?? 60_000, ingestMaxBatch: opts.ingestMaxBatch ?? 10_000, ...(opts.now ? { now: opts.now } : {}) });
   const agenda = new AgendaService({ db, bus, broadcasts, devices, delivery, logger });
   delivery.onReconciled = (deviceIds, held) => agenda.syncReconnected(deviceIds, held);
   const scheduler = new Scheduler({ broadcasts, devices, areas, delivery, logger, agenda });
@@ -106,10 +108,11 @@ t.test('batched heartbeats: every one is stored and counted, and reads see them 
 });
 
 t.test('statuses and heartbeats of one device within one batch add up as if written one by one', async (t) => {
-  const { delivery, devices, ids, raw, stored } = await setup(t, 1);
+  const clock = fakeClock();
+  const { delivery, devices, ids, raw, stored } = await setup(t, 1, { now: clock.now });
   const id = ids[0]!;
   // A few milliseconds apart: the fold tells "before" from "after" by the server's clock.
-  const tick = () => new Promise((r) => setTimeout(r, 3));
+  const tick = async () => void clock.advance(3);
   delivery.onDeviceMessage(topics.deviceStatus(id), status('online', '1.0.0'));
   await tick();
   delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(30));
@@ -182,17 +185,19 @@ t.test('a fold that fails loses nothing: the heartbeats wait in the log and the 
 });
 
 t.test('heartbeats a crash left in the log are folded at the next start, and none is counted twice', async (t) => {
-  const first = await setup(t, 2, { ingestFlushMs: 60_000 });
+  // Started a minute back, so that the damaged row written below at Date.now() is the latest.
+  const clock = fakeClock(Date.now() - 60_000);
+  const first = await setup(t, 2, { ingestFlushMs: 60_000, now: clock.now });
   const [a, b] = first.ids as [string, string];
   first.delivery.onDeviceMessage(topics.deviceStatus(a), status('online', '2.0.0'));
-  await new Promise((r) => setTimeout(r, 3));
+  clock.advance(3);
   first.delivery.onDeviceMessage(topics.deviceTelemetry(a), heartbeat(10, '2.0.0'));
   first.delivery.onDeviceMessage(topics.deviceTelemetry(b), heartbeat(11, '1.9.0'));
   first.devices.list({ limit: 10 }); // folded: a has 1 in its row
   first.delivery.onDeviceMessage(topics.deviceTelemetry(a), heartbeat(12, '2.0.0'));
   first.delivery.onDeviceMessage(topics.deviceTelemetry(b), heartbeat(13, '1.9.0'));
   first.delivery.onDeviceMessage(topics.deviceTelemetry(b), heartbeat(14, '1.9.0'));
-  await new Promise((r) => setTimeout(r, 5));
+  clock.advance(5);
   first.delivery.onDeviceMessage(topics.deviceStatus(b), status('online', '2.0.0')); // b updated after its heartbeats
   first.devices.flushPending(); // appended, not folded: then the process dies
   first.db.prepare(`INSERT INTO heartbeat_log (device_id, at, health_json) VALUES (?, ?, 'not json')`).run(a, Date.now());
@@ -260,7 +265,7 @@ t.test('an emergency reaches the area topic first; every online box is marked se
   for (const id of online) delivery.onDeviceMessage(topics.deviceEvent(id), ack(id));
   delivery.onDeviceMessage(topics.deviceEvent(online[0]!), ack(online[0]!));
   t.equal(broadcasts.delivery(b.id, online[5]!, b.startAt)!.state, 'sent', 'reports wait a few ms for their batch');
-  await new Promise((r) => setTimeout(r, 60));
+  await waitFor('the batch of reports', () => (transactions.length > 0 ? true : null), 2000, 5);
   t.same(transactions, [200]);
   t.equal(broadcasts.delivery(b.id, online[5]!, b.startAt)!.state, 'acknowledged');
   const m = delivery.metrics.snapshot().deliveryReports;
@@ -269,7 +274,7 @@ t.test('an emergency reaches the area topic first; every online box is marked se
   // The offline boxes come online together: one reconcile for all of them, each gets its play and its agenda.
   published.length = 0;
   for (const id of ids.filter((_, i) => i % 3 === 0)) delivery.onDeviceMessage(topics.deviceStatus(id), status('online'));
-  await new Promise((r) => setTimeout(r, 100));
+  await waitFor('the reconcile', () => (published.filter((p) => p.payload.includes('"type":"sync-agenda"')).length >= 100 ? true : null), 2000, 5);
   t.equal(published.filter((p) => p.payload.includes('"type":"play"')).length, 100, 'the pending play re-sent to each');
   t.equal(published.filter((p) => p.payload.includes('"type":"sync-agenda"')).length, 100, 'and its agenda');
   t.equal((db.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'sent'").get() as { n: number }).n, 100);
@@ -321,7 +326,7 @@ t.test('a report the database refuses costs only itself, not the rest of its bat
   // A database that refuses one row (a full disk page, a constraint): the others must still land.
   db.exec(`CREATE TRIGGER refuse_one BEFORE INSERT ON delivery_events WHEN NEW.device_id = '${ids[1]}' AND NEW.state = 'acknowledged' BEGIN SELECT RAISE(ABORT, 'refused for the test'); END`);
   for (const id of ids) delivery.onDeviceMessage(topics.deviceEvent(id), Buffer.from(encodeMessage('event', { kind: 'delivery', broadcastId: b.id, occurrenceAt: b.startAt, state: 'acknowledged', at: Date.now() })));
-  await new Promise((r) => setTimeout(r, 60));
+  await waitFor('the batch of reports', () => (broadcasts.delivery(b.id, ids[0]!, b.startAt)!.state === 'acknowledged' ? true : null), 2000, 5);
   t.same(ids.map((id) => broadcasts.delivery(b.id, id, b.startAt)!.state), ['acknowledged', 'sent', 'acknowledged', 'acknowledged'], 'three of four stored');
   const m = delivery.metrics.snapshot().deliveryReports;
   t.same({ received: m.received, stored: m.stored, lost: m.lost }, { received: 4, stored: 3, lost: 1 }, 'and counted as such');
