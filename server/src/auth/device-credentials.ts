@@ -1,7 +1,7 @@
 /**
  * Boxes' stored credentials and area, remembered per box: 10,000 boxes connecting to the broker at once
  * (issue 8's connect storm) or 2,000 downloading a bulletin must not make one database read each. Used by
- * the broker's authentication (app.ts), the media route and the external broker's HTTP authenticator.
+ * the broker's authentication (wiring/delivery.ts), the media route and the external broker's HTTP authenticator.
  *
  * Exact, not time-based: temporary triggers on the server's own connection call back here whenever a box's
  * id, secret hash, revocation or area changes, or its row is deleted, and drop that box's entry inside the

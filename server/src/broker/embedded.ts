@@ -7,7 +7,8 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import { DEVICE_PUBLISH_CHANNELS, MAX_MESSAGE_BYTES, topics } from '@loaxa/shared';
 import { decide, type DeviceIdentity } from './acl.js';
-import type { MessageBus, MessageHandler, PublishOptions } from './bus.js';
+import type { MessageHandler, PublishOptions } from './bus.js';
+import type { Broker } from './broker.js';
 import { indexRetained } from './retained-index.js';
 
 export interface DeviceAuthenticator {
@@ -55,7 +56,7 @@ const BAD_USERNAME_OR_PASSWORD = 4;
  */
 export const DEFAULT_MAX_PACKET_BYTES = MAX_MESSAGE_BYTES + 64 * 1024;
 
-export class EmbeddedBroker implements MessageBus {
+export class EmbeddedBroker implements Broker {
   private broker: Aedes | null = null;
   private server: Server | null = null;
   private readonly identities = new WeakMap<Client, DeviceIdentity>();

@@ -1,5 +1,5 @@
 /**
- * An external MQTT broker (LOAXA_MQTT_URL) behind the same `MessageBus` as the embedded aedes: one mqtt.js
+ * An external MQTT broker (LOAXA_MQTT_URL) behind the same `Broker` interface (bus.ts) as the embedded aedes: one mqtt.js
  * client with its own login, clean session, QoS 1, jittered reconnects that resubscribe, and a retained
  * last will that marks the server `offline` when its connection dies (issue 8 § External broker path).
  * Device identities and ACLs reach such a broker in its own way: `mosquitto-dynsec.ts` for Mosquitto,
@@ -9,7 +9,8 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { encodeMessage, topics } from '@loaxa/shared';
-import type { MessageBus, MessageHandler, PublishOptions } from './bus.js';
+import type { MessageHandler, PublishOptions } from './bus.js';
+import type { Broker } from './broker.js';
 import { MosquittoDynsec } from './mosquitto-dynsec.js';
 
 export interface ExternalBrokerOptions {
@@ -71,7 +72,7 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-export class ExternalBroker implements MessageBus {
+export class ExternalBroker implements Broker {
   /** Present when the dynamic-security plugin manages device identities. */
   readonly dynsec: MosquittoDynsec | null;
   private client: MqttClient | null = null;

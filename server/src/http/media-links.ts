@@ -112,7 +112,7 @@ export async function openMediaLinks(opts: { secret: string | undefined; dataDir
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Signs browser links to `/media/{sha256}` (set by app.ts). */
+    /** Signs browser links to `/media/{sha256}` (set by wiring/http.ts). */
     mediaLinks: MediaLinks;
   }
 }

@@ -85,13 +85,16 @@ export class DeviceRepository {
    * Told of devices just registered, once their rows are committed (not when registered inside a
    * caller's transaction, which may still roll back): the credential cache takes them.
    */
-  onInserted: ((rows: ReadonlyArray<{ id: string; secretHash: string; revoked: boolean; areaCode: string }>) => void) | null = null;
+  onInserted: ((rows: ReadonlyArray<{ id: string; secretHash: string; revoked: boolean; areaCode: string }>) => void) | null;
 
   constructor(
     private readonly db: Db,
     /** How often appended heartbeats are folded into the devices table; reads that need them fold at once. */
     foldEveryMs = FOLD_EVERY_MS,
+    /** See `onInserted`. */
+    onInserted: DeviceRepository['onInserted'] = null,
   ) {
+    this.onInserted = onInserted;
     this.presence = new PresenceWriter(db, foldEveryMs);
     this.insertStmt = db.prepare(
       `INSERT INTO devices (id, name, area_code, lat, lon, secret_hash, created_at)

@@ -17,7 +17,7 @@ import type { DeviceRepository } from '../repos/devices.js';
 import type { FaultRepository } from '../repos/faults.js';
 import type { ServerEvents } from './events.js';
 import type { IngestMetrics } from './ingest-metrics.js';
-import { DeviceIngest, type Change, type Outcome } from './device-ingest.js';
+import { DeviceIngest, type Change, type DeviceIngestDeps, type Outcome } from './device-ingest.js';
 import { PlayBook } from './play-book.js';
 import { agendaCommandId } from '../scheduling/agenda.js';
 
@@ -26,7 +26,8 @@ const RECONCILE_GATHER_MS = 10;
 /** Per-device commands go out this many at a time, each group's `sent` states in one transaction. */
 const DEVICE_CHUNK = 1_000;
 
-export interface DeliveryServiceDeps {
+/** `requests`, `meter` and `onFlood` go on to the DeviceIngest this service owns. */
+export interface DeliveryServiceDeps extends Pick<DeviceIngestDeps, 'requests' | 'meter' | 'onFlood'> {
   bus: MessageBus;
   broadcasts: BroadcastRepository;
   bulletins: BulletinRepository;
@@ -43,6 +44,8 @@ export interface DeliveryServiceDeps {
   ingestFlushMs?: number;
   /** A batch of heartbeats and statuses is written at once when this many messages wait (default 2,000). */
   ingestMaxBatch?: number;
+  /** Called after devices are brought up to date on reconnect; see `onReconciled`. */
+  onReconciled?: (deviceIds: string[], held: HeldAgendas) => Promise<unknown>;
 }
 
 export type { Change, Outcome } from './device-ingest.js';
@@ -59,8 +62,8 @@ export class DeliveryService {
   private readonly reconcileHeld = new Map<string, HeldAgenda | null>();
   private reconcileTimer: NodeJS.Timeout | null = null;
   /**
-   * What devices send. Its hooks (`requests`, `meter`, `onFlood`) are set on it directly; the calls others
-   * make below are kept here so callers need not know about the split.
+   * What devices send. Its hooks (`requests`, `meter`, `onFlood`) come with this service's deps; the calls
+   * others make below are kept here so callers need not know about the split.
    */
   readonly ingest: DeviceIngest;
   /** Arrived, stored and write latency of what devices send (GET /api/v1/metrics). */
@@ -70,6 +73,7 @@ export class DeliveryService {
     this.now = deps.now ?? Date.now;
     this.aheadMs = deps.dispatchAheadMs ?? 24 * 3600_000;
     this.log = deps.logger.child({ module: 'delivery' });
+    this.onReconciled = deps.onReconciled ?? null;
     this.ingest = new DeviceIngest({
       ...deps,
       deliveries: { applyMany: (changes) => this.applyMany(changes), reconcileSoon: (deviceId, agenda) => this.reconcileSoon(deviceId, agenda) },
@@ -246,7 +250,7 @@ export class DeliveryService {
    * Called after devices are brought up to date on reconnect (the agenda service sends their agendas), with
    * the agendas they said they hold.
    */
-  onReconciled: ((deviceIds: string[], held: HeldAgendas) => Promise<unknown>) | null = null;
+  onReconciled: ((deviceIds: string[], held: HeldAgendas) => Promise<unknown>) | null;
 
   private async sendStop(d: Delivery): Promise<void> {
     const msg = encodeMessage('stop', { broadcastId: d.broadcastId, occurrenceAt: d.occurrenceAt });

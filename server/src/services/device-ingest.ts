@@ -70,6 +70,12 @@ export interface DeviceIngestDeps {
   ingestFlushMs?: number;
   /** A batch of heartbeats and statuses is written at once when this many messages wait (default 2,000). */
   ingestMaxBatch?: number;
+  /** Answers to commands someone is waiting for (remote maintenance). */
+  requests?: RequestCorrelator;
+  /** Rejected messages per device; past the limit the device is disconnected (see MisbehaviourMeter). */
+  meter?: MisbehaviourMeter;
+  /** A device is over its budget of malformed messages: its connections are to be closed. */
+  onFlood?: (deviceId: string) => void;
 }
 
 interface PendingReport {
@@ -91,13 +97,6 @@ export class DeviceIngest {
   private reportTimer: NodeJS.Timeout | null = null;
   private minuteTimer: NodeJS.Timeout | null = null;
   private readonly flooding = new Set<string>();
-
-  /** Answers to commands someone is waiting for (remote maintenance). */
-  requests: RequestCorrelator | null = null;
-
-  /** Rejected messages per device; past the limit the device is disconnected (see MisbehaviourMeter). */
-  meter: MisbehaviourMeter | null = null;
-  onFlood: ((deviceId: string) => void) | null = null;
 
   constructor(private readonly deps: DeviceIngestDeps) {
     this.now = deps.now ?? Date.now;
@@ -145,14 +144,14 @@ export class DeviceIngest {
   }
 
   private malformed(deviceId: string, detail: Record<string, unknown>): void {
-    const over = this.meter?.record(deviceId) ?? false;
+    const over = this.deps.meter?.record(deviceId) ?? false;
     if (!over) {
       this.deviceLog(deviceId).warn(detail, 'malformed device message dropped');
       return;
     }
     // Every message over the budget closes the box's connections, not only the first one of a minute: a
     // connection let in meanwhile sent 300 malformed messages unhindered (issue 13 finding 7).
-    this.onFlood?.(deviceId);
+    this.deps.onFlood?.(deviceId);
     if (this.flooding.has(deviceId)) return; // logged once per flood, not 10,000 times
     this.flooding.add(deviceId);
     setTimeout(() => this.flooding.delete(deviceId), 60_000).unref();
@@ -310,7 +309,7 @@ export class DeviceIngest {
       return;
     }
     const res = decoded.value;
-    if (this.requests?.settle(deviceId, res)) return;
+    if (this.deps.requests?.settle(deviceId, res)) return;
     // A duplicate is the agent recognising a re-send of a command it already runs: not a failure.
     if (res.ok || res.error.code === ErrorCode.DUPLICATE) return;
     this.flushReports();

@@ -1,8 +1,9 @@
 /**
  * The typed event bus between server features (STYLE.md: features never import each other to notify).
  * Emitters: the delivery service (transitions, presence, faults); the user and auth routes (`sessions`: a user's
- * sessions were revoked or the user changed). Listeners: the live-status stream, which coalesces what it sends to
- * each browser (`Coalescer`) and checks its login again on `sessions`.
+ * sessions were revoked or the user changed); the embedded broker (`deviceGone`). Listeners: the live-status
+ * stream, which coalesces what it sends to each browser (`Coalescer`) and checks its login again on `sessions`;
+ * the delivery service's ingest on `deviceGone` (wired in wiring/delivery.ts).
  */
 import { EventEmitter } from 'node:events';
 import type { DeliveryState } from '@loaxa/shared';
@@ -12,6 +13,8 @@ export interface ServerEventMap {
   device: [{ deviceId: string; online?: boolean; fault?: { kind: string; active: boolean; at: number } }];
   /** A session of this user was revoked (logout) or the user was changed (disabled, role, area, password). */
   sessions: [{ userId: string }];
+  /** The embedded broker saw a box's last connection end (a clean disconnect sends no last will); ingest marks it offline. */
+  deviceGone: [{ deviceId: string }];
 }
 
 export class ServerEvents extends EventEmitter<ServerEventMap> {

@@ -1,0 +1,110 @@
+/**
+ * The HTTP side, wired for app.ts: one Fastify instance with its parsers, access control, the API
+ * description and every route, given the application context. Nothing listens until app.ts starts it.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import fp from 'fastify-plugin';
+import { serializerCompiler, validatorCompiler, jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { ErrorCode } from '@loaxa/shared';
+import type { Config } from '../config.js';
+import type { AppContext } from '../services/context.js';
+import { ApiError, installErrorHandlers } from '../http/errors.js';
+import { installApiAuth } from '../http/auth.js';
+import { access, installAccess } from '../http/access.js';
+import { openMediaLinks } from '../http/media-links.js';
+import { healthRoutes } from '../routes/health.js';
+import { brokerAuthRoutes } from '../routes/broker-auth.js';
+import { authRoutes } from '../routes/auth.js';
+import { areaRoutes } from '../routes/areas.js';
+import { deviceRoutes } from '../routes/devices.js';
+import { bulletinRoutes } from '../routes/bulletins.js';
+import { broadcastRoutes } from '../routes/broadcasts.js';
+import { mediaRoutes } from '../routes/media.js';
+import { ttsRoutes } from '../routes/tts.js';
+import { userRoutes } from '../routes/users.js';
+import { reportRoutes } from '../routes/reports.js';
+import { offerRoutes } from '../routes/offers.js';
+import { coverageRoutes } from '../routes/coverage.js';
+import { eventRoutes } from '../routes/events.js';
+import { metricsRoutes } from '../routes/metrics.js';
+import { deviceCommandRoutes } from '../routes/device-commands.js';
+import { auditRoutes } from '../routes/audit.js';
+import { webRoutes } from '../routes/web.js';
+import { claimRoutes } from '../routes/claims.js';
+
+export async function buildHttp(
+  config: Config,
+  ctx: AppContext,
+  deps: { logger: Logger; dataDir: string; serverVersion: string; tls: { cert: Buffer; key: Buffer } | undefined },
+): Promise<FastifyInstance> {
+  const { tls } = deps;
+  const mediaLinks = await openMediaLinks({ secret: config.mediaLinkSecret, dataDir: deps.dataDir, ttlSeconds: config.mediaLinkTtlSeconds });
+
+  // With a certificate the same server answers HTTPS; its type stays the plain one (the routes do not care).
+  // One route, one answer, however its path is spelled (issue 13): a trailing slash, doubled slashes or a
+  // different case reach the same route, and so the same access declaration, as the plain spelling;
+  // percent-encoding is decoded by the router anyway. Parameters keep their case.
+  const routerOptions = { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, caseSensitive: false };
+  // Behind a reverse proxy the client's address is the proxy's unless the proxy is named: the login lock, the
+  // claim limit and the audit log's addresses need the real one (LOAXA_TRUST_PROXY).
+  const serverOptions = { loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: config.bodyLimitBytes, forceCloseConnections: true, routerOptions, ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}), ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}) };
+  const app = Fastify(serverOptions as FastifyServerOptions & { loggerInstance: FastifyBaseLogger }).withTypeProvider<ZodTypeProvider>();
+  app.decorate('mediaLinks', mediaLinks);
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandlers(app);
+  // The API speaks JSON only: without this, fastify's built-in text/plain parser would let a plain-text
+  // body reach validation as a string (400) instead of being refused as the wrong content type (415).
+  app.removeContentTypeParser('text/plain');
+  // Invalid UTF-8 would otherwise be decoded with replacement characters and stored as if it were text;
+  // refuse it instead (issue 7). Fastify's own parser still does the JSON (and its __proto__ guards).
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(new ApiError(400, ErrorCode.BAD_REQUEST, 'request body is not valid UTF-8'), undefined);
+      return;
+    }
+    // Fastify's own parser answers through `done`; it returns nothing to wait for.
+    void jsonParser(request, text, done);
+  });
+  // Who may call each route is declared on the route and enforced from the matched route (issue 13);
+  // a route registered without a declaration stops the start here. Before any route is registered.
+  installApiAuth(app, ctx.sessions, ctx.users);
+  installAccess(app, { objects: ctx.objects, areas: ctx.areas });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Loa Xã API', version: deps.serverVersion, description: 'Controller for smart commune loudspeaker systems. Contracts: CONTRACTS.md.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          deviceBasic: { type: 'http', scheme: 'basic' },
+          mediaLink: { type: 'apiKey', in: 'query', name: 'sig', description: 'a signed, expiring media link (`exp`, `u`, `sig`) as the API hands it out in `signedUrl` fields' },
+        },
+      },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  app.get('/openapi.json', { config: { access: access.public('the API description') }, schema: { hide: true } }, async () => app.swagger());
+  await app.register(healthRoutes);
+  await app.register(brokerAuthRoutes, {
+    ctx,
+    token: config.brokerAuthToken,
+    serverLogin: config.mqttUsername && config.mqttPassword ? { username: config.mqttUsername, password: config.mqttPassword } : undefined,
+  });
+  // Not encapsulated: its onResponse hook must see the writes of every other route.
+  await app.register(fp(auditRoutes, { name: 'loaxa-audit' }), { ctx });
+  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes, userRoutes, reportRoutes, offerRoutes, coverageRoutes, eventRoutes, metricsRoutes, deviceCommandRoutes, claimRoutes]) {
+    await app.register(routes, { ctx });
+  }
+  // Last: the web app answers the GETs no API route answers.
+  await app.register(webRoutes, { ctx });
+  return app;
+}
