@@ -17,6 +17,7 @@ import { topics } from '@loaxa/shared';
 import { pino } from 'pino';
 import { startServer } from '../../server/src/app.js';
 import { startTestServer, importSampleAreas, tempDir, ADMIN_PASSWORD } from '../helpers/server.js';
+import { rssPeak } from './helpers.js';
 
 const run = promisify(execFile);
 const hasOpenssl = await run('openssl', ['version']).then(() => true, () => false);
@@ -75,17 +76,6 @@ function streamHugeConnect(port: number, maxBytes: number, tlsCa?: Buffer): Prom
   });
 }
 
-/** Resident memory of this process (the server runs in it) sampled every 20 ms until stopped; answers the peak. */
-function rssPeak(): { stop: () => number } {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
-  return {
-    stop: () => {
-      clearInterval(timer);
-      return Math.max(peak, process.memoryUsage.rss());
-    },
-  };
-}
 
 /** Opens a raw TCP connection and reports, after `watchMs`, whether the server has closed it (it sends nothing). */
 function rawSocket(t: Test, port: number): Promise<Socket & { closedEarly: () => boolean }> {

@@ -14,6 +14,7 @@ import { pino } from 'pino';
 import { encodeMessage, topics, MAX_MESSAGE_BYTES } from '@loaxa/shared';
 import { startTestServer, importSampleAreas } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
+import { rssPeak } from './helpers.js';
 
 const MiB = 1024 * 1024;
 /** LOAXA_MQTT_MAX_PACKET_BYTES's default: the largest message the server reads, plus 64 KiB for the topic. */
@@ -93,17 +94,6 @@ function streamHugePublish(port: number, box: { id: string; password: string }, 
   });
 }
 
-/** Resident memory of this process (the server runs in it) sampled every 20 ms until stopped; answers the peak. */
-function rssPeak(): { stop: () => number } {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
-  return {
-    stop: () => {
-      clearInterval(timer);
-      return Math.max(peak, process.memoryUsage.rss());
-    },
-  };
-}
 
 /** A logger whose warnings the test reads. */
 function capturedLogger() {

@@ -44,3 +44,40 @@ export async function securityServer(t: Teardown, overrides: Partial<Config> = {
   }
   return { ...s, login };
 }
+
+/** Resident memory of this process (the server runs in it) sampled every 20 ms until stopped; answers the peak. */
+export function rssPeak(): { stop: () => number } {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return Math.max(peak, process.memoryUsage.rss());
+    },
+  };
+}
+
+/**
+ * Asks `/healthz` and `/api/v1/me` together every 50 ms until stopped, to show the server still answers
+ * others while it does something heavy; `stop` answers each pair's time, sorted (ms). A failed answer fails it.
+ */
+export function responsiveness(base: string, api: Awaited<ReturnType<typeof startTestServer>>['api'], token: string): { stop: () => Promise<number[]> } {
+  const latencies: number[] = [];
+  let done = false;
+  const pinger = (async () => {
+    while (!done) {
+      const started = performance.now();
+      const [h, me] = await Promise.all([fetch(`${base}/healthz`), api('GET', '/api/v1/me', undefined, token)]);
+      latencies.push(performance.now() - started);
+      if (h.status !== 200 || me.status !== 200) throw new Error(`healthz ${h.status}, me ${me.status}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return {
+    stop: async () => {
+      done = true;
+      await pinger;
+      return latencies.sort((a, b) => a - b);
+    },
+  };
+}

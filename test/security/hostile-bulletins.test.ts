@@ -9,7 +9,7 @@
 import t from 'tap';
 import { AudioTooLongError, EspeakEngine, renderSpeech, type Pcm, type TtsEngine } from '../../server/src/audio/index.js';
 import { WeightedLimiter } from '../../server/src/audio/concurrency.js';
-import { securityServer } from './helpers.js';
+import { responsiveness, securityServer } from './helpers.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SENTENCE = 'Ủy ban nhân dân xã thông báo lịch tiêm phòng cho trẻ em vào sáng thứ Hai tại trạm y tế xã. ';
@@ -55,17 +55,7 @@ t.test('text that expands into hours of speech is refused before synthesis, in s
 
 t.test('while a long bulletin is synthesized for real, the server answers everyone else promptly', async (t) => {
   const { api, token, base } = await securityServer(t, { ttsSyncWaitMs: 0 });
-  const latencies: number[] = [];
-  let done = false;
-  const pinger = (async () => {
-    while (!done) {
-      const started = performance.now();
-      const [h, me] = await Promise.all([fetch(`${base}/healthz`), api('GET', '/api/v1/me', undefined, token)]);
-      latencies.push(performance.now() - started);
-      if (h.status !== 200 || me.status !== 200) throw new Error(`healthz ${h.status}, me ${me.status}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
+  const pinger = responsiveness(base, api, token);
   const started = performance.now();
   const made = await api('POST', '/api/v1/bulletins', { title: 'Bản tin dài', text: textOf(3000) }, token);
   t.equal(made.status, 202, 'accepted, synthesized in the background');
@@ -74,11 +64,9 @@ t.test('while a long bulletin is synthesized for real, the server answers everyo
     return b.body.status === 'synthesizing' ? null : b.body;
   }, 40_000, 200);
   const ms = performance.now() - started;
-  done = true;
-  await pinger;
+  const latencies = await pinger.stop();
   t.equal(ready.status, 'ready', `ready (${ready.error ?? ''})`);
   t.ok(ready.audio.durationMs > 150_000, `${Math.round(ready.audio.durationMs / 1000)} s of speech, rendered in ${Math.round(ms / 1000)} s`);
-  latencies.sort((a, b) => a - b);
   t.ok(latencies.length >= 10, `${latencies.length} pairs of /healthz and /api/v1/me answered meanwhile`);
   const worst = latencies.at(-1)!;
   t.ok(worst < 1500, `the slowest pair took ${Math.round(worst)} ms (median ${Math.round(latencies[latencies.length >> 1]!)} ms)`);
