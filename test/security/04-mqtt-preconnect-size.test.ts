@@ -17,7 +17,7 @@ import { topics } from '@loaxa/shared';
 import { pino } from 'pino';
 import { startServer } from '../../server/src/app.js';
 import { startTestServer, importSampleAreas, tempDir, ADMIN_PASSWORD } from '../helpers/server.js';
-import { rssPeak } from './helpers.js';
+import { remainingLength, rssPeak } from './helpers.js';
 
 const run = promisify(execFile);
 const hasOpenssl = await run('openssl', ['version']).then(() => true, () => false);
@@ -29,15 +29,8 @@ const portOf = (mqttUrl: string) => Number(new URL(mqttUrl).port);
 
 /** A CONNECT fixed header whose Remaining Length (a variable byte integer, §2.2.3) announces `length` bytes. */
 function connectHeader(length: number): Buffer {
-  const bytes = [0x10];
-  do {
-    let b = length % 128;
-    length = Math.floor(length / 128);
-    if (length > 0) b |= 0x80;
-    bytes.push(b);
-  } while (length > 0);
   // The variable header of a 3.1.1 CONNECT: protocol name, level 4, clean session, keep alive 60 s.
-  return Buffer.concat([Buffer.from(bytes), Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 60])]);
+  return Buffer.concat([Buffer.from([0x10]), remainingLength(length), Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 60])]);
 }
 
 /**

@@ -14,23 +14,12 @@ import { pino } from 'pino';
 import { encodeMessage, topics, MAX_MESSAGE_BYTES } from '@loaxa/shared';
 import { startTestServer, importSampleAreas } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
-import { rssPeak } from './helpers.js';
+import { remainingLength, rssPeak } from './helpers.js';
 
 const MiB = 1024 * 1024;
 /** LOAXA_MQTT_MAX_PACKET_BYTES's default: the largest message the server reads, plus 64 KiB for the topic. */
 const DEFAULT_MAX = MAX_MESSAGE_BYTES + 64 * 1024;
 
-/** A Remaining Length as MQTT writes it (a variable byte integer, §2.2.3). */
-function remainingLength(length: number): Buffer {
-  const bytes: number[] = [];
-  do {
-    let b = length % 128;
-    length = Math.floor(length / 128);
-    if (length > 0) b |= 0x80;
-    bytes.push(b);
-  } while (length > 0);
-  return Buffer.from(bytes);
-}
 
 const str = (s: string) => {
   const b = Buffer.from(s, 'utf8');

@@ -81,3 +81,15 @@ export function responsiveness(base: string, api: Awaited<ReturnType<typeof star
     },
   };
 }
+
+/** A Remaining Length as MQTT writes it (a variable byte integer, §2.2.3). */
+export function remainingLength(length: number): Buffer {
+  const bytes: number[] = [];
+  do {
+    let b = length % 128;
+    length = Math.floor(length / 128);
+    if (length > 0) b |= 0x80;
+    bytes.push(b);
+  } while (length > 0);
+  return Buffer.from(bytes);
+}

@@ -66,12 +66,12 @@ export const access = {
 };
 
 /** The access declaration of a matched route (the 404 handler has none and needs none). */
-export function accessOf(request: FastifyRequest): Access | undefined {
+function accessOf(request: FastifyRequest): Access | undefined {
   return request.routeOptions.config?.access;
 }
 
 /** Whether `user` passes the role part of a declaration. */
-export function roleAllows(a: Access, user: Principal): boolean {
+function roleAllows(a: Access, user: Principal): boolean {
   if (a.kind !== 'roles') return true;
   if (!a.roles.includes(user.role)) return false;
   return !a.installationWide || user.areaCode === null;
@@ -132,7 +132,7 @@ export function installAccess(app: FastifyInstance, deps: { objects: ObjectScope
 }
 
 /** How a declaration reads in the OpenAPI description of its route. */
-export function describeAccess(a: Access): string {
+function describeAccess(a: Access): string {
   if (a.kind !== 'roles') return `${a.kind}: ${a.why}`;
   const rule = 'object' in a ? `${a.object} :${a.param}` : 'area' in a ? `area in ${a.area.in}.${a.area.key}` : `scoped: ${a.scope}`;
   return `${a.roles.join('|')}${a.installationWide ? ' (installation-wide)' : ''}; ${rule}`;

@@ -50,7 +50,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
   const svc = ctx.broadcastService;
   const load = (user: ReturnType<typeof principalOf>, id: string): Broadcast => {
     const b = ctx.broadcasts.get(id);
-    if (!b || !svc.visibleTo(user, b)) throw notFound(`broadcast ${id}`);
+    if (!b || !ctx.objects.broadcastVisible(user, b)) throw notFound(`broadcast ${id}`);
     return b;
   };
   const conflictsOut = (list: ReturnType<typeof svc.prepare>['conflicts']) =>
@@ -134,7 +134,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
         const batch = ctx.broadcasts.byStatus(status, 500, after);
         more = batch.length === 500;
         after = batch.at(-1)?.id;
-        items.push(...batch.filter((b) => svc.visibleTo(user, b)));
+        items.push(...batch.filter((b) => ctx.objects.broadcastVisible(user, b)));
       }
       const page = items.slice(0, limit);
       const seen = ctx.objects.deviceIdFilter(user);

@@ -73,11 +73,6 @@ export class BroadcastService {
     });
   }
 
-  /** Who may see a broadcast: decided in one place, `ObjectScope.broadcastVisible`. */
-  visibleTo(user: Principal, b: Broadcast): boolean {
-    return this.deps.objects.broadcastVisible(user, b);
-  }
-
   /** Turns a draft into a broadcast (not saved), with its first occurrence and the conflicts it causes. */
   prepare(user: Principal, draft: BroadcastDraft, mediaBaseUrl: string, now = Date.now()): { broadcast: Broadcast; conflicts: Conflict[]; firstOccurrences: number[] } {
     if (!canWrite(user)) throw forbidden('viewers cannot broadcast');
@@ -222,7 +217,7 @@ export class BroadcastService {
 
   async decide(user: Principal, b: Broadcast, approve: boolean, reason: string | null): Promise<void> {
     if (!canApprove(user)) throw forbidden('only approvers and province admins approve broadcasts');
-    if (!this.visibleTo(user, b)) throw new ApiError(404, ErrorCode.NOT_FOUND, `broadcast ${b.id} not found`);
+    if (!this.deps.objects.broadcastVisible(user, b)) throw new ApiError(404, ErrorCode.NOT_FOUND, `broadcast ${b.id} not found`);
     this.checkTargets(user, b.target);
     if (b.status !== 'submitted') throw conflict(`broadcast ${b.id} is ${b.status}, not submitted`);
     this.deps.broadcasts.decide(b.id, approve ? 'approved' : 'rejected', user.id, reason);
@@ -267,7 +262,7 @@ export class BroadcastService {
 
   private assertCanChange(user: Principal, b: Broadcast): void {
     if (!canWrite(user)) throw forbidden('viewers cannot change broadcasts');
-    if (!this.visibleTo(user, b)) throw new ApiError(404, ErrorCode.NOT_FOUND, `broadcast ${b.id} not found`);
+    if (!this.deps.objects.broadcastVisible(user, b)) throw new ApiError(404, ErrorCode.NOT_FOUND, `broadcast ${b.id} not found`);
     if (b.createdBy !== user.id && !canApprove(user)) throw forbidden('only the author or an approver may change this broadcast');
     this.checkTargets(user, b.target);
   }

@@ -7,8 +7,6 @@ import { rm } from 'node:fs/promises';
 import type { BulletinRepository, Bulletin } from '../repos/bulletins.js';
 import type { MediaStore } from '../audio/index.js';
 
-/** The bulletin text limits are part of the HTTP contract (shared/src/api/limits.ts). */
-export { BULLETIN_MAX_CHARS, maxBulletinChars } from '@loaxa/shared/api';
 
 export interface RenderedSpeech {
   ogg: Buffer;
