@@ -1,6 +1,8 @@
 /**
  * The server's configuration: one zod schema, parsed once at start from `LOAXA_*` variables
  * (CONTRACTS.md § Configuration). This is the only module that reads process.env (STYLE.md habit 2).
+ * Over 300 lines because every setting, its default and its bounds are here, in one schema, so that a
+ * misconfigured server's error names the setting and its bounds, and no other module guesses a default.
  */
 import { z } from 'zod';
 import { MAX_MESSAGE_BYTES } from '@loaxa/shared';

@@ -1,3 +1,10 @@
+/**
+ * Broadcasts, their occurrence exceptions and their per-box deliveries (ARCHITECTURE.md § Delivery states).
+ * One repository, and so over 300 lines, because a broadcast and its deliveries are written in one
+ * transaction (`insertWithDeliveries`, `decide`) and the scheduler's and delivery service's questions are
+ * each one named statement prepared once here, where the indexes they rely on (migrations.ts) can be read
+ * next to them.
+ */
 import type { Db } from '../db/database.js';
 import type { Priority, DeliveryState } from '@loaxa/shared';
 import type { OccurrenceException, Schedule } from '../scheduling/schedule.js';

@@ -1,6 +1,7 @@
 /**
  * Every string the web app shows, in Vietnamese (NFC, with diacritics). Components import from here only,
- * so a reviewer reads the whole interface in one file and a later translation replaces one module.
+ * so a reviewer reads the whole interface in one file and a later translation replaces one module; that
+ * is why it is long.
  */
 import type { BulletinCategory, DeliveryState, OfferStatus, Priority, Role } from '../api/types.js';
 import type { ScheduleKind } from '../logic/schedule.js';
