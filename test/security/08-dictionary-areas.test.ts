@@ -136,7 +136,8 @@ t.test('entries made before areas existed become installation-wide, and the key 
   const db = openDatabase(file);
   t.teardown(() => db.close());
   t.same(db.prepare('SELECT term, area_code, reading FROM dictionary_entries').all(), [{ term: 'HTX', area_code: null, reading: 'hợp tác xã' }], 'the old entry is installation-wide');
-  const dictionary = new DictionaryRepository(db);
+  const areas = new AreaRepository(db);
+  const dictionary = new DictionaryRepository(db, areas);
   dictionary.upsert('HTX', '99003', 'hợp tác xã tân lập', null);
   dictionary.upsert('HTX', null, 'hợp tác xã kiểu mới', null);
   t.same(dictionary.list().map((e) => [e.areaCode, e.reading]), [[null, 'hợp tác xã kiểu mới'], ['99003', 'hợp tác xã tân lập']], 'one entry per term and area, installation-wide included');
@@ -146,6 +147,6 @@ t.test('entries made before areas existed become installation-wide, and the key 
   t.ok(dictionary.delete('HTX', '99003'));
   t.equal(dictionary.readingsFor('99003').HTX, 'hợp tác xã tỉnh mẫu', 'without its own entry, the province’s');
   // An area re-imported under another province reads with its new chain's entries, with no dictionary write between.
-  new AreaRepository(db).upsertMany([{ code: '98', parentCode: null, name: 'Tỉnh Khác', type: 'tỉnh', level: 'province', validFrom: null, validUntil: null }, { code: '99003', parentCode: '98', name: 'Xã Tân Lập', type: 'xã', level: 'commune', validFrom: null, validUntil: null }]);
+  areas.upsertMany([{ code: '98', parentCode: null, name: 'Tỉnh Khác', type: 'tỉnh', level: 'province', validFrom: null, validUntil: null }, { code: '99003', parentCode: '98', name: 'Xã Tân Lập', type: 'xã', level: 'commune', validFrom: null, validUntil: null }]);
   t.equal(dictionary.readingsFor('99003').HTX, 'hợp tác xã kiểu mới', 'no longer under 99: the province’s entry does not apply');
 });

@@ -52,21 +52,27 @@ t.test('a revoked box is refused at its next MQTT connect, whoever revoked it', 
   await importSampleAreas(api, token);
   const dev = (await api('POST', '/api/v1/devices', { name: 'loa', areaCode: '99003' }, token)).body;
   await (await connect(urls, dev.id, dev.mqtt.password)).endAsync();
-  // Not through the route: the repository alone (the trigger forgets the box, not the route).
+  // Not through the route: the repository alone (DeviceRepository.revoke tells the cache, not the route).
   t.ok(server.ctx.devices.revoke(dev.id));
   await t.rejects(connect(urls, dev.id, dev.mqtt.password), /Bad username or password/);
 });
 
+// The server has no way to move a box (its area is set at registration), so the one move there is is an
+// edit of the database while the server is stopped; the cache is filled afresh at the next start.
 t.test('a box moved to another area gets that area’s ACL at its next connect', async (t) => {
-  const { api, token, urls, server } = await startTestServer(t);
+  const { api, token, urls, server, dataDir } = await startTestServer(t);
   await importSampleAreas(api, token);
   const dev = (await api('POST', '/api/v1/devices', { name: 'loa', areaCode: '99003' }, token)).body;
   const before = await connect(urls, dev.id, dev.mqtt.password);
   t.same(await areaGrants(before, ['99003', '99004', '99']), { '99003': 1, '99004': 128, '99': 1 });
   await before.endAsync();
 
-  server.ctx.db.prepare('UPDATE devices SET area_code = ? WHERE id = ?').run('99004', dev.id);
-  const after = await connect(urls, dev.id, dev.mqtt.password);
+  await server.stop();
+  const db = openDatabase(join(dataDir, 'loaxa.sqlite'));
+  db.prepare('UPDATE devices SET area_code = ? WHERE id = ?').run('99004', dev.id);
+  db.close();
+  const again = await startTestServer(t, { dataDir });
+  const after = await connect(again.urls, dev.id, dev.mqtt.password);
   t.teardown(() => after.endAsync(true));
   t.same(await areaGrants(after, ['99003', '99004', '99']), { '99003': 128, '99004': 1, '99': 1 }, 'the new commune, not the old one');
 });
@@ -81,10 +87,9 @@ t.test('the credential cache: filled at registration, forgotten on change, never
   ]);
   const devices = new DeviceRepository(db);
   let reads = 0;
-  const cache = new DeviceCredentialCache(db, (id) => (reads++, devices.authInfo(id)));
-  // A second cache on the same connection is told too.
-  const other = new DeviceCredentialCache(db, (id) => devices.authInfo(id));
-  devices.onInserted = (rows) => cache.remember(rows);
+  const cache = new DeviceCredentialCache({ authInfo: (id) => (reads++, devices.authInfo(id)), watchCredentials: (w) => devices.watchCredentials(w) });
+  // A second cache on the same repository is told too.
+  const other = new DeviceCredentialCache(devices);
   const row = (id: string) => ({ id, name: id, areaCode: '99001', lat: null, lon: null, secretHash: 'a'.repeat(64), createdAt: 1 });
   devices.insertMany([row('spk-1'), row('spk-2')]);
   t.same(cache.get('spk-1'), { secretHash: 'a'.repeat(64), revoked: false, areaCode: '99001' });
@@ -100,11 +105,9 @@ t.test('the credential cache: filled at registration, forgotten on change, never
   t.equal(cache.size, 2, 'unknown ids are not remembered');
 
   t.ok(other.get('spk-2'));
-  db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ?').run('b'.repeat(64), 'spk-2');
+  t.ok(devices.rotateSecret('spk-2', 'b'.repeat(64)));
   t.equal(cache.get('spk-2')!.secretHash, 'b'.repeat(64), 'a new secret is read again');
-  t.equal(other.get('spk-2')!.secretHash, 'b'.repeat(64), 'by every cache on the connection');
-  db.prepare('UPDATE devices SET area_code = ? WHERE id = ?').run('99002', 'spk-2');
-  t.equal(cache.get('spk-2')!.areaCode, '99002', 'a move is read again');
+  t.equal(other.get('spk-2')!.secretHash, 'b'.repeat(64), 'by every cache on the repository');
   devices.revoke('spk-1');
   t.equal(cache.get('spk-1')!.revoked, true, 'a revocation is read again');
   const before = reads;
@@ -112,11 +115,11 @@ t.test('the credential cache: filled at registration, forgotten on change, never
   devices.flushPending();
   cache.get('spk-1');
   t.equal(reads, before, 'presence writes do not forget anything');
-  db.prepare('DELETE FROM devices WHERE id = ?').run('spk-1');
+  devices.deleteUnregistered(['spk-1']);
   t.equal(cache.get('spk-1'), null, 'a deleted box is forgotten');
 });
 
-t.test('ancestries are remembered and follow every write to the area tree', async (t) => {
+t.test('ancestries are remembered and follow every import of the area tree', async (t) => {
   const db = openDatabase(join(await tempDir(t), 'x.sqlite'));
   t.teardown(() => db.close());
   const areas = new AreaRepository(db);
@@ -127,8 +130,6 @@ t.test('ancestries are remembered and follow every write to the area tree', asyn
   t.same(areas.ancestry('99001'), ['99001', '99'], 'callers get their own copy');
   areas.upsertMany([area('99001', '98')]);
   t.same(areas.ancestry('99001'), ['99001', '98'], 'an import that moves an area');
-  db.prepare('UPDATE areas SET parent_code = ? WHERE code = ?').run('99', '99001');
-  t.same(areas.ancestry('99001'), ['99001', '99'], 'any other write');
   t.same(areas.ancestry('99002'), []);
   areas.upsertMany([area('99002', '98')]);
   t.same(areas.ancestry('99002'), ['99002', '98'], 'an unknown code is not remembered as unknown');

@@ -98,13 +98,14 @@ t.test('the session cookie alone opens no media; bearer and device Basic do; rev
   t.equal((await fetch(url, { headers: { authorization: basic('spk-nobody', dev.mqtt.password) } })).status, 401, 'an unknown box');
   t.equal((await fetch(url, { headers: { authorization: 'Basic !!!' } })).status, 401, 'garbage');
 
-  // Credentials are remembered per box, but any change to the row forgets them in the same statement.
+  // Credentials are remembered per box, and forgotten by the repository method that changes them.
   const other = (await api('POST', '/api/v1/devices', { name: 'loa 2', areaCode: '99003' }, token)).body;
   t.equal((await fetch(url, { headers: { authorization: basic(other.id, other.mqtt.password) } })).status, 200);
-  server.ctx.db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ?').run(createHash('sha256').update('a-new-secret').digest('hex'), other.id);
+  t.ok(server.ctx.devices.rotateSecret(other.id, createHash('sha256').update('a-new-secret').digest('hex')));
   t.equal((await fetch(url, { headers: { authorization: basic(other.id, other.mqtt.password) } })).status, 401, 'a replaced secret no longer works, at once');
   t.equal((await fetch(url, { headers: { authorization: basic(other.id, 'a-new-secret') } })).status, 200, 'the new one does');
-  server.ctx.db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?').run(Date.now(), other.id);
+  server.ctx.devices.setStatus(other.id, true, Date.now(), null);
+  server.ctx.devices.flushPending(true);
   t.equal((await fetch(url, { headers: { authorization: basic(other.id, 'a-new-secret') } })).status, 200, 'other changes to the row do not matter');
 
   t.equal((await api('POST', `/api/v1/devices/${dev.id}/revoke`, {}, token)).status, 200);

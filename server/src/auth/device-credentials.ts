@@ -3,52 +3,26 @@
  * (issue 8's connect storm) or 2,000 downloading a bulletin must not make one database read each. Used by
  * the broker's authentication (wiring/delivery.ts), the media route and the external broker's HTTP authenticator.
  *
- * Exact, not time-based: temporary triggers on the server's own connection call back here whenever a box's
- * id, secret hash, revocation or area changes, or its row is deleted, and drop that box's entry inside the
- * same statement (a rolled-back change only costs a read). A revocation, a new secret (claim) or a move to
- * another area therefore applies to the very next connect or request, whichever code path made it. (The
- * server is the only writer of its database; a change made with another program while it runs is seen
- * after a restart — revoke through the API.) Unknown ids are never remembered.
+ * Exact, not time-based: DeviceRepository is the one place that writes a box's secret, revocation or
+ * area, or deletes it (rotateSecret for a claim, revoke, deleteUnregistered), and each of those tells this
+ * cache right after its write, so a revocation or a new secret applies to the very next connect or request
+ * (a change rolled back afterwards only costs a read). Issue 14: this used to be SQLite triggers calling
+ * back into JavaScript; a write that bypasses the repository — raw SQL, another program while the server
+ * runs — is now seen only after a restart (revoke through the API). Unknown ids are never remembered.
  */
-import type { Db } from '../db/database.js';
+import type { DeviceAuth, DeviceRepository } from '../repos/devices.js';
 
-export interface DeviceAuth {
-  secretHash: string;
-  revoked: boolean;
-  areaCode: string;
-}
-
-/** The caches on each connection: the SQL function the triggers call is registered once per connection. */
-const cachesByDb = new WeakMap<Db, Set<DeviceCredentialCache>>();
-
-function watch(db: Db, cache: DeviceCredentialCache): void {
-  let caches = cachesByDb.get(db);
-  if (!caches) {
-    const set = new Set<DeviceCredentialCache>();
-    caches = set;
-    cachesByDb.set(db, set);
-    db.function('loaxa_forget_device_credentials', (id: unknown) => {
-      for (const c of set) c.forget(String(id));
-      return null;
-    });
-    db.exec(`
-      CREATE TEMP TRIGGER IF NOT EXISTS loaxa_device_credentials_changed AFTER UPDATE OF id, secret_hash, revoked_at, area_code ON main.devices
-        BEGIN SELECT loaxa_forget_device_credentials(OLD.id); END;
-      CREATE TEMP TRIGGER IF NOT EXISTS loaxa_device_credentials_deleted AFTER DELETE ON main.devices
-        BEGIN SELECT loaxa_forget_device_credentials(OLD.id); END;`);
-  }
-  caches.add(cache);
-}
+/** What the cache needs of the devices: a read for a box it does not know, and word of every change. */
+export type DeviceCredentialSource = Pick<DeviceRepository, 'authInfo' | 'watchCredentials'>;
 
 export class DeviceCredentialCache {
   readonly #entries = new Map<string, DeviceAuth>();
 
   constructor(
-    db: Db,
-    private readonly lookup: (id: string) => DeviceAuth | null,
+    private readonly devices: DeviceCredentialSource,
     private readonly maxEntries = 50_000,
   ) {
-    watch(db, this);
+    devices.watchCredentials({ registered: (rows) => this.remember(rows), changed: (id) => this.forget(id) });
   }
 
   get size(): number {
@@ -58,7 +32,7 @@ export class DeviceCredentialCache {
   get(id: string): DeviceAuth | null {
     const hit = this.#entries.get(id);
     if (hit) return hit;
-    const creds = this.lookup(id);
+    const creds = this.devices.authInfo(id);
     if (!creds) return null;
     this.set(id, creds);
     return creds;

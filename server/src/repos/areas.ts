@@ -39,43 +39,19 @@ const toArea = (r: Row): Area => ({
   validUntil: r.valid_until,
 });
 
-/** The repositories on each connection: the SQL function the triggers call is registered once per connection. */
-const reposByDb = new WeakMap<Db, Set<AreaRepository>>();
-
-/**
- * Drops every repository's remembered ancestries whenever a row of `areas` is written on this connection,
- * by any code path (import, tests, a future edit route), inside the statement that writes it.
- */
-function watchAreas(db: Db, repo: AreaRepository): void {
-  let repos = reposByDb.get(db);
-  if (!repos) {
-    const set = new Set<AreaRepository>();
-    repos = set;
-    reposByDb.set(db, set);
-    db.function('loaxa_areas_changed', () => {
-      for (const r of set) r.forgetAncestries();
-      return null;
-    });
-    db.exec(`
-      CREATE TEMP TRIGGER IF NOT EXISTS loaxa_areas_inserted AFTER INSERT ON main.areas BEGIN SELECT loaxa_areas_changed(); END;
-      CREATE TEMP TRIGGER IF NOT EXISTS loaxa_areas_updated AFTER UPDATE ON main.areas BEGIN SELECT loaxa_areas_changed(); END;
-      CREATE TEMP TRIGGER IF NOT EXISTS loaxa_areas_deleted AFTER DELETE ON main.areas BEGIN SELECT loaxa_areas_changed(); END;`);
-  }
-  repos.add(repo);
-}
-
 export class AreaRepository {
   private readonly upsertStmt;
   private readonly getStmt;
   private readonly allStmt;
   /**
    * `ancestry()` by code: the broker asks for it at every box's connect (10,000 at once after a restart,
-   * issue 8) and most routes at every request. Emptied on any write to `areas` (watchAreas).
+   * issue 8) and most routes at every request. Emptied by `upsertMany`, the one write to `areas`; the server
+   * has one AreaRepository (wiring/storage.ts), which other repositories are given (issue 14: caches are
+   * refreshed where their rows change, in code, not by triggers).
    */
   private readonly ancestries = new Map<string, readonly string[]>();
 
   constructor(private readonly db: Db) {
-    watchAreas(db, this);
     this.upsertStmt = db.prepare(
       `INSERT INTO areas (code, parent_code, name, type, level, valid_from, valid_until, imported_at)
        VALUES (@code, @parentCode, @name, @type, @level, @validFrom, @validUntil, @now)
@@ -89,9 +65,13 @@ export class AreaRepository {
 
   /** Inserts or updates many areas in one transaction: an import either lands whole or not at all. */
   upsertMany(areas: Area[], now = Date.now()): void {
-    this.db.transaction(() => {
-      for (const a of areas) this.upsertStmt.run({ ...a, now });
-    })();
+    try {
+      this.db.transaction(() => {
+        for (const a of areas) this.upsertStmt.run({ ...a, now });
+      })();
+    } finally {
+      this.forgetAncestries();
+    }
   }
 
   get(code: string): Area | null {

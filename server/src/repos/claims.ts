@@ -9,8 +9,9 @@ const KEEP_EXPIRED_MS = 30 * 24 * 3600_000;
 
 /**
  * One-time claim codes (`device_claim_codes`), stored hashed: issued for a registered box, exchanged once
- * for new credentials. The exchange rotates the box's secret through DeviceRepository, in the same
- * transaction that uses the code up.
+ * for new credentials. The exchange rotates the box's secret through DeviceRepository (which tells the
+ * credential cache, so the old secret is refused from the next connect on), in the same transaction that
+ * uses the code up.
  */
 export class ClaimRepository {
   private readonly insertStmt;

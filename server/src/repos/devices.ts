@@ -1,3 +1,9 @@
+/**
+ * The `devices` table: registration, reads for the API and the broker, presence (through PresenceWriter)
+ * and the writes to a box's credentials. Over 300 lines because every write to a box's secret, revocation
+ * or row has to be here, next to the watchers it tells (issue 14: the credential cache is refreshed where
+ * secrets change); splitting the reads off would leave one class with half the table's SQL.
+ */
 import type { Db } from '../db/database.js';
 import { PresenceWriter, FOLD_EVERY_MS, type Telemetry } from './presence.js';
 
@@ -63,6 +69,21 @@ const toDevice = (r: Row): Device => ({
   heartbeats: r.heartbeats,
 });
 
+/** What authenticating a box needs; the credential cache (auth/device-credentials.ts) keeps it per box. */
+export interface DeviceAuth {
+  secretHash: string;
+  revoked: boolean;
+  areaCode: string;
+}
+
+/** Told of every write to a box's DeviceAuth: see DeviceRepository.watchCredentials. */
+export interface DeviceCredentialsWatcher {
+  /** Boxes just registered, once their rows are committed. */
+  registered(rows: ReadonlyArray<{ id: string } & DeviceAuth>): void;
+  /** A box's secret or revocation changed, or its row is gone: whatever was remembered of it is stale. */
+  changed(id: string): void;
+}
+
 export interface DeviceFilter {
   /** Root of an area subtree; devices in it or below. */
   areaCodes?: string[];
@@ -81,20 +102,13 @@ export class DeviceRepository {
   private readonly areaStmt;
   /** Heartbeats and statuses written behind: the buffer, its timer and the fold (see PresenceWriter). */
   readonly presence: PresenceWriter;
-  /**
-   * Told of devices just registered, once their rows are committed (not when registered inside a
-   * caller's transaction, which may still roll back): the credential cache takes them.
-   */
-  onInserted: ((rows: ReadonlyArray<{ id: string; secretHash: string; revoked: boolean; areaCode: string }>) => void) | null;
+  readonly #credentialWatchers: DeviceCredentialsWatcher[] = [];
 
   constructor(
     private readonly db: Db,
     /** How often appended heartbeats are folded into the devices table; reads that need them fold at once. */
     foldEveryMs = FOLD_EVERY_MS,
-    /** See `onInserted`. */
-    onInserted: DeviceRepository['onInserted'] = null,
   ) {
-    this.onInserted = onInserted;
     this.presence = new PresenceWriter(db, foldEveryMs);
     this.insertStmt = db.prepare(
       `INSERT INTO devices (id, name, area_code, lat, lon, secret_hash, created_at)
@@ -110,6 +124,21 @@ export class DeviceRepository {
       'SELECT secret_hash, revoked_at, area_code FROM devices WHERE id = ?',
     );
     this.areaStmt = db.prepare<[string], { area_code: string }>('SELECT area_code FROM devices WHERE id = ?');
+  }
+
+  /**
+   * Tells `watcher` of every change this repository makes to what DeviceAuth holds, right after the write:
+   * boxes registered (not while inside a caller's transaction, which may still roll back), a secret rotated
+   * (a claim), a box revoked or deleted. Only these methods write those columns (presence writes never do),
+   * so the credential cache that watches stays exact without SQLite triggers (issue 14). A box's id and
+   * area are set at registration and never change; a method that changes them must call credentialsChanged.
+   */
+  watchCredentials(watcher: DeviceCredentialsWatcher): void {
+    this.#credentialWatchers.push(watcher);
+  }
+
+  private credentialsChanged(id: string): void {
+    for (const w of this.#credentialWatchers) w.changed(id);
   }
 
   /** Statuses and heartbeats waiting in memory, not yet in the database (see PresenceWriter). */
@@ -154,15 +183,18 @@ export class DeviceRepository {
     })();
     // Boxes whose registration failed have never connected; a heartbeat under the same id would be refused.
     this.presence.dropHeartbeats(new Set(ids));
+    // They were remembered when inserted: a box that no longer exists must not authenticate.
+    for (const id of ids) this.credentialsChanged(id);
   }
 
   private inserted(rows: ReadonlyArray<{ id: string; areaCode: string; secretHash: string }>): void {
-    if (!this.onInserted || this.db.inTransaction) return;
-    this.onInserted(rows.map((r) => ({ id: r.id, secretHash: r.secretHash, revoked: false, areaCode: r.areaCode })));
+    if (this.#credentialWatchers.length === 0 || this.db.inTransaction) return;
+    const auth = rows.map((r) => ({ id: r.id, secretHash: r.secretHash, revoked: false, areaCode: r.areaCode }));
+    for (const w of this.#credentialWatchers) w.registered(auth);
   }
 
   /** Credentials and area of up to `limit` devices, to fill the credential cache at start. */
-  allAuthInfo(limit: number): Array<{ id: string; secretHash: string; revoked: boolean; areaCode: string }> {
+  allAuthInfo(limit: number): Array<{ id: string } & DeviceAuth> {
     return this.db
       .prepare<[number], { id: string; secret_hash: string; revoked_at: number | null; area_code: string }>('SELECT id, secret_hash, revoked_at, area_code FROM devices LIMIT ?')
       .all(limit)
@@ -181,7 +213,7 @@ export class DeviceRepository {
   }
 
   /** Credentials and area in one read: what the broker needs on every connect. */
-  authInfo(id: string): { secretHash: string; revoked: boolean; areaCode: string } | null {
+  authInfo(id: string): DeviceAuth | null {
     const r = this.authStmt.get(id);
     return r ? { secretHash: r.secret_hash, revoked: r.revoked_at !== null, areaCode: r.area_code } : null;
   }
@@ -285,13 +317,17 @@ export class DeviceRepository {
 
   /** Gives a box a new secret (a claim); the old one stops working. False when the box is unknown or revoked. */
   rotateSecret(id: string, secretHash: string): boolean {
-    return this.db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ? AND revoked_at IS NULL').run(secretHash, id).changes > 0;
+    const rotated = this.db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ? AND revoked_at IS NULL').run(secretHash, id).changes > 0;
+    if (rotated) this.credentialsChanged(id);
+    return rotated;
   }
 
   /** Revokes a device's credentials for good (a stolen or retired box). */
   revoke(id: string, now = Date.now()): boolean {
     // A status still pending must not mark a revoked box online again after this.
     if (this.presence.hasPendingStatus(id)) this.presence.flush();
-    return this.db.prepare('UPDATE devices SET revoked_at = ?, online = 0 WHERE id = ? AND revoked_at IS NULL').run(now, id).changes > 0;
+    const revoked = this.db.prepare('UPDATE devices SET revoked_at = ?, online = 0 WHERE id = ? AND revoked_at IS NULL').run(now, id).changes > 0;
+    if (revoked) this.credentialsChanged(id);
+    return revoked;
   }
 }

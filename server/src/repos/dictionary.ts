@@ -49,9 +49,9 @@ export class DictionaryRepository {
    */
   private readonly merged = new Map<string, Record<string, string>>();
 
-  constructor(private readonly db: Db) {
-    // Its own area repository: ancestries are cached there and dropped on any write to `areas`.
-    this.areas = new AreaRepository(db);
+  /** `areas` is the server's one AreaRepository, whose remembered ancestries follow every import. */
+  constructor(private readonly db: Db, areas: AreaRepository) {
+    this.areas = areas;
     // The conflict target repeats the unique index's expression (migration 16): NULL areas are one key.
     this.upsertStmt = db.prepare(
       `INSERT INTO dictionary_entries (term, area_code, reading, updated_by, updated_at) VALUES (@term, @areaCode, @reading, @userId, @now)

@@ -44,18 +44,18 @@ export interface Storage {
 /** Opens the database under `dataDir` (migrating it) and the media store; nothing else starts. */
 export async function openStorage(dataDir: string): Promise<Storage> {
   const db = openDatabase(join(dataDir, 'loaxa.sqlite'));
-  // The credential cache reads a box it does not know from the devices, and the devices tell it of boxes
-  // just registered: each needs the other. The devices' notice is a closure over the cache built on the
-  // next line; it is only called when a box is registered, long after both exist.
-  const devices = new DeviceRepository(db, undefined, (rows) => deviceCredentials.remember(rows));
+  const devices = new DeviceRepository(db);
   // Credentials and area of every box in memory (up to 50,000): a connect storm reads none from SQLite.
-  const deviceCredentials = new DeviceCredentialCache(db, (id) => devices.authInfo(id));
+  // It reads a box it does not know from `devices`, and `devices` tells it of every registration, rotated
+  // secret, revocation and deletion: this is the one DeviceRepository, so it sees every such write.
+  const deviceCredentials = new DeviceCredentialCache(devices);
   deviceCredentials.remember(devices.allAuthInfo(50_000));
+  const areas = new AreaRepository(db);
   const media = new MediaStore(join(dataDir, 'media'));
   await media.init();
   return {
     db,
-    areas: new AreaRepository(db),
+    areas,
     users: new UserRepository(db),
     sessions: new SessionRepository(db),
     devices,
@@ -63,7 +63,7 @@ export async function openStorage(dataDir: string): Promise<Storage> {
     bulletins: new BulletinRepository(db),
     broadcasts: new BroadcastRepository(db),
     media,
-    dictionary: new DictionaryRepository(db),
+    dictionary: new DictionaryRepository(db, areas),
     faults: new FaultRepository(db),
     offers: new OfferRepository(db),
     asRun: new AsRunRepository(db),
