@@ -12,7 +12,7 @@
 import type { Logger } from 'pino';
 import type { AgendaItem, AgendaStore, SyncAgenda } from './agenda-store.js';
 import { deliveryKey, type PlayPayload, type Playout } from './playout.js';
-import type { Clock } from './timing.js';
+import { after, type Clock } from './timing.js';
 
 export interface AgendaDeps {
   store: AgendaStore;
@@ -42,7 +42,8 @@ function changed(a: AgendaItem, b: AgendaItem): boolean {
 export class Agenda {
   private current: SyncAgenda | null = null;
   private byKey = new Map<string, AgendaItem>();
-  private timer: NodeJS.Timeout | null = null;
+  /** Cancels the pending tick; on the agent's clock (timing.ts `after`), so a test's fake clock drives it. */
+  private cancelTimer: (() => void) | null = null;
   private running = false;
   /** Syncs are applied one at a time, in arrival order. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -78,8 +79,8 @@ export class Agenda {
 
   close(): void {
     this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.cancelTimer?.();
+    this.cancelTimer = null;
   }
 
   /** Takes an agenda from the server; answers with the version held afterwards. */
@@ -148,8 +149,8 @@ export class Agenda {
 
   /** Hands every item due for pre-fetch to the playout, and sets the timer for the next one. */
   private tick(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.cancelTimer?.();
+    this.cancelTimer = null;
     if (!this.running) return;
     const { playout, clock, logger } = this.deps;
     const now = clock.now();
@@ -171,6 +172,6 @@ export class Agenda {
       }
     }
     if (next === Infinity) return;
-    this.timer = setTimeout(() => this.tick(), Math.min(Math.max(0, next - now), MAX_TIMER_MS));
+    this.cancelTimer = after(clock, Math.min(Math.max(0, next - now), MAX_TIMER_MS), () => this.tick());
   }
 }

@@ -68,7 +68,7 @@ export interface AgentParts {
 export function buildAgentParts(deps: DeviceAgentDeps, config: AgentConfig, saved: AgentState, hardware: Hardware, stateStore: AgentStateStore, host: AgentHost): AgentParts {
   const child = (module: string): Logger => host.log.child({ module });
   const { settings } = host;
-  const amplified = new AmplifiedPlayer(deps.player ?? createPlayer(config), hardware.amplifier, { holdMs: config.ampHoldMs, logger: child('amplifier') });
+  const amplified = new AmplifiedPlayer(deps.player ?? createPlayer(config), hardware.amplifier, { holdMs: config.ampHoldMs, logger: child('amplifier'), clock: host.clock });
 
   // Built before their users, wired through closures: the cache protects the agenda's upcoming audio.
   let agenda: Agenda | null = null;

@@ -20,13 +20,18 @@ export type CommandResult<T extends CommandType> =
   | { ok: true; data: ResponseData<T> }
   | { ok: false; error: { code: ErrorCode; message: string } };
 
-export type CommandHandler<T extends CommandType> = (env: Envelope<T>) => CommandResult<T> | Promise<CommandResult<T>>;
+/**
+ * `context` is what the caller passes along with the message: nothing for the agent, whose handlers close
+ * over its parts; the arrival (topic, instant) and the box for the fleet's load-test boxes, which share one
+ * table between thousands of boxes (firmware-sim fleet-box.ts, issue 14).
+ */
+export type CommandHandler<T extends CommandType, C = void> = (env: Envelope<T>, context: C) => CommandResult<T> | Promise<CommandResult<T>>;
 
 /** One handler per command type: a type added to the catalog without a handler is a compile error. */
-export type CommandTable = { [K in CommandType]: CommandHandler<K> };
+export type CommandTable<C = void> = { [K in CommandType]: CommandHandler<K, C> };
 
-export interface CommandDispatcherDeps {
-  table: CommandTable;
+export interface CommandDispatcherDeps<C = void> {
+  table: CommandTable<C>;
   clock: Clock;
   logger: Logger;
   /** Publishes an encoded answer on the device's own `res` topic. */
@@ -42,19 +47,19 @@ export interface CommandDispatcherDeps {
 
 const isUuid = (id: string): boolean => envelopeSchema.shape.id.safeParse(id).success;
 
-export class CommandDispatcher {
-  constructor(private readonly deps: CommandDispatcherDeps) {}
+export class CommandDispatcher<C = void> {
+  constructor(private readonly deps: CommandDispatcherDeps<C>) {}
 
-  /** Handles one raw MQTT payload from `source` (a topic). Never rejects. */
-  async handle(raw: Buffer, source: string): Promise<void> {
+  /** Handles one raw MQTT payload from `source` (a topic, for the log). Never rejects. */
+  async handle(raw: Buffer, source: string, context: C): Promise<void> {
     try {
-      await this.dispatch(raw, source);
+      await this.dispatch(raw, source, context);
     } catch (err) {
       this.deps.logger.error({ err, source }, 'command handling failed unexpectedly');
     }
   }
 
-  private async dispatch(raw: Buffer, source: string): Promise<void> {
+  private async dispatch(raw: Buffer, source: string, context: C): Promise<void> {
     const decoded = decodeMessage(raw, COMMAND_TYPES);
     if (!decoded.ok) return this.refuse(decoded.error, source);
     const env = decoded.value;
@@ -77,7 +82,7 @@ export class CommandDispatcher {
 
     let result: CommandResult<CommandType>;
     try {
-      result = await runHandler(this.deps.table, env);
+      result = await runHandler(this.deps.table, env, context);
     } catch (err) {
       log.error({ err }, 'command handler failed');
       result = { ok: false, error: { code: ErrorCode.INTERNAL, message: err instanceof Error ? err.message : String(err) } };
@@ -116,7 +121,7 @@ export class CommandDispatcher {
 }
 
 /** Looks the handler up in the table; the cast is safe because `env.type` selects both. */
-function runHandler<T extends CommandType>(table: CommandTable, env: Envelope<T>): CommandResult<T> | Promise<CommandResult<T>> {
-  const handler = table[env.type] as CommandHandler<T>;
-  return handler(env);
+function runHandler<T extends CommandType, C>(table: CommandTable<C>, env: Envelope<T>, context: C): CommandResult<T> | Promise<CommandResult<T>> {
+  const handler = table[env.type] as CommandHandler<T, C>;
+  return handler(env, context);
 }

@@ -7,15 +7,8 @@
 import type { DeliveryState } from '@loaxa/shared';
 import { RecentIds } from './agent-state.js';
 
-/** One transition as reported on `event` (the agent adds the time). */
-export interface DeliveryReport {
-  commandId: string;
-  broadcastId: string;
-  occurrenceAt: number;
-  state: DeliveryState;
-  reason?: string;
-  sha256?: string;
-}
+// The key and the report are part of the protocol, shared with the fleet's load-test box (issue 14).
+export { deliveryKey, deliveryReport, deliveryEvent, type DeliveryReport } from './protocol/deliveries.js';
 
 export interface FinishedDelivery {
   key: string;
@@ -25,10 +18,6 @@ export interface FinishedDelivery {
 
 /** Finished deliveries remembered: more than a week of a busy box's items. */
 export const FINISHED_CAPACITY = 2_000;
-
-export function deliveryKey(broadcastId: string, occurrenceAt: number): string {
-  return `${broadcastId}@${occurrenceAt}`;
-}
 
 export class FinishedDeliveries {
   private readonly byKey = new RecentIds<FinishedDelivery>(FINISHED_CAPACITY);

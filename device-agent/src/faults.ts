@@ -9,7 +9,7 @@ import type { FAULT_KINDS } from '@loaxa/shared';
 import type { Logger } from 'pino';
 import type { AgentConfig } from './config.js';
 import type { Hardware } from './hardware/index.js';
-import type { Clock } from './timing.js';
+import { after, type Clock } from './timing.js';
 
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -51,7 +51,8 @@ interface Track {
 
 export class FaultMonitor {
   private readonly tracks = new Map<FaultKind, Track>();
-  private timer: NodeJS.Timeout | null = null;
+  /** Cancels the next round; null when stopped. */
+  private cancel: (() => void) | null = null;
   private polls = 0;
   private running: Promise<void> | null = null;
   private readonly failing = new Set<FaultKind>();
@@ -75,21 +76,23 @@ export class FaultMonitor {
   }
 
   start(): void {
-    if (this.timer) return;
+    if (this.cancel) return;
+    // The period is on the agent's clock, so a test's fake clock decides when the next round is due.
     const tick = (): void => {
-      this.timer = setTimeout(() => {
+      this.cancel = after(this.deps.clock, this.deps.pollMs, () => {
         void this.poll().finally(() => {
-          if (this.timer) tick();
+          if (this.cancel) tick();
         });
-      }, this.deps.pollMs);
+      });
     };
     // The first reading at once: a box that boots into a fault reports it without waiting a period.
-    this.timer = setTimeout(() => void this.poll().finally(() => this.timer && tick()), 0);
+    const first = setTimeout(() => void this.poll().finally(() => this.cancel && tick()), 0);
+    this.cancel = () => clearTimeout(first);
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.cancel?.();
+    this.cancel = null;
     await this.running;
   }
 

@@ -4,8 +4,8 @@
  * strength, never the heartbeat.
  */
 import type { TelemetryHealth } from '@loaxa/shared';
-import type { FaultKind } from './faults.js';
 import type { Hardware } from './hardware/index.js';
+import { healthBlock, type HealthCounters } from './protocol/telemetry.js';
 
 const READER_TIMEOUT_MS = 4_000;
 
@@ -16,16 +16,9 @@ function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
 
 export async function collectHealth(
   hw: Hardware,
-  extra: { faults: FaultKind[]; linkFailures: number; modemRecoveries: number },
+  extra: HealthCounters,
   timeoutMs = READER_TIMEOUT_MS,
 ): Promise<TelemetryHealth> {
   const [system, network, synced] = await Promise.all([within(hw.system.read(), timeoutMs), within(hw.network.read(), timeoutMs), within(hw.timeSync.synchronized(), timeoutMs)]);
-  const health: TelemetryHealth = { ...system };
-  if (network) health.network = network;
-  if (synced !== undefined) health.clockSynced = synced;
-  health.amplifierOn = hw.amplifier.on;
-  health.faults = extra.faults;
-  health.linkFailures = extra.linkFailures;
-  health.modemRecoveries = extra.modemRecoveries;
-  return health;
+  return healthBlock({ system, network, clockSynced: synced, amplifierOn: hw.amplifier.on }, extra);
 }

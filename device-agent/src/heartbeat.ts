@@ -3,12 +3,12 @@
  * lost one is replaced by the next, so nothing is queued while offline. Each carries the volume, cache
  * use, the item on air, the clock offset to the server and the health block (health.ts).
  */
-import { encodeMessage, type Payload } from '@loaxa/shared';
+import { encodeMessage } from '@loaxa/shared';
 import type { Logger } from 'pino';
-import type { FaultKind } from './faults.js';
 import type { Hardware } from './hardware/index.js';
 import { collectHealth } from './health.js';
-import { jitter, type Clock } from './timing.js';
+import { firstHeartbeatDelay, nextHeartbeatDelay, telemetryPayload, type HealthCounters, type TelemetryStatus } from './protocol/telemetry.js';
+import type { Clock } from './timing.js';
 import { AGENT_VERSION } from './version.js';
 
 export interface HeartbeatDeps {
@@ -18,18 +18,8 @@ export interface HeartbeatDeps {
   periodMs: () => number;
   connected: () => boolean;
   publish: (body: string) => void;
-  /** The parts of the payload the agent knows (everything but the health block). */
-  status: () => {
-    uptimeS: number;
-    volume: number;
-    cacheBytes: number;
-    cacheItems: number;
-    playing: { broadcastId: string; occurrenceAt: number } | null;
-    clockOffsetMs: number | null;
-    faults: FaultKind[];
-    linkFailures: number;
-    modemRecoveries: number;
-  };
+  /** What the agent knows at a beat: the payload's own fields and its counters for the health block. */
+  status: () => TelemetryStatus & HealthCounters;
 }
 
 export class Heartbeat {
@@ -41,7 +31,7 @@ export class Heartbeat {
   /** The first beat comes at a random moment within one period. */
   start(): void {
     this.running = true;
-    this.schedule(this.deps.periodMs() * Math.random());
+    this.schedule(firstHeartbeatDelay(this.deps.periodMs()));
   }
 
   stop(): void {
@@ -54,13 +44,13 @@ export class Heartbeat {
   reschedule(): void {
     if (!this.running) return;
     if (this.timer) clearTimeout(this.timer);
-    this.schedule(jitter(this.deps.periodMs(), 0.1));
+    this.schedule(nextHeartbeatDelay(this.deps.periodMs()));
   }
 
   private schedule(delayMs: number): void {
     this.timer = setTimeout(() => {
       void this.beat().finally(() => {
-        if (this.running && this.timer) this.schedule(jitter(this.deps.periodMs(), 0.1));
+        if (this.running && this.timer) this.schedule(nextHeartbeatDelay(this.deps.periodMs()));
       });
     }, delayMs);
   }
@@ -69,16 +59,7 @@ export class Heartbeat {
     if (!this.deps.connected() || !this.running) return;
     const s = this.deps.status();
     const health = await collectHealth(this.deps.hardware, { faults: s.faults, linkFailures: s.linkFailures, modemRecoveries: s.modemRecoveries });
-    const payload: Payload<'telemetry'> = {
-      uptimeS: s.uptimeS,
-      volume: s.volume,
-      cacheBytes: s.cacheBytes,
-      cacheItems: s.cacheItems,
-      playing: s.playing,
-      agentVersion: AGENT_VERSION,
-      health,
-    };
-    if (s.clockOffsetMs !== null) payload.clockOffsetMs = s.clockOffsetMs;
+    const payload = telemetryPayload(s, health, AGENT_VERSION);
     let body: string;
     try {
       body = encodeMessage('telemetry', payload, { ts: this.deps.clock.now() });

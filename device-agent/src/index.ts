@@ -20,7 +20,6 @@ export { SpeakerBusyError } from './playout.js';
 export { deliveryKey, FinishedDeliveries, FINISHED_CAPACITY, type DeliveryReport, type FinishedDelivery } from './deliveries.js';
 export { AgendaStore, AGENDA_FILE, type SyncAgenda, type AgendaItem } from './agenda-store.js';
 export { ReportOutbox, OUTBOX_DIR } from './report-outbox.js';
-export { interrupts, pickNext, priorityRank, compareContenders, type Contender } from './priority.js';
 export { CommandDispatcher, type CommandTable, type CommandHandler, type CommandResult } from './commands.js';
 export { AgentStateStore, RecentIds, agentStateSchema, STATE_FILE, DEFAULT_VOLUME, type AgentState } from './agent-state.js';
 export { systemClock, jitter, type Clock } from './timing.js';
@@ -30,6 +29,8 @@ export { ClockOffsetEstimator } from './clock-offset.js';
 export { FaultMonitor, buildFaultChecks, type FaultCheck, type FaultKind, type FaultTransition, type ActiveFault } from './faults.js';
 export { collectHealth } from './health.js';
 export { ReconnectPolicy, ModemRecovery } from './link.js';
+// The protocol's pure pieces, shared with the firmware simulator's fleet boxes (issue 14).
+export * from './protocol/index.js';
 export { LogRing } from './log-ring.js';
 export { sineWav, testToneFile } from './test-tone.js';
 // Hardware: interfaces, real implementations and the simulated twins.

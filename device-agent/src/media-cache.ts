@@ -7,6 +7,9 @@
  *
  * Files are evicted least-recently-used beyond a size cap, never the audio of an item still to play
  * (pinned by the playout, or named by `protect`, the agenda's upcoming hashes).
+ * Over 300 lines because a cached file's whole life (download with resume, hash check, durable rename,
+ * eviction that spares what the agenda still needs) is one class: each step relies on the others' rule
+ * that no half-written file ever stands under a real name.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';

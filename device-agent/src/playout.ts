@@ -4,12 +4,14 @@
  * interrupts the one playing (speaker.ts); the interrupted item is not lost: once the interrupter has
  * finished it plays again, from where it stopped (`resume`) or from the start (`restart`, the default),
  * and its new `playing` report says after what (Circular 39/2020/TT-BTTTT; issue 4).
+ * Over 300 lines because an item's whole life (taking it in, fetching, waiting for its start, airing with
+ * interruptions, the one report of how it ended) is one state machine, kept in one place.
  */
 import { ErrorCode, type DeliveryState, type Payload } from '@loaxa/shared';
 import type { Logger } from 'pino';
 import { DownloadError, HashMismatchError, type MediaCache } from './media-cache.js';
 import type { Player } from './player.js';
-import { FinishedDeliveries, deliveryKey, type DeliveryReport, type FinishedDelivery } from './deliveries.js';
+import { FinishedDeliveries, deliveryKey, deliveryReport, type DeliveryReport, type FinishedDelivery } from './deliveries.js';
 import { Speaker, type SpeakerClaim } from './speaker.js';
 import { MissedError, obtainMedia } from './obtain-media.js';
 import { sleepUntil, type Clock } from './timing.js';
@@ -59,7 +61,6 @@ export class SpeakerBusyError extends Error {
   override name = 'SpeakerBusyError';
 }
 
-const MAX_REASON = 500;
 /** An interrupted item waits this long for the speaker to come back before it counts as missed. */
 const RESUME_WAIT_MS = 60 * 60_000;
 
@@ -69,8 +70,18 @@ export class Playout {
   private readonly runs = new Set<Promise<void>>();
   private readonly speaker = new Speaker();
   private seq = 0;
+  /**
+   * Milliseconds for intervals (how far an interrupted item got, for `resume`), on the time base the clock's
+   * waits run on: performance.now (monotonic, so an NTP step of the wall clock cannot bend the offset) for
+   * the system clock or any clock waiting on real timers; the clock itself when it drives its own waits
+   * (timing.ts Clock.sleep, a test's fake clock), so that the offset is what the test advanced it by.
+   */
+  private readonly elapsed: () => number;
 
-  constructor(private readonly deps: PlayoutDeps) {}
+  constructor(private readonly deps: PlayoutDeps) {
+    const { clock } = deps;
+    this.elapsed = clock.sleep ? () => clock.now() : () => performance.now();
+  }
 
   /** The item on air, for telemetry. */
   get playing(): { broadcastId: string; occurrenceAt: number } | null {
@@ -218,10 +229,7 @@ export class Playout {
   private transition(item: Item, state: DeliveryState, reason?: string): void {
     item.state = state;
     if (item.local) return;
-    const r: DeliveryReport = { commandId: item.commandId, broadcastId: item.play.broadcastId, occurrenceAt: item.play.occurrenceAt, state };
-    if (reason !== undefined) r.reason = reason.slice(0, MAX_REASON);
-    if (state === 'cached' || state === 'playing' || state === 'played') r.sha256 = item.play.media.sha256;
-    this.deps.report(r);
+    this.deps.report(deliveryReport(item.commandId, item.play, state, reason));
   }
 
   private finish(item: Item): void {
@@ -265,13 +273,13 @@ export class Playout {
         if (!segment.signal.aborted) {
           this.transition(item, 'playing', reason);
           item.started = true;
-          began = performance.now();
+          began = this.elapsed();
           await this.deps.player.play(file, {
             durationMs,
             offsetMs,
             volume: this.deps.volume(),
             signal: AbortSignal.any([signal, segment.signal]),
-            onStart: () => (began = performance.now()),
+            onStart: () => (began = this.elapsed()),
           });
           this.transition(item, 'played');
           return;
@@ -284,7 +292,7 @@ export class Playout {
       }
       // Interrupted by a higher priority: wait for the speaker again, then resume or restart.
       if (!item.started) continue;
-      offsetMs = mode === 'resume' ? offsetMs + (began === null ? 0 : performance.now() - began) : 0;
+      offsetMs = mode === 'resume' ? offsetMs + (began === null ? 0 : this.elapsed() - began) : 0;
       if (offsetMs >= durationMs) {
         this.transition(item, 'played', `ended while interrupted by ${item.interruptedBy ?? 'a higher-priority item'}`);
         return;

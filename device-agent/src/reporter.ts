@@ -6,7 +6,7 @@
 import { encodeMessage, topics, type Payload } from '@loaxa/shared';
 import type { Logger } from 'pino';
 import type { FaultKind, FaultTransition } from './faults.js';
-import type { DeliveryReport } from './playout.js';
+import { deliveryEvent, type DeliveryReport } from './protocol/deliveries.js';
 import { ReportOutbox } from './report-outbox.js';
 import type { Clock } from './timing.js';
 
@@ -64,7 +64,7 @@ export class Reporter {
 
   delivery(r: DeliveryReport): void {
     this.deps.logger.info({ broadcastId: r.broadcastId, occurrenceAt: r.occurrenceAt, state: r.state, reason: r.reason }, 'delivery');
-    this.send({ kind: 'delivery', ...r, at: this.deps.clock.now() });
+    this.send(deliveryEvent(r, this.deps.clock.now()));
   }
 
   fault(t: FaultTransition): void {

@@ -6,16 +6,19 @@
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { decodeMessage, encodeMessage, envelopeSchema, parseTopic, topics, type HeldAgenda } from '@loaxa/shared';
+import { decodeMessage, envelopeSchema, topics, type HeldAgenda } from '@loaxa/shared';
 import type { ClockOffsetEstimator } from './clock-offset.js';
 import type { AgentConfig } from './config.js';
 import type { CommandRunner } from './hardware/command.js';
 import { ModemRecovery, ReconnectPolicy } from './link.js';
+import { connectOptions, inboundKind, refusedTopics, statusMessage, subscriptionTopics } from './protocol/session.js';
 import type { Clock } from './timing.js';
 import { AGENT_VERSION } from './version.js';
 
 /** Messages arriving this soon after a connect may have waited in the broker: not clock samples. */
 const CLOCK_SAMPLE_SETTLE_MS = 5_000;
+const KEEPALIVE_S = 60;
+const CONNECT_TIMEOUT_MS = 30_000;
 
 export interface SessionDeps {
   config: AgentConfig;
@@ -87,9 +90,9 @@ export class Session {
     });
     client.on('message', (topic, payload, packet) => {
       if (this.stopping) return;
-      const parsed = parseTopic(topic);
-      if (parsed?.kind === 'server-status') return this.onServerStatus(payload);
-      if (parsed?.kind === 'area' || (parsed?.kind === 'device' && parsed.channel === 'cmd' && parsed.deviceId === config.deviceId)) {
+      const kind = inboundKind(topic, config.deviceId);
+      if (kind === 'server-status') return this.onServerStatus(payload);
+      if (kind !== null) {
         if (!packet.retain) this.sampleClock(payload);
         this.deps.onCommand(payload, topic);
         return;
@@ -136,27 +139,20 @@ export class Session {
 
   private status(state: 'online' | 'offline'): string {
     const { config, heldAgenda } = this.deps;
-    const held = state === 'online' ? heldAgenda?.() : undefined;
-    const agenda = held !== undefined ? { agenda: held } : {};
-    return encodeMessage('status', { state, agentVersion: AGENT_VERSION, areaCode: config.areaCode, ...agenda }, { ts: this.deps.clock.now() });
+    return statusMessage(state, { agentVersion: AGENT_VERSION, areaCode: config.areaCode, heldAgenda }, this.deps.clock.now());
   }
 
   private options(): IClientOptions {
     const { config } = this.deps;
-    return {
-      clientId: config.deviceId,
+    return connectOptions({
+      deviceId: config.deviceId,
       username: config.mqtt.username,
       password: config.mqtt.password,
-      protocolVersion: 4,
-      // A persistent session keeps QoS 1 commands sent while the box was briefly away [MQTT-3.1.2-4].
-      clean: false,
-      keepalive: 60,
-      connectTimeout: 30_000,
-      // Reconnects are ours (onClose): mqtt.js's fixed interval cannot back off.
-      reconnectPeriod: 0,
-      resubscribe: false,
-      will: { topic: topics.deviceStatus(config.deviceId), payload: Buffer.from(this.status('offline')), qos: 1, retain: true },
-    };
+      keepaliveSeconds: KEEPALIVE_S,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      will: this.status('offline'),
+      retainStatus: true,
+    });
   }
 
   private onConnect(): void {
@@ -169,12 +165,10 @@ export class Session {
     this.connectedAt = performance.now();
     logger.info('connected to the broker');
     this.publish(topics.deviceStatus(config.deviceId), this.status('online'), { qos: 1, retain: true });
-    const areaTopics = [...new Set([config.areaCode, ...config.areaAncestors])].map((code) => topics.areaCmd(code));
-    const wanted = [topics.deviceCmd(config.deviceId), ...areaTopics, topics.serverStatus()];
+    const wanted = subscriptionTopics({ deviceId: config.deviceId, areaCode: config.areaCode, areaAncestors: config.areaAncestors });
     client.subscribe(wanted, { qos: 1 }, (err, granted) => {
       if (err) return logger.error({ err: err.message }, 'subscribe failed');
-      // 0x80 in a SUBACK is a refusal [MQTT-3.9.3]; the broker's ACL did not allow that topic.
-      for (const g of granted ?? []) if (g.qos === 128) logger.error({ topic: g.topic }, 'broker refused a subscription');
+      for (const topic of refusedTopics(granted)) logger.error({ topic }, 'broker refused a subscription');
       this.deps.onConnected();
     });
   }

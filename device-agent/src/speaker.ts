@@ -1,10 +1,9 @@
 /**
  * Who holds the speaker (one ALSA output, one item at a time), following Circular 39/2020/TT-BTTTT:
  * a higher priority takes it at once from a lower one, which is told to stop (`preempt`); equal or lower
- * priority waits, and waiting items go by priority, then start time, then arrival (priority.ts).
+ * priority waits, and waiting items go by priority, then start time, then arrival (shared/src/priority.ts).
  */
-import type { Priority } from '@loaxa/shared';
-import { interrupts, pickNext } from './priority.js';
+import { outranks, pickNext, type Priority } from '@loaxa/shared';
 
 export interface SpeakerClaim {
   key: string;
@@ -51,7 +50,7 @@ export class Speaker {
     if (now() > deadline) return Promise.reject(timeout());
     const cur = this.current;
     if (!cur) return Promise.resolve(this.take(claim));
-    if (interrupts(claim.priority, cur.claim.priority)) {
+    if (outranks(claim.priority, cur.claim.priority)) {
       cur.claim.preempt(claim);
       const release = this.take(claim);
       return cur.released.then(() => release);

@@ -4,6 +4,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 export interface Clock {
   /** Epoch milliseconds on the device's clock. */
   now(): number;
+  /**
+   * Resolves once `ms` have passed on this clock; rejects when `signal` aborts. Absent (the system clock):
+   * real timers. A test's fake clock has one, so that waits it checks pass when the test advances it.
+   */
+  sleep?(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -19,8 +24,23 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export async function sleepUntil(clock: Clock, at: number, signal: AbortSignal): Promise<void> {
   signal.throwIfAborted();
   for (let left = at - clock.now(); left > 0; left = at - clock.now()) {
-    await sleep(Math.min(left, MAX_SLICE_MS), signal);
+    const slice = Math.min(left, MAX_SLICE_MS);
+    await (clock.sleep ? clock.sleep(slice, signal) : sleep(slice, signal));
   }
+}
+
+/**
+ * Calls `fn` once `ms` have passed on `clock` and answers a function that cancels it: a plain timer for the
+ * system clock, the clock's own `sleep` when it has one.
+ */
+export function after(clock: Clock, ms: number, fn: () => void): () => void {
+  if (!clock.sleep) {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  }
+  const cancelled = new AbortController();
+  clock.sleep(Math.max(0, ms), cancelled.signal).then(fn, () => undefined);
+  return () => cancelled.abort();
 }
 
 /** `base` ± `fraction` (0.1 → ±10 %), so a fleet started together does not act in step. */

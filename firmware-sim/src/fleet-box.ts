@@ -1,32 +1,45 @@
 /**
  * One lightweight simulated speaker box for load tests (issue 8): the device agent's MQTT protocol and
- * nothing else. It connects as the agent does (session.ts: its own credentials, client id = device id,
- * persistent session, retained `online` status and a retained `offline` last will), subscribes to its own
- * `cmd`, the `a/{code}/cmd` of its area and the area's ancestors and `server/status`, sends real telemetry
- * envelopes on the agent's heartbeat rhythm, and answers commands the way the agent's dispatcher does: one
- * answer on `res` per command id, `play` items taken at most once per delivery (broadcast + occurrence)
- * whichever topic or agenda brought them, with the delivery reports the agent makes (acknowledged → cached
- * → playing → played) on `event`.
+ * nothing else, built from the agent's own protocol code (device-agent/src/protocol, issue 14) so the two
+ * cannot drift. It connects as the agent does (its own credentials, client id = device id, persistent
+ * session, retained `online` status and a retained `offline` last will, the agent's reconnect policy),
+ * subscribes to what the agent subscribes to, sends the agent's telemetry envelope on its heartbeat rhythm,
+ * and answers commands through the agent's dispatcher (commands.ts: one answer on `res` per command id).
+ * `play` items are taken at most once per delivery (broadcast + occurrence) whichever topic or agenda
+ * brought them, with the delivery reports the agent makes (acknowledged → cached → playing → played) on
+ * `event`.
  *
  * What it leaves out, so that thousands fit in one process: no disk (agenda, outbox, caches), no audio,
  * no hardware. The media is treated as already cached (the bench measures the command path, not the
- * download), and playing is a timer of the item's duration.
+ * download), and playing is a timer of the item's duration. That stand-in for the agent's playout and
+ * agenda (playout.ts, agenda.ts: disk, audio and a speaker) and the instants the bench records are what
+ * is left here; they share the box's state, hence one file of more than 300 lines.
  */
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
+import { pino } from 'pino';
+import { ErrorCode, encodeMessage, isTerminal, topics, type CommandType, type DeliveryState, type Envelope, type Payload } from '@loaxa/shared';
 import {
-  COMMAND_TYPES,
-  ErrorCode,
-  decodeMessage,
-  encodeMessage,
-  encodeResponse,
-  parseTopic,
-  topics,
-  type CommandType,
-  type DeliveryState,
-  type Envelope,
-  type Payload,
-  type ResponseData,
-} from '@loaxa/shared';
+  CommandDispatcher,
+  DEFAULT_VOLUME,
+  RecentIds,
+  ReconnectPolicy,
+  connectOptions,
+  deliveryEvent,
+  deliveryKey,
+  deliveryReport,
+  firstHeartbeatDelay,
+  healthBlock,
+  inboundKind,
+  nextHeartbeatDelay,
+  refusedTopics,
+  statusMessage,
+  subscriptionTopics,
+  systemClock,
+  telemetryPayload,
+  type CommandResult,
+  type CommandTable,
+  type NetworkSnapshot,
+} from '@loaxa/device-agent';
 
 /** Reported as the agent version in status and telemetry, so fleet boxes are told apart on the server. */
 export const FLEET_AGENT_VERSION = 'fleet-0.1.0';
@@ -83,24 +96,65 @@ interface Held extends BoxDelivery {
   fromAgenda: boolean;
 }
 
+/** What the dispatcher hands each handler along with the command: the box, and where and when it arrived. */
+interface Arrival {
+  box: FleetBox;
+  via: 'device' | 'area';
+  at: number;
+}
+
 /** Answers remembered per command id (a QoS 1 redelivery gets the same answer again). */
 const ANSWERS_KEPT = 64;
 /** Agenda items are taken in hand this long before they start (the agent's prefetch lead, shortened). */
 const AGENDA_LEAD_MS = 60_000;
+/** The agent's first reconnect delay (its `reconnectMs`, shortened): later ones double up to reconnectMaxMs. */
+const RECONNECT_BASE_MS = 1_000;
+/** One silent logger for every box of the process: the dispatcher logs, a fleet box has nobody to tell. */
+const QUIET = pino({ level: 'silent' });
+const nothing = (): void => undefined;
+/** What a fleet box reports of its hardware and cache: a healthy box on 4G whose bulletin audio is cached. */
+const SYSTEM = { cpuTempC: 48.5, load1: 0.08, load5: 0.05, load15: 0.03, memTotalBytes: 1_024_000_000, memAvailableBytes: 612_000_000, diskFreeBytes: 5_100_000_000, diskTotalBytes: 7_800_000_000 };
+const NETWORK: NetworkSnapshot = { type: 'cellular', interface: 'wwan0', accessTech: 'LTE', signalPct: 64, operator: 'Viettel', modemState: 'connected' };
+const CACHE = { cacheBytes: 1_843_200, cacheItems: 3 };
+
+/** Maintenance commands need a real agent (logs, config, updates): the firmware simulator's full boxes. */
+function unavailable<T extends CommandType>(env: Envelope<T>): CommandResult<T> {
+  return { ok: false, error: { code: ErrorCode.UNAVAILABLE, message: `a fleet box does not run ${env.type}` } };
+}
 
 export class FleetBox {
+  /**
+   * The command table of every fleet box (the agent's typed table: a command type without a handler is a
+   * compile error). One for the process, not one per box: thousands of boxes share it.
+   */
+  private static readonly table: CommandTable<Arrival> = {
+    play: (env, a) => ({ ok: true, data: a.box.submit(env.id, env.payload, a.via, a.at) }),
+    stop: (env, a) => ({ ok: true, data: { stopped: a.box.stopItems(env.payload) } }),
+    'set-volume': (env, a) => {
+      a.box.volume = env.payload.volume;
+      return { ok: true, data: { volume: a.box.volume } };
+    },
+    'sync-agenda': (env, a) => ({ ok: true, data: a.box.syncAgenda(env.payload, a.at) }),
+    'test-tone': unavailable,
+    reboot: unavailable,
+    'fetch-logs': unavailable,
+    'update-config': unavailable,
+    'self-update': unavailable,
+  };
+
   private client: MqttClient | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private heartbeatPeriodMs = 0;
   private stopping = false;
-  private failures = 0;
-  private volume = 70;
+  private readonly policy: ReconnectPolicy;
+  /** Made at the first command: a box of a connect or heartbeat benchmark never needs one. */
+  private dispatcher: CommandDispatcher<Arrival> | null = null;
+  private volume = DEFAULT_VOLUME;
   private agendaVersion: number | null = null;
   /** `generatedAt` of the agenda held, reported with its version in the `online` status. */
   private agendaGeneratedAt = 0;
   private agendaKeys = new Set<string>();
-  private readonly answers = new Map<string, string>();
   private readonly held = new Map<string, Held>();
 
   /** First CONNACK and first SUBACK of this box (epoch ms), for the connect storm. */
@@ -115,12 +169,15 @@ export class FleetBox {
   private heartbeatsSent: number[] = [];
   heartbeatCount = 0;
   heartbeatsFailed = 0;
+  /** Command messages received (every copy, on any topic the box follows). */
   commands = 0;
 
   constructor(
     readonly spec: FleetBoxSpec,
     private readonly opts: FleetBoxOptions,
-  ) {}
+  ) {
+    this.policy = new ReconnectPolicy({ baseMs: RECONNECT_BASE_MS, maxMs: opts.reconnectMaxMs });
+  }
 
   get connected(): boolean {
     return this.client?.connected ?? false;
@@ -133,7 +190,10 @@ export class FleetBox {
   start(onFirstAttempt?: () => void): void {
     if (this.client) return;
     this.connectStartedAt = Date.now();
-    const client = mqtt.connect(this.spec.mqtt.url, this.clientOptions());
+    const { mqtt: m, id } = this.spec;
+    const { keepaliveSeconds, connectTimeoutMs } = this.opts;
+    const options = connectOptions({ deviceId: id, username: m.username, password: m.password, keepaliveSeconds, connectTimeoutMs, will: this.status('offline'), retainStatus: this.retained });
+    const client = mqtt.connect(m.url, options);
     this.client = client;
     let first = onFirstAttempt;
     const settled = (): void => {
@@ -149,6 +209,9 @@ export class FleetBox {
       this.onClose(client);
     });
     client.on('error', (err) => {
+      const code = (err as { code?: unknown }).code;
+      // A refused CONNECT (bad credentials, not authorized) will not fix itself quickly: back off longer.
+      if (code === 4 || code === 5) this.policy.refused();
       this.lastError = err.message;
     });
     client.on('message', (topic, payload, packet) => {
@@ -159,12 +222,11 @@ export class FleetBox {
       const at = Date.now();
       setImmediate(() => {
         if (this.stopping) return;
-        const parsed = parseTopic(topic);
-        if (!parsed || parsed.kind === 'server-status') return;
+        const via = inboundKind(topic, this.spec.id);
         // Commands arrive only on the box's own topic or an area topic it follows; a retained copy is none.
-        if (packet.retain) return;
-        if (parsed.kind === 'device' && (parsed.channel !== 'cmd' || parsed.deviceId !== this.spec.id)) return;
-        this.onCommand(payload, parsed.kind === 'area' ? 'area' : 'device', at);
+        if (via === null || via === 'server-status' || packet.retain) return;
+        this.commands += 1;
+        void this.intake().handle(payload, via, { box: this, via, at });
       });
     });
   }
@@ -173,7 +235,7 @@ export class FleetBox {
   startHeartbeats(periodMs: number): void {
     this.stopHeartbeats();
     this.heartbeatPeriodMs = periodMs;
-    this.scheduleHeartbeat(periodMs * Math.random());
+    this.scheduleHeartbeat(firstHeartbeatDelay(periodMs));
   }
 
   stopHeartbeats(): void {
@@ -230,47 +292,48 @@ export class FleetBox {
       return;
     }
     const bounded = <T>(p: Promise<T>, ms: number) => Promise.race([p.catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref())]);
-    await bounded(client.publishAsync(topics.deviceStatus(this.spec.id), this.status('offline'), { qos: 1, retain: this.opts.retainedStatus ?? true }), opts.timeoutMs / 2);
+    await bounded(client.publishAsync(topics.deviceStatus(this.spec.id), this.status('offline'), { qos: 1, retain: this.retained }), opts.timeoutMs / 2);
     await bounded(client.endAsync(false), opts.timeoutMs / 2);
     client.end(true);
   }
 
-  private clientOptions(): IClientOptions {
-    const { mqtt: m, id } = this.spec;
-    return {
-      clientId: id,
-      ...(m.username !== undefined ? { username: m.username } : {}),
-      ...(m.password !== undefined ? { password: m.password } : {}),
-      protocolVersion: 4,
-      clean: false,
-      keepalive: this.opts.keepaliveSeconds,
-      connectTimeout: this.opts.connectTimeoutMs,
-      // Reconnects are ours (onClose), jittered: mqtt.js's fixed period would bring a fleet back in lockstep.
-      reconnectPeriod: 0,
-      resubscribe: false,
-      will: { topic: topics.deviceStatus(id), payload: Buffer.from(this.status('offline')), qos: 1, retain: this.opts.retainedStatus ?? true },
-    };
+  /** The agent's command intake (commands.ts): decode, at most once per command id, expiry, the table, one answer. */
+  private intake(): CommandDispatcher<Arrival> {
+    this.dispatcher ??= new CommandDispatcher<Arrival>({
+      table: FleetBox.table,
+      clock: systemClock,
+      logger: QUIET,
+      answer: (body) => this.client?.publish(topics.deviceRes(this.spec.id), body, { qos: 1 }),
+      recent: new RecentIds(ANSWERS_KEPT),
+      onRecorded: nothing,
+    });
+    return this.dispatcher;
+  }
+
+  private get retained(): boolean {
+    return this.opts.retainedStatus ?? true;
   }
 
   private status(state: 'online' | 'offline'): string {
     // The agenda held (in memory only: none after the fleet restarts), as the agent reports it (session.ts).
-    const agenda = state === 'online' ? { agenda: this.agendaVersion === null ? null : { version: this.agendaVersion, generatedAt: this.agendaGeneratedAt } } : {};
-    return encodeMessage('status', { state, agentVersion: FLEET_AGENT_VERSION, areaCode: this.spec.areaCode, ...agenda });
+    const heldAgenda = () => (this.agendaVersion === null ? null : { version: this.agendaVersion, generatedAt: this.agendaGeneratedAt });
+    return statusMessage(state, { agentVersion: FLEET_AGENT_VERSION, areaCode: this.spec.areaCode, heldAgenda });
   }
 
   private onConnect(client: MqttClient): void {
     if (this.stopping || this.client !== client) return;
     this.connects += 1;
-    this.failures = 0;
+    this.policy.connected();
     this.connectedAt ??= Date.now();
-    client.publish(topics.deviceStatus(this.spec.id), this.status('online'), { qos: 1, retain: this.opts.retainedStatus ?? true });
-    const areas = [...new Set([this.spec.areaCode, ...this.spec.areaAncestors])].map((code) => topics.areaCmd(code));
-    client.subscribe([topics.deviceCmd(this.spec.id), ...areas, topics.serverStatus()], { qos: 1 }, (err, granted) => {
+    client.publish(topics.deviceStatus(this.spec.id), this.status('online'), { qos: 1, retain: this.retained });
+    const { id, areaCode, areaAncestors } = this.spec;
+    client.subscribe(subscriptionTopics({ deviceId: id, areaCode, areaAncestors }), { qos: 1 }, (err, granted) => {
+      const refused = refusedTopics(granted);
       if (err) {
         this.lastError = `subscribe failed: ${err.message}`;
-      } else if ((granted ?? []).some((g) => g.qos === 128)) {
-        // 0x80 is a refusal [MQTT-3.9.3]: the broker's ACL and our topics disagree.
-        this.lastError = `broker refused ${granted!.filter((g) => g.qos === 128).map((g) => g.topic).join(', ')}`;
+      } else if (refused.length > 0) {
+        // The broker's ACL and our topics disagree.
+        this.lastError = `broker refused ${refused.join(', ')}`;
       } else {
         this.subscribed = true;
         this.subscribedAt ??= Date.now();
@@ -284,58 +347,33 @@ export class FleetBox {
     if (this.stopping || this.client !== client || this.reconnectTimer) return;
     if (this.subscribed) this.subscribed = false;
     else this.linkFailures += 1;
-    this.failures += 1;
-    const ceiling = Math.min(this.opts.reconnectMaxMs, 1000 * 2 ** Math.min(this.failures - 1, 10));
-    const delay = ceiling / 2 + (Math.random() * ceiling) / 2;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       if (this.stopping || this.client !== client) return;
       client.reconnect();
-    }, delay);
+    }, this.policy.nextDelay());
     this.opts.onChange();
   }
 
   private scheduleHeartbeat(delayMs: number): void {
     this.heartbeatTimer = setTimeout(() => {
       this.beat();
-      if (this.heartbeatPeriodMs > 0) this.scheduleHeartbeat(this.heartbeatPeriodMs * (0.9 + 0.2 * Math.random()));
+      if (this.heartbeatPeriodMs > 0) this.scheduleHeartbeat(nextHeartbeatDelay(this.heartbeatPeriodMs));
     }, delayMs);
   }
 
-  /** One telemetry envelope like the agent's (heartbeat.ts + health.ts), at QoS 0. */
+  /** The agent's telemetry envelope (heartbeat.ts + health.ts) with fixed readings, at QoS 0. */
   private beat(): void {
     const client = this.client;
     if (!client?.connected || this.stopping) return;
     const now = Date.now();
     // Milliseconds kept: the uptime names this heartbeat, and with bootAt gives the instant it was sent.
     const uptimeS = (now - this.opts.bootAt) / 1000;
-    const playing = [...this.held.values()].find((h) => h.state === 'playing');
-    const payload: Payload<'telemetry'> = {
-      uptimeS,
-      volume: this.volume,
-      cacheBytes: 1_843_200,
-      cacheItems: 3,
-      playing: playing ? { broadcastId: playing.broadcastId, occurrenceAt: playing.occurrenceAt } : null,
-      clockOffsetMs: 0,
-      agentVersion: FLEET_AGENT_VERSION,
-      health: {
-        systemUptimeS: Math.floor(uptimeS) + 86_400,
-        cpuTempC: 48.5,
-        load1: 0.08,
-        load5: 0.05,
-        load15: 0.03,
-        memTotalBytes: 1_024_000_000,
-        memAvailableBytes: 612_000_000,
-        diskFreeBytes: 5_100_000_000,
-        diskTotalBytes: 7_800_000_000,
-        network: { type: 'cellular', interface: 'wwan0', accessTech: 'LTE', signalPct: 64, operator: 'Viettel', modemState: 'connected' },
-        clockSynced: true,
-        amplifierOn: playing !== undefined,
-        faults: [],
-        linkFailures: this.linkFailures,
-        modemRecoveries: 0,
-      },
-    };
+    const onAir = [...this.held.values()].find((h) => h.state === 'playing');
+    const playing = onAir ? { broadcastId: onAir.broadcastId, occurrenceAt: onAir.occurrenceAt } : null;
+    const system = { ...SYSTEM, systemUptimeS: Math.floor(uptimeS) + 86_400 };
+    const health = healthBlock({ system, network: NETWORK, clockSynced: true, amplifierOn: playing !== null }, { faults: [], linkFailures: this.linkFailures, modemRecoveries: 0 });
+    const payload = telemetryPayload({ uptimeS, volume: this.volume, ...CACHE, playing, clockOffsetMs: 0 }, health, FLEET_AGENT_VERSION);
     client.publish(topics.deviceTelemetry(this.spec.id), encodeMessage('telemetry', payload, { ts: now }), { qos: 0 }, (err) => {
       if (err) this.heartbeatsFailed += 1;
       else {
@@ -346,54 +384,21 @@ export class FleetBox {
     });
   }
 
-  /** The agent's dispatcher (commands.ts): decode, at most once per id, expiry, handler, one answer. */
-  private onCommand(raw: Buffer, source: 'device' | 'area', arrivedAt: number): void {
-    const decoded = decodeMessage(raw, COMMAND_TYPES);
-    if (!decoded.ok) {
-      const { id, code, message } = decoded.error;
-      if (id) this.answer(encodeResponse(id, { ok: false, error: { code, message } }));
-      return;
+  /** `stop`: cancels the matching items that have not started playing (playout.ts `stop`). */
+  private stopItems(p: Payload<'stop'>): number {
+    let stopped = 0;
+    for (const h of this.held.values()) {
+      if (p.broadcastId !== undefined && h.broadcastId !== p.broadcastId) continue;
+      if (p.occurrenceAt !== undefined && h.occurrenceAt !== p.occurrenceAt) continue;
+      if (this.cancel(h, 'stopped by the server')) stopped += 1;
     }
-    const env = decoded.value;
-    this.commands += 1;
-    const previous = this.answers.get(env.id);
-    if (previous !== undefined) return this.answer(previous);
-    if (env.expiresAt !== undefined && env.expiresAt < Date.now()) {
-      return this.remember(env.id, encodeResponse(env.id, { ok: false, error: { code: ErrorCode.EXPIRED, message: `command expired at ${new Date(env.expiresAt).toISOString()}` } }));
-    }
-    this.remember(env.id, this.handle(env, source, arrivedAt));
-  }
-
-  private handle(env: Envelope<CommandType>, source: 'device' | 'area', arrivedAt: number): string {
-    const ok = <T extends CommandType>(type: T, data: ResponseData<T>) => encodeResponse(env.id, { ok: true, data }, type);
-    switch (env.type) {
-      case 'play':
-        return ok('play', this.submit(env.id, env.payload as PlayPayload, source, arrivedAt));
-      case 'stop': {
-        const p = env.payload as Payload<'stop'>;
-        let stopped = 0;
-        for (const h of this.held.values()) {
-          if (p.broadcastId !== undefined && h.broadcastId !== p.broadcastId) continue;
-          if (p.occurrenceAt !== undefined && h.occurrenceAt !== p.occurrenceAt) continue;
-          if (this.cancel(h, 'stopped by the server')) stopped += 1;
-        }
-        return ok('stop', { stopped });
-      }
-      case 'set-volume':
-        this.volume = (env.payload as Payload<'set-volume'>).volume;
-        return ok('set-volume', { volume: this.volume });
-      case 'sync-agenda':
-        return ok('sync-agenda', this.syncAgenda(env.payload as Payload<'sync-agenda'>, arrivedAt));
-      default:
-        // Maintenance commands need a real agent (logs, config, updates): the firmware simulator's full boxes.
-        return encodeResponse(env.id, { ok: false, error: { code: ErrorCode.UNAVAILABLE, message: `a fleet box does not run ${env.type}` } });
-    }
+    return stopped;
   }
 
   /** The agenda: items starting soon are taken in hand now, later ones a minute before they start. */
   private syncAgenda(p: Payload<'sync-agenda'>, arrivedAt: number): { version: number; items: number } {
     if (this.agendaVersion !== null && p.version <= this.agendaVersion) return { version: this.agendaVersion, items: this.agendaKeys.size };
-    const keys = new Set(p.items.map((i) => `${i.broadcastId}@${i.occurrenceAt}`));
+    const keys = new Set(p.items.map((i) => deliveryKey(i.broadcastId, i.occurrenceAt)));
     // A newer agenda without an item is how a cancellation reaches a box (agenda.ts).
     for (const key of this.agendaKeys) {
       const h = this.held.get(key);
@@ -411,7 +416,7 @@ export class FleetBox {
 
   /** Takes a play item in hand once per delivery (playout.ts `submit`). */
   private submit(commandId: string, play: PlayPayload, via: Source, arrivedAt: number): { accepted: boolean; state: DeliveryState } {
-    const key = `${play.broadcastId}@${play.occurrenceAt}`;
+    const key = deliveryKey(play.broadcastId, play.occurrenceAt);
     const known = this.held.get(key);
     if (known) {
       known.copies += 1;
@@ -466,7 +471,7 @@ export class FleetBox {
   }
 
   private cancel(h: Held, reason: string): boolean {
-    if (h.started || h.state === 'cancelled' || h.state === 'missed' || h.state === 'played') return false;
+    if (h.started || isTerminal(h.state)) return false;
     if (h.timer) clearTimeout(h.timer);
     h.timer = null;
     this.transition(h, 'cancelled', reason);
@@ -479,29 +484,10 @@ export class FleetBox {
     const at = Date.now();
     if (state === 'playing') h.playingAt = at;
     if (state === 'played') h.playedAt = at;
-    const payload: Payload<'event'> = {
-      kind: 'delivery',
-      commandId: h.commandId,
-      broadcastId: h.broadcastId,
-      occurrenceAt: h.occurrenceAt,
-      state,
-      at,
-      ...(reason !== undefined ? { reason } : {}),
-      ...(state === 'cached' || state === 'playing' || state === 'played' ? { sha256: h.play.media.sha256 } : {}),
-    };
-    this.client?.publish(topics.deviceEvent(this.spec.id), encodeMessage('event', payload, { ts: at }), { qos: 1 }, (err) => {
+    const body = encodeMessage('event', deliveryEvent(deliveryReport(h.commandId, h.play, state, reason), at), { ts: at });
+    this.client?.publish(topics.deviceEvent(this.spec.id), body, { qos: 1 }, (err) => {
       if (!err && state === 'playing') h.playingAckedAt ??= Date.now();
     });
     this.opts.onChange();
-  }
-
-  private remember(id: string, body: string): void {
-    this.answers.set(id, body);
-    if (this.answers.size > ANSWERS_KEPT) this.answers.delete(this.answers.keys().next().value!);
-    this.answer(body);
-  }
-
-  private answer(body: string): void {
-    this.client?.publish(topics.deviceRes(this.spec.id), body, { qos: 1 });
   }
 }

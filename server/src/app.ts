@@ -15,6 +15,7 @@ import { generatePassword, hashPassword } from './auth/passwords.js';
 import { ObjectScope } from './auth/objects.js';
 import type { SpeechRenderer } from './services/bulletin-service.js';
 import type { AppContext } from './services/context.js';
+import type { Db } from './db/database.js';
 import { ServerEvents } from './services/events.js';
 import { CoverageService } from './services/coverage-service.js';
 import type { UserRepository } from './repos/users.js';
@@ -28,7 +29,8 @@ export const SERVER_VERSION = '0.1.0';
 
 export interface LoaxaServer {
   app: FastifyInstance;
-  ctx: AppContext;
+  /** Everything built, for tests and tools, with the database under it (routes get only their part of it). */
+  ctx: AppContext & { db: Db };
   logger: Logger;
   /** Listens on HTTP and MQTT; answers the URLs actually bound (ports may be ephemeral). */
   start(): Promise<{ httpUrl: string; mqttUrl: string; httpPort: number; mqttPort: number }>;
@@ -40,6 +42,15 @@ export interface BuildOptions {
   logger?: Logger;
   /** Replaces the TTS pipeline (tests that do not exercise audio). */
   render?: SpeechRenderer;
+  /**
+   * The server's time for tests (test/helpers/clock.ts `fakeClock()`): the login guard, the scheduler (its
+   * tick through `schedule`), the delivery and agenda services, the misbehaviour meter and the broker's
+   * connect rate. A test advances it past an offer's expiry, a lock or a refilled budget instead of sleeping.
+   * Real time when absent. Routes and repositories still stamp rows with Date.now.
+   */
+  clock?: { now: () => number; schedule?: (fn: () => void, ms: number) => () => void };
+  /** The login guard's time alone (it wins over `clock` there): a test moves it past a lock. */
+  loginNow?: () => number;
 }
 
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<LoaxaServer> {
@@ -55,14 +66,13 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // TTS engines and the bulletin service (wiring/speech.ts).
   const { engine, speech, render, bulletinService } = wireSpeech(config, { logger, dataDir, storage, render: opts.render });
   // The broker, the delivery service with its ingest, agendas, the scheduler, broadcasts (wiring/delivery.ts).
-  const { broker, meter, requests, deliveryService, agenda, scheduler, broadcastService } = wireDelivery(config, { logger, serverVersion: SERVER_VERSION, tls, events, objects, storage });
+  const { broker, meter, requests, deliveryService, agenda, scheduler, broadcastService } = wireDelivery(config, { logger, serverVersion: SERVER_VERSION, tls, events, objects, storage, clock: opts.clock });
   const coverage = new CoverageService({ snapshots: storage.coverageSnapshots, areas, devices, faults });
   const shutdownHooks: Array<() => void> = [];
   let mqttPort = config.mqttPort;
 
   const ctx: AppContext = {
     config,
-    db,
     areas,
     users,
     sessions: storage.sessions,
@@ -96,14 +106,14 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     disconnectDevice: (id) => broker.disconnect(id),
   };
   // Parsers, access control, the API description and every route (wiring/http.ts).
-  const app = await buildHttp(config, ctx, { logger, dataDir, serverVersion: SERVER_VERSION, tls });
+  const app = await buildHttp(config, ctx, { logger, dataDir, serverVersion: SERVER_VERSION, tls, loginNow: opts.loginNow ?? opts.clock?.now });
 
   let stopping: Promise<void> | null = null;
   let started = false;
 
   return {
     app,
-    ctx,
+    ctx: { ...ctx, db },
     logger,
     async start() {
       await ensureAdmin(users, config, logger);

@@ -4,6 +4,8 @@ export * from './errors.js';
 export * from './delivery.js';
 export * from './messages.js';
 export * from './codec.js';
+export * from './priority.js';
+export * from './playout-plan.js';
 export * from './fast-check.js';
 export * from './vi/index.js';
 export * from './api/index.js';

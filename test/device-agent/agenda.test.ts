@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { syncAgendaPayloadSchema, topics, type Payload } from '@loaxa/shared';
 import type { DeliveryReport, FetchLike } from '@loaxa/device-agent';
+import { fakeClock } from '../helpers/clock.js';
 import { CREDENTIALS, answersOn, command, delay, freePort, messagesOn, randomAudio, startAgent, startBroker, startMediaServer, waitFor, type TestBroker } from './helpers.js';
 
 const CMD = topics.deviceCmd('spk-01');
@@ -81,9 +82,11 @@ t.test('the agenda is stored on disk; a new agent instance with no broker at all
 t.test('a newer agenda without an item drops it; an older version is ignored', async (t) => {
   const b = await startBroker(t);
   const media = await startMediaServer(t, CREDENTIALS);
-  const { dir } = await startAgent(t, b, { prefetchLeadMs: 60_000 });
+  // The agent's clock: the items' start instants come when the test moves it there.
+  const clock = fakeClock();
+  const { dir } = await startAgent(t, b, { prefetchLeadMs: 60_000, clock });
   const ref = media.put(randomAudio());
-  const startAt = Date.now() + 1_500;
+  const startAt = clock.now() + 1_500;
   const kept = item(ref, { broadcastId: 'kept', startAt });
   const gone = item(ref, { broadcastId: 'gone', startAt: startAt + 1_000 });
   t.match(await sync(b, agenda(1, [kept, gone])), { ok: true, data: { version: 1, items: 2 } });
@@ -98,8 +101,12 @@ t.test('a newer agenda without an item drops it; an older version is ignored', a
   // A late copy of version 1 changes nothing.
   t.match(await sync(b, agenda(1, [kept, gone])), { ok: true, data: { version: 2, items: 1 } });
   t.equal(syncAgendaPayloadSchema.parse(JSON.parse(readFileSync(`${dir}/state/agenda.json`, 'utf8'))).version, 2, 'the stored agenda stays');
+  clock.advance(startAt - clock.now());
   await waitFor(() => states(b, 'kept').includes('played'), 3_000, 'the kept item plays');
-  await delay(startAt + 1_300 - Date.now());
+  // Past the dropped item's start (as far as the real wait used to go), then a settle, not a wait for time:
+  // its `playing` would travel the real broker, and its absence cannot be polled for.
+  clock.advance(startAt + 1_300 - clock.now());
+  await delay(300);
   t.same(states(b, 'gone'), ['acknowledged', 'cached', 'cancelled'], 'the dropped item never comes back');
   t.same(states(b, 'kept'), ['acknowledged', 'cached', 'playing', 'played']);
 });
@@ -107,21 +114,27 @@ t.test('a newer agenda without an item drops it; an older version is ignored', a
 t.test('audio not cached is fetched prefetchLeadMs before the start, not earlier', async (t) => {
   const b = await startBroker(t);
   const media = await startMediaServer(t, CREDENTIALS);
+  // The agent's clock, which times the agenda's prefetch lead: moved on by the test, read by the fetch.
+  const clock = fakeClock();
   const fetchedAt: number[] = [];
   const timed: FetchLike = (input, init) => {
-    fetchedAt.push(Date.now());
+    fetchedAt.push(clock.now());
     return fetch(input, init);
   };
-  await startAgent(t, b, { prefetchLeadMs: 800, fetch: timed });
+  await startAgent(t, b, { prefetchLeadMs: 800, fetch: timed, clock });
   const ref = media.put(randomAudio(8192));
-  const it = item(ref, { startAt: Date.now() + 2_000 });
+  const it = item(ref, { startAt: clock.now() + 2_000 });
   await sync(b, agenda(1, [it]));
-  await delay(600);
+  clock.advance(600);
+  // A settle, not a wait for time: a fetch started too early would run on real I/O, and its absence cannot be polled for.
+  await delay(200);
   t.same(fetchedAt, [], 'nothing fetched while the start is further than the lead');
+  clock.advance(600);
   await waitFor(() => states(b, 'bc-1').includes('cached'), 2_000, 'cached');
   const lead = it.startAt - fetchedAt[0]!;
   t.ok(lead <= 800 && lead > 600, `fetched ${lead} ms before the start`);
-  t.ok(Date.now() < it.startAt, 'cached before it starts');
+  t.ok(clock.now() < it.startAt, 'cached before it starts');
+  clock.advance(it.startAt - clock.now());
   await waitFor(() => states(b, 'bc-1').includes('played'), 3_000, 'played');
   t.same(states(b, 'bc-1'), ['acknowledged', 'cached', 'playing', 'played']);
 });
@@ -141,6 +154,7 @@ t.test('an item by play command, area topic and agenda airs once, also after a r
   const again = await startAgent(t, b, { dir: first.dir, prefetchLeadMs: 60_000 });
   // The same agenda again (another version, same item): still finished.
   t.match(await sync(b, agenda(2, [it])), { ok: true, data: { version: 2 } });
+  // A settle, not a wait for time: a repeat would travel the real broker, and its absence cannot be polled for.
   await delay(300);
   t.same(states(b, 'bc-1'), ['acknowledged', 'cached', 'playing', 'played']);
   t.equal(first.player.played.length + again.player.played.length, 1);
@@ -176,6 +190,7 @@ t.test('an agenda item whose window passed while the agent was down is reported 
   await waitFor(() => states(b, 'night').includes('missed'), 2_000, 'missed');
   await again.agent.stop({ timeoutMs: 1_000 });
   await startAgent(t, b, { dir: first.dir, prefetchLeadMs: 1_000, clock: later });
+  // A settle, not a wait for time: a repeat would travel the real broker, and its absence cannot be polled for.
   await delay(200);
   const reports = messagesOn(b, EVENT, 'event').map((m) => m.payload).filter((p) => p.kind === 'delivery' && p.broadcastId === 'night');
   t.match(reports, [{ state: 'missed', reason: 'the agent was not running during its window', commandId: past.commandId }]);

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { readdir } from 'node:fs/promises';
 import { topics, type Payload } from '@loaxa/shared';
-import { NullPlayer, hashFile, type Player, type PlayOptions } from '@loaxa/device-agent';
+import { hashFile, type Player, type PlayOptions } from '@loaxa/device-agent';
+import { fakeClock, type FakeClock } from '../helpers/clock.js';
 import { CREDENTIALS, answersOn, command, delay, messagesOn, randomAudio, sha256Of, startAgent, startBroker, startMediaServer, waitFor, type TestBroker } from './helpers.js';
 
 const CMD = topics.deviceCmd('spk-01');
@@ -93,6 +94,7 @@ t.test('a command id is executed at most once, whichever topic repeats it', asyn
   await b.publish(CMD, cmd.body);
   await b.publish(topics.areaCmd('01'), cmd.body);
   await waitFor(finished(b, 'bc-1'), 3_000, 'played');
+  // A settle, not a wait for time: a repeat would travel the real broker, and its absence cannot be polled for.
   await delay(100);
   t.same(states(b, 'bc-1'), ['acknowledged', 'cached', 'playing', 'played'], 'one set of transitions');
   t.equal(player.played.length, 1, 'played once');
@@ -106,6 +108,7 @@ t.test('a command id is executed at most once, whichever topic repeats it', asyn
   await b.publish(topics.areaCmd('01001'), other.body);
   t.match(await waitFor(() => answersOn(b, RES).find((a) => a.re === other.id), 2_000), { ok: true, data: { accepted: true } });
   await waitFor(finished(b, 'bc-3'), 3_000, 'played');
+  // A settle, not a wait for time: a repeat would travel the real broker, and its absence cannot be polled for.
   await delay(50);
   t.same(states(b, 'bc-3'), ['acknowledged', 'cached', 'playing', 'played']);
   t.equal(player.played.length, 2);
@@ -155,6 +158,7 @@ t.test('an emergency interrupts a normal item, which then restarts; equal priori
   await waitFor(() => states(b, 'normal-1').includes('playing'), 2_000, 'normal playing');
   await b.publish(CMD, command('play', playPayload(ref, { broadcastId: 'normal-2', startAt: Date.now() })).body);
   await waitFor(() => states(b, 'normal-2').includes('cached'), 2_000, 'second normal cached');
+  // A settle: an interruption would show as a `playing` report over the real broker; its absence cannot be polled for.
   await delay(50);
   t.notOk(states(b, 'normal-2').includes('playing'), 'equal priority does not interrupt');
 
@@ -171,20 +175,26 @@ t.test('an emergency interrupts a normal item, which then restarts; equal priori
   t.same(order, ['normal-1', 'alarm', 'normal-1', 'normal-2'], 'the interrupted item goes before later ones of its priority');
 });
 
-/** A NullPlayer that records each stretch of audio it played: where it started in the file and for how long. */
+/**
+ * A player on the test's clock that records each stretch of audio it played: where it started in the file and
+ * for how long. It plays until the clock has moved on by what is left of the audio, so each stretch lasts
+ * exactly what the test advanced, as does the offset the playout measures on the same clock.
+ */
 class SegmentPlayer implements Player {
-  private readonly inner = new NullPlayer();
   readonly segments: Array<{ offsetMs: number; start: number; end: number; interrupted: boolean }> = [];
-  async play(file: string, opts: PlayOptions): Promise<void> {
-    const seg = { offsetMs: opts.offsetMs ?? 0, start: Date.now(), end: 0, interrupted: false };
+  constructor(private readonly clock: FakeClock) {}
+  async play(_file: string, opts: PlayOptions): Promise<void> {
+    const seg = { offsetMs: opts.offsetMs ?? 0, start: this.clock.now(), end: 0, interrupted: false };
     this.segments.push(seg);
     try {
-      await this.inner.play(file, opts);
+      opts.signal.throwIfAborted();
+      opts.onStart?.();
+      await this.clock.sleep(Math.max(0, opts.durationMs - seg.offsetMs), opts.signal);
     } catch (err) {
       seg.interrupted = true;
       throw err;
     } finally {
-      seg.end = Date.now();
+      seg.end = this.clock.now();
     }
   }
 }
@@ -192,15 +202,23 @@ class SegmentPlayer implements Player {
 t.test('resume: after the emergency the normal item continues where it stopped and ends played', async (t) => {
   const b = await startBroker(t);
   const media = await startMediaServer(t, CREDENTIALS);
-  const player = new SegmentPlayer();
-  await startAgent(t, b, { audio: player });
+  // The agent's clock, which the player plays on too: each stretch of audio lasts what the test moves it on.
+  const clock = fakeClock();
+  const player = new SegmentPlayer(clock);
+  await startAgent(t, b, { audio: player, clock });
   const news = media.put(randomAudio());
   const alarm = media.put(randomAudio());
   const durationMs = 1_200;
-  await b.publish(CMD, command('play', playPayload(news, { broadcastId: 'news', startAt: Date.now(), resume: 'resume', media: { ...news, durationMs } })).body);
-  await waitFor(() => states(b, 'news').includes('playing'), 2_000, 'news playing');
-  await delay(400);
-  await b.publish(CMD, command('play', playPayload(alarm, { broadcastId: 'storm', priority: 'emergency', startAt: Date.now(), media: { ...alarm, durationMs: 300 } })).body);
+  await b.publish(CMD, command('play', playPayload(news, { broadcastId: 'news', startAt: clock.now(), resume: 'resume', media: { ...news, durationMs } })).body);
+  // Each stretch is waited for at the player, not by its `playing` report: the player starts after the report
+  // (the amplifier is switched on between), and the clock may move only once the player waits on it.
+  await waitFor(() => player.segments.length === 1, 2_000, 'news playing');
+  clock.advance(400);
+  await b.publish(CMD, command('play', playPayload(alarm, { broadcastId: 'storm', priority: 'emergency', startAt: clock.now(), media: { ...alarm, durationMs: 300 } })).body);
+  await waitFor(() => player.segments.length === 2, 2_000, 'storm playing');
+  clock.advance(300);
+  await waitFor(() => player.segments.length === 3, 2_000, 'news playing again');
+  clock.advance(durationMs - 400);
   await waitFor(finished(b, 'news'), 4_000, 'news finished');
 
   t.same(states(b, 'storm'), ['acknowledged', 'cached', 'playing', 'played']);
@@ -272,6 +290,7 @@ t.test('an item arriving after its window is missed without downloading', async 
   const again = command('play', on);
   await b.publish(topics.areaCmd('01'), again.body);
   t.match(await waitFor(() => answersOn(b, RES).find((a) => a.re === again.id), 2_000), { ok: true, data: { accepted: true, state: 'played' } });
+  // A settle, not a wait for time: a repeat would travel the real broker, and its absence cannot be polled for.
   await delay(100);
   t.equal(player.played.length, 1);
   t.same(states(b, 'bc-2'), ['acknowledged', 'cached', 'playing', 'played']);

@@ -4,27 +4,54 @@ import { join } from 'node:path';
 import { topics } from '@loaxa/shared';
 import { SimBoard } from '@loaxa/device-agent';
 import { fakeTools } from './fake-tools.js';
-import { answersOn, command, delay, faultEvents, rawTelemetry, startAgent, startBroker, waitFor } from './helpers.js';
+import { fakeClock, type FakeClock } from '../helpers/clock.js';
+import { answersOn, command, faultEvents, rawTelemetry, startAgent, startBroker, waitFor } from './helpers.js';
+import type { DeviceAgent, FaultTransition } from '@loaxa/device-agent';
 
 const FAST = { faultPollMs: 20, faultDebounce: 2 };
+
+/**
+ * Tests that count readings run the agent on a fake clock: its timer then takes no readings of its own, and
+ * each of these is exactly one round a period later (the timer's round, due at the advance, joins the one
+ * `checkFaults` starts: a round in progress is shared). Every transition is recorded as the agent makes it,
+ * so "nothing was reported" does not depend on how long the broker takes.
+ */
+function readings(agent: DeviceAgent, clock: FakeClock, pollMs = FAST.faultPollMs) {
+  const changes: FaultTransition[] = [];
+  agent.on('fault', (f: FaultTransition) => changes.push(f));
+  const rounds = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      clock.advance(pollMs);
+      await agent.checkFaults();
+    }
+  };
+  return { changes, rounds };
+}
 
 t.test('mains power lost and back: one start and one end event, QoS 1, timed at the first reading', async (t) => {
   const b = await startBroker(t);
   const board = new SimBoard();
-  const { agent } = await startAgent(t, b, { ...FAST, board });
-  await delay(100);
+  const clock = fakeClock();
+  const { agent } = await startAgent(t, b, { ...FAST, board, clock });
+  const { changes, rounds } = readings(agent, clock);
+  await rounds(5);
+  t.same(changes, [], 'no transition on a healthy board');
   t.same(faultEvents(b), [], 'no fault on a healthy board');
 
-  const cutAt = Date.now();
+  const cutAt = clock.now();
   board.inputs.powerLost = true;
+  await rounds(2);
   const start = await waitFor(() => faultEvents(b).find((e) => e.fault === 'power'), 2_000, 'power fault');
   t.match(start, { fault: 'power', active: true, detail: 'mains power lost' });
-  t.ok(start.at >= cutAt && start.at <= Date.now(), 'timed when first seen');
+  t.ok(start.at >= cutAt && start.at <= clock.now(), 'timed when first seen');
+  t.equal(start.at, cutAt + FAST.faultPollMs, 'at the first reading that showed it');
   t.match(agent.activeFaults, [{ fault: 'power', active: true }]);
-  await delay(100);
+  await rounds(5);
+  t.equal(changes.length, 1, 'one transition while the fault lasts');
   t.equal(faultEvents(b).length, 1, 'a lasting fault is reported once');
 
   board.inputs.powerLost = false;
+  await rounds(2);
   const end = await waitFor(() => faultEvents(b).find((e) => e.fault === 'power' && !e.active), 2_000, 'power back');
   t.ok(end.at >= start.at);
   t.equal(end.detail, undefined);
@@ -34,19 +61,24 @@ t.test('mains power lost and back: one start and one end event, QoS 1, timed at 
 t.test('a blip shorter than the debounce is not a fault', async (t) => {
   const b = await startBroker(t);
   const board = new SimBoard();
-  await startAgent(t, b, { faultPollMs: 40, faultDebounce: 3, board });
-  await delay(60);
+  const clock = fakeClock();
+  const { agent } = await startAgent(t, b, { faultPollMs: 40, faultDebounce: 3, board, clock });
+  const { changes, rounds } = readings(agent, clock, 40);
+  await rounds(1);
   board.inputs.ampFault = true;
-  await delay(50);
+  await rounds(2); // two readings of the blip: one short of the debounce
   board.inputs.ampFault = false;
-  await delay(300);
+  await rounds(7);
+  t.same(changes, [], 'no transition');
   t.same(faultEvents(b), []);
 });
 
 t.test('amplifier, speaker line, disk, clock and sound card faults carry their kind and detail', async (t) => {
   const b = await startBroker(t);
   const board = new SimBoard();
-  const { agent } = await startAgent(t, b, { ...FAST, board, diskMinFreeBytes: 100 * 1024 ** 2, clockSyncGraceMs: 0 });
+  const clock = fakeClock();
+  const { agent } = await startAgent(t, b, { ...FAST, board, diskMinFreeBytes: 100 * 1024 ** 2, clockSyncGraceMs: 0, clock });
+  const { changes, rounds } = readings(agent, clock);
   board.inputs.ampFault = true;
   board.inputs.lineOpen = true;
   board.disk.freeBytes = 10 * 1024 ** 2;
@@ -69,7 +101,8 @@ t.test('amplifier, speaker line, disk, clock and sound card faults carry their k
   // Open and short at once are one speaker-line fault; switching failures are amplifier faults too.
   board.inputs.lineOpen = false;
   board.inputs.lineShort = true;
-  await delay(100);
+  await rounds(5);
+  t.equal(changes.filter((e) => e.fault === 'speaker-line').length, 1, 'no new transition');
   t.equal(faultEvents(b).filter((e) => e.fault === 'speaker-line').length, 1, 'still the same fault');
 });
 
@@ -101,9 +134,13 @@ t.test('faults survive a restart: an ended one reports its end, a lasting one is
 
   board.inputs.powerLost = false; // mains came back while the agent was down
   const before = faultEvents(b).length;
-  await startAgent(t, b, { ...FAST, board, dir: first.dir });
+  const clock = fakeClock();
+  const second = await startAgent(t, b, { ...FAST, board, dir: first.dir, clock });
+  const { changes, rounds } = readings(second.agent, clock);
+  await rounds(2);
   await waitFor(() => faultEvents(b).slice(before).some((e) => e.fault === 'power' && !e.active), 2_000, 'power end');
-  await delay(150);
+  await rounds(5);
+  t.same(changes.map((e) => [e.fault, e.active]), [['power', false]], 'the one transition since the restart');
   const after = faultEvents(b).slice(before);
   // Both carried-over starts are repeated with their original times (their first copy may have been lost
   // with the old process); the server takes them as the same faults. Power then ends.
@@ -144,6 +181,7 @@ t.test('real readers end to end: gpioget sense inputs, amixer volume, aplay card
   line(5, 1); // power good (active low "lost")
   line(6, 0); // amplifier fault, active high
   const b = await startBroker(t);
+  const clock = fakeClock();
   const { agent } = await startAgent(t, b, {
     ...FAST,
     realHardware: tools.env,
@@ -153,10 +191,14 @@ t.test('real readers end to end: gpioget sense inputs, amixer volume, aplay card
     mixer: 'amixer',
     mixerControl: 'Speaker',
     alsaDevice: 'hw:0,0',
+    clock,
   });
-  await delay(100);
+  const { changes, rounds } = readings(agent, clock);
+  await rounds(5);
+  t.same(changes, []);
   t.same(faultEvents(b), []);
   line(5, 0);
+  await rounds(2);
   const fault = await waitFor(() => faultEvents(b).find((e) => e.fault === 'power'), 3_000, 'power fault from gpioget');
   t.equal(fault.active, true);
   t.ok(tools.calls().includes('gpioget gpiochip0 5') && tools.calls().includes('gpioget gpiochip0 6'));

@@ -16,7 +16,8 @@ import {
   parseGpioSpec,
 } from '@loaxa/device-agent';
 import { fakeTools } from './fake-tools.js';
-import { delay, silentLogger, tempDir } from './helpers.js';
+import { fakeClock } from '../helpers/clock.js';
+import { silentLogger, tempDir, waitFor } from './helpers.js';
 
 const HOLD = `trap 'echo "$*" >> "$FAKE_STATE/released"; exit 0' TERM INT\nwhile :; do sleep 0.02; done`;
 
@@ -184,12 +185,20 @@ t.test('the amplifier is switched on before playback and off after the hold time
   t.teardown(() => line.release());
   const amp = new GpioAmplifier({ output: line, warmupMs: 50 });
   const inner = new AplayPlayer({ device: 'hw:0', ffmpegPath: join(tools.dir, 'ffmpeg'), aplayPath: join(tools.dir, 'aplay') });
-  const player = new AmplifiedPlayer(inner, amp, { holdMs: 150, logger: silentLogger() });
+  // The hold is on a fake clock: it passes when the test says so, however long the real tools take.
+  const clock = fakeClock();
+  const player = new AmplifiedPlayer(inner, amp, { holdMs: 150, logger: silentLogger(), clock });
   await player.play('/cache/a.ogg', { durationMs: 100, volume: 100, signal: new AbortController().signal });
   t.equal(amp.on, true, 'still on right after the item');
+  clock.advance(149);
   // A second item within the hold time does not cycle the relay.
   await player.play('/cache/b.ogg', { durationMs: 100, volume: 100, signal: new AbortController().signal });
-  await delay(700);
+  clock.advance(149);
+  t.equal(clock.pending(), 1, 'the switch-off still waits out its hold after the second item');
+  clock.advance(1);
+  t.equal(clock.pending(), 0, 'and is due now');
+  // Switching off runs gpioset: waited for.
+  await waitFor(() => amp.on === false || undefined, 5_000, 'the amplifier switched off');
   t.equal(amp.on, false, 'off after the hold time');
   const calls = tools.calls();
   t.equal(calls[0], 'gpioset --mode=signal gpiochip0 17=1', 'power first');

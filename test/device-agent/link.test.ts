@@ -62,6 +62,8 @@ t.test('on repeated failures the modem recovery command runs, once per interval;
   await waitFor(() => existsSync(marker), 5_000, 'the recovery command');
   const attemptsBeforeRecovery = link.stats.attempts.length;
   t.ok(attemptsBeforeRecovery >= 3 && attemptsBeforeRecovery <= 4, `ran after ${attemptsBeforeRecovery} failed attempts`);
+  // Real time on purpose: what is checked is how the MQTT client's reconnects over a real TCP link back off
+  // (session.ts and mqtt.js time them with their own timers, which take no clock).
   await delay(1_200);
   const spent = Date.now() - started;
   t.ok(link.stats.attempts.length < spent / 50 / 2, `backed off: ${link.stats.attempts.length} attempts in ${spent} ms`);
@@ -89,6 +91,7 @@ t.test('persistent session: a QoS 1 command sent while the box is offline arrive
   const cmd = command('set-volume', { volume: 21 });
   await b.publish(topics.deviceCmd('spk-01'), cmd.body);
   board.inputs.powerLost = true; // a fault while offline is queued, not lost
+  // A negative over a real, cut TCP link: nothing can be polled for, so the command is given time to (not) arrive.
   await delay(200);
   t.equal(agent.volume, 80, 'not delivered while offline');
   link.setDown(false);

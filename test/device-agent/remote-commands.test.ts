@@ -4,7 +4,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { pino } from 'pino';
 import { topics } from '@loaxa/shared';
 import { LogRing, SimBoard, type Player, type PlayOptions } from '@loaxa/device-agent';
-import { CREDENTIALS, answersOn, command, delay, messagesOn, randomAudio, rawTelemetry, startAgent, startBroker, startMediaServer, waitFor, type TestBroker } from './helpers.js';
+import { fakeClock } from '../helpers/clock.js';
+import { CREDENTIALS, answersOn, command, messagesOn, randomAudio, rawTelemetry, startAgent, startBroker, startMediaServer, waitFor, type TestBroker } from './helpers.js';
 
 const CMD = topics.deviceCmd('spk-01');
 const RES = topics.deviceRes('spk-01');
@@ -37,7 +38,9 @@ t.test('test tone: played through the amplifier at the asked volume, answered wh
   const board = new SimBoard();
   board.hardwareMixer = false;
   const player = new RecordingPlayer();
-  await startAgent(t, b, { board, audio: player, ampHoldMs: 50, ampWarmupMs: 0 });
+  // The agent's clock times the amplifier's hold (agent-parts.ts hands it to the amplified player).
+  const clock = fakeClock();
+  await startAgent(t, b, { board, audio: player, ampHoldMs: 50, ampWarmupMs: 0, clock });
   const switched: boolean[] = [];
   board.on('amplifier', (on) => switched.push(on));
   const answer = await ask(b, command('test-tone', { durationMs: 300, frequencyHz: 440, volume: 60 }));
@@ -47,7 +50,10 @@ t.test('test tone: played through the amplifier at the asked volume, answered wh
   const wav = readFileSync(player.calls[0]!.file);
   t.equal(wav.subarray(0, 4).toString(), 'RIFF');
   t.equal(wav.length, 44 + Math.round(22_050 * 0.3) * 2, '300 ms of 16-bit mono at 22.05 kHz');
-  await delay(150);
+  t.same(switched, [true], 'still on through the hold');
+  clock.advance(50);
+  // Switching off is a write to the board, done once the hold has passed: waited for, not slept for.
+  await waitFor(() => switched.length >= 2, 2_000, 'the amplifier switched off');
   t.same(switched, [true, false], 'amplifier on for the tone, off after the hold time');
 });
 

@@ -34,6 +34,7 @@ t.test('reports made offline survive a restart and reach the broker in order onc
 
   // A new process, still offline, then the broker comes back.
   const second = await startAgent(t, broker, { dir, board, faultPollMs: 20, faultDebounce: 1, waitConnected: false });
+  // A negative over the network: the agent's reconnect attempts to a closed port get time to (not) succeed.
   await delay(200);
   t.equal(second.agent.connected, false);
   const b = await startBroker(t, { port });

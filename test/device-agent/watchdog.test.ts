@@ -23,6 +23,7 @@ t.test('a stalled event loop is killed by the watchdog (systemd restarts the age
 });
 
 t.test('a healthy loop is left alone and the process can still exit', async (t) => {
+  // The child sleeps for real on purpose: the watchdog watches the real event loop (a worker thread's timer).
   const r = runChild(t, 'const w = startLoopWatchdog(300);\nawait new Promise((r) => setTimeout(r, 800));\nawait w.stop();\nconsole.log("done");');
   t.equal(r.status, 0, r.stderr);
   t.match(r.stdout, /done/);

@@ -20,6 +20,10 @@ export async function tempDir(t: Teardown, prefix = 'loaxa-test-'): Promise<stri
   return dir;
 }
 
+/**
+ * `opts` reach buildApp as they are: `{ clock: fakeClock() }` (test/helpers/clock.ts) gives the server a clock
+ * the test advances (app.ts BuildOptions.clock) instead of sleeping for an expiry or a refill.
+ */
 export async function startTestServer(t: Teardown, overrides: Partial<Config> = {}, opts: BuildOptions = {}) {
   const dataDir = await tempDir(t, 'loaxa-server-');
   const server = await startServer(

@@ -17,6 +17,7 @@ import { topics } from '@loaxa/shared';
 import { pino } from 'pino';
 import { startServer } from '../../server/src/app.js';
 import { startTestServer, importSampleAreas, tempDir, ADMIN_PASSWORD } from '../helpers/server.js';
+import { fakeClock } from '../helpers/clock.js';
 import { remainingLength, rssPeak } from './helpers.js';
 
 const run = promisify(execFile);
@@ -84,6 +85,10 @@ function rawSocket(t: Test, port: number): Promise<Socket & { closedEarly: () =>
   });
 }
 
+/**
+ * Real time for the server to act on a socket (accept, close) and for the close to reach the client: OS and
+ * network timing, which no fake clock stands in for. The connect rate's own time is a fake clock (below).
+ */
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 t.test('four sockets streaming a 250 MB CONNECT without credentials are cut off after a few kilobytes', async (t) => {
@@ -142,14 +147,17 @@ t.test('connections per address are capped (loopback included when it is not exe
 });
 
 t.test('the connect rate per address is capped', async (t) => {
-  const { urls } = await startTestServer(t, { mqttLimitsExempt: [], mqttMaxConnectionsPerAddress: 1000, mqttConnectsPerAddressPerSecond: 5 });
+  // The broker's connect-rate clock: the budget refills when the test moves it a second on, not by sleeping.
+  const clock = fakeClock();
+  const { urls } = await startTestServer(t, { mqttLimitsExempt: [], mqttMaxConnectionsPerAddress: 1000, mqttConnectsPerAddressPerSecond: 5 }, { clock });
   const port = portOf(urls.mqttUrl);
   const burst = await Promise.all(Array.from({ length: 12 }, () => rawSocket(t, port)));
+  // Real time for the server to close the refused sockets (OS and network timing, not the clock).
   await settle(400);
   const open = burst.filter((s) => !s.closedEarly()).length;
   t.ok(open >= 4 && open <= 6, `about one second's worth of a burst of 12 is let in (${open})`);
   for (const s of burst) s.destroy();
-  await settle(1200);
+  clock.advance(1200);
   const later = await rawSocket(t, port);
   await settle(300);
   t.notOk(later.closedEarly(), 'a connection a second later is let in');

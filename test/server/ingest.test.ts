@@ -145,14 +145,16 @@ t.test('statuses and heartbeats of one device within one batch add up as if writ
 });
 
 t.test('heartbeats are folded into the devices about once per interval, not at every batch', async (t) => {
-  const { delivery, ids, raw, logRows } = await setup(t, 3, { ingestFlushMs: 10, foldEveryMs: 500 });
+  // The fold interval is on a fake clock; the flush timer stays real (10 ms), and is waited for.
+  const clock = fakeClock();
+  const { delivery, ids, raw, logRows } = await setup(t, 3, { ingestFlushMs: 10, foldEveryMs: 500, now: clock.now });
   for (const id of ids) delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(20));
-  await new Promise((r) => setTimeout(r, 60));
+  await waitFor('the timer’s batch', () => (logRows() > 0 ? true : null), 2000, 5);
   t.equal(logRows(), 3, 'the timer appended them');
   t.equal(raw(ids[0]!).heartbeats, 0);
-  await new Promise((r) => setTimeout(r, 500));
+  clock.advance(500);
   for (const id of ids) delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(21));
-  await new Promise((r) => setTimeout(r, 60));
+  await waitFor('the next timer’s batch', () => (raw(ids[0]!).heartbeats > 0 ? true : null), 2000, 5);
   t.equal(logRows(), 0, 'the first batch past the interval folded the log');
   t.same(ids.map((id) => [raw(id).heartbeats, raw(id).volume]), ids.map(() => [2, 21]));
 });
@@ -231,7 +233,8 @@ t.test('the timer writes a batch within the flush interval', async (t) => {
   const { delivery, ids, stored } = await setup(t, 5, { ingestFlushMs: 30 });
   for (const id of ids) delivery.onDeviceMessage(topics.deviceTelemetry(id), heartbeat(60));
   t.equal(stored(ids[0]!), 0);
-  await new Promise((r) => setTimeout(r, 120));
+  // The timer is real (DeliveryService takes no timer to hand on to presence): waited for, up to 2 s.
+  await waitFor('the timer’s batch', () => (stored(ids[4]!) > 0 ? true : null), 2000, 5);
   t.equal(stored(ids[4]!), 1);
   t.equal(delivery.metrics.snapshot().heartbeats.stored, 5);
 });
@@ -302,17 +305,20 @@ t.test('a scheduler pass writes only new occurrences: nothing when nothing chang
 
 t.test('live events are coalesced: one hand-over per interval, the latest per key, in order', async (t) => {
   const got: string[][] = [];
-  const c = new Coalescer<{ k: string; v: number }>((x) => x.k, (items) => got.push(items.map((i) => `${i.k}=${i.v}`)), 20);
+  const clock = fakeClock();
+  const c = new Coalescer<{ k: string; v: number }>((x) => x.k, (items) => got.push(items.map((i) => `${i.k}=${i.v}`)), 20, clock.schedule);
   c.push({ k: 'a', v: 1 });
   c.push({ k: 'b', v: 1 });
+  clock.advance(19);
   c.push({ k: 'a', v: 2 });
-  t.same(got, [], 'nothing sent at once');
-  await new Promise((r) => setTimeout(r, 60));
+  t.same(got, [], 'nothing sent at once, nor before the interval');
+  clock.advance(1);
   t.same(got, [['b=1', 'a=2']]);
   c.push({ k: 'c', v: 1 });
   c.close();
-  await new Promise((r) => setTimeout(r, 40));
+  clock.advance(60);
   t.equal(got.length, 1, 'a closed stream sends nothing more');
+  t.equal(clock.pending(), 0, 'and keeps no timer');
 });
 
 t.test('a report the database refuses costs only itself, not the rest of its batch', async (t) => {

@@ -1,8 +1,10 @@
 import t from 'tap';
 import { startTestServer, importSampleAreas } from '../helpers/server.js';
+import { fakeClock } from '../helpers/clock.js';
+import type { BuildOptions } from '../../server/src/app.js';
 
-async function setup(t: Parameters<typeof startTestServer>[0]) {
-  const s = await startTestServer(t);
+async function setup(t: Parameters<typeof startTestServer>[0], opts: BuildOptions = {}) {
+  const s = await startTestServer(t, {}, opts);
   await importSampleAreas(s.api, s.token);
   const user = async (username: string, role: string, areaCode: string | null) => {
     await s.api('POST', '/api/v1/users', { username, password: 'a-long-password', role, areaCode }, s.token);
@@ -61,11 +63,15 @@ t.test('an emergency offer airs at once; a priority offer waits only when it col
 });
 
 t.test('an offer nobody schedules before it expires is expired by the scheduler', async (t) => {
-  const { api, token, user, bulletin, server } = await setup(t);
+  // The scheduler's clock: moved past the offer's expiry instead of waiting for it.
+  const clock = fakeClock();
+  const { api, token, user, bulletin, server } = await setup(t, { clock });
   const op = await user('op-tanlap', 'operator', '99003');
-  const offered = await api('POST', `/api/v1/bulletins/${bulletin.id}/offers`, { areaCodes: ['99003'], priority: 'normal', expiresAt: new Date(Date.now() + 800).toISOString() }, token);
+  // The route checks the expiry against real time, so it lies a minute ahead: no slow start makes it past.
+  const expiresAt = Date.now() + 60_000;
+  const offered = await api('POST', `/api/v1/bulletins/${bulletin.id}/offers`, { areaCodes: ['99003'], priority: 'normal', expiresAt: new Date(expiresAt).toISOString() }, token);
   t.equal((await api('POST', `/api/v1/bulletins/${bulletin.id}/offers`, { areaCodes: ['99003'], priority: 'normal', expiresAt: '2020-01-01T00:00:00Z' }, token)).status, 400);
-  await new Promise((r) => setTimeout(r, 1000));
+  clock.advance(expiresAt + 200 - clock.now());
   await server.ctx.scheduler.tick();
   const [o] = (await api('GET', '/api/v1/inbox', undefined, op)).body.items;
   t.equal(o.id, offered.body.items[0].id);

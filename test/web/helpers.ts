@@ -40,7 +40,7 @@ export async function startWebServer(t: Teardown, overrides: Partial<Config> = {
   const server = await buildApp(configWith({ httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', dataDir, adminPassword: ADMIN_PASSWORD, ...overrides }), {
     logger: pino({ level: process.env.LOAXA_TEST_LOG ?? 'silent' }),
   });
-  if (!server.app.hasRoute({ method: 'GET', url: '/*' })) await server.app.register(webRoutes, { ctx: server.ctx });
+  if (!server.app.hasRoute({ method: 'GET', url: '/*' })) await server.app.register(webRoutes, { config: server.ctx.config });
   const urls = await server.start();
   t.teardown(() => server.stop());
   const base = urls.httpUrl;

@@ -4,7 +4,7 @@
  * on ../shared/) and N boxes, all in the first province: the worst case for the province dashboard's map.
  */
 import { newId } from '../../server/src/ids.js';
-import type { AppContext } from '../../server/src/services/context.js';
+import type { LoaxaServer } from '../../server/src/app.js';
 
 export interface UnitsImport {
   provinces: Array<{ code: string; name: string; type: string; communes: Array<{ code: string; name: string; type: string }> }>;
@@ -23,7 +23,7 @@ export function nationalUnits(): UnitsImport {
 }
 
 /** Registers `count` boxes spread over the communes of `communeCodes`, laid out on a grid, in one transaction. */
-export function seedBoxes(ctx: AppContext, communeCodes: string[], count: number): void {
+export function seedBoxes(ctx: LoaxaServer['ctx'], communeCodes: string[], count: number): void {
   const now = Date.now();
   ctx.db.transaction(() => {
     for (let i = 0; i < count; i++) {

@@ -16,7 +16,7 @@ async function appWith(t: Parameters<typeof tempDir>[0], distDir: string, config
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandlers(app);
   app.get('/api/v1/ping', async () => ({ pong: true }));
-  await app.register(webRoutes, { ctx: { config }, distDir });
+  await app.register(webRoutes, { config, distDir });
   t.teardown(() => app.close());
   return app;
 }

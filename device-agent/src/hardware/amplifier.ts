@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { Player, PlayOptions } from '../player.js';
-import { sleep } from '../timing.js';
+import { after, sleep, systemClock, type Clock } from '../timing.js';
 import type { GpioOutput } from './gpio.js';
 
 export interface Amplifier {
@@ -65,17 +65,19 @@ export class GpioAmplifier implements Amplifier {
 /** A player that powers the amplifier around playback. */
 export class AmplifiedPlayer implements Player {
   private active = 0;
-  private offTimer: NodeJS.Timeout | null = null;
+  /** Cancels the pending switch-off; null when none is due. */
+  private offTimer: (() => void) | null = null;
 
   constructor(
     private readonly inner: Player,
     private readonly amplifier: Amplifier,
-    private readonly opts: { holdMs: number; logger: Logger },
+    /** `clock` times the hold (default the system clock; a test passes a fake one). */
+    private readonly opts: { holdMs: number; logger: Logger; clock?: Clock },
   ) {}
 
   async play(file: string, opts: PlayOptions): Promise<void> {
     this.active += 1;
-    if (this.offTimer) clearTimeout(this.offTimer);
+    this.offTimer?.();
     this.offTimer = null;
     try {
       try {
@@ -89,17 +91,17 @@ export class AmplifiedPlayer implements Player {
     } finally {
       this.active -= 1;
       if (this.active === 0) {
-        this.offTimer = setTimeout(() => {
+        this.offTimer = after(this.opts.clock ?? systemClock, this.opts.holdMs, () => {
           this.offTimer = null;
           if (this.active === 0) void this.off();
-        }, this.opts.holdMs);
+        });
       }
     }
   }
 
   /** Switches off now (the agent is stopping). */
   async shutdown(): Promise<void> {
-    if (this.offTimer) clearTimeout(this.offTimer);
+    this.offTimer?.();
     this.offTimer = null;
     await this.off();
   }

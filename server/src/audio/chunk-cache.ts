@@ -19,6 +19,8 @@ export interface ChunkCacheOptions {
   maxBytes?: number;
   /** Told about I/O failures, which otherwise only show up as misses. */
   onError?: (err: Error) => void;
+  /** The clock use times are taken from (epoch ms, also written as the file's mtime); default Date.now. */
+  now?: () => number;
 }
 
 export interface ChunkKey {
@@ -53,6 +55,7 @@ export class PcmChunkCache {
   readonly #dir: string;
   readonly #maxBytes: number;
   readonly #onError: ((err: Error) => void) | undefined;
+  readonly #now: () => number;
   #index: Promise<Map<string, Entry>> | null = null;
   #total = 0;
 
@@ -60,6 +63,7 @@ export class PcmChunkCache {
     this.#dir = opts.dir;
     this.#maxBytes = opts.maxBytes ?? 256 * 1024 * 1024;
     this.#onError = opts.onError;
+    this.#now = opts.now ?? Date.now;
   }
 
   /** Bytes currently held (after the directory has been scanned once). */
@@ -78,7 +82,7 @@ export class PcmChunkCache {
         await this.#remove(index, id);
         return null;
       }
-      const now = Date.now();
+      const now = this.#now();
       const entry = index.get(id);
       if (entry) entry.usedAt = now;
       utimes(path, new Date(now), new Date(now)).catch(() => {}); // LRU order survives a restart
@@ -101,7 +105,7 @@ export class PcmChunkCache {
       await writeFile(temp, data);
       await rename(temp, path); // readers never see a half-written entry
       this.#total += data.length - (index.get(id)?.bytes ?? 0);
-      index.set(id, { bytes: data.length, usedAt: Date.now() });
+      index.set(id, { bytes: data.length, usedAt: this.#now() });
       await this.#evict(index, id);
     } catch (err) {
       this.#report(err);

@@ -23,6 +23,8 @@ export interface FallbackEngineOptions {
   cooldownMs?: number;
   /** Told whenever an engine fails and the next one is tried (for the log). */
   onFallback?: (event: { failed: string; next: string; error: Error }) => void;
+  /** The clock cooldowns are measured on (epoch ms); tests pass a fake one. Default Date.now. */
+  now?: () => number;
 }
 
 interface Entry {
@@ -38,6 +40,7 @@ export class FallbackEngine implements TtsEngine {
   readonly #entries: Entry[];
   readonly #cooldownMs: number;
   readonly #onFallback: FallbackEngineOptions['onFallback'];
+  readonly #now: () => number;
 
   constructor(engines: ReadonlyArray<TtsEngine | FallbackEntry>, opts: FallbackEngineOptions = {}) {
     if (engines.length === 0) throw new Error('FallbackEngine needs at least one engine');
@@ -45,6 +48,7 @@ export class FallbackEngine implements TtsEngine {
     this.#entries = engines.map((e) => ('engine' in e ? { engine: e.engine, timeoutMs: e.timeoutMs ?? timeoutMs, coolUntil: 0 } : { engine: e, timeoutMs, coolUntil: 0 }));
     this.#cooldownMs = opts.cooldownMs ?? 60_000;
     this.#onFallback = opts.onFallback;
+    this.#now = opts.now ?? Date.now;
     this.name = this.#entries.map((e) => e.engine.name).join('>');
     this.cacheKey = this.#entries.map((e) => e.engine.cacheKey ?? e.engine.name).join('>');
     // Sized for the preferred engine; when it is down, extra chunks queue inside the fallback engine.
@@ -79,7 +83,7 @@ export class FallbackEngine implements TtsEngine {
 
   /** Configured order, except that engines cooling down after a failure go last (still tried, in order). */
   #order(): Entry[] {
-    const now = Date.now();
+    const now = this.#now();
     return [...this.#entries.filter((e) => e.coolUntil <= now), ...this.#entries.filter((e) => e.coolUntil > now)];
   }
 
@@ -89,7 +93,7 @@ export class FallbackEngine implements TtsEngine {
     if (error instanceof TtsError && error.kind === 'unsupported') return;
     const retryAfter = error instanceof TtsRateLimitError ? (error.retryAfterMs ?? 0) : 0;
     const wait = Math.max(this.#cooldownMs, retryAfter);
-    if (wait > 0) entry.coolUntil = Date.now() + wait;
+    if (wait > 0) entry.coolUntil = this.#now() + wait;
   }
 }
 

@@ -12,6 +12,9 @@
 // 4. decode the joined file (while it is written), measure its loudness and true peak (loudness.ts,
 //    true-peak.ts). Opus decoding overshoots the limiter's sample peaks at a few spots; those are dipped
 //    locally and their segments re-encoded (peak-repair.ts). A loudness miss (rare) refits the gain.
+//
+// Over 300 lines because the steps and the measurements they aim by are read together: each step's gain
+// comes from the previous step's measurement of the decoded file.
 
 import { availableParallelism } from 'node:os';
 import { PassThrough, type Readable } from 'node:stream';

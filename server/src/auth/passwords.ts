@@ -47,6 +47,8 @@ export class CheckSlots {
     readonly max: number,
     readonly maxWaiting: number,
     readonly maxWaitMs: number,
+    /** Calls `fn` after `ms` and answers its cancel: real timers, or a test's fake clock (test/helpers/clock.ts). */
+    private readonly schedule: (fn: () => void, ms: number) => () => void = realSchedule,
   ) {}
 
   /** A slot's release function, or null when too many wait already or none came free within `maxWaitMs`. */
@@ -58,10 +60,10 @@ export class CheckSlots {
     if (this.waiting.length >= this.maxWaiting) return Promise.resolve(null);
     return new Promise((resolve) => {
       const take = (release: (() => void) | null) => {
-        clearTimeout(timer);
+        cancel();
         resolve(release);
       };
-      const timer = setTimeout(() => {
+      const cancel = this.schedule(() => {
         const i = this.waiting.indexOf(take);
         if (i >= 0) this.waiting.splice(i, 1);
         resolve(null);
@@ -86,6 +88,11 @@ export class CheckSlots {
       else this.running--;
     };
   }
+}
+
+function realSchedule(fn: () => void, ms: number): () => void {
+  const timer = setTimeout(fn, ms);
+  return () => clearTimeout(timer);
 }
 
 /** The slots every login's password check goes through: 1 on two cores, 2 from three cores up. */

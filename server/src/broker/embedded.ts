@@ -1,8 +1,12 @@
 /**
  * The embedded aedes 1.x broker on TCP, with device authentication and the ACL table in its hooks.
+ * Just over 300 lines because every guard a connection meets, from the TCP accept to a box's last packet
+ * (per-address limits, pre-connect and packet sizes, authentication, ACL, presence), is wired here in the
+ * order a connection meets it, so the broker's whole security policy reads in one file (SECURITY.md).
  */
 import { Aedes, type Client, type AuthenticateError, type PublishPacket } from 'aedes';
 import { createServer, type Server, type AddressInfo, type Socket } from 'node:net';
+import { AddressLimits, addressKey, normalizeAddress } from './address-limits.js';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import { DEVICE_PUBLISH_CHANNELS, MAX_MESSAGE_BYTES, topics } from '@loaxa/shared';
@@ -45,6 +49,8 @@ export interface EmbeddedBrokerOptions {
   connectsPerAddressPerSecond?: number;
   /** Addresses neither cap applies to (the server's setting exempts loopback: the fleet simulator, benchmarks). */
   limitsExempt?: readonly string[];
+  /** The monotonic clock (ms) the connect rate and the refusal log are measured on; default performance.now. A test passes a fake one. */
+  now?: () => number;
 }
 
 // CONNACK return codes of MQTT 3.1.1 [MQTT-3.2.2-3]: 4 = bad user name or password, 5 = not authorized.
@@ -74,9 +80,11 @@ export class EmbeddedBroker implements Broker {
   private readonly connections = new Map<string, Set<Client>>();
   /** Tells the byte watch of a connection that its CONNECT was accepted, and for which box. */
   private readonly preconnect = new WeakMap<object, (deviceId: string) => void>();
-  private readonly perAddress = new AddressLimits();
+  private readonly perAddress: AddressLimits;
 
-  constructor(private readonly opts: EmbeddedBrokerOptions) {}
+  constructor(private readonly opts: EmbeddedBrokerOptions) {
+    this.perAddress = new AddressLimits(opts.now ?? (() => performance.now()));
+  }
 
   async start(): Promise<{ port: number }> {
     const log = this.opts.logger;
@@ -306,73 +314,5 @@ export class EmbeddedBroker implements Broker {
     const listenerClosed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
     await listenerClosed;
-  }
-}
-
-/** An address as a socket reports it, IPv4-mapped IPv6 (`::ffff:1.2.3.4`) written as IPv4; null when unknown. */
-function normalizeAddress(address: string | undefined): string | null {
-  if (!address) return null;
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
-
-/**
- * The key the per-address caps count by: an IPv4 address, or the /64 of an IPv6 one, since a single subscriber
- * (and so a single attacker) is given a whole /64 and could otherwise take a new address for every connection.
- */
-function addressKey(address: string): string {
-  if (!address.includes(':')) return address;
-  const bare = address.split('%')[0]!; // a zone index (fe80::1%eth0) names an interface, not a host
-  const [head = '', tail] = bare.split('::');
-  const front = head ? head.split(':') : [];
-  const back = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? front : [...front, ...Array<string>(Math.max(0, 8 - front.length - back.length)).fill('0'), ...back];
-  return `${groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(':')}::/64`;
-}
-
-/** Open connections and a token bucket of new connections per address key. */
-class AddressLimits {
-  private readonly open = new Map<string, number>();
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  private readonly logged = new Map<string, number>();
-  private lastSweep = 0;
-
-  /** Counts the connection in (until its socket closes) and answers null, or answers why it is refused. */
-  take(key: string, socket: Socket, maxOpen: number, perSecond: number): string | null {
-    const now = performance.now();
-    this.sweep(now);
-    if (maxOpen > 0 && (this.open.get(key) ?? 0) >= maxOpen) return `${maxOpen} connections already open`;
-    if (perSecond > 0) {
-      const b = this.buckets.get(key) ?? { tokens: perSecond, at: now };
-      b.tokens = Math.min(perSecond, b.tokens + ((now - b.at) * perSecond) / 1000);
-      b.at = now;
-      this.buckets.set(key, b);
-      if (b.tokens < 1) return `more than ${perSecond} connections a second`;
-      b.tokens -= 1;
-    }
-    if (maxOpen > 0) {
-      this.open.set(key, (this.open.get(key) ?? 0) + 1);
-      socket.once('close', () => {
-        const n = (this.open.get(key) ?? 1) - 1;
-        if (n > 0) this.open.set(key, n);
-        else this.open.delete(key);
-      });
-    }
-    return null;
-  }
-
-  /** Whether a refusal for this key should be logged (once a minute: a flood of refusals must not flood the log). */
-  shouldLog(key: string): boolean {
-    const now = performance.now();
-    if (now - (this.logged.get(key) ?? -Infinity) < 60_000) return false;
-    this.logged.set(key, now);
-    return true;
-  }
-
-  /** Forgets, at most once a second, the buckets that are full again and the refusals logged over a minute ago. */
-  private sweep(now: number): void {
-    if (now - this.lastSweep < 1000) return;
-    this.lastSweep = now;
-    if (this.buckets.size > 10_000) for (const [k, b] of this.buckets) if (now - b.at > 1000) this.buckets.delete(k);
-    if (this.logged.size > 10_000) for (const [k, at] of this.logged) if (now - at > 60_000) this.logged.delete(k);
   }
 }

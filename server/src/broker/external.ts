@@ -4,6 +4,8 @@
  * last will that marks the server `offline` when its connection dies (issue 8 § External broker path).
  * Device identities and ACLs reach such a broker in its own way: `mosquitto-dynsec.ts` for Mosquitto,
  * `routes/broker-auth.ts` for brokers with HTTP auth (EMQX and others).
+ * Over 300 lines because the connection's life (connect, wait, jittered reconnect, resubscribe, last will)
+ * is one state machine, best read whole.
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { randomBytes } from 'node:crypto';

@@ -25,6 +25,8 @@ export interface BrokerDeps {
   misbehaviour: MisbehaviourMeter;
   /** Where the embedded broker says that a box's last connection ended (`deviceGone`). */
   events: ServerEvents;
+  /** The embedded broker's monotonic clock for its connect rate (default performance.now; tests pass a fake one). */
+  now?: () => number;
 }
 
 export function createBroker(config: Config, deps: BrokerDeps): Broker {
@@ -60,6 +62,7 @@ export function createBroker(config: Config, deps: BrokerDeps): Broker {
     connectsPerAddressPerSecond: config.mqttConnectsPerAddressPerSecond,
     limitsExempt: config.mqttLimitsExempt,
     auth: deps.auth,
+    ...(deps.now ? { now: deps.now } : {}),
   });
   return broker;
 }

@@ -27,6 +27,8 @@
  *   message does not batch the saves, and the broker serves nobody else while it runs one; so
  *   ensureDevices sizes its messages by time (batchTargetMs), not by count, and gives each a timeout in
  *   proportion to its commands.
+ * Over 300 lines because the plugin's command protocol, the pacing it needs (Mosquitto rewrites its whole
+ * JSON file for every command: bench/README.md) and the ACLs derived from acl.ts are one client.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';

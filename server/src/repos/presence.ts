@@ -66,8 +66,10 @@ export class PresenceWriter {
    * generation and cost more in garbage collection than the fold saved.
    */
   private readonly unfolded = new Set<string>();
-  /** When the oldest heartbeat not folded yet arrived (performance.now()); a fold is due `foldEveryMs` after. */
+  /** When the oldest heartbeat not folded yet arrived (on `now`); a fold is due `foldEveryMs` after. */
   private unfoldedSince = 0;
+  /** The clock the fold interval is measured on: monotonic performance.now unless `start` is given another. */
+  private now: () => number = () => performance.now();
   /** A batch is written at once when this many messages wait; 0: not started, every message written at once. */
   private maxPending = 0;
   /** How long a batch may wait once started; null when not started (no timer). */
@@ -117,11 +119,17 @@ export class PresenceWriter {
 
   /**
    * Turns write-behind on: a batch is written at most `flushMs` after its first message, or at once when
-   * `maxBatch` messages wait.
+   * `maxBatch` messages wait. `now`, when given (a test's fake clock), measures the fold interval from then on.
    */
-  start(opts: { flushMs: number; maxBatch: number }): void {
+  start(opts: { flushMs: number; maxBatch: number; now?: () => number }): void {
     this.maxPending = Math.max(1, opts.maxBatch);
     this.flushMs = opts.flushMs;
+    if (opts.now) {
+      this.now = opts.now;
+      // Before start each heartbeat is folded as it comes; one a failed fold left behind starts its interval
+      // again on the new clock (the old clock's instants do not compare with it).
+      if (this.unfolded.size > 0) this.unfoldedSince = this.now();
+    }
   }
 
   /** Writes and folds everything waiting, and turns write-behind off again (shutdown). */
@@ -145,7 +153,7 @@ export class PresenceWriter {
   /** One heartbeat: its readings will replace the previous ones and the device's heartbeat count grows by one. */
   recordTelemetry(id: string, t: Telemetry): void {
     this.journal.push({ id, ...t });
-    if (this.unfolded.size === 0) this.unfoldedSince = performance.now();
+    if (this.unfolded.size === 0) this.unfoldedSince = this.now();
     this.unfolded.add(id);
     this.written();
   }
@@ -180,7 +188,7 @@ export class PresenceWriter {
       const ms = performance.now() - t0;
       for (const o of this.observers) o.written(n, ms);
     }
-    fold ||= this.maxPending === 0 || performance.now() - this.unfoldedSince >= this.foldEveryMs;
+    fold ||= this.maxPending === 0 || this.now() - this.unfoldedSince >= this.foldEveryMs;
     // A fold that fails throws after the heartbeats are safe in the log; the next one folds them.
     if (fold && this.unfolded.size > 0) {
       this.foldLog();

@@ -31,7 +31,10 @@ export function flattenImport(body: z.infer<typeof areaImportSchema>): Area[] {
   return out;
 }
 
-export const areaRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+/** What these routes use, and all they are given (wiring/http.ts). */
+export type AreaRouteDeps = Pick<AppContext, 'areas'>;
+
+export const areaRoutes: FastifyPluginAsyncZod<AreaRouteDeps> = async (app, deps) => {
   app.post(
     '/api/v1/areas/import',
     {
@@ -45,7 +48,7 @@ export const areaRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
     },
     async (request) => {
       const areas = flattenImport(request.body);
-      ctx.areas.upsertMany(areas);
+      deps.areas.upsertMany(areas);
       const count = (level: string) => areas.filter((a) => a.level === level).length;
       request.log.info({ provinces: count('province'), communes: count('commune') }, 'areas imported');
       return { imported: { provinces: count('province'), communes: count('commune'), villages: count('village') } };
@@ -64,7 +67,7 @@ export const areaRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
     },
     async (request) => {
       const user = principalOf(request);
-      const tree = ctx.areas.tree();
+      const tree = deps.areas.tree();
       if (user.areaCode === null) return { items: tree };
       const find = (nodes: AreaTreeNode[]): AreaTreeNode | null => {
         for (const n of nodes) {

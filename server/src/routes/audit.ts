@@ -131,8 +131,11 @@ function csvRow(i: ReturnType<typeof toItem>): string {
   return `${[i.id, i.at, i.userId, i.username, i.ip, i.method, i.route, i.url, i.status, i.body, i.object?.type ?? null, i.object?.id ?? null, i.before, i.after].map(csvCell).join(',')}\r\n`;
 }
 
-export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
-  const log = ctx.audit;
+/** What these routes use, and all they are given (wiring/http.ts). */
+export type AuditRouteDeps = Pick<AppContext, 'audit' | 'areas' | 'users'>;
+
+export const auditRoutes: FastifyPluginAsyncZod<AuditRouteDeps> = async (app, deps) => {
+  const log = deps.audit;
   // The state before the handler runs: preHandler comes after authentication and validation, so a request
   // refused there has no object state to show and costs no read.
   app.addHook('preHandler', async (request) => {
@@ -168,7 +171,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
     const loginName = route === LOGIN_ROUTE ? ((request.body as { username?: unknown } | undefined)?.username ?? null) : null;
     const username = user?.username ?? (typeof loginName === 'string' ? loginName.slice(0, 64) : null);
     // The row's area: the acting user's, or for a login the account's; province admins read their own area's rows.
-    const areaCode = user ? user.areaCode : typeof loginName === 'string' ? (ctx.users.byUsername(loginName)?.areaCode ?? null) : null;
+    const areaCode = user ? user.areaCode : typeof loginName === 'string' ? (deps.users.byUsername(loginName)?.areaCode ?? null) : null;
     const audited = request.auditBefore;
     const objectId = audited ? (audited.id ?? request.auditCreatedId ?? null) : null;
     let after: unknown = null;
@@ -251,7 +254,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       const me = principalOf(request);
       const { before, format } = request.query;
       // Issue 13, finding 2: a province admin reads its own area's rows, an installation-wide admin all.
-      const scope = { all: me.areaCode === null ? 1 : 0, areas: JSON.stringify(me.areaCode === null ? [] : ctx.areas.subtree(me.areaCode)) };
+      const scope = { all: me.areaCode === null ? 1 : 0, areas: JSON.stringify(me.areaCode === null ? [] : deps.areas.subtree(me.areaCode)) };
       const pageOf = { all: (p: { limit: number; before: number }) => log.page({ ...p, ...scope }) };
       if (format === 'csv') {
         // The whole log (or `limit` rows), streamed page by page: an export for the province's records must

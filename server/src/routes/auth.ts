@@ -1,20 +1,28 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ErrorCode, loginBodySchema, loginResponseSchema, meSchema } from '@loaxa/shared';
-import { passwordChecks, sha256Hex, verifyPassword } from '../auth/passwords.js';
+import { sha256Hex, verifyPassword, type CheckSlots } from '../auth/passwords.js';
 import { issueToken, principalOf, SESSION_COOKIE, tokenFrom } from '../http/auth.js';
 import { canApprove, canWrite } from '../auth/scope.js';
 import { ApiError, errorBodySchema } from '../http/errors.js';
 import type { AppContext } from '../services/context.js';
-import { LoginGuard, type Attempt } from '../auth/login-guard.js';
+import type { Attempt, LoginGuard } from '../auth/login-guard.js';
 import { access, ANY_ROLE } from '../http/access.js';
 
 // A fixed scrypt hash to verify against when the user does not exist, so response time does not reveal
 // which usernames exist.
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
-export const authRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
-  const guard = new LoginGuard({ maxFailures: ctx.config.loginMaxFailures, windowMs: 15 * 60_000, lockMs: ctx.config.loginLockSeconds * 1000 });
+/** What these routes use, and all they are given (wiring/http.ts). */
+export interface AuthRouteDeps extends Pick<AppContext, 'config' | 'users' | 'sessions' | 'areas' | 'events'> {
+  /** Wrong logins counted per account and address, before the password is checked (issue 13, finding 5). */
+  loginGuard: LoginGuard;
+  /** The slots every password check waits for: process-wide, since they share its cores (finding 5). */
+  passwordChecks: CheckSlots;
+}
+
+export const authRoutes: FastifyPluginAsyncZod<AuthRouteDeps> = async (app, deps) => {
+  const guard = deps.loginGuard;
   app.post(
     '/api/v1/auth/login',
     {
@@ -38,16 +46,16 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
       if (wait > 0) throw locked(wait);
       // Password checks are bounded server-wide (issue 13, finding 5): a burst of logins is answered 503
       // rather than holding every core.
-      const release = await passwordChecks.acquire();
+      const release = await deps.passwordChecks.acquire();
       if (!release) {
         reply.header('retry-after', 1);
         throw new ApiError(503, ErrorCode.UNAVAILABLE, 'too many logins at once; try again in 1 s');
       }
       let ok: boolean;
-      let user: ReturnType<typeof ctx.users.byUsername>;
+      let user: ReturnType<typeof deps.users.byUsername>;
       let attempt: Attempt;
       try {
-        user = ctx.users.byUsername(username);
+        user = deps.users.byUsername(username);
         // Counted before the hash, in the same synchronous step as the lock check (finding 5): logins
         // sent at once cannot all pass a lock that none of them has counted yet.
         attempt = guard.attempt(keys);
@@ -62,13 +70,13 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
       }
       // The account is forgiven; the address gets only this attempt back (LoginGuard.succeeded).
       guard.succeeded(keys, attempt);
-      const { token, expiresAt } = issueToken(ctx.sessions, user.id, ctx.config.tokenTtlSeconds);
+      const { token, expiresAt } = issueToken(deps.sessions, user.id, deps.config.tokenTtlSeconds);
       // Expired sessions are useless; dropping them here keeps the table as small as the logins in use.
-      ctx.sessions.purgeExpired();
+      deps.sessions.purgeExpired();
       request.log.info({ userId: user.id }, 'login');
       reply.header(
         'set-cookie',
-        `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${ctx.config.tokenTtlSeconds}${request.protocol === 'https' ? '; Secure' : ''}`,
+        `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${deps.config.tokenTtlSeconds}${request.protocol === 'https' ? '; Secure' : ''}`,
       );
       return { token, expiresAt: new Date(expiresAt).toISOString() };
     },
@@ -79,8 +87,8 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
     { config: { access: access.roles(ANY_ROLE, { scope: 'the caller’s own session' }) }, schema: { tags: ['auth'], summary: 'End this session (the token or cookie stops working at once)', response: { 204: z.null() } } },
     async (request, reply) => {
       const token = tokenFrom(request);
-      if (token) ctx.sessions.revoke(sha256Hex(token));
-      ctx.events.emit('sessions', { userId: principalOf(request).id }); // its live event streams on this token end
+      if (token) deps.sessions.revoke(sha256Hex(token));
+      deps.events.emit('sessions', { userId: principalOf(request).id }); // its live event streams on this token end
       reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
       return reply.status(204).send(null);
     },
@@ -98,7 +106,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
     },
     async (request) => {
       const user = principalOf(request);
-      const area = user.areaCode ? ctx.areas.get(user.areaCode) : null;
+      const area = user.areaCode ? deps.areas.get(user.areaCode) : null;
       return {
         id: user.id,
         username: user.username,

@@ -18,6 +18,7 @@ import {
   occurrencesSchema,
   rejectBodySchema,
   DELIVERY_STATES,
+  playsAtOnce,
   type DeliveryState,
 } from '@loaxa/shared';
 import { canApprove } from '../auth/scope.js';
@@ -46,11 +47,14 @@ const toSummary = (b: Broadcast, seen: (deviceId: string) => boolean) => ({
   decisionReason: b.decisionReason,
 });
 
-export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
-  const svc = ctx.broadcastService;
+/** What these routes use, and all they are given (wiring/http.ts). */
+export type BroadcastRouteDeps = Pick<AppContext, 'config' | 'broadcasts' | 'broadcastService' | 'scheduler' | 'objects'>;
+
+export const broadcastRoutes: FastifyPluginAsyncZod<BroadcastRouteDeps> = async (app, deps) => {
+  const svc = deps.broadcastService;
   const load = (user: ReturnType<typeof principalOf>, id: string): Broadcast => {
-    const b = ctx.broadcasts.get(id);
-    if (!b || !ctx.objects.broadcastVisible(user, b)) throw notFound(`broadcast ${id}`);
+    const b = deps.broadcasts.get(id);
+    if (!b || !deps.objects.broadcastVisible(user, b)) throw notFound(`broadcast ${id}`);
     return b;
   };
   const conflictsOut = (list: ReturnType<typeof svc.prepare>['conflicts']) =>
@@ -78,12 +82,12 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
     },
     async (request, reply) => {
       const user = principalOf(request);
-      const prepared = svc.prepare(user, request.body, ctx.config.publicUrl ?? `${request.protocol}://${request.host}`);
+      const prepared = svc.prepare(user, request.body, deps.config.publicUrl ?? `${request.protocol}://${request.host}`);
       const { broadcast } = prepared;
       await svc.save(broadcast);
-      const devices = ctx.scheduler.targetDevices(broadcast).length;
+      const devices = deps.scheduler.targetDevices(broadcast).length;
       const log = { broadcastId: broadcast.id, devices, status: broadcast.status, priority: broadcast.priority, userId: user.id, role: user.role };
-      if (broadcast.priority === 'emergency' && broadcast.status === 'approved' && !canApprove(user)) request.log.warn(log, 'emergency broadcast skipped approval');
+      if (playsAtOnce(broadcast.priority) && broadcast.status === 'approved' && !canApprove(user)) request.log.warn(log, 'emergency broadcast skipped approval');
       else request.log.info(log, 'broadcast created');
       return reply.status(201).send({ id: broadcast.id, status: broadcast.status as 'submitted' | 'approved', startAt: iso(broadcast.startAt), devices, conflicts: conflictsOut(prepared.conflicts) });
     },
@@ -105,7 +109,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
       const { broadcast, conflicts, firstOccurrences } = svc.prepare(user, request.body, '');
       return {
         status: broadcast.status as 'submitted' | 'approved',
-        devices: ctx.scheduler.targetDevices(broadcast).length,
+        devices: deps.scheduler.targetDevices(broadcast).length,
         occurrences: firstOccurrences.map(iso),
         conflicts: conflictsOut(conflicts),
       };
@@ -131,13 +135,13 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
       let after = decodeCursor(cursor);
       let more = true;
       while (items.length <= limit && more) {
-        const batch = ctx.broadcasts.byStatus(status, 500, after);
+        const batch = deps.broadcasts.byStatus(status, 500, after);
         more = batch.length === 500;
         after = batch.at(-1)?.id;
-        items.push(...batch.filter((b) => ctx.objects.broadcastVisible(user, b)));
+        items.push(...batch.filter((b) => deps.objects.broadcastVisible(user, b)));
       }
       const page = items.slice(0, limit);
-      const seen = ctx.objects.deviceIdFilter(user);
+      const seen = deps.objects.deviceIdFilter(user);
       return { items: page.map((b) => toSummary(b, seen)), total: page.length, next: encodeCursor(page.at(-1)?.id, items.length > limit) };
     },
   );
@@ -160,10 +164,10 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
     async (request) => {
       const user = principalOf(request);
       const b = load(user, request.params.id);
-      const occ = request.query.occurrence ? Date.parse(request.query.occurrence) : ctx.broadcasts.currentOccurrence(b.id, Date.now() - b.windowMs);
-      const seen = ctx.objects.deviceIdFilter(user);
+      const occ = request.query.occurrence ? Date.parse(request.query.occurrence) : deps.broadcasts.currentOccurrence(b.id, Date.now() - b.windowMs);
+      const seen = deps.objects.deviceIdFilter(user);
       // Only the caller's boxes: a broadcast to the province and its neighbour shows each its own.
-      const deliveries = occ === null ? [] : ctx.broadcasts.deliveries(b.id, occ).filter((d) => seen(d.deviceId));
+      const deliveries = occ === null ? [] : deps.broadcasts.deliveries(b.id, occ).filter((d) => seen(d.deviceId));
       const summary = Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<DeliveryState, number>;
       for (const d of deliveries) summary[d.state]++;
       return {
@@ -198,7 +202,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
       const to = request.query.to ? Date.parse(request.query.to) : from + 7 * DAY_MS;
       if (to <= from) throw badRequest('`to` must be after `from`', [{ path: 'to', message: 'before from' }]);
       if (to - from > 400 * DAY_MS) throw badRequest('ask for at most 400 days at a time', [{ path: 'to', message: 'range too long' }]);
-      const exceptions = ctx.broadcasts.exceptions(b.id);
+      const exceptions = deps.broadcasts.exceptions(b.id);
       let actual: Set<number>;
       let plain: number[];
       try {
@@ -282,7 +286,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
         const b = load(user, request.params.id);
         await svc.decide(user, b, verdict === 'approve', request.body.reason ?? null);
         request.log.info({ broadcastId: b.id, verdict, userId: user.id }, 'broadcast decided');
-        return toSummary(ctx.broadcasts.get(b.id)!, ctx.objects.deviceIdFilter(user));
+        return toSummary(deps.broadcasts.get(b.id)!, deps.objects.deviceIdFilter(user));
       },
     );
   }

@@ -19,8 +19,8 @@ import { ApiError, errorBodySchema, sendError } from '../http/errors.js';
 import type { AppContext } from '../services/context.js';
 import { access } from '../http/access.js';
 
-export interface BrokerAuthOptions {
-  ctx: AppContext;
+/** What these routes use (the boxes' credentials, areas, the flood penalty), and their own settings. */
+export interface BrokerAuthOptions extends Pick<AppContext, 'deviceCredentials' | 'areas' | 'misbehaviour'> {
   /** LOAXA_BROKER_AUTH_TOKEN; unset, every call is refused with 401. */
   token: string | undefined;
   /** The server's own broker login (LOAXA_MQTT_USERNAME/PASSWORD): allowed as a superuser. */
@@ -37,7 +37,8 @@ const answer = z.object({ result: z.enum(['allow', 'deny']), is_superuser: z.boo
 const digest = (s: string) => createHash('sha256').update(s).digest();
 const equalSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
 
-export const brokerAuthRoutes: FastifyPluginAsyncZod<BrokerAuthOptions> = async (app, { ctx, token, serverLogin }) => {
+export const brokerAuthRoutes: FastifyPluginAsyncZod<BrokerAuthOptions> = async (app, deps) => {
+  const { token, serverLogin } = deps;
   // The broker calls on every login and (uncached) publish/subscribe: no per-request log lines below warn,
   // without ever making these routes chattier than the server's own level.
   const logLevel: LogLevel = ['trace', 'debug', 'info'].includes(app.log.level) ? 'warn' : (app.log.level as LogLevel);
@@ -61,8 +62,8 @@ export const brokerAuthRoutes: FastifyPluginAsyncZod<BrokerAuthOptions> = async 
   /** The identity of an active device, when the client id is its id (one box never opens another's session). */
   function deviceIdentity(clientid: string | undefined, username: string | undefined): DeviceIdentity | null {
     if (!username || clientid !== username) return null;
-    const creds = ctx.deviceCredentials.get(username);
-    return creds && !creds.revoked ? { kind: 'device', deviceId: username, areaAncestry: ctx.areas.ancestry(creds.areaCode) } : null;
+    const creds = deps.deviceCredentials.get(username);
+    return creds && !creds.revoked ? { kind: 'device', deviceId: username, areaAncestry: deps.areas.ancestry(creds.areaCode) } : null;
   }
 
   const isServer = (username: string | undefined) => !!serverLogin && username === serverLogin.username;
@@ -86,9 +87,9 @@ export const brokerAuthRoutes: FastifyPluginAsyncZod<BrokerAuthOptions> = async 
         if (isServer(username)) {
           if (password !== undefined && equalSecret(password, serverLogin!.password)) return { result: 'allow' as const, is_superuser: true };
         } else {
-          const creds = username ? ctx.deviceCredentials.get(username) : null;
+          const creds = username ? deps.deviceCredentials.get(username) : null;
           // A box cut off for flooding stays out for its whole penalty behind an external broker too (issue 13, finding 7).
-          const penalized = !!username && ctx.misbehaviour.over(username);
+          const penalized = !!username && deps.misbehaviour.over(username);
           if (creds && !creds.revoked && !penalized && password !== undefined && clientid === username && secretMatches(password, creds.secretHash)) {
             return { result: 'allow' as const, is_superuser: false };
           }

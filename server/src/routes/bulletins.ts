@@ -66,7 +66,10 @@ const readyAudio = (links: MediaLinks, userId: string, sha256: string, durationM
   return { sha256, durationMs, signedUrl, signedUrlExpiresAt };
 };
 
-export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+/** What these routes use, and all they are given (wiring/http.ts). */
+export type BulletinRouteDeps = Pick<AppContext, 'config' | 'bulletins' | 'bulletinService'>;
+
+export const bulletinRoutes: FastifyPluginAsyncZod<BulletinRouteDeps> = async (app, deps) => {
   app.post(
     '/api/v1/bulletins',
     {
@@ -93,16 +96,16 @@ export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
         throw badRequest(`invalid body: text: ${message}`, [{ path: 'text', message }]);
       }
       const id = newId('bt');
-      ctx.bulletins.insert({ id, title, text: text.normalize('NFC'), category: category ?? null, voice: voice ?? ctx.config.ttsVoice, speed: speed ?? 1, createdBy: user.id, areaCode: user.areaCode });
-      const job = ctx.bulletinService.synthesize(id);
-      const waited = await Promise.race([job, new Promise<null>((r) => setTimeout(() => r(null), ctx.config.ttsSyncWaitMs).unref())]);
+      deps.bulletins.insert({ id, title, text: text.normalize('NFC'), category: category ?? null, voice: voice ?? deps.config.ttsVoice, speed: speed ?? 1, createdBy: user.id, areaCode: user.areaCode });
+      const job = deps.bulletinService.synthesize(id);
+      const waited = await Promise.race([job, new Promise<null>((r) => setTimeout(() => r(null), deps.config.ttsSyncWaitMs).unref())]);
       if (waited?.status === 'ready' && waited.audioSha256 && waited.durationMs) {
         return reply.status(201).send({ id, status: 'ready' as const, audio: readyAudio(app.mediaLinks, user.id, waited.audioSha256, waited.durationMs) });
       }
       if (waited?.status === 'failed') {
         return reply.status(422).send({ error: { code: 'LOAXA_TTS_FAILED', message: waited.error ?? 'synthesis failed' } });
       }
-      const now = ctx.bulletins.get(id)!;
+      const now = deps.bulletins.get(id)!;
       return reply.status(202).send({ id, status: 'synthesizing' as const, progress: now.progress });
     },
   );
@@ -120,13 +123,13 @@ export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
     },
     async (request) => {
       const user = principalOf(request);
-      const b = ctx.bulletins.get(request.params.id);
+      const b = deps.bulletins.get(request.params.id);
       if (!b) throw notFound(`bulletin ${request.params.id}`);
       return toApi(b, app.mediaLinks, user.id);
     },
   );
 
-  await app.register(multipart, { limits: { fileSize: ctx.config.uploadLimitBytes, files: 1, fields: 10, fieldSize: 10_000, parts: 12 } });
+  await app.register(multipart, { limits: { fileSize: deps.config.uploadLimitBytes, files: 1, fields: 10, fieldSize: 10_000, parts: 12 } });
   const uploadFields = bulletinUploadFieldsSchema;
 
   app.post(
@@ -149,7 +152,7 @@ export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
     },
     async (request, reply) => {
       const user = principalOf(request);
-      const dir = join(ctx.config.dataDir, 'uploads');
+      const dir = join(deps.config.dataDir, 'uploads');
       await mkdir(dir, { recursive: true });
       const fields: Record<string, string> = {};
       let file: { path: string; name: string } | null = null;
@@ -174,15 +177,15 @@ export const bulletinRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
           throw err;
         }
         const id = newId('bt');
-        ctx.bulletins.insert({ id, title: parsed.data.title, text: '', category: parsed.data.category ?? null, voice: 'vi', speed: 1, createdBy: user.id, areaCode: user.areaCode, source: 'recording', uploadPath: file.path, originalName: file.name });
+        deps.bulletins.insert({ id, title: parsed.data.title, text: '', category: parsed.data.category ?? null, voice: 'vi', speed: 1, createdBy: user.id, areaCode: user.areaCode, source: 'recording', uploadPath: file.path, originalName: file.name });
         file = null; // the bulletin owns it now
-        const job = ctx.bulletinService.synthesize(id);
-        const waited = await Promise.race([job, new Promise<null>((r) => setTimeout(() => r(null), ctx.config.ttsSyncWaitMs).unref())]);
+        const job = deps.bulletinService.synthesize(id);
+        const waited = await Promise.race([job, new Promise<null>((r) => setTimeout(() => r(null), deps.config.ttsSyncWaitMs).unref())]);
         if (waited?.status === 'ready' && waited.audioSha256 && waited.durationMs) {
           return reply.status(201).send({ id, status: 'ready' as const, audio: readyAudio(app.mediaLinks, user.id, waited.audioSha256, waited.durationMs) });
         }
         if (waited?.status === 'failed') throw new ApiError(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, waited.error ?? 'the recording could not be processed');
-        return reply.status(202).send({ id, status: 'synthesizing' as const, progress: ctx.bulletins.get(id)!.progress });
+        return reply.status(202).send({ id, status: 'synthesizing' as const, progress: deps.bulletins.get(id)!.progress });
       } finally {
         if (file) await rm(file.path, { force: true });
       }

@@ -61,8 +61,8 @@ class AttemptLimiter {
   }
 }
 
-export interface ClaimRoutesOptions {
-  ctx: AppContext;
+/** What these routes use, and their own settings. */
+export interface ClaimRoutesOptions extends Pick<AppContext, 'config' | 'areas' | 'devices' | 'claims' | 'objects' | 'brokerIdentities' | 'mqttPort' | 'disconnectDevice'> {
   /** Failed claims allowed per address and window (default 10 per 15 min). */
   rateLimit?: { max: number; windowMs: number };
   /** Lifetime of a new code (default 24 h). */
@@ -71,10 +71,9 @@ export interface ClaimRoutesOptions {
 
 const gone = (message: string) => new ApiError(410, ErrorCode.EXPIRED, message);
 
-export const claimRoutes: FastifyPluginAsyncZod<ClaimRoutesOptions> = async (app, opts) => {
-  const { ctx } = opts;
-  const ttlMs = opts.ttlMs ?? CLAIM_TTL_MS;
-  const limiter = new AttemptLimiter(opts.rateLimit?.max ?? 10, opts.rateLimit?.windowMs ?? 15 * 60_000);
+export const claimRoutes: FastifyPluginAsyncZod<ClaimRoutesOptions> = async (app, deps) => {
+  const ttlMs = deps.ttlMs ?? CLAIM_TTL_MS;
+  const limiter = new AttemptLimiter(deps.rateLimit?.max ?? 10, deps.rateLimit?.windowMs ?? 15 * 60_000);
 
   app.post(
     '/api/v1/devices/:id/claim-code',
@@ -89,13 +88,13 @@ export const claimRoutes: FastifyPluginAsyncZod<ClaimRoutesOptions> = async (app
     },
     async (request, reply) => {
       const user = principalOf(request);
-      const d = ctx.devices.get(request.params.id);
-      if (!d || !ctx.objects.deviceVisible(user, d)) throw notFound(`device ${request.params.id}`);
+      const d = deps.devices.get(request.params.id);
+      if (!d || !deps.objects.deviceVisible(user, d)) throw notFound(`device ${request.params.id}`);
       const code = newClaimCode();
       const now = Date.now();
       const expiresAt = now + ttlMs;
-      ctx.claims.issue({ codeHash: hashCode(normalizeClaimCode(code)!), deviceId: d.id, createdBy: user.id, createdAt: now, expiresAt });
-      const base = (ctx.config.publicUrl ?? `${request.protocol}://${request.host}`).replace(/\/+$/, '');
+      deps.claims.issue({ codeHash: hashCode(normalizeClaimCode(code)!), deviceId: d.id, createdBy: user.id, createdAt: now, expiresAt });
+      const base = (deps.config.publicUrl ?? `${request.protocol}://${request.host}`).replace(/\/+$/, '');
       request.log.info({ deviceId: d.id, userId: user.id }, 'claim code issued');
       return reply.status(201).send({ code, expiresAt: new Date(expiresAt).toISOString(), claimUrl: `${base}/claim?code=${code}` });
     },
@@ -135,7 +134,7 @@ export const claimRoutes: FastifyPluginAsyncZod<ClaimRoutesOptions> = async (app
       if (!normalized) return fail(notFound('claim code'));
       const secret = newSecret();
       const now = Date.now();
-      const outcome = ctx.claims.redeem(hashCode(normalized), sha256Hex(secret), now);
+      const outcome = deps.claims.redeem(hashCode(normalized), sha256Hex(secret), now);
       if ('refused' in outcome) {
         return fail(
           {
@@ -146,17 +145,17 @@ export const claimRoutes: FastifyPluginAsyncZod<ClaimRoutesOptions> = async (app
           }[outcome.refused](),
         );
       }
-      const device = ctx.devices.get(outcome.deviceId)!;
-      const ancestry = ctx.areas.ancestry(device.areaCode);
-      await ctx.brokerIdentities?.ensureDevice({ deviceId: device.id, password: secret, areaAncestry: ancestry });
+      const device = deps.devices.get(outcome.deviceId)!;
+      const ancestry = deps.areas.ancestry(device.areaCode);
+      await deps.brokerIdentities?.ensureDevice({ deviceId: device.id, password: secret, areaAncestry: ancestry });
       // A session opened with the old secret must not outlive it.
-      ctx.disconnectDevice(device.id);
+      deps.disconnectDevice(device.id);
       request.log.info({ deviceId: device.id, ip: request.ip }, 'device claimed');
       return {
         deviceId: device.id,
         areaCode: device.areaCode,
         areaAncestors: ancestry.slice(1).reverse(),
-        mqtt: { url: mqttUrlFor(ctx, request), username: device.id, password: secret },
+        mqtt: { url: mqttUrlFor(deps, request), username: device.id, password: secret },
       };
     },
   );

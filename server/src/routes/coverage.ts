@@ -6,16 +6,19 @@ import { badRequest, errorBodySchema, notFound } from '../http/errors.js';
 import type { AppContext } from '../services/context.js';
 import { access, ANY_ROLE } from '../http/access.js';
 
-export const coverageRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+/** What these routes use, and all they are given (wiring/http.ts). */
+export type CoverageRouteDeps = Pick<AppContext, 'areas' | 'coverage'>;
+
+export const coverageRoutes: FastifyPluginAsyncZod<CoverageRouteDeps> = async (app, deps) => {
   /** The caller's area, or the only province of an installation-wide user's installation. */
   const defaultArea = (user: ReturnType<typeof principalOf>): string => {
     if (user.areaCode) return user.areaCode;
-    const roots = ctx.areas.tree();
+    const roots = deps.areas.tree();
     if (roots.length === 1) return roots[0]!.code;
     throw badRequest('name the area: ?area=<code>', [{ path: 'area', message: 'required when the installation has several provinces' }]);
   };
   const scoped = (user: ReturnType<typeof principalOf>, code: string) => {
-    if (!ctx.areas.get(code) || !coversArea(user, ctx.areas.ancestry(code))) throw notFound(`area ${code}`);
+    if (!deps.areas.get(code) || !coversArea(user, deps.areas.ancestry(code))) throw notFound(`area ${code}`);
     return code;
   };
 
@@ -33,7 +36,7 @@ export const coverageRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
     async (request) => {
       const user = principalOf(request);
       const code = scoped(user, request.query.area ?? defaultArea(user));
-      return ctx.coverage.forArea(code)!;
+      return deps.coverage.forArea(code)!;
     },
   );
 
@@ -52,10 +55,10 @@ export const coverageRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async 
       const user = principalOf(request);
       let code = scoped(user, request.query.area ?? defaultArea(user));
       // Snapshots are kept per province: a commune's trend is its province's.
-      const province = ctx.areas.ancestry(code).at(-1)!;
+      const province = deps.areas.ancestry(code).at(-1)!;
       code = province;
       const now = Date.now();
-      return { area: code, items: ctx.coverage.trend(code, now - request.query.days * 86_400_000, now + 1) };
+      return { area: code, items: deps.coverage.trend(code, now - request.query.days * 86_400_000, now + 1) };
     },
   );
 };

@@ -21,7 +21,10 @@ const ALLOWED: Record<string, 'writer' | 'admin'> = {
   'self-update': 'admin',
 };
 
-export const deviceCommandRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+/** What these routes use, and all they are given (wiring/http.ts). */
+export type DeviceCommandRouteDeps = Pick<AppContext, 'devices' | 'objects' | 'bus' | 'requests'>;
+
+export const deviceCommandRoutes: FastifyPluginAsyncZod<DeviceCommandRouteDeps> = async (app, deps) => {
   app.post(
     '/api/v1/devices/:id/commands',
     {
@@ -44,8 +47,8 @@ export const deviceCommandRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = a
     },
     async (request) => {
       const user = principalOf(request);
-      const device = ctx.devices.get(request.params.id);
-      if (!device || !ctx.objects.deviceVisible(user, device)) throw notFound(`device ${request.params.id}`);
+      const device = deps.devices.get(request.params.id);
+      if (!device || !deps.objects.deviceVisible(user, device)) throw notFound(`device ${request.params.id}`);
       const { type, payload, timeoutMs } = request.body;
       const need = ALLOWED[type];
       if (!need || !Object.hasOwn(messageCatalog, type)) {
@@ -64,11 +67,11 @@ export const deviceCommandRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = a
       // Publish and answer in one promise, awaited here at once: a failed or slow publish can no longer
       // leave a rejected promise without a handler, which ended the server (issue 13, finding 11).
       const send = async () => {
-        await ctx.bus.publish(topics.deviceCmd(device.id), message, { qos: 1, retain: false });
+        await deps.bus.publish(topics.deviceCmd(device.id), message, { qos: 1, retain: false });
         request.log.info({ deviceId: device.id, type, userId: user.id }, 'device command sent');
       };
       try {
-        const res = await ctx.requests.request(id, device.id, timeoutMs, send);
+        const res = await deps.requests.request(id, device.id, timeoutMs, send);
         return res.ok ? { ok: true, data: res.data } : { ok: false, error: res.error };
       } catch (err) {
         if (err instanceof RequestTimeoutError) throw new ApiError(504, ErrorCode.UNAVAILABLE, err.message);

@@ -40,12 +40,12 @@ const toApi = (d: Device, openFaults: string[]) => ({
 });
 
 /** The broker URL written into credentials: LOAXA_MQTT_PUBLIC_URL, else the public host with the MQTT port. */
-export function mqttUrlFor(ctx: AppContext, request: FastifyRequest): string {
-  if (ctx.config.mqttPublicUrl) return ctx.config.mqttPublicUrl;
-  if (ctx.config.mqttUrl) return ctx.config.mqttUrl;
-  const base = new URL(ctx.config.publicUrl ?? `${request.protocol}://${request.host}`);
-  const scheme = ctx.config.tls ? 'mqtts' : 'mqtt';
-  return `${scheme}://${base.hostname.includes(':') ? `[${base.hostname}]` : base.hostname}:${ctx.mqttPort()}`;
+export function mqttUrlFor(deps: Pick<AppContext, 'config' | 'mqttPort'>, request: FastifyRequest): string {
+  if (deps.config.mqttPublicUrl) return deps.config.mqttPublicUrl;
+  if (deps.config.mqttUrl) return deps.config.mqttUrl;
+  const base = new URL(deps.config.publicUrl ?? `${request.protocol}://${request.host}`);
+  const scheme = deps.config.tls ? 'mqtts' : 'mqtt';
+  return `${scheme}://${base.hostname.includes(':') ? `[${base.hostname}]` : base.hostname}:${deps.mqttPort()}`;
 }
 
 /**
@@ -53,17 +53,20 @@ export function mqttUrlFor(ctx: AppContext, request: FastifyRequest): string {
  * removed again and the caller gets 503, so a failed registration leaves nothing behind — least of all a
  * box whose secret was never shown to anyone and can therefore never connect.
  */
-async function registerAtBroker(ctx: AppContext, ids: readonly string[], register: () => Promise<void> | undefined): Promise<void> {
+async function registerAtBroker(deps: Pick<AppContext, 'devices'>, ids: readonly string[], register: () => Promise<void> | undefined): Promise<void> {
   try {
     await register();
   } catch (err) {
-    ctx.devices.deleteUnregistered(ids);
+    deps.devices.deleteUnregistered(ids);
     const why = err instanceof Error ? err.message : String(err);
     throw unavailable(`the MQTT broker did not take the new boxes' identities (${why}); nothing was registered. Check the broker, then try again${ids.length > 1 ? ' (fewer boxes per request finish sooner)' : ''}`);
   }
 }
 
-export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+/** What these routes use, and all they are given (wiring/http.ts). */
+export type DeviceRouteDeps = Pick<AppContext, 'config' | 'areas' | 'devices' | 'faults' | 'objects' | 'brokerIdentities' | 'mqttPort' | 'disconnectDevice'>;
+
+export const deviceRoutes: FastifyPluginAsyncZod<DeviceRouteDeps> = async (app, deps) => {
   app.post(
     '/api/v1/devices',
     {
@@ -83,17 +86,17 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
     async (request, reply) => {
       const user = principalOf(request);
       const { name, areaCode, lat, lon } = request.body;
-      const area = ctx.areas.get(areaCode);
+      const area = deps.areas.get(areaCode);
       if (!area) throw badRequest(`unknown area ${areaCode}; import areas first (POST /api/v1/areas/import)`, [{ path: 'areaCode', message: 'unknown area' }]);
       if (area.validUntil) throw badRequest(`area ${areaCode} is a legacy unit; install devices in a current one`, [{ path: 'areaCode', message: 'legacy area' }]);
-      if (!coversArea(user, ctx.areas.ancestry(areaCode))) throw forbidden(`area ${areaCode} is outside your area`);
+      if (!coversArea(user, deps.areas.ancestry(areaCode))) throw forbidden(`area ${areaCode} is outside your area`);
       const id = newId('spk');
       const secret = newSecret();
-      ctx.devices.insert({ id, name, areaCode, lat: lat ?? null, lon: lon ?? null, secretHash: sha256Hex(secret), createdAt: Date.now() });
+      deps.devices.insert({ id, name, areaCode, lat: lat ?? null, lon: lon ?? null, secretHash: sha256Hex(secret), createdAt: Date.now() });
       // An external Mosquitto keeps its own password hashes: it must learn the secret now, the only time it is in clear.
-      await registerAtBroker(ctx, [id], () => ctx.brokerIdentities?.ensureDevice({ deviceId: id, password: secret, areaAncestry: ctx.areas.ancestry(areaCode) }));
+      await registerAtBroker(deps, [id], () => deps.brokerIdentities?.ensureDevice({ deviceId: id, password: secret, areaAncestry: deps.areas.ancestry(areaCode) }));
       request.log.info({ deviceId: id, areaCode }, 'device registered');
-      return reply.status(201).send({ id, name, areaCode, lat: lat ?? null, lon: lon ?? null, mqtt: { url: mqttUrlFor(ctx, request), username: id, password: secret } });
+      return reply.status(201).send({ id, name, areaCode, lat: lat ?? null, lon: lon ?? null, mqtt: { url: mqttUrlFor(deps, request), username: id, password: secret } });
     },
   );
 
@@ -113,15 +116,15 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       const { area, state, limit, cursor } = request.query;
       let areaCodes: string[] | undefined;
       if (area) {
-        if (!ctx.areas.get(area)) throw notFound(`area ${area}`);
-        areaCodes = coversArea(user, ctx.areas.ancestry(area)) ? ctx.areas.subtree(area) : [];
+        if (!deps.areas.get(area)) throw notFound(`area ${area}`);
+        areaCodes = coversArea(user, deps.areas.ancestry(area)) ? deps.areas.subtree(area) : [];
       } else if (user.areaCode !== null) {
-        areaCodes = ctx.areas.subtree(user.areaCode);
+        areaCodes = deps.areas.subtree(user.areaCode);
       }
-      const page = ctx.devices.list({ limit: limit + 1, ...(areaCodes ? { areaCodes } : {}), ...(state ? { state } : {}), ...(cursor ? { afterId: decodeCursor(cursor)! } : {}) });
+      const page = deps.devices.list({ limit: limit + 1, ...(areaCodes ? { areaCodes } : {}), ...(state ? { state } : {}), ...(cursor ? { afterId: decodeCursor(cursor)! } : {}) });
       const more = page.items.length > limit;
       const items = page.items.slice(0, limit);
-      return { items: items.map((d) => toApi(d, ctx.faults.openFor(d.id).map((f) => f.kind))), total: page.total, next: encodeCursor(items.at(-1)?.id, more) };
+      return { items: items.map((d) => toApi(d, deps.faults.openFor(d.id).map((f) => f.kind))), total: page.total, next: encodeCursor(items.at(-1)?.id, more) };
     },
   );
 
@@ -138,9 +141,9 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
     },
     async (request) => {
       const user = principalOf(request);
-      const d = ctx.devices.get(request.params.id);
-      if (!d || !ctx.objects.deviceVisible(user, d)) throw notFound(`device ${request.params.id}`);
-      return toApi(d, ctx.faults.openFor(d.id).map((f) => f.kind));
+      const d = deps.devices.get(request.params.id);
+      if (!d || !deps.objects.deviceVisible(user, d)) throw notFound(`device ${request.params.id}`);
+      return toApi(d, deps.faults.openFor(d.id).map((f) => f.kind));
     },
   );
 
@@ -158,10 +161,10 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
     },
     async (request) => {
       const user = principalOf(request);
-      const d = ctx.devices.get(request.params.id);
-      if (!d || !ctx.objects.deviceVisible(user, d)) throw notFound(`device ${request.params.id}`);
+      const d = deps.devices.get(request.params.id);
+      if (!d || !deps.objects.deviceVisible(user, d)) throw notFound(`device ${request.params.id}`);
       return {
-        items: ctx.faults.history(d.id, request.query.limit).map((f) => ({ kind: f.kind, startedAt: new Date(f.startedAt).toISOString(), endedAt: f.endedAt === null ? null : new Date(f.endedAt).toISOString(), detail: f.detail })),
+        items: deps.faults.history(d.id, request.query.limit).map((f) => ({ kind: f.kind, startedAt: new Date(f.startedAt).toISOString(), endedAt: f.endedAt === null ? null : new Date(f.endedAt).toISOString(), detail: f.detail })),
       };
     },
   );
@@ -179,11 +182,11 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
     },
     async (request) => {
       const user = principalOf(request);
-      const d = ctx.devices.get(request.params.id);
-      if (!d || !ctx.objects.deviceVisible(user, d)) throw notFound(`device ${request.params.id}`);
-      ctx.devices.revoke(d.id);
-      await ctx.brokerIdentities?.revokeDevice(d.id);
-      ctx.disconnectDevice(d.id);
+      const d = deps.devices.get(request.params.id);
+      if (!d || !deps.objects.deviceVisible(user, d)) throw notFound(`device ${request.params.id}`);
+      deps.devices.revoke(d.id);
+      await deps.brokerIdentities?.revokeDevice(d.id);
+      deps.disconnectDevice(d.id);
       request.log.warn({ deviceId: d.id, userId: user.id }, 'device revoked');
       return { id: d.id, revoked: true as const };
     },
@@ -210,19 +213,19 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       const checked = new Map<string, string[]>();
       request.body.devices.forEach((d, i) => {
         if (checked.has(d.areaCode)) return;
-        const area = ctx.areas.get(d.areaCode);
+        const area = deps.areas.get(d.areaCode);
         if (!area || area.validUntil) throw badRequest(`unknown or legacy area ${d.areaCode}`, [{ path: `devices.${i}.areaCode`, message: 'unknown area' }]);
-        const ancestry = ctx.areas.ancestry(d.areaCode);
+        const ancestry = deps.areas.ancestry(d.areaCode);
         if (!coversArea(user, ancestry)) throw forbidden(`area ${d.areaCode} is outside your area`);
         checked.set(d.areaCode, ancestry);
       });
       const now = Date.now();
       // SHA-256 of a random secret: cheap enough that 10,000 registrations never hold the server up (CONTRACTS.md).
       const rows = request.body.devices.map((d) => ({ id: newId('spk'), name: d.name, areaCode: d.areaCode, lat: d.lat ?? null, lon: d.lon ?? null, secret: newSecret(), createdAt: now }));
-      ctx.devices.insertMany(rows.map((r) => ({ id: r.id, name: r.name, areaCode: r.areaCode, lat: r.lat, lon: r.lon, secretHash: sha256Hex(r.secret), createdAt: r.createdAt })));
-      const broker = ctx.brokerIdentities;
-      if (broker) await registerAtBroker(ctx, rows.map((r) => r.id), () => broker.ensureDevices(rows.map((r) => ({ deviceId: r.id, password: r.secret, areaAncestry: checked.get(r.areaCode)! }))));
-      const url = mqttUrlFor(ctx, request);
+      deps.devices.insertMany(rows.map((r) => ({ id: r.id, name: r.name, areaCode: r.areaCode, lat: r.lat, lon: r.lon, secretHash: sha256Hex(r.secret), createdAt: r.createdAt })));
+      const broker = deps.brokerIdentities;
+      if (broker) await registerAtBroker(deps, rows.map((r) => r.id), () => broker.ensureDevices(rows.map((r) => ({ deviceId: r.id, password: r.secret, areaAncestry: checked.get(r.areaCode)! }))));
+      const url = mqttUrlFor(deps, request);
       request.log.info({ count: rows.length, userId: user.id }, 'devices registered in bulk');
       return reply.status(201).send({ items: rows.map((r) => ({ id: r.id, name: r.name, areaCode: r.areaCode, mqtt: { url, username: r.id, password: r.secret } })) });
     },

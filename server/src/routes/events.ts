@@ -22,12 +22,15 @@ const COALESCE_MS = 100;
  */
 const MAX_UNSENT_BYTES = 8 * 1024 * 1024;
 
-export const eventRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+/** What these routes use, and all they are given (wiring/http.ts). */
+export type EventRouteDeps = Pick<AppContext, 'config' | 'areas' | 'users' | 'sessions' | 'devices' | 'events' | 'onShutdown'>;
+
+export const eventRoutes: FastifyPluginAsyncZod<EventRouteDeps> = async (app, deps) => {
   // Streams per user (LOAXA_EVENT_STREAMS_PER_USER): each holds a socket, listeners on the bus and a buffer.
   const perUser = new Map<string, number>();
   // Open streams, ended together at shutdown by one hook (one hook per stream would pile up for ever).
   const open = new Set<() => void>();
-  ctx.onShutdown(() => {
+  deps.onShutdown(() => {
     for (const end of [...open]) end();
   });
 
@@ -49,7 +52,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       // request's token, as the auth hook does.
       const stillValid = () => {
         try {
-          const now = resolvePrincipal(request, ctx.sessions, ctx.users);
+          const now = resolvePrincipal(request, deps.sessions, deps.users);
           return now !== null && now.id === user.id && now.role === user.role && now.areaCode === user.areaCode;
         } catch {
           return false; // the database already closed (shutdown): end rather than send unchecked
@@ -57,7 +60,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       };
       const only = request.query.broadcast;
       const held = perUser.get(user.id) ?? 0;
-      if (held >= ctx.config.eventStreamsPerUser) {
+      if (held >= deps.config.eventStreamsPerUser) {
         throw new ApiError(429, ErrorCode.RATE_LIMITED, `${held} live event streams are already open for this user, the most allowed (LOAXA_EVENT_STREAMS_PER_USER): close another tab or window`);
       }
       perUser.set(user.id, held + 1);
@@ -67,8 +70,8 @@ export const eventRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       const sees = (deviceId: string) => {
         let v = visible.get(deviceId);
         if (v === undefined) {
-          const area = ctx.devices.areaOf(deviceId);
-          v = area === null ? false : (visibleArea.get(area) ?? coversArea(user, ctx.areas.ancestry(area)));
+          const area = deps.devices.areaOf(deviceId);
+          v = area === null ? false : (visibleArea.get(area) ?? coversArea(user, deps.areas.ancestry(area)));
           if (area !== null) visibleArea.set(area, v);
           visible.set(deviceId, v);
         }
@@ -105,19 +108,19 @@ export const eventRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       const onSessions = (e: ServerEventMap['sessions'][0]) => {
         if (e.userId === user.id && !closed && !stillValid()) revoked();
       };
-      ctx.events.on('delivery', onDelivery);
-      ctx.events.on('device', onDevice);
-      ctx.events.on('sessions', onSessions);
-      const keepalive = setInterval(() => send(': keepalive\n\n'), ctx.config.eventKeepaliveMs);
+      deps.events.on('delivery', onDelivery);
+      deps.events.on('device', onDevice);
+      deps.events.on('sessions', onSessions);
+      const keepalive = setInterval(() => send(': keepalive\n\n'), deps.config.eventKeepaliveMs);
       // Once, whichever comes first: the client leaves (or is cut off above), or the server shuts down.
       const close = () => {
         if (closed) return;
         closed = true;
         clearInterval(keepalive);
         out.close();
-        ctx.events.off('delivery', onDelivery);
-        ctx.events.off('device', onDevice);
-        ctx.events.off('sessions', onSessions);
+        deps.events.off('delivery', onDelivery);
+        deps.events.off('device', onDevice);
+        deps.events.off('sessions', onSessions);
         open.delete(end);
         const left = (perUser.get(user.id) ?? 1) - 1;
         if (left > 0) perUser.set(user.id, left);

@@ -4,7 +4,7 @@
  *
  * Who may fetch (SECURITY.md § Audio scraping):
  * - a box, with its own MQTT credentials as HTTP Basic — checked on every request against its stored secret
- *   and revocation (remembered per box and forgotten in the same statement that changes them:
+ *   and revocation (remembered per box and forgotten by the `DeviceRepository` method that changes them:
  *   `DeviceCredentialCache` in auth/device-credentials.ts, shared with the broker's authentication), so a
  *   revoked box is refused from its next request on;
  * - a browser, with a signed expiring link the API handed out (`?exp=…&u=…&sig=…`, `http/media-links.ts`):
@@ -147,11 +147,11 @@ function deviceFromBasic(header: string, credentials: DeviceCredentialCache): st
 }
 
 /** Device Basic credentials or a bearer token, from the Authorization header only (never the cookie). */
-function authorizedByHeader(request: FastifyRequest, ctx: AppContext, credentials: DeviceCredentialCache): boolean {
+function authorizedByHeader(request: FastifyRequest, deps: Pick<AppContext, 'sessions' | 'users'>, credentials: DeviceCredentialCache): boolean {
   const h = request.headers.authorization;
   if (!h) return false;
   if (h.startsWith('Basic ')) return deviceFromBasic(h, credentials) !== null;
-  if (h.startsWith('Bearer ')) return resolvePrincipal(request, ctx.sessions, ctx.users) !== null;
+  if (h.startsWith('Bearer ')) return resolvePrincipal(request, deps.sessions, deps.users) !== null;
   return false;
 }
 
@@ -160,9 +160,12 @@ const etagMatches = (header: string, etag: string) => header.trim() === '*' || h
 
 const linkParam = z.string().optional();
 
-export const mediaRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
-  const cache = new MediaCache(ctx.media);
-  const credentials = ctx.deviceCredentials;
+/** What these routes use, and all they are given (wiring/http.ts). */
+export type MediaRouteDeps = Pick<AppContext, 'media' | 'deviceCredentials' | 'sessions' | 'users'>;
+
+export const mediaRoutes: FastifyPluginAsyncZod<MediaRouteDeps> = async (app, deps) => {
+  const cache = new MediaCache(deps.media);
+  const credentials = deps.deviceCredentials;
 
   app.get(
     '/media/:sha256',
@@ -205,12 +208,12 @@ export const mediaRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
           request.log.warn({ sha256, userId: q.u?.slice(0, 64), reason: check.reason }, 'media link refused');
           throw new ApiError(403, ErrorCode.FORBIDDEN, check.reason === 'expired' ? 'this media link has expired; open the bulletin again for a fresh one' : 'this media link is not valid for this file');
         }
-        const user = ctx.users.byId(check.userId);
+        const user = deps.users.byId(check.userId);
         if (!user || user.disabled) {
           request.log.warn({ sha256, userId: check.userId }, 'media link of a user who can no longer sign in');
           throw new ApiError(403, ErrorCode.FORBIDDEN, 'this media link was issued to a user who can no longer sign in');
         }
-      } else if (!authorizedByHeader(request, ctx, credentials)) {
+      } else if (!authorizedByHeader(request, deps, credentials)) {
         const h = request.headers.authorization;
         if (h) request.log.warn({ sha256, scheme: h.split(' ')[0]!.slice(0, 16), ...(h.startsWith('Basic ') ? { deviceId: basicUser(h) } : {}) }, 'media credentials refused');
         reply.header('www-authenticate', 'Basic realm="loaxa-media"');

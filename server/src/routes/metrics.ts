@@ -25,7 +25,10 @@ const kind = z.object({
   writeLatency: latency.describe('arrival in the handler → commit of the batch, over the window'),
 });
 
-export const metricsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+/** What these routes use, and all they are given (wiring/http.ts). */
+export type MetricsRouteDeps = Pick<AppContext, 'devices' | 'deliveryService'>;
+
+export const metricsRoutes: FastifyPluginAsyncZod<MetricsRouteDeps> = async (app, deps) => {
   app.get(
     '/api/v1/metrics',
     {
@@ -54,8 +57,8 @@ export const metricsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
       return {
         at: new Date().toISOString(),
         ingest: (() => {
-          const m = ctx.deliveryService.metrics.snapshot();
-          return { ...m, heartbeats: { ...m.heartbeats, inDatabase: ctx.devices.heartbeatTotal() } };
+          const m = deps.deliveryService.metrics.snapshot();
+          return { ...m, heartbeats: { ...m.heartbeats, inDatabase: deps.devices.heartbeatTotal() } };
         })(),
         process: { uptimeSeconds: Math.round(process.uptime()), rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, cpuUserMs: Math.round(cpu.user / 1000), cpuSystemMs: Math.round(cpu.system / 1000) },
       };

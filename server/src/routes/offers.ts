@@ -50,9 +50,12 @@ const stateOf = (o: OfferRecord): OfferState => ({
   ...(o.expiresAt !== null ? { expiresAt: o.expiresAt } : {}),
 });
 
-export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
-  const offers = ctx.offers;
-  const mediaBase = (request: FastifyRequest) => ctx.config.publicUrl ?? `${request.protocol}://${request.host}`;
+/** What these routes use, and all they are given (wiring/http.ts). */
+export type OfferRouteDeps = Pick<AppContext, 'config' | 'areas' | 'devices' | 'bulletins' | 'broadcasts' | 'broadcastService' | 'offers' | 'objects'>;
+
+export const offerRoutes: FastifyPluginAsyncZod<OfferRouteDeps> = async (app, deps) => {
+  const offers = deps.offers;
+  const mediaBase = (request: FastifyRequest) => deps.config.publicUrl ?? `${request.protocol}://${request.host}`;
 
   /** Applies one state-machine step or answers 409 with the machine's reason. */
   const step = (o: OfferRecord, event: OfferEvent): OfferState => {
@@ -71,9 +74,9 @@ export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
   const airWithin = (user: Principal, o: OfferRecord, accept: boolean, draft: { startAt?: string; schedule?: Schedule }, request: FastifyRequest): Broadcast => {
     const now = Date.now();
     const accepted = accept && o.status === 'pending' && o.priority === 'normal' ? step(o, { type: 'accept', at: now }) : stateOf(o);
-    const { broadcast } = ctx.broadcastService.prepare(user, { bulletinId: o.bulletinId, priority: o.priority, target: { areaCodes: [o.areaCode] }, ...draft }, mediaBase(request), now);
+    const { broadcast } = deps.broadcastService.prepare(user, { bulletinId: o.bulletinId, priority: o.priority, target: { areaCodes: [o.areaCode] }, ...draft }, mediaBase(request), now);
     const s = step({ ...o, status: accepted.status }, { type: 'schedule', at: now, broadcastId: broadcast.id });
-    ctx.broadcastService.store(broadcast);
+    deps.broadcastService.store(broadcast);
     offers.update(o.id, { status: s.status, since: s.since, broadcastId: broadcast.id });
     return broadcast;
   };
@@ -92,8 +95,8 @@ export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
     },
     async (request, reply) => {
       const user = principalOf(request);
-      const bulletin = ctx.bulletins.get(request.params.id);
-      if (!bulletin || !ctx.objects.bulletinVisible(user, bulletin)) throw notFound(`bulletin ${request.params.id}`);
+      const bulletin = deps.bulletins.get(request.params.id);
+      if (!bulletin || !deps.objects.bulletinVisible(user, bulletin)) throw notFound(`bulletin ${request.params.id}`);
       if (bulletin.status !== 'ready') throw conflict(`bulletin ${bulletin.id} is ${bulletin.status}; wait until its status is ready`);
       const now = Date.now();
       const startAt = request.body.startAt ? Date.parse(request.body.startAt) : undefined;
@@ -101,16 +104,16 @@ export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       if (expiresAt !== undefined && expiresAt <= now) throw badRequest('expiresAt is in the past', [{ path: 'expiresAt', message: 'in the past' }]);
       const communes = new Set<string>();
       request.body.areaCodes.forEach((code, i) => {
-        const area = ctx.areas.get(code);
+        const area = deps.areas.get(code);
         if (!area || area.validUntil) throw badRequest(`unknown or legacy area ${code}`, [{ path: `areaCodes.${i}`, message: 'unknown area' }]);
-        if (!coversArea(user, ctx.areas.ancestry(code))) throw forbidden(`area ${code} is outside your area`);
-        for (const c of ctx.areas.subtree(code)) if (ctx.areas.get(c)?.level === 'commune') communes.add(c);
+        if (!coversArea(user, deps.areas.ancestry(code))) throw forbidden(`area ${code} is outside your area`);
+        for (const c of deps.areas.subtree(code)) if (deps.areas.get(c)?.level === 'commune') communes.add(c);
       });
       const created: OfferRecord[] = [];
       for (const code of communes) {
         const airAt = Math.max(startAt ?? now, now);
-        const devices = ctx.devices.idsInAreas(ctx.areas.subtree(code));
-        const own = ctx.broadcasts
+        const devices = deps.devices.idsInAreas(deps.areas.subtree(code));
+        const own = deps.broadcasts
           .plannedOn(devices, airAt - 3600_000, airAt + (bulletin.durationMs ?? 0))
           .filter((d) => d.priority === 'priority')
           .map((d) => ({ broadcastId: d.broadcastId, priority: d.priority, startAt: d.occurrenceAt, durationMs: d.durationMs }));
@@ -124,7 +127,7 @@ export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
           offers.insert(offer);
           return decision.action === 'air' ? airWithin(user, offer, false, { startAt: new Date(decision.airAt).toISOString() }, request) : null;
         });
-        if (airing) await ctx.broadcastService.launch(airing);
+        if (airing) await deps.broadcastService.launch(airing);
         created.push(offers.get(id)!);
       }
       request.log.info({ bulletinId: bulletin.id, offers: created.length, priority: request.body.priority }, 'bulletin offered');
@@ -146,7 +149,7 @@ export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
     async (request) => {
       const user = principalOf(request);
       const { status, limit, cursor } = request.query;
-      const areas = user.areaCode === null ? ctx.areas.all().map((a) => a.code) : ctx.areas.subtree(user.areaCode);
+      const areas = user.areaCode === null ? deps.areas.all().map((a) => a.code) : deps.areas.subtree(user.areaCode);
       const rows = offers.inAreas(areas, status, limit + 1, decodeCursor(cursor));
       const page = rows.slice(0, limit);
       return { items: page.map(toApi), total: page.length, next: encodeCursor(page.at(-1)?.id, rows.length > limit) };
@@ -155,7 +158,7 @@ export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
 
   const load = (user: Principal, id: string): OfferRecord => {
     const o = offers.get(id);
-    if (!o || !ctx.objects.offerVisible(user, o)) throw notFound(`offer ${id}`);
+    if (!o || !deps.objects.offerVisible(user, o)) throw notFound(`offer ${id}`);
     return o;
   };
 
@@ -184,7 +187,7 @@ export const offerRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
         return { offer: offers.get(id)!, airing };
       });
       // Sent once committed, as POST /broadcasts does; a retry after a failed send answers the saved broadcast.
-      if (airing) await ctx.broadcastService.launch(airing);
+      if (airing) await deps.broadcastService.launch(airing);
       return toApi(offer);
     },
   );

@@ -70,8 +70,11 @@ async function asRunWorkbook(rows: AsRunRow[], communeOf: (areaCode: string) => 
   return Buffer.from(await book.xlsx.writeBuffer());
 }
 
-export const reportRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
-  const repo = ctx.asRun;
+/** What these routes use, and all they are given (wiring/http.ts). */
+export type ReportRouteDeps = Pick<AppContext, 'areas' | 'asRun'>;
+
+export const reportRoutes: FastifyPluginAsyncZod<ReportRouteDeps> = async (app, deps) => {
+  const repo = deps.asRun;
   app.get(
     '/api/v1/reports/as-run',
     {
@@ -90,20 +93,20 @@ export const reportRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
     async (request, reply) => {
       const user = principalOf(request);
       const { area: code, format } = request.query;
-      const area = ctx.areas.get(code);
-      if (!area || !coversArea(user, ctx.areas.ancestry(code))) throw notFound(`area ${code}`);
+      const area = deps.areas.get(code);
+      if (!area || !coversArea(user, deps.areas.ancestry(code))) throw notFound(`area ${code}`);
       const from = bound(request.query.from, 'from', 'from');
       const to = bound(request.query.to, 'to', 'to');
       if (to <= from) throw badRequest('`to` must be after `from`', [{ path: 'to', message: 'before from' }]);
       if (to - from > 400 * DAY_MS) throw badRequest('a report covers at most 400 days', [{ path: 'to', message: 'range too long' }]);
 
-      const rows = repo.rows(ctx.areas.subtree(code), from, to);
+      const rows = repo.rows(deps.areas.subtree(code), from, to);
       // Devices installed in a village count for its commune.
       const communeOf = new Map<string, { code: string; name: string }>();
       const resolve = (areaCode: string) => {
         let hit = communeOf.get(areaCode);
         if (!hit) {
-          const chain = ctx.areas.ancestry(areaCode).map((c) => ctx.areas.get(c)!);
+          const chain = deps.areas.ancestry(areaCode).map((c) => deps.areas.get(c)!);
           const commune = chain.find((a) => a.level === 'commune') ?? chain[0]!;
           hit = { code: commune.code, name: commune.name };
           communeOf.set(areaCode, hit);

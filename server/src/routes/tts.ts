@@ -36,7 +36,7 @@ export function dictionaryAreaOf(request: FastifyRequest): string | null {
  * installation-wide province admin. An area's: a writer whose area holds it — an operator or approver its
  * commune and villages, a province admin its province and below.
  */
-function assertMayWriteEntries(ctx: AppContext, user: Principal, areaCode: string | null): void {
+function assertMayWriteEntries(deps: Pick<AppContext, 'areas'>, user: Principal, areaCode: string | null): void {
   if (!canWrite(user)) throw forbidden('viewers cannot change the dictionary');
   if (areaCode === null) {
     if (user.role !== 'province-admin' || user.areaCode !== null) {
@@ -44,11 +44,14 @@ function assertMayWriteEntries(ctx: AppContext, user: Principal, areaCode: strin
     }
     return;
   }
-  if (!ctx.areas.get(areaCode)) throw badRequest(`unknown area ${areaCode}`, [{ path: 'areaCode', message: 'unknown area' }]);
-  if (!coversArea(user, ctx.areas.ancestry(areaCode))) throw forbidden(`area ${areaCode} is outside your area`);
+  if (!deps.areas.get(areaCode)) throw badRequest(`unknown area ${areaCode}`, [{ path: 'areaCode', message: 'unknown area' }]);
+  if (!coversArea(user, deps.areas.ancestry(areaCode))) throw forbidden(`area ${areaCode} is outside your area`);
 }
 
-export const ttsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+/** What these routes use, and all they are given (wiring/http.ts). */
+export type TtsRouteDeps = Pick<AppContext, 'config' | 'areas' | 'dictionary' | 'media' | 'speech' | 'render'>;
+
+export const ttsRoutes: FastifyPluginAsyncZod<TtsRouteDeps> = async (app, deps) => {
   app.post(
     '/api/v1/tts/preview',
     {
@@ -67,17 +70,17 @@ export const ttsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app,
     async (request) => {
       const user = principalOf(request);
       const { text, speed } = request.body;
-      const voice = request.body.voice ?? ctx.config.ttsVoice;
+      const voice = request.body.voice ?? deps.config.ttsVoice;
       const style = request.body.style ?? styleForVoice(voice);
       // Read as the caller's own bulletins would be: with the entries of its area's ancestry.
-      const reading = ctx.speech.normalize(text.normalize('NFC'), style, user.areaCode);
+      const reading = deps.speech.normalize(text.normalize('NFC'), style, user.areaCode);
       let out;
       try {
-        out = await ctx.render({ text, voice, speed: speed ?? 1, style, areaCode: user.areaCode, onProgress: () => undefined });
+        out = await deps.render({ text, voice, speed: speed ?? 1, style, areaCode: user.areaCode, onProgress: () => undefined });
       } catch (err) {
         throw new ApiError(422, 'LOAXA_TTS_FAILED', `synthesis failed: ${(err as Error).message}`);
       }
-      const stored = await ctx.media.put(out.ogg, 'ogg');
+      const stored = await deps.media.put(out.ogg, 'ogg');
       const link = app.mediaLinks.sign(stored.sha256, user.id);
       return {
         words: reading.text,
@@ -104,14 +107,14 @@ export const ttsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app,
       const user = principalOf(request);
       let visible = (_area: string | null) => true;
       if (user.areaCode !== null) {
-        const chain = new Set(ctx.areas.ancestry(user.areaCode));
-        const below = new Set(ctx.areas.subtree(user.areaCode));
+        const chain = new Set(deps.areas.ancestry(user.areaCode));
+        const below = new Set(deps.areas.subtree(user.areaCode));
         // A sibling commune's entries are none of this one's business.
         visible = (area) => area === null || chain.has(area) || below.has(area);
       }
       const only = request.query.areaCode;
       // Tens to a few hundred entries per province: one page, with the list shape of CONTRACTS.md.
-      const items = ctx.dictionary
+      const items = deps.dictionary
         .list()
         .filter((e) => visible(e.areaCode) && (only === undefined || e.areaCode === only))
         .map((e) => ({ term: e.term, reading: e.reading, areaCode: e.areaCode, updatedAt: new Date(e.updatedAt).toISOString() }));
@@ -136,8 +139,8 @@ export const ttsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app,
     async (request) => {
       const user = principalOf(request);
       const areaCode = dictionaryAreaOf(request);
-      assertMayWriteEntries(ctx, user, areaCode);
-      ctx.dictionary.upsert(request.params.term, areaCode, request.body.reading, user.id);
+      assertMayWriteEntries(deps, user, areaCode);
+      deps.dictionary.upsert(request.params.term, areaCode, request.body.reading, user.id);
       request.log.info({ term: request.params.term, areaCode }, 'dictionary entry set');
       return { term: request.params.term, reading: request.body.reading, areaCode };
     },
@@ -158,8 +161,8 @@ export const ttsRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app,
     async (request, reply) => {
       const user = principalOf(request);
       const areaCode = dictionaryAreaOf(request);
-      assertMayWriteEntries(ctx, user, areaCode);
-      if (!ctx.dictionary.delete(request.params.term, areaCode)) throw notFound(`dictionary entry ${request.params.term} of ${areaCode ?? 'the installation'}`);
+      assertMayWriteEntries(deps, user, areaCode);
+      if (!deps.dictionary.delete(request.params.term, areaCode)) throw notFound(`dictionary entry ${request.params.term} of ${areaCode ?? 'the installation'}`);
       return reply.status(204).send(null);
     },
   );

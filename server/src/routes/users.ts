@@ -17,11 +17,14 @@ const toApi = (u: User) => ({ id: u.id, username: u.username, role: u.role, area
  * inside its own area (issue 13, finding 2): it lists, creates and edits users bound to its area or below,
  * and only an installation-wide admin creates or edits installation-wide users (`areaCode: null`).
  */
-export const userRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+/** What these routes use, and all they are given (wiring/http.ts). */
+export type UserRouteDeps = Pick<AppContext, 'users' | 'sessions' | 'areas' | 'events' | 'objects'>;
+
+export const userRoutes: FastifyPluginAsyncZod<UserRouteDeps> = async (app, deps) => {
   const checkArea = (me: Principal, code: string | null | undefined) => {
     if (code === undefined) return;
-    if (code && !ctx.areas.get(code)) throw badRequest(`unknown area ${code}`, [{ path: 'areaCode', message: 'unknown area' }]);
-    if (!ctx.objects.holdsArea(me, code)) {
+    if (code && !deps.areas.get(code)) throw badRequest(`unknown area ${code}`, [{ path: 'areaCode', message: 'unknown area' }]);
+    if (!deps.objects.holdsArea(me, code)) {
       throw forbidden(code === null ? 'only an installation-wide admin may give a user the whole installation' : `area ${code} is outside your area`);
     }
   };
@@ -40,9 +43,9 @@ export const userRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
     async (request, reply) => {
       const { username, role, areaCode } = request.body;
       checkArea(principalOf(request), areaCode);
-      if (ctx.users.byUsername(username)) throw conflict(`user ${username} exists`);
+      if (deps.users.byUsername(username)) throw conflict(`user ${username} exists`);
       const user: User = { id: newId('u'), username, passwordHash: await hashPassword(request.body.password), role, areaCode, disabled: false, createdAt: Date.now() };
-      ctx.users.insert(user);
+      deps.users.insert(user);
       request.log.info({ userId: user.id, role, areaCode }, 'user created');
       return reply.status(201).send(toApi(user));
     },
@@ -57,10 +60,10 @@ export const userRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
     async (request) => {
       const me = principalOf(request);
       const { limit, cursor } = request.query;
-      const areas = me.areaCode === null ? undefined : ctx.areas.subtree(me.areaCode);
-      const rows = ctx.users.list(limit + 1, decodeCursor(cursor), areas);
+      const areas = me.areaCode === null ? undefined : deps.areas.subtree(me.areaCode);
+      const rows = deps.users.list(limit + 1, decodeCursor(cursor), areas);
       const page = rows.slice(0, limit);
-      return { items: page.map(toApi), total: ctx.users.countIn(areas), next: encodeCursor(page.at(-1)?.id, rows.length > limit) };
+      return { items: page.map(toApi), total: deps.users.countIn(areas), next: encodeCursor(page.at(-1)?.id, rows.length > limit) };
     },
   );
 
@@ -78,17 +81,17 @@ export const userRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
     },
     async (request) => {
       const me = principalOf(request);
-      const target = ctx.users.byId(request.params.id);
+      const target = deps.users.byId(request.params.id);
       if (!target) throw notFound(`user ${request.params.id}`);
       const { password: pw, role, areaCode, disabled } = request.body;
       if (target.id === me.id && (disabled || (role && role !== 'province-admin'))) throw badRequest('you cannot disable or demote yourself');
       // The target is inside the caller's area (the route's declaration); so must be the area it is moved to.
       checkArea(me, areaCode);
-      ctx.users.update(target.id, { ...(pw ? { passwordHash: await hashPassword(pw) } : {}), ...(role ? { role } : {}), ...(areaCode !== undefined ? { areaCode } : {}), ...(disabled !== undefined ? { disabled } : {}) });
-      if (disabled || pw || role || areaCode !== undefined) ctx.sessions.revokeAll(target.id);
-      ctx.events.emit('sessions', { userId: target.id }); // its open live event streams check their login at once
+      deps.users.update(target.id, { ...(pw ? { passwordHash: await hashPassword(pw) } : {}), ...(role ? { role } : {}), ...(areaCode !== undefined ? { areaCode } : {}), ...(disabled !== undefined ? { disabled } : {}) });
+      if (disabled || pw || role || areaCode !== undefined) deps.sessions.revokeAll(target.id);
+      deps.events.emit('sessions', { userId: target.id }); // its open live event streams check their login at once
       request.log.info({ userId: target.id, changed: Object.keys(request.body) }, 'user changed');
-      return toApi(ctx.users.byId(target.id)!);
+      return toApi(deps.users.byId(target.id)!);
     },
   );
 };

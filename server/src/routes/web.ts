@@ -13,7 +13,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode } from '@loaxa/shared';
 import { sendError } from '../http/errors.js';
-import type { AppContext } from '../services/context.js';
+import type { Config } from '../config.js';
 import { access } from '../http/access.js';
 
 export const WEB_DIST_DIR = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
@@ -69,8 +69,8 @@ function escapeAttr(v: string): string {
 }
 
 /** The optional map tile template (`{z}/{x}/{y}`), when the configuration carries one. */
-function tileUrlOf(ctx: Pick<AppContext, 'config'>): string | null {
-  const v = (ctx.config as Partial<Record<'mapTileUrl', unknown>>).mapTileUrl;
+function tileUrlOf(config: Config): string | null {
+  const v = (config as Partial<Record<'mapTileUrl', unknown>>).mapTileUrl;
   return typeof v === 'string' && /^https?:\/\//.test(v) ? v : null;
 }
 
@@ -89,9 +89,15 @@ function contentSecurityPolicy(tileUrl: string | null): string {
   ].join('; ');
 }
 
-export const webRoutes: FastifyPluginAsyncZod<{ ctx: Pick<AppContext, 'config'>; distDir?: string }> = async (app, { ctx, distDir = WEB_DIST_DIR }) => {
+/** What these routes use (the map tile setting), and where the built web app is. */
+export interface WebRouteOptions {
+  config: Config;
+  distDir?: string;
+}
+
+export const webRoutes: FastifyPluginAsyncZod<WebRouteOptions> = async (app, { config, distDir = WEB_DIST_DIR }) => {
   const root = normalize(distDir.endsWith(sep) ? distDir : distDir + sep);
-  const tileUrl = tileUrlOf(ctx);
+  const tileUrl = tileUrlOf(config);
   const csp = contentSecurityPolicy(tileUrl);
 
   /** index.html with the tile URL filled in; re-read when the build changes it (mtime). */

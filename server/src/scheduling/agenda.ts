@@ -2,13 +2,16 @@
  * A device's agenda (issue 4 § Delivery): the next 7 days of occurrences of the broadcasts that reach it,
  * as `sync-agenda` items (shared/src/messages.ts: play payload + commandId). Pure: `now` is passed in.
  * The version only moves when the items change, so a re-sync of an unchanged agenda is a no-op on the device.
+ *
+ * Two ways in, one rule: the server writes occurrences out as deliveries ahead of time (services/scheduler.ts)
+ * and AgendaService hands what a box has to `assembleAgenda`; `buildAgenda` expands broadcasts straight
+ * from their schedules (no store) and assembles them the same way.
  */
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import type { Priority, agendaItemSchema, mediaRefSchema } from '@loaxa/shared';
+import { priorityRank, type Priority, type agendaItemSchema, type mediaRefSchema } from '@loaxa/shared';
 import { expandOccurrences } from './recurrence.js';
 import type { OccurrenceException, Schedule } from './schedule.js';
-import { PRIORITY_RANK } from './priority.js';
 
 export type AgendaItem = z.infer<typeof agendaItemSchema>;
 export type MediaRef = z.infer<typeof mediaRefSchema>;
@@ -73,16 +76,62 @@ export function agendaHash(items: readonly AgendaItem[]): string {
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }
 
+/** What decides an agenda's version besides its items. */
+export interface AgendaVersioning {
+  /** The agenda last built or sent for this device, to keep its version when nothing changed. */
+  previous?: { version: number; hash: string } | undefined;
+  /**
+   * The version the box says it holds, when it said (its `online` status). A box holding the same or a higher
+   * version than ours holds one that is not ours (a restored server database): the agent ignores versions it
+   * does not exceed, so ours goes above it.
+   */
+  held?: { version: number } | null | undefined;
+}
+
+/** Previous version if the hash is unchanged, otherwise previous + 1 (1 for a first agenda): versions only grow. */
+export function agendaVersion(hash: string, { previous, held }: AgendaVersioning): number {
+  const version = previous ? (previous.hash === hash ? previous.version : previous.version + 1) : 1;
+  return held && held.version >= version ? held.version + 1 : version;
+}
+
 /**
- * The device's agenda: occurrences from `now` to `now + horizon`, plus those already due whose window is
- * still open (a device that reconnects late can still start them). Items are ordered by start, then
- * priority (highest first), then broadcast id. Version: the previous one if the hash is unchanged,
- * otherwise previous + 1 (1 for a first agenda), so versions only grow.
+ * The agenda's order: by start, then priority (highest first: at the same instant the box takes the
+ * emergency first and nothing is interrupted, Circular 39), then broadcast id.
+ */
+export function agendaOrder(a: AgendaItem, b: AgendaItem): number {
+  return a.startAt - b.startAt || priorityRank(b.priority) - priorityRank(a.priority) || (a.broadcastId < b.broadcastId ? -1 : a.broadcastId > b.broadcastId ? 1 : 0);
+}
+
+/** An agenda item with what its builder carries along (AgendaService: the play payload, checked once). */
+export interface AgendaEntry {
+  item: AgendaItem;
+}
+
+/**
+ * A device's agenda from its occurrences, however found: ordered (`agendaOrder`), cut to MAX_AGENDA_ITEMS
+ * (the soonest stay; `truncated` says some waited for the next sync), hashed and versioned
+ * (`agendaVersion`). `entries` come back in agenda order.
+ */
+export function assembleAgenda<E extends AgendaEntry>(
+  entries: readonly E[],
+  now: number,
+  versioning: AgendaVersioning = {},
+): { version: number; generatedAt: number; entries: E[]; hash: string; truncated: boolean } {
+  const sorted = [...entries].sort((a, b) => agendaOrder(a.item, b.item));
+  const kept = sorted.length > MAX_AGENDA_ITEMS ? sorted.slice(0, MAX_AGENDA_ITEMS) : sorted;
+  const hash = agendaHash(kept.map((e) => e.item));
+  return { version: agendaVersion(hash, versioning), generatedAt: now, entries: kept, hash, truncated: sorted.length > kept.length };
+}
+
+/**
+ * The device's agenda straight from the broadcasts' schedules: occurrences from `now` to `now + horizon`,
+ * plus those already due whose window is still open (a device that reconnects late can still start them),
+ * assembled by `assembleAgenda`.
  */
 export function buildAgenda(input: AgendaInput): Agenda {
   const { deviceId, now } = input;
   const horizon = input.horizonMs ?? AGENDA_HORIZON_MS;
-  const all: AgendaItem[] = [];
+  const all: AgendaEntry[] = [];
   for (const b of input.broadcasts) {
     const windowMs = b.windowMs ?? DEFAULT_WINDOW_MS;
     const occurrences = expandOccurrences(
@@ -96,14 +145,9 @@ export function buildAgenda(input: AgendaInput): Agenda {
         startAt: at, windowMs, commandId: agendaCommandId(b.broadcastId, at, deviceId),
       };
       if (b.title !== undefined) item.title = b.title;
-      all.push(item);
+      all.push({ item });
     }
   }
-  all.sort((a, b) =>
-    a.startAt - b.startAt || PRIORITY_RANK[b.priority] - PRIORITY_RANK[a.priority] || (a.broadcastId < b.broadcastId ? -1 : a.broadcastId > b.broadcastId ? 1 : 0));
-  const items = all.slice(0, MAX_AGENDA_ITEMS);
-  const hash = agendaHash(items);
-  const prev = input.previous;
-  const version = prev ? (prev.hash === hash ? prev.version : prev.version + 1) : 1;
-  return { version, generatedAt: now, items, hash, truncated: all.length > items.length };
+  const a = assembleAgenda(all, now, { previous: input.previous });
+  return { version: a.version, generatedAt: a.generatedAt, items: a.entries.map((e) => e.item), hash: a.hash, truncated: a.truncated };
 }

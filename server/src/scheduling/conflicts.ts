@@ -2,10 +2,9 @@
  * Conflict report before saving a broadcast (issue 4: "creating or editing a broadcast reports the overlaps
  * it causes per device before saving"). Pure: the caller expands occurrences and loads what each device
  * already has. The outcome says, from the proposed broadcast's side, what the Circular 39 arbitration
- * of priority.ts will do with each overlapping pair.
+ * (shared/src/priority.ts, as the boxes apply it) will do with each overlapping pair.
  */
-import type { Priority } from '@loaxa/shared';
-import { outranks } from './priority.js';
+import { outranks, type Priority } from '@loaxa/shared';
 
 export interface ProposedBroadcast {
   broadcastId: string;

@@ -6,7 +6,7 @@
  * - `emergency`: airs at once.
  * Pure: the caller passes `now` and the commune's items; nothing here reads a clock or a store.
  */
-import type { Priority } from '@loaxa/shared';
+import { mayBeDeclined, needsAcceptance, playsAtOnce, sameRank, type Priority } from '@loaxa/shared';
 
 export interface Offer {
   id: string;
@@ -43,17 +43,19 @@ export interface OfferDecision {
 /** What happens to a fresh offer arriving in a commune's inbox at `now`. */
 export function decideOffer(offer: Offer, communeItems: readonly CommuneItem[], now: number): OfferDecision {
   const airAt = Math.max(offer.startAt ?? now, now);
-  if (offer.priority === 'emergency') {
+  if (playsAtOnce(offer.priority)) {
     return { action: 'air', airAt, reason: 'emergency offers air at once and interrupt anything (Circular 39)' };
   }
-  if (offer.priority === 'normal') {
+  if (needsAcceptance(offer.priority)) {
     return { action: 'wait-for-accept', airAt, reason: 'normal offers air only once the commune accepts and schedules them (Circular 39)' };
   }
   const end = airAt + offer.durationMs;
+  // Items of the same rank neither interrupt nor yield to each other, so the commune orders them; its
+  // normal items are interrupted and its emergencies go first, by rank alone.
   const collidesWith = [
     ...new Set(
       communeItems
-        .filter((c) => c.priority === 'priority' && c.startAt < end && c.startAt + c.durationMs > airAt)
+        .filter((c) => sameRank(c.priority, offer.priority) && c.startAt < end && c.startAt + c.durationMs > airAt)
         .map((c) => c.broadcastId),
     ),
   ].sort();
@@ -124,11 +126,11 @@ export function transitionOffer(state: OfferState, event: OfferEvent): OfferTran
       return to('accepted');
     case 'decline':
       if (due) return fail('offer has expired');
-      if (state.priority !== 'normal') return fail(`a ${state.priority} offer cannot be declined (Circular 39)`);
+      if (!mayBeDeclined(state.priority)) return fail(`a ${state.priority} offer cannot be declined (Circular 39)`);
       return to('declined', { reason: event.reason });
     case 'schedule':
       if (due) return fail('offer has expired');
-      if (state.status === 'pending' && state.priority === 'normal') return fail('a normal offer must be accepted before it is scheduled');
+      if (state.status === 'pending' && needsAcceptance(state.priority)) return fail('a normal offer must be accepted before it is scheduled');
       return to('scheduled', { broadcastId: event.broadcastId });
   }
 }

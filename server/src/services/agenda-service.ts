@@ -17,7 +17,7 @@ import { DeviceAgendaRepository } from '../repos/agendas.js';
 import type { MessageBus } from '../broker/bus.js';
 import type { BroadcastRepository } from '../repos/broadcasts.js';
 import type { DeviceRepository } from '../repos/devices.js';
-import { agendaHash, AGENDA_HORIZON_MS, MAX_AGENDA_ITEMS } from '../scheduling/agenda.js';
+import { assembleAgenda, agendaHash, AGENDA_HORIZON_MS, MAX_AGENDA_ITEMS } from '../scheduling/agenda.js';
 import type { DeliveryService, HeldAgendas } from './delivery-service.js';
 
 type AgendaItem = Payload<'sync-agenda'>['items'][number];
@@ -67,15 +67,21 @@ export class AgendaService {
 
   /** The agenda a device should hold now. */
   build(deviceId: string): AgendaItem[] {
-    return (this.buildMany([deviceId], this.now()).get(deviceId) ?? []).map((e) => e.item);
+    const now = this.now();
+    return assembleAgenda(this.buildMany([deviceId], now).get(deviceId) ?? [], now).entries.map((e) => e.item);
   }
 
-  /** The agendas of many devices, from one query; broadcasts and their play payloads are read once. */
+  /**
+   * The occurrences of many devices, from one query of their written deliveries (services/scheduler.ts writes
+   * them ahead), each with its play payload; broadcasts and payloads are read once. `assembleAgenda` orders,
+   * caps, hashes and versions them.
+   */
   private buildMany(deviceIds: readonly string[], now: number): Map<string, Entry[]> {
     const book = this.deps.delivery.playBook();
     const agendas = new Map<string, Entry[]>(deviceIds.map((id) => [id, []]));
     for (const d of this.deps.broadcasts.upcomingForDevices(deviceIds, now, now + AGENDA_HORIZON_MS)) {
       const entries = agendas.get(d.deviceId)!;
+      // Rows come by start time, so the soonest are kept; no payload is built for what cannot be sent.
       if (entries.length >= MAX_AGENDA_ITEMS) continue;
       const b = book.broadcast(d.broadcastId);
       const play = b ? book.payload(b, d.occurrenceAt) : null;
@@ -130,19 +136,18 @@ export class AgendaService {
     const now = this.now();
     const out: Array<{ deviceId: string; version: number; hash: string; items: number; publish: Promise<unknown> }> = [];
     for (const [deviceId, entries] of agendas) {
-      const hash = entries.length === 0 ? EMPTY_HASH : agendaHash(entries.map((e) => e.item));
       const prev = recorded.get(deviceId);
       // undefined: not a reconnect, or the box did not say what it holds.
       const reported = mode.kind === 'reconnect' ? mode.held.get(deviceId) : undefined;
+      const agenda = assembleAgenda(entries, now, { previous: prev, held: reported });
+      const { hash, version } = agenda;
       if (mode.kind === 'changed' && prev && prev.hash === hash) continue;
       if (mode.kind === 'reconnect') {
         if (reported === null && entries.length === 0 && (!prev || prev.hash === EMPTY_HASH)) continue;
         if (reported && prev && prev.hash === hash && reported.version === prev.version && reported.generatedAt === prev.sentAt) continue;
       }
-      let version = prev ? (prev.hash === hash ? prev.version : prev.version + 1) : 1;
-      if (reported && reported.version >= version) version = reported.version + 1;
-      const msg = encodeAgenda({ version, generatedAt: now, items: entries });
-      out.push({ deviceId, version, hash, items: entries.length, publish: this.deps.bus.publish(topics.deviceCmd(deviceId), msg, { qos: 1, retain: false }) });
+      const msg = encodeAgenda({ version, generatedAt: now, items: agenda.entries });
+      out.push({ deviceId, version, hash, items: agenda.entries.length, publish: this.deps.bus.publish(topics.deviceCmd(deviceId), msg, { qos: 1, retain: false }) });
     }
     if (out.length === 0) return { sent: 0, failed: [], errors: [] };
     const results = await Promise.allSettled(out.map((o) => o.publish));

@@ -4,8 +4,7 @@
  * broadcasts air as scheduled), conflicts before saving, and cancelling or moving occurrences.
  */
 import type { Logger } from 'pino';
-import type { Priority } from '@loaxa/shared';
-import { ErrorCode } from '@loaxa/shared';
+import { ErrorCode, playsAtOnce, type Priority } from '@loaxa/shared';
 import type { Config } from '../config.js';
 import { ApiError, badRequest, conflict, forbidden } from '../http/errors.js';
 import { canApprove, canWrite, coversArea, type Principal } from '../auth/scope.js';
@@ -76,9 +75,10 @@ export class BroadcastService {
   /** Turns a draft into a broadcast (not saved), with its first occurrence and the conflicts it causes. */
   prepare(user: Principal, draft: BroadcastDraft, mediaBaseUrl: string, now = Date.now()): { broadcast: Broadcast; conflicts: Conflict[]; firstOccurrences: number[] } {
     if (!canWrite(user)) throw forbidden('viewers cannot broadcast');
-    // A forged emergency is the worst thing this product could do: it needs a recent password login.
+    // A forged emergency is the worst thing this product could do (it plays at once, nobody in between):
+    // it needs a recent password login.
     const maxAge = this.deps.config.emergencyReauthSeconds * 1000;
-    if (draft.priority === 'emergency' && (user.authenticatedAt === undefined || now - user.authenticatedAt > maxAge)) {
+    if (playsAtOnce(draft.priority) && (user.authenticatedAt === undefined || now - user.authenticatedAt > maxAge)) {
       throw new ApiError(401, ErrorCode.UNAUTHORIZED, `an emergency broadcast needs a login from the last ${Math.round(maxAge / 60_000)} minutes: log in again (POST /api/v1/auth/login) and retry`);
     }
     const bulletin = this.deps.bulletins.get(draft.bulletinId);
@@ -165,7 +165,7 @@ export class BroadcastService {
    */
   needsApproval(user: Principal, priority: Priority): boolean {
     if (canApprove(user)) return false;
-    if (priority === 'emergency' && (this.deps.config.emergencyRoles as string[]).includes(user.role)) return false;
+    if (playsAtOnce(priority) && (this.deps.config.emergencyRoles as string[]).includes(user.role)) return false;
     return user.role === 'operator' ? this.deps.config.operatorsNeedApproval : true;
   }
 
@@ -186,26 +186,36 @@ export class BroadcastService {
   /** The second half of `save`, once the row is committed: an approved broadcast goes out. */
   async launch(b: Broadcast): Promise<number> {
     if (b.status !== 'approved') return 0;
-    // The alarm reaches its areas' topics before its deliveries to 10,000 boxes are even written (issue 8).
-    if (b.priority === 'emergency') await this.deps.delivery.fanOutFirst(b);
-    const added = this.deps.scheduler.materialize(b);
-    await this.sendSaved(b);
-    return added;
+    return playsAtOnce(b.priority) ? this.soundAlarm(b) : this.schedule(b);
   }
 
   /**
-   * Sends a broadcast's due deliveries and the changed agendas. An emergency has already gone out on its
-   * areas' topics, so its per-device sends (a second path to each box, 10,000 of them in a province: ~5 s)
-   * run after the request has been answered; the operator who sounded the alarm is not kept waiting.
+   * The emergency path (Circular 39: it plays at once), in the order it happens:
+   * 1. one `play` on each target area's topic (emergency-fan-out.ts, to the publish), before its deliveries
+   *    to 10,000 boxes are even written (issue 8);
+   * 2. its occurrences written as deliveries, one per box and occurrence;
+   * 3. the per-box sends and the changed agendas — a second path to each box, 10,000 of them in a province:
+   *    ~5 s — run after the request has been answered: the operator who sounded the alarm is not kept waiting.
    */
-  private async sendSaved(b: Broadcast): Promise<void> {
-    const send = async () => {
-      await this.deps.delivery.dispatchDue();
-      await this.deps.agenda.flush();
-    };
-    if (b.priority !== 'emergency') return send();
-    const sending = send().catch((err: unknown) => this.deps.logger.error({ err, broadcastId: b.id }, 'emergency per-device sends failed; the scheduler retries them'));
+  private async soundAlarm(b: Broadcast): Promise<number> {
+    await this.deps.delivery.fanOutFirst(b);
+    const added = this.deps.scheduler.materialize(b);
+    const sending = this.sendDue().catch((err: unknown) => this.deps.logger.error({ err, broadcastId: b.id }, 'emergency per-device sends failed; the scheduler retries them'));
     this.background = this.background.then(() => sending);
+    return added;
+  }
+
+  /** Any other approved broadcast: its deliveries written, then those due sent and the changed agendas. */
+  private async schedule(b: Broadcast): Promise<number> {
+    const added = this.deps.scheduler.materialize(b);
+    await this.sendDue();
+    return added;
+  }
+
+  /** Sends the due deliveries (of every broadcast) and the changed agendas. */
+  private async sendDue(): Promise<void> {
+    await this.deps.delivery.dispatchDue();
+    await this.deps.agenda.flush();
   }
 
   private background: Promise<unknown> = Promise.resolve();
@@ -221,12 +231,7 @@ export class BroadcastService {
     this.checkTargets(user, b.target);
     if (b.status !== 'submitted') throw conflict(`broadcast ${b.id} is ${b.status}, not submitted`);
     this.deps.broadcasts.decide(b.id, approve ? 'approved' : 'rejected', user.id, reason);
-    if (approve) {
-      const fresh = this.deps.broadcasts.get(b.id)!;
-      if (fresh.priority === 'emergency') await this.deps.delivery.fanOutFirst(fresh);
-      this.deps.scheduler.materialize(fresh);
-      await this.sendSaved(fresh);
-    }
+    if (approve) await this.launch(this.deps.broadcasts.get(b.id)!);
   }
 
   /** Cancels a whole broadcast, or one occurrence of it (an exception, the others untouched). */

@@ -1,6 +1,9 @@
-/** What route plugins get from the composition root (app.ts); constructors elsewhere only store it. */
+/**
+ * What the composition root (app.ts) built, by name. Each route plugin declares the few fields it uses as a
+ * `Pick` of this and is handed exactly those (wiring/http.ts); tests and tools reach all of it, and the
+ * database under it, through `LoaxaServer.ctx`. There is no database here: all SQL lives in repos/.
+ */
 import type { Config } from '../config.js';
-import type { Db } from '../db/database.js';
 import type { AreaRepository } from '../repos/areas.js';
 import type { BroadcastRepository } from '../repos/broadcasts.js';
 import type { BulletinRepository } from '../repos/bulletins.js';
@@ -31,8 +34,6 @@ import type { MisbehaviourMeter } from './misbehaviour.js';
 
 export interface AppContext {
   config: Config;
-  /** For tests and tools only: routes use the repositories below (all SQL lives in repos/). */
-  db: Db;
   areas: AreaRepository;
   users: UserRepository;
   sessions: SessionRepository;

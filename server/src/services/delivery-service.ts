@@ -7,6 +7,9 @@
  * Sized for a province of 10,000 boxes on two cores (issue 8 § Make it fast): the boxes that come online
  * together are reconciled together, and work for many devices is done with one query and one transaction
  * per thousand devices instead of one of each per device.
+ * Just over 300 lines because sending, cancelling and re-sending to a box that comes back all write the
+ * same delivery transitions by the same rules, so they stay in one class; the emergency fan-out is its own
+ * file (emergency-fan-out.ts) so that path reads alone.
  */
 import type { Logger } from 'pino';
 import { topics, encodeMessage, canTransition, type DeliveryState, type HeldAgenda, type Payload } from '@loaxa/shared';
@@ -19,7 +22,7 @@ import type { ServerEvents } from './events.js';
 import type { IngestMetrics } from './ingest-metrics.js';
 import { DeviceIngest, type Change, type DeviceIngestDeps, type Outcome } from './device-ingest.js';
 import { PlayBook } from './play-book.js';
-import { agendaCommandId } from '../scheduling/agenda.js';
+import { EmergencyFanOut } from './emergency-fan-out.js';
 
 /** Boxes whose `online` arrives within this long of each other are reconciled with one set of queries. */
 const RECONCILE_GATHER_MS = 10;
@@ -54,7 +57,8 @@ export type { Change, Outcome } from './device-ingest.js';
 export type HeldAgendas = ReadonlyMap<string, HeldAgenda | null>;
 
 export class DeliveryService {
-  private readonly fannedOut = new Set<string>();
+  /** An emergency's first way to its boxes: its areas' topics (emergency-fan-out.ts). */
+  private readonly alarm: EmergencyFanOut;
   private readonly aheadMs: number;
   private readonly now: () => number;
   private readonly log: Logger;
@@ -79,6 +83,7 @@ export class DeliveryService {
       deliveries: { applyMany: (changes) => this.applyMany(changes), reconcileSoon: (deviceId, agenda) => this.reconcileSoon(deviceId, agenda) },
     });
     this.metrics = this.ingest.metrics;
+    this.alarm = new EmergencyFanOut({ bus: deps.bus, broadcasts: deps.broadcasts, playBook: () => this.playBook(), now: this.now, aheadMs: this.aheadMs, log: this.log });
   }
 
   async start(): Promise<void> {
@@ -93,7 +98,7 @@ export class DeliveryService {
     this.reconcileQueue.clear();
     this.reconcileHeld.clear();
     this.ingest.stop();
-    this.fannedOut.clear();
+    this.alarm.clear();
   }
 
   /** Writes pending delivery reports, heartbeats and statuses now (shutdown, tests). */
@@ -135,7 +140,7 @@ export class DeliveryService {
     const book = this.playBook();
     for (const e of this.deps.broadcasts.emergenciesDue(now, now + this.aheadMs)) {
       const b = book.broadcast(e.broadcastId);
-      if (b) await this.fanOut(b, e.occurrenceAt, book);
+      if (b) await this.alarm.occurrence(b, e.occurrenceAt, book);
     }
     // Presence waiting in memory is written first: the query below reads who is online from the table.
     this.ingest.flushPresence();
@@ -147,29 +152,11 @@ export class DeliveryService {
   /**
    * An emergency just saved or approved goes to its areas' topics at once, before its deliveries are
    * written and sent one by one (dispatchDue then finds the occurrence fanned out already). Only its first
-   * occurrence, and only when it is due: later ones go out with dispatchDue like any other.
+   * occurrence, and only when it is due: later ones go out with dispatchDue like any other. The whole
+   * path, from this call to the publish, is in emergency-fan-out.ts.
    */
   async fanOutFirst(b: Broadcast): Promise<void> {
-    const now = this.now();
-    if (b.priority !== 'emergency' || b.status !== 'approved') return;
-    if (b.startAt > now + this.aheadMs || b.startAt + b.windowMs < now) return;
-    // A submitted broadcast's first occurrence may have been cancelled or moved before it was approved.
-    if (this.deps.broadcasts.exceptions(b.id).some((e) => e.occurrenceAt === b.startAt)) return;
-    await this.fanOut(b, b.startAt, this.playBook().seed(b));
-  }
-
-  private async fanOut(b: Broadcast, occurrenceAt: number, book: PlayBook): Promise<void> {
-    const key = `${b.id}@${occurrenceAt}`;
-    if (this.fannedOut.has(key)) return;
-    this.fannedOut.add(key);
-    const payload = book.payload(b, occurrenceAt);
-    if (!payload) return;
-    await Promise.all(
-      (b.target.areaCodes ?? []).map((code) => {
-        const msg = payload.envelope({ id: agendaCommandId(b.id, occurrenceAt, `area-${code}`), expiresAt: occurrenceAt + b.windowMs });
-        return this.deps.bus.publish(topics.areaCmd(code), msg, { qos: 1, retain: false }).catch((err: unknown) => this.log.warn({ err, areaCode: code }, 'area fan-out failed'));
-      }),
-    );
+    await this.alarm.first(b);
   }
 
   playBook(): PlayBook {

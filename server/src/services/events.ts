@@ -33,24 +33,27 @@ export class ServerEvents extends EventEmitter<ServerEventMap> {
  */
 export class Coalescer<T> {
   private readonly waiting = new Map<string, T>();
-  private timer: NodeJS.Timeout | null = null;
+  /** Cancels the pending hand-over; null when none is due. */
+  private cancel: (() => void) | null = null;
 
   constructor(
     private readonly keyOf: (item: T) => string,
     private readonly deliver: (items: T[]) => void,
     private readonly everyMs = 250,
+    /** Runs `fn` after `ms` and answers how to cancel it: a real timer, or a test's fake clock. */
+    private readonly schedule: (fn: () => void, ms: number) => () => void = realTimer,
   ) {}
 
   push(item: T): void {
     const key = this.keyOf(item);
     this.waiting.delete(key);
     this.waiting.set(key, item);
-    this.timer ??= setTimeout(() => this.flush(), this.everyMs);
+    this.cancel ??= this.schedule(() => this.flush(), this.everyMs);
   }
 
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.cancel?.();
+    this.cancel = null;
     if (this.waiting.size === 0) return;
     const items = [...this.waiting.values()];
     this.waiting.clear();
@@ -59,8 +62,13 @@ export class Coalescer<T> {
 
   /** Drops what waits (the listener left). */
   close(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.cancel?.();
+    this.cancel = null;
     this.waiting.clear();
   }
+}
+
+function realTimer(fn: () => void, ms: number): () => void {
+  const timer = setTimeout(fn, ms);
+  return () => clearTimeout(timer);
 }

@@ -27,6 +27,11 @@ export interface SchedulerDeps {
   logger: Logger;
   now?: () => number;
   tickMs?: number;
+  /**
+   * Calls `fn` once after `ms` and answers a cancel function (test/helpers/clock.ts `fakeClock().schedule`
+   * drives the tick without waiting); an unref'd `setTimeout` by default, so the tick never keeps the process up.
+   */
+  schedule?: (fn: () => void, ms: number) => () => void;
   /** How far ahead occurrences are written as deliveries (the devices' agenda horizon). */
   horizonMs?: number;
   /** Offers in communes' inboxes, expired by the tick once their time has passed. */
@@ -39,8 +44,16 @@ export function scheduleOf(b: Pick<Broadcast, 'schedule' | 'startAt'>): Schedule
   return b.schedule ?? { kind: 'once', at: new Date(b.startAt).toISOString() };
 }
 
+/** The default timer: real time, never keeping the process alive on its own. */
+function realTimer(fn: () => void, ms: number): () => void {
+  const timer = setTimeout(fn, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
+}
+
 export class Scheduler {
-  private timer: NodeJS.Timeout | null = null;
+  /** Cancels the next tick; null while stopped. */
+  private cancelTick: (() => void) | null = null;
   private running: Promise<void> | null = null;
   /**
    * Per broadcast, what the last pass wrote: a digest of its target devices and the occurrences written for
@@ -59,13 +72,23 @@ export class Scheduler {
 
   async start(): Promise<void> {
     await this.tick();
-    this.timer = setInterval(() => void this.tick(), this.deps.tickMs ?? 30_000);
-    this.timer.unref();
+    this.armTick();
+  }
+
+  /**
+   * The relative tick: every `tickMs`, re-armed as it fires (not when the pass ends), so passes start on the
+   * same beat an interval would give; `tick` itself keeps passes from overlapping.
+   */
+  private armTick(): void {
+    this.cancelTick = (this.deps.schedule ?? realTimer)(() => {
+      this.armTick();
+      void this.tick();
+    }, this.deps.tickMs ?? 30_000);
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.cancelTick?.();
+    this.cancelTick = null;
   }
 
   /** Devices a broadcast reaches now: its areas' subtrees (devices installed later included) and its devices. */

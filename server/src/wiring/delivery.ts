@@ -37,13 +37,23 @@ export function wireDelivery(
     events: ServerEvents;
     objects: ObjectScope;
     storage: Storage;
+    /**
+     * The clock of the scheduler, the delivery and agenda services, the misbehaviour meter and the embedded
+     * broker's connect rate, and the scheduler's timer: real time when not given (the broker then reads
+     * performance.now, monotonic; it only measures intervals, so a test's epoch-based clock serves it as well).
+     * A test passes test/helpers/clock.ts `fakeClock()` (app.ts BuildOptions.clock) to move time (an offer's
+     * expiry, a penalty's end, the next tick, a refilled connect budget) instead of sleeping for it.
+     */
+    clock?: { now: () => number; schedule?: (fn: () => void, ms: number) => () => void } | undefined;
   },
 ): DeliveryParts {
   const { logger, events, objects } = deps;
+  // Spread into each part's options: absent, each part reads Date.now.
+  const clock = deps.clock ? { now: deps.clock.now } : {};
   const { areas, devices, bulletins, broadcasts, faults, offers } = deps.storage;
-  const meter = new MisbehaviourMeter({ limitPerMinute: config.malformedPerMinute, penaltyMs: config.malformedPenaltySeconds * 1000 });
+  const meter = new MisbehaviourMeter({ limitPerMinute: config.malformedPerMinute, penaltyMs: config.malformedPenaltySeconds * 1000, ...clock });
   const requests = new RequestCorrelator();
-  const broker = createBroker(config, { logger, serverVersion: deps.serverVersion, tls: deps.tls, auth: deviceLogin(deps.storage, meter), misbehaviour: meter, events });
+  const broker = createBroker(config, { logger, serverVersion: deps.serverVersion, tls: deps.tls, auth: deviceLogin(deps.storage, meter), misbehaviour: meter, events, ...clock });
 
   // The delivery service and the agenda service need each other: the agenda builds on the delivery service's
   // play book, and a reconnecting box gets its agenda unless its status says it holds the current one
@@ -63,12 +73,14 @@ export function wireDelivery(
     meter,
     onFlood: (id) => broker.disconnect(id),
     onReconciled: (deviceIds, held) => agenda.syncReconnected(deviceIds, held),
+    ...clock,
   });
-  const agenda = new AgendaService({ agendas: deps.storage.agendas, bus: broker, broadcasts, devices, delivery: deliveryService, logger });
+  const agenda = new AgendaService({ agendas: deps.storage.agendas, bus: broker, broadcasts, devices, delivery: deliveryService, logger, ...clock });
   // The embedded broker is built before the delivery service (which publishes through it), so it says on the
   // event bus that a box's last connection ended.
   events.on('deviceGone', ({ deviceId }) => deliveryService.deviceGone(deviceId));
-  const scheduler = new Scheduler({ broadcasts, devices, areas, delivery: deliveryService, logger, tickMs: config.schedulerTickSeconds * 1000, offers, agenda });
+  const schedule = deps.clock?.schedule;
+  const scheduler = new Scheduler({ broadcasts, devices, areas, delivery: deliveryService, logger, tickMs: config.schedulerTickSeconds * 1000, offers, agenda, ...clock, ...(schedule ? { schedule } : {}) });
   const broadcastService = new BroadcastService({ config, areas, devices, bulletins, broadcasts, delivery: deliveryService, scheduler, agenda, objects, logger });
   return { broker, meter, requests, deliveryService, agenda, scheduler, broadcastService };
 }

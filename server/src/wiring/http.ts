@@ -1,6 +1,7 @@
 /**
  * The HTTP side, wired for app.ts: one Fastify instance with its parsers, access control, the API
- * description and every route, given the application context. Nothing listens until app.ts starts it.
+ * description and every route, each given only the parts of the application context it uses (issue 14).
+ * Nothing listens until app.ts starts it.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
@@ -14,6 +15,8 @@ import { ApiError, installErrorHandlers } from '../http/errors.js';
 import { installApiAuth } from '../http/auth.js';
 import { access, installAccess } from '../http/access.js';
 import { openMediaLinks } from '../http/media-links.js';
+import { LoginGuard } from '../auth/login-guard.js';
+import { passwordChecks } from '../auth/passwords.js';
 import { healthRoutes } from '../routes/health.js';
 import { brokerAuthRoutes } from '../routes/broker-auth.js';
 import { authRoutes } from '../routes/auth.js';
@@ -37,9 +40,17 @@ import { claimRoutes } from '../routes/claims.js';
 export async function buildHttp(
   config: Config,
   ctx: AppContext,
-  deps: { logger: Logger; dataDir: string; serverVersion: string; tls: { cert: Buffer; key: Buffer } | undefined },
+  deps: {
+    logger: Logger;
+    dataDir: string;
+    serverVersion: string;
+    tls: { cert: Buffer; key: Buffer } | undefined;
+    /** The login guard's time (app.ts BuildOptions.loginNow); real time when absent. */
+    loginNow?: () => number;
+  },
 ): Promise<FastifyInstance> {
   const { tls } = deps;
+  const { areas, users, sessions, devices, deviceCredentials, bulletins, broadcasts, media, dictionary, faults, speech, render, bulletinService, deliveryService, scheduler, coverage, events, requests, bus, brokerIdentities, onShutdown, broadcastService, objects, offers, asRun, audit, claims, misbehaviour, mqttPort, disconnectDevice } = ctx;
   const mediaLinks = await openMediaLinks({ secret: config.mediaLinkSecret, dataDir: deps.dataDir, ttlSeconds: config.mediaLinkTtlSeconds });
 
   // With a certificate the same server answers HTTPS; its type stays the plain one (the routes do not care).
@@ -76,8 +87,8 @@ export async function buildHttp(
   });
   // Who may call each route is declared on the route and enforced from the matched route (issue 13);
   // a route registered without a declaration stops the start here. Before any route is registered.
-  installApiAuth(app, ctx.sessions, ctx.users);
-  installAccess(app, { objects: ctx.objects, areas: ctx.areas });
+  installApiAuth(app, sessions, users);
+  installAccess(app, { objects, areas });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Loa Xã API', version: deps.serverVersion, description: 'Controller for smart commune loudspeaker systems. Contracts: CONTRACTS.md.' },
@@ -93,18 +104,37 @@ export async function buildHttp(
     transform: jsonSchemaTransform,
   });
   app.get('/openapi.json', { config: { access: access.public('the API description') }, schema: { hide: true } }, async () => app.swagger());
+  // Each route is given only what it uses, so the list below is the map of which route reaches which part
+  // of the server (issue 14). Each route's `…RouteDeps` type names the same fields: the compiler refuses a
+  // field missing here, and one the route does not declare.
+  // Wrong logins are counted per account and address before the password is checked (issue 13, finding 5).
+  const loginGuard = new LoginGuard({ maxFailures: config.loginMaxFailures, windowMs: 15 * 60_000, lockMs: config.loginLockSeconds * 1000, now: deps.loginNow });
   await app.register(healthRoutes);
   await app.register(brokerAuthRoutes, {
-    ctx,
+    deviceCredentials,
+    areas,
+    misbehaviour,
     token: config.brokerAuthToken,
     serverLogin: config.mqttUsername && config.mqttPassword ? { username: config.mqttUsername, password: config.mqttPassword } : undefined,
   });
   // Not encapsulated: its onResponse hook must see the writes of every other route.
-  await app.register(fp(auditRoutes, { name: 'loaxa-audit' }), { ctx });
-  for (const routes of [authRoutes, areaRoutes, deviceRoutes, bulletinRoutes, broadcastRoutes, mediaRoutes, ttsRoutes, userRoutes, reportRoutes, offerRoutes, coverageRoutes, eventRoutes, metricsRoutes, deviceCommandRoutes, claimRoutes]) {
-    await app.register(routes, { ctx });
-  }
+  await app.register(fp(auditRoutes, { name: 'loaxa-audit' }), { audit, areas, users });
+  await app.register(authRoutes, { config, users, sessions, areas, events, loginGuard, passwordChecks });
+  await app.register(areaRoutes, { areas });
+  await app.register(deviceRoutes, { config, areas, devices, faults, objects, brokerIdentities, mqttPort, disconnectDevice });
+  await app.register(bulletinRoutes, { config, bulletins, bulletinService });
+  await app.register(broadcastRoutes, { config, broadcasts, broadcastService, scheduler, objects });
+  await app.register(mediaRoutes, { media, deviceCredentials, sessions, users });
+  await app.register(ttsRoutes, { config, areas, dictionary, media, speech, render });
+  await app.register(userRoutes, { users, sessions, areas, events, objects });
+  await app.register(reportRoutes, { areas, asRun });
+  await app.register(offerRoutes, { config, areas, devices, bulletins, broadcasts, broadcastService, offers, objects });
+  await app.register(coverageRoutes, { areas, coverage });
+  await app.register(eventRoutes, { config, areas, users, sessions, devices, events, onShutdown });
+  await app.register(metricsRoutes, { devices, deliveryService });
+  await app.register(deviceCommandRoutes, { devices, objects, bus, requests });
+  await app.register(claimRoutes, { config, areas, devices, claims, objects, brokerIdentities, mqttPort, disconnectDevice });
   // Last: the web app answers the GETs no API route answers.
-  await app.register(webRoutes, { ctx });
+  await app.register(webRoutes, { config });
   return app;
 }

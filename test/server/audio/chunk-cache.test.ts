@@ -6,6 +6,7 @@ import {
   chunkCacheKey, EspeakEngine, FallbackEngine, PcmChunkCache, renderSpeech,
   type Pcm, type SynthesisRequest, type TtsEngine,
 } from '../../../server/src/audio/index.js';
+import { fakeClock } from '../../helpers/clock.js';
 
 async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'loaxa-chunks-'));
@@ -89,11 +90,12 @@ t.test('a damaged entry is a miss and is removed', async (t) => {
 t.test('the size cap evicts the least recently used entries', async (t) => {
   const dir = await tempDir(t);
   const entry = 16 + 2 * 1000; // header + 1000 samples
-  const cache = new PcmChunkCache({ dir, maxBytes: entry * 4 });
+  const clock = fakeClock();
+  const cache = new PcmChunkCache({ dir, maxBytes: entry * 4, now: clock.now });
   const k = (i: number) => ({ ...key, text: `Câu số ${i}.` });
   for (let i = 0; i < 4; i++) {
     await cache.put(k(i), pcm(1000));
-    await new Promise((r) => setTimeout(r, 5)); // distinct use times
+    clock.advance(5); // distinct use times
   }
   await cache.get(k(0)); // used recently: must survive
   await cache.put(k(4), pcm(1000));

@@ -3,7 +3,7 @@ import {
   EspeakEngine, FallbackEngine, renderSpeech, TtsError, TtsRateLimitError, ZaloTtsEngine,
   type Pcm, type SynthesisRequest, type TtsEngine,
 } from '../../../server/src/audio/index.js';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { fakeClock } from '../../helpers/clock.js';
 import { pause, startStandIn } from './stand-in.js';
 
 /** A stand-in engine: a tone at its own rate, or a scripted failure; it counts calls and sees the signal. */
@@ -61,18 +61,19 @@ t.test('a failed engine sits out its cooldown (longer for a Retry-After), then g
   let failing = true;
   const cloud = new FakeEngine('cloud', () => (failing ? new TtsError('cloud', 'http', 'down') : 'ok'));
   const local = new FakeEngine('local');
-  const engine = new FallbackEngine([cloud, local], { cooldownMs: 200 });
+  const clock = fakeClock();
+  const engine = new FallbackEngine([cloud, local], { cooldownMs: 200, now: clock.now });
   await engine.synthesize(req);
   await engine.synthesize(req);
   t.equal(cloud.calls, 1, 'not asked again during the cooldown');
   failing = false;
-  await sleep(250);
+  clock.advance(250);
   t.equal((await engine.synthesize(req)).engine, 'cloud', 'back after the cooldown');
 
   const limited = new FakeEngine('limited', (_, n) => (n === 1 ? new TtsRateLimitError('limited', 'HTTP 429', { retryAfterMs: 400 }) : 'ok'));
-  const withRetryAfter = new FallbackEngine([limited, local], { cooldownMs: 50 });
+  const withRetryAfter = new FallbackEngine([limited, local], { cooldownMs: 50, now: clock.now });
   await withRetryAfter.synthesize(req);
-  await sleep(100);
+  clock.advance(100);
   t.equal((await withRetryAfter.synthesize(req)).engine, 'local', 'Retry-After outlasts the shorter cooldown');
   t.equal(limited.calls, 1);
 });

@@ -65,7 +65,7 @@ t.test('synthesis: config shape, speaker and speed passed through, float samples
           generateAsync: async (r: { text: string; sid: number; speed: number }) => {
             calls.push(r);
             maxInFlight = Math.max(maxInFlight, ++inFlight);
-            await new Promise((res) => setTimeout(res, 20));
+            await new Promise((res) => setTimeout(res, 20)); // the stand-in's own latency, so calls would overlap
             inFlight--;
             return { samples: Float32Array.from([0, 0.5, -0.5, 1, -1, 1.7, -3]), sampleRate: 24000 };
           },

@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { PcmChunkCache, splitIntoChunks, type BatchSynthesisRequest, type Pcm, type SynthesisRequest, type TtsEngine } from '../../../server/src/audio/index.js';
 import { synthesizeChunks } from '../../../server/src/audio/synthesize-chunks.js';
 
-/** Answers after a delay that shrinks along the text, so later chunks finish first. */
+/**
+ * Answers after a delay that shrinks along the text, so later chunks finish first. The delays are the
+ * stand-in provider's latency (what makes work overlap and finish out of order), not a test waiting.
+ */
 class ShuffledEngine implements TtsEngine {
   readonly name = 'shuffled';
   inFlight = 0;

@@ -20,14 +20,15 @@ async function setup(t: Test, token: string | undefined = TOKEN) {
   await importSampleAreas(s.api, s.token);
   const a = (await s.api('POST', '/api/v1/devices', { name: 'a', areaCode: '99003' }, s.token)).body;
   const b = (await s.api('POST', '/api/v1/devices', { name: 'b', areaCode: '99004' }, s.token)).body;
-  // The real server is already listening; the plugin goes into a Fastify of our own, on the same context.
+  // The real server is already listening; the plugin goes into a Fastify of our own, on the same repositories.
   // tsc -b needs the cast (pino's Logger is not Fastify's base logger to it); the linter's project sees it as a no-op.
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
   const app = Fastify({ loggerInstance: pino({ level: 'silent' }) as FastifyBaseLogger }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandlers(app);
-  await app.register(brokerAuthRoutes, { ctx: s.server.ctx, token, serverLogin: SERVER_LOGIN });
+  const { deviceCredentials, areas, misbehaviour } = s.server.ctx;
+  await app.register(brokerAuthRoutes, { deviceCredentials, areas, misbehaviour, token, serverLogin: SERVER_LOGIN });
   await app.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(() => app.close());
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

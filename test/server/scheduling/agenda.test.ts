@@ -1,6 +1,6 @@
 import t from 'tap';
 import { syncAgendaPayloadSchema } from '@loaxa/shared';
-import { agendaCommandId, buildAgenda, type AgendaBroadcast } from '../../../server/src/scheduling/agenda.js';
+import { agendaCommandId, agendaVersion, assembleAgenda, buildAgenda, type AgendaBroadcast } from '../../../server/src/scheduling/agenda.js';
 
 const MIN = 60_000;
 const vn = (local: string): number => Date.parse(`${local}:00+07:00`);
@@ -79,4 +79,19 @@ t.test('an oversized agenda keeps the soonest items within the schema limit', as
   t.equal(a.items.length, 10_000);
   t.ok(a.items.every((x, i) => i === 0 || x.startAt >= a.items[i - 1]!.startAt));
   t.ok(syncAgendaPayloadSchema.safeParse({ version: a.version, generatedAt: NOW, items: a.items }).success);
+});
+
+t.test('assembling: the same order, cap, hash and version for occurrences however found', async (t) => {
+  const built = buildAgenda({ deviceId: 'spk-a', broadcasts: [morningEvening, storm], now: NOW });
+  const shuffled = [...built.items].reverse().map((item, i) => ({ item, carried: i }));
+  const a = assembleAgenda(shuffled, NOW);
+  t.same(a.entries.map((e) => e.item), built.items, 'agenda order whatever order they came in');
+  t.equal(a.entries[0]!.carried, shuffled.length - 1, 'each entry keeps what its builder carried along');
+  t.equal(a.hash, built.hash);
+  t.equal(a.version, 1);
+  t.equal(agendaVersion(a.hash, { previous: { version: 4, hash: a.hash } }), 4, 'unchanged: same version');
+  t.equal(agendaVersion(a.hash, { previous: { version: 4, hash: 'other' } }), 5, 'changed: the next one');
+  t.equal(agendaVersion(a.hash, { previous: { version: 4, hash: a.hash }, held: { version: 9 } }), 10, 'above a version the box holds that is not ours');
+  t.equal(agendaVersion(a.hash, { previous: { version: 4, hash: a.hash }, held: { version: 3 } }), 4, 'an older one held changes nothing');
+  t.equal(agendaVersion(a.hash, { held: null }), 1, 'a box holding none gets a first agenda');
 });

@@ -1,6 +1,8 @@
 /**
  * Compose a bulletin — type its text and hear how it will be read, or upload a recording — create it, then
  * schedule it (operators, approvers, admins).
+ * Over 300 lines because the screen's steps (type or upload, hear, create, schedule) share one state; the
+ * panels that stand alone (PreviewPanel, RecordingPanel, SchedulePanel) are their own files.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { BULLETIN_CATEGORIES, BULLETIN_MAX_CHARS, VOICES, type BulletinCategory, type BulletinCreated, type Voice } from '../../api/types.js';

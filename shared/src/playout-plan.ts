@@ -1,20 +1,20 @@
 /**
- * Priority arbitration on one device, Circular 39/2020/TT-BTTTT (ARCHITECTURE.md § Priority):
- * `emergency` (khẩn cấp) interrupts anything and plays at once; `priority` (ưu tiên) interrupts `normal`
- * (thông thường); equal priority never interrupts — not even two emergencies — and queues by start time.
- * An interrupted item resumes from the offset where it stopped or restarts from the beginning
- * (a setting per broadcast, issue 4). Pure: a simulation over the items' nominal start times.
+ * The priority rules of priority.ts (Circular 39/2020/TT-BTTTT, ARCHITECTURE.md § Priority) as a simulation
+ * of one box: given the items due on it, what plays when, which items are interrupted, and when and from
+ * which offset they come back — an interrupted item resumes where it stopped or restarts from the beginning
+ * (a setting per broadcast, issue 4). Pure, over the items' nominal start times and durations.
+ *
+ * No production path calls it: the box arbitrates live (device-agent/src/speaker.ts and playout.ts, with the
+ * same `outranks` and `pickNext`), and the server's conflict report judges pairs (server/src/scheduling/
+ * conflicts.ts). It is the executable statement of the rules as a whole — what the circular says a box does
+ * over time — that tests check the rules against (test/shared/playout-plan.test.ts), and the model a
+ * timeline preview would use.
  */
-import type { Priority } from '@loaxa/shared';
+import type { Priority, RESUME_MODES } from './api/enums.js';
+import { compareContenders, outranks } from './priority.js';
 
-export const PRIORITY_RANK: Record<Priority, number> = { normal: 0, priority: 1, emergency: 2 };
-
-/** True when an item of priority `a` may cut off a playing item of priority `b`. */
-export function outranks(a: Priority, b: Priority): boolean {
-  return PRIORITY_RANK[a] > PRIORITY_RANK[b];
-}
-
-export type ResumeMode = 'resume' | 'restart';
+/** How an interrupted item comes back (Circular 39): where it stopped, or from the beginning. */
+export type ResumeMode = (typeof RESUME_MODES)[number];
 
 export interface PlayoutItem {
   id: string;
@@ -67,9 +67,9 @@ interface Waiting {
   pendingInterruption?: Omit<Interruption, 'resumeAt' | 'resumeFromOffsetMs'>;
 }
 
-/** Queue order: higher priority first, then earlier scheduled start, then id (deterministic ties). */
+/** Queue order (priority.ts), with the id as the last tie-breaker so that a plan is deterministic. */
 function before(a: PlayoutItem, b: PlayoutItem): number {
-  return PRIORITY_RANK[b.priority] - PRIORITY_RANK[a.priority] || a.startAt - b.startAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return compareContenders({ priority: a.priority, startAt: a.startAt, seq: a.id }, { priority: b.priority, startAt: b.startAt, seq: b.id });
 }
 
 /** What plays when on one device, which items are interrupted, and when and how they come back. */

@@ -1,6 +1,5 @@
 import t from 'tap';
-import { planPlayout, outranks, type PlayoutItem, type ResumeMode } from '../../../server/src/scheduling/priority.js';
-import type { Priority } from '@loaxa/shared';
+import { planPlayout, outranks, type PlayoutItem, type Priority, type ResumeMode } from '@loaxa/shared';
 
 const P: Record<string, Priority> = { N: 'normal', P: 'priority', E: 'emergency' };
 /** `N1@0+100` = normal item N1 starting at 0 for 100 ms; `/r` suffix = restart instead of resume. */
