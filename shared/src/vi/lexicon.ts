@@ -2,12 +2,9 @@
  * Longest-match lookup of dictionary keys in the text, with the case rules described in dictionary.ts.
  */
 import { isAllCaps, isAlnum, isVietnameseSyllable } from './letters.js';
+import type { Lexicon as LexiconView, LexiconMatch } from './types.js';
 
-export interface LexiconMatch {
-  end: number;
-  key: string;
-  reading: string;
-}
+export type { LexiconMatch };
 
 interface Entry {
   key: string;
@@ -27,7 +24,7 @@ function sameKey(written: string, entry: Entry): boolean {
   return isAllCaps(written) || (/\p{Lu}/u.test(written) && !isVietnameseSyllable(letters));
 }
 
-export class Lexicon {
+export class Lexicon implements LexiconView {
   /** Entries bucketed by the lower-cased first character, longest key first. */
   private readonly buckets = new Map<string, Entry[]>();
 

@@ -5,9 +5,8 @@
  * runs before those.
  */
 import { isAlnum, spellWords } from './letters.js';
-import type { Lexicon } from './lexicon.js';
 import { cardinalWords, integerWords } from './numbers.js';
-import type { Rule, Style } from './types.js';
+import type { Lexicon, Rule, Style } from './types.js';
 
 // number [/year] / CODE [-CODE]...; a code starts with a capital ("QĐ", "TTg", "QH14", "TT&TT").
 // Older symbols may carry other number parts ("12/05/QĐ-UB"); they are cardinals.

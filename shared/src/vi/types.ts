@@ -1,7 +1,24 @@
 /**
  * Public and internal types of the Vietnamese reading normalizer (design/vi-reading.md).
  */
-import type { Lexicon } from './lexicon.js';
+
+/** A dictionary match at a position of the text (lexicon.ts). */
+export interface LexiconMatch {
+  end: number;
+  key: string;
+  reading: string;
+}
+
+/**
+ * What rules read of a dictionary. Declared here rather than imported from lexicon.ts, so the types every
+ * rule imports depend on nothing (lexicon.ts needs letters.ts, which needs numbers.ts, which needs these).
+ */
+export interface Lexicon {
+  /** Longest key written at `pos` that ends at a word boundary. */
+  matchAt(text: string, pos: number): LexiconMatch | null;
+  /** Reading of a whole code, or null. */
+  lookup(code: string): string | null;
+}
 
 /** Northern broadcast style is the default; `south` changes 24 → hai mươi bốn, linh → lẻ, nghìn → ngàn. */
 export type Style = 'north' | 'south';
