@@ -140,9 +140,11 @@ export class Agenda {
     const now = this.deps.clock.now();
     const out = new Set<string>();
     for (const item of this.byKey.values()) {
-      if (item.startAt + item.windowMs < now) continue;
+      // A relay airs (and may need its fallback) to the end of its stream window.
+      if (item.startAt + Math.max(item.windowMs, item.stream?.durationMs ?? 0) < now) continue;
       const state = this.deps.playout.stateOf(keyOf(item));
-      if (state === undefined || state === 'acknowledged' || state === 'cached' || state === 'playing') out.add(item.media.sha256);
+      // A relay's fallback file is protected like a file item's audio (issue 15); a relay without one has none.
+      if (item.media && (state === undefined || state === 'acknowledged' || state === 'cached' || state === 'playing')) out.add(item.media.sha256);
     }
     return out;
   }

@@ -6,9 +6,11 @@ import type { Payload } from '@loaxa/shared';
 import type { Logger } from 'pino';
 import type { AgentConfig } from './config.js';
 import type { Hardware } from './hardware/index.js';
+import type { PcmSink } from './hardware/sink.js';
 import type { LogRing } from './log-ring.js';
 import type { FetchLike } from './media-cache.js';
 import type { Player } from './player.js';
+import type { RelayTuning } from './relay/stream-relay.js';
 import type { Clock } from './timing.js';
 
 export interface DeviceAgentDeps {
@@ -16,6 +18,10 @@ export interface DeviceAgentDeps {
   logger: Logger;
   /** Audio output; by default the one the config names (ffmpeg, aplay or null). */
   player?: Player;
+  /** Where relays' PCM goes (issue 15); by default the one matching the player (ALSA, or a CountingSink for null). */
+  sink?: PcmSink;
+  /** Tuning of the stream player (tests shorten its back-off). */
+  relayTuning?: Partial<RelayTuning>;
   /** The board; by default the real one the config describes (a SimBoard's in the simulator). */
   hardware?: Hardware;
   /** The device's clock (epoch ms); defaults to the system clock. */

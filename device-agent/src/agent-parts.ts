@@ -21,8 +21,11 @@ import { AmplifiedPlayer } from './hardware/amplifier.js';
 import type { Hardware } from './hardware/index.js';
 import { Heartbeat } from './heartbeat.js';
 import { MediaCache, basicAuth } from './media-cache.js';
+import { createSink, type PcmSink } from './hardware/sink.js';
 import { createPlayer } from './player.js';
 import { Playout, type DeliveryReport } from './playout.js';
+import type { RelayReport } from './protocol/deliveries.js';
+import { StreamRelay } from './relay/stream-relay.js';
 import { Reporter } from './reporter.js';
 import type { SettingsView } from './runtime-settings.js';
 import { Session } from './session.js';
@@ -47,6 +50,7 @@ export interface AgentHost {
   connected(): void;
   offline(): void;
   delivery(r: DeliveryReport): void;
+  relay(r: RelayReport): void;
   fault(t: FaultTransition): void;
   requestRestart(reason: string, delayMs: number): void;
   applyConfig(change: ConfigChange): void;
@@ -55,6 +59,7 @@ export interface AgentHost {
 export interface AgentParts {
   hardware: Hardware;
   amplified: AmplifiedPlayer;
+  sink: PcmSink;
   cache: MediaCache;
   playout: Playout;
   agenda: Agenda;
@@ -106,6 +111,8 @@ export function buildAgentParts(deps: DeviceAgentDeps, config: AgentConfig, save
     connected: () => session.connected,
     publish: (topic, body) => session.publishAcked(topic, body),
   });
+  const sink = deps.sink ?? createSink(config, child('sink'));
+  const fetchStream = deps.fetch ?? globalThis.fetch;
   const playout = new Playout({
     cache,
     player: amplified,
@@ -118,6 +125,32 @@ export function buildAgentParts(deps: DeviceAgentDeps, config: AgentConfig, save
     volume: () => host.playerVolume(settings.volume),
     downloadRetryMs: () => settings.config.downloadRetryMs,
     onFinished: host.saveState,
+    // Relays (issue 15): the box pulls the stream itself, with its own credentials for the server's restream.
+    startRelay: (stream, fallbackFile, onChange) => {
+      const relay = new StreamRelay({
+        urls: stream.urls,
+        fallbackFile,
+        sink,
+        ffmpegPath: settings.config.ffmpegPath,
+        fetch: fetchStream,
+        authorization: stream.deviceAuth ? basicAuth(config.mqtt.username, config.mqtt.password) : null,
+        clock: host.clock,
+        logger: child('relay').child({ sourceId: stream.sourceId }),
+        volume: () => host.playerVolume(settings.volume),
+        onChange,
+        ...(deps.relayTuning ? { tuning: deps.relayTuning } : {}),
+      });
+      return {
+        play: (endAt, signal) => amplified.hold(signal, () => relay.play(endAt, signal)),
+        get airedMs() {
+          return relay.airedMs;
+        },
+      };
+    },
+    relayChange: (r) => {
+      reporter.relay(r);
+      host.relay(r);
+    },
   });
   playout.restore(saved.finishedDeliveries);
   agenda = new Agenda({ store: new AgendaStore({ dir: config.stateDir, logger: child('agenda') }), playout, clock: host.clock, logger: child('agenda'), prefetchLeadMs: () => settings.config.prefetchLeadMs });
@@ -173,5 +206,5 @@ export function buildAgentParts(deps: DeviceAgentDeps, config: AgentConfig, save
       modemRecoveries: session.modemRecoveries,
     }),
   });
-  return { hardware, amplified, cache, playout, agenda, reporter, faults, session, heartbeat, stateStore };
+  return { hardware, amplified, sink, cache, playout, agenda, reporter, faults, session, heartbeat, stateStore };
 }

@@ -15,6 +15,7 @@ import { applyOverrides, readOverrides, type ConfigChange } from './config-overr
 import type { FaultTransition } from './faults.js';
 import { createHardware } from './hardware/index.js';
 import type { DeliveryReport } from './playout.js';
+import type { RelayReport } from './protocol/deliveries.js';
 import { RuntimeSettings } from './runtime-settings.js';
 import { withTimeout } from './session.js';
 import { systemClock, type Clock } from './timing.js';
@@ -29,6 +30,8 @@ export interface DeviceAgentEvents {
   offline: [];
   /** A delivery transition, as reported to the server. */
   delivery: [DeliveryReport];
+  /** A relay's change (which URL serves, failover, fallback, interruption, end), as reported (issue 15). */
+  relay: [RelayReport];
   /** A fault started or ended, as reported to the server. */
   fault: [FaultTransition];
   /**
@@ -140,6 +143,7 @@ export class DeviceAgent extends EventEmitter<DeviceAgentEvents> {
       connected: () => this.onConnected(),
       offline: () => this.emit('offline'),
       delivery: (r) => this.emit('delivery', r),
+      relay: (r) => this.emit('relay', r),
       fault: (t) => this.emit('fault', t),
       requestRestart: (reason, delayMs) => this.requestRestart(reason, delayMs),
       applyConfig: (change) => this.applyConfig(change),

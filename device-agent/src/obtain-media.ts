@@ -15,13 +15,16 @@ export class MissedError extends Error {
 
 const MAX_RETRY_MS = 30_000;
 
+/** A play's file: the item itself, or a relay's fallback (issue 15), fetched the same way before air time. */
+export type MediaRef = NonNullable<Payload<'play'>['media']>;
+
 export async function obtainMedia(
-  play: Payload<'play'>,
+  media: MediaRef,
   deadline: number,
   signal: AbortSignal,
   deps: { cache: MediaCache; clock: Clock; logger: Logger; downloadRetryMs: () => number },
 ): Promise<string> {
-  const { sha256, url, bytes } = play.media;
+  const { sha256, url, bytes } = media;
   for (let attempt = 0; ; attempt++) {
     signal.throwIfAborted();
     const hit = await deps.cache.lookup(sha256);

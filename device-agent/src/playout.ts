@@ -4,16 +4,23 @@
  * interrupts the one playing (speaker.ts); the interrupted item is not lost: once the interrupter has
  * finished it plays again, from where it stopped (`resume`) or from the start (`restart`, the default),
  * and its new `playing` report says after what (Circular 39/2020/TT-BTTTT; issue 4).
+ * A relay (`play.stream`, issue 15) goes through the same queue and the same arbitration: its fallback file
+ * is fetched like a file, it airs from `startAt` to `startAt + durationMs` however late it began, an
+ * interruption stops it and afterwards it continues live (relay/stream-relay.ts), and its `played` says how
+ * much of the stream actually aired (`airedMs`).
  * Over 300 lines because an item's whole life (taking it in, fetching, waiting for its start, airing with
- * interruptions, the one report of how it ended) is one state machine, kept in one place.
+ * interruptions, the one report of how it ended) is one state machine, kept in one place; a relay is the
+ * same machine with another way of airing, sharing the speaker, the claims and the reports.
  */
-import { ErrorCode, type DeliveryState, type Payload } from '@loaxa/shared';
+import { ErrorCode, isTerminal, type DeliveryState, type Payload } from '@loaxa/shared';
 import type { Logger } from 'pino';
 import { DownloadError, HashMismatchError, type MediaCache } from './media-cache.js';
 import type { Player } from './player.js';
 import { FinishedDeliveries, deliveryKey, deliveryReport, type DeliveryReport, type FinishedDelivery } from './deliveries.js';
 import { Speaker, type SpeakerClaim } from './speaker.js';
 import { MissedError, obtainMedia } from './obtain-media.js';
+import type { RelayChange, RelayRunner, StartRelay, StreamRef } from './relay/stream-relay.js';
+import type { RelayReport } from './protocol/deliveries.js';
 import { sleepUntil, type Clock } from './timing.js';
 
 export type PlayPayload = Payload<'play'>;
@@ -30,6 +37,15 @@ export interface PlayoutDeps {
   downloadRetryMs: () => number;
   /** Called when a delivery reaches its final state (to persist the finished list). */
   onFinished?: () => void;
+  /** Starts the stream player of a relay item; absent, relay items fail (a box without a stream player). */
+  startRelay?: StartRelay;
+  /** Called for every change of a relay (which URL serves, failures, fallback, interruptions, its end). */
+  relayChange?: (r: RelayReport) => void;
+}
+
+/** A relay's window ended while it waited for the speaker after an interruption: it aired, and is over. */
+class WindowOverError extends Error {
+  override name = 'WindowOverError';
 }
 
 /** Why an item was stopped from outside; decides what it reports. */
@@ -55,6 +71,8 @@ interface Item {
   done?: Promise<void>;
   /** A sound of the box itself (the test tone): holds the speaker like an item, reports nothing. */
   local?: boolean;
+  /** A relay's player once it has aired: its final report (played, cancelled, failed) says how much. */
+  relay?: RelayRunner;
 }
 
 export class SpeakerBusyError extends Error {
@@ -229,7 +247,9 @@ export class Playout {
   private transition(item: Item, state: DeliveryState, reason?: string): void {
     item.state = state;
     if (item.local) return;
-    this.deps.report(deliveryReport(item.commandId, item.play, state, reason));
+    // The as-run's minutes relayed (issue 15): a relay's last report says how much of the stream aired.
+    const airedMs = item.relay && isTerminal(state) ? item.relay.airedMs : undefined;
+    this.deps.report(deliveryReport(item.commandId, item.play, state, reason, airedMs));
   }
 
   private finish(item: Item): void {
@@ -239,13 +259,18 @@ export class Playout {
 
   private async run(item: Item): Promise<void> {
     const { signal } = item.controller;
-    const unpin = this.deps.cache.pin(item.play.media.sha256);
+    const { media, stream } = item.play;
+    const unpin = media ? this.deps.cache.pin(media.sha256) : () => undefined;
     try {
       if (this.deps.clock.now() > this.deadline(item)) throw new MissedError('arrived after the end of its window');
-      const file = await obtainMedia(item.play, this.deadline(item), item.controller.signal, this.deps);
-      this.transition(item, 'cached');
+      let file: string | null = null;
+      let note: string | undefined;
+      if (stream) ({ file, note } = await this.fetchFallback(item));
+      else if (media) file = await obtainMedia(media, this.deadline(item), signal, this.deps);
+      this.transition(item, 'cached', note);
       await sleepUntil(this.deps.clock, item.play.startAt, signal);
-      await this.air(item, file);
+      if (stream) await this.airRelay(item, stream, file);
+      else if (file) await this.air(item, file);
     } catch (err) {
       this.settleFailure(item, err);
     } finally {
@@ -259,7 +284,7 @@ export class Playout {
   private async air(item: Item, file: string): Promise<void> {
     const { signal } = item.controller;
     const mode = item.play.resume ?? 'restart';
-    const durationMs = item.play.media.durationMs;
+    const durationMs = item.play.media!.durationMs;
     let offsetMs = 0;
     let deadline = this.deadline(item);
     let reason: string | undefined;
@@ -305,6 +330,83 @@ export class Playout {
     }
   }
 
+  /**
+   * A relay's fallback file, fetched like a file's audio but only until the relay starts: it is optional
+   * (issue 15: "or stops cleanly"), so a fallback that cannot be had never costs the relay itself.
+   */
+  private async fetchFallback(item: Item): Promise<{ file: string | null; note?: string }> {
+    const { media, startAt } = item.play;
+    if (!media) return { file: null };
+    const { signal } = item.controller;
+    try {
+      return { file: await obtainMedia(media, Math.max(startAt, this.deps.clock.now()), signal, this.deps) };
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      this.deps.logger.warn({ key: item.key, err: message }, 'relay fallback not cached; the relay airs without it');
+      return { file: null, note: `the fallback file could not be fetched (${message}); the relay airs without it` };
+    }
+  }
+
+  /**
+   * Airs a relay until the end of its window, taking the speaker again after each interruption; it then
+   * continues live, on the URL that was serving (ARCHITECTURE.md § Streams: "a stream resumes live").
+   */
+  private async airRelay(item: Item, stream: StreamRef, fallback: string | null): Promise<void> {
+    const { signal } = item.controller;
+    if (!this.deps.startRelay) throw new Error('this box has no stream player');
+    const endAt = item.play.startAt + stream.durationMs;
+    const relay = (item.relay = this.deps.startRelay(stream, fallback, (c) => this.relayChange(item, c)));
+    let deadline = this.deadline(item);
+    let reason: string | undefined;
+    let timeout = (): Error => new MissedError('the speaker was busy until the end of its window');
+    try {
+      for (;;) {
+        const segment = (item.segment = new AbortController());
+        let release: () => void;
+        try {
+          release = await this.speaker.acquire(this.claim(item), deadline, () => this.deps.clock.now(), timeout);
+        } catch (err) {
+          if (!(err instanceof WindowOverError)) throw err;
+          reason = `ended while interrupted by ${item.interruptedBy ?? 'a higher-priority item'}`;
+          break;
+        }
+        try {
+          signal.throwIfAborted();
+          if (!segment.signal.aborted) {
+            this.transition(item, 'playing', reason);
+            item.started = true;
+            await relay.play(endAt, AbortSignal.any([signal, segment.signal]));
+            break;
+          }
+        } catch (err) {
+          if (signal.aborted || !segment.signal.aborted) throw err;
+        } finally {
+          release();
+          item.segment = undefined;
+        }
+        if (!item.started) continue;
+        // Interrupted (Circular 39): nothing of the stream is kept; it continues live once the speaker is back.
+        const by = item.interruptedBy ?? 'a higher-priority item';
+        this.relayChange(item, { cause: 'interrupted', url: null, at: this.deps.clock.now(), detail: `by ${by}` });
+        reason = `continued live after ${by}`;
+        deadline = endAt;
+        timeout = () => new WindowOverError();
+      }
+    } finally {
+      if (item.started && item.abortKind !== 'shutdown') {
+        const aired = `${Math.round(relay.airedMs / 1000)} s of the stream aired`;
+        this.relayChange(item, { cause: 'ended', url: null, at: this.deps.clock.now(), detail: signal.aborted ? `stopped; ${aired}` : aired });
+      }
+    }
+    if (relay.airedMs === 0) reason ??= 'nothing of the stream aired: no URL served during the window';
+    this.transition(item, 'played', reason);
+  }
+
+  private relayChange(item: Item, c: RelayChange): void {
+    this.deps.relayChange?.({ broadcastId: item.play.broadcastId, occurrenceAt: item.play.occurrenceAt, ...c });
+  }
+
   private settleFailure(item: Item, err: unknown): void {
     const log = this.deps.logger.child({ broadcastId: item.play.broadcastId, occurrenceAt: item.play.occurrenceAt });
     if (item.abortKind === 'shutdown' || item.abortKind === 'withdrawn') return;
@@ -322,7 +424,9 @@ export class Playout {
     this.transition(item, 'failed', `${ErrorCode.PLAYBACK_FAILED}: ${message}`);
   }
 
+  /** The last instant the item may start; a relay also never starts after its stream window. */
   private deadline(item: Item): number {
-    return item.play.startAt + item.play.windowMs;
+    const { startAt, windowMs, stream } = item.play;
+    return startAt + (stream ? Math.min(windowMs, stream.durationMs) : windowMs);
   }
 }

@@ -1,12 +1,13 @@
 /**
- * Reports to the server on `event`: delivery transitions (the as-run log) and fault starts and ends.
+ * Reports to the server on `event`: delivery transitions (the as-run log), relay changes (which URL served,
+ * failovers, fallback; issue 15) and fault starts and ends.
  * Each goes through the disk outbox (report-outbox.ts), so a report made while the link is down — or just
  * before a power cut — arrives late rather than never.
  */
 import { encodeMessage, topics, type Payload } from '@loaxa/shared';
 import type { Logger } from 'pino';
 import type { FaultKind, FaultTransition } from './faults.js';
-import { deliveryEvent, type DeliveryReport } from './protocol/deliveries.js';
+import { deliveryEvent, relayEvent, type DeliveryReport, type RelayReport } from './protocol/deliveries.js';
 import { ReportOutbox } from './report-outbox.js';
 import type { Clock } from './timing.js';
 
@@ -65,6 +66,10 @@ export class Reporter {
   delivery(r: DeliveryReport): void {
     this.deps.logger.info({ broadcastId: r.broadcastId, occurrenceAt: r.occurrenceAt, state: r.state, reason: r.reason }, 'delivery');
     this.send(deliveryEvent(r, this.deps.clock.now()));
+  }
+
+  relay(r: RelayReport): void {
+    this.send(relayEvent(r));
   }
 
   fault(t: FaultTransition): void {

@@ -464,10 +464,11 @@ export class FleetBox {
   private air(h: Held): void {
     h.started = true;
     this.transition(h, 'playing');
+    // A relay (issue 15) is "played" as a timer of its stream window from now: fleet boxes decode no audio.
     h.timer = setTimeout(() => {
       h.timer = null;
       this.transition(h, 'played');
-    }, h.play.media.durationMs);
+    }, h.play.stream?.durationMs ?? h.play.media?.durationMs ?? 0);
   }
 
   private cancel(h: Held, reason: string): boolean {

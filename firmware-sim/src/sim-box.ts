@@ -3,7 +3,7 @@
  * modem, sound card), a clock that can drift, a media path that can be slow or corrupt, and optionally a
  * flaky 4G link to the broker. Scenarios change these; the agent notices through its normal readers.
  */
-import type { DeviceAgent, FetchLike, SimBoard } from '@loaxa/device-agent';
+import type { CountingSink, DeviceAgent, FetchLike, SimBoard } from '@loaxa/device-agent';
 import type { FlakyLink } from './flaky-link.js';
 
 /** The box's clock: the real one plus an offset a scenario can move (clock drift, a bad RTC). */
@@ -59,6 +59,11 @@ export interface SimBox {
   board: SimBoard;
   clock: SimClock;
   media: MediaPath;
+  /**
+   * The box's speaker for relays: counts the seconds of stream it actually decoded and sent out, audible and
+   * silent apart (issue 15).
+   */
+  sink: CountingSink;
   /** Present when a scenario needs the box's link to the broker to misbehave. */
   link: FlakyLink | null;
 }

@@ -1,6 +1,6 @@
 /**
  * Runs N real device agents in one process on simulated hardware: a SimBoard (GPIO inputs, amplifier,
- * mixer, disk, modem, sound card), a NullPlayer, a drifting clock, a media path and, when a scenario
+ * mixer, disk, modem, sound card), a NullPlayer and a CountingSink for relays, a drifting clock, a media path and, when a scenario
  * needs it, a flaky 4G link. Boxes are provisioned on the server once and remembered in a state file,
  * so later runs reuse them.
  */
@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AREA_CODE_PATTERN } from '@loaxa/shared';
-import { DeviceAgent, NullPlayer, SimBoard, parseAgentConfig, type AgentConfigInput, type Player } from '@loaxa/device-agent';
+import { CountingSink, DeviceAgent, NullPlayer, SimBoard, parseAgentConfig, type AgentConfigInput, type Player } from '@loaxa/device-agent';
 import { FlakyLink } from './flaky-link.js';
 import { checkScenarios, SCENARIOS, type Scenario, type ScenarioOptions } from './scenarios.js';
 import { MediaPath, SimClock, type SimBox } from './sim-box.js';
@@ -102,9 +102,11 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
     const board = new SimBoard();
     const clock = new SimClock();
     const media = new MediaPath(opts.fetch ?? globalThis.fetch);
-    const agent = new DeviceAgent({ config, player: opts.playerFactory?.(d.id) ?? new NullPlayer(), hardware: board.hardware(), clock, fetch: media.fetch, logger });
+    // Relays are really pulled and decoded (the agent's ffmpeg: set `ffmpegPath` in agentConfig); the sink counts.
+    const sink = new CountingSink();
+    const agent = new DeviceAgent({ config, player: opts.playerFactory?.(d.id) ?? new NullPlayer(), sink, hardware: board.hardware(), clock, fetch: media.fetch, logger });
     agents.push(agent);
-    boxes.push({ id: d.id, agent, board, clock, media, link });
+    boxes.push({ id: d.id, agent, board, clock, media, sink, link });
   }
 
   // Real boxes power up at different moments; a fleet connecting in one instant is a load test, not a demo.

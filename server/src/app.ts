@@ -18,6 +18,7 @@ import type { AppContext } from './services/context.js';
 import type { Db } from './db/database.js';
 import { ServerEvents } from './services/events.js';
 import { CoverageService } from './services/coverage-service.js';
+import { SourceChecker } from './services/source-checker.js';
 import type { UserRepository } from './repos/users.js';
 import { openStorage } from './wiring/storage.js';
 import { wireSpeech } from './wiring/speech.js';
@@ -62,12 +63,14 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const { db, areas, users, devices, deviceCredentials, broadcasts, bulletins, offers, faults } = storage;
   // Cross-feature notices (services/events.ts): delivery transitions, presence, sessions, a box gone.
   const events = new ServerEvents();
-  const objects = new ObjectScope({ areas, devices, deviceAreas: deviceCredentials, broadcasts, bulletins, offers, users });
+  const objects = new ObjectScope({ areas, devices, deviceAreas: deviceCredentials, broadcasts, bulletins, offers, users, sources: storage.sources });
   // TTS engines and the bulletin service (wiring/speech.ts).
   const { engine, speech, render, bulletinService } = wireSpeech(config, { logger, dataDir, storage, render: opts.render });
   // The broker, the delivery service with its ingest, agendas, the scheduler, broadcasts (wiring/delivery.ts).
   const { broker, meter, requests, deliveryService, agenda, scheduler, broadcastService } = wireDelivery(config, { logger, serverVersion: SERVER_VERSION, tls, events, objects, storage, clock: opts.clock });
   const coverage = new CoverageService({ snapshots: storage.coverageSnapshots, areas, devices, faults });
+  // Live sources checked with ffmpeg, every LOAXA_SOURCE_CHECK_SECONDS and on demand (issue 15).
+  const sourceChecker = new SourceChecker({ sources: storage.sources, logger, intervalMs: config.sourceCheckSeconds * 1000 });
   const shutdownHooks: Array<() => void> = [];
   let mqttPort = config.mqttPort;
 
@@ -101,6 +104,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     asRun: storage.asRun,
     audit: storage.audit,
     claims: storage.claims,
+    sources: storage.sources,
+    sourceChecker,
+    relayLog: storage.relayLog,
     misbehaviour: meter,
     mqttPort: () => mqttPort,
     disconnectDevice: (id) => broker.disconnect(id),
@@ -131,6 +137,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       await deliveryService.start();
       await scheduler.start();
       coverage.start(config.coverageSnapshotSeconds * 1000, (err) => logger.error({ err }, 'coverage snapshot failed'));
+      sourceChecker.start();
       await broker.publish(topics.serverStatus(), encodeMessage('status', { state: 'online', agentVersion: SERVER_VERSION }), { qos: 1, retain: true });
       // Thousands of boxes connect at once when a bulletin goes out: with Node's default backlog (511) the
       // kernel drops the SYNs beyond it and each such box waits a 1 s retransmit (bench/media.ts measured it).
@@ -170,6 +177,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
           await broadcastService.idle();
           scheduler.stop();
           coverage.stop();
+          await sourceChecker.stop();
           deliveryService.stop();
           await bulletinService.stop(Math.max(100, config.shutdownTimeoutMs / 2));
           await broker.stop();

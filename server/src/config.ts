@@ -127,6 +127,11 @@ export const configSchema = z.object({
   /** How long heartbeats and statuses wait in memory before one transaction writes the batch (≪ the 15-minute coverage window). */
   LOAXA_INGEST_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   LOAXA_COVERAGE_SNAPSHOT_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
+  /**
+   * How often every live source is checked (issue 15): each URL opened with ffmpeg for a few seconds, two at a
+   * time. 0: only on demand (`POST /api/v1/sources/:id/check`).
+   */
+  LOAXA_SOURCE_CHECK_SECONDS: z.coerce.number().int().min(0).max(86_400).refine((v) => v === 0 || v >= 30, 'must be 0 (on demand only) or at least 30').default(300),
   LOAXA_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
   LOAXA_LOGIN_LOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   /** An emergency broadcast needs a login (or re-login) no older than this (a stolen session cannot sound an alarm). */
@@ -213,6 +218,7 @@ export interface Config {
   schedulerTickSeconds: number;
   ingestFlushMs: number;
   coverageSnapshotSeconds: number;
+  sourceCheckSeconds: number;
   malformedPerMinute: number;
   malformedPenaltySeconds: number;
   loginMaxFailures: number;
@@ -291,6 +297,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schedulerTickSeconds: e.LOAXA_SCHEDULER_TICK_SECONDS,
     ingestFlushMs: e.LOAXA_INGEST_FLUSH_MS,
     coverageSnapshotSeconds: e.LOAXA_COVERAGE_SNAPSHOT_SECONDS,
+    sourceCheckSeconds: e.LOAXA_SOURCE_CHECK_SECONDS,
     malformedPerMinute: e.LOAXA_MALFORMED_PER_MINUTE,
     malformedPenaltySeconds: e.LOAXA_MALFORMED_PENALTY_SECONDS,
     loginMaxFailures: e.LOAXA_LOGIN_MAX_FAILURES,

@@ -130,7 +130,7 @@ export function fastTelemetry(v: unknown): boolean {
   );
 }
 
-const DELIVERY_KEYS = new Set(['kind', 'commandId', 'broadcastId', 'occurrenceAt', 'state', 'at', 'reason', 'sha256']);
+const DELIVERY_KEYS = new Set(['kind', 'commandId', 'broadcastId', 'occurrenceAt', 'state', 'at', 'reason', 'sha256', 'airedMs']);
 const STATE_SET: ReadonlySet<unknown> = new Set(DELIVERY_STATES);
 
 /** eventPayloadSchema for `kind: 'delivery'` (faults are rare and go through zod). */
@@ -145,7 +145,8 @@ export function fastDeliveryEvent(v: unknown): boolean {
     STATE_SET.has(v.state) &&
     nonNegInt(v.at) &&
     opt(v.reason, str500) &&
-    opt(v.sha256, sha256)
+    opt(v.sha256, sha256) &&
+    opt(v.airedMs, (n) => nonNegInt(n) && (n as number) <= 24 * 3600_000)
   );
 }
 

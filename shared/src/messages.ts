@@ -101,6 +101,44 @@ export const deliveryEventSchema = z.object({
   at: epochMs,
   reason: z.string().max(500).optional(),
   sha256: sha256Schema.optional(),
+  /**
+   * A relay's `played` (issue 15): milliseconds of the stream the box actually decoded and sent to its
+   * speaker in the window, gaps and fallback excluded — the as-run's "minutes actually relayed".
+   */
+  airedMs: z.number().int().nonnegative().max(24 * 3600_000).optional(),
+});
+
+/** Why a relay changed what it plays (issue 15): reported on `event` as `kind: 'relay'`. */
+export const RELAY_CAUSES = [
+  /** The relay began on `url`. */
+  'started',
+  /** The stream on the previous URL failed: connection refused or cut, HTTP error, bad playlist, decoder error. */
+  'error',
+  /** The previous URL sent only silence for 10 s. */
+  'silence',
+  /** The previous URL sent nothing for the stall limit. */
+  'stalled',
+  /** A URL that had failed serves again inside the window (`url` names it). */
+  'returned',
+  /** Every URL failed: the fallback file plays (`url` null), or nothing does. */
+  'fallback',
+  /** A higher-priority item interrupted the relay; it continues live afterwards (Circular 39). */
+  'interrupted',
+  /** The window ended (or the relay was stopped). */
+  'ended',
+] as const;
+export type RelayCause = (typeof RELAY_CAUSES)[number];
+
+export const relayEventSchema = z.object({
+  kind: z.literal('relay'),
+  broadcastId: idSchema,
+  occurrenceAt: epochMs,
+  /** The URL now serving the relay; null while none does (fallback, gap, ended). */
+  url: z.string().max(2_000).nullable(),
+  cause: z.enum(RELAY_CAUSES),
+  /** When it happened on the device's clock. */
+  at: epochMs,
+  detail: z.string().max(500).optional(),
 });
 
 export const faultEventSchema = z.object({
@@ -111,7 +149,7 @@ export const faultEventSchema = z.object({
   detail: z.string().max(500).optional(),
 });
 
-export const eventPayloadSchema = z.discriminatedUnion('kind', [deliveryEventSchema, faultEventSchema]);
+export const eventPayloadSchema = z.discriminatedUnion('kind', [deliveryEventSchema, faultEventSchema, relayEventSchema]);
 
 // ---- server → device (commands) ----------------------------------------------------------------------
 
@@ -123,11 +161,31 @@ export const mediaRefSchema = z.object({
   bytes: z.number().int().positive().optional(),
 });
 
-export const playPayloadSchema = z.object({
+/**
+ * A live source the box pulls itself (issue 15; ARCHITECTURE.md § Streams): HTTP streams (Icecast/Shoutcast
+ * MP3, AAC, Ogg/Opus) or HLS playlists, in order of preference. The box moves to the next URL when one fails
+ * or is silent for 10 s, and back when an earlier one serves again.
+ */
+export const streamRefSchema = z.object({
+  sourceId: idSchema,
+  urls: z.array(z.string().url().max(2_000)).min(1).max(8),
+  /** How long the relay airs from `startAt`. */
+  durationMs: z.number().int().positive().max(24 * 3600_000),
+  /** The URLs are the server's own restream: the box sends its own credentials (HTTP Basic), as for `/media`. */
+  deviceAuth: z.boolean().optional(),
+});
+
+const playFields = z.object({
   broadcastId: idSchema,
   occurrenceAt: epochMs,
   priority: prioritySchema,
-  media: mediaRefSchema,
+  /**
+   * The file to play; for a relay (`stream`), the source's fallback file, played when every URL fails
+   * (absent: the relay stops cleanly instead).
+   */
+  media: mediaRefSchema.optional(),
+  /** A relay instead of a file (issue 15). */
+  stream: streamRefSchema.optional(),
   /** Instant the device starts playing (all devices of a broadcast start together). */
   startAt: epochMs,
   /** How long after `startAt` the item may still start before it counts as missed. */
@@ -139,6 +197,12 @@ export const playPayloadSchema = z.object({
    */
   resume: z.enum(['resume', 'restart']).optional(),
 });
+
+/** A play names a file (`media`) or a relay (`stream`, with an optional fallback `media`). */
+const playsSomething = (p: { media?: unknown; stream?: unknown }): boolean => p.media !== undefined || p.stream !== undefined;
+const PLAYS_SOMETHING = { message: 'a play needs media or stream', path: ['media'] };
+
+export const playPayloadSchema = playFields.refine(playsSomething, PLAYS_SOMETHING);
 
 export const stopPayloadSchema = z.object({
   broadcastId: idSchema.optional(),
@@ -188,7 +252,7 @@ export const selfUpdatePayloadSchema = z.object({
   signature: z.string().max(200).optional(),
 });
 
-export const agendaItemSchema = playPayloadSchema.extend({ commandId: z.string().uuid() });
+export const agendaItemSchema = playFields.extend({ commandId: z.string().uuid() }).refine(playsSomething, PLAYS_SOMETHING);
 
 export const syncAgendaPayloadSchema = z.object({
   version: z.number().int().nonnegative(),

@@ -52,7 +52,7 @@ t.test('a command that arrives twice plays once: the same id re-sent, and the sa
   const otherId = randomUUID();
   await server.ctx.bus.publish(topics.deviceCmd(box), encodeMessage('play', payload, { id: otherId, expiresAt }), { qos: 1, retain: false });
   await waitFor('both re-sends answered', () => (answers.some((a) => a.re === d.command_id) && answers.some((a) => a.re === otherId) ? true : null), 10_000);
-  await new Promise((r) => setTimeout(r, payload.media.durationMs + 500));
+  await new Promise((r) => setTimeout(r, payload.media!.durationMs + 500));
 
   t.equal(player().played.length, 1, 'the speaker played the bulletin once');
   const playing = server.ctx.db.prepare(`SELECT COUNT(*) AS n FROM delivery_events WHERE broadcast_id = ? AND state = 'playing'`).get(cast.id) as { n: number };

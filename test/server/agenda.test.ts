@@ -11,7 +11,7 @@ t.test('each box gets its week’s agenda when it connects and whenever it chang
   const bulletin = (await api('POST', '/api/v1/bulletins', { title: 'Sáng', text: 'Chương trình phát thanh buổi sáng.' }, token)).body;
   const c = await mqtt.connectAsync(urls.mqttUrl, { clientId: dev.id, username: dev.id, password: dev.mqtt.password, reconnectPeriod: 0 });
   t.teardown(() => c.endAsync(true));
-  const agendas: Array<{ version: number; items: Array<{ commandId: string; occurrenceAt: number; media: { sha256: string } }> }> = [];
+  const agendas: Array<{ version: number; items: Array<{ commandId: string; occurrenceAt: number; media?: { sha256: string } }> }> = [];
   c.on('message', (_topic, payload) => {
     const m = decodeMessage(payload, ['sync-agenda']);
     if (m.ok) agendas.push(m.value.payload);
@@ -25,7 +25,7 @@ t.test('each box gets its week’s agenda when it connects and whenever it chang
   const week = await waitFor('the agenda with the new broadcast', () => (agendas.length >= 2 ? agendas.at(-1)! : null), 5000);
   t.equal(week.version, 2);
   t.equal(week.items.length, 14, 'two a day for seven days');
-  t.ok(week.items.every((i) => i.media.sha256 === bulletin.audio.sha256));
+  t.ok(week.items.every((i) => i.media?.sha256 === bulletin.audio.sha256));
   const occ = week.items[3]!.occurrenceAt;
 
   await api('POST', `/api/v1/broadcasts/${b.id}/cancel`, { occurrenceAt: new Date(occ).toISOString() }, token);

@@ -75,7 +75,12 @@ export class AmplifiedPlayer implements Player {
     private readonly opts: { holdMs: number; logger: Logger; clock?: Clock },
   ) {}
 
-  async play(file: string, opts: PlayOptions): Promise<void> {
+  play(file: string, opts: PlayOptions): Promise<void> {
+    return this.hold(opts.signal, () => this.inner.play(file, opts));
+  }
+
+  /** Powers the amplifier around `fn`, as around a file: a relay writing to its sink (issue 15). */
+  async hold<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
     this.active += 1;
     this.offTimer?.();
     this.offTimer = null;
@@ -86,8 +91,8 @@ export class AmplifiedPlayer implements Player {
         // Play anyway: the amplifier may be wired always-on, and the fault monitor reports the failure.
         this.opts.logger.error({ err: (err as Error).message }, 'amplifier power on failed; playing anyway');
       }
-      opts.signal.throwIfAborted();
-      await this.inner.play(file, opts);
+      signal.throwIfAborted();
+      return await fn();
     } finally {
       this.active -= 1;
       if (this.active === 0) {

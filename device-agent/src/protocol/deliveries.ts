@@ -6,7 +6,7 @@
  * reporter.ts) and the fleet's load-test box (firmware-sim fleet-box.ts) both build their reports here
  * (issue 14).
  */
-import type { DeliveryState, Payload } from '@loaxa/shared';
+import type { DeliveryState, Payload, RelayCause } from '@loaxa/shared';
 
 /** One transition as reported on `event` (the reporter adds the time). */
 export interface DeliveryReport {
@@ -16,6 +16,8 @@ export interface DeliveryReport {
   state: DeliveryState;
   reason?: string;
   sha256?: string;
+  /** A relay's `played`: milliseconds of the stream that reached the speaker (issue 15). */
+  airedMs?: number;
 }
 
 /** Reasons longer than this are cut (the event schema bounds them). */
@@ -28,17 +30,40 @@ export function deliveryKey(broadcastId: string, occurrenceAt: number): string {
   return `${broadcastId}@${occurrenceAt}`;
 }
 
-/** The report of `state` for a play item taken by `commandId`. */
+/**
+ * The report of `state` for a play item taken by `commandId`. A file's reports name it by hash; a relay's
+ * do not (its fallback file is not what aired), and its `played` says how much of the stream did.
+ */
 export function deliveryReport(
   commandId: string,
-  play: { broadcastId: string; occurrenceAt: number; media: { sha256: string } },
+  play: { broadcastId: string; occurrenceAt: number; media?: { sha256: string } | undefined; stream?: unknown },
   state: DeliveryState,
   reason?: string,
+  airedMs?: number,
 ): DeliveryReport {
   const r: DeliveryReport = { commandId, broadcastId: play.broadcastId, occurrenceAt: play.occurrenceAt, state };
   if (reason !== undefined) r.reason = reason.slice(0, MAX_REASON);
-  if (WITH_MEDIA.has(state)) r.sha256 = play.media.sha256;
+  if (WITH_MEDIA.has(state) && play.media && play.stream === undefined) r.sha256 = play.media.sha256;
+  if (airedMs !== undefined) r.airedMs = Math.max(0, Math.min(MAX_AIRED_MS, Math.round(airedMs)));
   return r;
+}
+
+/** The event schema's bound on `airedMs` (a day). */
+const MAX_AIRED_MS = 24 * 3600_000;
+
+/** One change of a relay (relay/stream-relay.ts `RelayChange`) of one delivery. */
+export interface RelayReport {
+  broadcastId: string;
+  occurrenceAt: number;
+  cause: RelayCause;
+  url: string | null;
+  at: number;
+  detail?: string;
+}
+
+/** The `event` payload of a relay change (issue 15). */
+export function relayEvent(r: RelayReport): Payload<'event'> {
+  return { kind: 'relay', broadcastId: r.broadcastId, occurrenceAt: r.occurrenceAt, url: r.url, cause: r.cause, at: r.at, ...(r.detail ? { detail: r.detail.slice(0, MAX_REASON) } : {}) };
 }
 
 /** The `event` payload of a delivery report made at `at`. */

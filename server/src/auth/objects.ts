@@ -10,9 +10,10 @@ import type { Broadcast, BroadcastRepository } from '../repos/broadcasts.js';
 import type { Bulletin, BulletinRepository } from '../repos/bulletins.js';
 import type { Device, DeviceRepository } from '../repos/devices.js';
 import type { OfferRecord, OfferRepository } from '../repos/offers.js';
+import type { SourceRepository, StreamSource } from '../repos/sources.js';
 import type { User, UserRepository } from '../repos/users.js';
 
-export type ObjectKind = 'device' | 'broadcast' | 'bulletin' | 'offer' | 'user';
+export type ObjectKind = 'device' | 'broadcast' | 'bulletin' | 'offer' | 'user' | 'source';
 
 interface Deps {
   areas: AreaRepository;
@@ -26,6 +27,7 @@ interface Deps {
   bulletins: BulletinRepository;
   offers: OfferRepository;
   users: UserRepository;
+  sources: SourceRepository;
 }
 
 export class ObjectScope {
@@ -59,7 +61,26 @@ export class ObjectScope {
         const u = this.deps.users.byId(id);
         return !!u && this.userManageable(user, u);
       }
+      case 'source': {
+        const s = this.deps.sources.get(id);
+        return !!s && s.deletedAt === null && this.sourceUsable(user, s);
+      }
     }
+  }
+
+  /**
+   * Issue 15, "who may use it": a source belongs to an area and serves that area and everything inside it;
+   * an installation-wide one (null) serves everyone. Users above its area (the province over a commune's
+   * own source) may use it too, as they may target that commune. Seeing a source is using it.
+   */
+  sourceUsable(user: Principal, s: Pick<StreamSource, 'areaCode'>): boolean {
+    if (s.areaCode === null || user.areaCode === null) return true;
+    return this.deps.areas.ancestry(user.areaCode).includes(s.areaCode) || this.holdsArea(user, s.areaCode);
+  }
+
+  /** Who may edit or delete a source: an admin whose area holds its area (installation-wide ones: installation-wide admins). */
+  sourceManageable(user: Principal, s: Pick<StreamSource, 'areaCode'>): boolean {
+    return user.role === 'province-admin' && this.holdsArea(user, s.areaCode);
   }
 
   /** A current (not revoked) box inside the caller's area. */

@@ -15,6 +15,10 @@ export interface AsRunRow {
   startedAt: number | null;
   endedAt: number | null;
   durationMs: number | null;
+  /** A relay's source (issue 15), its name, and the ms the box reported it actually aired; null for files. */
+  relaySourceId: string | null;
+  relaySourceName: string | null;
+  airedMs: number | null;
 }
 
 /** The as-run log as rows: every delivery of the period in the given areas, with its play times. */
@@ -31,7 +35,8 @@ export class AsRunRepository {
                    AND e.occurrence_at = d.occurrence_at AND e.state = 'playing') AS startedAt,
                 (SELECT MAX(e.at) FROM delivery_events e WHERE e.broadcast_id = d.broadcast_id AND e.device_id = d.device_id
                    AND e.occurrence_at = d.occurrence_at AND e.state = 'played') AS endedAt,
-                t.duration_ms AS durationMs
+                t.duration_ms AS durationMs, t.relay_source_id AS relaySourceId, d.aired_ms AS airedMs,
+                (SELECT s.name FROM stream_sources s WHERE s.id = t.relay_source_id) AS relaySourceName
          FROM deliveries d
          JOIN devices v ON v.id = d.device_id
          JOIN broadcasts b ON b.id = d.broadcast_id

@@ -59,6 +59,7 @@ export class AuditRepository {
       device: db.prepare<[string], Row>('SELECT * FROM devices WHERE id = ?'),
       bulletin: db.prepare<[string], Row>('SELECT * FROM bulletins WHERE id = ?'),
       offer: db.prepare<[string], Row>('SELECT * FROM offers WHERE id = ?'),
+      source: db.prepare<[string], Row>('SELECT * FROM stream_sources WHERE id = ?'),
     };
     this.exceptionsStmt = db.prepare<[string], Row>('SELECT occurrence_at, action, moved_to, created_by, created_at FROM occurrence_exceptions WHERE broadcast_id = ? ORDER BY occurrence_at');
     this.dictionaryStmt = db.prepare<[string, string | null], Row>('SELECT * FROM dictionary_entries WHERE term = ? AND area_code IS ?');
@@ -96,6 +97,10 @@ export class AuditRepository {
 
   offer(id: string): Record<string, unknown> | null {
     return withoutSecrets(this.rowStmts.offer.get(id));
+  }
+
+  source(id: string): Record<string, unknown> | null {
+    return withoutSecrets(this.rowStmts.source.get(id));
   }
 
   /** One term's reading in one area (null: the installation-wide one). */

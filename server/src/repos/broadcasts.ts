@@ -45,6 +45,8 @@ export interface Transition {
   state: DeliveryState;
   at: number;
   reason: string | null;
+  /** A relay's `played`: the ms the box actually aired (issue 15); kept when absent. */
+  airedMs?: number | null;
 }
 
 export interface Delivery {
@@ -154,7 +156,7 @@ export class BroadcastRepository {
       'SELECT * FROM deliveries WHERE broadcast_id = ? AND device_id = ? AND occurrence_at = ?',
     );
     this.setStateStmt = db.prepare(
-      `UPDATE deliveries SET state = @state, at = @at, reason = @reason
+      `UPDATE deliveries SET state = @state, at = @at, reason = @reason, aired_ms = COALESCE(@airedMs, aired_ms)
        WHERE broadcast_id = @broadcastId AND device_id = @deviceId AND occurrence_at = @occurrenceAt`,
     );
     this.eventStmt = db.prepare(
@@ -264,7 +266,7 @@ export class BroadcastRepository {
     if (list.length === 0) return;
     this.db.transaction(() => {
       for (const d of list) {
-        this.setStateStmt.run(d);
+        this.setStateStmt.run(d.airedMs === undefined ? { ...d, airedMs: null } : d);
         this.eventStmt.run({ ...d, receivedAt });
       }
     })();

@@ -24,11 +24,16 @@ export interface Bulletin {
   areaCode: string | null;
   createdAt: number;
   updatedAt: number;
-  source: 'text' | 'recording';
+  /** Text (synthesized), an uploaded recording, or a relay of a live source (issue 15: no audio). */
+  source: BulletinSource;
   uploadPath: string | null;
   originalName: string | null;
   mp3Sha256: string | null;
+  /** A relay's source (`source` is 'relay'; `durationMs` is how long it airs); null otherwise. */
+  relaySourceId: string | null;
 }
+
+export type BulletinSource = 'text' | 'recording' | 'relay';
 
 interface Row {
   id: string;
@@ -51,10 +56,11 @@ interface Row {
   area_code: string | null;
   created_at: number;
   updated_at: number;
-  source: 'text' | 'recording';
+  source: BulletinSource;
   upload_path: string | null;
   original_name: string | null;
   mp3_sha256: string | null;
+  relay_source_id: string | null;
 }
 
 const toBulletin = (r: Row): Bulletin => ({
@@ -82,10 +88,12 @@ const toBulletin = (r: Row): Bulletin => ({
   uploadPath: r.upload_path,
   originalName: r.original_name,
   mp3Sha256: r.mp3_sha256,
+  relaySourceId: r.relay_source_id,
 });
 
 export class BulletinRepository {
   private readonly insertStmt;
+  private readonly insertRelayStmt;
   private readonly getStmt;
   private readonly progressStmt;
   private readonly readyStmt;
@@ -96,6 +104,11 @@ export class BulletinRepository {
     this.insertStmt = db.prepare(
       `INSERT INTO bulletins (id, title, text, category, voice, speed, status, progress, stage, created_by, area_code, created_at, updated_at, source, upload_path, original_name)
        VALUES (@id, @title, @text, @category, @voice, @speed, 'synthesizing', 0, 'queued', @createdBy, @areaCode, @now, @now, @source, @uploadPath, @originalName)`,
+    );
+    // A relay has no audio to make: it is ready when it is written, and airs its source for duration_ms.
+    this.insertRelayStmt = db.prepare(
+      `INSERT INTO bulletins (id, title, text, category, voice, speed, status, progress, stage, duration_ms, created_by, area_code, created_at, updated_at, source, relay_source_id)
+       VALUES (@id, @title, '', @category, 'vi', 1, 'ready', 100, 'done', @durationMs, @createdBy, @areaCode, @now, @now, 'relay', @sourceId)`,
     );
     this.getStmt = db.prepare<[string], Row>('SELECT * FROM bulletins WHERE id = ?');
     this.progressStmt = db.prepare(`UPDATE bulletins SET progress = @progress, stage = @stage, updated_at = @now WHERE id = @id AND status = 'synthesizing'`);
@@ -112,6 +125,11 @@ export class BulletinRepository {
     now = Date.now(),
   ): void {
     this.insertStmt.run({ source: 'text', uploadPath: null, originalName: null, ...b, now });
+  }
+
+  /** A relay bulletin (issue 15): `sourceId` for `durationMs`, ready at once. */
+  insertRelay(b: { id: string; title: string; category: string | null; sourceId: string; durationMs: number; createdBy: string | null; areaCode: string | null }, now = Date.now()): void {
+    this.insertRelayStmt.run({ ...b, now });
   }
 
   get(id: string): Bulletin | null {

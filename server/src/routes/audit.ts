@@ -57,6 +57,7 @@ const user: AuditedObject = { type: 'user', id: byParam('id'), load: (rows, id) 
 const device: AuditedObject = { type: 'device', id: byParam('id'), load: (rows, id) => rows.device(id) };
 const bulletin: AuditedObject = { type: 'bulletin', id: byParam('id'), load: (rows, id) => rows.bulletin(id) };
 const offer: AuditedObject = { type: 'offer', id: byParam('id'), load: (rows, id) => rows.offer(id) };
+const source: AuditedObject = { type: 'source', id: byParam('id'), load: (rows, id) => rows.source(id) };
 /** One term in one area (issue 13, finding 8): the area comes from the body or query, else the caller's, as the route resolves it. */
 const term: AuditedObject = {
   type: 'dictionary-entry',
@@ -76,6 +77,11 @@ export const AUDITED: Record<string, AuditedObject> = {
   'PATCH /api/v1/broadcasts/:id/occurrences/:occurrenceAt': broadcast,
   'POST /api/v1/bulletins': { ...bulletin, id: fromResponse },
   'POST /api/v1/bulletins/upload': { ...bulletin, id: fromResponse },
+  'POST /api/v1/bulletins/relay': { ...bulletin, id: fromResponse },
+  'POST /api/v1/sources': { ...source, id: fromResponse },
+  'PATCH /api/v1/sources/:id': source,
+  'DELETE /api/v1/sources/:id': source,
+  'POST /api/v1/sources/:id/check': source,
   'POST /api/v1/users': { ...user, id: fromResponse },
   'PATCH /api/v1/users/:id': user,
   'POST /api/v1/devices': { ...device, id: fromResponse },

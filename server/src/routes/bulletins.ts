@@ -13,6 +13,8 @@ import {
   ErrorCode,
   idParamsSchema,
   maxBulletinChars,
+  relayBulletinCreateBodySchema,
+  relayBulletinCreatedSchema,
 } from '@loaxa/shared';
 import { decodeRecording, NotAudioError } from '../services/recording.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -52,6 +54,7 @@ const toApi = (b: Bulletin, links: MediaLinks, userId: string) => ({
           ...signedAudio(links, userId, b.audioSha256, b.mp3Sha256),
         }
       : null,
+  ...(b.source === 'relay' && b.relaySourceId ? { relay: { sourceId: b.relaySourceId, durationMs: b.durationMs ?? 0 } } : {}),
   createdAt: new Date(b.createdAt).toISOString(),
 });
 
@@ -67,7 +70,7 @@ const readyAudio = (links: MediaLinks, userId: string, sha256: string, durationM
 };
 
 /** What these routes use, and all they are given (wiring/http.ts). */
-export type BulletinRouteDeps = Pick<AppContext, 'config' | 'bulletins' | 'bulletinService'>;
+export type BulletinRouteDeps = Pick<AppContext, 'config' | 'bulletins' | 'bulletinService' | 'sources' | 'objects'>;
 
 export const bulletinRoutes: FastifyPluginAsyncZod<BulletinRouteDeps> = async (app, deps) => {
   app.post(
@@ -107,6 +110,30 @@ export const bulletinRoutes: FastifyPluginAsyncZod<BulletinRouteDeps> = async (a
       }
       const now = deps.bulletins.get(id)!;
       return reply.status(202).send({ id, status: 'synthesizing' as const, progress: now.progress });
+    },
+  );
+
+  app.post(
+    '/api/v1/bulletins/relay',
+    {
+      config: { access: access.roles(WRITERS, { scope: 'the source must be usable in the caller’s area (ObjectScope.sourceUsable); the new bulletin belongs to the caller’s area' }, { why: 'create bulletins' }) },
+      schema: {
+        tags: ['bulletins'],
+        summary: 'Create a relay bulletin: a live source aired for a duration, ready at once, broadcast like any other bulletin',
+        body: relayBulletinCreateBodySchema,
+        response: { 201: relayBulletinCreatedSchema, 400: errorBodySchema, 403: errorBodySchema },
+      },
+    },
+    async (request, reply) => {
+      const user = principalOf(request);
+      const { title, sourceId, durationMs, category } = request.body;
+      const source = deps.sources.get(sourceId);
+      // A source of another area is answered as unknown, like a bulletin of another commune (issue 13, finding 9).
+      if (!source || source.deletedAt !== null || !deps.objects.sourceUsable(user, source)) throw badRequest(`unknown source ${sourceId}`, [{ path: 'sourceId', message: 'unknown source' }]);
+      const id = newId('bt');
+      deps.bulletins.insertRelay({ id, title, category: category ?? null, sourceId, durationMs, createdBy: user.id, areaCode: user.areaCode });
+      request.log.info({ bulletinId: id, sourceId, durationMs, userId: user.id }, 'relay bulletin created');
+      return reply.status(201).send({ id, status: 'ready' as const, relay: { sourceId, durationMs } });
     },
   );
 

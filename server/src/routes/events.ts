@@ -40,7 +40,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRouteDeps> = async (app, de
       config: { access: access.roles(ANY_ROLE, { scope: 'only events of areas inside the caller’s' }) },
       schema: {
         tags: ['events'],
-        summary: 'Server-Sent Events: `delivery` (broadcastId, deviceId, occurrenceAt, state, at, reason) and `device` (presence, faults)',
+        summary: 'Server-Sent Events: `delivery` (broadcastId, deviceId, occurrenceAt, state, at, reason), `device` (presence, faults) and `relay` (a box’s relay: url now serving, cause, at)',
         querystring: eventsQuerySchema,
       },
     },
@@ -82,7 +82,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRouteDeps> = async (app, de
       let closed = false;
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       res.write(': connected\n\n');
-      type Out = { event: 'delivery' | 'device'; key: string; data: unknown };
+      type Out = { event: 'delivery' | 'device' | 'relay'; key: string; data: unknown };
       const send = (text: string) => {
         if (closed) return;
         if (!stillValid()) return revoked();
@@ -104,12 +104,18 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRouteDeps> = async (app, de
       const onDevice = (e: ServerEventMap['device'][0]) => {
         if (!only && sees(e.deviceId)) out.push({ event: 'device', key: e.fault ? `f ${e.deviceId} ${e.fault.kind}` : `p ${e.deviceId}`, data: e });
       };
+      // Issue 15: the live status page shows which URL each box relays now, or why it does not.
+      const onRelay = (e: ServerEventMap['relay'][0]) => {
+        if ((only && e.broadcastId !== only) || !sees(e.deviceId)) return;
+        out.push({ event: 'relay', key: `r ${e.broadcastId} ${e.deviceId} ${e.occurrenceAt}`, data: { ...e, occurrenceAt: new Date(e.occurrenceAt).toISOString(), at: new Date(e.at).toISOString() } });
+      };
       // Logout, or the user changed by an admin: checked at once rather than at the next keepalive.
       const onSessions = (e: ServerEventMap['sessions'][0]) => {
         if (e.userId === user.id && !closed && !stillValid()) revoked();
       };
       deps.events.on('delivery', onDelivery);
       deps.events.on('device', onDevice);
+      deps.events.on('relay', onRelay);
       deps.events.on('sessions', onSessions);
       const keepalive = setInterval(() => send(': keepalive\n\n'), deps.config.eventKeepaliveMs);
       // Once, whichever comes first: the client leaves (or is cut off above), or the server shuts down.
@@ -120,6 +126,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRouteDeps> = async (app, de
         out.close();
         deps.events.off('delivery', onDelivery);
         deps.events.off('device', onDevice);
+        deps.events.off('relay', onRelay);
         deps.events.off('sessions', onSessions);
         open.delete(end);
         const left = (perUser.get(user.id) ?? 1) - 1;

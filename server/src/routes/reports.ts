@@ -1,13 +1,17 @@
 /**
  * `GET /api/v1/reports/as-run`: what was scheduled, what played and what was missed and why, per commune and
  * device — the province's periodic compliance report (CONTRACTS.md). JSON and CSV; XLSX comes with the web app.
+ * `GET /api/v1/reports/relays`: the as-run of relays (issue 15): minutes actually relayed per box, gaps with
+ * their causes, which URL served.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { asRunQuerySchema, asRunReportSchema, type AsRunItem } from '@loaxa/shared';
+import { asRunQuerySchema, asRunReportSchema, relayReportQuerySchema, relayReportSchema, type AsRunItem, type RelayReportItem } from '@loaxa/shared';
 import { coversArea } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
 import { badRequest, errorBodySchema, notFound } from '../http/errors.js';
 import type { AsRunRow } from '../repos/as-run.js';
+import type { RelayDeliveryRow, RelayLogEntry } from '../repos/relay-log.js';
+import { relayTimeline } from '../domain/relay-timeline.js';
 import { instantOf, dayOfCivil } from '../scheduling/local-time.js';
 import type { AppContext } from '../services/context.js';
 import { csvDocument } from '../http/csv.js';
@@ -33,7 +37,13 @@ function count(c: Counts, r: AsRunRow): void {
   c.scheduled++;
   if ((COUNTED as readonly string[]).includes(r.state)) c[r.state as (typeof COUNTED)[number]]++;
   else c.pending++;
-  if (r.state === 'played') c.airtimeMs += r.startedAt && r.endedAt ? r.endedAt - r.startedAt : (r.durationMs ?? 0);
+  if (r.state === 'played') c.airtimeMs += airtimeOf(r);
+}
+
+/** What a played item aired: a relay what its box counted (gaps excluded: issue 15), a file its play times. */
+function airtimeOf(r: AsRunRow): number {
+  if (r.airedMs !== null) return r.airedMs;
+  return r.startedAt && r.endedAt ? r.endedAt - r.startedAt : (r.durationMs ?? 0);
 }
 
 const CSV_COLUMNS = ['commune_code', 'commune_name', 'device_id', 'device_name', 'broadcast_id', 'title', 'priority', 'occurrence_at', 'state', 'started_at', 'ended_at', 'airtime_s', 'reason'];
@@ -62,7 +72,7 @@ async function asRunWorkbook(rows: AsRunRow[], communeOf: (areaCode: string) => 
   detail.addRow(CSV_COLUMNS).font = { bold: true };
   for (const r of rows) {
     const c = communeOf(r.areaCode);
-    const airtime = r.state === 'played' ? Math.round((r.startedAt && r.endedAt ? r.endedAt - r.startedAt : (r.durationMs ?? 0)) / 1000) : 0;
+    const airtime = r.state === 'played' ? Math.round(airtimeOf(r) / 1000) : 0;
     const at = (ms: number | null) => (ms === null ? null : new Date(ms));
     detail.addRow([c.code, c.name, r.deviceId, r.deviceName, r.broadcastId, r.bulletinTitle, r.priority, at(r.occurrenceAt), r.state, at(r.startedAt), at(r.endedAt), airtime, r.reason]);
   }
@@ -71,7 +81,35 @@ async function asRunWorkbook(rows: AsRunRow[], communeOf: (areaCode: string) => 
 }
 
 /** What these routes use, and all they are given (wiring/http.ts). */
-export type ReportRouteDeps = Pick<AppContext, 'areas' | 'asRun'>;
+export type ReportRouteDeps = Pick<AppContext, 'areas' | 'asRun' | 'broadcasts' | 'bulletins' | 'relayLog' | 'objects'>;
+
+/** One box's airing of a relay as the report shows it: its events folded into served time and gaps. */
+function relayItem(r: RelayDeliveryRow, events: readonly RelayLogEntry[], now: number): RelayReportItem {
+  const windowEnd = r.occurrenceAt + r.durationMs;
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  const timeline = relayTimeline(events, { from: r.occurrenceAt, to: Math.min(windowEnd, r.endedAt ?? Infinity, now) });
+  const relayedMs = r.airedMs ?? timeline.servedMs;
+  return {
+    broadcastId: r.broadcastId,
+    title: r.title,
+    sourceId: r.sourceId,
+    sourceName: r.sourceName,
+    occurrenceAt: iso(r.occurrenceAt)!,
+    windowEndsAt: iso(windowEnd)!,
+    deviceId: r.deviceId,
+    deviceName: r.deviceName,
+    areaCode: r.areaCode,
+    state: r.state,
+    startedAt: iso(r.startedAt),
+    endedAt: iso(r.endedAt),
+    relayedMs,
+    relayedMinutes: Math.round(relayedMs / 6000) / 10,
+    airedMs: r.airedMs,
+    gaps: timeline.gaps.map((g) => ({ from: iso(g.from)!, to: iso(g.to)!, ms: g.to - g.from, cause: g.cause, detail: g.detail })),
+    switches: timeline.switches.map((w) => ({ at: iso(w.at)!, cause: w.cause, url: w.url, detail: w.detail })),
+    urls: timeline.urls,
+  };
+}
 
 export const reportRoutes: FastifyPluginAsyncZod<ReportRouteDeps> = async (app, deps) => {
   const repo = deps.asRun;
@@ -119,7 +157,7 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportRouteDeps> = async (app, 
         const lines: unknown[][] = [];
         for (const r of rows) {
           const c = resolve(r.areaCode);
-          const airtime = r.state === 'played' ? Math.round((r.startedAt && r.endedAt ? r.endedAt - r.startedAt : (r.durationMs ?? 0)) / 1000) : 0;
+          const airtime = r.state === 'played' ? Math.round(airtimeOf(r) / 1000) : 0;
           lines.push([c.code, c.name, r.deviceId, r.deviceName, r.broadcastId, r.bulletinTitle, r.priority, iso(r.occurrenceAt), r.state, iso(r.startedAt), iso(r.endedAt), airtime, r.reason]);
         }
         reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="as-run-${code}-${request.query.from}-${request.query.to}.csv"`);
@@ -144,7 +182,8 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportRouteDeps> = async (app, 
         let dc = cc.devices.get(r.deviceId);
         if (!dc) cc.devices.set(r.deviceId, (dc = { ...emptyCounts(), deviceId: r.deviceId, name: r.deviceName, items: [] }));
         for (const target of [totals, cc, dc]) count(target, r);
-        dc.items.push({ broadcastId: r.broadcastId, title: r.bulletinTitle, priority: r.priority, occurrenceAt: iso(r.occurrenceAt)!, state: r.state, startedAt: iso(r.startedAt), endedAt: iso(r.endedAt), reason: r.reason });
+        const relay = r.relaySourceId ? { relay: { sourceId: r.relaySourceId, sourceName: r.relaySourceName, airedMs: r.airedMs } } : {};
+        dc.items.push({ broadcastId: r.broadcastId, title: r.bulletinTitle, priority: r.priority, occurrenceAt: iso(r.occurrenceAt)!, state: r.state, startedAt: iso(r.startedAt), endedAt: iso(r.endedAt), reason: r.reason, ...relay });
       }
       return {
         area: { code: area.code, name: area.name, type: area.type },
@@ -152,6 +191,61 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportRouteDeps> = async (app, 
         to: new Date(to).toISOString(),
         totals,
         communes: [...communes.values()].map((c) => ({ ...c, devices: [...c.devices.values()] })),
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/reports/relays',
+    {
+      config: { access: access.roles(ANY_ROLE, { scope: 'the broadcast must be visible and only the caller’s boxes are shown; or the asked area must lie inside the caller’s (404 otherwise)' }) },
+      schema: {
+        tags: ['reports'],
+        summary: 'As-run of relays per box: minutes actually relayed, gaps with their causes, which URL served how long',
+        description: 'One broadcast (`broadcastId`, and `occurrenceAt`, default its current or last occurrence), or every relay on the boxes of `area` with an occurrence between `from` and `to`.',
+        querystring: relayReportQuerySchema,
+        response: { 200: relayReportSchema, 400: errorBodySchema, 404: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      const q = request.query;
+      const now = Date.now();
+      let rows: RelayDeliveryRow[];
+      let period: { from: number; to: number } | null = null;
+      if (q.broadcastId) {
+        const b = deps.broadcasts.get(q.broadcastId);
+        if (!b || !deps.objects.broadcastVisible(user, b)) throw notFound(`broadcast ${q.broadcastId}`);
+        const durationMs = deps.bulletins.get(b.bulletinId)?.durationMs ?? 0;
+        // Without occurrenceAt: the relay airing now, else the next, else the last.
+        const occ = q.occurrenceAt ? Date.parse(q.occurrenceAt) : deps.broadcasts.currentOccurrence(b.id, now - b.windowMs - durationMs);
+        const seen = deps.objects.deviceIdFilter(user);
+        rows = occ === null ? [] : deps.relayLog.deliveriesOf(b.id, occ).filter((r) => seen(r.deviceId));
+      } else {
+        const code = q.area!;
+        if (!deps.areas.get(code) || !coversArea(user, deps.areas.ancestry(code))) throw notFound(`area ${code}`);
+        period = { from: bound(q.from!, 'from', 'from'), to: bound(q.to!, 'to', 'to') };
+        if (period.to <= period.from) throw badRequest('`to` must be after `from`', [{ path: 'to', message: 'before from' }]);
+        if (period.to - period.from > 400 * DAY_MS) throw badRequest('a report covers at most 400 days', [{ path: 'to', message: 'range too long' }]);
+        rows = deps.relayLog.deliveriesIn(deps.areas.subtree(code), period.from, period.to);
+      }
+      // The events of each occurrence once, then each box's own.
+      const events = new Map<string, RelayLogEntry[]>();
+      for (const key of new Set(rows.map((r) => `${r.broadcastId}@${r.occurrenceAt}`))) {
+        const [broadcastId, at] = key.split('@') as [string, string];
+        for (const e of deps.relayLog.entries(broadcastId, Number(at))) {
+          const k = `${key}@${e.deviceId}`;
+          const list = events.get(k);
+          if (list) list.push(e);
+          else events.set(k, [e]);
+        }
+      }
+      const items = rows.map((r) => relayItem(r, events.get(`${r.broadcastId}@${r.occurrenceAt}@${r.deviceId}`) ?? [], now));
+      return {
+        from: period ? new Date(period.from).toISOString() : null,
+        to: period ? new Date(period.to).toISOString() : null,
+        totals: { boxes: new Set(items.map((i) => i.deviceId)).size, relayedMs: items.reduce((a, i) => a + i.relayedMs, 0), gapMs: items.reduce((a, i) => a + i.gaps.reduce((g, x) => g + x.ms, 0), 0) },
+        items,
       };
     },
   );

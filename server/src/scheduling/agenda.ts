@@ -67,11 +67,16 @@ export function agendaCommandId(broadcastId: string, occurrenceAt: number, devic
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** Hash of the items in a canonical form (fixed key order), independent of generatedAt. */
+/**
+ * Hash of the items in a canonical form (fixed key order), independent of generatedAt. A relay (issue 15)
+ * adds its stream (an edited source's URLs make a new agenda) and may have no file; a file item hashes as it
+ * did before relays existed, so upgrading the server does not change every box's agenda.
+ */
 export function agendaHash(items: readonly AgendaItem[]): string {
   const canonical = items.map((i) => [
     i.commandId, i.broadcastId, i.occurrenceAt, i.priority, i.startAt, i.windowMs, i.title ?? null,
-    i.media.sha256, i.media.url, i.media.durationMs, i.media.bytes ?? null, i.resume ?? null,
+    i.media?.sha256 ?? null, i.media?.url ?? null, i.media?.durationMs ?? null, i.media?.bytes ?? null, i.resume ?? null,
+    ...(i.stream ? [[i.stream.sourceId, i.stream.urls, i.stream.durationMs, i.stream.deviceAuth ?? null]] : []),
   ]);
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }

@@ -16,6 +16,7 @@ import type { AreaRepository } from '../repos/areas.js';
 import type { Broadcast, BroadcastRepository, BroadcastTarget } from '../repos/broadcasts.js';
 import type { BulletinRepository } from '../repos/bulletins.js';
 import type { DeviceRepository } from '../repos/devices.js';
+import type { SourceRepository } from '../repos/sources.js';
 import type { DeliveryService } from './delivery-service.js';
 import { Scheduler, scheduleOf } from './scheduler.js';
 import { newId } from '../ids.js';
@@ -44,6 +45,8 @@ export interface Deps {
   scheduler: Scheduler;
   agenda: AgendaService;
   objects: ObjectScope;
+  /** The live sources relay bulletins name (issue 15). */
+  sources: SourceRepository;
   logger: Logger;
 }
 
@@ -72,6 +75,17 @@ export class BroadcastService {
     });
   }
 
+  /**
+   * Issue 15: a relay is broadcast by those who may use its source (its area and those inside it, or the whole
+   * installation), and only while the source exists.
+   */
+  private checkRelaySource(user: Principal, sourceId: string | null): void {
+    const source = sourceId ? this.deps.sources.get(sourceId) : null;
+    if (!source) throw conflict('this relay bulletin has no source any more; make a new relay bulletin');
+    if (source.deletedAt !== null) throw conflict(`source ${source.id} (${source.name}) was deleted; make a new relay bulletin with another source`);
+    if (!this.deps.objects.sourceUsable(user, source)) throw forbidden(`source ${source.id} belongs to another area; you may not relay it`);
+  }
+
   /** Turns a draft into a broadcast (not saved), with its first occurrence and the conflicts it causes. */
   prepare(user: Principal, draft: BroadcastDraft, mediaBaseUrl: string, now = Date.now()): { broadcast: Broadcast; conflicts: Conflict[]; firstOccurrences: number[] } {
     if (!canWrite(user)) throw forbidden('viewers cannot broadcast');
@@ -85,10 +99,14 @@ export class BroadcastService {
     // Another commune's bulletin is answered as unknown (issue 13, finding 9): no airing it, no probing for it.
     if (!bulletin || !this.deps.objects.bulletinVisible(user, bulletin)) throw badRequest(`unknown bulletin ${draft.bulletinId}`, [{ path: 'bulletinId', message: 'unknown bulletin' }]);
     if (bulletin.status !== 'ready') throw conflict(`bulletin ${draft.bulletinId} is ${bulletin.status}; wait until its status is ready`);
+    if (bulletin.source === 'relay') this.checkRelaySource(user, bulletin.relaySourceId);
     if (draft.startAt && draft.schedule) throw badRequest('give either startAt or schedule, not both', [{ path: 'schedule', message: 'conflicts with startAt' }]);
     this.checkTargets(user, draft.target);
 
-    const windowMs = this.deps.config.playWindowSeconds * 1000;
+    // A relay may still be joined until it ends: a box that comes back (power, link) mid-relay airs the rest of
+    // it live (issue 15), so its window is the relay's length when that is longer than the play window.
+    const playWindowMs = this.deps.config.playWindowSeconds * 1000;
+    const windowMs = bulletin.source === 'relay' ? Math.max(playWindowMs, bulletin.durationMs ?? 0) : playWindowMs;
     let schedule: Schedule | null = draft.schedule ?? null;
     if (!schedule) {
       const at = draft.startAt ? Date.parse(draft.startAt) : now;

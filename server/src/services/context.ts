@@ -31,6 +31,9 @@ import type { AsRunRepository } from '../repos/as-run.js';
 import type { AuditRepository } from '../repos/audit.js';
 import type { ClaimRepository } from '../repos/claims.js';
 import type { MisbehaviourMeter } from './misbehaviour.js';
+import type { SourceRepository } from '../repos/sources.js';
+import type { RelayLogRepository } from '../repos/relay-log.js';
+import type { SourceChecker } from './source-checker.js';
 
 export interface AppContext {
   config: Config;
@@ -70,6 +73,12 @@ export interface AppContext {
   audit: AuditRepository;
   /** One-time claim codes for installing boxes. */
   claims: ClaimRepository;
+  /** Live sources boxes relay (issue 15). */
+  sources: SourceRepository;
+  /** Checks live sources with ffmpeg, periodically and on demand. */
+  sourceChecker: SourceChecker;
+  /** What boxes' relays did (the as-run of relays). */
+  relayLog: RelayLogRepository;
   /** Boxes over their malformed-message budget, refused at connect for their penalty (embedded and external broker). */
   misbehaviour: MisbehaviourMeter;
   /** The port the MQTT broker actually listens on (it may be ephemeral in tests). */

@@ -16,12 +16,13 @@ import { topics, encodeMessage, canTransition, type DeliveryState, type HeldAgen
 import type { MessageBus } from '../broker/bus.js';
 import type { BroadcastRepository, Broadcast, Delivery, Transition } from '../repos/broadcasts.js';
 import type { BulletinRepository } from '../repos/bulletins.js';
+import type { SourceRepository } from '../repos/sources.js';
 import type { DeviceRepository } from '../repos/devices.js';
 import type { FaultRepository } from '../repos/faults.js';
 import type { ServerEvents } from './events.js';
 import type { IngestMetrics } from './ingest-metrics.js';
 import { DeviceIngest, type Change, type DeviceIngestDeps, type Outcome } from './device-ingest.js';
-import { PlayBook } from './play-book.js';
+import { PlayBook, PlayPayloads } from './play-book.js';
 import { EmergencyFanOut } from './emergency-fan-out.js';
 
 /** Boxes whose `online` arrives within this long of each other are reconciled with one set of queries. */
@@ -30,7 +31,7 @@ const RECONCILE_GATHER_MS = 10;
 const DEVICE_CHUNK = 1_000;
 
 /** `requests`, `meter` and `onFlood` go on to the DeviceIngest this service owns. */
-export interface DeliveryServiceDeps extends Pick<DeviceIngestDeps, 'requests' | 'meter' | 'onFlood'> {
+export interface DeliveryServiceDeps extends Pick<DeviceIngestDeps, 'requests' | 'meter' | 'onFlood' | 'relayLog'> {
   bus: MessageBus;
   broadcasts: BroadcastRepository;
   bulletins: BulletinRepository;
@@ -41,6 +42,8 @@ export interface DeliveryServiceDeps extends Pick<DeviceIngestDeps, 'requests' |
   events?: ServerEvents;
   /** Where reported faults are kept (start and end of each). */
   faults?: FaultRepository;
+  /** The live sources relay bulletins name (issue 15); without it a relay is not sendable. */
+  sources?: SourceRepository;
   /** How long before air time an item is sent to its box (default 24 h). */
   dispatchAheadMs?: number;
   /** How long heartbeats and statuses wait in memory before their batch is written (default 250 ms). */
@@ -59,6 +62,7 @@ export type HeldAgendas = ReadonlyMap<string, HeldAgenda | null>;
 export class DeliveryService {
   /** An emergency's first way to its boxes: its areas' topics (emergency-fan-out.ts). */
   private readonly alarm: EmergencyFanOut;
+  private readonly payloads: PlayPayloads;
   private readonly aheadMs: number;
   private readonly now: () => number;
   private readonly log: Logger;
@@ -83,6 +87,7 @@ export class DeliveryService {
       deliveries: { applyMany: (changes) => this.applyMany(changes), reconcileSoon: (deviceId, agenda) => this.reconcileSoon(deviceId, agenda) },
     });
     this.metrics = this.ingest.metrics;
+    this.payloads = new PlayPayloads({ bulletins: deps.bulletins, sources: deps.sources, log: this.log });
     this.alarm = new EmergencyFanOut({ bus: deps.bus, broadcasts: deps.broadcasts, playBook: () => this.playBook(), now: this.now, aheadMs: this.aheadMs, log: this.log });
   }
 
@@ -163,27 +168,9 @@ export class DeliveryService {
     return new PlayBook(this, this.deps.broadcasts, this.log);
   }
 
+  /** The `play` of one occurrence: a file, or a relay with its fallback file (play-book.ts). */
   playPayload(broadcast: Broadcast, occurrenceAt: number): Payload<'play'> | null {
-    const bulletin = this.deps.bulletins.get(broadcast.bulletinId);
-    if (!bulletin?.audioSha256 || !bulletin.durationMs) {
-      this.log.error({ broadcastId: broadcast.id }, 'broadcast has no audio; not sent');
-      return null;
-    }
-    return {
-      broadcastId: broadcast.id,
-      occurrenceAt,
-      priority: broadcast.priority,
-      media: {
-        sha256: bulletin.audioSha256,
-        url: `${broadcast.mediaBaseUrl}/media/${bulletin.audioSha256}`,
-        durationMs: bulletin.durationMs,
-        ...(bulletin.audioBytes ? { bytes: bulletin.audioBytes } : {}),
-      },
-      startAt: occurrenceAt,
-      windowMs: broadcast.windowMs,
-      title: bulletin.title.slice(0, 300),
-      resume: broadcast.resumeMode,
-    };
+    return this.payloads.playPayload(broadcast, occurrenceAt);
   }
 
   async sendPlay(broadcast: Broadcast, delivery: Delivery): Promise<void> {
@@ -261,7 +248,7 @@ export class DeliveryService {
       // `playing` is no transition, but the as-run log must show it.
       if (!(c.replay && current === 'playing' && c.state === 'playing') && !canTransition(current, c.state)) return 'refused';
       states.set(key, c.state);
-      writes.push({ broadcastId: c.d.broadcastId, deviceId: c.d.deviceId, occurrenceAt: c.d.occurrenceAt, state: c.state, at: c.at, reason: c.reason });
+      writes.push({ broadcastId: c.d.broadcastId, deviceId: c.d.deviceId, occurrenceAt: c.d.occurrenceAt, state: c.state, at: c.at, reason: c.reason, airedMs: c.airedMs ?? null });
       return 'applied';
     });
     this.deps.broadcasts.transitionMany(writes, this.now());

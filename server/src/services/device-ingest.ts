@@ -17,6 +17,7 @@ import type { MessageBus } from '../broker/bus.js';
 import type { BroadcastRepository, Delivery } from '../repos/broadcasts.js';
 import type { DeviceRepository } from '../repos/devices.js';
 import type { FaultRepository } from '../repos/faults.js';
+import type { RelayLogRepository } from '../repos/relay-log.js';
 import type { ServerEvents } from './events.js';
 import type { RequestCorrelator } from './requests.js';
 import type { MisbehaviourMeter } from './misbehaviour.js';
@@ -40,6 +41,8 @@ export interface Change {
   at: number;
   reason: string | null;
   replay?: boolean;
+  /** A relay's `played`: the ms of the stream the box actually aired (issue 15). */
+  airedMs?: number | null;
 }
 export type Outcome = 'applied' | 'refused' | 'unknown';
 
@@ -68,6 +71,8 @@ export interface DeviceIngestDeps {
   events?: ServerEvents;
   /** Where reported faults are kept (start and end of each). */
   faults?: FaultRepository;
+  /** Where relay events are kept (issue 15: starts, failovers, returns, fallbacks, ends). */
+  relayLog?: RelayLogRepository;
   /** How long heartbeats and statuses wait in memory before their batch is written (default 250 ms). */
   ingestFlushMs?: number;
   /** A batch of heartbeats and statuses is written at once when this many messages wait (default 2,000). */
@@ -215,6 +220,7 @@ export class DeviceIngest {
         const p = env.payload as Payload<'event'>;
         const at = this.onServerClock(deviceId, p.at);
         if (p.kind === 'delivery') this.onDeliveryEvent(deviceId, { ...p, at }, arrived);
+        else if (p.kind === 'relay') this.onRelayEvent(deviceId, { ...p, at });
         else if (this.deps.faults?.report(deviceId, p.fault, p.active, at, p.detail ?? null, this.now())) {
           this.deps.events?.emit('device', { deviceId, fault: { kind: p.fault, active: p.active, at } });
           this.deviceLog(deviceId).info({ fault: p.fault, active: p.active }, p.active ? 'device fault began' : 'device fault ended');
@@ -249,6 +255,25 @@ export class DeviceIngest {
     this.deps.devices.presence.flushNow();
   }
 
+  /**
+   * A relay's start, failover, return, fallback or end (issue 15), kept for the as-run of relays. Only for a
+   * delivery of this box (the id from the topic): a box reports on its own airings only. Rare (a few per
+   * relay), so written as it comes rather than batched.
+   */
+  private onRelayEvent(deviceId: string, p: Extract<Payload<'event'>, { kind: 'relay' }>): void {
+    const log = this.deps.relayLog;
+    if (!log) return;
+    if (!this.deps.broadcasts.delivery(p.broadcastId, deviceId, p.occurrenceAt)) {
+      this.deviceLog(deviceId).warn({ broadcastId: p.broadcastId, occurrenceAt: p.occurrenceAt }, 'relay report for an unknown delivery');
+      return;
+    }
+    const entry = { deviceId, broadcastId: p.broadcastId, occurrenceAt: p.occurrenceAt, url: p.url, cause: p.cause, at: p.at, detail: p.detail ?? null };
+    if (!log.record(entry, this.now())) return; // a redelivery
+    this.deps.events?.emit('relay', entry);
+    const level = p.cause === 'started' || p.cause === 'returned' || p.cause === 'ended' ? 'info' : 'warn';
+    this.deviceLog(deviceId)[level]({ broadcastId: p.broadcastId, cause: p.cause, url: p.url, detail: p.detail }, 'relay changed');
+  }
+
   private onDeliveryEvent(deviceId: string, p: Extract<Payload<'event'>, { kind: 'delivery' }>, arrived: number): void {
     if (!DEVICE_REPORTED.has(p.state)) {
       this.deviceLog(deviceId).warn({ state: p.state }, 'device reported a server-side state; ignored');
@@ -276,7 +301,7 @@ export class DeviceIngest {
     const t0 = performance.now();
     const { deliveries } = this.deps;
     // The delivery is looked up with the device id from the topic, so a box can only report its own deliveries.
-    const changes = batch.map(({ deviceId, p }): Change => ({ d: { broadcastId: p.broadcastId, deviceId, occurrenceAt: p.occurrenceAt }, state: p.state, at: p.at, reason: p.reason ?? null, replay: p.state === 'playing' && !!p.reason }));
+    const changes = batch.map(({ deviceId, p }): Change => ({ d: { broadcastId: p.broadcastId, deviceId, occurrenceAt: p.occurrenceAt }, state: p.state, at: p.at, reason: p.reason ?? null, replay: p.state === 'playing' && !!p.reason, airedMs: p.airedMs ?? null }));
     let outcomes: Outcome[];
     try {
       outcomes = deliveries.applyMany(changes);

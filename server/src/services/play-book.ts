@@ -1,11 +1,13 @@
 /**
  * The broadcasts of one dispatch pass and their `play` payloads, read and checked against the schema once
  * per pass rather than once per device: an emergency to 10,000 boxes is one broadcast, one bulletin, one
- * payload (issue 8 § Make it fast).
+ * payload (issue 8 § Make it fast). How a payload is made from a broadcast, a file or a relay, is here too.
  */
 import type { Logger } from 'pino';
 import { CheckedPayload, type Payload } from '@loaxa/shared';
 import type { Broadcast, BroadcastRepository } from '../repos/broadcasts.js';
+import type { Bulletin, BulletinRepository } from '../repos/bulletins.js';
+import type { SourceRepository } from '../repos/sources.js';
 
 export interface PlayPayloadSource {
   playPayload(broadcast: Broadcast, occurrenceAt: number): Payload<'play'> | null;
@@ -49,5 +51,63 @@ export class PlayBook {
       this.payloads.set(key, p);
     }
     return p;
+  }
+}
+
+/** The `play` of an occurrence from its broadcast and bulletin: a file, or a relay of a live source (issue 15). */
+export class PlayPayloads implements PlayPayloadSource {
+  constructor(private readonly deps: { bulletins: BulletinRepository; sources?: SourceRepository | undefined; log: Logger }) {}
+
+  playPayload(broadcast: Broadcast, occurrenceAt: number): Payload<'play'> | null {
+    const bulletin = this.deps.bulletins.get(broadcast.bulletinId);
+    if (bulletin?.source === 'relay') return this.relayPayload(broadcast, occurrenceAt, bulletin);
+    if (!bulletin?.audioSha256 || !bulletin.durationMs) {
+      this.deps.log.error({ broadcastId: broadcast.id }, 'broadcast has no audio; not sent');
+      return null;
+    }
+    return {
+      broadcastId: broadcast.id,
+      occurrenceAt,
+      priority: broadcast.priority,
+      media: {
+        sha256: bulletin.audioSha256,
+        url: `${broadcast.mediaBaseUrl}/media/${bulletin.audioSha256}`,
+        durationMs: bulletin.durationMs,
+        ...(bulletin.audioBytes ? { bytes: bulletin.audioBytes } : {}),
+      },
+      startAt: occurrenceAt,
+      windowMs: broadcast.windowMs,
+      title: bulletin.title.slice(0, 300),
+      resume: broadcast.resumeMode,
+    };
+  }
+
+  /**
+   * A relay (issue 15): the box pulls the source's URLs itself, in order, for the bulletin's duration; `media`
+   * is the source's fallback bulletin, played when every URL fails (absent: the relay stops cleanly). The
+   * URLs are read at each pass, so an edited source reaches the boxes with their next agenda.
+   */
+  private relayPayload(broadcast: Broadcast, occurrenceAt: number, bulletin: Bulletin): Payload<'play'> | null {
+    const source = bulletin.relaySourceId ? this.deps.sources?.get(bulletin.relaySourceId) : null;
+    if (!source || source.deletedAt !== null || !bulletin.durationMs) {
+      this.deps.log.error({ broadcastId: broadcast.id, sourceId: bulletin.relaySourceId }, 'relay broadcast has no source; not sent');
+      return null;
+    }
+    const fallback = source.fallbackBulletinId ? this.deps.bulletins.get(source.fallbackBulletinId) : null;
+    const media =
+      fallback?.audioSha256 && fallback.durationMs
+        ? { sha256: fallback.audioSha256, url: `${broadcast.mediaBaseUrl}/media/${fallback.audioSha256}`, durationMs: fallback.durationMs, ...(fallback.audioBytes ? { bytes: fallback.audioBytes } : {}) }
+        : undefined;
+    return {
+      broadcastId: broadcast.id,
+      occurrenceAt,
+      priority: broadcast.priority,
+      ...(media ? { media } : {}),
+      stream: { sourceId: source.id, urls: [...source.urls], durationMs: bulletin.durationMs },
+      startAt: occurrenceAt,
+      windowMs: broadcast.windowMs,
+      title: bulletin.title.slice(0, 300),
+      resume: broadcast.resumeMode,
+    };
   }
 }

@@ -36,6 +36,7 @@ import { deviceCommandRoutes } from '../routes/device-commands.js';
 import { auditRoutes } from '../routes/audit.js';
 import { webRoutes } from '../routes/web.js';
 import { claimRoutes } from '../routes/claims.js';
+import { sourceRoutes } from '../routes/sources.js';
 
 export async function buildHttp(
   config: Config,
@@ -50,7 +51,7 @@ export async function buildHttp(
   },
 ): Promise<FastifyInstance> {
   const { tls } = deps;
-  const { areas, users, sessions, devices, deviceCredentials, bulletins, broadcasts, media, dictionary, faults, speech, render, bulletinService, deliveryService, scheduler, coverage, events, requests, bus, brokerIdentities, onShutdown, broadcastService, objects, offers, asRun, audit, claims, misbehaviour, mqttPort, disconnectDevice } = ctx;
+  const { areas, users, sessions, devices, deviceCredentials, bulletins, broadcasts, media, dictionary, faults, speech, render, bulletinService, deliveryService, scheduler, coverage, events, requests, bus, brokerIdentities, onShutdown, broadcastService, objects, offers, asRun, audit, claims, misbehaviour, mqttPort, disconnectDevice, sources, sourceChecker, relayLog, agenda } = ctx;
   const mediaLinks = await openMediaLinks({ secret: config.mediaLinkSecret, dataDir: deps.dataDir, ttlSeconds: config.mediaLinkTtlSeconds });
 
   // With a certificate the same server answers HTTPS; its type stays the plain one (the routes do not care).
@@ -122,12 +123,13 @@ export async function buildHttp(
   await app.register(authRoutes, { config, users, sessions, areas, events, loginGuard, passwordChecks });
   await app.register(areaRoutes, { areas });
   await app.register(deviceRoutes, { config, areas, devices, faults, objects, brokerIdentities, mqttPort, disconnectDevice });
-  await app.register(bulletinRoutes, { config, bulletins, bulletinService });
+  await app.register(bulletinRoutes, { config, bulletins, bulletinService, sources, objects });
+  await app.register(sourceRoutes, { areas, bulletins, broadcasts, sources, sourceChecker, objects, agenda });
   await app.register(broadcastRoutes, { config, broadcasts, broadcastService, scheduler, objects });
   await app.register(mediaRoutes, { media, deviceCredentials, sessions, users });
   await app.register(ttsRoutes, { config, areas, dictionary, media, speech, render });
   await app.register(userRoutes, { users, sessions, areas, events, objects });
-  await app.register(reportRoutes, { areas, asRun });
+  await app.register(reportRoutes, { areas, asRun, broadcasts, bulletins, relayLog, objects });
   await app.register(offerRoutes, { config, areas, devices, bulletins, broadcasts, broadcastService, offers, objects });
   await app.register(coverageRoutes, { areas, coverage });
   await app.register(eventRoutes, { config, areas, users, sessions, devices, events, onShutdown });

@@ -20,6 +20,8 @@ import { AuditRepository } from '../repos/audit.js';
 import { ClaimRepository } from '../repos/claims.js';
 import { CoverageSnapshotRepository } from '../repos/coverage.js';
 import { DeviceAgendaRepository } from '../repos/agendas.js';
+import { SourceRepository } from '../repos/sources.js';
+import { RelayLogRepository } from '../repos/relay-log.js';
 
 export interface Storage {
   db: Db;
@@ -39,6 +41,10 @@ export interface Storage {
   claims: ClaimRepository;
   agendas: DeviceAgendaRepository;
   coverageSnapshots: CoverageSnapshotRepository;
+  /** Live sources boxes relay, and their latest checks (issue 15). */
+  sources: SourceRepository;
+  /** What boxes' relays did: starts, failovers, returns, fallbacks, ends (issue 15). */
+  relayLog: RelayLogRepository;
 }
 
 /** Opens the database under `dataDir` (migrating it) and the media store; nothing else starts. */
@@ -71,5 +77,7 @@ export async function openStorage(dataDir: string): Promise<Storage> {
     claims: new ClaimRepository(db, devices),
     agendas: new DeviceAgendaRepository(db),
     coverageSnapshots: new CoverageSnapshotRepository(db),
+    sources: new SourceRepository(db),
+    relayLog: new RelayLogRepository(db),
   };
 }

@@ -1,7 +1,8 @@
 /** `/api/v1/bulletins`: text bulletins synthesized to speech, and uploaded recordings. */
 import { z } from 'zod';
 import { BULLETIN_CATEGORIES, BULLETIN_STATUSES, VOICES } from './enums.js';
-import { BULLETIN_MAX_CHARS } from './limits.js';
+import { idSchema } from '../ids.js';
+import { BULLETIN_MAX_CHARS, RELAY_MAX_DURATION_MS, RELAY_MIN_DURATION_MS } from './limits.js';
 
 export const bulletinAudioSchema = z.object({
   sha256: z.string(),
@@ -36,6 +37,8 @@ export const bulletinSchema = z.object({
   stage: z.string().nullable(),
   error: z.string().nullable(),
   audio: bulletinAudioSchema.nullable(),
+  /** A relay bulletin (issue 15): it airs this source for this long instead of audio (`audio` is null). */
+  relay: z.object({ sourceId: z.string(), durationMs: z.number() }).optional(),
   createdAt: z.string(),
 });
 
@@ -52,7 +55,25 @@ export const bulletinSynthesizingSchema = z.object({ id: z.string(), status: z.l
 /** The text fields of `POST /api/v1/bulletins/upload` (multipart/form-data, with `file`). */
 export const bulletinUploadFieldsSchema = z.object({ title: z.string().trim().min(1).max(200), category: z.enum(BULLETIN_CATEGORIES).optional() });
 
+/**
+ * `POST /api/v1/bulletins/relay`: a bulletin that relays a source for a while (issue 15: VOV news 18:00–18:30),
+ * ready at once and broadcast like any other: schedules, targets, priorities and approval unchanged.
+ */
+export const relayBulletinCreateBodySchema = z.object({
+  title: z.string().trim().min(1).max(200),
+  sourceId: idSchema,
+  durationMs: z
+    .number()
+    .int()
+    .min(RELAY_MIN_DURATION_MS, 'a relay lasts at least 1 minute (60000 ms)')
+    .max(RELAY_MAX_DURATION_MS, 'a relay lasts at most 12 hours (43200000 ms)'),
+  category: z.enum(BULLETIN_CATEGORIES).optional(),
+});
+export const relayBulletinCreatedSchema = z.object({ id: z.string(), status: z.literal('ready'), relay: z.object({ sourceId: z.string(), durationMs: z.number() }) });
+
 export type Bulletin = z.infer<typeof bulletinSchema>;
 export type BulletinCreate = z.input<typeof bulletinCreateBodySchema>;
 export type BulletinCreated = z.infer<typeof bulletinReadySchema> | z.infer<typeof bulletinSynthesizingSchema>;
 export type BulletinUploadFields = z.input<typeof bulletinUploadFieldsSchema>;
+export type RelayBulletinCreate = z.input<typeof relayBulletinCreateBodySchema>;
+export type RelayBulletinCreated = z.infer<typeof relayBulletinCreatedSchema>;

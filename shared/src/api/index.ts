@@ -21,4 +21,5 @@ export * from './events.js';
 export * from './audit.js';
 export * from './tts.js';
 export * from './claims.js';
+export * from './sources.js';
 export { idSchema, areaCodeSchema, sha256Schema, ID_PATTERN, AREA_CODE_PATTERN } from '../ids.js';

@@ -13,3 +13,9 @@ export const BULLETIN_MAX_CHARS = 20_000;
 export function maxBulletinChars(speed: number): number {
   return Math.floor(BULLETIN_MAX_CHARS * Math.min(1, speed));
 }
+
+/** A source has 1 to 8 stream URLs, in order of preference (issue 15; `play.stream.urls` carries as many). */
+export const SOURCE_MAX_URLS = 8;
+/** A relay bulletin airs its source for 1 minute to 12 hours. */
+export const RELAY_MIN_DURATION_MS = 60_000;
+export const RELAY_MAX_DURATION_MS = 12 * 3600_000;

@@ -1,0 +1,384 @@
+/**
+ * Airs one relay item (issue 15): pulls its URLs in order of preference, decodes them (decoder.ts), measures
+ * their level (pcm.ts) and writes the audio at real-time pace (jitter.ts) to the speaker's sink
+ * (hardware/sink.ts). FailoverPlan (failover.ts) decides which URL plays:
+ * - the URL playing fails when its decoder stops (connection refused or cut, HTTP error, a playlist that is
+ *   not one, a decoding error), when nothing has come for `stallMs` and the buffer ran dry (`stalled`), or
+ *   after `silenceMs` of silence (`silence`); the next URL starts at once, so it plays within a second or two
+ *   of the failure (the issue asks for 5 s);
+ * - when none is left the fallback file plays in a loop (none: silence, cleanly) and a `fallback` event goes
+ *   out; failed URLs are probed in the background (the most preferred first, with back-off) and the first
+ *   that gives audible audio takes over (`returned`), the fallback stopping;
+ * - `play` runs until the window's end (`ended` is the playout's to report) or until aborted — an
+ *   interruption by a higher priority: the sink is closed so the other item can have the device, and the
+ *   next `play` continues live, on the URL that was serving, not from where it stopped.
+ * `airedMs` counts only stream audio that reached the sink: the as-run's "minutes actually relayed", gaps
+ * and fallback excluded.
+ * Over 300 lines because the relay's one run (three decoders at most — the URL playing, a probe, the
+ * fallback — the pacing tick and every failover step) shares its state; split, each part would need all of it.
+ */
+import { EventEmitter } from 'node:events';
+import type { Payload, RelayCause } from '@loaxa/shared';
+import type { Logger } from 'pino';
+import type { PcmOutput, PcmSink } from '../hardware/sink.js';
+import type { FetchLike } from '../media-cache.js';
+import type { Clock } from '../timing.js';
+import { StreamDecoder, isHlsUrl, type DecoderInput } from './decoder.js';
+import { DEFAULT_RETRY, FailoverPlan, type FailCause, type RetryPolicy } from './failover.js';
+import { JitterBuffer } from './jitter.js';
+import { LevelMeter, SILENCE_DBFS, applyVolume, pcmMs } from './pcm.js';
+
+/** A change in what the relay plays, as reported on `event` (the playout adds the broadcast and occurrence). */
+export interface RelayChange {
+  cause: RelayCause;
+  /** The URL now serving; null while none does. */
+  url: string | null;
+  /** Device clock. */
+  at: number;
+  detail?: string;
+}
+
+export interface RelayTuning {
+  /** Nothing decoded for this long, with the buffer run dry: the URL is stalled. */
+  stallMs: number;
+  /** This much silence in a row (below −50 dBFS): the URL is silent. */
+  silenceMs: number;
+  retry: RetryPolicy;
+  /** A probe serves once it has decoded this much audible audio… */
+  probeOkMs: number;
+  /** …and has failed if it has not by then. */
+  probeTimeoutMs: number;
+  prebufferMs: number;
+  /** Most audio held for a plain HTTP stream (keeps the box near live) and for HLS (whole segments). */
+  httpBufferMs: number;
+  hlsBufferMs: number;
+  /** How often audio is handed to the sink. */
+  tickMs: number;
+}
+
+export const DEFAULT_TUNING: RelayTuning = {
+  stallMs: 4_000,
+  silenceMs: 10_000,
+  retry: DEFAULT_RETRY,
+  probeOkMs: 1_000,
+  probeTimeoutMs: 8_000,
+  prebufferMs: 400,
+  httpBufferMs: 2_000,
+  hlsBufferMs: 45_000,
+  tickMs: 20,
+};
+
+export interface StreamRelayDeps {
+  urls: readonly string[];
+  /** The source's fallback file in the cache, or null (the relay then falls silent when every URL fails). */
+  fallbackFile: string | null;
+  sink: PcmSink;
+  ffmpegPath: string;
+  fetch: FetchLike;
+  /** `Basic …` for the server's restream (`deviceAuth`), else null. */
+  authorization: string | null;
+  /** The device's clock: the window's end and the events' times. */
+  clock: Clock;
+  logger: Logger;
+  /** 0–100, read as the audio goes out (a volume change applies at once). */
+  volume: () => number;
+  onChange: (c: RelayChange) => void;
+  tuning?: Partial<RelayTuning>;
+}
+
+/** What the playout needs of a relay's player (the agent wraps StreamRelay with the amplifier's power). */
+export interface RelayRunner {
+  play(endAt: number, signal: AbortSignal): Promise<void>;
+  readonly airedMs: number;
+}
+
+export type StreamRef = NonNullable<Payload<'play'>['stream']>;
+
+/** Makes the player of one relay item: its stream, its fallback file in the cache (or null), where changes go. */
+export type StartRelay = (stream: StreamRef, fallbackFile: string | null, onChange: (c: RelayChange) => void) => RelayRunner;
+
+export interface StreamRelayEvents {
+  /** The audio reaching the sink now comes from this URL (null: the fallback or nothing). */
+  serving: [string | null];
+}
+
+/** A decoder with its buffer and meters: the URL playing, a probe, or the fallback (index null). */
+interface Feed {
+  index: number | null;
+  decoder: StreamDecoder;
+  buffer: JitterBuffer;
+  meter: LevelMeter;
+  startedAt: number;
+  lastDataAt: number;
+  silentRunMs: number;
+  audibleMs: number;
+  wrote: boolean;
+}
+
+export class StreamRelay extends EventEmitter<StreamRelayEvents> implements RelayRunner {
+  /** Stream audio that reached the sink. */
+  airedMs = 0;
+  /** Fallback audio that reached the sink. */
+  fallbackMs = 0;
+  private readonly plan: FailoverPlan;
+  private readonly tuning: RelayTuning;
+  private plays = 0;
+
+  constructor(private readonly deps: StreamRelayDeps) {
+    super();
+    this.plan = new FailoverPlan(deps.urls.length, deps.tuning?.retry ?? DEFAULT_RETRY);
+    this.tuning = { ...DEFAULT_TUNING, ...deps.tuning };
+  }
+
+  /** Index of the URL playing (or being started); null during the fallback. */
+  get activeIndex(): number | null {
+    return this.plan.active;
+  }
+
+  /**
+   * Airs until `endAt` on the device clock (resolves) or until `signal` aborts (rejects with its reason).
+   * Rejects with the sink's error if the speaker's output fails.
+   */
+  play(endAt: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    return new RelayRun(this, this.deps, this.tuning, this.plan, endAt, signal, this.plays++ > 0).run();
+  }
+}
+
+/** One stretch of airing: from `play` to the window's end or an interruption. */
+class RelayRun {
+  private readonly output: PcmOutput;
+  private active: Feed | null = null;
+  private probe: Feed | null = null;
+  private fallback: Feed | null = null;
+  /** Whether this run has said which URL serves (`started` or `returned`). */
+  private announced = false;
+  private servingLabel: string | null | undefined = undefined;
+  private timer: NodeJS.Timeout | null = null;
+  private settle: ((err?: Error) => void) | null = null;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly relay: StreamRelay,
+    private readonly deps: StreamRelayDeps,
+    private readonly tuning: RelayTuning,
+    private readonly plan: FailoverPlan,
+    private readonly endAt: number,
+    private readonly signal: AbortSignal,
+    private readonly resumed: boolean,
+  ) {
+    this.log = deps.logger;
+    this.output = deps.sink.open();
+  }
+
+  run(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => this.finish(this.signal.reason as Error);
+      this.settle = (err) => {
+        this.signal.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      this.signal.addEventListener('abort', onAbort, { once: true });
+      const index = this.plan.active;
+      if (index === null) this.startFallback();
+      else this.active = this.startFeed(index);
+      this.timer = setInterval(() => this.tick(), this.tuning.tickMs);
+      this.tick();
+    });
+  }
+
+  private now(): number {
+    return this.deps.clock.now();
+  }
+
+  private change(cause: RelayCause, url: string | null, detail?: string): void {
+    this.log.info({ cause, url, detail }, 'relay');
+    this.deps.onChange({ cause, url, at: this.now(), ...(detail ? { detail: detail.slice(0, 500) } : {}) });
+  }
+
+  private input(index: number | null): DecoderInput {
+    return index === null ? { kind: 'file', path: this.deps.fallbackFile! } : { kind: 'url', url: this.deps.urls[index]! };
+  }
+
+  private startFeed(index: number | null): Feed {
+    const input = this.input(index);
+    const hls = input.kind === 'url' && isHlsUrl(input.url);
+    const decoder = new StreamDecoder({ ffmpegPath: this.deps.ffmpegPath, input, authorization: this.deps.authorization, fetch: this.deps.fetch, logger: this.log });
+    const at = performance.now();
+    const feed: Feed = {
+      index,
+      decoder,
+      buffer: new JitterBuffer({ prebufferMs: this.tuning.prebufferMs, maxMs: hls ? this.tuning.hlsBufferMs : this.tuning.httpBufferMs }),
+      meter: new LevelMeter(SILENCE_DBFS),
+      startedAt: at,
+      lastDataAt: at,
+      silentRunMs: 0,
+      audibleMs: 0,
+      wrote: false,
+    };
+    decoder.on('pcm', (pcm) => this.onPcm(feed, pcm));
+    decoder.on('failed', (err) => this.onFailed(feed, err));
+    decoder.start();
+    return feed;
+  }
+
+  private stopFeed(feed: Feed | null): void {
+    if (!feed) return;
+    feed.decoder.stop();
+    feed.buffer.clear();
+  }
+
+  private onPcm(feed: Feed, pcm: Buffer): void {
+    if (!this.settle) return;
+    feed.lastDataAt = performance.now();
+    for (const b of feed.meter.feed(pcm)) {
+      if (b.silent) feed.silentRunMs += b.ms;
+      else {
+        feed.silentRunMs = 0;
+        feed.audibleMs += b.ms;
+      }
+    }
+    feed.buffer.push(pcm);
+    if (feed === this.active && feed.silentRunMs >= this.tuning.silenceMs) {
+      this.failActive('silence', `silent (below ${SILENCE_DBFS} dBFS) for ${Math.round(feed.silentRunMs / 1000)} s`);
+    } else if (feed === this.probe && feed.audibleMs >= this.tuning.probeOkMs) {
+      this.promote(feed);
+    }
+  }
+
+  private onFailed(feed: Feed, err: Error): void {
+    if (!this.settle) return;
+    if (feed === this.active) this.failActive('error', err.message);
+    else if (feed === this.probe) this.probeFailed(err.message);
+    else if (feed === this.fallback) {
+      // A fallback file that cannot be decoded: silence for the rest of the outage, the probes go on.
+      this.log.error({ err: err.message }, 'the fallback file cannot be played');
+      this.fallback = null;
+    }
+  }
+
+  private failActive(cause: FailCause, detail: string): void {
+    const feed = this.active!;
+    const failed = this.deps.urls[feed.index!]!;
+    this.stopFeed(feed);
+    this.active = null;
+    const next = this.plan.fail(feed.index!, this.now());
+    this.log.warn({ url: failed, cause, detail, next: next === null ? null : this.deps.urls[next] }, 'relay source failed');
+    // A probe of a URL now behind the one playing is no longer wanted.
+    if (this.probe && next !== null && this.probe.index! >= next) {
+      this.stopFeed(this.probe);
+      this.probe = null;
+    }
+    if (next !== null) {
+      this.active = this.startFeed(next);
+      this.change(cause, this.deps.urls[next]!, `${failed}: ${detail}`);
+      return;
+    }
+    this.change(cause, null, `${failed}: ${detail}`);
+    this.change('fallback', null, this.deps.fallbackFile ? 'every URL failed: the fallback file plays' : 'every URL failed and there is no fallback file: silence');
+    this.startFallback();
+  }
+
+  private startFallback(): void {
+    if (this.deps.fallbackFile && !this.fallback) this.fallback = this.startFeed(null);
+  }
+
+  private probeFailed(detail: string): void {
+    const feed = this.probe!;
+    this.stopFeed(feed);
+    this.probe = null;
+    this.plan.probeFailed(feed.index!, this.now());
+    this.log.debug({ url: this.deps.urls[feed.index!], detail }, 'relay source still down');
+  }
+
+  /** A probed URL serves: it takes over from a less preferred URL or from the fallback. */
+  private promote(feed: Feed): void {
+    const before = this.active;
+    this.probe = null;
+    this.stopFeed(before);
+    this.stopFeed(this.fallback);
+    this.fallback = null;
+    this.plan.returned(feed.index!, this.now());
+    this.active = feed;
+    this.announced = true;
+    const url = this.deps.urls[feed.index!]!;
+    this.change('returned', url, before ? `preferred to ${this.deps.urls[before.index!]}` : 'the relay continues after the fallback');
+  }
+
+  private tick(): void {
+    if (!this.settle) return;
+    if (this.output.error) return this.finish(this.output.error);
+    if (this.now() >= this.endAt) return this.finish();
+    const t = performance.now();
+    const { active, fallback } = this;
+    if (active) {
+      const pcm = active.buffer.take(t);
+      if (pcm.length) {
+        this.write(pcm);
+        this.relay.airedMs += pcmMs(pcm.length);
+        if (!active.wrote) this.firstAudio(active);
+      }
+      if (t - active.lastDataAt >= this.tuning.stallMs && !active.buffer.flowing) {
+        this.failActive('stalled', `no audio for ${Math.round((t - active.lastDataAt) / 1000)} s`);
+      }
+    } else if (fallback) {
+      const pcm = fallback.buffer.take(t);
+      if (pcm.length) {
+        this.write(pcm);
+        this.relay.fallbackMs += pcmMs(pcm.length);
+        this.serving(null);
+      }
+    }
+    this.probeStep(t);
+  }
+
+  private firstAudio(feed: Feed): void {
+    feed.wrote = true;
+    const url = this.deps.urls[feed.index!]!;
+    this.plan.serving(feed.index!, this.now());
+    if (!this.announced) {
+      this.announced = true;
+      this.change('started', url, this.resumed ? 'continues live after the interruption' : undefined);
+    }
+    this.serving(url);
+  }
+
+  private serving(label: string | null): void {
+    if (this.servingLabel === label) return;
+    this.servingLabel = label;
+    this.relay.emit('serving', label);
+  }
+
+  private probeStep(t: number): void {
+    if (this.probe) {
+      if (t - this.probe.startedAt >= this.tuning.probeTimeoutMs) this.probeFailed('no audible audio in time');
+      return;
+    }
+    const next = this.plan.nextProbe(this.now());
+    if (next && next.at <= this.now()) {
+      this.log.debug({ url: this.deps.urls[next.index] }, 'trying a failed relay source again');
+      this.probe = this.startFeed(next.index);
+    }
+  }
+
+  private write(pcm: Buffer): void {
+    this.output.write(applyVolume(pcm, this.deps.volume()));
+  }
+
+  /** Stops every decoder, frees the device and settles `run`. */
+  private finish(err?: Error): void {
+    const settle = this.settle;
+    if (!settle) return;
+    this.settle = null;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const feed of [this.active, this.probe, this.fallback]) this.stopFeed(feed);
+    this.active = this.probe = this.fallback = null;
+    this.serving(null);
+    void this.output.close().then(
+      () => settle(err),
+      () => settle(err),
+    );
+  }
+}
