@@ -31,6 +31,13 @@ import type {
   OfferStatus,
   Page,
   RejectBody,
+  RelayBulletinCreate,
+  RelayBulletinCreated,
+  RelayReport,
+  RelayReportQuery,
+  Source,
+  SourceCreateBody,
+  SourceUpdateBody,
   TtsPreview,
   TtsPreviewRequest,
   User,
@@ -161,6 +168,16 @@ export class ApiClient {
   ttsPreview = (body: TtsPreviewRequest, signal?: AbortSignal) => this.request<TtsPreview>('POST', '/api/v1/tts/preview', body, signal);
   createBulletin = (body: BulletinCreate) => this.request<BulletinCreated>('POST', '/api/v1/bulletins', body);
   bulletin = (id: string) => this.request<Bulletin>('GET', `/api/v1/bulletins/${encodeURIComponent(id)}`);
+
+  // live sources and relays (issue 15)
+  sources = (q: { limit?: number; cursor?: string | null } = {}, signal?: AbortSignal) => this.request<Page<Source>>('GET', withQuery('/api/v1/sources', q), undefined, signal);
+  source = (id: string) => this.request<Source>('GET', `/api/v1/sources/${encodeURIComponent(id)}`);
+  createSource = (body: SourceCreateBody) => this.request<Source>('POST', '/api/v1/sources', body);
+  updateSource = (id: string, body: SourceUpdateBody) => this.request<Source>('PATCH', `/api/v1/sources/${encodeURIComponent(id)}`, body);
+  deleteSource = (id: string) => this.request<null>('DELETE', `/api/v1/sources/${encodeURIComponent(id)}`);
+  checkSource = (id: string) => this.request<Source>('POST', `/api/v1/sources/${encodeURIComponent(id)}/check`, {});
+  createRelayBulletin = (body: RelayBulletinCreate) => this.request<RelayBulletinCreated>('POST', '/api/v1/bulletins/relay', body);
+  relayReport = (q: RelayReportQuery, signal?: AbortSignal) => this.request<RelayReport>('GET', withQuery('/api/v1/reports/relays', q), undefined, signal);
 
   // broadcasts
   checkBroadcast = (draft: BroadcastDraft) => this.request<BroadcastCheck>('POST', '/api/v1/broadcasts/check', draft);

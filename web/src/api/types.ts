@@ -49,8 +49,18 @@ export type {
   TtsPreviewRequest,
   User,
   Voice,
+  Source,
+  SourceCheck,
+  SourceCreateBody,
+  SourceUpdateBody,
+  RelayBulletinCreate,
+  RelayBulletinCreated,
+  RelayReport,
+  RelayReportItem,
+  RelayReportQuery,
+  RelayGap,
 } from '@loaxa/shared/api';
-import type { ApiErrorBody, BulletinUploadFields, Me as MeAnswer, SseDeliveryEvent, TtsReportSpan } from '@loaxa/shared/api';
+import type { ApiErrorBody, BulletinUploadFields, Me as MeAnswer, RelayGap, SseDeliveryEvent, TtsReportSpan } from '@loaxa/shared/api';
 
 /** `GET /api/v1/me`. `area` and `can` may be absent (older servers; the app then derives them from `role`). */
 export type Me = Omit<MeAnswer, 'area' | 'can'> & Partial<Pick<MeAnswer, 'area' | 'can'>>;
@@ -70,3 +80,17 @@ export type BulletinUpload = BulletinUploadFields & {
   /** The name sent with the file (a label only); defaults to the File's own name. */
   fileName?: string;
 };
+
+/** Why a relay changed what it plays (RELAY_CAUSES of the wire protocol, shared/src/messages.ts). */
+export type RelayCause = RelayGap['cause'];
+
+/** An `event: relay` of the SSE stream (issue 15): the URL a box relays now (null: none), and why it changed. */
+export interface RelayEvent {
+  deviceId: string;
+  broadcastId: string;
+  occurrenceAt: string;
+  url: string | null;
+  cause: RelayCause;
+  at: string;
+  detail: string | null;
+}

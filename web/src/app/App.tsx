@@ -22,6 +22,7 @@ const VIEWS = {
   devices: () => import('../views/DevicesView.js'),
   reports: () => import('../views/ReportsView.js'),
   audit: () => import('../views/audit/AuditView.js'),
+  sources: () => import('../views/sources/SourcesView.js'),
 } satisfies Record<RouteName, unknown>;
 const liveView = () => import('../views/live/BroadcastLiveView.js');
 

@@ -19,6 +19,9 @@ export const ACTIONS = [
   'view-inbox',
   'manage-users',
   'view-audit',
+  'view-sources',
+  'manage-sources',
+  'check-source',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -38,13 +41,18 @@ const RULES: Record<Action, (role: Role) => boolean> = {
   'view-inbox': anyone,
   'manage-users': admins,
   'view-audit': admins,
+  // Issue 15: everyone sees the sources of their area and whether they are up; writers may have one checked
+  // now (they are about to relay it); province admins register and change them (server/src/routes/sources.ts).
+  'view-sources': anyone,
+  'manage-sources': admins,
+  'check-source': writes,
 };
 
 export function can(role: Role, action: Action): boolean {
   return RULES[action](role);
 }
 
-export const ROUTES = ['dashboard', 'compose', 'broadcasts', 'approvals', 'inbox', 'devices', 'reports', 'audit'] as const;
+export const ROUTES = ['dashboard', 'compose', 'broadcasts', 'approvals', 'inbox', 'devices', 'sources', 'reports', 'audit'] as const;
 export type RouteName = (typeof ROUTES)[number];
 
 /** The action a page needs; a page whose action the role lacks is neither linked nor reachable. */
@@ -57,6 +65,7 @@ const NEEDS: Record<RouteName, Action> = {
   devices: 'view-devices',
   reports: 'view-reports',
   audit: 'view-audit',
+  sources: 'view-sources',
 };
 
 export function canOpen(role: Role, route: RouteName): boolean {
@@ -65,7 +74,7 @@ export function canOpen(role: Role, route: RouteName): boolean {
 
 /** Navigation in the order each role uses it most: communes start by composing, the province by watching. */
 export function navFor(role: Role): RouteName[] {
-  const order: RouteName[] = role === 'operator' ? ['compose', 'inbox', 'broadcasts', 'dashboard', 'devices', 'reports'] : ['dashboard', 'compose', 'approvals', 'broadcasts', 'inbox', 'devices', 'reports', 'audit'];
+  const order: RouteName[] = role === 'operator' ? ['compose', 'inbox', 'broadcasts', 'dashboard', 'devices', 'sources', 'reports'] : ['dashboard', 'compose', 'approvals', 'broadcasts', 'inbox', 'devices', 'sources', 'reports', 'audit'];
   return order.filter((r) => canOpen(role, r));
 }
 

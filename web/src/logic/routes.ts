@@ -10,6 +10,7 @@ export const PATHS: Record<RouteName, string> = {
   devices: '/cum-loa',
   reports: '/bao-cao',
   audit: '/nhat-ky',
+  sources: '/nguon-tiep-song',
 };
 
 export type Match = { route: RouteName; params: Record<string, string> } | { route: 'home' } | { route: 'broadcast'; params: { id: string } } | { route: 'not-found' };
@@ -25,4 +26,9 @@ export function matchPath(pathname: string): Match {
 
 export function broadcastPath(id: string): string {
   return `${PATHS.broadcasts}/${encodeURIComponent(id)}`;
+}
+
+/** The compose screen opened on a relay of this source (the sources page links each source there). */
+export function relayComposePath(sourceId: string): string {
+  return `${PATHS.compose}?tiep-song=${encodeURIComponent(sourceId)}`;
 }

@@ -1,7 +1,11 @@
-/** The monthly as-run compliance report per commune, on screen and as CSV / XLSX / JSON downloads. */
+/**
+ * The monthly as-run compliance report per commune, on screen and as CSV / XLSX / JSON downloads; and, for the
+ * same area and period, the relays (issue 15 § As-run): per box the minutes relayed, the gaps and their
+ * causes, which URL served how long.
+ */
 import { useState } from 'preact/hooks';
 import { asRunUrl } from '../api/client.js';
-import type { AsRunCounts, AsRunReport } from '../api/types.js';
+import type { AsRunCounts, AsRunReport, RelayReport } from '../api/types.js';
 import { useSession } from '../app/session.js';
 import { errorMessage } from '../app/errors.js';
 import { usePaged } from '../app/hooks.js';
@@ -10,8 +14,11 @@ import { Alert, Card, Empty, Loading, Pager } from '../components/ui.js';
 import { t } from '../i18n/vi.js';
 import { fmtDuration, fmtNumber, fmtPct } from '../logic/format.js';
 import { localToday } from '../logic/schedule.js';
+import { fmtLength, fmtMinutes, groupRelays } from '../logic/relays.js';
+import { RelayGroupHeading, RelayReportTable } from './relays/RelayReportTable.js';
 
 const PAGE = 50;
+const RELAY_PAGE = 10;
 
 export function playedRate(c: Pick<AsRunCounts, 'played' | 'scheduled' | 'pending' | 'cancelled'>): number {
   const due = c.scheduled - c.pending - c.cancelled;
@@ -40,9 +47,12 @@ export default function ReportsView() {
   const [from, setFrom] = useState(`${today.slice(0, 8)}01`);
   const [to, setTo] = useState(today);
   const [report, setReport] = useState<AsRunReport | null>(null);
+  const [relays, setRelays] = useState<RelayReport | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const paged = usePaged(report?.communes ?? [], PAGE);
+  const groups = relays ? groupRelays(relays) : [];
+  const relayGroups = usePaged(groups, RELAY_PAGE);
   if (!flat) return <Loading />;
   const current = area ?? defaultArea(flat, me.areaCode);
 
@@ -52,7 +62,9 @@ export default function ReportsView() {
     setBusy(true);
     setError(null);
     try {
-      setReport(await api.asRun({ area: current, from, to }));
+      const [asRun, relayed] = await Promise.all([api.asRun({ area: current, from, to }), api.relayReport({ area: current, from, to }).catch(() => null)]);
+      setReport(asRun);
+      setRelays(relayed);
     } catch (err) {
       setError(errorMessage(err));
     } finally {
@@ -132,6 +144,26 @@ export default function ReportsView() {
             </div>
           )}
           <Pager page={paged.page} pages={paged.pages} onPage={paged.setPage} total={report.communes.length} size={PAGE} />
+        </Card>
+      )}
+      {relays && (
+        <Card title={t.relayReport.title} id="relay-report">
+          {!relays.items.length ? (
+            <Empty>{t.relayReport.emptyPeriod}</Empty>
+          ) : (
+            <>
+              <p class="small" data-testid="relay-totals">
+                {t.relayReport.totals(relays.totals.boxes, t.relayReport.minutes(fmtMinutes(relays.totals.relayedMs)), fmtLength(relays.totals.gapMs))}
+              </p>
+              {relayGroups.slice.map((g) => (
+                <div key={g.key} class="relay-group">
+                  <RelayGroupHeading g={g} />
+                  <RelayReportTable items={g.items} />
+                </div>
+              ))}
+              <Pager page={relayGroups.page} pages={relayGroups.pages} onPage={relayGroups.setPage} total={groups.length} size={RELAY_PAGE} />
+            </>
+          )}
         </Card>
       )}
     </div>

@@ -1,6 +1,6 @@
 /**
- * Compose a bulletin — type its text and hear how it will be read, or upload a recording — create it, then
- * schedule it (operators, approvers, admins).
+ * Compose a bulletin — type its text and hear how it will be read, upload a recording, or relay a live source
+ * for a while (issue 15; RelayForm) — create it, then schedule it (operators, approvers, admins).
  * Over 300 lines because the screen's steps (type or upload, hear, create, schedule) share one state; the
  * panels that stand alone (PreviewPanel, RecordingPanel, SchedulePanel) are their own files.
  */
@@ -17,12 +17,16 @@ import { RECORDING_ACCEPT, recordingProblem, UPLOAD_MAX_BYTES } from '../../logi
 import { PreviewPanel, type PreviewState } from './PreviewPanel.js';
 import { RecordingPanel } from './RecordingPanel.js';
 import { SchedulePanel } from '../schedule/SchedulePanel.js';
+import { RelayForm } from './RelayForm.js';
 
 const PREVIEW_MAX = 5000;
 // The server refuses longer bulletins (issue 13: memory is bounded by the audio length).
 const TEXT_MAX = BULLETIN_MAX_CHARS;
 
-type Source = 'text' | 'upload';
+type Source = 'text' | 'upload' | 'relay';
+const SOURCES: Source[] = ['text', 'upload', 'relay'];
+/** `/soan-tin?tiep-song=<source id>`: opened from the sources page on a relay of that source. */
+const RELAY_PARAM = 'tiep-song';
 type BulletinState =
   | { status: 'none' }
   /** The recording is on its way: `sent` is the percentage of its bytes the server has received. */
@@ -46,7 +50,8 @@ function fileProblemMessage(file: File): string | null {
 
 export default function ComposeView() {
   const { api } = useSession();
-  const [source, setSource] = useState<Source>('text');
+  const [relaySourceId] = useState(() => new URLSearchParams(location.search).get(RELAY_PARAM));
+  const [source, setSource] = useState<Source>(relaySourceId ? 'relay' : 'text');
   const [title, setTitle] = useState('');
   const [category, setCategory] = useState<BulletinCategory>('general');
   const [voice, setVoice] = useState<Voice>('vi');
@@ -190,6 +195,27 @@ export default function ComposeView() {
     if (bulletin.status === 'failed') setBulletin({ status: 'none' });
   };
 
+  const switcher = (
+    <fieldset class="segmented source-switch">
+      <legend class="sr-only">{t.compose.source}</legend>
+      {SOURCES.map((s) => (
+        <label key={s} class={source === s ? 'active' : ''}>
+          <input type="radio" name="source" value={s} checked={source === s} onChange={() => chooseSource(s)} />
+          {t.compose.sources[s]}
+        </label>
+      ))}
+    </fieldset>
+  );
+  // A relay has no text or audio of its own: its own form, with the same switch on top and the same schedule
+  // panel after it. This screen's state stays, so switching back finds the text and the file as they were.
+  if (source === 'relay')
+    return (
+      <div class="compose">
+        <h1>{t.compose.title}</h1>
+        <RelayForm switcher={switcher} initialSourceId={relaySourceId} />
+      </div>
+    );
+
   const stale = preview.source !== undefined && preview.source !== previewSource(text).slice(0, PREVIEW_MAX);
   const uploading = source === 'upload';
 
@@ -202,15 +228,7 @@ export default function ComposeView() {
             {t.compose.title}
           </h2>
           <fieldset disabled={locked} class="plain">
-            <fieldset class="segmented source-switch">
-              <legend class="sr-only">{t.compose.source}</legend>
-              {(['text', 'upload'] as const).map((s) => (
-                <label key={s} class={source === s ? 'active' : ''}>
-                  <input type="radio" name="source" value={s} checked={source === s} onChange={() => chooseSource(s)} />
-                  {t.compose.sources[s]}
-                </label>
-              ))}
-            </fieldset>
+            {switcher}
             <label class="field">
               <span>{t.compose.bulletinTitle}</span>
               <input name="title" maxLength={200} placeholder={t.compose.bulletinTitleHint} value={title} onInput={(e) => setTitle(e.currentTarget.value)} required />

@@ -1,6 +1,9 @@
-/** One broadcast, live: every device's delivery state for the current or next occurrence. */
+/**
+ * One broadcast, live: every device's delivery state for the current or next occurrence; for a relay (issue
+ * 15), which URL each box relays now and the minutes relayed so far (RelayLivePanel).
+ */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { DELIVERY_STATES, type BroadcastDetail, type DeliveryState } from '../../api/types.js';
+import { DELIVERY_STATES, type BroadcastDetail, type DeliveryState, type RelayEvent } from '../../api/types.js';
 import { useSession } from '../../app/session.js';
 import { errorMessage } from '../../app/errors.js';
 import { usePaged } from '../../app/hooks.js';
@@ -10,6 +13,7 @@ import { fmtDateTime, fmtTime } from '../../logic/format.js';
 import { can } from '../../logic/roles.js';
 import { defaultFeed } from './feed.js';
 import { useDeviceNames } from './useDeviceNames.js';
+import { RelayLivePanel } from '../relays/RelayLivePanel.js';
 
 const PAGE = 50;
 const DONE: DeliveryState[] = ['played'];
@@ -34,6 +38,9 @@ export default function BroadcastLiveView({ id }: { id: string }) {
   const [title, setTitle] = useState<string>('');
   const [filter, setFilter] = useState<DeliveryState | ''>('');
   const [notice, setNotice] = useState<string | null>(null);
+  /** A relay's source (null: not a relay), and the latest `relay` event of each box. */
+  const [relay, setRelay] = useState<{ sourceId: string; sourceName: string | null } | null>(null);
+  const [relayNow, setRelayNow] = useState<{ map: Map<string, RelayEvent>; count: number }>({ map: new Map(), count: 0 });
 
   useEffect(() => {
     setDetail(null);
@@ -45,10 +52,25 @@ export default function BroadcastLiveView({ id }: { id: string }) {
         setError(null);
       },
       setError,
+      (e) =>
+        setRelayNow((cur) => {
+          const prev = cur.map.get(e.deviceId);
+          // Events of an earlier occurrence, or late ones, do not overwrite what the box does now.
+          if (prev && (Date.parse(prev.occurrenceAt) > Date.parse(e.occurrenceAt) || (prev.occurrenceAt === e.occurrenceAt && Date.parse(prev.at) > Date.parse(e.at)))) return cur;
+          return { map: new Map(cur.map).set(e.deviceId, e), count: cur.count + 1 };
+        }),
     );
   }, [id]);
   useEffect(() => {
-    if (detail?.bulletinId && !title) api.bulletin(detail.bulletinId).then((b) => setTitle(b.title), () => undefined);
+    if (detail?.bulletinId && !title)
+      api.bulletin(detail.bulletinId).then((b) => {
+        setTitle(b.title);
+        if (b.relay) {
+          const sourceId = b.relay.sourceId;
+          setRelay({ sourceId, sourceName: null });
+          api.source(sourceId).then((s) => setRelay({ sourceId, sourceName: s.name }), () => undefined);
+        }
+      }, () => undefined);
   }, [detail?.bulletinId]);
 
   const rows = useMemo(() => (detail ? detail.deliveries.filter((d) => !filter || d.state === filter).sort((a, b) => a.deviceId.localeCompare(b.deviceId)) : []), [detail, filter]);
@@ -114,6 +136,7 @@ export default function BroadcastLiveView({ id }: { id: string }) {
           </>
         )}
       </Card>
+      {relay && <RelayLivePanel broadcastId={id} occurrenceAt={detail.occurrenceAt} sourceName={relay.sourceName} live={relayNow.map} eventCount={relayNow.count} />}
       {total > 0 && (
         <Card
           title={t.live.device}
