@@ -44,10 +44,10 @@ export { LinuxNetworkReader, defaultRouteInterface, parseMmcliKeys, type Network
 export { TimedatectlReader, AplayDeviceProbe, parseAplayCards, cardOfDevice, type TimeSyncReader, type AudioDeviceProbe, type AudioDeviceStatus } from './hardware/probes.js';
 export { SimBoard } from './hardware/twins.js';
 export { CountingSink, AplaySink, FfmpegAlsaSink, createSink, type PcmSink, type PcmOutput, type SinkWrite } from './hardware/sink.js';
-// Relays (issue 15): the stream player and its pure parts.
+// Relays (issue 15): the stream player, and its pure parts (shared/src/relay/, one copy with the server's restream).
 export { StreamRelay, DEFAULT_TUNING, type RelayChange, type RelayTuning, type StreamRelayDeps, type RelayRunner, type StartRelay } from './relay/stream-relay.js';
 export { StreamDecoder, isHlsUrl, type DecoderInput, type DecoderSpec } from './relay/decoder.js';
-export { FailoverPlan, DEFAULT_RETRY, type FailCause, type RetryPolicy } from './relay/failover.js';
-export { JitterBuffer, type JitterOptions } from './relay/jitter.js';
-export { LevelMeter, levelDbfs, applyVolume, pcmMs, PCM_RATE, PCM_BYTES_PER_MS, SILENCE_DBFS, BLOCK_MS, type LevelBlock } from './relay/pcm.js';
+export { FailoverPlan, DEFAULT_RETRY, type FailCause, type RetryPolicy } from '@loaxa/shared';
+export { JitterBuffer, type JitterOptions } from '@loaxa/shared';
+export { LevelMeter, levelDbfs, applyVolume, pcmMs, PCM_RATE, PCM_BYTES_PER_MS, SILENCE_DBFS, BLOCK_MS, type LevelBlock } from '@loaxa/shared';
 export { startLoopWatchdog, type LoopWatchdog } from './loop-watchdog.js';

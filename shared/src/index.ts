@@ -9,3 +9,4 @@ export * from './playout-plan.js';
 export * from './fast-check.js';
 export * from './vi/index.js';
 export * from './api/index.js';
+export * from './relay/index.js';

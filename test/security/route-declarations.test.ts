@@ -48,6 +48,7 @@ t.test('the server’s route table: every route declared, public routes few and 
     'public GET /openapi.json',
     'public POST /api/v1/auth/login',
     'self GET /media/:sha256',
+    'self GET /streams/:sourceId',
     'self POST /api/v1/broker/acl',
     'self POST /api/v1/broker/auth',
     'self POST /api/v1/claim',

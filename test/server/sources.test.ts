@@ -81,7 +81,7 @@ t.test('sources: admins manage their area’s, everyone uses those of their area
   t.equal(renamed.status, 200);
   t.equal(renamed.body.name, 'Đài tỉnh (FM 96)');
   t.same(renamed.body.urls, ['http://radio.example/fm96.aac', 'http://radio.example/tinh.mp3']);
-  t.equal(renamed.body.restream, true, 'restream is stored (not served yet)');
+  t.equal(renamed.body.restream, true, 'restream is stored');
 
   const audit = (await api('GET', '/api/v1/audit?limit=20', undefined, admin99)).body.items;
   const edit = audit.find((r: { route: string }) => r.route === '/api/v1/sources/:id');

@@ -1,7 +1,7 @@
 /**
  * Where a relay's PCM goes (issue 15). A file is handed to a Player whole (player.ts); a stream is decoded
  * in the agent and written out as it comes, so it needs an output that takes raw PCM (s16le, mono, 48 kHz;
- * relay/pcm.ts). The real ones reach ALSA the way the file player does — `ffmpeg … -f alsa <device>` or
+ * shared/src/relay/pcm.ts). The real ones reach ALSA the way the file player does — `ffmpeg … -f alsa <device>` or
  * `aplay -D <device>` — and the simulator's counts the seconds it actually received, audible and silent
  * apart ("the simulated player counts the seconds it actually decodes").
  *
@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
-import { LevelMeter, PCM_BYTES_PER_MS, PCM_CHANNELS, PCM_RATE, pcmMs, type LevelBlock } from '../relay/pcm.js';
+import { LevelMeter, PCM_BYTES_PER_MS, PCM_CHANNELS, PCM_RATE, pcmMs, type LevelBlock } from '@loaxa/shared';
 
 export interface PcmOutput {
   /** Queues PCM for the speaker (the caller paces it at real time). */
@@ -114,7 +114,7 @@ export interface SinkWrite {
 
 /**
  * Plays nothing and counts what it was given: the null player's and the simulator's sink. Audible and
- * silent milliseconds are measured on the samples (relay/pcm.ts), so "the box relayed 20 minutes" is what
+ * silent milliseconds are measured on the samples (shared/src/relay/pcm.ts), so "the box relayed 20 minutes" is what
  * it actually decoded and sent to its speaker, not what a timer says.
  */
 export class CountingSink implements PcmSink {

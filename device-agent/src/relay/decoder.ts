@@ -1,5 +1,5 @@
 /**
- * One source of a relay decoded to PCM (relay/pcm.ts) by the agent's ffmpeg, emitting `pcm` as it comes and
+ * One source of a relay decoded to PCM (shared/src/relay/pcm.ts) by the agent's ffmpeg, emitting `pcm` as it comes and
  * `failed` once, when the source can give no more (issue 15):
  * - an HTTP stream (Icecast/Shoutcast MP3, AAC, Ogg/Opus) is fetched by the agent itself — with the box's
  *   own credentials when the source is the server's restream (`deviceAuth`), through the same fetch as media
@@ -18,7 +18,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Logger } from 'pino';
 import type { FetchLike } from '../media-cache.js';
-import { PCM_CHANNELS, PCM_RATE } from './pcm.js';
+import { PCM_CHANNELS, PCM_RATE } from '@loaxa/shared';
 
 export type DecoderInput = { kind: 'url'; url: string } | { kind: 'file'; path: string };
 

@@ -1,7 +1,8 @@
 /**
  * Airs one relay item (issue 15): pulls its URLs in order of preference, decodes them (decoder.ts), measures
  * their level (pcm.ts) and writes the audio at real-time pace (jitter.ts) to the speaker's sink
- * (hardware/sink.ts). FailoverPlan (failover.ts) decides which URL plays:
+ * (hardware/sink.ts). FailoverPlan (failover.ts) decides which URL plays — those three pure parts live in
+ * shared/src/relay/, one copy with the server's restream (server/src/relay/restream.ts):
  * - the URL playing fails when its decoder stops (connection refused or cut, HTTP error, a playlist that is
  *   not one, a decoding error), when nothing has come for `stallMs` and the buffer ran dry (`stalled`), or
  *   after `silenceMs` of silence (`silence`); the next URL starts at once, so it plays within a second or two
@@ -18,15 +19,12 @@
  * fallback — the pacing tick and every failover step) shares its state; split, each part would need all of it.
  */
 import { EventEmitter } from 'node:events';
-import type { Payload, RelayCause } from '@loaxa/shared';
+import { DEFAULT_RETRY, FailoverPlan, JitterBuffer, LevelMeter, SILENCE_DBFS, applyVolume, pcmMs, type FailCause, type Payload, type RelayCause, type RetryPolicy } from '@loaxa/shared';
 import type { Logger } from 'pino';
 import type { PcmOutput, PcmSink } from '../hardware/sink.js';
 import type { FetchLike } from '../media-cache.js';
 import type { Clock } from '../timing.js';
 import { StreamDecoder, isHlsUrl, type DecoderInput } from './decoder.js';
-import { DEFAULT_RETRY, FailoverPlan, type FailCause, type RetryPolicy } from './failover.js';
-import { JitterBuffer } from './jitter.js';
-import { LevelMeter, SILENCE_DBFS, applyVolume, pcmMs } from './pcm.js';
 
 /** A change in what the relay plays, as reported on `event` (the playout adds the broadcast and occurrence). */
 export interface RelayChange {

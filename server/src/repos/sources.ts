@@ -14,7 +14,7 @@ export interface StreamSource {
   /** Who may use it: this area and everything inside it; null: the whole installation. */
   areaCode: string | null;
   fallbackBulletinId: string | null;
-  /** Asked for; not served yet (issue 15's restream is a later slice). */
+  /** Boxes relay it through the server's own restream (`GET /streams/{id}`, server/src/relay/) instead of pulling the URLs. */
   restream: boolean;
   createdBy: string | null;
   createdAt: number;

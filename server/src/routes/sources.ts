@@ -147,7 +147,7 @@ export const sourceRoutes: FastifyPluginAsyncZod<SourceRouteDeps> = async (app, 
       schema: {
         tags: ['sources'],
         summary: 'Register a live source: stream URLs in order of preference, its area, its fallback bulletin',
-        description: '`restream` is stored but not served yet: boxes pull the URLs themselves.',
+        description: 'With `restream: true` boxes hear the source through the server (`/streams/{id}`, pulled once by the server, which fails over between the URLs); otherwise each box pulls the URLs itself.',
         body: sourceCreateBodySchema,
         response: { 201: sourceSchema, 400: errorBodySchema, 403: errorBodySchema },
       },
@@ -189,7 +189,8 @@ export const sourceRoutes: FastifyPluginAsyncZod<SourceRouteDeps> = async (app, 
       // An unchanged fallback is checked again when the area changes: it must still serve every user.
       if (body.fallbackBulletinId !== undefined || body.areaCode !== undefined) checkFallback(user, fallback, areaCode);
       const updated = deps.sources.update(s.id, body)!;
-      const airs = body.urls !== undefined || body.fallbackBulletinId !== undefined;
+      // What boxes receive changes with the URLs, the fallback, and `restream` (the server's URL instead of the source's).
+      const airs = body.urls !== undefined || body.fallbackBulletinId !== undefined || (body.restream !== undefined && body.restream !== s.restream);
       if (airs) await resyncRelays(s.id);
       if (body.urls !== undefined) deps.sourceChecker.checkSoon(s.id);
       return toApi(updated);

@@ -85,7 +85,11 @@ export class PlayPayloads implements PlayPayloadSource {
   /**
    * A relay (issue 15): the box pulls the source's URLs itself, in order, for the bulletin's duration; `media`
    * is the source's fallback bulletin, played when every URL fails (absent: the relay stops cleanly). The
-   * URLs are read at each pass, so an edited source reaches the boxes with their next agenda.
+   * URLs are read at each pass, so an edited source reaches the boxes with their next agenda. A source with
+   * `restream: true` (few listener slots upstream, or credentials boxes must not hold) is heard through the
+   * server instead: one URL, `/streams/{sourceId}` on the server the broadcast's media come from (the public
+   * URL, or the address the broadcast was made through), opened with the box's own credentials
+   * (`deviceAuth`); the server pulls the source once and fails over between its URLs (relay/restream.ts).
    */
   private relayPayload(broadcast: Broadcast, occurrenceAt: number, bulletin: Bulletin): Payload<'play'> | null {
     const source = bulletin.relaySourceId ? this.deps.sources?.get(bulletin.relaySourceId) : null;
@@ -103,7 +107,9 @@ export class PlayPayloads implements PlayPayloadSource {
       occurrenceAt,
       priority: broadcast.priority,
       ...(media ? { media } : {}),
-      stream: { sourceId: source.id, urls: [...source.urls], durationMs: bulletin.durationMs },
+      stream: source.restream
+        ? { sourceId: source.id, urls: [`${broadcast.mediaBaseUrl}/streams/${encodeURIComponent(source.id)}`], durationMs: bulletin.durationMs, deviceAuth: true }
+        : { sourceId: source.id, urls: [...source.urls], durationMs: bulletin.durationMs },
       startAt: occurrenceAt,
       windowMs: broadcast.windowMs,
       title: bulletin.title.slice(0, 300),

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { ErrorCode } from '@loaxa/shared';
 import type { Config } from '../config.js';
 import type { AppContext } from '../services/context.js';
+import type { StreamSource } from '../repos/sources.js';
 import { ApiError, installErrorHandlers } from '../http/errors.js';
 import { installApiAuth } from '../http/auth.js';
 import { access, installAccess } from '../http/access.js';
@@ -37,6 +38,9 @@ import { auditRoutes } from '../routes/audit.js';
 import { webRoutes } from '../routes/web.js';
 import { claimRoutes } from '../routes/claims.js';
 import { sourceRoutes } from '../routes/sources.js';
+import { streamRoutes } from '../routes/streams.js';
+import { Restreamer } from '../relay/restream.js';
+import { ffmpegPath } from '../audio/ffmpeg.js';
 
 export async function buildHttp(
   config: Config,
@@ -127,6 +131,14 @@ export async function buildHttp(
   await app.register(sourceRoutes, { areas, bulletins, broadcasts, sources, sourceChecker, objects, agenda });
   await app.register(broadcastRoutes, { config, broadcasts, broadcastService, scheduler, objects });
   await app.register(mediaRoutes, { media, deviceCredentials, sessions, users });
+  // The server's own restream of sources with `restream: true` (issue 15, relay/restream.ts): pulled once per
+  // source while boxes listen. Its listeners end and its ffmpeg are killed when the server stops: at the first
+  // shutdown step (long-lived responses), and awaited when the HTTP server closes.
+  const restream = new Restreamer({ ffmpegPath: ffmpegPath(), logger: deps.logger, lookup: (id) => restreamable(sources.get(id)) });
+  app.decorate('restream', restream);
+  onShutdown(() => void restream.stop());
+  app.addHook('onClose', () => restream.stop());
+  await app.register(streamRoutes, { sources, areas, deviceCredentials, restream });
   await app.register(ttsRoutes, { config, areas, dictionary, media, speech, render });
   await app.register(userRoutes, { users, sessions, areas, events, objects });
   await app.register(reportRoutes, { areas, asRun, broadcasts, bulletins, relayLog, objects });
@@ -139,4 +151,9 @@ export async function buildHttp(
   // Last: the web app answers the GETs no API route answers.
   await app.register(webRoutes, { config });
   return app;
+}
+
+/** A source as the restream pulls it: null once it is deleted or no longer restreamed. */
+function restreamable(s: StreamSource | null): StreamSource | null {
+  return s && s.deletedAt === null && s.restream ? s : null;
 }

@@ -35,7 +35,7 @@ const sourceFields = {
   areaCode: areaCodeSchema.nullable(),
   /** A ready bulletin played when every URL fails; null: the relay stops cleanly instead. */
   fallbackBulletinId: idSchema.nullable(),
-  /** Through the server's own restream (few listeners allowed, credentials). Stored; not served yet: boxes pull the URLs themselves. */
+  /** Through the server's own restream (few listeners allowed, credentials). Boxes then pull `/streams/{id}` from the server (one pull of the source for all of them) instead of the URLs. */
   restream: z.boolean(),
 };
 
