@@ -8,7 +8,8 @@
  * sendfile) serving the same file from the media store — the reference; and, unless BENCH_PROXY=0, nginx as
  * deploy/nginx/loaxa-media.conf puts it in front of the server (auth_request to the server, file from nginx's
  * cache). Runs are interleaved (BENCH_RUNS rounds, default 3); medians reported, with throughput, server CPU
- * (from /proc) and the ratio to nginx. Target: ours ≤ 1.5× nginx's time.
+ * (from /proc) and the ratio to nginx. Target: ours ≤ 1.5× nginx's time. Over 300 lines because the run is
+ * one script (nginx configs, the interleaved rounds, the report), read top to bottom.
  *
  * The client harness: BENCH_CLIENTS child processes (default 2) of this script (`--client`), each with an
  * http.Agent without keep-alive (one connection per box, as in the field), all started together; every

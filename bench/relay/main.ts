@@ -4,7 +4,8 @@
  * the same stream to the same listeners in the same run. Reported: the server's CPU (the server process and
  * the ffmpeg it runs for the restream, from /proc) and memory as ratios to Icecast's, and every listener's
  * received seconds of audio (min / p1 / p50; starved = under 95 % of the window or a stall over 2 s).
- * Target: the server's CPU ≤ 1.5× Icecast's.
+ * Target: the server's CPU ≤ 1.5× Icecast's. Over 300 lines because the run is one script, read top to
+ * bottom: set-up of both sides, the ABBA windows, the measures and the clean-up of every process.
  *
  * The stream: a 440 Hz tone encoded by ffmpeg (64 kb/s MP3, 48 kHz mono) pushed to a real Icecast2
  * (test/helpers/icecast.ts, client limit raised above the fleet) on mount /live.mp3; the server is started

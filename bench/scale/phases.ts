@@ -1,7 +1,8 @@
 /**
  * The three measured phases of the scale benchmarks (issue 8 § 1–3), run against any Target with the
  * same fleet: connect storm, emergency fan-out, heartbeat ingest. Each returns plain numbers (ms, CPU
- * seconds, MiB) for the JSON results; none throws on a missed target, only on a broken run.
+ * seconds, MiB) for the JSON results; none throws on a missed target, only on a broken run. Over 300 lines
+ * because the three phases share their waiting and measuring, and each reads best next to the others.
  */
 import type { Fleet, FleetCounts } from '../../firmware-sim/src/index.js';
 import { monotonicUs } from './cpuprofile.js';

@@ -9,6 +9,9 @@
  * (connected, subscribed, commands, deliveries…) twice a second. Every message either way is checked with
  * zod. A child whose parent goes away (the IPC channel closes) drops its connections and exits, so a
  * killed benchmark leaves no box behind.
+ *
+ * Over 300 lines: the IPC schemas, the child's loop and the parent are in one file so both ends of each
+ * message read together; splitting them into three files is the next tidy-up (noted with issue 14).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

@@ -3,7 +3,8 @@
  * `{v:1, id, type, ts, payload, expiresAt?}`. Answers on `res` are `{v:1, re, ts, ok, data | error}`.
  * Every message is checked against these both when sent and when received (STYLE.md habit 3).
  * Additive fields since CONTRACTS.md (optional; older peers leave them out): `status.agenda`, the agenda a
- * box holds (README.md § MQTT protocol).
+ * box holds (README.md § MQTT protocol); relays (issue 15): `play.stream`, `airedMs`, `relay` events.
+ * Over 300 lines because the whole wire protocol is one catalog, read in one place by both ends.
  */
 import { z } from 'zod';
 import { idSchema, areaCodeSchema, sha256Schema } from './ids.js';
