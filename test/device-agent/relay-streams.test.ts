@@ -226,6 +226,33 @@ t.test('a source that answers an HTTP error, a web page or another scheme fails 
   t.match(await failure('http://127.0.0.1:1/live.mp3'), /cannot connect/);
 });
 
+t.test('a stream that answers a DASH manifest pointing at a file on the box reads nothing of it (issue 15 review, finding 9)', async (t) => {
+  const { createServer } = await import('node:http');
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { execFileSync } = await import('node:child_process');
+  const dir = await mkdtemp(join(tmpdir(), 'loaxa-dash-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  // A file that must never reach the speaker; ffmpeg's DASH demuxer would open it (an .mp4 passes its extension check).
+  const secret = join(dir, 'secret.mp4');
+  execFileSync(ffmpegBin(), ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=d=2', '-c:a', 'aac', '-f', 'mp4', '-y', secret]);
+  const mpd = `<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-on-demand:2011" type="static" mediaPresentationDuration="PT2S" minBufferTime="PT1S"><Period><AdaptationSet mimeType="audio/mp4"><Representation id="a" bandwidth="64000" codecs="mp4a.40.2"><BaseURL>file://${secret}</BaseURL></Representation></AdaptationSet></Period></MPD>`;
+  const server = createServer((_req, res) => void res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(mpd));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/live`;
+  let pcmBytes = 0;
+  const why = await new Promise<string>((resolve) => {
+    const d = new StreamDecoder({ ffmpegPath: ffmpegBin(), input: { kind: 'url', url }, authorization: null, fetch: globalThis.fetch, logger: silentLogger() });
+    d.on('pcm', (pcm: Buffer) => (pcmBytes += pcm.length));
+    d.on('failed', (err) => resolve(err.message));
+    d.start();
+  });
+  t.equal(pcmBytes, 0, 'not one sample of the local file was decoded');
+  t.match(why, /decoder stopped|stream ended/, 'the URL fails, so the box moves on');
+});
+
 t.test("an HLS restream that needs the box's credentials: playlist and segments are fetched with them", async (t) => {
   const hls = await startHlsStream(t, { frequencyHz: 550 });
   const basic = `Basic ${Buffer.from('dev-spk-01:secret').toString('base64')}`;

@@ -110,3 +110,29 @@ t.test('relays keep approval, priorities and area rules', async (t) => {
   t.equal(overlap.body.conflicts.length, 1, 'ten minutes into a 30-minute relay');
   t.equal(overlap.body.conflicts[0].outcome, 'interrupts', 'a higher priority interrupts the relay (Circular 39)');
 });
+
+t.test('issue 15 review (4): a relay goes only inside its source’s area, whoever sends it', async (t) => {
+  const { api, token } = await startTestServer(t, { sourceCheckSeconds: 0 });
+  await importSampleAreas(api, token);
+  await api('POST', '/api/v1/users', { username: 'tinh-op', password: 'a-long-password', role: 'operator', areaCode: '99' }, token);
+  const provinceOp = (await api('POST', '/api/v1/auth/login', { username: 'tinh-op', password: 'a-long-password' })).body.token as string;
+  const inside = (await api('POST', '/api/v1/devices', { name: 'loa Hưng Đạo', areaCode: '99004' }, token)).body;
+  const outside = (await api('POST', '/api/v1/devices', { name: 'loa Tân Lập', areaCode: '99003' }, token)).body;
+  const commune = (await api('POST', '/api/v1/sources', { name: 'FM Hưng Đạo', urls: ['http://radio.example/hd.mp3'], areaCode: '99004' }, token)).body;
+  const wide = (await api('POST', '/api/v1/sources', { name: 'VOV1', urls: ['http://radio.example/vov1.mp3'], areaCode: null }, token)).body;
+  const relay = (await api('POST', '/api/v1/bulletins/relay', { title: 'FM Hưng Đạo', sourceId: commune.id, durationMs: 600_000 }, provinceOp)).body;
+  const vov = (await api('POST', '/api/v1/bulletins/relay', { title: 'VOV1', sourceId: wide.id, durationMs: 600_000 }, provinceOp)).body;
+  const startAt = new Date(Date.now() + 3600_000).toISOString();
+  const send = (bulletinId: string, target: object) => api('POST', '/api/v1/broadcasts', { bulletinId, target, startAt }, provinceOp);
+
+  const province = await send(relay.id, { areaCodes: ['99'] });
+  t.equal(province.status, 400, 'a commune’s source is not sent to the whole province');
+  t.match(province.body.error.message, /serves only area 99004/, 'the answer names the source’s area');
+  t.equal((await send(relay.id, { areaCodes: ['99003'] })).status, 400, 'nor to another commune');
+  const box = await send(relay.id, { deviceIds: [outside.id] });
+  t.equal(box.status, 400, 'nor to a box of another commune');
+  t.equal(box.body.error.fields[0].path, 'target.deviceIds.0');
+  t.equal((await send(relay.id, { areaCodes: ['99004'], deviceIds: [inside.id] })).status, 201, 'inside its area it goes');
+  t.equal((await send(vov.id, { areaCodes: ['99'] })).status, 201, 'an installation-wide source goes anywhere');
+  t.equal((await api('POST', '/api/v1/broadcasts', { bulletinId: relay.id, target: { areaCodes: ['99'] }, startAt }, token)).status, 400, 'not even the installation admin sends it outside');
+});

@@ -165,3 +165,81 @@ t.test('the relay report shows a user only their own boxes and broadcasts', asyn
   t.equal((await api('GET', `/api/v1/reports/relays?broadcastId=${b.id}`, undefined, op)).status, 404, 'another commune does not see the broadcast');
   t.equal((await api('GET', '/api/v1/reports/relays?area=99003&from=2026-01-01&to=2026-01-02', undefined, op)).status, 404, 'nor the area');
 });
+
+t.test('issue 15 review (5): airedMs counts only on the played report of a relay, clamped to what it could air', async (t) => {
+  const { api, token, urls, server } = await startTestServer(t, { sourceCheckSeconds: 0 });
+  await importSampleAreas(api, token);
+  const dev = (await api('POST', '/api/v1/devices', { name: 'loa chợ', areaCode: '99003' }, token)).body;
+  const src = (await api('POST', '/api/v1/sources', { name: 'VOV1', urls: [U1], areaCode: null }, token)).body;
+  const relay = (await api('POST', '/api/v1/bulletins/relay', { title: 'Thời sự VOV', sourceId: src.id, durationMs: 60_000 }, token)).body;
+  const file = (await api('POST', '/api/v1/bulletins', { title: 'Sáng', text: 'Chương trình phát thanh buổi sáng.' }, token)).body;
+  const c = await mqtt.connectAsync(urls.mqttUrl, { clientId: dev.id, username: dev.id, password: dev.mqtt.password, reconnectPeriod: 0 });
+  t.teardown(() => c.endAsync(true));
+  await c.publishAsync(topics.deviceStatus(dev.id), encodeMessage('status', { state: 'online' }), { qos: 1, retain: true });
+  await waitFor('the box online', async () => ((await api('GET', `/api/v1/devices/${dev.id}`, undefined, token)).body.state === 'online' ? true : null), 5000);
+
+  const rb = (await api('POST', '/api/v1/broadcasts', { bulletinId: relay.id, target: { deviceIds: [dev.id] } }, token)).body;
+  const fb = (await api('POST', '/api/v1/broadcasts', { bulletinId: file.id, target: { deviceIds: [dev.id] } }, token)).body;
+  const rOcc = Date.parse(rb.startAt);
+  const fOcc = Date.parse(fb.startAt);
+  await waitFor('both to be past', () => (Date.now() > Math.max(rOcc, fOcc) + 1500 ? true : null), 10_000, 50);
+  const report = (broadcastId: string, occurrenceAt: number, state: string, at: number, extra: Record<string, unknown> = {}) =>
+    c.publishAsync(topics.deviceEvent(dev.id), encodeMessage('event', { kind: 'delivery', broadcastId, occurrenceAt, state: state as 'played', at, ...extra }), { qos: 1 });
+  // A file play: the box claims an hour aired on every report; its airtime stays its play times.
+  await report(fb.id, fOcc, 'acknowledged', fOcc + 10, { airedMs: 3_600_000 });
+  await report(fb.id, fOcc, 'playing', fOcc + 100, { airedMs: 3_600_000 });
+  await report(fb.id, fOcc, 'played', fOcc + 1100, { airedMs: 3_600_000 });
+  // A relay: airedMs on `playing` is ignored, on `played` clamped to the relay's length and to its play times.
+  await report(rb.id, rOcc, 'playing', rOcc + 100, { airedMs: 3_600_000 });
+  await report(rb.id, rOcc, 'played', rOcc + 1300, { airedMs: 3_600_000 });
+  const aired = (id: string) => (server.ctx.db.prepare('SELECT state, aired_ms AS airedMs FROM deliveries WHERE broadcast_id = ?').get(id) as { state: string; airedMs: number | null });
+  await waitFor('both played', () => (aired(fb.id)?.state === 'played' && aired(rb.id)?.state === 'played' ? true : null), 5000, 20);
+  t.equal(aired(fb.id).airedMs, null, 'nothing stored for the file play');
+  t.equal(aired(rb.id).airedMs, 60_000, 'the relay’s count is stored no longer than the relay');
+
+  const period = `from=${encodeURIComponent(new Date(rOcc - 3600_000).toISOString())}&to=${encodeURIComponent(new Date(rOcc + 3600_000).toISOString())}`;
+  const asRun = (await api('GET', `/api/v1/reports/as-run?area=99003&${period}`, undefined, token)).body;
+  const box = asRun.communes[0].devices.find((d: { deviceId: string }) => d.deviceId === dev.id);
+  t.equal(box.airtimeMs, 1000 + 1200, 'the file’s play times, and the relay no longer than it played');
+  const relays = (await api('GET', `/api/v1/reports/relays?broadcastId=${rb.id}&occurrenceAt=${new Date(rOcc).toISOString()}`, undefined, token)).body;
+  t.equal(relays.items[0].relayedMs, 1200, 'the relay report clamps it too');
+});
+
+t.test('issue 15 review (6): relay reports only for a box’s relay airings, inside their time, and a bounded number', async (t) => {
+  const { api, token, urls, server } = await startTestServer(t, { sourceCheckSeconds: 0 });
+  await importSampleAreas(api, token);
+  const dev = (await api('POST', '/api/v1/devices', { name: 'loa chợ', areaCode: '99003' }, token)).body;
+  const src = (await api('POST', '/api/v1/sources', { name: 'VOV1', urls: [U1], areaCode: null }, token)).body;
+  const relay = (await api('POST', '/api/v1/bulletins/relay', { title: 'Thời sự VOV', sourceId: src.id, durationMs: 60_000 }, token)).body;
+  const file = (await api('POST', '/api/v1/bulletins', { title: 'Sáng', text: 'Chương trình phát thanh buổi sáng.' }, token)).body;
+  const misbehaved: string[] = [];
+  const meter = server.ctx.misbehaviour;
+  const record = meter.record.bind(meter);
+  meter.record = (id: string) => (misbehaved.push(id), record(id));
+  const c = await mqtt.connectAsync(urls.mqttUrl, { clientId: dev.id, username: dev.id, password: dev.mqtt.password, reconnectPeriod: 0 });
+  t.teardown(() => c.endAsync(true));
+  await c.publishAsync(topics.deviceStatus(dev.id), encodeMessage('status', { state: 'online' }), { qos: 1, retain: true });
+  await waitFor('the box online', async () => ((await api('GET', `/api/v1/devices/${dev.id}`, undefined, token)).body.state === 'online' ? true : null), 5000);
+  const rb = (await api('POST', '/api/v1/broadcasts', { bulletinId: relay.id, target: { deviceIds: [dev.id] } }, token)).body;
+  const fb = (await api('POST', '/api/v1/broadcasts', { bulletinId: file.id, target: { deviceIds: [dev.id] } }, token)).body;
+  const rOcc = Date.parse(rb.startAt);
+  const fOcc = Date.parse(fb.startAt);
+  await waitFor('both to be past', () => (Date.now() > Math.max(rOcc, fOcc) + 300 ? true : null), 10_000, 50);
+  const relayEvent = (broadcastId: string, occurrenceAt: number, at: number) =>
+    c.publishAsync(topics.deviceEvent(dev.id), encodeMessage('event', { kind: 'relay', broadcastId, occurrenceAt, url: U1, cause: 'started', at }), { qos: 1 });
+  const logged = () => (server.ctx.db.prepare('SELECT COUNT(*) AS n FROM relay_log').get() as { n: number }).n;
+
+  await relayEvent(fb.id, fOcc, fOcc + 50);
+  await relayEvent(rb.id, rOcc, rOcc - 120_000);
+  await waitFor('both refused', () => (misbehaved.length >= 2 ? true : null), 5000, 20);
+  t.equal(logged(), 0, 'nothing for a file play, nor for an instant long before the relay');
+  t.same(misbehaved, [dev.id, dev.id], 'each counted as misbehaviour');
+
+  await relayEvent(rb.id, rOcc, rOcc + 10);
+  await waitFor('the real report', () => (logged() === 1 ? true : null), 5000, 20);
+  for (let i = 1; i < 500; i++) server.ctx.relayLog.record({ deviceId: dev.id, broadcastId: rb.id, occurrenceAt: rOcc, url: U1, cause: 'started', at: rOcc + 10 + i, detail: null });
+  t.equal(logged(), 500);
+  await relayEvent(rb.id, rOcc, rOcc + 200);
+  await waitFor('the one over the cap refused', () => (misbehaved.length >= 3 ? true : null), 5000, 20);
+  t.equal(logged(), 500, 'no more than 500 reports for one airing');
+});

@@ -244,11 +244,81 @@ t.test('a hung URL is replaced with silence in between; with every URL down the 
   t.ok(l.endedAt! - deadAt < 3_000, `the box’s stream ended ${Math.round(l.endedAt! - deadAt)} ms after the last URL died`);
   await waitFor('no ffmpeg left', () => (restream.pids().length === 0 && restream.status().length === 0 ? true : null), 3_000);
 
-  // A box retrying while everything is down: one quick attempt, then the end of its stream.
-  const retry = await tuneIn(t, url, (await box('99003')).auth);
+  // A box retrying at once is answered 503 with Retry-After, and no ffmpeg starts (issue 15 review: boxes
+  // retrying must not respawn the decoders in a loop).
+  const retryBox = await box('99003');
+  const soon = await fetch(url, { headers: { authorization: retryBox.auth } });
+  t.equal(soon.status, 503, 'an immediate retry is refused');
+  const after503 = Number(soon.headers.get('retry-after'));
+  t.ok(after503 >= 1 && after503 <= 4, `Retry-After: ${after503} s`);
+  t.match(((await soon.json()) as { error: { code: string; message: string } }).error, { code: 'LOAXA_UNAVAILABLE', message: /every URL of source .* is down/ });
+  t.same([restream.pids(), restream.status()], [[], []], 'no ffmpeg was started for it');
+
+  // Past the few seconds: one quick attempt, then the end of its stream.
+  await new Promise((r) => setTimeout(r, after503 * 1000 + 200));
+  const retry = await tuneIn(t, url, retryBox.auth);
   t.equal(retry.status, 200);
   await waitFor('the retry’s stream to end', () => retry.endedAt, 8_000);
   t.ok(retry.seconds() < 3, `it heard no source (${retry.seconds().toFixed(1)} s of filler) before its stream ended`);
+});
+
+t.test('a revoked box is cut at once while another keeps listening; a third stream of one box is 429', { timeout: 60_000 }, async (t) => {
+  const { base, api, token, restream, box, source } = await setup(t);
+  const a = await startToneStream(t, { format: 'mp3', frequencyHz: 440 });
+  const id = await source({ name: 'Đài tỉnh', urls: [a.url], areaCode: '99', restream: true });
+  const url = `${base}/streams/${id}`;
+  const [gone, stays] = [await box('99003'), await box('99003')];
+  const g1 = await tuneIn(t, url, gone.auth);
+  const g2 = await tuneIn(t, url, gone.auth);
+  const s1 = await tuneIn(t, url, stays.auth);
+  t.same([g1.status, g2.status, s1.status], [200, 200, 200]);
+  await waitFor('every listener hearing 440 Hz', () => (hearing(g1, 440) && hearing(g2, 440) && hearing(s1, 440) ? true : null), 10_000);
+
+  // Issue 15 review, finding 3: one credential may not open any number of listeners.
+  const third = await fetch(url, { headers: { authorization: gone.auth } });
+  t.equal(third.status, 429, 'a third stream of the same box is refused');
+  if (third.status === 429) t.match(((await third.json()) as { error: { code: string; message: string } }).error, { code: 'LOAXA_RATE_LIMITED', message: /already has 2 streams of source .* open, the most allowed/ });
+  else await third.body?.cancel();
+  t.equal(restream.listenersOf(gone.id), 2);
+
+  // Issue 15 review, finding 2: revoking a listening box ends its streams within a second; the other box stays.
+  const revokedAt = performance.now();
+  t.equal((await api('POST', `/api/v1/devices/${gone.id}/revoke`, {}, token)).status, 200);
+  await waitFor('the revoked box’s streams to end', () => (g1.endedAt !== null && g2.endedAt !== null ? true : null), 2_000, 20);
+  t.ok(Math.max(g1.endedAt!, g2.endedAt!) - revokedAt < 1_000, `cut ${Math.round(Math.max(g1.endedAt!, g2.endedAt!) - revokedAt)} ms after the revocation`);
+  t.equal(restream.listenersOf(gone.id), 0);
+  t.equal((await fetch(url, { headers: { authorization: gone.auth } })).status, 401, 'and refused when it comes back');
+  const heardBefore = s1.seconds();
+  await new Promise((r) => setTimeout(r, 1_500));
+  t.equal(s1.endedAt, null, 'the other box keeps listening');
+  t.ok(s1.seconds() - heardBefore > 1, 'and keeps receiving audio');
+  t.match(restream.status(), [{ sourceId: id, listeners: 1 }]);
+  // A stream closed by the box frees its slot: the cap counts open streams only.
+  const s2 = await tuneIn(t, url, stays.auth);
+  s2.close();
+  await waitFor('the closed stream to be let go', () => (restream.listenersOf(stays.id) === 1 ? true : null), 2_000);
+  const s3 = await tuneIn(t, url, stays.auth);
+  t.equal(s3.status, 200, 'a box that closed a stream may open another');
+  s3.close();
+});
+
+t.test('narrowing a source’s area cuts the listeners of boxes outside it at the next refresh', { timeout: 60_000 }, async (t) => {
+  const { base, api, token, restream, box, source } = await setup(t);
+  const a = await startToneStream(t, { format: 'mp3', frequencyHz: 440 });
+  const id = await source({ name: 'Đài tỉnh', urls: [a.url], areaCode: null, restream: true });
+  const url = `${base}/streams/${id}`;
+  const [here, there] = [await box('99003'), await box('98001')];
+  const lh = await tuneIn(t, url, here.auth);
+  const lt = await tuneIn(t, url, there.auth);
+  await waitFor('both hearing 440 Hz', () => (hearing(lh, 440) && hearing(lt, 440) ? true : null), 10_000);
+  const r = await api('PATCH', `/api/v1/sources/${id}`, { areaCode: '99' }, token);
+  t.equal(r.status, 200, JSON.stringify(r.body));
+  // The puller reads its source every 5 s (refreshMs).
+  await waitFor('the other province’s box to be cut', () => lt.endedAt, 7_000);
+  t.pass('the box outside the narrowed area was cut');
+  t.equal(lh.endedAt, null, 'the box inside keeps listening');
+  t.equal(restream.listenersOf(there.id), 0);
+  t.equal(restream.listenersOf(here.id), 1);
 });
 
 t.test('a source gone silent is left after 6 s, so the boxes hear the next URL before their own 10 s rule', { timeout: 60_000 }, async (t) => {

@@ -8,6 +8,7 @@ import { createServer, type Socket } from 'node:net';
 import { startTestServer, importSampleAreas } from '../helpers/server.js';
 import { startHlsStream, startToneStream } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
+import { hideCredentialsIn, hideUrlCredentials } from '../../server/src/services/source-checker.js';
 
 type Api = Awaited<ReturnType<typeof startTestServer>>['api'];
 
@@ -242,4 +243,42 @@ t.test('checks run by themselves every LOAXA_SOURCE_CHECK_SECONDS', { timeout: 6
     return s.checkedAt > first.checkedAt && s.status === 'silent' ? s : null;
   }, 30_000, 250);
   t.match(later.checks[0].reason, /silence/);
+});
+
+t.test('issue 15 review (1): a stream URL’s credentials reach only those who manage the source', async (t) => {
+  const { api, token, login } = await setup(t);
+  const admin99 = await login('qtv-99', 'province-admin', '99');
+  const viewer = await login('xem-tanlap', 'viewer', '99003');
+  const op = await login('vh-tanlap', 'operator', '99003');
+  const secretUrl = 'http://vov:s3cret@radio.example/tinh.mp3';
+  const deadUrl = 'http://relay:hunter2@127.0.0.1:9/nothing.mp3';
+  const created = await api('POST', '/api/v1/sources', { name: 'Đài tỉnh', urls: [secretUrl, deadUrl] }, admin99);
+  t.equal(created.status, 201);
+  t.same(created.body.urls, [secretUrl, deadUrl], 'the admin who manages it sees its URLs whole');
+  t.same((await api('GET', `/api/v1/sources/${created.body.id}`, undefined, token)).body.urls, [secretUrl, deadUrl], 'so does the installation admin');
+
+  const listed = (await api('GET', '/api/v1/sources', undefined, viewer)).body.items.find((s: { id: string }) => s.id === created.body.id);
+  t.same(listed.urls, ['http://***@radio.example/tinh.mp3', 'http://***@127.0.0.1:9/nothing.mp3'], 'a viewer sees where it is, not the password');
+  const one = await api('GET', `/api/v1/sources/${created.body.id}`, undefined, viewer);
+  t.notMatch(JSON.stringify(one.body), /s3cret|hunter2/, 'nor when reading the one source');
+
+  const checked = await api('POST', `/api/v1/sources/${created.body.id}/check`, undefined, op);
+  t.equal(checked.status, 200);
+  t.notMatch(JSON.stringify(checked.body), /s3cret|hunter2/, 'an operator’s check answers its results without the credentials');
+  const dead = checked.body.checks.find((c: { url: string }) => c.url.includes('127.0.0.1'));
+  t.equal(dead.status, 'down');
+
+  await api('PATCH', `/api/v1/sources/${created.body.id}`, { urls: [secretUrl] }, admin99);
+  const audit = await api('GET', '/api/v1/audit?limit=50', undefined, token);
+  const rows = audit.body.items.filter((r: { route: string }) => r.route.startsWith('/api/v1/sources'));
+  t.ok(rows.length >= 3, 'creation, check and edit are audited');
+  t.notMatch(JSON.stringify(rows), /s3cret|hunter2/, 'the audit log holds no password, in bodies or rows');
+  t.match(JSON.stringify(rows), /http:\/\/\*\*\*@radio\.example\/tinh\.mp3/, 'but the URL itself');
+});
+
+t.test('issue 15 review (1): credentials are hidden in URLs and in texts quoting them (check reasons, logs, audit)', async (t) => {
+  t.equal(hideUrlCredentials('https://user:p%40ss@stream.example.vn:8000/vov1.mp3?x=1'), 'https://***@stream.example.vn:8000/vov1.mp3?x=1');
+  t.equal(hideUrlCredentials('http://stream.example.vn/a@b.mp3'), 'http://stream.example.vn/a@b.mp3', 'an @ in the path is not a password');
+  t.equal(hideCredentialsIn('Error opening input http://u:pw@h/x.m3u8: 401, and "https://a:b@c/"'), 'Error opening input http://***@h/x.m3u8: 401, and "https://***@c/"');
+  t.equal(hideCredentialsIn('write to admin@example.vn'), 'write to admin@example.vn', 'an e-mail address is left alone');
 });

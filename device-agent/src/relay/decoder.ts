@@ -45,6 +45,12 @@ const COMMON_ARGS = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
  */
 const FAST_PROBE = ['-probesize', '16384', '-analyzeduration', '500000', '-fflags', '+nobuffer'];
 const HLS_PROTOCOLS = ['-protocol_whitelist', 'http,https,tcp,tls,crypto'];
+/**
+ * A stream the agent downloads itself reaches ffmpeg on its stdin, and only as one of the formats a relay
+ * may be (issue 15): without these, a hostile or spoofed server could answer with a DASH or HLS manifest
+ * that ffmpeg would detect and follow to `file:` or to hosts on the box's network (issue 15 review, finding 9).
+ */
+const PIPE_ONLY = ['-protocol_whitelist', 'pipe', '-format_whitelist', 'mp3,aac,ogg'];
 
 /** ffmpeg demuxers for what Icecast and Shoutcast announce (probing still runs when the type is unknown). */
 const FORMAT_BY_TYPE: ReadonlyArray<[RegExp, string]> = [
@@ -129,7 +135,7 @@ export class StreamDecoder extends EventEmitter<DecoderEvents> {
     }
     const format = FORMAT_BY_TYPE.find(([re]) => re.test(type))?.[1];
     const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
-    this.run([...FAST_PROBE, ...(format ? ['-f', format] : []), '-i', 'pipe:0'], body);
+    this.run([...PIPE_ONLY, ...FAST_PROBE, ...(format ? ['-f', format] : []), '-i', 'pipe:0'], body);
   }
 
   private run(inputArgs: string[], body: Readable | null): void {

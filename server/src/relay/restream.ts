@@ -16,7 +16,10 @@
  * - when every URL is down the listeners' responses END (not silence): each box then counts an error at once
  *   and plays the source's fallback, instead of airing 10 s of dead air first; it keeps retrying the restream
  *   with its own back-off (5 s doubling to 60 s), and each retry is one fresh attempt here, shared by every
- *   box that asks at the same time;
+ *   box that asks at the same time — but not within `downMs` (4 s) of the failure, answered 503 without
+ *   starting ffmpeg (issue 15 review);
+ * - listeners are kept per box: at most `maxPerBoxPerSource` (2) per source, and a box's are cut when its
+ *   credentials change or it is revoked, or when the source's area no longer holds it (issue 15 review);
  * - the puller starts with the first listener and stops `lingerMs` after the last leaves.
  * Over 300 lines with upstream.ts and fanout.ts split out: the puller's run (the URL playing, a probe, the
  * pacing tick, the encoder) shares its state, as the agent's StreamRelay does.
@@ -47,8 +50,19 @@ export interface RestreamTuning {
   burstMs: number;
   /** A listener with more than this queued in its socket is dropped. */
   maxBacklogBytes: number;
-  /** How often a running puller reads its source again (edited URLs, deleted, restream turned off). */
+  /** How often a running puller reads its source again (edited URLs or area, deleted, restream turned off). */
   refreshMs: number;
+  /**
+   * Streams one box may hold open of one source (issue 15 review, finding 3: one credential opened any number).
+   * 2, not 1: a box reconnecting may briefly hold its old, not yet closed connection next to the new one.
+   */
+  maxPerBoxPerSource: number;
+  /**
+   * After every URL of a source failed, new listeners are answered 503 for this long instead of starting ffmpeg
+   * again (issue 15 review: boxes retrying must not respawn the decoders in a loop). Under the boxes' first
+   * retry (5 s), so boxes cut together retry together into one fresh attempt.
+   */
+  downMs: number;
 }
 
 /** Output: CBR MP3 at 64 kbit/s, 48 kHz mono — 192-byte frames of 24 ms, 8,000 bytes a second. */
@@ -73,6 +87,8 @@ export const DEFAULT_RESTREAM_TUNING: RestreamTuning = {
   // by its own 4 s stall rule; 2,000 stuck listeners would hold at most ~96 MB.
   maxBacklogBytes: 48 * 1024,
   refreshMs: 5_000,
+  maxPerBoxPerSource: 2,
+  downMs: 4_000,
 };
 
 const ENCODER_ARGS = [
@@ -87,13 +103,29 @@ const ENCODER_ARGS = [
 export interface RestreamSource {
   id: string;
   urls: readonly string[];
+  /** Where the source may be heard (null: everywhere): listeners of boxes outside it are cut on a refresh. */
+  areaCode: string | null;
 }
+
+/** The box behind a listener, as its credentials named it. */
+export interface RestreamBox {
+  id: string;
+  areaCode: string;
+}
+
+/** Why a box may not tune in now (routes/streams.ts answers 429 or 503). */
+export type RestreamRefusal =
+  | { reason: 'stopping' }
+  | { reason: 'busy'; held: number }
+  | { reason: 'down'; retryAfterMs: number };
 
 export interface RestreamDeps {
   ffmpegPath: string;
   logger: Logger;
   /** The source as stored now; null when it is gone or no longer restreamed. */
   lookup(id: string): RestreamSource | null;
+  /** Whether a box of `boxArea` may hear a source of `sourceArea` (the route's own check, repeated on refresh). */
+  usableIn(boxArea: string, sourceArea: string | null): boolean;
   tuning?: Partial<RestreamTuning>;
 }
 
@@ -106,8 +138,24 @@ export interface RestreamStatus {
   dropped: number;
 }
 
+/** One box's listener of one source, kept per box so it can be cut when the box may no longer listen. */
+interface Tuned {
+  sourceId: string;
+  box: RestreamBox;
+  listener: Listener;
+  leave(): void;
+}
+
 export class Restreamer {
   private readonly pullers = new Map<string, Puller>();
+  /**
+   * Listeners per box (issue 15 review, finding 2: a revoked box kept listening, as the route checks only when
+   * a request arrives): `cut` ends a box's listeners when its credentials change, and a refresh ends those whose
+   * box the source's area no longer holds.
+   */
+  private readonly byBox = new Map<string, Set<Tuned>>();
+  /** Sources whose every URL just failed: until when, and for which URLs (an edit lifts it). */
+  private readonly down = new Map<string, { until: number; urls: string }>();
   private readonly children = new ChildSet();
   private readonly tuning: RestreamTuning;
   private readonly log: Logger;
@@ -123,21 +171,91 @@ export class Restreamer {
     return this.stopping === null;
   }
 
+  /** Why `box` may not tune in to `source` now, or null when it may: asked before `listen`, in the same tick. */
+  refusal(source: RestreamSource, box: RestreamBox): RestreamRefusal | null {
+    if (this.stopping) return { reason: 'stopping' };
+    let held = 0;
+    for (const e of this.byBox.get(box.id) ?? []) if (e.sourceId === source.id) held += 1;
+    if (held >= this.tuning.maxPerBoxPerSource) return { reason: 'busy', held };
+    const down = this.down.get(source.id);
+    if (down && !this.pullers.has(source.id)) {
+      const left = down.until - performance.now();
+      if (left > 0 && down.urls === source.urls.join('\n')) return { reason: 'down', retryAfterMs: left };
+      this.down.delete(source.id);
+    }
+    return null;
+  }
+
   /**
-   * Adds a listener to the source's puller (started if none runs). Answers the function that takes it off
-   * again, or null when the server is stopping.
+   * Adds `box`'s listener to the source's puller (started if none runs). Answers the function that takes it
+   * off again, or null when the server is stopping. Limits are `refusal`'s, asked first.
    */
-  listen(source: RestreamSource, listener: Listener): (() => void) | null {
+  listen(source: RestreamSource, box: RestreamBox, listener: Listener): (() => void) | null {
     if (this.stopping) return null;
     let puller = this.pullers.get(source.id);
     if (!puller) {
-      puller = new Puller(source, this.deps, this.tuning, this.children, this.log, (p) => {
-        if (this.pullers.get(source.id) === p) this.pullers.delete(source.id);
+      this.down.delete(source.id);
+      puller = new Puller(source, this.deps, this.tuning, this.children, this.log, {
+        ended: (p, allDown) => {
+          if (this.pullers.get(source.id) === p) this.pullers.delete(source.id);
+          if (allDown) this.down.set(source.id, { until: performance.now() + this.tuning.downMs, urls: p.urlKey });
+        },
+        refreshed: (now) => this.checkArea(now),
       });
       this.pullers.set(source.id, puller);
       puller.start();
     }
-    return puller.add(listener);
+    const off = puller.add(listener);
+    let set = this.byBox.get(box.id);
+    if (!set) this.byBox.set(box.id, (set = new Set()));
+    const boxSet = set;
+    const tuned: Tuned = {
+      sourceId: source.id,
+      box,
+      listener,
+      leave: () => {
+        off();
+        boxSet.delete(tuned);
+        if (boxSet.size === 0 && this.byBox.get(box.id) === boxSet) this.byBox.delete(box.id);
+      },
+    };
+    boxSet.add(tuned);
+    return tuned.leave;
+  }
+
+  /**
+   * Cuts every listener of a box at once (destroyed, not ended: up to 6 s of audio may wait in its socket).
+   * Wired to the devices' credential notice (wiring/http.ts), which every revocation, secret rotation and
+   * deletion sends: the box comes back with its credentials and meets the route's checks again.
+   */
+  cut(deviceId: string, why: string): number {
+    const set = this.byBox.get(deviceId);
+    if (!set) return 0;
+    const all = [...set];
+    for (const e of all) this.drop(e);
+    this.log.info({ deviceId, listeners: all.length, why }, 'restream: cut a box’s listeners');
+    return all.length;
+  }
+
+  /** Listeners per box (tests). */
+  listenersOf(deviceId: string): number {
+    return this.byBox.get(deviceId)?.size ?? 0;
+  }
+
+  /** On a puller's refresh: cuts the listeners of boxes the source's (possibly narrowed) area no longer holds. */
+  private checkArea(source: RestreamSource): void {
+    for (const set of [...this.byBox.values()]) {
+      for (const e of [...set]) {
+        if (e.sourceId !== source.id || this.deps.usableIn(e.box.areaCode, source.areaCode)) continue;
+        this.log.info({ deviceId: e.box.id, sourceId: source.id }, 'restream: the source is no longer usable in the box’s area; cut');
+        this.drop(e);
+      }
+    }
+  }
+
+  private drop(e: Tuned): void {
+    e.leave();
+    e.listener.destroy();
   }
 
   status(): RestreamStatus[] {
@@ -207,7 +325,7 @@ class Puller {
     private readonly tuning: RestreamTuning,
     private readonly children: ChildSet,
     logger: Logger,
-    private readonly onEnd: (p: Puller) => void,
+    private readonly on: { ended(p: Puller, allDown: boolean): void; refreshed(now: RestreamSource): void },
   ) {
     this.urls = [...source.urls];
     this.plan = new FailoverPlan(this.urls.length, tuning.retry);
@@ -249,12 +367,17 @@ class Puller {
     };
   }
 
+  /** The URLs pulled now, as one string (the restreamer's negative cache is for these). */
+  get urlKey(): string {
+    return this.urls.join('\n');
+  }
+
   status(): RestreamStatus {
     return { sourceId: this.source.id, listeners: this.fanout.size, url: this.serving, dropped: this.fanout.dropped };
   }
 
   /** Ends every listener's response, stops the decoders and the encoder, and leaves the restreamer. */
-  end(why: string): void {
+  end(why: string, allDown = false): void {
     if (this.ended) return;
     this.ended = true;
     if (this.timer) clearInterval(this.timer);
@@ -266,7 +389,7 @@ class Puller {
     this.active = this.probe = null;
     if (this.encoder) void killAndWait(this.encoder);
     this.log.info({ why }, 'restream: stopped pulling the source');
-    this.onEnd(this);
+    this.on.ended(this, allDown);
   }
 
   private startFeed(index: number): Feed {
@@ -336,7 +459,7 @@ class Puller {
       this.stopFeed(this.probe);
       this.probe = null;
     }
-    if (next === null) return this.end(`every URL failed; the last: ${failed} (${cause}: ${detail})`);
+    if (next === null) return this.end(`every URL failed; the last: ${failed} (${cause}: ${detail})`, true);
     this.log.warn({ url: failed, cause, detail, next: redact(this.urls[next]!) }, 'restream: source failed, trying the next URL');
     this.active = this.startFeed(next);
   }
@@ -407,6 +530,7 @@ class Puller {
     this.lastRefresh = t;
     const now = this.deps.lookup(this.source.id);
     if (!now) return this.end('the source was deleted or is no longer restreamed');
+    this.on.refreshed(now);
     if (now.urls.join('\n') === this.urls.join('\n')) return;
     this.log.info({ urls: now.urls.length }, 'restream: the source was edited; pulling its new URLs');
     this.stopFeed(this.active);

@@ -156,8 +156,13 @@ export class BroadcastRepository {
       'SELECT * FROM deliveries WHERE broadcast_id = ? AND device_id = ? AND occurrence_at = ?',
     );
     this.setStateStmt = db.prepare(
-      `UPDATE deliveries SET state = @state, at = @at, reason = @reason, aired_ms = COALESCE(@airedMs, aired_ms)
-       WHERE broadcast_id = @broadcastId AND device_id = @deviceId AND occurrence_at = @occurrenceAt`,
+      `UPDATE deliveries SET state = @state, at = @at, reason = @reason, aired_ms = CASE
+         -- Issue 15 review (5): a box's own count of aired ms only means something for the played report of a
+         -- relay, and never more than the relay's length; any other report keeps the as-run of a file play intact.
+         WHEN @airedMs IS NOT NULL AND @state = 'played' AND t.relay_source_id IS NOT NULL THEN MIN(@airedMs, COALESCE(t.duration_ms, @airedMs))
+         ELSE aired_ms END
+       FROM broadcasts b JOIN bulletins t ON t.id = b.bulletin_id
+       WHERE b.id = deliveries.broadcast_id AND deliveries.broadcast_id = @broadcastId AND deliveries.device_id = @deviceId AND deliveries.occurrence_at = @occurrenceAt`,
     );
     this.eventStmt = db.prepare(
       `INSERT INTO delivery_events (broadcast_id, device_id, occurrence_at, state, at, received_at, reason)

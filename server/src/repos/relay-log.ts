@@ -56,6 +56,7 @@ export class RelayLogRepository {
   private readonly entriesStmt;
   private readonly ofOccurrenceStmt;
   private readonly inAreasStmt;
+  private readonly relayDeliveryStmt;
 
   constructor(db: Db) {
     // A QoS 1 redelivery is the same report: the unique index (migration 17) makes it change nothing.
@@ -72,6 +73,20 @@ export class RelayLogRepository {
        WHERE t.relay_source_id IS NOT NULL AND v.area_code IN (SELECT value FROM json_each(?)) AND d.occurrence_at >= ? AND d.occurrence_at < ?
        ORDER BY v.area_code, d.device_id, d.occurrence_at`,
     );
+    this.relayDeliveryStmt = db.prepare<[string, string, number], { windowMs: number; durationMs: number; logged: number }>(
+      `SELECT b.window_ms AS windowMs, COALESCE(t.duration_ms, 0) AS durationMs,
+         (SELECT COUNT(*) FROM relay_log r WHERE r.broadcast_id = d.broadcast_id AND r.occurrence_at = d.occurrence_at AND r.device_id = d.device_id) AS logged
+       FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id JOIN bulletins t ON t.id = b.bulletin_id
+       WHERE d.broadcast_id = ? AND d.device_id = ? AND d.occurrence_at = ? AND t.relay_source_id IS NOT NULL`,
+    );
+  }
+
+  /**
+   * What a box's relay report is checked against (issue 15 review (6)): the occurrence's window and the relay's
+   * length, and how many reports it already holds; undefined when it is not a relay delivery of this box.
+   */
+  relayDelivery(broadcastId: string, deviceId: string, occurrenceAt: number): { windowMs: number; durationMs: number; logged: number } | undefined {
+    return this.relayDeliveryStmt.get(broadcastId, deviceId, occurrenceAt);
   }
 
   /** Stores one report; answers whether it was new. */

@@ -20,6 +20,7 @@ import { csvCell, csvDocument } from '../http/csv.js';
 import { dictionaryEntryId, parseDictionaryEntryId } from '../repos/dictionary.js';
 import type { AuditRepository, AuditRow } from '../repos/audit.js';
 import { dictionaryAreaOf } from './tts.js';
+import { hideCredentialsIn } from '../services/source-checker.js';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const LOGIN_ROUTE = '/api/v1/auth/login';
@@ -112,7 +113,8 @@ const SECRET_KEYS = /^(password|secret|token|apikey|api_key)$/i;
 /** Copies a body without secrets (login passwords, user passwords) and with long strings cut. */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 10) return '…';
-  if (typeof value === 'string') return value.length > 2000 ? `${value.slice(0, 2000)}…` : value;
+  // Issue 15 review (1): a stream URL's credentials (`http://user:pass@host/`) are a secret too.
+  if (typeof value === 'string') return hideCredentialsIn(value.length > 2000 ? `${value.slice(0, 2000)}…` : value);
   if (Array.isArray(value)) return value.length > 200 ? [...value.slice(0, 200).map((v) => redact(v, depth + 1)), `… ${value.length - 200} more`] : value.map((v) => redact(v, depth + 1));
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEYS.test(k) ? '[redacted]' : redact(v, depth + 1)]));

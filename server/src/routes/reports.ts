@@ -12,6 +12,7 @@ import { badRequest, errorBodySchema, notFound } from '../http/errors.js';
 import type { AsRunRow } from '../repos/as-run.js';
 import type { RelayDeliveryRow, RelayLogEntry } from '../repos/relay-log.js';
 import { relayTimeline } from '../domain/relay-timeline.js';
+import { hideCredentialsIn, hideUrlCredentials } from '../services/source-checker.js';
 import { instantOf, dayOfCivil } from '../scheduling/local-time.js';
 import type { AppContext } from '../services/context.js';
 import { csvDocument } from '../http/csv.js';
@@ -42,8 +43,16 @@ function count(c: Counts, r: AsRunRow): void {
 
 /** What a played item aired: a relay what its box counted (gaps excluded: issue 15), a file its play times. */
 function airtimeOf(r: AsRunRow): number {
-  if (r.airedMs !== null) return r.airedMs;
+  // Issue 15 review (5): a box's airedMs counts only for a relay, and only up to what it could have aired.
+  if (r.relaySourceId !== null && r.airedMs !== null) return clampAired(r.airedMs, r);
   return r.startedAt && r.endedAt ? r.endedAt - r.startedAt : (r.durationMs ?? 0);
+}
+
+/** A box's own count of a relay's aired ms, never above the relay's length or its play times (issue 15 review (5)). */
+function clampAired(airedMs: number, r: { durationMs: number | null; startedAt: number | null; endedAt: number | null }): number {
+  let max = r.durationMs ?? Infinity;
+  if (r.startedAt && r.endedAt) max = Math.min(max, Math.max(0, r.endedAt - r.startedAt));
+  return Math.max(0, Math.min(airedMs, max));
 }
 
 const CSV_COLUMNS = ['commune_code', 'commune_name', 'device_id', 'device_name', 'broadcast_id', 'title', 'priority', 'occurrence_at', 'state', 'started_at', 'ended_at', 'airtime_s', 'reason'];
@@ -88,7 +97,7 @@ function relayItem(r: RelayDeliveryRow, events: readonly RelayLogEntry[], now: n
   const windowEnd = r.occurrenceAt + r.durationMs;
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   const timeline = relayTimeline(events, { from: r.occurrenceAt, to: Math.min(windowEnd, r.endedAt ?? Infinity, now) });
-  const relayedMs = r.airedMs ?? timeline.servedMs;
+  const relayedMs = r.airedMs === null ? timeline.servedMs : clampAired(r.airedMs, r);
   return {
     broadcastId: r.broadcastId,
     title: r.title,
@@ -106,8 +115,9 @@ function relayItem(r: RelayDeliveryRow, events: readonly RelayLogEntry[], now: n
     relayedMinutes: Math.round(relayedMs / 6000) / 10,
     airedMs: r.airedMs,
     gaps: timeline.gaps.map((g) => ({ from: iso(g.from)!, to: iso(g.to)!, ms: g.to - g.from, cause: g.cause, detail: g.detail })),
-    switches: timeline.switches.map((w) => ({ at: iso(w.at)!, cause: w.cause, url: w.url, detail: w.detail })),
-    urls: timeline.urls,
+    // Issue 15 review (1): report readers see which URL served, not its credentials.
+    switches: timeline.switches.map((w) => ({ at: iso(w.at)!, cause: w.cause, url: hideUrlCredentials(w.url), detail: w.detail === null ? null : hideCredentialsIn(w.detail) })),
+    urls: timeline.urls.map((u) => ({ ...u, url: hideUrlCredentials(u.url) })),
   };
 }
 

@@ -16,24 +16,30 @@ import { newId } from '../ids.js';
 import type { SourceCheck, StreamSource } from '../repos/sources.js';
 import { expandOccurrences } from '../scheduling/recurrence.js';
 import { scheduleOf } from '../services/scheduler.js';
+import { hideCredentialsIn, hideUrlCredentials } from '../services/source-checker.js';
 import type { AppContext } from '../services/context.js';
 
 const YEAR_MS = 366 * 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** A source as answered: its URLs' latest checks in their order, and the best of them as its status. */
-export function sourceToApi(s: StreamSource, checks: readonly SourceCheck[]): Source {
+/**
+ * A source as answered: its URLs' latest checks in their order, and the best of them as its status. Only
+ * those who may manage the source (`reveal`) see credentials in its URLs; everyone else sees
+ * `http://***@host/…` (issue 15 review (1): every viewer was given the station's password).
+ */
+export function sourceToApi(s: StreamSource, checks: readonly SourceCheck[], reveal = false): Source {
+  const shown = reveal ? (u: string) => u : hideUrlCredentials;
   const byUrl = new Map(checks.map((c) => [c.url, c]));
   const ordered = s.urls.flatMap((u) => {
     const c = byUrl.get(u);
-    return c ? [{ url: u, status: c.status, reason: c.reason, levelDb: c.levelDb, checkedAt: iso(c.checkedAt) }] : [];
+    return c ? [{ url: shown(u), status: c.status, reason: c.reason === null ? null : hideCredentialsIn(c.reason), levelDb: c.levelDb, checkedAt: iso(c.checkedAt) }] : [];
   });
   const status = ordered.some((c) => c.status === 'up') ? 'up' : ordered.some((c) => c.status === 'silent') ? 'silent' : ordered.length ? 'down' : 'unchecked';
   const last = Math.max(0, ...checks.filter((c) => s.urls.includes(c.url)).map((c) => c.checkedAt));
   return {
     id: s.id,
     name: s.name,
-    urls: s.urls,
+    urls: s.urls.map(shown),
     areaCode: s.areaCode,
     fallbackBulletinId: s.fallbackBulletinId,
     restream: s.restream,
@@ -50,7 +56,7 @@ export function sourceToApi(s: StreamSource, checks: readonly SourceCheck[]): So
 export type SourceRouteDeps = Pick<AppContext, 'areas' | 'bulletins' | 'broadcasts' | 'sources' | 'sourceChecker' | 'objects' | 'agenda'>;
 
 export const sourceRoutes: FastifyPluginAsyncZod<SourceRouteDeps> = async (app, deps) => {
-  const toApi = (s: StreamSource) => sourceToApi(s, deps.sources.checks(s.id));
+  const toApi = (s: StreamSource, user: Principal) => sourceToApi(s, deps.sources.checks(s.id), deps.objects.sourceManageable(user, s));
   const load = (id: string): StreamSource => {
     const s = deps.sources.get(id);
     if (!s || s.deletedAt !== null) throw notFound(`source ${id}`);
@@ -127,7 +133,7 @@ export const sourceRoutes: FastifyPluginAsyncZod<SourceRouteDeps> = async (app, 
         items.push(...batch.filter((s) => deps.objects.sourceUsable(user, s)));
       }
       const page = items.slice(0, limit);
-      return { items: page.map(toApi), total: page.length, next: encodeCursor(page.at(-1)?.id, items.length > limit) };
+      return { items: page.map((s) => toApi(s, user)), total: page.length, next: encodeCursor(page.at(-1)?.id, items.length > limit) };
     },
   );
 
@@ -137,7 +143,7 @@ export const sourceRoutes: FastifyPluginAsyncZod<SourceRouteDeps> = async (app, 
       config: { access: access.roles(ANY_ROLE, { object: 'source', param: 'id' }) },
       schema: { tags: ['sources'], summary: 'A live source with the latest check of each URL', params: idParamsSchema, response: { 200: sourceSchema, 404: errorBodySchema } },
     },
-    async (request) => toApi(load(request.params.id)),
+    async (request) => toApi(load(request.params.id), principalOf(request)),
   );
 
   app.post(
@@ -162,7 +168,7 @@ export const sourceRoutes: FastifyPluginAsyncZod<SourceRouteDeps> = async (app, 
       deps.sources.insert({ id, name: body.name, urls: body.urls, areaCode, fallbackBulletinId: body.fallbackBulletinId ?? null, restream: body.restream ?? false, createdBy: user.id });
       deps.sourceChecker.checkSoon(id);
       request.log.info({ sourceId: id, areaCode, urls: body.urls.length, userId: user.id }, 'source created');
-      return reply.status(201).send(toApi(load(id)));
+      return reply.status(201).send(toApi(load(id), user));
     },
   );
 
@@ -193,7 +199,7 @@ export const sourceRoutes: FastifyPluginAsyncZod<SourceRouteDeps> = async (app, 
       const airs = body.urls !== undefined || body.fallbackBulletinId !== undefined || (body.restream !== undefined && body.restream !== s.restream);
       if (airs) await resyncRelays(s.id);
       if (body.urls !== undefined) deps.sourceChecker.checkSoon(s.id);
-      return toApi(updated);
+      return toApi(updated, user);
     },
   );
 
@@ -233,7 +239,7 @@ export const sourceRoutes: FastifyPluginAsyncZod<SourceRouteDeps> = async (app, 
     async (request) => {
       const s = load(request.params.id);
       await deps.sourceChecker.check(s.id);
-      return toApi(load(s.id));
+      return toApi(load(s.id), principalOf(request));
     },
   );
 };

@@ -12,7 +12,10 @@
  * exactly what a source with few listener slots or its own credentials must not give away.
  *
  * The answer is `200 audio/mpeg` and never ends while the source serves; it ends when every URL of the source
- * is down (the box then plays its fallback and retries with its own back-off) or the server stops.
+ * is down (the box then plays its fallback and retries with its own back-off) or the server stops, and is cut
+ * when the box is revoked or its secret changes, or the source's area no longer holds it (issue 15 review,
+ * finding 2: checks made only on arrival let a revoked box keep listening). A box may hold 2 streams of one
+ * source (429 beyond, finding 3); for a few seconds after every URL failed the answer is 503 with Retry-After.
  */
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -59,6 +62,7 @@ export const streamRoutes: FastifyPluginAsyncZod<StreamRouteDeps> = async (app, 
           401: errorBodySchema,
           403: errorBodySchema,
           404: errorBodySchema,
+          429: errorBodySchema,
           503: errorBodySchema,
         },
       },
@@ -81,13 +85,23 @@ export const streamRoutes: FastifyPluginAsyncZod<StreamRouteDeps> = async (app, 
       }
       if (request.method === 'HEAD') return reply.header('content-type', OUTPUT_CONTENT_TYPE).header('cache-control', 'no-store').send();
 
-      if (!deps.restream.accepting) throw unavailable('the server is stopping');
+      const refused = deps.restream.refusal(source, device);
+      if (refused?.reason === 'stopping') throw unavailable('the server is stopping');
+      if (refused?.reason === 'busy') {
+        request.log.warn({ sourceId, deviceId: device.id, held: refused.held }, 'a box asked for one restream too many');
+        throw new ApiError(429, ErrorCode.RATE_LIMITED, `this box already has ${refused.held} streams of source ${sourceId} open, the most allowed: close one first`);
+      }
+      if (refused?.reason === 'down') {
+        const s = Math.max(1, Math.ceil(refused.retryAfterMs / 1000));
+        reply.header('retry-after', s);
+        throw unavailable(`every URL of source ${sourceId} is down; try again in ${s} s`);
+      }
 
       // From here the socket is the restream's: headers now, then the shared bytes as they are encoded.
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { 'content-type': OUTPUT_CONTENT_TYPE, 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
-      const leave = deps.restream.listen(source, res);
+      const leave = deps.restream.listen(source, device, res);
       if (!leave) return void res.end();
       res.on('close', leave);
       res.on('error', leave);

@@ -79,11 +79,35 @@ export class BroadcastService {
    * Issue 15: a relay is broadcast by those who may use its source (its area and those inside it, or the whole
    * installation), and only while the source exists.
    */
-  private checkRelaySource(user: Principal, sourceId: string | null): void {
+  private checkRelaySource(user: Principal, sourceId: string | null, target: BroadcastTarget): void {
     const source = sourceId ? this.deps.sources.get(sourceId) : null;
     if (!source) throw conflict('this relay bulletin has no source any more; make a new relay bulletin');
     if (source.deletedAt !== null) throw conflict(`source ${source.id} (${source.name}) was deleted; make a new relay bulletin with another source`);
     if (!this.deps.objects.sourceUsable(user, source)) throw forbidden(`source ${source.id} belongs to another area; you may not relay it`);
+    this.checkRelayTargets(source, target);
+  }
+
+  /**
+   * Issue 15 review (4): a source serves its own area and what lies inside it. A user above that area may use
+   * the source, but only there: a province operator may not send a commune's source to the whole province.
+   * Installation-wide sources (no area) go anywhere.
+   */
+  private checkRelayTargets(source: { id: string; name: string; areaCode: string | null }, target: BroadcastTarget): void {
+    const home = source.areaCode;
+    if (home === null) return;
+    const { areas, devices } = this.deps;
+    const where = `${home}${areas.get(home)?.name ? ` (${areas.get(home)!.name})` : ''}`;
+    target.areaCodes?.forEach((code, i) => {
+      if (!areas.ancestry(code).includes(home)) {
+        throw badRequest(`source ${source.id} (${source.name}) serves only area ${where}; area ${code} is outside it`, [{ path: `target.areaCodes.${i}`, message: `outside the source's area ${home}` }]);
+      }
+    });
+    target.deviceIds?.forEach((id, i) => {
+      const d = devices.get(id);
+      if (d && !areas.ancestry(d.areaCode).includes(home)) {
+        throw badRequest(`source ${source.id} (${source.name}) serves only area ${where}; device ${id} is outside it`, [{ path: `target.deviceIds.${i}`, message: `outside the source's area ${home}` }]);
+      }
+    });
   }
 
   /** Turns a draft into a broadcast (not saved), with its first occurrence and the conflicts it causes. */
@@ -99,9 +123,10 @@ export class BroadcastService {
     // Another commune's bulletin is answered as unknown (issue 13, finding 9): no airing it, no probing for it.
     if (!bulletin || !this.deps.objects.bulletinVisible(user, bulletin)) throw badRequest(`unknown bulletin ${draft.bulletinId}`, [{ path: 'bulletinId', message: 'unknown bulletin' }]);
     if (bulletin.status !== 'ready') throw conflict(`bulletin ${draft.bulletinId} is ${bulletin.status}; wait until its status is ready`);
-    if (bulletin.source === 'relay') this.checkRelaySource(user, bulletin.relaySourceId);
     if (draft.startAt && draft.schedule) throw badRequest('give either startAt or schedule, not both', [{ path: 'schedule', message: 'conflicts with startAt' }]);
     this.checkTargets(user, draft.target);
+    // After the targets' own checks, so that a box the caller may not see is still answered as unknown.
+    if (bulletin.source === 'relay') this.checkRelaySource(user, bulletin.relaySourceId, draft.target);
 
     // A relay may still be joined until it ends: a box that comes back (power, link) mid-relay airs the rest of
     // it live (issue 15), so its window is the relay's length when that is longer than the play window.

@@ -22,6 +22,7 @@ import type { ServerEvents } from './events.js';
 import type { RequestCorrelator } from './requests.js';
 import type { MisbehaviourMeter } from './misbehaviour.js';
 import { IngestMetrics } from './ingest-metrics.js';
+import { hideCredentialsIn, hideUrlCredentials } from './source-checker.js';
 
 /** States a device may report; `queued` and `sent` are the server's own. */
 const DEVICE_REPORTED: ReadonlySet<DeliveryState> = new Set(['acknowledged', 'cached', 'playing', 'played', 'failed', 'missed', 'cancelled']);
@@ -33,6 +34,14 @@ const DEVICE_REPORTED: ReadonlySet<DeliveryState> = new Set(['acknowledged', 'ca
  */
 const REPORT_FLUSH_MS = 20;
 const REPORT_MAX_BATCH = 2_000;
+/**
+ * Issue 15 review (6): a relay report is kept only from a minute before its occurrence to five minutes after
+ * its window or length (a box's clock and queue are not exact), and at most this many per box and airing
+ * (a relay of hours with a flapping source makes a few dozen).
+ */
+const RELAY_EVENT_EARLY_MS = 60_000;
+const RELAY_EVENT_LATE_MS = 5 * 60_000;
+export const RELAY_EVENTS_MAX = 500;
 
 /** A state change asked for; `replay` records a second `playing` (an interrupted item that plays again). */
 export interface Change {
@@ -263,15 +272,31 @@ export class DeviceIngest {
   private onRelayEvent(deviceId: string, p: Extract<Payload<'event'>, { kind: 'relay' }>): void {
     const log = this.deps.relayLog;
     if (!log) return;
-    if (!this.deps.broadcasts.delivery(p.broadcastId, deviceId, p.occurrenceAt)) {
-      this.deviceLog(deviceId).warn({ broadcastId: p.broadcastId, occurrenceAt: p.occurrenceAt }, 'relay report for an unknown delivery');
+    // Issue 15 review (6): a box could fill relay_log without bound (any delivery of its own, file plays and
+    // long-finished ones, any instant). Only a relay delivery of this box, at an instant its airing can have
+    // had, and a bounded number per airing; anything else is misbehaviour like a malformed message.
+    const d = log.relayDelivery(p.broadcastId, deviceId, p.occurrenceAt);
+    if (!d) {
+      this.malformed(deviceId, { channel: 'event', error: 'relay report for an unknown or non-relay delivery', broadcastId: p.broadcastId, occurrenceAt: p.occurrenceAt });
+      return;
+    }
+    const from = p.occurrenceAt - RELAY_EVENT_EARLY_MS;
+    const to = p.occurrenceAt + Math.max(d.windowMs, d.durationMs) + RELAY_EVENT_LATE_MS;
+    if (p.at < from || p.at > to) {
+      this.malformed(deviceId, { channel: 'event', error: 'relay report outside its airing', broadcastId: p.broadcastId, occurrenceAt: p.occurrenceAt, at: p.at });
+      return;
+    }
+    if (d.logged >= RELAY_EVENTS_MAX) {
+      this.malformed(deviceId, { channel: 'event', error: `more than ${RELAY_EVENTS_MAX} relay reports for one airing`, broadcastId: p.broadcastId, occurrenceAt: p.occurrenceAt });
       return;
     }
     const entry = { deviceId, broadcastId: p.broadcastId, occurrenceAt: p.occurrenceAt, url: p.url, cause: p.cause, at: p.at, detail: p.detail ?? null };
     if (!log.record(entry, this.now())) return; // a redelivery
-    this.deps.events?.emit('relay', entry);
+    // Issue 15 review (1): the live status page and the log show the URL without its credentials.
+    const shown = { ...entry, url: entry.url === null ? null : hideUrlCredentials(entry.url), detail: entry.detail === null ? null : hideCredentialsIn(entry.detail) };
+    this.deps.events?.emit('relay', shown);
     const level = p.cause === 'started' || p.cause === 'returned' || p.cause === 'ended' ? 'info' : 'warn';
-    this.deviceLog(deviceId)[level]({ broadcastId: p.broadcastId, cause: p.cause, url: p.url, detail: p.detail }, 'relay changed');
+    this.deviceLog(deviceId)[level]({ broadcastId: p.broadcastId, cause: p.cause, url: shown.url, detail: shown.detail }, 'relay changed');
   }
 
   private onDeliveryEvent(deviceId: string, p: Extract<Payload<'event'>, { kind: 'delivery' }>, arrived: number): void {

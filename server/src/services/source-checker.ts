@@ -11,6 +11,20 @@ import { Limiter } from '../audio/concurrency.js';
 import { FfmpegError, runFfmpeg } from '../audio/ffmpeg.js';
 import type { SourceCheck, SourceCheckStatus, SourceRepository } from '../repos/sources.js';
 
+/**
+ * Issue 15 review (1): a stream URL may carry its station's credentials (`http://user:pass@host/…`). They go
+ * to the boxes and to those who manage the source, and nowhere else: not to logs, check reasons, the audit
+ * log or other users. These hide them as `http://***@host/…`.
+ */
+export function hideUrlCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#\s]*@/i, '$1***@');
+}
+
+/** Every URL's credentials in a text (an ffmpeg message, a request body) hidden, as hideUrlCredentials does. */
+export function hideCredentialsIn(text: string): string {
+  return text.includes('@') ? text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/?#\s"'<>]*@/gi, '$1***@') : text;
+}
+
 export interface UrlCheck {
   status: SourceCheckStatus;
   reason: string | null;
@@ -89,7 +103,8 @@ function dbOf(text: string | undefined): number | null {
 function failureReason(tail: string, url: string): string {
   const lines = tail.split('\n').map((l) => l.trim()).filter((l) => l && !/^(Exiting|Conversion failed|Output file|Press \[q\])/.test(l));
   const why = lines.findLast((l) => l.includes(url) || /error|refused|timed out|not found|invalid|failed|unable|denied|forbidden|\d{3}/i.test(l)) ?? lines.at(-1) ?? 'ffmpeg could not open the stream';
-  return why.replace(`${url}: `, '').slice(0, 300);
+  // Issue 15 review (1): ffmpeg quotes the URL it opened, credentials and all; the reason is shown to users.
+  return hideCredentialsIn(why.replace(`${url}: `, '')).slice(0, 300);
 }
 
 export interface SourceCheckerDeps {
@@ -183,7 +198,8 @@ export class SourceChecker {
       ),
     );
     const done = results.filter((r): r is SourceCheck => r !== null);
-    const summary = Object.fromEntries(done.map((c) => [c.url, c.status]));
+    // Issue 15 review (1): the log shows URLs without their credentials.
+    const summary = Object.fromEntries(done.map((c) => [hideUrlCredentials(c.url), c.status]));
     if (done.some((c) => c.status !== 'up')) this.log.warn({ sourceId, name: source.name, checks: summary }, 'source not fully up');
     else this.log.debug({ sourceId, checks: summary }, 'source checked');
     return done;

@@ -134,7 +134,15 @@ export async function buildHttp(
   // The server's own restream of sources with `restream: true` (issue 15, relay/restream.ts): pulled once per
   // source while boxes listen. Its listeners end and its ffmpeg are killed when the server stops: at the first
   // shutdown step (long-lived responses), and awaited when the HTTP server closes.
-  const restream = new Restreamer({ ffmpegPath: ffmpegPath(), logger: deps.logger, lookup: (id) => restreamable(sources.get(id)) });
+  // A box's listeners are cut when its credentials change (issue 15 review, finding 2): the repository's notice
+  // covers revoke, a secret rotated by a claim and a deletion — every way a box loses its right to listen.
+  const restream = new Restreamer({
+    ffmpegPath: ffmpegPath(),
+    logger: deps.logger,
+    lookup: (id) => restreamable(sources.get(id)),
+    usableIn: (boxArea, sourceArea) => sourceArea === null || areas.ancestry(boxArea).includes(sourceArea),
+  });
+  devices.watchCredentials({ registered: () => undefined, changed: (id) => void restream.cut(id, 'its credentials changed, or it was revoked or deleted') });
   app.decorate('restream', restream);
   onShutdown(() => void restream.stop());
   app.addHook('onClose', () => restream.stop());
