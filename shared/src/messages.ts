@@ -3,7 +3,8 @@
  * `{v:1, id, type, ts, payload, expiresAt?}`. Answers on `res` are `{v:1, re, ts, ok, data | error}`.
  * Every message is checked against these both when sent and when received (STYLE.md habit 3).
  * Additive fields since CONTRACTS.md (optional; older peers leave them out): `status.agenda`, the agenda a
- * box holds (README.md § MQTT protocol); relays (issue 15): `play.stream`, `airedMs`, `relay` events.
+ * box holds (README.md § MQTT protocol); relays (issue 15): `play.stream`, `airedMs`, `relay` events;
+ * programmes (issue 15): `play.programme`, `programme-item` events.
  * Over 300 lines because the whole wire protocol is one catalog, read in one place by both ends.
  */
 import { z } from 'zod';
@@ -11,7 +12,7 @@ import { idSchema, areaCodeSchema, sha256Schema } from './ids.js';
 import { deliveryStateSchema } from './delivery.js';
 import { errorCodeSchemaValues } from './errors.js';
 
-import { PRIORITIES, type Priority } from './api/enums.js';
+import { PRIORITIES, PROGRAMME_ITEM_KINDS, PROGRAMME_ITEM_STATES, type Priority } from './api/enums.js';
 
 /** Circular 39's three priorities, listed with the other enumerations of the contract (api/enums.ts). */
 export { PRIORITIES, type Priority };
@@ -142,6 +143,27 @@ export const relayEventSchema = z.object({
   detail: z.string().max(500).optional(),
 });
 
+/**
+ * How one item of a programme went on the box (issue 15: "reports per item"): `playing` when it starts (again,
+ * after an interruption), then one of `played`, `skipped` (a relay segment whose end had passed, a pause cut by
+ * the window), `failed` (its file could not be had, its player failed). The delivery of the whole programme is
+ * reported as a delivery; these say what happened inside it.
+ */
+export const programmeItemEventSchema = z.object({
+  kind: z.literal('programme-item'),
+  broadcastId: idSchema,
+  occurrenceAt: epochMs,
+  /** The programme version the box played (`play.programme.version`). */
+  version: z.number().int().positive(),
+  index: z.number().int().nonnegative().max(199),
+  state: z.enum(PROGRAMME_ITEM_STATES),
+  /** When it happened on the device's clock. */
+  at: epochMs,
+  /** With `played` (and `failed` after it began): milliseconds of the item that actually reached the speaker. */
+  airedMs: z.number().int().nonnegative().max(24 * 3600_000).optional(),
+  reason: z.string().max(500).optional(),
+});
+
 export const faultEventSchema = z.object({
   kind: z.literal('fault'),
   fault: faultKindSchema,
@@ -150,7 +172,7 @@ export const faultEventSchema = z.object({
   detail: z.string().max(500).optional(),
 });
 
-export const eventPayloadSchema = z.discriminatedUnion('kind', [deliveryEventSchema, faultEventSchema, relayEventSchema]);
+export const eventPayloadSchema = z.discriminatedUnion('kind', [deliveryEventSchema, faultEventSchema, relayEventSchema, programmeItemEventSchema]);
 
 // ---- server → device (commands) ----------------------------------------------------------------------
 
@@ -176,6 +198,55 @@ export const streamRefSchema = z.object({
   deviceAuth: z.boolean().optional(),
 });
 
+/**
+ * A relay segment inside a programme (issue 15): a source for `durationMs` from when the segment begins, or
+ * until the instant `endsAt` (a time of day, made an instant for the occurrence by the server). Exactly one
+ * of the two. After an interruption it continues live to the same end, not from where it stopped.
+ */
+export const programmeStreamSchema = z
+  .object({
+    sourceId: idSchema,
+    urls: z.array(z.string().url().max(2_000)).min(1).max(8),
+    durationMs: z.number().int().positive().max(24 * 3600_000).optional(),
+    endsAt: epochMs.optional(),
+    deviceAuth: z.boolean().optional(),
+  })
+  .refine((s) => (s.durationMs === undefined) !== (s.endsAt === undefined), { message: 'a relay segment needs durationMs or endsAt, not both', path: ['durationMs'] });
+
+/**
+ * One item of a programme as the box plays it: a file (`media`: a bulletin, a chime, music under speech as
+ * the server mixed it), a relay segment (`stream`; `media` is then the source's fallback), or a pause
+ * (`pauseMs` of silence, the speaker kept).
+ */
+export const programmeItemRefSchema = z
+  .object({
+    /** Position in the programme from 0; the item's reports name it. */
+    index: z.number().int().nonnegative().max(199),
+    kind: z.enum(PROGRAMME_ITEM_KINDS),
+    title: z.string().max(300).optional(),
+    media: mediaRefSchema.optional(),
+    stream: programmeStreamSchema.optional(),
+    pauseMs: z.number().int().positive().max(3600_000).optional(),
+  })
+  .refine((i) => (i.kind === 'pause' ? i.pauseMs !== undefined && !i.media && !i.stream : i.kind === 'relay' ? i.stream !== undefined && i.pauseMs === undefined : i.media !== undefined && !i.stream && i.pauseMs === undefined), {
+    message: 'a pause has pauseMs only; a relay segment has stream (and perhaps a fallback media); any other item has media only',
+    path: ['kind'],
+  });
+
+/**
+ * A programme (issue 15): its items in order, all fetched before `startAt` and played one after another without
+ * audible gaps. An edit makes a new `version`, sent with the agenda; an interruption (Circular 39) stops the item
+ * playing, and the programme continues at that item (`resume` decides: where it stopped, or its start).
+ */
+export const programmeRefSchema = z.object({
+  programmeId: idSchema,
+  version: z.number().int().positive(),
+  items: z.array(programmeItemRefSchema).min(1).max(200),
+});
+
+export type ProgrammeRef = z.infer<typeof programmeRefSchema>;
+export type ProgrammeItemRef = z.infer<typeof programmeItemRefSchema>;
+
 const playFields = z.object({
   broadcastId: idSchema,
   occurrenceAt: epochMs,
@@ -187,6 +258,8 @@ const playFields = z.object({
   media: mediaRefSchema.optional(),
   /** A relay instead of a file (issue 15). */
   stream: streamRefSchema.optional(),
+  /** A programme of several items instead of one file (issue 15); `media` and `stream` are then absent. */
+  programme: programmeRefSchema.optional(),
   /** Instant the device starts playing (all devices of a broadcast start together). */
   startAt: epochMs,
   /** How long after `startAt` the item may still start before it counts as missed. */
@@ -199,9 +272,10 @@ const playFields = z.object({
   resume: z.enum(['resume', 'restart']).optional(),
 });
 
-/** A play names a file (`media`) or a relay (`stream`, with an optional fallback `media`). */
-const playsSomething = (p: { media?: unknown; stream?: unknown }): boolean => p.media !== undefined || p.stream !== undefined;
-const PLAYS_SOMETHING = { message: 'a play needs media or stream', path: ['media'] };
+/** A play names a file (`media`), a relay (`stream`, with an optional fallback `media`) or a programme (alone). */
+const playsSomething = (p: { media?: unknown; stream?: unknown; programme?: unknown }): boolean =>
+  p.programme !== undefined ? p.media === undefined && p.stream === undefined : p.media !== undefined || p.stream !== undefined;
+const PLAYS_SOMETHING = { message: 'a play needs media, stream or programme (a programme alone)', path: ['media'] };
 
 export const playPayloadSchema = playFields.refine(playsSomething, PLAYS_SOMETHING);
 

@@ -230,6 +230,7 @@ export class DeviceIngest {
         const at = this.onServerClock(deviceId, p.at);
         if (p.kind === 'delivery') this.onDeliveryEvent(deviceId, { ...p, at }, arrived);
         else if (p.kind === 'relay') this.onRelayEvent(deviceId, { ...p, at });
+        else if (p.kind === 'programme-item') this.onProgrammeItemEvent(deviceId, { ...p, at });
         else if (this.deps.faults?.report(deviceId, p.fault, p.active, at, p.detail ?? null, this.now())) {
           this.deps.events?.emit('device', { deviceId, fault: { kind: p.fault, active: p.active, at } });
           this.deviceLog(deviceId).info({ fault: p.fault, active: p.active }, p.active ? 'device fault began' : 'device fault ended');
@@ -269,6 +270,11 @@ export class DeviceIngest {
    * delivery of this box (the id from the topic): a box reports on its own airings only. Rare (a few per
    * relay), so written as it comes rather than batched.
    */
+  private onProgrammeItemEvent(deviceId: string, p: Extract<Payload<'event'>, { kind: 'programme-item' }>): void {
+    // Issue 15 programmes: stored by the programme item log (being written).
+    this.deviceLog(deviceId).info({ broadcastId: p.broadcastId, index: p.index, state: p.state }, 'programme item');
+  }
+
   private onRelayEvent(deviceId: string, p: Extract<Payload<'event'>, { kind: 'relay' }>): void {
     const log = this.deps.relayLog;
     if (!log) return;

@@ -39,6 +39,8 @@ export const bulletinSchema = z.object({
   audio: bulletinAudioSchema.nullable(),
   /** A relay bulletin (issue 15): it airs this source for this long instead of audio (`audio` is null). */
   relay: z.object({ sourceId: z.string(), durationMs: z.number() }).optional(),
+  /** A programme (issue 15; `/api/v1/programmes/{id}` has its items): its current version and nominal length. */
+  programme: z.object({ version: z.number(), itemCount: z.number(), durationMs: z.number(), openEnded: z.boolean() }).optional(),
   createdAt: z.string(),
 });
 

@@ -38,6 +38,16 @@ export type BulletinCategory = (typeof BULLETIN_CATEGORIES)[number];
 export const VOICES = ['vi', 'vi-vn-x-central', 'vi-vn-x-south'] as const;
 export type Voice = (typeof VOICES)[number];
 
+/**
+ * What a programme (issue 15) is made of, in order: a bulletin (synthesized or recorded), a chime or jingle,
+ * music under speech (the music ducked while the speech plays), a relay segment of a live source, a pause.
+ */
+export const PROGRAMME_ITEM_KINDS = ['bulletin', 'chime', 'music', 'relay', 'pause'] as const;
+export type ProgrammeItemKind = (typeof PROGRAMME_ITEM_KINDS)[number];
+/** How one item of a programme ended on one box (its `programme-item` events; the as-run lists them). */
+export const PROGRAMME_ITEM_STATES = ['playing', 'played', 'skipped', 'failed'] as const;
+export type ProgrammeItemState = (typeof PROGRAMME_ITEM_STATES)[number];
+
 export const BULLETIN_STATUSES = ['synthesizing', 'ready', 'failed'] as const;
 export type BulletinStatus = (typeof BULLETIN_STATUSES)[number];
 

@@ -22,4 +22,5 @@ export * from './audit.js';
 export * from './tts.js';
 export * from './claims.js';
 export * from './sources.js';
+export * from './programmes.js';
 export { idSchema, areaCodeSchema, sha256Schema, ID_PATTERN, AREA_CODE_PATTERN } from '../ids.js';

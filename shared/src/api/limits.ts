@@ -19,3 +19,16 @@ export const SOURCE_MAX_URLS = 8;
 /** A relay bulletin airs its source for 1 minute to 12 hours. */
 export const RELAY_MIN_DURATION_MS = 60_000;
 export const RELAY_MAX_DURATION_MS = 12 * 3600_000;
+
+/** A programme has 1 to 100 items (issue 15: Quảng Nam's commune programmes are 10–15 minutes of a few items). */
+export const PROGRAMME_MAX_ITEMS = 100;
+/** A pause inside a programme lasts 0.5 s to 10 minutes. */
+export const PROGRAMME_PAUSE_MIN_MS = 500;
+export const PROGRAMME_PAUSE_MAX_MS = 10 * 60_000;
+/** Music under speech: how far the music is lowered while the speech plays, dB (default 15). */
+export const MUSIC_DUCK_MIN_DB = 3;
+export const MUSIC_DUCK_MAX_DB = 40;
+export const MUSIC_DUCK_DEFAULT_DB = 15;
+/** The music alone before and after the speech, ms (default 3 s each). */
+export const MUSIC_LEAD_MAX_MS = 30_000;
+export const MUSIC_LEAD_DEFAULT_MS = 3_000;

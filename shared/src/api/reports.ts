@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { areaCodeSchema, idSchema } from '../ids.js';
 import { RELAY_CAUSES } from '../messages.js';
 import { areaRefSchema } from './areas.js';
+import { asRunProgrammeSchema } from './programmes.js';
 
 /** A local date (its whole day in Vietnam) or an instant. */
 export const dateOrInstantSchema = z.union([z.string().regex(/^\d{4}-\d{2}-\d{2}$/), z.iso.datetime({ offset: true })], {
@@ -16,6 +17,8 @@ export const asRunItemSchema = z.object({
   broadcastId: z.string(), title: z.string(), priority: z.string(), occurrenceAt: z.string(), state: z.string(), startedAt: z.string().nullable(), endedAt: z.string().nullable(), reason: z.string().nullable(),
   /** A relay's airing (issue 15; the national vocabulary's TiepAm/NguonTiepAm): the source relayed and the ms the box actually aired. */
   relay: z.object({ sourceId: z.string(), sourceName: z.string().nullable(), airedMs: z.number().nullable() }).optional(),
+  /** A programme's airing (issue 15): the version the box played and how each of its items went. */
+  programme: asRunProgrammeSchema.optional(),
 });
 export const asRunReportSchema = z.object({
   area: areaRefSchema,
