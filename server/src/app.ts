@@ -4,6 +4,7 @@
  * Each feature is wired in its own file under wiring/ (storage, speech, delivery with the broker, http);
  * every dependency goes to a constructor, and features tell each other things on the event bus.
  */
+import { StreamAddressGuard } from './relay/address-guard.js';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { resolve } from 'node:path';
@@ -70,7 +71,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const { broker, meter, requests, deliveryService, agenda, scheduler, broadcastService } = wireDelivery(config, { logger, serverVersion: SERVER_VERSION, tls, events, objects, storage, clock: opts.clock });
   const coverage = new CoverageService({ snapshots: storage.coverageSnapshots, areas, devices, faults });
   // Live sources checked with ffmpeg, every LOAXA_SOURCE_CHECK_SECONDS and on demand (issue 15).
-  const sourceChecker = new SourceChecker({ sources: storage.sources, logger, intervalMs: config.sourceCheckSeconds * 1000 });
+  // Neither the checks nor the restream open the server's own host or LAN (issue 15 review, SSRF).
+  const streamAddressGuard = new StreamAddressGuard(config.sourcePrivateNets);
+  const sourceChecker = new SourceChecker({ sources: storage.sources, logger, intervalMs: config.sourceCheckSeconds * 1000, addressGuard: streamAddressGuard });
   const shutdownHooks: Array<() => void> = [];
   let mqttPort = config.mqttPort;
 
@@ -106,6 +109,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     claims: storage.claims,
     sources: storage.sources,
     sourceChecker,
+    streamAddressGuard,
     relayLog: storage.relayLog,
     misbehaviour: meter,
     mqttPort: () => mqttPort,

@@ -4,6 +4,7 @@
  * Over 300 lines because every setting, its default and its bounds are here, in one schema, so that a
  * misconfigured server's error names the setting and its bounds, and no other module guesses a default.
  */
+import { parseNet } from './relay/address-guard.js';
 import { z } from 'zod';
 import { MAX_MESSAGE_BYTES } from '@loaxa/shared';
 
@@ -131,6 +132,24 @@ export const configSchema = z.object({
    * How often every live source is checked (issue 15): each URL opened with ffmpeg for a few seconds, two at a
    * time. 0: only on demand (`POST /api/v1/sources/:id/check`).
    */
+  /**
+   * Private networks the server may open as live sources (issue 15 review: SSRF), comma-separated
+   * (`10.20.0.0/16,fd00::/8`). Without them the checker and the restream open public addresses only.
+   */
+  LOAXA_SOURCE_PRIVATE_NETS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const nets = v.split(',').map((s) => s.trim()).filter(Boolean);
+      for (const n of nets) {
+        try {
+          parseNet(n);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      }
+      return nets;
+    }),
   LOAXA_SOURCE_CHECK_SECONDS: z.coerce.number().int().min(0).max(86_400).refine((v) => v === 0 || v >= 30, 'must be 0 (on demand only) or at least 30').default(300),
   LOAXA_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
   LOAXA_LOGIN_LOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
@@ -219,6 +238,8 @@ export interface Config {
   ingestFlushMs: number;
   coverageSnapshotSeconds: number;
   sourceCheckSeconds: number;
+  /** LOAXA_SOURCE_PRIVATE_NETS: private networks the server may open as live sources. */
+  sourcePrivateNets: string[];
   malformedPerMinute: number;
   malformedPenaltySeconds: number;
   loginMaxFailures: number;
@@ -298,6 +319,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestFlushMs: e.LOAXA_INGEST_FLUSH_MS,
     coverageSnapshotSeconds: e.LOAXA_COVERAGE_SNAPSHOT_SECONDS,
     sourceCheckSeconds: e.LOAXA_SOURCE_CHECK_SECONDS,
+    sourcePrivateNets: e.LOAXA_SOURCE_PRIVATE_NETS,
     malformedPerMinute: e.LOAXA_MALFORMED_PER_MINUTE,
     malformedPenaltySeconds: e.LOAXA_MALFORMED_PENALTY_SECONDS,
     loginMaxFailures: e.LOAXA_LOGIN_MAX_FAILURES,

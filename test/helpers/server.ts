@@ -27,7 +27,9 @@ export async function tempDir(t: Teardown, prefix = 'loaxa-test-'): Promise<stri
 export async function startTestServer(t: Teardown, overrides: Partial<Config> = {}, opts: BuildOptions = {}) {
   const dataDir = await tempDir(t, 'loaxa-server-');
   const server = await startServer(
-    { httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', dataDir, adminPassword: ADMIN_PASSWORD, ...overrides },
+    // The tests' stations (ffmpeg, Icecast) listen on loopback, which a real server refuses to open (issue 15
+    // review, SSRF) unless LOAXA_SOURCE_PRIVATE_NETS names it; test/server/source-addresses.test.ts checks the refusal.
+    { httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', dataDir, adminPassword: ADMIN_PASSWORD, sourcePrivateNets: ['127.0.0.0/8', '::1'], ...overrides },
     { logger: pino({ level: process.env.LOAXA_TEST_LOG ?? 'silent' }), ...opts },
   );
   t.teardown(() => server.stop());

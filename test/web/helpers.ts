@@ -37,7 +37,8 @@ interface Teardown {
 
 export async function startWebServer(t: Teardown, overrides: Partial<Config> = {}) {
   const dataDir = await tempDir(t, 'loaxa-web-e2e-');
-  const server = await buildApp(configWith({ httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', dataDir, adminPassword: ADMIN_PASSWORD, ...overrides }), {
+  // The tests' stations listen on loopback, which a real server opens only when LOAXA_SOURCE_PRIVATE_NETS names it.
+  const server = await buildApp(configWith({ httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', dataDir, adminPassword: ADMIN_PASSWORD, sourcePrivateNets: ['127.0.0.0/8', '::1'], ...overrides }), {
     logger: pino({ level: process.env.LOAXA_TEST_LOG ?? 'silent' }),
   });
   if (!server.app.hasRoute({ method: 'GET', url: '/*' })) await server.app.register(webRoutes, { config: server.ctx.config });

@@ -25,6 +25,7 @@
  * pacing tick, the encoder) shares its state, as the agent's StreamRelay does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { StreamAddressGuard } from './address-guard.js';
 import type { Logger } from 'pino';
 import { DEFAULT_RETRY, FailoverPlan, JitterBuffer, LevelMeter, PCM_BYTES_PER_MS, PCM_CHANNELS, PCM_RATE, SILENCE_DBFS, type FailCause, type RetryPolicy } from '@loaxa/shared';
 import { Fanout, type Listener } from './fanout.js';
@@ -127,6 +128,8 @@ export interface RestreamDeps {
   /** Whether a box of `boxArea` may hear a source of `sourceArea` (the route's own check, repeated on refresh). */
   usableIn(boxArea: string, sourceArea: string | null): boolean;
   tuning?: Partial<RestreamTuning>;
+  /** Which addresses the server's ffmpeg may open (address-guard.ts); absent: any. */
+  addressGuard?: StreamAddressGuard;
 }
 
 export interface RestreamStatus {
@@ -393,7 +396,7 @@ class Puller {
   }
 
   private startFeed(index: number): Feed {
-    const upstream = new Upstream(this.urls[index]!, this.deps.ffmpegPath, this.children);
+    const upstream = new Upstream(this.urls[index]!, this.deps.ffmpegPath, this.children, this.deps.addressGuard);
     const at = performance.now();
     const feed: Feed = {
       index,

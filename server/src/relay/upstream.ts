@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { PCM_CHANNELS, PCM_RATE } from '@loaxa/shared';
+import type { StreamAddressGuard } from './address-guard.js';
 
 export const HLS_URL = /\.m3u8$/i;
 
@@ -66,6 +67,8 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     readonly url: string,
     private readonly ffmpegPath: string,
     private readonly children: ChildSet,
+    /** The addresses the server may open (issue 15 review: no loopback, link-local or private ones). */
+    private readonly guard?: StreamAddressGuard,
   ) {
     super();
   }
@@ -88,6 +91,15 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
       return failSoon(new Error('not a URL'));
     }
     if (scheme !== 'http:' && scheme !== 'https:') return failSoon(new Error(`unsupported scheme ${scheme} (http and https only)`));
+    if (!this.guard) return this.spawnDecoder();
+    this.guard.refusal(this.url).then(
+      (why) => (why ? this.fail(new Error(why)) : this.done || this.spawnDecoder()),
+      (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  private spawnDecoder(): void {
+    const failSoon = (err: Error): void => void setImmediate(() => this.fail(err));
     let child: ChildProcess;
     try {
       child = spawn(this.ffmpegPath, [...COMMON_ARGS, ...PROTOCOLS, '-user_agent', 'LoaXa-restream', ...FAST_PROBE, '-i', this.url, ...OUTPUT_ARGS], { stdio: ['ignore', 'pipe', 'pipe'] });

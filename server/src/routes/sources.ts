@@ -53,7 +53,7 @@ export function sourceToApi(s: StreamSource, checks: readonly SourceCheck[], rev
 }
 
 /** What these routes use, and all they are given (wiring/http.ts). */
-export type SourceRouteDeps = Pick<AppContext, 'areas' | 'bulletins' | 'broadcasts' | 'sources' | 'sourceChecker' | 'objects' | 'agenda'>;
+export type SourceRouteDeps = Pick<AppContext, 'areas' | 'bulletins' | 'broadcasts' | 'sources' | 'sourceChecker' | 'objects' | 'agenda' | 'streamAddressGuard'>;
 
 export const sourceRoutes: FastifyPluginAsyncZod<SourceRouteDeps> = async (app, deps) => {
   const toApi = (s: StreamSource, user: Principal) => sourceToApi(s, deps.sources.checks(s.id), deps.objects.sourceManageable(user, s));
@@ -88,6 +88,17 @@ export const sourceRoutes: FastifyPluginAsyncZod<SourceRouteDeps> = async (app, 
     if (b.status !== 'ready' || !b.audioSha256) throw badRequest(`bulletin ${bulletinId} is ${b.status}; the fallback must be ready, with audio`, field);
     const servesEveryUser = b.areaCode === null || (areaCode !== null && deps.areas.ancestry(areaCode).includes(b.areaCode));
     if (!servesEveryUser) throw badRequest(`bulletin ${bulletinId} belongs to area ${b.areaCode}, narrower than the source’s; every box that relays the source must be able to play its fallback`, field);
+  };
+
+  /**
+   * Issue 15 review (SSRF): the server's checker and restream open these URLs, so none may be on the server's
+   * own host or a private network the installation has not named (relay/address-guard.ts). Said when saving,
+   * where the admin can act on it, rather than as a check that is always down.
+   */
+  const checkUrls = async (urls: readonly string[]): Promise<void> => {
+    const refusals = await Promise.all(urls.map((u) => deps.streamAddressGuard.refusal(u)));
+    const fields = refusals.flatMap((why, i) => (why ? [{ path: `urls.${i}`, message: why }] : []));
+    if (fields.length) throw badRequest(`the server does not open ${hideUrlCredentials(urls[Number(fields[0]!.path.slice(5))]!)}: ${fields[0]!.message}`, fields);
   };
 
   const assertManageable = (user: Principal, s: StreamSource): void => {
@@ -164,6 +175,7 @@ export const sourceRoutes: FastifyPluginAsyncZod<SourceRouteDeps> = async (app, 
       const areaCode = body.areaCode === undefined ? user.areaCode : body.areaCode;
       checkArea(user, areaCode);
       checkFallback(user, body.fallbackBulletinId ?? null, areaCode);
+      await checkUrls(body.urls);
       const id = newId('src');
       deps.sources.insert({ id, name: body.name, urls: body.urls, areaCode, fallbackBulletinId: body.fallbackBulletinId ?? null, restream: body.restream ?? false, createdBy: user.id });
       deps.sourceChecker.checkSoon(id);
@@ -194,6 +206,7 @@ export const sourceRoutes: FastifyPluginAsyncZod<SourceRouteDeps> = async (app, 
       const fallback = body.fallbackBulletinId === undefined ? s.fallbackBulletinId : body.fallbackBulletinId;
       // An unchanged fallback is checked again when the area changes: it must still serve every user.
       if (body.fallbackBulletinId !== undefined || body.areaCode !== undefined) checkFallback(user, fallback, areaCode);
+      if (body.urls !== undefined) await checkUrls(body.urls);
       const updated = deps.sources.update(s.id, body)!;
       // What boxes receive changes with the URLs, the fallback, and `restream` (the server's URL instead of the source's).
       const airs = body.urls !== undefined || body.fallbackBulletinId !== undefined || (body.restream !== undefined && body.restream !== s.restream);

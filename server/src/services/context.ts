@@ -3,6 +3,7 @@
  * `Pick` of this and is handed exactly those (wiring/http.ts); tests and tools reach all of it, and the
  * database under it, through `LoaxaServer.ctx`. There is no database here: all SQL lives in repos/.
  */
+import type { StreamAddressGuard } from '../relay/address-guard.js';
 import type { Config } from '../config.js';
 import type { AreaRepository } from '../repos/areas.js';
 import type { BroadcastRepository } from '../repos/broadcasts.js';
@@ -77,6 +78,8 @@ export interface AppContext {
   sources: SourceRepository;
   /** Checks live sources with ffmpeg, periodically and on demand. */
   sourceChecker: SourceChecker;
+  /** Which addresses the server may open as live sources (LOAXA_SOURCE_PRIVATE_NETS; issue 15 review, SSRF). */
+  streamAddressGuard: StreamAddressGuard;
   /** What boxes' relays did (the as-run of relays). */
   relayLog: RelayLogRepository;
   /** Boxes over their malformed-message budget, refused at connect for their penalty (embedded and external broker). */

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { Limiter } from '../audio/concurrency.js';
 import { FfmpegError, runFfmpeg } from '../audio/ffmpeg.js';
 import type { SourceCheck, SourceCheckStatus, SourceRepository } from '../repos/sources.js';
+import type { StreamAddressGuard } from '../relay/address-guard.js';
 
 /**
  * Issue 15 review (1): a stream URL may carry its station's credentials (`http://user:pass@host/…`). They go
@@ -118,6 +119,8 @@ export interface SourceCheckerDeps {
   sampleSeconds?: number;
   ioTimeoutMs?: number;
   now?: () => number;
+  /** Which addresses the server's ffmpeg may open (relay/address-guard.ts); absent: any. */
+  addressGuard?: StreamAddressGuard;
 }
 
 export class SourceChecker {
@@ -186,7 +189,9 @@ export class SourceChecker {
       source.urls.map((url) =>
         this.limiter.run(async () => {
           if (signal.aborted) return null;
-          const r = await checkStreamUrl(url, { sampleSeconds: this.deps.sampleSeconds, ioTimeoutMs: this.deps.ioTimeoutMs, signal }).catch((err: unknown) => {
+          // Issue 15 review: the check must not make the server open its own host or LAN (SSRF).
+          const refused = await this.deps.addressGuard?.refusal(url);
+          const r = refused ? { status: 'down' as const, reason: refused, levelDb: null } : await checkStreamUrl(url, { sampleSeconds: this.deps.sampleSeconds, ioTimeoutMs: this.deps.ioTimeoutMs, signal }).catch((err: unknown) => {
             if (signal.aborted) return null;
             throw err;
           });

@@ -55,7 +55,7 @@ export async function buildHttp(
   },
 ): Promise<FastifyInstance> {
   const { tls } = deps;
-  const { areas, users, sessions, devices, deviceCredentials, bulletins, broadcasts, media, dictionary, faults, speech, render, bulletinService, deliveryService, scheduler, coverage, events, requests, bus, brokerIdentities, onShutdown, broadcastService, objects, offers, asRun, audit, claims, misbehaviour, mqttPort, disconnectDevice, sources, sourceChecker, relayLog, agenda } = ctx;
+  const { areas, users, sessions, devices, deviceCredentials, bulletins, broadcasts, media, dictionary, faults, speech, render, bulletinService, deliveryService, scheduler, coverage, events, requests, bus, brokerIdentities, onShutdown, broadcastService, objects, offers, asRun, audit, claims, misbehaviour, mqttPort, disconnectDevice, sources, sourceChecker, relayLog, agenda, streamAddressGuard } = ctx;
   const mediaLinks = await openMediaLinks({ secret: config.mediaLinkSecret, dataDir: deps.dataDir, ttlSeconds: config.mediaLinkTtlSeconds });
 
   // With a certificate the same server answers HTTPS; its type stays the plain one (the routes do not care).
@@ -128,7 +128,7 @@ export async function buildHttp(
   await app.register(areaRoutes, { areas });
   await app.register(deviceRoutes, { config, areas, devices, faults, objects, brokerIdentities, mqttPort, disconnectDevice });
   await app.register(bulletinRoutes, { config, bulletins, bulletinService, sources, objects });
-  await app.register(sourceRoutes, { areas, bulletins, broadcasts, sources, sourceChecker, objects, agenda });
+  await app.register(sourceRoutes, { areas, bulletins, broadcasts, sources, sourceChecker, objects, agenda, streamAddressGuard });
   await app.register(broadcastRoutes, { config, broadcasts, broadcastService, scheduler, objects });
   await app.register(mediaRoutes, { media, deviceCredentials, sessions, users });
   // The server's own restream of sources with `restream: true` (issue 15, relay/restream.ts): pulled once per
@@ -141,6 +141,7 @@ export async function buildHttp(
     logger: deps.logger,
     lookup: (id) => restreamable(sources.get(id)),
     usableIn: (boxArea, sourceArea) => sourceArea === null || areas.ancestry(boxArea).includes(sourceArea),
+    addressGuard: streamAddressGuard,
   });
   devices.watchCredentials({ registered: () => undefined, changed: (id) => void restream.cut(id, 'its credentials changed, or it was revoked or deleted') });
   app.decorate('restream', restream);
