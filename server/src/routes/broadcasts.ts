@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { publicBase } from '../http/public-base.js';
 import {
   approveBodySchema,
   broadcastCancelBodySchema,
@@ -82,7 +83,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<BroadcastRouteDeps> = async 
     },
     async (request, reply) => {
       const user = principalOf(request);
-      const prepared = svc.prepare(user, request.body, deps.config.publicUrl ?? `${request.protocol}://${request.host}`);
+      const prepared = svc.prepare(user, request.body, publicBase(deps.config, request));
       const { broadcast } = prepared;
       await svc.save(broadcast);
       const devices = deps.scheduler.targetDevices(broadcast).length;

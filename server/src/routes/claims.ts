@@ -4,6 +4,7 @@
  * its long-lived MQTT credentials. The code is stored hashed, works once and expires; claiming rotates the
  * device's secret, so a password handed out earlier stops working.
  */
+import { publicBase } from '../http/public-base.js';
 import { createHash, randomInt } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { claimBodySchema, claimCodeSchema, claimedSchema, ErrorCode, idParamsSchema } from '@loaxa/shared';
@@ -94,7 +95,7 @@ export const claimRoutes: FastifyPluginAsyncZod<ClaimRoutesOptions> = async (app
       const now = Date.now();
       const expiresAt = now + ttlMs;
       deps.claims.issue({ codeHash: hashCode(normalizeClaimCode(code)!), deviceId: d.id, createdBy: user.id, createdAt: now, expiresAt });
-      const base = (deps.config.publicUrl ?? `${request.protocol}://${request.host}`).replace(/\/+$/, '');
+      const base = publicBase(deps.config, request);
       request.log.info({ deviceId: d.id, userId: user.id }, 'claim code issued');
       return reply.status(201).send({ code, expiresAt: new Date(expiresAt).toISOString(), claimUrl: `${base}/claim?code=${code}` });
     },

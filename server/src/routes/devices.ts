@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { publicBase } from '../http/public-base.js';
 import type { FastifyRequest } from 'fastify';
 import {
   deviceBulkBodySchema,
@@ -43,7 +44,7 @@ const toApi = (d: Device, openFaults: string[]) => ({
 export function mqttUrlFor(deps: Pick<AppContext, 'config' | 'mqttPort'>, request: FastifyRequest): string {
   if (deps.config.mqttPublicUrl) return deps.config.mqttPublicUrl;
   if (deps.config.mqttUrl) return deps.config.mqttUrl;
-  const base = new URL(deps.config.publicUrl ?? `${request.protocol}://${request.host}`);
+  const base = new URL(publicBase(deps.config, request));
   const scheme = deps.config.tls ? 'mqtts' : 'mqtt';
   return `${scheme}://${base.hostname.includes(':') ? `[${base.hostname}]` : base.hostname}:${deps.mqttPort()}`;
 }

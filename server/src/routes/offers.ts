@@ -3,6 +3,7 @@
  * `normal` waits for the commune to accept and schedule it; `priority` airs unless it collides with the
  * commune's own priority items (then the commune sets the order); `emergency` airs at once.
  */
+import { publicBase } from '../http/public-base.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import {
@@ -55,7 +56,7 @@ export type OfferRouteDeps = Pick<AppContext, 'config' | 'areas' | 'devices' | '
 
 export const offerRoutes: FastifyPluginAsyncZod<OfferRouteDeps> = async (app, deps) => {
   const offers = deps.offers;
-  const mediaBase = (request: FastifyRequest) => deps.config.publicUrl ?? `${request.protocol}://${request.host}`;
+  const mediaBase = (request: FastifyRequest) => publicBase(deps.config, request);
 
   /** Applies one state-machine step or answers 409 with the machine's reason. */
   const step = (o: OfferRecord, event: OfferEvent): OfferState => {
