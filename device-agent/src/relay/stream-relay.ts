@@ -1,8 +1,8 @@
 /**
  * Airs one relay item (issue 15): pulls its URLs in order of preference, decodes them (decoder.ts), measures
  * their level (pcm.ts) and writes the audio at real-time pace (jitter.ts) to the speaker's sink
- * (hardware/sink.ts). FailoverPlan (failover.ts) decides which URL plays — those three pure parts live in
- * shared/src/relay/, one copy with the server's restream (server/src/relay/restream.ts):
+ * (hardware/sink.ts). FailoverPlan (failover.ts) decides which URL plays — those pure parts and the switching
+ * built on them live in shared/src/relay/, one copy with the server's restream (server/src/relay/restream.ts):
  * - the URL playing fails when its decoder stops (connection refused or cut, HTTP error, a playlist that is
  *   not one, a decoding error), when nothing has come for `stallMs` and the buffer ran dry (`stalled`), or
  *   after `silenceMs` of silence (`silence`); the next URL starts at once, so it plays within a second or two
@@ -15,11 +15,11 @@
  *   next `play` continues live, on the URL that was serving, not from where it stopped.
  * `airedMs` counts only stream audio that reached the sink: the as-run's "minutes actually relayed", gaps
  * and fallback excluded.
- * Over 300 lines because the relay's one run (three decoders at most — the URL playing, a probe, the
- * fallback — the pacing tick and every failover step) shares its state; split, each part would need all of it.
+ * Switching between URLs (the URL playing, a probe, their meters and buffers) is shared/src/relay/feeds.ts,
+ * the same code as the server's restream; what is the box's own is here: the fallback, the sink, the reports.
  */
 import { EventEmitter } from 'node:events';
-import { DEFAULT_RETRY, FailoverPlan, JitterBuffer, LevelMeter, SILENCE_DBFS, applyVolume, pcmMs, type FailCause, type Payload, type RelayCause, type RetryPolicy } from '@loaxa/shared';
+import { DEFAULT_RETRY, FailoverPlan, UrlSwitch, applyVolume, newFeed, pcmMs, type Feed, type Payload, type RelayCause, type RetryPolicy } from '@loaxa/shared';
 import type { Logger } from 'pino';
 import type { PcmOutput, PcmSink } from '../hardware/sink.js';
 import type { FetchLike } from '../media-cache.js';
@@ -100,19 +100,6 @@ export interface StreamRelayEvents {
   serving: [string | null];
 }
 
-/** A decoder with its buffer and meters: the URL playing, a probe, or the fallback (index null). */
-interface Feed {
-  index: number | null;
-  decoder: StreamDecoder;
-  buffer: JitterBuffer;
-  meter: LevelMeter;
-  startedAt: number;
-  lastDataAt: number;
-  silentRunMs: number;
-  audibleMs: number;
-  wrote: boolean;
-}
-
 export class StreamRelay extends EventEmitter<StreamRelayEvents> implements RelayRunner {
   /** Stream audio that reached the sink. */
   airedMs = 0;
@@ -146,9 +133,9 @@ export class StreamRelay extends EventEmitter<StreamRelayEvents> implements Rela
 /** One stretch of airing: from `play` to the window's end or an interruption. */
 class RelayRun {
   private readonly output: PcmOutput;
-  private active: Feed | null = null;
-  private probe: Feed | null = null;
-  private fallback: Feed | null = null;
+  /** The URL playing and a probe, switched by the same rules as the server's restream (shared/src/relay/feeds.ts). */
+  private readonly feeds: UrlSwitch<StreamDecoder>;
+  private fallback: Feed<StreamDecoder> | null = null;
   /** Whether this run has said which URL serves (`started` or `returned`). */
   private announced = false;
   private servingLabel: string | null | undefined = undefined;
@@ -160,13 +147,42 @@ class RelayRun {
     private readonly relay: StreamRelay,
     private readonly deps: StreamRelayDeps,
     private readonly tuning: RelayTuning,
-    private readonly plan: FailoverPlan,
+    plan: FailoverPlan,
     private readonly endAt: number,
     private readonly signal: AbortSignal,
     private readonly resumed: boolean,
   ) {
     this.log = deps.logger;
     this.output = deps.sink.open();
+    const urls = deps.urls;
+    this.feeds = new UrlSwitch<StreamDecoder>(
+      urls.length,
+      {
+        tuning,
+        open: (i) => this.decoder({ kind: 'url', url: urls[i]! }),
+        isHls: (i) => isHlsUrl(urls[i]!),
+        planNow: () => this.now(),
+        live: () => this.settle !== null,
+        events: {
+          failedOver: (cause, failed, next, detail) => {
+            this.log.warn({ url: urls[failed], cause, detail, next: next === null ? null : urls[next] }, 'relay source failed');
+            if (next !== null) return this.change(cause, urls[next]!, `${urls[failed]}: ${detail}`);
+            this.change(cause, null, `${urls[failed]}: ${detail}`);
+            this.change('fallback', null, this.deps.fallbackFile ? 'every URL failed: the fallback file plays' : 'every URL failed and there is no fallback file: silence');
+            this.startFallback();
+          },
+          returned: (index, before) => {
+            // A probed URL serves: it takes over from a less preferred URL or from the fallback.
+            this.feeds.stop(this.fallback);
+            this.fallback = null;
+            this.announced = true;
+            this.change('returned', urls[index]!, before !== null ? `preferred to ${urls[before]}` : 'the relay continues after the fallback');
+          },
+          probeFailed: (index, detail) => this.log.debug({ url: urls[index], detail }, 'relay source still down'),
+        },
+      },
+      plan,
+    );
   }
 
   run(): Promise<void> {
@@ -178,9 +194,9 @@ class RelayRun {
         else resolve();
       };
       this.signal.addEventListener('abort', onAbort, { once: true });
-      const index = this.plan.active;
+      const index = this.feeds.plan.active;
       if (index === null) this.startFallback();
-      else this.active = this.startFeed(index);
+      else this.feeds.play(index);
       this.timer = setInterval(() => this.tick(), this.tuning.tickMs);
       this.tick();
     });
@@ -195,113 +211,19 @@ class RelayRun {
     this.deps.onChange({ cause, url, at: this.now(), ...(detail ? { detail: detail.slice(0, 500) } : {}) });
   }
 
-  private input(index: number | null): DecoderInput {
-    return index === null ? { kind: 'file', path: this.deps.fallbackFile! } : { kind: 'url', url: this.deps.urls[index]! };
-  }
-
-  private startFeed(index: number | null): Feed {
-    const input = this.input(index);
-    const hls = input.kind === 'url' && isHlsUrl(input.url);
-    const decoder = new StreamDecoder({ ffmpegPath: this.deps.ffmpegPath, input, authorization: this.deps.authorization, fetch: this.deps.fetch, logger: this.log });
-    const at = performance.now();
-    const feed: Feed = {
-      index,
-      decoder,
-      buffer: new JitterBuffer({ prebufferMs: this.tuning.prebufferMs, maxMs: hls ? this.tuning.hlsBufferMs : this.tuning.httpBufferMs }),
-      meter: new LevelMeter(SILENCE_DBFS),
-      startedAt: at,
-      lastDataAt: at,
-      silentRunMs: 0,
-      audibleMs: 0,
-      wrote: false,
-    };
-    decoder.on('pcm', (pcm) => this.onPcm(feed, pcm));
-    decoder.on('failed', (err) => this.onFailed(feed, err));
-    decoder.start();
-    return feed;
-  }
-
-  private stopFeed(feed: Feed | null): void {
-    if (!feed) return;
-    feed.decoder.stop();
-    feed.buffer.clear();
-  }
-
-  private onPcm(feed: Feed, pcm: Buffer): void {
-    if (!this.settle) return;
-    feed.lastDataAt = performance.now();
-    for (const b of feed.meter.feed(pcm)) {
-      if (b.silent) feed.silentRunMs += b.ms;
-      else {
-        feed.silentRunMs = 0;
-        feed.audibleMs += b.ms;
-      }
-    }
-    feed.buffer.push(pcm);
-    if (feed === this.active && feed.silentRunMs >= this.tuning.silenceMs) {
-      this.failActive('silence', `silent (below ${SILENCE_DBFS} dBFS) for ${Math.round(feed.silentRunMs / 1000)} s`);
-    } else if (feed === this.probe && feed.audibleMs >= this.tuning.probeOkMs) {
-      this.promote(feed);
-    }
-  }
-
-  private onFailed(feed: Feed, err: Error): void {
-    if (!this.settle) return;
-    if (feed === this.active) this.failActive('error', err.message);
-    else if (feed === this.probe) this.probeFailed(err.message);
-    else if (feed === this.fallback) {
-      // A fallback file that cannot be decoded: silence for the rest of the outage, the probes go on.
-      this.log.error({ err: err.message }, 'the fallback file cannot be played');
-      this.fallback = null;
-    }
-  }
-
-  private failActive(cause: FailCause, detail: string): void {
-    const feed = this.active!;
-    const failed = this.deps.urls[feed.index!]!;
-    this.stopFeed(feed);
-    this.active = null;
-    const next = this.plan.fail(feed.index!, this.now());
-    this.log.warn({ url: failed, cause, detail, next: next === null ? null : this.deps.urls[next] }, 'relay source failed');
-    // A probe of a URL now behind the one playing is no longer wanted.
-    if (this.probe && next !== null && this.probe.index! >= next) {
-      this.stopFeed(this.probe);
-      this.probe = null;
-    }
-    if (next !== null) {
-      this.active = this.startFeed(next);
-      this.change(cause, this.deps.urls[next]!, `${failed}: ${detail}`);
-      return;
-    }
-    this.change(cause, null, `${failed}: ${detail}`);
-    this.change('fallback', null, this.deps.fallbackFile ? 'every URL failed: the fallback file plays' : 'every URL failed and there is no fallback file: silence');
-    this.startFallback();
+  private decoder(input: DecoderInput): StreamDecoder {
+    return new StreamDecoder({ ffmpegPath: this.deps.ffmpegPath, input, authorization: this.deps.authorization, fetch: this.deps.fetch, logger: this.log });
   }
 
   private startFallback(): void {
-    if (this.deps.fallbackFile && !this.fallback) this.fallback = this.startFeed(null);
-  }
-
-  private probeFailed(detail: string): void {
-    const feed = this.probe!;
-    this.stopFeed(feed);
-    this.probe = null;
-    this.plan.probeFailed(feed.index!, this.now());
-    this.log.debug({ url: this.deps.urls[feed.index!], detail }, 'relay source still down');
-  }
-
-  /** A probed URL serves: it takes over from a less preferred URL or from the fallback. */
-  private promote(feed: Feed): void {
-    const before = this.active;
-    this.probe = null;
-    this.stopFeed(before);
-    this.stopFeed(this.fallback);
-    this.fallback = null;
-    this.plan.returned(feed.index!, this.now());
-    this.active = feed;
-    this.announced = true;
-    const url = this.deps.urls[feed.index!]!;
-    this.change('returned', url, before ? `preferred to ${this.deps.urls[before.index!]}` : 'the relay continues after the fallback');
+    if (!this.deps.fallbackFile || this.fallback) return;
+    const feed = newFeed<StreamDecoder>(null, this.decoder({ kind: 'file', path: this.deps.fallbackFile }), false, this.tuning);
+    this.fallback = this.feeds.attach(feed, (err) => {
+      if (!this.settle || this.fallback !== feed) return;
+      // A fallback file that cannot be decoded: silence for the rest of the outage, the probes go on.
+      this.log.error({ err: err.message }, 'the fallback file cannot be played');
+      this.fallback = null;
+    });
   }
 
   private tick(): void {
@@ -309,17 +231,16 @@ class RelayRun {
     if (this.output.error) return this.finish(this.output.error);
     if (this.now() >= this.endAt) return this.finish();
     const t = performance.now();
-    const { active, fallback } = this;
+    const { fallback } = this;
+    const active = this.feeds.active;
     if (active) {
       const pcm = active.buffer.take(t);
       if (pcm.length) {
         this.write(pcm);
         this.relay.airedMs += pcmMs(pcm.length);
-        if (!active.wrote) this.firstAudio(active);
+        if (!active.served) this.firstAudio(active);
       }
-      if (t - active.lastDataAt >= this.tuning.stallMs && !active.buffer.flowing) {
-        this.failActive('stalled', `no audio for ${Math.round((t - active.lastDataAt) / 1000)} s`);
-      }
+      this.feeds.checkStall(t);
     } else if (fallback) {
       const pcm = fallback.buffer.take(t);
       if (pcm.length) {
@@ -328,13 +249,13 @@ class RelayRun {
         this.serving(null);
       }
     }
-    this.probeStep(t);
+    this.feeds.probeStep(t);
   }
 
-  private firstAudio(feed: Feed): void {
-    feed.wrote = true;
+  private firstAudio(feed: Feed<StreamDecoder>): void {
+    feed.served = true;
     const url = this.deps.urls[feed.index!]!;
-    this.plan.serving(feed.index!, this.now());
+    this.feeds.plan.serving(feed.index!, this.now());
     if (!this.announced) {
       this.announced = true;
       this.change('started', url, this.resumed ? 'continues live after the interruption' : undefined);
@@ -348,18 +269,6 @@ class RelayRun {
     this.relay.emit('serving', label);
   }
 
-  private probeStep(t: number): void {
-    if (this.probe) {
-      if (t - this.probe.startedAt >= this.tuning.probeTimeoutMs) this.probeFailed('no audible audio in time');
-      return;
-    }
-    const next = this.plan.nextProbe(this.now());
-    if (next && next.at <= this.now()) {
-      this.log.debug({ url: this.deps.urls[next.index] }, 'trying a failed relay source again');
-      this.probe = this.startFeed(next.index);
-    }
-  }
-
   private write(pcm: Buffer): void {
     this.output.write(applyVolume(pcm, this.deps.volume()));
   }
@@ -371,8 +280,9 @@ class RelayRun {
     this.settle = null;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    for (const feed of [this.active, this.probe, this.fallback]) this.stopFeed(feed);
-    this.active = this.probe = this.fallback = null;
+    this.feeds.stopAll();
+    this.feeds.stop(this.fallback);
+    this.fallback = null;
     this.serving(null);
     void this.output.close().then(
       () => settle(err),

@@ -2,8 +2,8 @@
  * The server's own restream (issue 15: "a choice per source to go through the server's own restream when a
  * source allows few listeners or needs credentials"). For a source with `restream: true` the server pulls the
  * source ONCE, however many boxes listen, and serves it at `GET /streams/{sourceId}` (routes/streams.ts):
- * - the source's URLs are tried in order with the agent's rules, from the same pure parts
- *   (shared/src/relay/: FailoverPlan, LevelMeter, JitterBuffer): a URL fails on an error, after `stallMs`
+ * - the source's URLs are tried in order with the agent's rules, by the same code
+ *   (shared/src/relay/: UrlSwitch over FailoverPlan, LevelMeter, JitterBuffer): a URL fails on an error, after `stallMs`
  *   without audio, or after `silenceMs` of silence; failed preferred URLs are probed with back-off and one
  *   that gives a second of sound takes over again;
  * - the decoded PCM goes, at real-time pace, into ONE encoder that runs for the puller's whole life: MP3, CBR
@@ -21,15 +21,16 @@
  * - listeners are kept per box: at most `maxPerBoxPerSource` (2) per source, and a box's are cut when its
  *   credentials change or it is revoked, or when the source's area no longer holds it (issue 15 review);
  * - the puller starts with the first listener and stops `lingerMs` after the last leaves.
- * Over 300 lines with upstream.ts and fanout.ts split out: the puller's run (the URL playing, a probe, the
- * pacing tick, the encoder) shares its state, as the agent's StreamRelay does.
+ * The switching between URLs is shared with the box (shared/src/relay/feeds.ts). Over 300 lines with
+ * upstream.ts and fanout.ts split out: the restreamer (listeners per box and source, the negative cache) and
+ * the puller (pacing tick, encoder, refresh) are one lifecycle — a puller lives and ends inside its restreamer.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { StreamAddressGuard } from './address-guard.js';
 import type { Logger } from 'pino';
-import { DEFAULT_RETRY, FailoverPlan, JitterBuffer, LevelMeter, PCM_BYTES_PER_MS, PCM_CHANNELS, PCM_RATE, SILENCE_DBFS, type FailCause, type RetryPolicy } from '@loaxa/shared';
+import { DEFAULT_RETRY, PCM_BYTES_PER_MS, PCM_CHANNELS, PCM_RATE, UrlSwitch, type RetryPolicy } from '@loaxa/shared';
 import { Fanout, type Listener } from './fanout.js';
-import { ChildSet, Upstream, killAndWait } from './upstream.js';
+import { ChildSet, HLS_URL, Upstream, killAndWait } from './upstream.js';
 
 export interface RestreamTuning {
   /** Nothing decoded for this long, with the buffer run dry: the URL is stalled (the agent's 4 s). */
@@ -287,28 +288,14 @@ declare module 'fastify' {
   }
 }
 
-/** A decoder of one URL with its buffer and meter: the URL playing, or a probe. */
-interface Feed {
-  index: number;
-  upstream: Upstream;
-  buffer: JitterBuffer;
-  meter: LevelMeter;
-  startedAt: number;
-  lastDataAt: number;
-  silentRunMs: number;
-  audibleMs: number;
-  served: boolean;
-}
-
 /** One source pulled once and encoded once, for all of its listeners. */
 class Puller {
   private readonly fanout: Fanout;
   private readonly log: Logger;
   private urls: readonly string[];
-  private plan: FailoverPlan;
+  /** The URL playing and a probe, switched by the same rules as the box's (shared/src/relay/feeds.ts). */
+  private feeds: UrlSwitch<Upstream>;
   private encoder: ChildProcess | null = null;
-  private active: Feed | null = null;
-  private probe: Feed | null = null;
   private timer: NodeJS.Timeout | null = null;
   private linger: NodeJS.Timeout | null = null;
   private lastTick = 0;
@@ -331,9 +318,34 @@ class Puller {
     private readonly on: { ended(p: Puller, allDown: boolean): void; refreshed(now: RestreamSource): void },
   ) {
     this.urls = [...source.urls];
-    this.plan = new FailoverPlan(this.urls.length, tuning.retry);
+    this.feeds = this.switchFor(this.urls);
     this.log = logger.child({ sourceId: source.id });
     this.fanout = new Fanout({ burstBytes: tuning.burstMs * OUTPUT_BYTES_PER_MS, maxBacklogBytes: tuning.maxBacklogBytes, frameBytes: FRAME_BYTES });
+  }
+
+  private switchFor(urls: readonly string[]): UrlSwitch<Upstream> {
+    return new UrlSwitch<Upstream>(urls.length, {
+      tuning: this.tuning,
+      open: (i) => new Upstream(urls[i]!, this.deps.ffmpegPath, this.children, this.deps.addressGuard),
+      isHls: (i) => HLS_URL.test(pathOf(urls[i]!)),
+      planNow: () => performance.now(),
+      live: () => !this.ended,
+      events: {
+        audio: (feed) => {
+          if (!feed.served) this.served(feed.index!);
+        },
+        failedOver: (cause, failed, next, detail) => {
+          this.serving = null;
+          if (next === null) return this.end(`every URL failed; the last: ${redact(urls[failed]!)} (${cause}: ${detail})`, true);
+          this.log.warn({ url: redact(urls[failed]!), cause, detail, next: redact(urls[next]!) }, 'restream: source failed, trying the next URL');
+        },
+        returned: (index) => {
+          this.served(index);
+          this.log.info({ url: redact(urls[index]!) }, 'restream: a preferred URL returned');
+        },
+        probeFailed: (index, detail) => this.log.debug({ url: redact(urls[index]!), detail }, 'restream: source still down'),
+      },
+    });
   }
 
   start(): void {
@@ -351,7 +363,7 @@ class Puller {
     encoder.on('close', (code, signal) => this.end(`the encoder stopped (${code ?? signal}): ${stderr.trim().slice(-300)}`));
     this.lastTick = this.lastRefresh = performance.now();
     this.log.info({ urls: this.urls.length }, 'restream: pulling the source');
-    this.active = this.startFeed(this.plan.active ?? 0);
+    this.feeds.play(this.feeds.plan.active ?? 0);
     this.timer = setInterval(() => this.tick(), this.tuning.tickMs);
   }
 
@@ -387,103 +399,18 @@ class Puller {
     if (this.linger) clearTimeout(this.linger);
     this.timer = this.linger = null;
     this.fanout.endAll();
-    this.stopFeed(this.active);
-    this.stopFeed(this.probe);
-    this.active = this.probe = null;
+    this.feeds.stopAll();
     if (this.encoder) void killAndWait(this.encoder);
     this.log.info({ why }, 'restream: stopped pulling the source');
     this.on.ended(this, allDown);
   }
 
-  private startFeed(index: number): Feed {
-    const upstream = new Upstream(this.urls[index]!, this.deps.ffmpegPath, this.children, this.deps.addressGuard);
-    const at = performance.now();
-    const feed: Feed = {
-      index,
-      upstream,
-      buffer: new JitterBuffer({ prebufferMs: this.tuning.prebufferMs, maxMs: upstream.hls ? this.tuning.hlsBufferMs : this.tuning.httpBufferMs }),
-      meter: new LevelMeter(SILENCE_DBFS),
-      startedAt: at,
-      lastDataAt: at,
-      silentRunMs: 0,
-      audibleMs: 0,
-      served: false,
-    };
-    upstream.on('pcm', (pcm) => this.onPcm(feed, pcm));
-    upstream.on('failed', (err) => this.onFailed(feed, err));
-    upstream.start();
-    return feed;
-  }
-
-  private stopFeed(feed: Feed | null): void {
-    if (!feed) return;
-    feed.upstream.stop();
-    feed.buffer.clear();
-  }
-
-  private onPcm(feed: Feed, pcm: Buffer): void {
-    if (this.ended) return;
-    feed.lastDataAt = performance.now();
-    for (const b of feed.meter.feed(pcm)) {
-      if (b.silent) feed.silentRunMs += b.ms;
-      else {
-        feed.silentRunMs = 0;
-        feed.audibleMs += b.ms;
-      }
-    }
-    feed.buffer.push(pcm);
-    if (feed === this.active) {
-      if (!feed.served) this.served(feed);
-      if (feed.silentRunMs >= this.tuning.silenceMs) this.failActive('silence', `silent (below ${SILENCE_DBFS} dBFS) for ${Math.round(feed.silentRunMs / 1000)} s`);
-    } else if (feed === this.probe && feed.audibleMs >= this.tuning.probeOkMs) this.promote(feed);
-  }
-
-  private onFailed(feed: Feed, err: Error): void {
-    if (this.ended) return;
-    if (feed === this.active) this.failActive('error', err.message);
-    else if (feed === this.probe) this.probeFailed(err.message);
-  }
-
-  private served(feed: Feed): void {
-    feed.served = true;
-    this.plan.serving(feed.index, performance.now());
-    this.serving = this.urls[feed.index]!;
+  private served(index: number): void {
+    const feed = this.feeds.active;
+    if (feed) feed.served = true;
+    this.feeds.plan.serving(index, performance.now());
+    this.serving = this.urls[index]!;
     this.log.info({ url: redact(this.serving) }, 'restream: serving');
-  }
-
-  private failActive(cause: FailCause, detail: string): void {
-    const feed = this.active!;
-    const failed = redact(this.urls[feed.index]!);
-    this.stopFeed(feed);
-    this.active = null;
-    this.serving = null;
-    const next = this.plan.fail(feed.index, performance.now());
-    if (this.probe && (next === null || this.probe.index >= next)) {
-      this.stopFeed(this.probe);
-      this.probe = null;
-    }
-    if (next === null) return this.end(`every URL failed; the last: ${failed} (${cause}: ${detail})`, true);
-    this.log.warn({ url: failed, cause, detail, next: redact(this.urls[next]!) }, 'restream: source failed, trying the next URL');
-    this.active = this.startFeed(next);
-  }
-
-  private probeFailed(detail: string): void {
-    const feed = this.probe!;
-    this.stopFeed(feed);
-    this.probe = null;
-    this.plan.probeFailed(feed.index, performance.now());
-    this.log.debug({ url: redact(this.urls[feed.index]!), detail }, 'restream: source still down');
-  }
-
-  /** A probed, preferred URL serves again: it takes over (the listeners hear it from now on). */
-  private promote(feed: Feed): void {
-    const before = this.active;
-    this.probe = null;
-    this.stopFeed(before);
-    this.plan.returned(feed.index, performance.now());
-    this.active = feed;
-    this.served(feed);
-    this.log.info({ url: redact(this.urls[feed.index]!) }, 'restream: a preferred URL returned');
   }
 
   private tick(): void {
@@ -492,7 +419,7 @@ class Puller {
     // Real time owed to the encoder; an event loop stalled for seconds is not made up in one go.
     this.owed = Math.min(this.owed + (t - this.lastTick) * PCM_BYTES_PER_MS, 1_000 * PCM_BYTES_PER_MS);
     this.lastTick = t;
-    const active = this.active;
+    const active = this.feeds.active;
     const pcm = active ? active.buffer.take(t) : Buffer.alloc(0);
     let out = pcm;
     if (active?.buffer.flowing) {
@@ -511,21 +438,10 @@ class Puller {
       this.fanout.push(this.encoded.length === 1 ? this.encoded[0]! : Buffer.concat(this.encoded));
       this.encoded = [];
     }
-    if (active && t - active.lastDataAt >= this.tuning.stallMs && !active.buffer.flowing) {
-      this.failActive('stalled', `no audio for ${Math.round((t - active.lastDataAt) / 1000)} s`);
-    }
+    this.feeds.checkStall(t);
     if (this.ended) return;
-    this.probeStep(t);
+    this.feeds.probeStep(t);
     if (t - this.lastRefresh >= this.tuning.refreshMs) this.refresh(t);
-  }
-
-  private probeStep(t: number): void {
-    if (this.probe) {
-      if (t - this.probe.startedAt >= this.tuning.probeTimeoutMs) this.probeFailed('no audible audio in time');
-      return;
-    }
-    const next = this.plan.nextProbe(t);
-    if (next && next.at <= t) this.probe = this.startFeed(next.index);
   }
 
   /** The source as stored now: gone or no longer restreamed ends the puller; new URLs start over on them. */
@@ -536,13 +452,20 @@ class Puller {
     this.on.refreshed(now);
     if (now.urls.join('\n') === this.urls.join('\n')) return;
     this.log.info({ urls: now.urls.length }, 'restream: the source was edited; pulling its new URLs');
-    this.stopFeed(this.active);
-    this.stopFeed(this.probe);
-    this.probe = null;
+    this.feeds.stopAll();
     this.serving = null;
     this.urls = [...now.urls];
-    this.plan = new FailoverPlan(this.urls.length, this.tuning.retry);
-    this.active = this.startFeed(0);
+    this.feeds = this.switchFor(this.urls);
+    this.feeds.play(0);
+  }
+}
+
+/** The path of a URL (HLS is told by its `.m3u8`), or '' for one that does not parse. */
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return '';
   }
 }
 
