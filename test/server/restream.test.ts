@@ -419,3 +419,22 @@ t.test('fan-out: a joiner’s burst starts on a frame; a listener that falls beh
   t.ok(steady.ended && joiner.ended && !slow.ended, 'the end reaches the listeners still there');
   t.equal(fan.size, 0);
 });
+
+t.test('a check of a source the restream pulls takes no second upstream slot (issue 15 review)', async (t) => {
+  const { base, api, token, box, source } = await setup(t);
+  const a = await startToneStream(t, { format: 'mp3', frequencyHz: 440 });
+  const b = await startToneStream(t, { format: 'mp3', frequencyHz: 660 });
+  const id = await source({ name: 'Đài ít suất nghe', urls: [a.url, b.url], areaCode: '99', restream: true });
+  const listener = await tuneIn(t, `${base}/streams/${id}`, (await box('99003')).auth);
+  await waitFor('the box hearing the first URL', () => (hearing(listener, 440) ? true : null), 10_000);
+  t.equal(a.clients(), 1);
+
+  let most = 0;
+  const watch = setInterval(() => (most = Math.max(most, a.clients())), 20);
+  const checked = await api('POST', `/api/v1/sources/${id}/check`, {}, token);
+  clearInterval(watch);
+  t.equal(checked.status, 200);
+  t.equal(most, 1, 'the URL being restreamed was never opened a second time during the check');
+  t.match(checked.body.checks, [{ url: a.url, status: 'up' }, { url: b.url, status: 'up' }], 'it is up, from the restream’s hearing; the other URL was checked as usual');
+  t.ok(b.clients() === 0, 'the check of the second URL has let go');
+});

@@ -131,11 +131,22 @@ export class SourceChecker {
   private timer: NodeJS.Timeout | null = null;
   private abort = new AbortController();
   private sweep: Promise<void> | null = null;
+  /** The URL the server's restream serves now for a source, if it pulls it (set once the restream exists). */
+  private restreaming: (sourceId: string) => string | null = () => null;
 
   constructor(private readonly deps: SourceCheckerDeps) {
     this.limiter = new Limiter(deps.concurrency ?? 2);
     this.log = deps.logger.child({ module: 'source-checker' });
     this.now = deps.now ?? Date.now;
+  }
+
+  /**
+   * Issue 15 review: a restreamed source is one that allows few listeners; while the restream pulls it, a
+   * check must not take a second slot. The URL the restream serves is then recorded `up` from the restream's
+   * own hearing of it (it fails a URL over on errors, stalls and silence within seconds), without opening it.
+   */
+  watchRestream(serving: (sourceId: string) => string | null): void {
+    this.restreaming = serving;
   }
 
   start(): void {
@@ -189,6 +200,11 @@ export class SourceChecker {
       source.urls.map((url) =>
         this.limiter.run(async () => {
           if (signal.aborted) return null;
+          if (this.restreaming(sourceId) === url) {
+            const check: SourceCheck = { sourceId, url, status: 'up', reason: null, levelDb: null, checkedAt: this.now() };
+            this.deps.sources.putCheck(check);
+            return check;
+          }
           // Issue 15 review: the check must not make the server open its own host or LAN (SSRF).
           const refused = await this.deps.addressGuard?.refusal(url);
           const r = refused ? { status: 'down' as const, reason: refused, levelDb: null } : await checkStreamUrl(url, { sampleSeconds: this.deps.sampleSeconds, ioTimeoutMs: this.deps.ioTimeoutMs, signal }).catch((err: unknown) => {

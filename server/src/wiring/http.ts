@@ -144,6 +144,8 @@ export async function buildHttp(
     addressGuard: streamAddressGuard,
   });
   devices.watchCredentials({ registered: () => undefined, changed: (id) => void restream.cut(id, 'its credentials changed, or it was revoked or deleted') });
+  // A source the restream pulls is checked from the restream's hearing of it, not with a second connection.
+  sourceChecker.watchRestream((id) => restream.status().find((s) => s.sourceId === id)?.url ?? null);
   app.decorate('restream', restream);
   onShutdown(() => void restream.stop());
   app.addHook('onClose', () => restream.stop());
