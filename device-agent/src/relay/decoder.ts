@@ -7,7 +7,8 @@
  *   could read them in /proc), an HTTP error is reported as such, and a page that is not audio (a captive
  *   portal's HTML) is refused before any decoding;
  * - an HLS playlist (how VOV publishes) is pulled by ffmpeg's own HLS client, which follows the live
- *   playlist and fetches the segments (with `-headers` for credentials: the one case they go to ffmpeg);
+ *   playlist and fetches the segments; never with the box's credentials, which would have to go on its
+ *   command line (only the server's restream needs them, and it serves MP3);
  * - the fallback file is read from the cache in a loop at real-time pace (`-re -stream_loop -1`).
  * ffmpeg may open nothing but HTTP(S) (`-protocol_whitelist`): a stream URL from the server cannot make it
  * read a local file or another protocol.
@@ -104,8 +105,11 @@ export class StreamDecoder extends EventEmitter<DecoderEvents> {
   }
 
   private runHls(url: string): void {
-    const headers = this.spec.authorization ? ['-headers', `Authorization: ${this.spec.authorization}\r\n`] : [];
-    this.run([...HLS_PROTOCOLS, ...headers, ...FAST_PROBE, '-i', url], null);
+    // The box's credentials would have to reach ffmpeg's command line, which any user of the box reads in
+    // /proc (issue 15 review). Only the server's restream asks for them, and it serves MP3, never HLS: an HLS
+    // answer where the box's credentials were asked for is refused, not followed.
+    if (this.spec.authorization) return this.fail(new Error('an HLS playlist where the server’s own stream (MP3) was expected: not played with the box’s credentials'));
+    this.run([...HLS_PROTOCOLS, ...FAST_PROBE, '-i', url], null);
   }
 
   private async runHttp(url: string): Promise<void> {
