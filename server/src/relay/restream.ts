@@ -46,6 +46,11 @@ export interface RestreamTuning {
   httpBufferMs: number;
   hlsBufferMs: number;
   tickMs: number;
+  /**
+   * Encoded output goes to the listeners this often: a quarter second per write costs the fan-out half what
+   * 100 ms did (bench/relay/fanout-probe.ts), and is nothing to a box whose jitter buffer holds seconds.
+   */
+  flushMs: number;
   /** The puller stops this long after its last listener left (a box's retry or a quick reconnect reuses it). */
   lingerMs: number;
   /** Output a joiner gets at once. */
@@ -83,6 +88,7 @@ export const DEFAULT_RESTREAM_TUNING: RestreamTuning = {
   httpBufferMs: 2_000,
   hlsBufferMs: 45_000,
   tickMs: 100,
+  flushMs: 250,
   lingerMs: 5_000,
   burstMs: 2_000,
   // 48 KiB: 6 s of the output. A box that has not taken 6 s of audio has already failed the restream over
@@ -304,10 +310,11 @@ class Puller {
   private serving: string | null = null;
   private ended = false;
   /**
-   * Encoder output not yet sent: it goes out once a tick (100 ms, ~800 bytes) rather than per 24 ms frame,
-   * so 2,000 listeners cost 20,000 socket writes a second, not 84,000.
+   * Encoder output not yet sent: it goes out every `flushMs` (250 ms, ~2,000 bytes) rather than per 24 ms
+   * frame, so 2,000 listeners cost 8,000 socket writes a second, not 84,000.
    */
   private encoded: Buffer[] = [];
+  private lastFlush = 0;
 
   constructor(
     private readonly source: RestreamSource,
@@ -434,7 +441,8 @@ class Puller {
     }
     const stdin = this.encoder?.stdin;
     if (out.length && stdin?.writable) stdin.write(out);
-    if (this.encoded.length) {
+    if (this.encoded.length && t - this.lastFlush >= this.tuning.flushMs) {
+      this.lastFlush = t;
       this.fanout.push(this.encoded.length === 1 ? this.encoded[0]! : Buffer.concat(this.encoded));
       this.encoded = [];
     }

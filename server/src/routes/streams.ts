@@ -97,14 +97,17 @@ export const streamRoutes: FastifyPluginAsyncZod<StreamRouteDeps> = async (app, 
         throw unavailable(`every URL of source ${sourceId} is down; try again in ${s} s`);
       }
 
-      // From here the socket is the restream's: headers now, then the shared bytes as they are encoded.
+      // From here the socket is the restream's: headers once, then the bare bytes as they are encoded, until the
+      // connection closes — the way Icecast answers. Not a chunked ServerResponse: its framing and stream
+      // machinery were most of the restream's CPU with 2,000 boxes (bench/README.md § Relays, "What limits it").
       reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, { 'content-type': OUTPUT_CONTENT_TYPE, 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
-      const leave = deps.restream.listen(source, device, res);
-      if (!leave) return void res.end();
-      res.on('close', leave);
-      res.on('error', leave);
+      const socket = reply.raw.socket;
+      if (!socket || socket.destroyed) return;
+      socket.on('error', () => undefined);
+      socket.write(`HTTP/1.0 200 OK\r\ncontent-type: ${OUTPUT_CONTENT_TYPE}\r\ncache-control: no-store\r\nx-accel-buffering: no\r\nconnection: close\r\n\r\n`);
+      const leave = deps.restream.listen(source, device, socket);
+      if (!leave) return void socket.end();
+      socket.on('close', leave);
       request.log.debug({ sourceId, deviceId: device.id }, 'a box tuned in to the restream');
     },
   );
