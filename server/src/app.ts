@@ -20,6 +20,7 @@ import type { Db } from './db/database.js';
 import { ServerEvents } from './services/events.js';
 import { CoverageService } from './services/coverage-service.js';
 import { SourceChecker } from './services/source-checker.js';
+import { ProgrammeService } from './services/programme-service.js';
 import type { UserRepository } from './repos/users.js';
 import { openStorage } from './wiring/storage.js';
 import { wireSpeech } from './wiring/speech.js';
@@ -74,6 +75,21 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // Neither the checks nor the restream open the server's own host or LAN (issue 15 review, SSRF).
   const streamAddressGuard = new StreamAddressGuard(config.sourcePrivateNets);
   const sourceChecker = new SourceChecker({ sources: storage.sources, logger, intervalMs: config.sourceCheckSeconds * 1000, addressGuard: streamAddressGuard });
+  // Programmes (issue 15): saved with their files made, a new version resent to the boxes that hold it.
+  const programmeService = new ProgrammeService({
+    bulletins,
+    programmes: storage.programmes,
+    broadcasts,
+    sources: storage.sources,
+    objects,
+    media: storage.media,
+    needsApproval: (user) => broadcastService.needsApproval(user, 'normal'),
+    resync: async (deviceIds) => {
+      agenda.markDirty(deviceIds);
+      await agenda.flush();
+    },
+    logger,
+  });
   const shutdownHooks: Array<() => void> = [];
   let mqttPort = config.mqttPort;
 
@@ -111,6 +127,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     sourceChecker,
     streamAddressGuard,
     relayLog: storage.relayLog,
+    programmes: storage.programmes,
+    programmeService,
     misbehaviour: meter,
     mqttPort: () => mqttPort,
     disconnectDevice: (id) => broker.disconnect(id),

@@ -448,4 +448,50 @@ export const migrations: Migration[] = [
       ALTER TABLE deliveries ADD COLUMN aired_ms INTEGER;
     `,
   },
+  {
+    version: 18,
+    name: 'programmes',
+    sql: `
+      -- A programme (issue 15) is a bulletin of source 'programme': broadcast, targeted and approved like any
+      -- other. The CHECK is part of the column, so the column is replaced as in migration 17.
+      ALTER TABLE bulletins ADD COLUMN kind TEXT NOT NULL DEFAULT 'text' CHECK (kind IN ('text', 'recording', 'relay', 'programme'));
+      UPDATE bulletins SET kind = source;
+      ALTER TABLE bulletins DROP COLUMN source;
+      ALTER TABLE bulletins RENAME COLUMN kind TO source;
+      -- The programme's current version (its items are in programme_versions).
+      ALTER TABLE bulletins ADD COLUMN programme_version INTEGER;
+      -- Every saved version, kept: the as-run names the version a box played, and boxes may still hold an
+      -- older one in their agenda. items_json: the items as asked; rendered_json: per item the file it plays
+      -- (sha256, durationMs, bytes), its source or pause, its title. relay_source_id: the first relay
+      -- segment's source (the relay report names it); relay_ms: the relay segments' nominal length.
+      CREATE TABLE programme_versions (
+        programme_id TEXT NOT NULL REFERENCES bulletins(id),
+        version INTEGER NOT NULL,
+        items_json TEXT NOT NULL,
+        rendered_json TEXT NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        open_ended INTEGER NOT NULL DEFAULT 0,
+        relay_source_id TEXT REFERENCES stream_sources(id),
+        created_by TEXT REFERENCES users(id),
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (programme_id, version)
+      ) WITHOUT ROWID;
+      -- How each item of a programme went on each box (programme-item events). Unique per report so that a
+      -- QoS 1 redelivery changes nothing.
+      CREATE TABLE programme_item_log (
+        id INTEGER PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        broadcast_id TEXT NOT NULL,
+        occurrence_at INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('playing', 'played', 'skipped', 'failed')),
+        at INTEGER NOT NULL,
+        aired_ms INTEGER,
+        reason TEXT,
+        received_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX programme_item_log_report ON programme_item_log(broadcast_id, occurrence_at, device_id, version, idx, state, at);
+    `,
+  },
 ];

@@ -19,6 +19,8 @@ export interface AsRunRow {
   relaySourceId: string | null;
   relaySourceName: string | null;
   airedMs: number | null;
+  /** A programme's current version (issue 15; its items come from the programme item log); null otherwise. */
+  programmeVersion: number | null;
 }
 
 /** The as-run log as rows: every delivery of the period in the given areas, with its play times. */
@@ -36,7 +38,8 @@ export class AsRunRepository {
                 (SELECT MAX(e.at) FROM delivery_events e WHERE e.broadcast_id = d.broadcast_id AND e.device_id = d.device_id
                    AND e.occurrence_at = d.occurrence_at AND e.state = 'played') AS endedAt,
                 t.duration_ms AS durationMs, t.relay_source_id AS relaySourceId, d.aired_ms AS airedMs,
-                (SELECT s.name FROM stream_sources s WHERE s.id = t.relay_source_id) AS relaySourceName
+                (SELECT s.name FROM stream_sources s WHERE s.id = t.relay_source_id) AS relaySourceName,
+                CASE WHEN t.source = 'programme' THEN t.programme_version END AS programmeVersion
          FROM deliveries d
          JOIN devices v ON v.id = d.device_id
          JOIN broadcasts b ON b.id = d.broadcast_id

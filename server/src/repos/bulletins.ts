@@ -31,9 +31,12 @@ export interface Bulletin {
   mp3Sha256: string | null;
   /** A relay's source (`source` is 'relay'; `durationMs` is how long it airs); null otherwise. */
   relaySourceId: string | null;
+  /** A programme's current version (`source` is 'programme': its items are in programme_versions); null otherwise. */
+  programmeVersion: number | null;
 }
 
-export type BulletinSource = 'text' | 'recording' | 'relay';
+/** Text (synthesized), a recording, a relay of a live source, or a programme of several items (issue 15). */
+export type BulletinSource = 'text' | 'recording' | 'relay' | 'programme';
 
 interface Row {
   id: string;
@@ -61,6 +64,7 @@ interface Row {
   original_name: string | null;
   mp3_sha256: string | null;
   relay_source_id: string | null;
+  programme_version: number | null;
 }
 
 const toBulletin = (r: Row): Bulletin => ({
@@ -89,11 +93,14 @@ const toBulletin = (r: Row): Bulletin => ({
   originalName: r.original_name,
   mp3Sha256: r.mp3_sha256,
   relaySourceId: r.relay_source_id,
+  programmeVersion: r.programme_version,
 });
 
 export class BulletinRepository {
   private readonly insertStmt;
   private readonly insertRelayStmt;
+  private readonly insertProgrammeStmt;
+  private readonly programmeVersionStmt;
   private readonly getStmt;
   private readonly progressStmt;
   private readonly readyStmt;
@@ -109,6 +116,16 @@ export class BulletinRepository {
     this.insertRelayStmt = db.prepare(
       `INSERT INTO bulletins (id, title, text, category, voice, speed, status, progress, stage, duration_ms, created_by, area_code, created_at, updated_at, source, relay_source_id)
        VALUES (@id, @title, '', @category, 'vi', 1, 'ready', 100, 'done', @durationMs, @createdBy, @areaCode, @now, @now, 'relay', @sourceId)`,
+    );
+    // A programme (issue 15) is ready when saved: its files were made before the row is written. duration_ms
+    // is its nominal length (relay segments until a time of day count 0), used for conflicts and windows.
+    this.insertProgrammeStmt = db.prepare(
+      `INSERT INTO bulletins (id, title, text, category, voice, speed, status, progress, stage, duration_ms, created_by, area_code, created_at, updated_at, source, programme_version)
+       VALUES (@id, @title, '', @category, 'vi', 1, 'ready', 100, 'done', @durationMs, @createdBy, @areaCode, @now, @now, 'programme', 1)`,
+    );
+    this.programmeVersionStmt = db.prepare(
+      `UPDATE bulletins SET title = @title, category = @category, duration_ms = @durationMs, programme_version = @version, updated_at = @now
+       WHERE id = @id AND source = 'programme' AND programme_version = @version - 1`,
     );
     this.getStmt = db.prepare<[string], Row>('SELECT * FROM bulletins WHERE id = ?');
     this.progressStmt = db.prepare(`UPDATE bulletins SET progress = @progress, stage = @stage, updated_at = @now WHERE id = @id AND status = 'synthesizing'`);
@@ -130,6 +147,19 @@ export class BulletinRepository {
   /** A relay bulletin (issue 15): `sourceId` for `durationMs`, ready at once. */
   insertRelay(b: { id: string; title: string; category: string | null; sourceId: string; durationMs: number; createdBy: string | null; areaCode: string | null }, now = Date.now()): void {
     this.insertRelayStmt.run({ ...b, now });
+  }
+
+  /** A programme's bulletin row, at version 1 (ProgrammeRepository writes it with the version's items). */
+  insertProgramme(b: { id: string; title: string; category: string | null; durationMs: number; createdBy: string | null; areaCode: string | null }, now = Date.now()): void {
+    this.insertProgrammeStmt.run({ ...b, now });
+  }
+
+  /**
+   * Moves a programme to `version` (its previous one + 1); false when another save got there first, so two
+   * concurrent edits cannot both become the same version.
+   */
+  setProgrammeVersion(id: string, p: { version: number; title: string; category: string | null; durationMs: number }, now = Date.now()): boolean {
+    return this.programmeVersionStmt.run({ id, ...p, now }).changes === 1;
   }
 
   get(id: string): Bulletin | null {

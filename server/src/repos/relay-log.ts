@@ -17,7 +17,7 @@ export interface RelayLogEntry {
   detail: string | null;
 }
 
-/** One box's airing of a relay bulletin, with what the as-run needs. */
+/** One box's airing of a relay bulletin, or of a programme with relay segments (issue 15), with what the as-run needs. */
 export interface RelayDeliveryRow {
   broadcastId: string;
   title: string;
@@ -44,12 +44,18 @@ interface EntryRow {
   detail: string | null;
 }
 
-const DELIVERY_COLUMNS = `d.broadcast_id AS broadcastId, t.title AS title, t.relay_source_id AS sourceId, s.name AS sourceName, t.duration_ms AS durationMs,
+/**
+ * The source a delivery relays: a relay bulletin's own, or (issue 15) the first relay segment's of a programme
+ * (any version that has one: an airing of an older version stays in the report after an edit).
+ */
+const RELAYED_SOURCE = `COALESCE(t.relay_source_id, (SELECT pv.relay_source_id FROM programme_versions pv
+  WHERE pv.programme_id = t.id AND pv.relay_source_id IS NOT NULL ORDER BY pv.version DESC LIMIT 1))`;
+const DELIVERY_COLUMNS = `d.broadcast_id AS broadcastId, t.title AS title, ${RELAYED_SOURCE} AS sourceId, s.name AS sourceName, COALESCE(t.duration_ms, 0) AS durationMs,
   d.device_id AS deviceId, v.name AS deviceName, v.area_code AS areaCode, d.occurrence_at AS occurrenceAt, d.state AS state, d.aired_ms AS airedMs,
   (SELECT MIN(e.at) FROM delivery_events e WHERE e.broadcast_id = d.broadcast_id AND e.device_id = d.device_id AND e.occurrence_at = d.occurrence_at AND e.state = 'playing') AS startedAt,
   (SELECT MAX(e.at) FROM delivery_events e WHERE e.broadcast_id = d.broadcast_id AND e.device_id = d.device_id AND e.occurrence_at = d.occurrence_at AND e.state = 'played') AS endedAt`;
 const DELIVERY_FROM = `FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id JOIN bulletins t ON t.id = b.bulletin_id
-  JOIN devices v ON v.id = d.device_id LEFT JOIN stream_sources s ON s.id = t.relay_source_id`;
+  JOIN devices v ON v.id = d.device_id LEFT JOIN stream_sources s ON s.id = ${RELAYED_SOURCE}`;
 
 export class RelayLogRepository {
   private readonly insertStmt;
@@ -66,18 +72,21 @@ export class RelayLogRepository {
     );
     this.entriesStmt = db.prepare<[string, number], EntryRow>('SELECT * FROM relay_log WHERE broadcast_id = ? AND occurrence_at = ? ORDER BY device_id, at, id');
     this.ofOccurrenceStmt = db.prepare<[string, number], RelayDeliveryRow>(
-      `SELECT ${DELIVERY_COLUMNS} ${DELIVERY_FROM} WHERE d.broadcast_id = ? AND d.occurrence_at = ? AND t.relay_source_id IS NOT NULL ORDER BY v.area_code, d.device_id`,
+      `SELECT ${DELIVERY_COLUMNS} ${DELIVERY_FROM} WHERE d.broadcast_id = ? AND d.occurrence_at = ? AND ${RELAYED_SOURCE} IS NOT NULL ORDER BY v.area_code, d.device_id`,
     );
     this.inAreasStmt = db.prepare<[string, number, number], RelayDeliveryRow>(
       `SELECT ${DELIVERY_COLUMNS} ${DELIVERY_FROM}
-       WHERE t.relay_source_id IS NOT NULL AND v.area_code IN (SELECT value FROM json_each(?)) AND d.occurrence_at >= ? AND d.occurrence_at < ?
+       WHERE ${RELAYED_SOURCE} IS NOT NULL AND v.area_code IN (SELECT value FROM json_each(?)) AND d.occurrence_at >= ? AND d.occurrence_at < ?
        ORDER BY v.area_code, d.device_id, d.occurrence_at`,
     );
     this.relayDeliveryStmt = db.prepare<[string, string, number], { windowMs: number; durationMs: number; logged: number }>(
-      `SELECT b.window_ms AS windowMs, COALESCE(t.duration_ms, 0) AS durationMs,
+      // A programme with relay segments counts too (issue 15); one running "until" a time of day may last up
+      // to a day past its nominal length.
+      `SELECT b.window_ms AS windowMs, COALESCE(t.duration_ms, 0)
+           + CASE WHEN EXISTS (SELECT 1 FROM programme_versions pv WHERE pv.programme_id = t.id AND pv.open_ended = 1) THEN 86400000 ELSE 0 END AS durationMs,
          (SELECT COUNT(*) FROM relay_log r WHERE r.broadcast_id = d.broadcast_id AND r.occurrence_at = d.occurrence_at AND r.device_id = d.device_id) AS logged
        FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id JOIN bulletins t ON t.id = b.bulletin_id
-       WHERE d.broadcast_id = ? AND d.device_id = ? AND d.occurrence_at = ? AND t.relay_source_id IS NOT NULL`,
+       WHERE d.broadcast_id = ? AND d.device_id = ? AND d.occurrence_at = ? AND ${RELAYED_SOURCE} IS NOT NULL`,
     );
   }
 

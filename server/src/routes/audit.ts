@@ -79,6 +79,9 @@ export const AUDITED: Record<string, AuditedObject> = {
   'POST /api/v1/bulletins': { ...bulletin, id: fromResponse },
   'POST /api/v1/bulletins/upload': { ...bulletin, id: fromResponse },
   'POST /api/v1/bulletins/relay': { ...bulletin, id: fromResponse },
+  // A programme is a bulletin (issue 15): its row shows the version each save made.
+  'POST /api/v1/programmes': { ...bulletin, id: fromResponse },
+  'PUT /api/v1/programmes/:id': bulletin,
   'POST /api/v1/sources': { ...source, id: fromResponse },
   'PATCH /api/v1/sources/:id': source,
   'DELETE /api/v1/sources/:id': source,

@@ -29,7 +29,10 @@ import { access, ANY_ROLE, WRITERS } from '../http/access.js';
 /** The six national topic categories and the voices are the HTTP contract's (`@loaxa/shared`). */
 export { BULLETIN_CATEGORIES, VOICES } from '@loaxa/shared';
 
-const toApi = (b: Bulletin, links: MediaLinks, userId: string) => ({
+/** A programme's current version in brief (issue 15); its items are at `/api/v1/programmes/{id}`. */
+type ProgrammeBrief = { version: number; itemCount: number; durationMs: number; openEnded: boolean };
+
+const toApi = (b: Bulletin, links: MediaLinks, userId: string, programme?: ProgrammeBrief) => ({
   id: b.id,
   title: b.title,
   text: b.text,
@@ -55,6 +58,7 @@ const toApi = (b: Bulletin, links: MediaLinks, userId: string) => ({
         }
       : null,
   ...(b.source === 'relay' && b.relaySourceId ? { relay: { sourceId: b.relaySourceId, durationMs: b.durationMs ?? 0 } } : {}),
+  ...(programme ? { programme } : {}),
   createdAt: new Date(b.createdAt).toISOString(),
 });
 
@@ -70,7 +74,7 @@ const readyAudio = (links: MediaLinks, userId: string, sha256: string, durationM
 };
 
 /** What these routes use, and all they are given (wiring/http.ts). */
-export type BulletinRouteDeps = Pick<AppContext, 'config' | 'bulletins' | 'bulletinService' | 'sources' | 'objects'>;
+export type BulletinRouteDeps = Pick<AppContext, 'config' | 'bulletins' | 'bulletinService' | 'sources' | 'objects' | 'programmes'>;
 
 export const bulletinRoutes: FastifyPluginAsyncZod<BulletinRouteDeps> = async (app, deps) => {
   app.post(
@@ -152,7 +156,8 @@ export const bulletinRoutes: FastifyPluginAsyncZod<BulletinRouteDeps> = async (a
       const user = principalOf(request);
       const b = deps.bulletins.get(request.params.id);
       if (!b) throw notFound(`bulletin ${request.params.id}`);
-      return toApi(b, app.mediaLinks, user.id);
+      const v = b.source === 'programme' && b.programmeVersion ? deps.programmes.version(b.id, b.programmeVersion) : null;
+      return toApi(b, app.mediaLinks, user.id, v ? { version: v.version, itemCount: v.rendered.length, durationMs: v.durationMs, openEnded: v.openEnded } : undefined);
     },
   );
 

@@ -82,7 +82,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRouteDeps> = async (app, de
       let closed = false;
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       res.write(': connected\n\n');
-      type Out = { event: 'delivery' | 'device' | 'relay'; key: string; data: unknown };
+      type Out = { event: 'delivery' | 'device' | 'relay' | 'programme-item'; key: string; data: unknown };
       const send = (text: string) => {
         if (closed) return;
         if (!stillValid()) return revoked();
@@ -109,6 +109,11 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRouteDeps> = async (app, de
         if ((only && e.broadcastId !== only) || !sees(e.deviceId)) return;
         out.push({ event: 'relay', key: `r ${e.broadcastId} ${e.deviceId} ${e.occurrenceAt}`, data: { ...e, occurrenceAt: new Date(e.occurrenceAt).toISOString(), at: new Date(e.at).toISOString() } });
       };
+      // Issue 15: the live status page shows which item of a programme each box is at.
+      const onProgrammeItem = (e: ServerEventMap['programme-item'][0]) => {
+        if ((only && e.broadcastId !== only) || !sees(e.deviceId)) return;
+        out.push({ event: 'programme-item', key: `i ${e.broadcastId} ${e.deviceId} ${e.occurrenceAt} ${e.index}`, data: { ...e, occurrenceAt: new Date(e.occurrenceAt).toISOString(), at: new Date(e.at).toISOString() } });
+      };
       // Logout, or the user changed by an admin: checked at once rather than at the next keepalive.
       const onSessions = (e: ServerEventMap['sessions'][0]) => {
         if (e.userId === user.id && !closed && !stillValid()) revoked();
@@ -116,6 +121,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRouteDeps> = async (app, de
       deps.events.on('delivery', onDelivery);
       deps.events.on('device', onDevice);
       deps.events.on('relay', onRelay);
+      deps.events.on('programme-item', onProgrammeItem);
       deps.events.on('sessions', onSessions);
       const keepalive = setInterval(() => send(': keepalive\n\n'), deps.config.eventKeepaliveMs);
       // Once, whichever comes first: the client leaves (or is cut off above), or the server shuts down.
@@ -127,6 +133,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRouteDeps> = async (app, de
         deps.events.off('delivery', onDelivery);
         deps.events.off('device', onDevice);
         deps.events.off('relay', onRelay);
+        deps.events.off('programme-item', onProgrammeItem);
         deps.events.off('sessions', onSessions);
         open.delete(end);
         const left = (perUser.get(user.id) ?? 1) - 1;

@@ -5,13 +5,15 @@
  * their causes, which URL served.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { asRunQuerySchema, asRunReportSchema, relayReportQuerySchema, relayReportSchema, type AsRunItem, type RelayReportItem } from '@loaxa/shared';
+import { asRunQuerySchema, asRunReportSchema, relayReportQuerySchema, relayReportSchema, type AsRunItem, type AsRunProgramme, type RelayReportItem } from '@loaxa/shared';
 import { coversArea } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
 import { badRequest, errorBodySchema, notFound } from '../http/errors.js';
 import type { AsRunRow } from '../repos/as-run.js';
 import type { RelayDeliveryRow, RelayLogEntry } from '../repos/relay-log.js';
 import { relayTimeline } from '../domain/relay-timeline.js';
+import { playedVersion, programmeAsRun } from '../domain/programme-as-run.js';
+import type { ProgrammeVersionRecord } from '../repos/programmes.js';
 import { hideCredentialsIn, hideUrlCredentials } from '../services/source-checker.js';
 import { instantOf, dayOfCivil } from '../scheduling/local-time.js';
 import type { AppContext } from '../services/context.js';
@@ -55,10 +57,26 @@ function clampAired(airedMs: number, r: { durationMs: number | null; startedAt: 
   return Math.max(0, Math.min(airedMs, max));
 }
 
-const CSV_COLUMNS = ['commune_code', 'commune_name', 'device_id', 'device_name', 'broadcast_id', 'title', 'priority', 'occurrence_at', 'state', 'started_at', 'ended_at', 'airtime_s', 'reason'];
+/**
+ * A programme's airing (issue 15) is its delivery's line followed by one line per item, marked by
+ * `programme_item` (1-based, as the web app numbers them) and the version; other lines leave both empty,
+ * so readers that ignore the two trailing columns still see one line per delivery plus the items.
+ */
+const CSV_COLUMNS = ['commune_code', 'commune_name', 'device_id', 'device_name', 'broadcast_id', 'title', 'priority', 'occurrence_at', 'state', 'started_at', 'ended_at', 'airtime_s', 'reason', 'programme_version', 'programme_item'];
+
+/** The lines of a delivery in the CSV and the workbook: its own, then its programme's items. */
+function deliveryLines(r: AsRunRow, c: { code: string; name: string }, programme: AsRunProgramme | undefined, at: (ms: number | null) => unknown): unknown[][] {
+  const airtime = r.state === 'played' ? Math.round(airtimeOf(r) / 1000) : 0;
+  const head = [c.code, c.name, r.deviceId, r.deviceName, r.broadcastId, r.bulletinTitle, r.priority, at(r.occurrenceAt), r.state, at(r.startedAt), at(r.endedAt), airtime, r.reason, programme?.version ?? null, null];
+  const items = (programme?.items ?? []).map((i) => [
+    c.code, c.name, r.deviceId, r.deviceName, r.broadcastId, i.title, r.priority, at(r.occurrenceAt), i.state ?? 'not reported',
+    at(i.startedAt === null ? null : Date.parse(i.startedAt)), at(i.endedAt === null ? null : Date.parse(i.endedAt)), i.airedMs === null ? null : Math.round(i.airedMs / 1000), i.reason, programme!.version, i.index + 1,
+  ]);
+  return [head, ...items];
+}
 
 /** The same report as a workbook: a summary sheet per commune and a sheet with every delivery. */
-async function asRunWorkbook(rows: AsRunRow[], communeOf: (areaCode: string) => { code: string; name: string }, meta: { area: string; from: string; to: string }): Promise<Buffer> {
+async function asRunWorkbook(rows: AsRunRow[], communeOf: (areaCode: string) => { code: string; name: string }, programmeOf: (r: AsRunRow) => AsRunProgramme | undefined, meta: { area: string; from: string; to: string }): Promise<Buffer> {
   const { default: ExcelJS } = await import('exceljs');
   const book = new ExcelJS.Workbook();
   book.creator = 'Loa Xã';
@@ -79,18 +97,16 @@ async function asRunWorkbook(rows: AsRunRow[], communeOf: (areaCode: string) => 
   summary.columns.forEach((col, i) => (col.width = i === 1 ? 28 : 14));
   const detail = book.addWorksheet('Chi tiết');
   detail.addRow(CSV_COLUMNS).font = { bold: true };
+  const at = (ms: number | null) => (ms === null ? null : new Date(ms));
   for (const r of rows) {
-    const c = communeOf(r.areaCode);
-    const airtime = r.state === 'played' ? Math.round(airtimeOf(r) / 1000) : 0;
-    const at = (ms: number | null) => (ms === null ? null : new Date(ms));
-    detail.addRow([c.code, c.name, r.deviceId, r.deviceName, r.broadcastId, r.bulletinTitle, r.priority, at(r.occurrenceAt), r.state, at(r.startedAt), at(r.endedAt), airtime, r.reason]);
+    for (const line of deliveryLines(r, communeOf(r.areaCode), programmeOf(r), at)) detail.addRow(line);
   }
   detail.columns.forEach((col) => (col.width = 20));
   return Buffer.from(await book.xlsx.writeBuffer());
 }
 
 /** What these routes use, and all they are given (wiring/http.ts). */
-export type ReportRouteDeps = Pick<AppContext, 'areas' | 'asRun' | 'broadcasts' | 'bulletins' | 'relayLog' | 'objects'>;
+export type ReportRouteDeps = Pick<AppContext, 'areas' | 'asRun' | 'broadcasts' | 'bulletins' | 'relayLog' | 'objects' | 'programmes'>;
 
 /** One box's airing of a relay as the report shows it: its events folded into served time and gaps. */
 function relayItem(r: RelayDeliveryRow, events: readonly RelayLogEntry[], now: number): RelayReportItem {
@@ -162,21 +178,30 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportRouteDeps> = async (app, 
         return hit;
       };
       const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+      // Issue 15: a programme's airing lists its items as the box reported them (never reported: state null).
+      const versions = new Map<string, ProgrammeVersionRecord | null>();
+      const programmeOf = (r: AsRunRow): AsRunProgramme | undefined => {
+        if (r.programmeVersion === null) return undefined;
+        const programmeId = deps.broadcasts.get(r.broadcastId)?.bulletinId;
+        if (!programmeId) return undefined;
+        const reports = deps.programmes.itemLog(r.broadcastId, r.occurrenceAt, r.deviceId);
+        const version = playedVersion(reports, r.programmeVersion);
+        const key = `${programmeId}@${version}`;
+        if (!versions.has(key)) versions.set(key, deps.programmes.version(programmeId, version));
+        const v = versions.get(key);
+        return v ? programmeAsRun(version, v.rendered, reports) : undefined;
+      };
 
       if (format === 'csv') {
         const lines: unknown[][] = [];
-        for (const r of rows) {
-          const c = resolve(r.areaCode);
-          const airtime = r.state === 'played' ? Math.round(airtimeOf(r) / 1000) : 0;
-          lines.push([c.code, c.name, r.deviceId, r.deviceName, r.broadcastId, r.bulletinTitle, r.priority, iso(r.occurrenceAt), r.state, iso(r.startedAt), iso(r.endedAt), airtime, r.reason]);
-        }
+        for (const r of rows) lines.push(...deliveryLines(r, resolve(r.areaCode), programmeOf(r), iso));
         reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="as-run-${code}-${request.query.from}-${request.query.to}.csv"`);
         // Bypass the JSON serializer of the 200 schema: this answer is CSV text.
         return reply.serializer((body: unknown) => body as string).send(csvDocument(CSV_COLUMNS, lines) as never);
       }
 
       if (format === 'xlsx') {
-        const book = await asRunWorkbook(rows, resolve, { area: `${area.name} (${area.code})`, from: request.query.from, to: request.query.to });
+        const book = await asRunWorkbook(rows, resolve, programmeOf, { area: `${area.name} (${area.code})`, from: request.query.from, to: request.query.to });
         reply
           .header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
           .header('content-disposition', `attachment; filename="as-run-${code}-${request.query.from}-${request.query.to}.xlsx"`);
@@ -193,7 +218,8 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportRouteDeps> = async (app, 
         if (!dc) cc.devices.set(r.deviceId, (dc = { ...emptyCounts(), deviceId: r.deviceId, name: r.deviceName, items: [] }));
         for (const target of [totals, cc, dc]) count(target, r);
         const relay = r.relaySourceId ? { relay: { sourceId: r.relaySourceId, sourceName: r.relaySourceName, airedMs: r.airedMs } } : {};
-        dc.items.push({ broadcastId: r.broadcastId, title: r.bulletinTitle, priority: r.priority, occurrenceAt: iso(r.occurrenceAt)!, state: r.state, startedAt: iso(r.startedAt), endedAt: iso(r.endedAt), reason: r.reason, ...relay });
+        const programme = programmeOf(r);
+        dc.items.push({ broadcastId: r.broadcastId, title: r.bulletinTitle, priority: r.priority, occurrenceAt: iso(r.occurrenceAt)!, state: r.state, startedAt: iso(r.startedAt), endedAt: iso(r.endedAt), reason: r.reason, ...relay, ...(programme ? { programme } : {}) });
       }
       return {
         area: { code: area.code, name: area.name, type: area.type },

@@ -77,9 +77,18 @@ export function agendaHash(items: readonly AgendaItem[]): string {
     i.commandId, i.broadcastId, i.occurrenceAt, i.priority, i.startAt, i.windowMs, i.title ?? null,
     i.media?.sha256 ?? null, i.media?.url ?? null, i.media?.durationMs ?? null, i.media?.bytes ?? null, i.resume ?? null,
     ...(i.stream ? [[i.stream.sourceId, i.stream.urls, i.stream.durationMs, i.stream.deviceAuth ?? null]] : []),
+    // A programme (issue 15): its version and every item, so a new version (or an edited source of one of its
+    // relay segments) makes a new agenda and the boxes get it.
+    ...(i.programme ? [[i.programme.programmeId, i.programme.version, i.programme.items.map(programmeItemCanonical)]] : []),
   ]);
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }
+
+type ProgrammeItem = NonNullable<AgendaItem['programme']>['items'][number];
+const programmeItemCanonical = (p: ProgrammeItem) => [
+  p.index, p.kind, p.title ?? null, p.media?.sha256 ?? null, p.media?.url ?? null, p.media?.durationMs ?? null, p.pauseMs ?? null,
+  p.stream ? [p.stream.sourceId, p.stream.urls, p.stream.durationMs ?? null, p.stream.endsAt ?? null, p.stream.deviceAuth ?? null] : null,
+];
 
 /** What decides an agenda's version besides its items. */
 export interface AgendaVersioning {

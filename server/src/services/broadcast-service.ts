@@ -17,6 +17,8 @@ import type { Broadcast, BroadcastRepository, BroadcastTarget } from '../repos/b
 import type { BulletinRepository } from '../repos/bulletins.js';
 import type { DeviceRepository } from '../repos/devices.js';
 import type { SourceRepository } from '../repos/sources.js';
+import type { ProgrammeRepository } from '../repos/programmes.js';
+import { checkProgrammeSources, checkRelaySource } from './relay-rules.js';
 import type { DeliveryService } from './delivery-service.js';
 import { Scheduler, scheduleOf } from './scheduler.js';
 import { newId } from '../ids.js';
@@ -47,6 +49,8 @@ export interface Deps {
   objects: ObjectScope;
   /** The live sources relay bulletins name (issue 15). */
   sources: SourceRepository;
+  /** Programmes' items, for their relay segments' sources (issue 15). */
+  programmes?: ProgrammeRepository | undefined;
   logger: Logger;
 }
 
@@ -75,41 +79,6 @@ export class BroadcastService {
     });
   }
 
-  /**
-   * Issue 15: a relay is broadcast by those who may use its source (its area and those inside it, or the whole
-   * installation), and only while the source exists.
-   */
-  private checkRelaySource(user: Principal, sourceId: string | null, target: BroadcastTarget): void {
-    const source = sourceId ? this.deps.sources.get(sourceId) : null;
-    if (!source) throw conflict('this relay bulletin has no source any more; make a new relay bulletin');
-    if (source.deletedAt !== null) throw conflict(`source ${source.id} (${source.name}) was deleted; make a new relay bulletin with another source`);
-    if (!this.deps.objects.sourceUsable(user, source)) throw forbidden(`source ${source.id} belongs to another area; you may not relay it`);
-    this.checkRelayTargets(source, target);
-  }
-
-  /**
-   * Issue 15 review (4): a source serves its own area and what lies inside it. A user above that area may use
-   * the source, but only there: a province operator may not send a commune's source to the whole province.
-   * Installation-wide sources (no area) go anywhere.
-   */
-  private checkRelayTargets(source: { id: string; name: string; areaCode: string | null }, target: BroadcastTarget): void {
-    const home = source.areaCode;
-    if (home === null) return;
-    const { areas, devices } = this.deps;
-    const where = `${home}${areas.get(home)?.name ? ` (${areas.get(home)!.name})` : ''}`;
-    target.areaCodes?.forEach((code, i) => {
-      if (!areas.ancestry(code).includes(home)) {
-        throw badRequest(`source ${source.id} (${source.name}) serves only area ${where}; area ${code} is outside it`, [{ path: `target.areaCodes.${i}`, message: `outside the source's area ${home}` }]);
-      }
-    });
-    target.deviceIds?.forEach((id, i) => {
-      const d = devices.get(id);
-      if (d && !areas.ancestry(d.areaCode).includes(home)) {
-        throw badRequest(`source ${source.id} (${source.name}) serves only area ${where}; device ${id} is outside it`, [{ path: `target.deviceIds.${i}`, message: `outside the source's area ${home}` }]);
-      }
-    });
-  }
-
   /** Turns a draft into a broadcast (not saved), with its first occurrence and the conflicts it causes. */
   prepare(user: Principal, draft: BroadcastDraft, mediaBaseUrl: string, now = Date.now()): { broadcast: Broadcast; conflicts: Conflict[]; firstOccurrences: number[] } {
     if (!canWrite(user)) throw forbidden('viewers cannot broadcast');
@@ -126,7 +95,10 @@ export class BroadcastService {
     if (draft.startAt && draft.schedule) throw badRequest('give either startAt or schedule, not both', [{ path: 'schedule', message: 'conflicts with startAt' }]);
     this.checkTargets(user, draft.target);
     // After the targets' own checks, so that a box the caller may not see is still answered as unknown.
-    if (bulletin.source === 'relay') this.checkRelaySource(user, bulletin.relaySourceId, draft.target);
+    if (bulletin.source === 'relay') checkRelaySource(this.deps, user, bulletin.relaySourceId, draft.target);
+    // A programme's relay segments follow the same rules as a relay of their source (issue 15): usable by the
+    // caller, and aired only inside the source's area. Its conflicts span its nominal length (duration_ms).
+    if (bulletin.source === 'programme') checkProgrammeSources(this.deps, user, bulletin.id, bulletin.programmeVersion, draft.target);
 
     // A relay may still be joined until it ends: a box that comes back (power, link) mid-relay airs the rest of
     // it live (issue 15), so its window is the relay's length when that is longer than the play window.

@@ -35,6 +35,8 @@ import type { MisbehaviourMeter } from './misbehaviour.js';
 import type { SourceRepository } from '../repos/sources.js';
 import type { RelayLogRepository } from '../repos/relay-log.js';
 import type { SourceChecker } from './source-checker.js';
+import type { ProgrammeRepository } from '../repos/programmes.js';
+import type { ProgrammeService } from './programme-service.js';
 
 export interface AppContext {
   config: Config;
@@ -82,6 +84,10 @@ export interface AppContext {
   streamAddressGuard: StreamAddressGuard;
   /** What boxes' relays did (the as-run of relays). */
   relayLog: RelayLogRepository;
+  /** Programmes' versions and their items' reports (issue 15). */
+  programmes: ProgrammeRepository;
+  /** Saves programmes (checks, files, versions) and makes their previews. */
+  programmeService: ProgrammeService;
   /** Boxes over their malformed-message budget, refused at connect for their penalty (embedded and external broker). */
   misbehaviour: MisbehaviourMeter;
   /** The port the MQTT broker actually listens on (it may be ephemeral in tests). */

@@ -31,7 +31,7 @@ const RECONCILE_GATHER_MS = 10;
 const DEVICE_CHUNK = 1_000;
 
 /** `requests`, `meter` and `onFlood` go on to the DeviceIngest this service owns. */
-export interface DeliveryServiceDeps extends Pick<DeviceIngestDeps, 'requests' | 'meter' | 'onFlood' | 'relayLog'> {
+export interface DeliveryServiceDeps extends Pick<DeviceIngestDeps, 'requests' | 'meter' | 'onFlood' | 'relayLog' | 'programmes'> {
   bus: MessageBus;
   broadcasts: BroadcastRepository;
   bulletins: BulletinRepository;
@@ -87,7 +87,7 @@ export class DeliveryService {
       deliveries: { applyMany: (changes) => this.applyMany(changes), reconcileSoon: (deviceId, agenda) => this.reconcileSoon(deviceId, agenda) },
     });
     this.metrics = this.ingest.metrics;
-    this.payloads = new PlayPayloads({ bulletins: deps.bulletins, sources: deps.sources, log: this.log });
+    this.payloads = new PlayPayloads({ bulletins: deps.bulletins, sources: deps.sources, programmes: deps.programmes, log: this.log });
     this.alarm = new EmergencyFanOut({ bus: deps.bus, broadcasts: deps.broadcasts, playBook: () => this.playBook(), now: this.now, aheadMs: this.aheadMs, log: this.log });
   }
 

@@ -18,6 +18,7 @@ import type { BroadcastRepository, Delivery } from '../repos/broadcasts.js';
 import type { DeviceRepository } from '../repos/devices.js';
 import type { FaultRepository } from '../repos/faults.js';
 import type { RelayLogRepository } from '../repos/relay-log.js';
+import type { ProgrammeRepository } from '../repos/programmes.js';
 import type { ServerEvents } from './events.js';
 import type { RequestCorrelator } from './requests.js';
 import type { MisbehaviourMeter } from './misbehaviour.js';
@@ -42,6 +43,8 @@ const REPORT_MAX_BATCH = 2_000;
 const RELAY_EVENT_EARLY_MS = 60_000;
 const RELAY_EVENT_LATE_MS = 5 * 60_000;
 export const RELAY_EVENTS_MAX = 500;
+/** Programme-item reports per box and airing: a playing and an end per item (100 at most), and the replays interruptions cause. */
+export const PROGRAMME_ITEM_EVENTS_MAX = 1_000;
 
 /** A state change asked for; `replay` records a second `playing` (an interrupted item that plays again). */
 export interface Change {
@@ -82,6 +85,8 @@ export interface DeviceIngestDeps {
   faults?: FaultRepository;
   /** Where relay events are kept (issue 15: starts, failovers, returns, fallbacks, ends). */
   relayLog?: RelayLogRepository;
+  /** Where programme-item events are kept (issue 15: how each item of a programme went). */
+  programmes?: ProgrammeRepository;
   /** How long heartbeats and statuses wait in memory before their batch is written (default 250 ms). */
   ingestFlushMs?: number;
   /** A batch of heartbeats and statuses is written at once when this many messages wait (default 2,000). */
@@ -266,13 +271,33 @@ export class DeviceIngest {
   }
 
   /**
-   * A relay's start, failover, return, fallback or end (issue 15), kept for the as-run of relays. Only for a
-   * delivery of this box (the id from the topic): a box reports on its own airings only. Rare (a few per
-   * relay), so written as it comes rather than batched.
+   * How one item of a programme went (issue 15), kept for the as-run. Guarded as relay reports are (issue 15
+   * review (6)): only for a programme delivery of this box (the id from the topic), a version the programme
+   * has and an index inside it, at an instant its airing can have had, and a bounded number per airing;
+   * anything else is misbehaviour like a malformed message. Rare (a few per item), so written as it comes.
    */
   private onProgrammeItemEvent(deviceId: string, p: Extract<Payload<'event'>, { kind: 'programme-item' }>): void {
-    // Issue 15 programmes: stored by the programme item log (being written).
-    this.deviceLog(deviceId).info({ broadcastId: p.broadcastId, index: p.index, state: p.state }, 'programme item');
+    const log = this.deps.programmes;
+    if (!log) return;
+    const refuse = (error: string) => this.malformed(deviceId, { channel: 'event', error, broadcastId: p.broadcastId, occurrenceAt: p.occurrenceAt, index: p.index });
+    const d = log.itemDelivery(p.broadcastId, deviceId, p.occurrenceAt);
+    if (!d) return refuse('programme-item report for an unknown or non-programme delivery');
+    const version = log.version(d.programmeId, p.version);
+    if (!version || p.index >= version.rendered.length) return refuse('programme-item report for a version or item the programme does not have');
+    // A relay segment "until" a time of day may run up to a day past the nominal length.
+    const from = p.occurrenceAt - RELAY_EVENT_EARLY_MS;
+    const to = p.occurrenceAt + Math.max(d.windowMs, d.durationMs + (d.openEnded ? 24 * 3600_000 : 0)) + RELAY_EVENT_LATE_MS;
+    if (p.at < from || p.at > to) return refuse('programme-item report outside its airing');
+    if (d.logged >= PROGRAMME_ITEM_EVENTS_MAX) return refuse(`more than ${PROGRAMME_ITEM_EVENTS_MAX} programme-item reports for one airing`);
+    // airedMs means something only with played or failed (contract), and never more than the item lasts (a
+    // relay segment until a time of day: than the airing allows), as for relays (issue 15 review (5)).
+    const itemMs = version.rendered[p.index]!.durationMs ?? to - from;
+    const airedMs = p.airedMs !== undefined && (p.state === 'played' || p.state === 'failed') ? Math.min(p.airedMs, itemMs) : null;
+    const entry = { deviceId, broadcastId: p.broadcastId, occurrenceAt: p.occurrenceAt, version: p.version, index: p.index, state: p.state, at: p.at, airedMs, reason: p.reason ?? null };
+    if (!log.record(entry, this.now())) return; // a redelivery
+    this.deps.events?.emit('programme-item', entry);
+    const level = p.state === 'failed' ? 'warn' : 'debug';
+    this.deviceLog(deviceId)[level]({ broadcastId: p.broadcastId, version: p.version, index: p.index, state: p.state, reason: entry.reason }, 'programme item');
   }
 
   private onRelayEvent(deviceId: string, p: Extract<Payload<'event'>, { kind: 'relay' }>): void {

@@ -6,13 +6,15 @@
  * the delivery service's ingest on `deviceGone` (wired in wiring/delivery.ts).
  */
 import { EventEmitter } from 'node:events';
-import type { DeliveryState, RelayCause } from '@loaxa/shared';
+import type { DeliveryState, ProgrammeItemState, RelayCause } from '@loaxa/shared';
 
 export interface ServerEventMap {
   delivery: [{ broadcastId: string; deviceId: string; occurrenceAt: number; state: DeliveryState; at: number; reason: string | null }];
   device: [{ deviceId: string; online?: boolean; fault?: { kind: string; active: boolean; at: number } }];
   /** A box's relay started, failed over, returned, fell back or ended (issue 15), as stored in the relay log. */
   relay: [{ deviceId: string; broadcastId: string; occurrenceAt: number; url: string | null; cause: RelayCause; at: number; detail: string | null }];
+  /** How one item of a programme went on a box (issue 15), as stored in the programme item log. */
+  'programme-item': [{ deviceId: string; broadcastId: string; occurrenceAt: number; version: number; index: number; state: ProgrammeItemState; at: number; airedMs: number | null; reason: string | null }];
   /** A session of this user was revoked (logout) or the user was changed (disabled, role, area, password). */
   sessions: [{ userId: string }];
   /** The embedded broker saw a box's last connection end (a clean disconnect sends no last will); ingest marks it offline. */

@@ -4,10 +4,12 @@
  * payload (issue 8 § Make it fast). How a payload is made from a broadcast, a file or a relay, is here too.
  */
 import type { Logger } from 'pino';
-import { CheckedPayload, type Payload } from '@loaxa/shared';
+import { CheckedPayload, type Payload, type ProgrammeItemRef } from '@loaxa/shared';
 import type { Broadcast, BroadcastRepository } from '../repos/broadcasts.js';
 import type { Bulletin, BulletinRepository } from '../repos/bulletins.js';
-import type { SourceRepository } from '../repos/sources.js';
+import type { SourceRepository, StreamSource } from '../repos/sources.js';
+import type { ProgrammeRepository } from '../repos/programmes.js';
+import { instantOf, localDayOf, parseHHmm } from '../scheduling/local-time.js';
 
 export interface PlayPayloadSource {
   playPayload(broadcast: Broadcast, occurrenceAt: number): Payload<'play'> | null;
@@ -54,27 +56,30 @@ export class PlayBook {
   }
 }
 
-/** The `play` of an occurrence from its broadcast and bulletin: a file, or a relay of a live source (issue 15). */
+/** The `play` of an occurrence from its broadcast and bulletin: a file, a relay of a live source or a programme (issue 15). */
 export class PlayPayloads implements PlayPayloadSource {
-  constructor(private readonly deps: { bulletins: BulletinRepository; sources?: SourceRepository | undefined; log: Logger }) {}
+  constructor(private readonly deps: { bulletins: BulletinRepository; sources?: SourceRepository | undefined; programmes?: ProgrammeRepository | undefined; log: Logger }) {}
 
   playPayload(broadcast: Broadcast, occurrenceAt: number): Payload<'play'> | null {
     const bulletin = this.deps.bulletins.get(broadcast.bulletinId);
     if (bulletin?.source === 'relay') return this.relayPayload(broadcast, occurrenceAt, bulletin);
+    if (bulletin?.source === 'programme') return this.programmePayload(broadcast, occurrenceAt, bulletin);
     if (!bulletin?.audioSha256 || !bulletin.durationMs) {
       this.deps.log.error({ broadcastId: broadcast.id }, 'broadcast has no audio; not sent');
       return null;
     }
     return {
+      ...this.common(broadcast, occurrenceAt, bulletin),
+      media: mediaRef(broadcast, bulletin.audioSha256, bulletin.durationMs, bulletin.audioBytes),
+    };
+  }
+
+  /** What every play carries besides what it plays. */
+  private common(broadcast: Broadcast, occurrenceAt: number, bulletin: Bulletin) {
+    return {
       broadcastId: broadcast.id,
       occurrenceAt,
       priority: broadcast.priority,
-      media: {
-        sha256: bulletin.audioSha256,
-        url: `${broadcast.mediaBaseUrl}/media/${bulletin.audioSha256}`,
-        durationMs: bulletin.durationMs,
-        ...(bulletin.audioBytes ? { bytes: bulletin.audioBytes } : {}),
-      },
       startAt: occurrenceAt,
       windowMs: broadcast.windowMs,
       title: bulletin.title.slice(0, 300),
@@ -97,23 +102,72 @@ export class PlayPayloads implements PlayPayloadSource {
       this.deps.log.error({ broadcastId: broadcast.id, sourceId: bulletin.relaySourceId }, 'relay broadcast has no source; not sent');
       return null;
     }
-    const fallback = source.fallbackBulletinId ? this.deps.bulletins.get(source.fallbackBulletinId) : null;
-    const media =
-      fallback?.audioSha256 && fallback.durationMs
-        ? { sha256: fallback.audioSha256, url: `${broadcast.mediaBaseUrl}/media/${fallback.audioSha256}`, durationMs: fallback.durationMs, ...(fallback.audioBytes ? { bytes: fallback.audioBytes } : {}) }
-        : undefined;
+    const media = this.fallbackOf(broadcast, source);
     return {
-      broadcastId: broadcast.id,
-      occurrenceAt,
-      priority: broadcast.priority,
+      ...this.common(broadcast, occurrenceAt, bulletin),
       ...(media ? { media } : {}),
-      stream: source.restream
-        ? { sourceId: source.id, urls: [`${broadcast.mediaBaseUrl}/streams/${encodeURIComponent(source.id)}`], durationMs: bulletin.durationMs, deviceAuth: true }
-        : { sourceId: source.id, urls: [...source.urls], durationMs: bulletin.durationMs },
-      startAt: occurrenceAt,
-      windowMs: broadcast.windowMs,
-      title: bulletin.title.slice(0, 300),
-      resume: broadcast.resumeMode,
+      stream: { ...streamOf(broadcast, source), durationMs: bulletin.durationMs },
     };
   }
+
+  /** The source's fallback file, when it has one with audio. */
+  private fallbackOf(broadcast: Broadcast, source: StreamSource): MediaRef | undefined {
+    const fallback = source.fallbackBulletinId ? this.deps.bulletins.get(source.fallbackBulletinId) : null;
+    return fallback?.audioSha256 && fallback.durationMs ? mediaRef(broadcast, fallback.audioSha256, fallback.durationMs, fallback.audioBytes) : undefined;
+  }
+
+  /**
+   * A programme (issue 15): its current version's items in order. Files come as `media` (fetched before air
+   * time), relay segments as `stream` — the same URLs (or restream) a relay gets, with the source's fallback as
+   * the item's `media` — and an `until` as the instant `endsAt`, the first time it is that o'clock in Vietnam
+   * at or after the occurrence begins (a programme at 23:50 relaying "until 00:30" ends the next day).
+   * A segment whose source was deleted is left out and logged; the others keep their index, which the box's
+   * reports name.
+   */
+  private programmePayload(broadcast: Broadcast, occurrenceAt: number, bulletin: Bulletin): Payload<'play'> | null {
+    const v = bulletin.programmeVersion ? this.deps.programmes?.version(bulletin.id, bulletin.programmeVersion) : null;
+    if (!v) {
+      this.deps.log.error({ broadcastId: broadcast.id, programmeId: bulletin.id }, 'programme broadcast has no items; not sent');
+      return null;
+    }
+    const items: ProgrammeItemRef[] = [];
+    for (const r of v.rendered) {
+      const title = r.title.slice(0, 300);
+      if (r.media) items.push({ index: r.index, kind: r.kind, title, media: mediaRef(broadcast, r.media.sha256, r.media.durationMs, r.media.bytes) });
+      else if (r.pauseMs) items.push({ index: r.index, kind: 'pause', title, pauseMs: r.pauseMs });
+      else if (r.relay) {
+        const source = this.deps.sources?.get(r.relay.sourceId);
+        if (!source || source.deletedAt !== null) {
+          this.deps.log.error({ broadcastId: broadcast.id, programmeId: bulletin.id, index: r.index, sourceId: r.relay.sourceId }, 'programme relay segment has no source; left out');
+          continue;
+        }
+        const end = r.relay.until !== undefined ? { endsAt: endsAtOf(r.relay.until, occurrenceAt) } : { durationMs: r.relay.durationMs! };
+        const media = this.fallbackOf(broadcast, source);
+        items.push({ index: r.index, kind: 'relay', title, stream: { ...streamOf(broadcast, source), ...end }, ...(media ? { media } : {}) });
+      }
+    }
+    if (items.length === 0) return null;
+    return { ...this.common(broadcast, occurrenceAt, bulletin), programme: { programmeId: bulletin.id, version: v.version, items } };
+  }
+}
+
+type MediaRef = NonNullable<Payload<'play'>['media']>;
+
+function mediaRef(broadcast: Broadcast, sha256: string, durationMs: number, bytes: number | null): MediaRef {
+  return { sha256, url: `${broadcast.mediaBaseUrl}/media/${sha256}`, durationMs, ...(bytes ? { bytes } : {}) };
+}
+
+/** Where a box pulls a source: its URLs in order, or the server's restream of it with the box's credentials. */
+function streamOf(broadcast: Broadcast, source: StreamSource): { sourceId: string; urls: string[]; deviceAuth?: boolean } {
+  return source.restream
+    ? { sourceId: source.id, urls: [`${broadcast.mediaBaseUrl}/streams/${encodeURIComponent(source.id)}`], deviceAuth: true }
+    : { sourceId: source.id, urls: [...source.urls] };
+}
+
+/** The first instant at `HH:MM` Vietnam time (UTC+7, no DST) at or after `from`. */
+export function endsAtOf(until: string, from: number): number {
+  const minute = parseHHmm(until);
+  const day = localDayOf(from);
+  const today = instantOf(day, minute);
+  return today >= from ? today : instantOf(day + 1, minute);
 }

@@ -111,8 +111,15 @@ class RecordingSource implements TtsEngine {
 }
 
 export async function renderRecording(path: string, onProgress: (percent: number, stage: string) => void): Promise<RenderedSpeech> {
-  const pcm = await decodeRecording(path);
-  // One chunk of placeholder text: the source ignores the text and answers the whole recording at once.
-  const out = await renderSpeech({ engine: new RecordingSource(pcm), text: 'recording', voice: 'vi', speed: 1, onProgress });
-  return { ogg: out.ogg, durationMs: out.durationMs, lufs: out.lufs, truePeakDb: out.truePeakDb, engine: 'recording' };
+  return masterPcm(await decodeRecording(path), 'recording', onProgress);
+}
+
+/**
+ * Audio made on the server (a programme's bell, music mixed under speech: issue 15) given exactly the loudness
+ * treatment and encoding uploads get, through the same pipeline.
+ */
+export async function masterPcm(pcm: Pcm, engine: string, onProgress?: (percent: number, stage: string) => void): Promise<RenderedSpeech> {
+  // One chunk of placeholder text: the source ignores the text and answers the whole audio at once.
+  const out = await renderSpeech({ engine: new RecordingSource(pcm), text: 'recording', voice: 'vi', speed: 1, ...(onProgress ? { onProgress } : {}) });
+  return { ogg: out.ogg, durationMs: out.durationMs, lufs: out.lufs, truePeakDb: out.truePeakDb, engine };
 }

@@ -50,7 +50,7 @@ export function wireDelivery(
   const { logger, events, objects } = deps;
   // Spread into each part's options: absent, each part reads Date.now.
   const clock = deps.clock ? { now: deps.clock.now } : {};
-  const { areas, devices, bulletins, broadcasts, faults, offers, sources, relayLog } = deps.storage;
+  const { areas, devices, bulletins, broadcasts, faults, offers, sources, relayLog, programmes } = deps.storage;
   const meter = new MisbehaviourMeter({ limitPerMinute: config.malformedPerMinute, penaltyMs: config.malformedPenaltySeconds * 1000, ...clock });
   const requests = new RequestCorrelator();
   const broker = createBroker(config, { logger, serverVersion: deps.serverVersion, tls: deps.tls, auth: deviceLogin(deps.storage, meter), misbehaviour: meter, events, ...clock });
@@ -67,6 +67,7 @@ export function wireDelivery(
     faults,
     sources,
     relayLog,
+    programmes,
     events,
     logger,
     dispatchAheadMs: config.dispatchAheadSeconds * 1000,
@@ -83,7 +84,7 @@ export function wireDelivery(
   events.on('deviceGone', ({ deviceId }) => deliveryService.deviceGone(deviceId));
   const schedule = deps.clock?.schedule;
   const scheduler = new Scheduler({ broadcasts, devices, areas, delivery: deliveryService, logger, tickMs: config.schedulerTickSeconds * 1000, offers, agenda, ...clock, ...(schedule ? { schedule } : {}) });
-  const broadcastService = new BroadcastService({ config, areas, devices, bulletins, broadcasts, delivery: deliveryService, scheduler, agenda, objects, sources, logger });
+  const broadcastService = new BroadcastService({ config, areas, devices, bulletins, broadcasts, delivery: deliveryService, scheduler, agenda, objects, sources, programmes, logger });
   return { broker, meter, requests, deliveryService, agenda, scheduler, broadcastService };
 }
 

@@ -24,6 +24,7 @@ import { authRoutes } from '../routes/auth.js';
 import { areaRoutes } from '../routes/areas.js';
 import { deviceRoutes } from '../routes/devices.js';
 import { bulletinRoutes } from '../routes/bulletins.js';
+import { programmeRoutes } from '../routes/programmes.js';
 import { broadcastRoutes } from '../routes/broadcasts.js';
 import { mediaRoutes } from '../routes/media.js';
 import { ttsRoutes } from '../routes/tts.js';
@@ -55,7 +56,7 @@ export async function buildHttp(
   },
 ): Promise<FastifyInstance> {
   const { tls } = deps;
-  const { areas, users, sessions, devices, deviceCredentials, bulletins, broadcasts, media, dictionary, faults, speech, render, bulletinService, deliveryService, scheduler, coverage, events, requests, bus, brokerIdentities, onShutdown, broadcastService, objects, offers, asRun, audit, claims, misbehaviour, mqttPort, disconnectDevice, sources, sourceChecker, relayLog, agenda, streamAddressGuard } = ctx;
+  const { areas, users, sessions, devices, deviceCredentials, bulletins, broadcasts, media, dictionary, faults, speech, render, bulletinService, deliveryService, scheduler, coverage, events, requests, bus, brokerIdentities, onShutdown, broadcastService, objects, offers, asRun, audit, claims, misbehaviour, mqttPort, disconnectDevice, sources, sourceChecker, relayLog, agenda, streamAddressGuard, programmes, programmeService } = ctx;
   const mediaLinks = await openMediaLinks({ secret: config.mediaLinkSecret, dataDir: deps.dataDir, ttlSeconds: config.mediaLinkTtlSeconds });
 
   // With a certificate the same server answers HTTPS; its type stays the plain one (the routes do not care).
@@ -127,8 +128,9 @@ export async function buildHttp(
   await app.register(authRoutes, { config, users, sessions, areas, events, loginGuard, passwordChecks });
   await app.register(areaRoutes, { areas });
   await app.register(deviceRoutes, { config, areas, devices, faults, objects, brokerIdentities, mqttPort, disconnectDevice });
-  await app.register(bulletinRoutes, { config, bulletins, bulletinService, sources, objects });
+  await app.register(bulletinRoutes, { config, bulletins, bulletinService, sources, objects, programmes });
   await app.register(sourceRoutes, { areas, bulletins, broadcasts, sources, sourceChecker, objects, agenda, streamAddressGuard });
+  await app.register(programmeRoutes, { bulletins, programmes, programmeService, objects });
   await app.register(broadcastRoutes, { config, broadcasts, broadcastService, scheduler, objects });
   await app.register(mediaRoutes, { media, deviceCredentials, sessions, users });
   // The server's own restream of sources with `restream: true` (issue 15, relay/restream.ts): pulled once per
@@ -152,7 +154,7 @@ export async function buildHttp(
   await app.register(streamRoutes, { sources, areas, deviceCredentials, restream });
   await app.register(ttsRoutes, { config, areas, dictionary, media, speech, render });
   await app.register(userRoutes, { users, sessions, areas, events, objects });
-  await app.register(reportRoutes, { areas, asRun, broadcasts, bulletins, relayLog, objects });
+  await app.register(reportRoutes, { areas, asRun, broadcasts, bulletins, relayLog, objects, programmes });
   await app.register(offerRoutes, { config, areas, devices, bulletins, broadcasts, broadcastService, offers, objects });
   await app.register(coverageRoutes, { areas, coverage });
   await app.register(eventRoutes, { config, areas, users, sessions, devices, events, onShutdown });

@@ -22,6 +22,7 @@ import { CoverageSnapshotRepository } from '../repos/coverage.js';
 import { DeviceAgendaRepository } from '../repos/agendas.js';
 import { SourceRepository } from '../repos/sources.js';
 import { RelayLogRepository } from '../repos/relay-log.js';
+import { ProgrammeRepository } from '../repos/programmes.js';
 
 export interface Storage {
   db: Db;
@@ -45,6 +46,8 @@ export interface Storage {
   sources: SourceRepository;
   /** What boxes' relays did: starts, failovers, returns, fallbacks, ends (issue 15). */
   relayLog: RelayLogRepository;
+  /** Programmes' versions and what boxes reported of their items (issue 15). */
+  programmes: ProgrammeRepository;
 }
 
 /** Opens the database under `dataDir` (migrating it) and the media store; nothing else starts. */
@@ -59,6 +62,7 @@ export async function openStorage(dataDir: string): Promise<Storage> {
   const areas = new AreaRepository(db);
   const media = new MediaStore(join(dataDir, 'media'));
   await media.init();
+  const bulletins = new BulletinRepository(db);
   return {
     db,
     areas,
@@ -66,7 +70,7 @@ export async function openStorage(dataDir: string): Promise<Storage> {
     sessions: new SessionRepository(db),
     devices,
     deviceCredentials,
-    bulletins: new BulletinRepository(db),
+    bulletins,
     broadcasts: new BroadcastRepository(db),
     media,
     dictionary: new DictionaryRepository(db, areas),
@@ -79,5 +83,6 @@ export async function openStorage(dataDir: string): Promise<Storage> {
     coverageSnapshots: new CoverageSnapshotRepository(db),
     sources: new SourceRepository(db),
     relayLog: new RelayLogRepository(db),
+    programmes: new ProgrammeRepository(db, bulletins),
   };
 }
