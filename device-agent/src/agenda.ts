@@ -143,8 +143,11 @@ export class Agenda {
       // A relay airs (and may need its fallback) to the end of its stream window.
       if (item.startAt + Math.max(item.windowMs, item.stream?.durationMs ?? 0) < now) continue;
       const state = this.deps.playout.stateOf(keyOf(item));
+      if (!(state === undefined || state === 'acknowledged' || state === 'cached' || state === 'playing')) continue;
       // A relay's fallback file is protected like a file item's audio (issue 15); a relay without one has none.
-      if (item.media && (state === undefined || state === 'acknowledged' || state === 'cached' || state === 'playing')) out.add(item.media.sha256);
+      if (item.media) out.add(item.media.sha256);
+      // So is every file of a programme, its relay segments' fallbacks included (issue 15).
+      for (const p of item.programme?.items ?? []) if (p.media) out.add(p.media.sha256);
     }
     return out;
   }

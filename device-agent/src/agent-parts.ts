@@ -24,7 +24,7 @@ import { MediaCache, basicAuth } from './media-cache.js';
 import { createSink, type PcmSink } from './hardware/sink.js';
 import { createPlayer } from './player.js';
 import { Playout, type DeliveryReport } from './playout.js';
-import type { RelayReport } from './protocol/deliveries.js';
+import type { ProgrammeItemReport, RelayReport } from './protocol/deliveries.js';
 import { StreamRelay } from './relay/stream-relay.js';
 import { Reporter } from './reporter.js';
 import type { SettingsView } from './runtime-settings.js';
@@ -51,6 +51,7 @@ export interface AgentHost {
   offline(): void;
   delivery(r: DeliveryReport): void;
   relay(r: RelayReport): void;
+  programmeItem(r: ProgrammeItemReport): void;
   fault(t: FaultTransition): void;
   requestRestart(reason: string, delayMs: number): void;
   applyConfig(change: ConfigChange): void;
@@ -151,6 +152,12 @@ export function buildAgentParts(deps: DeviceAgentDeps, config: AgentConfig, save
       reporter.relay(r);
       host.relay(r);
     },
+    // Programmes (issue 15): per-item reports through the same outbox, and the amplifier held for the whole.
+    programmeItem: (r) => {
+      reporter.programmeItem(r);
+      host.programmeItem(r);
+    },
+    holdOutput: (signal, fn) => amplified.hold(signal, fn),
   });
   playout.restore(saved.finishedDeliveries);
   agenda = new Agenda({ store: new AgendaStore({ dir: config.stateDir, logger: child('agenda') }), playout, clock: host.clock, logger: child('agenda'), prefetchLeadMs: () => settings.config.prefetchLeadMs });

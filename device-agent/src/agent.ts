@@ -15,7 +15,7 @@ import { applyOverrides, readOverrides, type ConfigChange } from './config-overr
 import type { FaultTransition } from './faults.js';
 import { createHardware } from './hardware/index.js';
 import type { DeliveryReport } from './playout.js';
-import type { RelayReport } from './protocol/deliveries.js';
+import type { ProgrammeItemReport, RelayReport } from './protocol/deliveries.js';
 import { RuntimeSettings } from './runtime-settings.js';
 import { withTimeout } from './session.js';
 import { systemClock, type Clock } from './timing.js';
@@ -32,6 +32,8 @@ export interface DeviceAgentEvents {
   delivery: [DeliveryReport];
   /** A relay's change (which URL serves, failover, fallback, interruption, end), as reported (issue 15). */
   relay: [RelayReport];
+  /** A programme item's report (issue 15), as reported. */
+  'programme-item': [ProgrammeItemReport];
   /** A fault started or ended, as reported to the server. */
   fault: [FaultTransition];
   /**
@@ -144,6 +146,7 @@ export class DeviceAgent extends EventEmitter<DeviceAgentEvents> {
       offline: () => this.emit('offline'),
       delivery: (r) => this.emit('delivery', r),
       relay: (r) => this.emit('relay', r),
+      programmeItem: (r) => this.emit('programme-item', r),
       fault: (t) => this.emit('fault', t),
       requestRestart: (reason, delayMs) => this.requestRestart(reason, delayMs),
       applyConfig: (change) => this.applyConfig(change),

@@ -14,7 +14,7 @@ export {
   type PlayerKind,
 } from './config.js';
 export { REMOTE_CONFIG_KEYS, CONFIG_OVERRIDES_FILE, planConfigChange, readOverrides, type ConfigOverrides } from './config-overrides.js';
-export { NullPlayer, FfmpegAlsaPlayer, AplayPlayer, createPlayer, type Player, type PlayOptions } from './player.js';
+export { NullPlayer, FfmpegAlsaPlayer, AplayPlayer, createPlayer, type Player, type PlayOptions, type PreparedPlay } from './player.js';
 export { MediaCache, HashMismatchError, DownloadError, basicAuth, hashFile, type FetchLike, type MediaCacheDeps } from './media-cache.js';
 export { SpeakerBusyError } from './playout.js';
 export { deliveryKey, FinishedDeliveries, FINISHED_CAPACITY, type DeliveryReport, type FinishedDelivery } from './deliveries.js';

@@ -1,8 +1,12 @@
 /**
  * Audio output. The agent only needs "play this file now, stop when told"; how it reaches the speaker
  * (ffmpeg straight to ALSA, ffmpeg decoding into aplay, or nothing at all) is a Player.
+ * A programme's next file can be prepared while the current one plays (issue 15: no audible gap between items):
+ * its ffmpeg is spawned ahead, reading the file from a pipe, so it waits before opening the sound card, and
+ * the item's turn only has to feed it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 
 export interface PlayOptions {
   /** Expected length of the audio; the NullPlayer takes exactly this long, real players use it as a watchdog. */
@@ -22,6 +26,19 @@ export interface PlayOptions {
 
 export interface Player {
   play(file: string, opts: PlayOptions): Promise<void>;
+  /**
+   * Optional: starts ahead what the audio of `file` from its beginning needs (a process and its decoder), so that
+   * the prepared `play` starts at once. The caller cancels what it does not play.
+   */
+  prepare?(file: string, volume: number): PreparedPlay;
+}
+
+/** A file's player made ready ahead of its turn (Player.prepare). */
+export interface PreparedPlay {
+  /** Plays as `Player.play` would; with another volume or an offset it plays the ordinary way. */
+  play(opts: PlayOptions): Promise<void>;
+  /** Not needed after all (interrupted, cancelled): its processes stop. Idempotent; a no-op once played. */
+  cancel(): void;
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -62,7 +79,7 @@ function remainingMs(opts: PlayOptions): number {
 }
 
 /** `-ss <seconds>` before `-i` (input seeking: fast, and exact enough for speech) when resuming. */
-function seekArgs(opts: PlayOptions): string[] {
+function seekArgs(opts: { offsetMs?: number | undefined }): string[] {
   const offset = Math.max(0, opts.offsetMs ?? 0);
   return offset > 0 ? ['-ss', (offset / 1000).toFixed(3)] : [];
 }
@@ -122,13 +139,72 @@ function runProcesses(start: () => ChildProcess[], opts: PlayOptions, what: stri
   });
 }
 
+/**
+ * A decoder spawned ahead, reading its file from stdin: ffmpeg probes its input before it opens its output, so
+ * until it is fed it holds no sound card. `rest` spawns what must wait for the turn (aplay opens the card).
+ */
+class PreparedProcess implements PreparedPlay {
+  private exited: string | null = null;
+  private used = false;
+
+  constructor(
+    private readonly decoder: ChildProcess,
+    private readonly file: string,
+    private readonly volume: number,
+    private readonly what: string,
+    private readonly ordinary: (opts: PlayOptions) => Promise<void>,
+    private readonly rest: (decoder: ChildProcess) => ChildProcess[] = () => [],
+  ) {
+    decoder.on('error', (err) => (this.exited ??= err.message));
+    decoder.on('close', (code, signal) => (this.exited ??= `exited with ${code ?? signal}`));
+    // The decoder dying before it is fed must not crash the agent with EPIPE.
+    decoder.stdin?.on('error', () => undefined);
+  }
+
+  play(opts: PlayOptions): Promise<void> {
+    if (this.used || this.exited !== null || (opts.offsetMs ?? 0) > 0 || opts.volume !== this.volume) {
+      this.cancel();
+      return this.ordinary(opts);
+    }
+    this.used = true;
+    return runProcesses(
+      () => {
+        const input = createReadStream(this.file);
+        input.on('error', () => this.decoder.kill('SIGKILL'));
+        input.pipe(this.decoder.stdin!);
+        return [this.decoder, ...this.rest(this.decoder)];
+      },
+      opts,
+      this.what,
+    );
+  }
+
+  cancel(): void {
+    if (this.used) return;
+    this.used = true;
+    if (this.exited === null) this.decoder.kill('SIGKILL');
+  }
+}
+
+/** ffmpeg's arguments before its output: quiet, its input (a file, or the pipe of a prepared play), the volume. */
+function decodeArgs(input: string, opts: { volume: number; offsetMs?: number | undefined }): string[] {
+  // `-nostdin` only for a file: a prepared decoder reads its audio on stdin.
+  return ['-hide_banner', '-loglevel', 'error', ...(input === 'pipe:0' ? [] : ['-nostdin', ...seekArgs(opts)]), '-i', input, '-af', volumeFilter(opts.volume)];
+}
+
 /** ffmpeg decodes the file and writes to ALSA itself: `ffmpeg -i file -af volume=… -f alsa <device>`. */
 export class FfmpegAlsaPlayer implements Player {
   constructor(private readonly opts: { device: string; ffmpegPath?: string }) {}
 
   play(file: string, opts: PlayOptions): Promise<void> {
-    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...seekArgs(opts), '-i', file, '-af', volumeFilter(opts.volume), '-f', 'alsa', this.opts.device];
+    const args = [...decodeArgs(file, opts), '-f', 'alsa', this.opts.device];
     return runProcesses(() => [spawn(this.opts.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] })], opts, 'ffmpeg');
+  }
+
+  prepare(file: string, volume: number): PreparedPlay {
+    const args = [...decodeArgs('pipe:0', { volume }), '-f', 'alsa', this.opts.device];
+    const decoder = spawn(this.opts.ffmpegPath ?? 'ffmpeg', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    return new PreparedProcess(decoder, file, volume, 'ffmpeg', (opts) => this.play(file, opts));
   }
 }
 
@@ -142,18 +218,26 @@ export class AplayPlayer implements Player {
   play(file: string, opts: PlayOptions): Promise<void> {
     return runProcesses(
       () => {
-        const decode = spawn(this.opts.ffmpegPath ?? 'ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', ...seekArgs(opts), '-i', file, '-af', volumeFilter(opts.volume), '-f', 'wav', '-'], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        const aplay = spawn(this.opts.aplayPath ?? 'aplay', ['-q', '-D', this.opts.device, '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
-        decode.stdout?.pipe(aplay.stdin);
-        // aplay closing its input early (device error) must not crash the agent with EPIPE.
-        aplay.stdin?.on('error', () => undefined);
-        return [decode, aplay];
+        const decode = spawn(this.opts.ffmpegPath ?? 'ffmpeg', [...decodeArgs(file, opts), '-f', 'wav', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        return [decode, this.aplay(decode)];
       },
       opts,
       'aplay',
     );
+  }
+
+  /** Only the decoder starts ahead: aplay opens the sound card as it starts, so it waits for the turn. */
+  prepare(file: string, volume: number): PreparedPlay {
+    const decode = spawn(this.opts.ffmpegPath ?? 'ffmpeg', [...decodeArgs('pipe:0', { volume }), '-f', 'wav', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    return new PreparedProcess(decode, file, volume, 'aplay', (opts) => this.play(file, opts), (d) => [this.aplay(d)]);
+  }
+
+  private aplay(decode: ChildProcess): ChildProcess {
+    const aplay = spawn(this.opts.aplayPath ?? 'aplay', ['-q', '-D', this.opts.device, '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    decode.stdout?.pipe(aplay.stdin);
+    // aplay closing its input early (device error) must not crash the agent with EPIPE.
+    aplay.stdin?.on('error', () => undefined);
+    return aplay;
   }
 }
 

@@ -8,6 +8,9 @@
  * is fetched like a file, it airs from `startAt` to `startAt + durationMs` however late it began, an
  * interruption stops it and afterwards it continues live (relay/stream-relay.ts), and its `played` says how
  * much of the stream actually aired (`airedMs`).
+ * A programme (`play.programme`, issue 15) is one delivery too: its files are all fetched before the start, and
+ * what happens inside it (items in turn, per-item reports, continuing at the interrupted item) is programme.ts's,
+ * at the speaker this machine lends it.
  * Over 300 lines because an item's whole life (taking it in, fetching, waiting for its start, airing with
  * interruptions, the one report of how it ended) is one state machine, kept in one place; a relay is the
  * same machine with another way of airing, sharing the speaker, the claims and the reports.
@@ -19,8 +22,9 @@ import type { Player } from './player.js';
 import { FinishedDeliveries, deliveryKey, deliveryReport, type DeliveryReport, type FinishedDelivery } from './deliveries.js';
 import { Speaker, type SpeakerClaim } from './speaker.js';
 import { MissedError, obtainMedia } from './obtain-media.js';
+import { ProgrammeAiring, type ProgrammeStage, type Stretch } from './programme.js';
 import type { RelayChange, RelayRunner, StartRelay, StreamRef } from './relay/stream-relay.js';
-import type { RelayReport } from './protocol/deliveries.js';
+import type { ProgrammeItemReport, RelayReport } from './protocol/deliveries.js';
 import { sleepUntil, type Clock } from './timing.js';
 
 export type PlayPayload = Payload<'play'>;
@@ -41,6 +45,10 @@ export interface PlayoutDeps {
   startRelay?: StartRelay;
   /** Called for every change of a relay (which URL serves, failures, fallback, interruptions, its end). */
   relayChange?: (r: RelayReport) => void;
+  /** Called for every report of a programme's item (issue 15). */
+  programmeItem?: (r: ProgrammeItemReport) => void;
+  /** Keeps the output (the amplifier) powered around `fn`: a programme holds it from its first item to its last. */
+  holdOutput?: <T>(signal: AbortSignal, fn: () => Promise<T>) => Promise<T>;
 }
 
 /** A relay's window ended while it waited for the speaker after an interruption: it aired, and is over. */
@@ -259,21 +267,28 @@ export class Playout {
 
   private async run(item: Item): Promise<void> {
     const { signal } = item.controller;
-    const { media, stream } = item.play;
+    const { media, stream, programme } = item.play;
     const unpin = media ? this.deps.cache.pin(media.sha256) : () => undefined;
+    let airing: ProgrammeAiring | null = null;
     try {
       if (this.deps.clock.now() > this.deadline(item)) throw new MissedError('arrived after the end of its window');
       let file: string | null = null;
       let note: string | undefined;
-      if (stream) ({ file, note } = await this.fetchFallback(item));
+      if (programme) {
+        airing = this.programmeOf(item, programme);
+        note = await airing.prefetch(item.play.startAt, this.deadline(item));
+      } else if (stream) ({ file, note } = await this.fetchFallback(item));
       else if (media) file = await obtainMedia(media, this.deadline(item), signal, this.deps);
       this.transition(item, 'cached', note);
       await sleepUntil(this.deps.clock, item.play.startAt, signal);
-      if (stream) await this.airRelay(item, stream, file);
+      if (airing) await this.airProgramme(item, airing);
+      else if (stream) await this.airRelay(item, stream, file);
       else if (file) await this.air(item, file);
     } catch (err) {
+      if (item.abortKind === 'cancelled') airing?.cancelled(item.cancelReason ?? 'cancelled');
       this.settleFailure(item, err);
     } finally {
+      airing?.close();
       unpin();
       this.items.delete(item.key);
       if (item.abortKind !== 'shutdown' && item.abortKind !== 'withdrawn') this.finish(item);
@@ -401,6 +416,43 @@ export class Playout {
     }
     if (relay.airedMs === 0) reason ??= 'nothing of the stream aired: no URL served during the window';
     this.transition(item, 'played', reason);
+  }
+
+  private programmeOf(item: Item, programme: NonNullable<PlayPayload['programme']>): ProgrammeAiring {
+    const deps = { ...this.deps, elapsed: this.elapsed, report: (r: ProgrammeItemReport) => this.deps.programmeItem?.(r), relayChange: (c: RelayChange) => this.relayChange(item, c) };
+    return new ProgrammeAiring(deps, { ...item.play, programme }, item.controller.signal);
+  }
+
+  /** A programme at the speaker: the same claim, interruptions and delivery reports as a single item. */
+  private async airProgramme(item: Item, airing: ProgrammeAiring): Promise<void> {
+    const stage: ProgrammeStage = {
+      take: (again) => this.stretch(item, again),
+      playing: (reason) => {
+        this.transition(item, 'playing', reason);
+        item.started = true;
+      },
+      interruptedBy: () => item.interruptedBy ?? 'a higher-priority item',
+    };
+    const end = await airing.air(stage);
+    this.transition(item, end.state, end.reason);
+  }
+
+  /** Takes the speaker for `item`: within its window the first time, for RESUME_WAIT_MS after an interruption. */
+  private async stretch(item: Item, again: boolean): Promise<Stretch> {
+    const segment = (item.segment = new AbortController());
+    const by = item.interruptedBy ?? 'a higher-priority item';
+    const now = (): number => this.deps.clock.now();
+    const release = again
+      ? await this.speaker.acquire(this.claim(item), now() + RESUME_WAIT_MS, now, () => new MissedError(`interrupted by ${by} and not continued within ${RESUME_WAIT_MS / 60_000} min`))
+      : await this.speaker.acquire(this.claim(item), this.deadline(item), now, () => new MissedError('the speaker was busy until the end of its window'));
+    return {
+      signal: AbortSignal.any([item.controller.signal, segment.signal]),
+      interrupted: segment.signal,
+      release: () => {
+        release();
+        item.segment = undefined;
+      },
+    };
   }
 
   private relayChange(item: Item, c: RelayChange): void {

@@ -1,13 +1,13 @@
 /**
  * Reports to the server on `event`: delivery transitions (the as-run log), relay changes (which URL served,
- * failovers, fallback; issue 15) and fault starts and ends.
+ * failovers, fallback; issue 15), programme items (issue 15) and fault starts and ends.
  * Each goes through the disk outbox (report-outbox.ts), so a report made while the link is down — or just
  * before a power cut — arrives late rather than never.
  */
 import { encodeMessage, topics, type Payload } from '@loaxa/shared';
 import type { Logger } from 'pino';
 import type { FaultKind, FaultTransition } from './faults.js';
-import { deliveryEvent, relayEvent, type DeliveryReport, type RelayReport } from './protocol/deliveries.js';
+import { deliveryEvent, programmeItemEvent, relayEvent, type DeliveryReport, type ProgrammeItemReport, type RelayReport } from './protocol/deliveries.js';
 import { ReportOutbox } from './report-outbox.js';
 import type { Clock } from './timing.js';
 
@@ -70,6 +70,11 @@ export class Reporter {
 
   relay(r: RelayReport): void {
     this.send(relayEvent(r));
+  }
+
+  programmeItem(r: ProgrammeItemReport): void {
+    this.deps.logger.info({ broadcastId: r.broadcastId, occurrenceAt: r.occurrenceAt, index: r.index, state: r.state, reason: r.reason }, 'programme item');
+    this.send(programmeItemEvent(r));
   }
 
   fault(t: FaultTransition): void {

@@ -464,11 +464,12 @@ export class FleetBox {
   private air(h: Held): void {
     h.started = true;
     this.transition(h, 'playing');
-    // A relay (issue 15) is "played" as a timer of its stream window from now: fleet boxes decode no audio.
+    // A relay (issue 15) is "played" as a timer of its stream window from now, a programme as the sum of its
+    // items (a relay segment until its end): fleet boxes decode no audio.
     h.timer = setTimeout(() => {
       h.timer = null;
       this.transition(h, 'played');
-    }, h.play.stream?.durationMs ?? h.play.media?.durationMs ?? 0);
+    }, h.play.stream?.durationMs ?? h.play.media?.durationMs ?? programmeMs(h.play, Date.now()));
   }
 
   private cancel(h: Held, reason: string): boolean {
@@ -491,4 +492,14 @@ export class FleetBox {
     });
     this.opts.onChange();
   }
+}
+
+/** How long a programme takes on a box that decodes nothing: its files, pauses and relay segments in turn. */
+export function programmeMs(play: Pick<PlayPayload, 'programme'>, now: number): number {
+  let at = now;
+  for (const item of play.programme?.items ?? []) {
+    if (item.stream) at = Math.max(at, item.stream.endsAt ?? at + (item.stream.durationMs ?? 0));
+    else at += item.pauseMs ?? item.media?.durationMs ?? 0;
+  }
+  return Math.min(at - now, 2 ** 31 - 1);
 }

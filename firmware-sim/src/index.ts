@@ -3,6 +3,8 @@ export { startSimulation, type Simulation, type SimulationOptions } from './sim.
 export { SCENARIOS, SCENARIO_NAMES, checkScenarios, isScenarioName, pickBoxes, type Scenario, type ScenarioName, type ScenarioContext, type ScenarioOptions } from './scenarios.js';
 export { FlakyLink, type FlakyLinkOptions } from './flaky-link.js';
 export { SimClock, MediaPath, type SimBox } from './sim-box.js';
+export { SimPlayer, type DecodedFile } from './sim-player.js';
+export { programmeMs } from './fleet-box.js';
 export { ServerApi, ancestorsOf, type AreaNode, type CreatedDevice } from './server-api.js';
 export { SimError, readSimState, writeSimState, boxDir, simStateSchema, simDeviceSchema, type SimState, type SimDevice } from './state-file.js';
 export { runCli, helpText, DEFAULT_STATE_FILE, type CliIo } from './cli.js';

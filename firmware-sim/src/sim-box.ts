@@ -5,6 +5,7 @@
  */
 import type { CountingSink, DeviceAgent, FetchLike, SimBoard } from '@loaxa/device-agent';
 import type { FlakyLink } from './flaky-link.js';
+import type { SimPlayer } from './sim-player.js';
 
 /** The box's clock: the real one plus an offset a scenario can move (clock drift, a bad RTC). */
 export class SimClock {
@@ -64,6 +65,8 @@ export interface SimBox {
    * silent apart (issue 15).
    */
   sink: CountingSink;
+  /** The box's file player: when each file's decoding started and ended, for gaps and seconds decoded (issue 15). */
+  player: SimPlayer;
   /** Present when a scenario needs the box's link to the broker to misbehave. */
   link: FlakyLink | null;
 }

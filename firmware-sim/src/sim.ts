@@ -1,6 +1,6 @@
 /**
  * Runs N real device agents in one process on simulated hardware: a SimBoard (GPIO inputs, amplifier,
- * mixer, disk, modem, sound card), a NullPlayer and a CountingSink for relays, a drifting clock, a media path and, when a scenario
+ * mixer, disk, modem, sound card), a SimPlayer recording what it decodes and a CountingSink for relays, a drifting clock, a media path and, when a scenario
  * needs it, a flaky 4G link. Boxes are provisioned on the server once and remembered in a state file,
  * so later runs reuse them.
  */
@@ -12,6 +12,7 @@ import { CountingSink, DeviceAgent, NullPlayer, SimBoard, parseAgentConfig, type
 import { FlakyLink } from './flaky-link.js';
 import { checkScenarios, SCENARIOS, type Scenario, type ScenarioOptions } from './scenarios.js';
 import { MediaPath, SimClock, type SimBox } from './sim-box.js';
+import { SimPlayer } from './sim-player.js';
 import { ServerApi, ancestorsOf, type FetchLike } from './server-api.js';
 import { SimError, boxDir, readSimState, writeSimState, type SimDevice, type SimState } from './state-file.js';
 
@@ -21,7 +22,7 @@ export interface SimulationOptions {
   areaCode: string;
   stateFile: string;
   logger: Logger;
-  /** One player per box; a NullPlayer by default. */
+  /** One player per box (the SimPlayer records around it); a NullPlayer by default. */
   playerFactory?: (deviceId: string) => Player;
   /** Defaults: LOAXA_ADMIN_USERNAME (else `admin`) and LOAXA_ADMIN_PASSWORD from `env`. */
   username?: string;
@@ -104,9 +105,11 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
     const media = new MediaPath(opts.fetch ?? globalThis.fetch);
     // Relays are really pulled and decoded (the agent's ffmpeg: set `ffmpegPath` in agentConfig); the sink counts.
     const sink = new CountingSink();
-    const agent = new DeviceAgent({ config, player: opts.playerFactory?.(d.id) ?? new NullPlayer(), sink, hardware: board.hardware(), clock, fetch: media.fetch, logger });
+    // Files are timed and recorded as they decode (issue 15: gaps between a programme's items, seconds decoded).
+    const player = new SimPlayer(opts.playerFactory?.(d.id) ?? new NullPlayer());
+    const agent = new DeviceAgent({ config, player, sink, hardware: board.hardware(), clock, fetch: media.fetch, logger });
     agents.push(agent);
-    boxes.push({ id: d.id, agent, board, clock, media, sink, link });
+    boxes.push({ id: d.id, agent, board, clock, media, sink, player, link });
   }
 
   // Real boxes power up at different moments; a fleet connecting in one instant is a load test, not a demo.

@@ -12,7 +12,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { Aedes, type AedesOptions, type Client } from 'aedes';
 import { pino, type Logger } from 'pino';
 import { decodeMessage, decodeResponse, encodeMessage, topics, type MessageType, type Payload, type Response } from '@loaxa/shared';
-import { DeviceAgent, NullPlayer, SimBoard, parseAgentConfig, type AgentConfig, type AgentConfigInput, type Clock, type FetchLike, type LogRing, type Player } from '@loaxa/device-agent';
+import { DeviceAgent, NullPlayer, SimBoard, parseAgentConfig, type AgentConfig, type AgentConfigInput, type Clock, type FetchLike, type LogRing, type PcmSink, type Player } from '@loaxa/device-agent';
 
 type Tap = {
   teardown(fn: () => unknown): void;
@@ -208,12 +208,14 @@ export async function startAgent(
     logs?: LogRing;
     logger?: Logger;
     fetch?: FetchLike;
+    /** Where relays' PCM goes (a RecordingSink to count what the speaker got); a CountingSink for `null` otherwise. */
+    sink?: PcmSink;
     clock?: Clock;
     clockSampleSettleMs?: number;
     waitConnected?: boolean;
   } = {},
 ): Promise<AgentFixture> {
-  const { audio: customPlayer, dir: givenDir, board: givenBoard, realHardware, logs, logger, fetch, clock, clockSampleSettleMs, waitConnected, ...configOverrides } = overrides;
+  const { audio: customPlayer, dir: givenDir, board: givenBoard, realHardware, logs, logger, fetch, sink, clock, clockSampleSettleMs, waitConnected, ...configOverrides } = overrides;
   const dir = givenDir ?? tempDir(t);
   const config = parseAgentConfig({
     deviceId: 'spk-01',
@@ -237,6 +239,7 @@ export async function startAgent(
     ...(realHardware ? { env: realHardware } : { hardware: board.hardware() }),
     ...(logs ? { logs } : {}),
     ...(fetch ? { fetch } : {}),
+    ...(sink ? { sink } : {}),
     ...(clock ? { clock } : {}),
     ...(clockSampleSettleMs !== undefined ? { clockSampleSettleMs } : {}),
   });

@@ -5,7 +5,7 @@
  * `holdMs` after the last item, so back-to-back items do not cycle the relay.
  */
 import type { Logger } from 'pino';
-import type { Player, PlayOptions } from '../player.js';
+import type { Player, PlayOptions, PreparedPlay } from '../player.js';
 import { after, sleep, systemClock, type Clock } from '../timing.js';
 import type { GpioOutput } from './gpio.js';
 
@@ -77,6 +77,13 @@ export class AmplifiedPlayer implements Player {
 
   play(file: string, opts: PlayOptions): Promise<void> {
     return this.hold(opts.signal, () => this.inner.play(file, opts));
+  }
+
+  /** A prepared file (issue 15: a programme's next item) plays with the amplifier powered, like any file. */
+  prepare(file: string, volume: number): PreparedPlay {
+    const inner = this.inner.prepare?.(file, volume);
+    if (!inner) return { play: (opts) => this.play(file, opts), cancel: () => undefined };
+    return { play: (opts) => this.hold(opts.signal, () => inner.play(opts)), cancel: () => inner.cancel() };
   }
 
   /** Powers the amplifier around `fn`, as around a file: a relay writing to its sink (issue 15). */

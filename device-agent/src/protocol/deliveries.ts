@@ -6,7 +6,7 @@
  * reporter.ts) and the fleet's load-test box (firmware-sim fleet-box.ts) both build their reports here
  * (issue 14).
  */
-import type { DeliveryState, Payload, RelayCause } from '@loaxa/shared';
+import type { DeliveryState, Payload, ProgrammeItemState, RelayCause } from '@loaxa/shared';
 
 /** One transition as reported on `event` (the reporter adds the time). */
 export interface DeliveryReport {
@@ -69,4 +69,34 @@ export function relayEvent(r: RelayReport): Payload<'event'> {
 /** The `event` payload of a delivery report made at `at`. */
 export function deliveryEvent(r: DeliveryReport, at: number): Payload<'event'> {
   return { kind: 'delivery', ...r, at };
+}
+
+/** How one item of a programme went (issue 15: "reports per item"); the delivery of the whole is reported apart. */
+export interface ProgrammeItemReport {
+  broadcastId: string;
+  occurrenceAt: number;
+  /** The programme version that played. */
+  version: number;
+  index: number;
+  state: ProgrammeItemState;
+  /** Device clock. */
+  at: number;
+  /** Milliseconds of the item that reached the speaker (a pause: of silence kept). */
+  airedMs?: number;
+  reason?: string;
+}
+
+/** The `event` payload of a programme item's report (issue 15), bounded as the schema wants. */
+export function programmeItemEvent(r: ProgrammeItemReport): Payload<'event'> {
+  return {
+    kind: 'programme-item',
+    broadcastId: r.broadcastId,
+    occurrenceAt: r.occurrenceAt,
+    version: r.version,
+    index: r.index,
+    state: r.state,
+    at: r.at,
+    ...(r.airedMs !== undefined ? { airedMs: Math.max(0, Math.min(MAX_AIRED_MS, Math.round(r.airedMs))) } : {}),
+    ...(r.reason !== undefined ? { reason: r.reason.slice(0, MAX_REASON) } : {}),
+  };
 }

@@ -13,4 +13,4 @@ export {
   type HealthReadings,
   type HealthCounters,
 } from './telemetry.js';
-export { MAX_REASON, deliveryKey, deliveryReport, deliveryEvent, relayEvent, type DeliveryReport, type RelayReport } from './deliveries.js';
+export { MAX_REASON, deliveryKey, deliveryReport, deliveryEvent, relayEvent, programmeItemEvent, type DeliveryReport, type RelayReport, type ProgrammeItemReport } from './deliveries.js';
