@@ -30,6 +30,10 @@ import type {
   OfferDeclineBody,
   OfferStatus,
   Page,
+  Programme,
+  ProgrammeDraft,
+  ProgrammeSummary,
+  ProgrammeVersion,
   RejectBody,
   RelayBulletinCreate,
   RelayBulletinCreated,
@@ -120,6 +124,24 @@ export class ApiClient {
   }
 
   /**
+   * A POST whose 2xx answer is a file (a programme's preview, audio/mpeg): the body as a Blob; a failure is
+   * read as the usual JSON error body.
+   */
+  async requestBlob(path: string, body: unknown, signal?: AbortSignal): Promise<Blob> {
+    const init: RequestInit = { method: 'POST', credentials: 'same-origin', headers: { accept: 'audio/mpeg, application/json', 'content-type': 'application/json' }, body: JSON.stringify(body) };
+    if (signal) init.signal = signal;
+    let res: Response;
+    try {
+      res = await this.doFetch(path, init);
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      throw new ApiFailure(0, 'NETWORK', (err as Error).message);
+    }
+    if (res.ok) return res.blob();
+    return this.answer<never>(path, res.status, res.statusText, await res.text());
+  }
+
+  /**
    * `POST /api/v1/bulletins/upload` as multipart/form-data. XMLHttpRequest rather than fetch: only it reports
    * how much of the body has been sent. Aborting rejects with an AbortError, like fetch.
    */
@@ -157,6 +179,7 @@ export class ApiClient {
   logout = () => this.request<unknown>('POST', '/api/v1/auth/logout', {});
   me = () => this.request<Me>('GET', '/api/v1/me');
   users = (limit = 1000) => this.request<Page<User>>('GET', withQuery('/api/v1/users', { limit }));
+  user = (id: string) => this.request<User>('GET', `/api/v1/users/${encodeURIComponent(id)}`);
 
   // areas and devices
   areas = () => this.request<{ items: AreaNode[] }>('GET', '/api/v1/areas');
@@ -178,6 +201,16 @@ export class ApiClient {
   checkSource = (id: string) => this.request<Source>('POST', `/api/v1/sources/${encodeURIComponent(id)}/check`, {});
   createRelayBulletin = (body: RelayBulletinCreate) => this.request<RelayBulletinCreated>('POST', '/api/v1/bulletins/relay', body);
   relayReport = (q: RelayReportQuery, signal?: AbortSignal) => this.request<RelayReport>('GET', withQuery('/api/v1/reports/relays', q), undefined, signal);
+
+  // programmes (issue 15): a programme is a bulletin; it is broadcast with createBroadcast like any other
+  programmes = (q: { limit?: number; cursor?: string | null } = {}, signal?: AbortSignal) => this.request<Page<ProgrammeSummary>>('GET', withQuery('/api/v1/programmes', q), undefined, signal);
+  programme = (id: string, signal?: AbortSignal) => this.request<Programme>('GET', `/api/v1/programmes/${encodeURIComponent(id)}`, undefined, signal);
+  createProgramme = (body: ProgrammeDraft) => this.request<Programme>('POST', '/api/v1/programmes', body);
+  updateProgramme = (id: string, body: ProgrammeDraft) => this.request<Programme>('PUT', `/api/v1/programmes/${encodeURIComponent(id)}`, body);
+  programmeVersions = (id: string, signal?: AbortSignal) => this.request<{ items: ProgrammeVersion[] }>('GET', `/api/v1/programmes/${encodeURIComponent(id)}/versions`, undefined, signal);
+  programmeVersion = (id: string, version: number) => this.request<Programme>('GET', `/api/v1/programmes/${encodeURIComponent(id)}/versions/${version}`);
+  /** The whole programme as one MP3 to listen to before saving (relay segments are a beep marker). */
+  programmePreview = (items: ProgrammeDraft['items'], signal?: AbortSignal) => this.requestBlob('/api/v1/programmes/preview', { items }, signal);
 
   // broadcasts
   checkBroadcast = (draft: BroadcastDraft) => this.request<BroadcastCheck>('POST', '/api/v1/broadcasts/check', draft);

@@ -5,7 +5,7 @@
  *
  * Browser-safe: `@loaxa/shared/api` imports no Node module; the values below are plain arrays.
  */
-export { BULLETIN_CATEGORIES, BULLETIN_MAX_CHARS, DELIVERY_STATES, VOICES } from '@loaxa/shared/api';
+export { BULLETIN_CATEGORIES, BULLETIN_MAX_CHARS, DELIVERY_STATES, PROGRAMME_ITEM_KINDS, VOICES } from '@loaxa/shared/api';
 export type {
   AreaNode,
   AsRunCounts,
@@ -59,8 +59,18 @@ export type {
   RelayReportItem,
   RelayReportQuery,
   RelayGap,
+  AsRunProgramme,
+  AsRunProgrammeItem,
+  Programme,
+  ProgrammeDraft,
+  ProgrammeItem,
+  ProgrammeItemInput,
+  ProgrammeItemKind,
+  ProgrammeItemState,
+  ProgrammeSummary,
+  ProgrammeVersion,
 } from '@loaxa/shared/api';
-import type { ApiErrorBody, BulletinUploadFields, Me as MeAnswer, RelayGap, SseDeliveryEvent, TtsReportSpan } from '@loaxa/shared/api';
+import type { ApiErrorBody, BulletinUploadFields, Me as MeAnswer, RelayGap, SseDeliveryEvent, SseProgrammeItemEvent, TtsReportSpan } from '@loaxa/shared/api';
 
 /** `GET /api/v1/me`. `area` and `can` may be absent (older servers; the app then derives them from `role`). */
 export type Me = Omit<MeAnswer, 'area' | 'can'> & Partial<Pick<MeAnswer, 'area' | 'can'>>;
@@ -94,3 +104,6 @@ export interface RelayEvent {
   at: string;
   detail: string | null;
 }
+
+/** An `event: programme-item` of the SSE stream (issue 15): how one item of a programme went on one box. */
+export type ProgrammeItemEvent = SseProgrammeItemEvent;

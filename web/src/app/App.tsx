@@ -23,6 +23,7 @@ const VIEWS = {
   reports: () => import('../views/ReportsView.js'),
   audit: () => import('../views/audit/AuditView.js'),
   sources: () => import('../views/sources/SourcesView.js'),
+  programmes: () => import('../views/programmes/ProgrammesView.js'),
 } satisfies Record<RouteName, unknown>;
 const liveView = () => import('../views/live/BroadcastLiveView.js');
 

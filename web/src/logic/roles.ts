@@ -52,7 +52,7 @@ export function can(role: Role, action: Action): boolean {
   return RULES[action](role);
 }
 
-export const ROUTES = ['dashboard', 'compose', 'broadcasts', 'approvals', 'inbox', 'devices', 'sources', 'reports', 'audit'] as const;
+export const ROUTES = ['dashboard', 'compose', 'programmes', 'broadcasts', 'approvals', 'inbox', 'devices', 'sources', 'reports', 'audit'] as const;
 export type RouteName = (typeof ROUTES)[number];
 
 /** The action a page needs; a page whose action the role lacks is neither linked nor reachable. */
@@ -66,6 +66,9 @@ const NEEDS: Record<RouteName, Action> = {
   reports: 'view-reports',
   audit: 'view-audit',
   sources: 'view-sources',
+  // Issue 15: programmes are built to be broadcast, like the compose screen; viewers follow their airings in
+  // the broadcasts, live and reports pages instead.
+  programmes: 'compose',
 };
 
 export function canOpen(role: Role, route: RouteName): boolean {
@@ -74,7 +77,10 @@ export function canOpen(role: Role, route: RouteName): boolean {
 
 /** Navigation in the order each role uses it most: communes start by composing, the province by watching. */
 export function navFor(role: Role): RouteName[] {
-  const order: RouteName[] = role === 'operator' ? ['compose', 'inbox', 'broadcasts', 'dashboard', 'devices', 'sources', 'reports'] : ['dashboard', 'compose', 'approvals', 'broadcasts', 'inbox', 'devices', 'sources', 'reports', 'audit'];
+  const order: RouteName[] =
+    role === 'operator'
+      ? ['compose', 'programmes', 'inbox', 'broadcasts', 'dashboard', 'devices', 'sources', 'reports']
+      : ['dashboard', 'compose', 'programmes', 'approvals', 'broadcasts', 'inbox', 'devices', 'sources', 'reports', 'audit'];
   return order.filter((r) => canOpen(role, r));
 }
 

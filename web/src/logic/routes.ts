@@ -11,6 +11,7 @@ export const PATHS: Record<RouteName, string> = {
   reports: '/bao-cao',
   audit: '/nhat-ky',
   sources: '/nguon-tiep-song',
+  programmes: '/chuong-trinh',
 };
 
 export type Match = { route: RouteName; params: Record<string, string> } | { route: 'home' } | { route: 'broadcast'; params: { id: string } } | { route: 'not-found' };
@@ -31,4 +32,11 @@ export function broadcastPath(id: string): string {
 /** The compose screen opened on a relay of this source (the sources page links each source there). */
 export function relayComposePath(sourceId: string): string {
   return `${PATHS.compose}?tiep-song=${encodeURIComponent(sourceId)}`;
+}
+
+/** `/chuong-trinh?ma=<id>` opens a programme in the builder; `?ma=moi` a new one; without it, the list. */
+export const PROGRAMME_PARAM = 'ma';
+export const NEW_PROGRAMME = 'moi';
+export function programmePath(id: string = NEW_PROGRAMME): string {
+  return `${PATHS.programmes}?${PROGRAMME_PARAM}=${encodeURIComponent(id)}`;
 }

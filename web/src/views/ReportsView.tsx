@@ -1,7 +1,7 @@
 /**
  * The monthly as-run compliance report per commune, on screen and as CSV / XLSX / JSON downloads; and, for the
  * same area and period, the relays (issue 15 § As-run): per box the minutes relayed, the gaps and their
- * causes, which URL served how long.
+ * causes, which URL served how long; and the programmes aired (issue 15), each opened to its items.
  */
 import { useState } from 'preact/hooks';
 import { asRunUrl } from '../api/client.js';
@@ -16,6 +16,8 @@ import { fmtDuration, fmtNumber, fmtPct } from '../logic/format.js';
 import { localToday } from '../logic/schedule.js';
 import { fmtLength, fmtMinutes, groupRelays } from '../logic/relays.js';
 import { RelayGroupHeading, RelayReportTable } from './relays/RelayReportTable.js';
+import { programmeAirings } from '../logic/programme-runs.js';
+import { ProgrammeRuns } from './programmes/ProgrammeRuns.js';
 
 const PAGE = 50;
 const RELAY_PAGE = 10;
@@ -53,6 +55,7 @@ export default function ReportsView() {
   const paged = usePaged(report?.communes ?? [], PAGE);
   const groups = relays ? groupRelays(relays) : [];
   const relayGroups = usePaged(groups, RELAY_PAGE);
+  const airings = report ? programmeAirings(report) : [];
   if (!flat) return <Loading />;
   const current = area ?? defaultArea(flat, me.areaCode);
 
@@ -144,6 +147,11 @@ export default function ReportsView() {
             </div>
           )}
           <Pager page={paged.page} pages={paged.pages} onPage={paged.setPage} total={report.communes.length} size={PAGE} />
+        </Card>
+      )}
+      {report && airings.length > 0 && (
+        <Card title={t.programmeRun.title} id="programme-report">
+          <ProgrammeRuns airings={airings} />
         </Card>
       )}
       {relays && (

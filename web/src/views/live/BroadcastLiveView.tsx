@@ -1,9 +1,10 @@
 /**
  * One broadcast, live: every device's delivery state for the current or next occurrence; for a relay (issue
- * 15), which URL each box relays now and the minutes relayed so far (RelayLivePanel).
+ * 15), which URL each box relays now and the minutes relayed so far (RelayLivePanel); for a programme, the
+ * item each box is at (ProgrammeLivePanel).
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { DELIVERY_STATES, type BroadcastDetail, type DeliveryState, type RelayEvent } from '../../api/types.js';
+import { DELIVERY_STATES, type BroadcastDetail, type DeliveryState, type ProgrammeItemEvent, type RelayEvent } from '../../api/types.js';
 import { useSession } from '../../app/session.js';
 import { errorMessage } from '../../app/errors.js';
 import { usePaged } from '../../app/hooks.js';
@@ -14,6 +15,8 @@ import { can } from '../../logic/roles.js';
 import { defaultFeed } from './feed.js';
 import { useDeviceNames } from './useDeviceNames.js';
 import { RelayLivePanel } from '../relays/RelayLivePanel.js';
+import { ProgrammeLivePanel } from '../programmes/ProgrammeLivePanel.js';
+import { laterItemEvent } from '../../logic/programme-runs.js';
 
 const PAGE = 50;
 const DONE: DeliveryState[] = ['played'];
@@ -41,6 +44,9 @@ export default function BroadcastLiveView({ id }: { id: string }) {
   /** A relay's source (null: not a relay), and the latest `relay` event of each box. */
   const [relay, setRelay] = useState<{ sourceId: string; sourceName: string | null } | null>(null);
   const [relayNow, setRelayNow] = useState<{ map: Map<string, RelayEvent>; count: number }>({ map: new Map(), count: 0 });
+  /** A programme (its id; null: not one), and the item each box is at from its `programme-item` events. */
+  const [programmeId, setProgrammeId] = useState<string | null>(null);
+  const [itemNow, setItemNow] = useState<Map<string, ProgrammeItemEvent>>(new Map());
 
   useEffect(() => {
     setDetail(null);
@@ -59,12 +65,18 @@ export default function BroadcastLiveView({ id }: { id: string }) {
           if (prev && (Date.parse(prev.occurrenceAt) > Date.parse(e.occurrenceAt) || (prev.occurrenceAt === e.occurrenceAt && Date.parse(prev.at) > Date.parse(e.at)))) return cur;
           return { map: new Map(cur.map).set(e.deviceId, e), count: cur.count + 1 };
         }),
+      (e) =>
+        setItemNow((cur) => {
+          const kept = laterItemEvent(cur.get(e.deviceId), e);
+          return kept === cur.get(e.deviceId) ? cur : new Map(cur).set(e.deviceId, kept);
+        }),
     );
   }, [id]);
   useEffect(() => {
     if (detail?.bulletinId && !title)
       api.bulletin(detail.bulletinId).then((b) => {
         setTitle(b.title);
+        if (b.programme) setProgrammeId(b.id);
         if (b.relay) {
           const sourceId = b.relay.sourceId;
           setRelay({ sourceId, sourceName: null });
@@ -76,6 +88,7 @@ export default function BroadcastLiveView({ id }: { id: string }) {
   const rows = useMemo(() => (detail ? detail.deliveries.filter((d) => !filter || d.state === filter).sort((a, b) => a.deviceId.localeCompare(b.deviceId)) : []), [detail, filter]);
   const paged = usePaged(rows, PAGE);
   const names = useDeviceNames(api, paged.slice.map((d) => d.deviceId));
+  const itemNames = useDeviceNames(api, [...itemNow.keys()]);
 
   if (!detail) return error ? <Alert>{errorMessage(error)}</Alert> : <Loading />;
   const total = detail.deliveries.length;
@@ -137,6 +150,7 @@ export default function BroadcastLiveView({ id }: { id: string }) {
         )}
       </Card>
       {relay && <RelayLivePanel broadcastId={id} occurrenceAt={detail.occurrenceAt} sourceName={relay.sourceName} live={relayNow.map} eventCount={relayNow.count} />}
+      {programmeId && <ProgrammeLivePanel programmeId={programmeId} live={itemNow} names={itemNames} />}
       {total > 0 && (
         <Card
           title={t.live.device}

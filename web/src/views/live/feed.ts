@@ -4,15 +4,22 @@
  *   into it (a full re-read every 30 s and whenever an event names something the detail lacks);
  * - `pollingFeed`: `GET /api/v1/broadcasts/{id}` every 2 s, used when EventSource is missing or the stream fails.
  * The SSE stream also carries `relay` events (issue 15: which URL each box relays now), handed to `onRelay`;
- * polling has none (the relay report on the page is re-read instead).
+ * polling has none (the relay report on the page is re-read instead). Likewise `programme-item` events (issue
+ * 15: which item of a programme each box is at), handed to `onProgrammeItem`.
  */
 import type { ApiClient } from '../../api/client.js';
-import type { BroadcastDetail, DeliveryEvent, RelayEvent } from '../../api/types.js';
+import type { BroadcastDetail, DeliveryEvent, ProgrammeItemEvent, RelayEvent } from '../../api/types.js';
 import { applyDeliveryEvent } from '../../logic/deliveries.js';
 
 export interface BroadcastFeed {
   /** Calls `onUpdate` with the whole current detail whenever it changes; answers the unsubscribe. */
-  subscribe(id: string, onUpdate: (detail: BroadcastDetail, at: Date) => void, onError: (err: unknown) => void, onRelay?: (e: RelayEvent) => void): () => void;
+  subscribe(
+    id: string,
+    onUpdate: (detail: BroadcastDetail, at: Date) => void,
+    onError: (err: unknown) => void,
+    onRelay?: (e: RelayEvent) => void,
+    onProgrammeItem?: (e: ProgrammeItemEvent) => void,
+  ): () => void;
 }
 
 export function pollingFeed(api: ApiClient, intervalMs = 2000): BroadcastFeed {
@@ -44,7 +51,7 @@ export function pollingFeed(api: ApiClient, intervalMs = 2000): BroadcastFeed {
 export function sseFeed(api: ApiClient, opts: { resyncMs?: number; fallback?: BroadcastFeed } = {}): BroadcastFeed {
   const resyncMs = opts.resyncMs ?? 30_000;
   return {
-    subscribe(id, onUpdate, onError, onRelay) {
+    subscribe(id, onUpdate, onError, onRelay, onProgrammeItem) {
       let stopped = false;
       let detail: BroadcastDetail | null = null;
       let pending: DeliveryEvent[] = [];
@@ -88,6 +95,9 @@ export function sseFeed(api: ApiClient, opts: { resyncMs?: number; fallback?: Br
       });
       source.addEventListener('relay', (msg) => {
         if (!stopped) onRelay?.(JSON.parse((msg as MessageEvent<string>).data) as RelayEvent);
+      });
+      source.addEventListener('programme-item', (msg) => {
+        if (!stopped) onProgrammeItem?.(JSON.parse((msg as MessageEvent<string>).data) as ProgrammeItemEvent);
       });
       source.addEventListener('open', () => void refetch());
       source.addEventListener('error', () => {
