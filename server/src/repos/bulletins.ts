@@ -106,6 +106,7 @@ export class BulletinRepository {
   private readonly readyStmt;
   private readonly failStmt;
   private readonly interruptedStmt;
+  private readonly pageStmt;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare(
@@ -128,6 +129,14 @@ export class BulletinRepository {
        WHERE id = @id AND source = 'programme' AND programme_version = @version - 1`,
     );
     this.getStmt = db.prepare<[string], Row>('SELECT * FROM bulletins WHERE id = ?');
+    // Newest first, after a (created_at, id) cursor; the caller filters by area (ObjectScope), so it reads on.
+    this.pageStmt = db.prepare<{ status: string | null; sources: string | null; beforeAt: number | null; beforeId: string; limit: number }, Row>(
+      `SELECT * FROM bulletins
+       WHERE (@status IS NULL OR status = @status)
+         AND (@sources IS NULL OR source IN (SELECT value FROM json_each(@sources)))
+         AND (@beforeAt IS NULL OR created_at < @beforeAt OR (created_at = @beforeAt AND id < @beforeId))
+       ORDER BY created_at DESC, id DESC LIMIT @limit`,
+    );
     this.progressStmt = db.prepare(`UPDATE bulletins SET progress = @progress, stage = @stage, updated_at = @now WHERE id = @id AND status = 'synthesizing'`);
     this.readyStmt = db.prepare(
       `UPDATE bulletins SET status = 'ready', progress = 100, stage = 'done', audio_sha256 = @sha256, audio_bytes = @bytes,
@@ -177,6 +186,13 @@ export class BulletinRepository {
 
   markFailed(id: string, error: string, now = Date.now()): void {
     this.failStmt.run({ id, error, now });
+  }
+
+  /** Up to `limit` bulletins, newest first, after `before` (the last one of the previous batch). */
+  page(limit: number, filter: { status?: string | undefined; sources?: readonly string[] | undefined; before?: { createdAt: number; id: string } | undefined }): Bulletin[] {
+    return this.pageStmt
+      .all({ status: filter.status ?? null, sources: filter.sources?.length ? JSON.stringify(filter.sources) : null, beforeAt: filter.before?.createdAt ?? null, beforeId: filter.before?.id ?? '', limit })
+      .map(toBulletin);
   }
 
   /** Bulletins left half-synthesized by a crash or restart. */

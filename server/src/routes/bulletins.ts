@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
   bulletinCreateBodySchema,
+  bulletinListQuerySchema,
   bulletinReadySchema,
   bulletinSchema,
   bulletinSynthesizingSchema,
@@ -20,6 +21,7 @@ import { decodeRecording, NotAudioError } from '../services/recording.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { principalOf } from '../http/auth.js';
 import { ApiError, badRequest, errorBodySchema, notFound } from '../http/errors.js';
+import { decodeCursor, encodeCursor, listSchema } from '../http/pagination.js';
 import { newId } from '../ids.js';
 import type { Bulletin } from '../repos/bulletins.js';
 import type { AppContext } from '../services/context.js';
@@ -40,6 +42,7 @@ const toApi = (b: Bulletin, links: MediaLinks, userId: string, programme?: Progr
   voice: b.voice,
   speed: b.speed,
   status: b.status,
+  source: b.source,
   progress: b.progress,
   stage: b.stage,
   error: b.error,
@@ -141,6 +144,53 @@ export const bulletinRoutes: FastifyPluginAsyncZod<BulletinRouteDeps> = async (a
     },
   );
 
+  /** A programme's current version in brief, for its bulletin's answer. */
+  const brief = (b: Bulletin): ProgrammeBrief | undefined => {
+    const v = b.source === 'programme' && b.programmeVersion ? deps.programmes.version(b.id, b.programmeVersion) : null;
+    return v ? { version: v.version, itemCount: v.rendered.length, durationMs: v.durationMs, openEnded: v.openEnded } : undefined;
+  };
+
+  app.get(
+    '/api/v1/bulletins',
+    {
+      config: { access: access.roles(ANY_ROLE, { scope: 'bulletins of the caller’s area and the areas inside it, and the caller’s own (ObjectScope.holdsArea); offered ones are in the inbox' }) },
+      schema: {
+        tags: ['bulletins'],
+        summary: 'Bulletins of your area and your own, newest first: what a programme, a fallback or a broadcast may name',
+        description: 'Filter with `status` (`ready` for what can air), `source` (`text,recording` for audio that is not a relay or a programme) and `q` (words of the title). Bulletins offered to your commune are in `/api/v1/inbox`.',
+        querystring: bulletinListQuerySchema,
+        response: { 200: listSchema(bulletinSchema), 400: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      const { limit, cursor, status, source, q } = request.query;
+      const at = decodeCursor(cursor);
+      const dash = at?.indexOf('-') ?? -1;
+      let before = at && dash > 0 && /^\d+$/.test(at.slice(0, dash)) ? { createdAt: Number(at.slice(0, dash)), id: at.slice(dash + 1) } : undefined;
+      if (at && !before) throw badRequest('invalid cursor; use the `next` value of the previous page', [{ path: 'cursor', message: 'invalid cursor' }]);
+      const words = q ? q.toLocaleLowerCase('vi').split(/\s+/).filter(Boolean) : [];
+      const mine = (b: Bulletin) => b.createdBy === user.id || deps.objects.holdsArea(user, b.areaCode);
+      const matches = (b: Bulletin) => words.every((w) => b.title.toLocaleLowerCase('vi').includes(w));
+      // Read in batches and filter here: visibility is by area ancestry, which SQL does not hold. A scan is
+      // bounded (at most 20 batches) so that a page of a rare filter cannot read the whole table at once.
+      const items: Bulletin[] = [];
+      let more = true;
+      for (let batch = 0; items.length <= limit && more && batch < 20; batch++) {
+        const rows = deps.bulletins.page(500, { status, sources: source, before });
+        more = rows.length === 500;
+        const last = rows.at(-1);
+        if (last) before = { createdAt: last.createdAt, id: last.id };
+        items.push(...rows.filter((b) => mine(b) && matches(b)));
+      }
+      const page = items.slice(0, limit);
+      // The next page starts after the last one answered, or, when the scan stopped short, after the last read.
+      const after = items.length > limit ? page.at(-1) : before;
+      const next = items.length > limit || more ? encodeCursor(after ? `${after.createdAt}-${after.id}` : undefined, true) : null;
+      return { items: page.map((b) => toApi(b, app.mediaLinks, user.id, brief(b))), total: page.length, next };
+    },
+  );
+
   app.get(
     '/api/v1/bulletins/:id',
     {
@@ -156,8 +206,7 @@ export const bulletinRoutes: FastifyPluginAsyncZod<BulletinRouteDeps> = async (a
       const user = principalOf(request);
       const b = deps.bulletins.get(request.params.id);
       if (!b) throw notFound(`bulletin ${request.params.id}`);
-      const v = b.source === 'programme' && b.programmeVersion ? deps.programmes.version(b.id, b.programmeVersion) : null;
-      return toApi(b, app.mediaLinks, user.id, v ? { version: v.version, itemCount: v.rendered.length, durationMs: v.durationMs, openEnded: v.openEnded } : undefined);
+      return toApi(b, app.mediaLinks, user.id, brief(b));
     },
   );
 

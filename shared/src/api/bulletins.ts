@@ -1,6 +1,7 @@
 /** `/api/v1/bulletins`: text bulletins synthesized to speech, and uploaded recordings. */
 import { z } from 'zod';
-import { BULLETIN_CATEGORIES, BULLETIN_STATUSES, VOICES } from './enums.js';
+import { BULLETIN_CATEGORIES, BULLETIN_SOURCES, BULLETIN_STATUSES, VOICES } from './enums.js';
+import { pageQuerySchema } from './common.js';
 import { idSchema } from '../ids.js';
 import { BULLETIN_MAX_CHARS, RELAY_MAX_DURATION_MS, RELAY_MIN_DURATION_MS } from './limits.js';
 
@@ -33,6 +34,8 @@ export const bulletinSchema = z.object({
   voice: z.string(),
   speed: z.number(),
   status: z.enum(BULLETIN_STATUSES),
+  /** Synthesized text, an uploaded recording, a relay, or a programme. */
+  source: z.enum(BULLETIN_SOURCES),
   progress: z.number(),
   stage: z.string().nullable(),
   error: z.string().nullable(),
@@ -73,7 +76,31 @@ export const relayBulletinCreateBodySchema = z.object({
 });
 export const relayBulletinCreatedSchema = z.object({ id: z.string(), status: z.literal('ready'), relay: z.object({ sourceId: z.string(), durationMs: z.number() }) });
 
+/**
+ * `GET /api/v1/bulletins`: the bulletins of the caller's area (and of the areas inside it) and the caller's own,
+ * newest first — what a programme, a source's fallback or a broadcast may name. Bulletins offered to a commune
+ * are in its inbox (`/api/v1/inbox`), not here.
+ */
+export const bulletinListQuerySchema = pageQuerySchema.extend({
+  status: z.enum(BULLETIN_STATUSES).optional(),
+  /** One kind, or several comma-separated (`text,recording`). */
+  source: z
+    .string()
+    .max(60)
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const kinds = v.split(',').map((k) => k.trim()).filter(Boolean);
+      const bad = kinds.find((k) => !(BULLETIN_SOURCES as readonly string[]).includes(k));
+      if (bad !== undefined) ctx.addIssue({ code: 'custom', message: `unknown kind ${bad}: give ${BULLETIN_SOURCES.join(', ')}` });
+      return kinds as (typeof BULLETIN_SOURCES)[number][];
+    }),
+  /** Words of the title, any case. */
+  q: z.string().trim().max(100).optional(),
+});
+
 export type Bulletin = z.infer<typeof bulletinSchema>;
+export type BulletinListQuery = z.input<typeof bulletinListQuerySchema>;
 export type BulletinCreate = z.input<typeof bulletinCreateBodySchema>;
 export type BulletinCreated = z.infer<typeof bulletinReadySchema> | z.infer<typeof bulletinSynthesizingSchema>;
 export type BulletinUploadFields = z.input<typeof bulletinUploadFieldsSchema>;

@@ -48,6 +48,10 @@ export type ProgrammeItemKind = (typeof PROGRAMME_ITEM_KINDS)[number];
 export const PROGRAMME_ITEM_STATES = ['playing', 'played', 'skipped', 'failed'] as const;
 export type ProgrammeItemState = (typeof PROGRAMME_ITEM_STATES)[number];
 
+/** What a bulletin is: synthesized text, an uploaded recording, a relay of a live source, a programme (issue 15). */
+export const BULLETIN_SOURCES = ['text', 'recording', 'relay', 'programme'] as const;
+export type BulletinSourceKind = (typeof BULLETIN_SOURCES)[number];
+
 export const BULLETIN_STATUSES = ['synthesizing', 'ready', 'failed'] as const;
 export type BulletinStatus = (typeof BULLETIN_STATUSES)[number];
 

@@ -191,6 +191,9 @@ export class ApiClient {
   ttsPreview = (body: TtsPreviewRequest, signal?: AbortSignal) => this.request<TtsPreview>('POST', '/api/v1/tts/preview', body, signal);
   createBulletin = (body: BulletinCreate) => this.request<BulletinCreated>('POST', '/api/v1/bulletins', body);
   bulletin = (id: string) => this.request<Bulletin>('GET', `/api/v1/bulletins/${encodeURIComponent(id)}`);
+  /** Bulletins of the user's area and their own, newest first (`status`, `source` kinds, `q` title words). */
+  bulletins = (q: { status?: 'ready'; source?: string; q?: string; limit?: number; cursor?: string | null } = {}) =>
+    this.request<Page<Bulletin>>('GET', withQuery('/api/v1/bulletins', q));
 
   // live sources and relays (issue 15)
   sources = (q: { limit?: number; cursor?: string | null } = {}, signal?: AbortSignal) => this.request<Page<Source>>('GET', withQuery('/api/v1/sources', q), undefined, signal);

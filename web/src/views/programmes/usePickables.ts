@@ -1,16 +1,15 @@
 /**
- * What a programme's items may name: ready bulletins (speech or uploaded recordings, never a relay or another
- * programme) and the live sources usable in the user's area with their status. The API has no list of
- * bulletins, so the candidates are those of the caller's recent broadcasts (as the source form's fallback
- * picker finds them, views/sources/useReadyBulletins.ts) plus those the programme already names, so an
- * edited programme always shows its own items.
+ * What a programme's items may name: ready bulletins with audio (speech or uploaded recordings, never a relay
+ * or another programme: `GET /api/v1/bulletins?status=ready&source=text,recording`, newest first) and the live
+ * sources usable in the user's area with their status. Those the programme already names are read too, so an
+ * edited programme always shows its own items even when they are older than the list reaches.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { readAll, type ApiClient } from '../../api/client.js';
-import type { Source } from '../../api/types.js';
+import type { Bulletin, Source } from '../../api/types.js';
 
-const PER_STATUS = 100;
-const MAX = 60;
+/** The newest this many: enough to pick from on a phone; older ones are named by the programme or searched. */
+const MAX = 300;
 
 export interface PickableBulletin {
   id: string;
@@ -20,16 +19,20 @@ export interface PickableBulletin {
   recording: boolean;
 }
 
+const pickable = (b: Bulletin | null): PickableBulletin[] =>
+  b && b.status === 'ready' && b.audio && (b.source === 'text' || b.source === 'recording') ? [{ id: b.id, title: b.title, durationMs: b.audio.durationMs, recording: b.source === 'recording' }] : [];
+
 export function usePickableBulletins(api: ApiClient, named: readonly string[]): PickableBulletin[] | null {
   const [items, setItems] = useState<PickableBulletin[] | null>(null);
   const key = [...new Set(named)].sort().join(',');
   useEffect(() => {
     let live = true;
     (async () => {
-      const pages = await Promise.all((['approved', 'submitted'] as const).map((s) => api.broadcasts(s, { limit: PER_STATUS }).then((p) => p.items, () => [])));
-      const ids = [...new Set([...(key ? key.split(',') : []), ...pages.flat().map((b) => b.bulletinId)])].slice(0, MAX);
-      const found = await Promise.all(ids.map((id) => api.bulletin(id).then((b) => b, () => null)));
-      const ready = found.flatMap((b) => (b && b.status === 'ready' && b.audio && !b.relay && !b.programme ? [{ id: b.id, title: b.title, durationMs: b.audio.durationMs, recording: b.audio.engine === 'recording' }] : []));
+      const listed = await readAll((cursor) => api.bulletins({ status: 'ready', source: 'text,recording', limit: 100, cursor }), MAX);
+      const have = new Set(listed.map((b) => b.id));
+      const missing = (key ? key.split(',') : []).filter((id) => !have.has(id));
+      const extra = await Promise.all(missing.map((id) => api.bulletin(id).then((b) => b, () => null)));
+      const ready = [...listed, ...extra].flatMap(pickable);
       if (live) setItems(ready.sort((a, b) => a.title.localeCompare(b.title, 'vi')));
     })().catch(() => live && setItems([]));
     return () => {

@@ -1,13 +1,12 @@
 /**
- * Bulletins a source may fall back to: ready, with audio, not a relay. The API has no list of bulletins, so
- * the candidates are those of the caller's recent broadcasts (approved and submitted, newest first), read one
- * by one — at most MAX of them; the current fallback is always among them.
+ * Bulletins a source may fall back to: ready, with audio, not a relay nor a programme — the newest of the
+ * user's area (`GET /api/v1/bulletins?status=ready&source=text,recording`), and the current fallback always
+ * among them.
  */
 import { useEffect, useState } from 'preact/hooks';
-import type { ApiClient } from '../../api/client.js';
+import { readAll, type ApiClient } from '../../api/client.js';
 
-const PER_STATUS = 100;
-const MAX = 40;
+const MAX = 300;
 
 export interface ReadyBulletin {
   id: string;
@@ -20,10 +19,9 @@ export function useReadyBulletins(api: ApiClient, current: string | null): Ready
   useEffect(() => {
     let live = true;
     (async () => {
-      const pages = await Promise.all((['approved', 'submitted'] as const).map((s) => api.broadcasts(s, { limit: PER_STATUS }).then((p) => p.items, () => [])));
-      const ids = [...new Set([...(current ? [current] : []), ...pages.flat().map((b) => b.bulletinId)])].slice(0, MAX);
-      const found = await Promise.all(ids.map((id) => api.bulletin(id).then((b) => b, () => null)));
-      const ready = found.flatMap((b) => (b && b.status === 'ready' && b.audio && !b.relay ? [{ id: b.id, title: b.title, durationMs: b.audio.durationMs }] : []));
+      const listed = await readAll((cursor) => api.bulletins({ status: 'ready', source: 'text,recording', limit: 100, cursor }), MAX);
+      const extra = current && !listed.some((b) => b.id === current) ? [await api.bulletin(current).then((b) => b, () => null)] : [];
+      const ready = [...listed, ...extra].flatMap((b) => (b && b.status === 'ready' && b.audio && b.source !== 'relay' && b.source !== 'programme' ? [{ id: b.id, title: b.title, durationMs: b.audio.durationMs }] : []));
       if (live) setItems(ready);
     })().catch(() => live && setItems([]));
     return () => {
