@@ -84,6 +84,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     objects,
     media: storage.media,
     needsApproval: (user) => broadcastService.needsApproval(user, 'normal'),
+    checkAiring: (user, target, sources) => broadcastService.checkAiringEdit(user, target, sources),
     resync: async (deviceIds) => {
       agenda.markDirty(deviceIds);
       await agenda.flush();

@@ -19,7 +19,7 @@ export interface AsRunRow {
   relaySourceId: string | null;
   relaySourceName: string | null;
   airedMs: number | null;
-  /** A programme's current version (issue 15; its items come from the programme item log); null otherwise. */
+  /** A programme's version as the box took it (issue 15; its items come from the programme item log); null otherwise. */
   programmeVersion: number | null;
 }
 
@@ -39,7 +39,13 @@ export class AsRunRepository {
                    AND e.occurrence_at = d.occurrence_at AND e.state = 'played') AS endedAt,
                 t.duration_ms AS durationMs, t.relay_source_id AS relaySourceId, d.aired_ms AS airedMs,
                 (SELECT s.name FROM stream_sources s WHERE s.id = t.relay_source_id) AS relaySourceName,
-                CASE WHEN t.source = 'programme' THEN t.programme_version END AS programmeVersion
+                -- A programme's version as the box took it (issue 15 review (8): a later edit must not rewrite the
+                -- as-run): the newest saved before the box acknowledged the airing, else the current one.
+                CASE WHEN t.source = 'programme' THEN COALESCE(
+                  (SELECT MAX(pv.version) FROM programme_versions pv WHERE pv.programme_id = t.id AND pv.created_at <=
+                    (SELECT MIN(e.at) FROM delivery_events e WHERE e.broadcast_id = d.broadcast_id AND e.device_id = d.device_id
+                       AND e.occurrence_at = d.occurrence_at AND e.state IN ('acknowledged', 'cached', 'playing'))),
+                  t.programme_version) END AS programmeVersion
          FROM deliveries d
          JOIN devices v ON v.id = d.device_id
          JOIN broadcasts b ON b.id = d.broadcast_id

@@ -85,6 +85,7 @@ export class ProgrammeRepository {
   private readonly versionsStmt;
   private readonly idsStmt;
   private readonly pendingDevicesStmt;
+  private readonly broadcastsRelayingStmt;
   private readonly relayingStmt;
   private readonly itemDeliveryStmt;
   private readonly insertLogStmt;
@@ -112,6 +113,13 @@ export class ProgrammeRepository {
          JOIN broadcasts b ON b.bulletin_id = t.id JOIN deliveries d ON d.broadcast_id = b.id
        WHERE t.source = 'programme' AND EXISTS (SELECT 1 FROM json_each(pv.rendered_json) j WHERE json_extract(j.value, '$.relay.sourceId') = ?)
          AND d.state IN ('queued', 'sent', 'acknowledged', 'cached') AND d.occurrence_at + b.window_ms >= ?`,
+    );
+    this.broadcastsRelayingStmt = db.prepare<[string], { id: string }>(
+      `SELECT b.id FROM bulletins t
+         JOIN programme_versions pv ON pv.programme_id = t.id AND pv.version = t.programme_version
+         JOIN broadcasts b ON b.bulletin_id = t.id
+       WHERE t.source = 'programme' AND b.status IN ('approved', 'submitted')
+         AND EXISTS (SELECT 1 FROM json_each(pv.rendered_json) j WHERE json_extract(j.value, '$.relay.sourceId') = ?)`,
     );
     this.itemDeliveryStmt = db.prepare<[string, string, number], { programmeId: string; windowMs: number; durationMs: number; openEnded: number; logged: number }>(
       `SELECT t.id AS programmeId, b.window_ms AS windowMs, COALESCE(t.duration_ms, 0) AS durationMs,
@@ -193,6 +201,11 @@ export class ProgrammeRepository {
    */
   devicesRelaying(sourceId: string, now: number): string[] {
     return this.relayingStmt.all(sourceId, now).map((r) => r.device_id);
+  }
+
+  /** Approved or submitted broadcasts of programmes whose current version relays this source (it must stay). */
+  broadcastsRelaying(sourceId: string): string[] {
+    return this.broadcastsRelayingStmt.all(sourceId).map((r) => r.id);
   }
 
   /**

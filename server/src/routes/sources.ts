@@ -53,7 +53,7 @@ export function sourceToApi(s: StreamSource, checks: readonly SourceCheck[], rev
 }
 
 /** What these routes use, and all they are given (wiring/http.ts). */
-export type SourceRouteDeps = Pick<AppContext, 'areas' | 'bulletins' | 'broadcasts' | 'sources' | 'sourceChecker' | 'objects' | 'agenda' | 'streamAddressGuard'>;
+export type SourceRouteDeps = Pick<AppContext, 'areas' | 'bulletins' | 'broadcasts' | 'sources' | 'sourceChecker' | 'objects' | 'agenda' | 'streamAddressGuard' | 'programmes'>;
 
 export const sourceRoutes: FastifyPluginAsyncZod<SourceRouteDeps> = async (app, deps) => {
   const toApi = (s: StreamSource, user: Principal) => sourceToApi(s, deps.sources.checks(s.id), deps.objects.sourceManageable(user, s));
@@ -107,14 +107,15 @@ export const sourceRoutes: FastifyPluginAsyncZod<SourceRouteDeps> = async (app, 
 
   /** Boxes whose agendas carry this source's URLs and fallback get them again (URLs or fallback changed). */
   const resyncRelays = async (sourceId: string): Promise<void> => {
-    deps.agenda.markDirty(deps.sources.devicesRelaying(sourceId, Date.now()));
+    // Relay broadcasts of it, and programmes with a relay segment of it (issue 15 review (4)).
+    deps.agenda.markDirty([...deps.sources.devicesRelaying(sourceId, Date.now()), ...deps.programmes.devicesRelaying(sourceId, Date.now())]);
     await deps.agenda.flush();
   };
 
   /** Broadcasts of the source's relays that are submitted or approved and have an occurrence not yet over. */
   const unfinishedBroadcasts = (sourceId: string): string[] => {
     const now = Date.now();
-    return deps.sources.broadcastIds(sourceId).filter((id) => {
+    return [...deps.sources.broadcastIds(sourceId), ...deps.programmes.broadcastsRelaying(sourceId)].filter((id) => {
       const b = deps.broadcasts.get(id);
       if (!b) return false;
       const durationMs = deps.bulletins.get(b.bulletinId)?.durationMs ?? 0;

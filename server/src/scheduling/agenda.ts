@@ -21,6 +21,26 @@ export const AGENDA_HORIZON_MS = 7 * 86_400_000;
 export const DEFAULT_WINDOW_MS = 5 * 60_000;
 /** syncAgendaPayloadSchema allows at most this many items. */
 export const MAX_AGENDA_ITEMS = 10_000;
+/**
+ * Bytes of items one `sync-agenda` may carry: under the 4 MiB a message may have (shared/src/codec.ts
+ * MAX_MESSAGE_BYTES), with room for the envelope. Issue 15 review (3): a programme carries all its items in
+ * every occurrence, and 100 chimes aired 48 times a day made a 9.4 MB agenda no box could decode — after which
+ * the box learnt of nothing new. Past this the latest occurrences wait for a later sync, as past MAX_AGENDA_ITEMS.
+ */
+export const MAX_AGENDA_BYTES = 3 * 1024 * 1024;
+
+/** What one item weighs in the agenda's JSON, within a few percent (a programme's measured once per object). */
+const programmeBytes = new WeakMap<object, number>();
+export function agendaItemBytes(item: AgendaItem): number {
+  let n = 450 + 3 * (item.title?.length ?? 0);
+  if (item.stream) n += 200 + item.stream.urls.reduce((s, u) => s + u.length + 3, 0);
+  if (item.programme) {
+    let p = programmeBytes.get(item.programme);
+    if (p === undefined) programmeBytes.set(item.programme, (p = Buffer.byteLength(JSON.stringify(item.programme))));
+    n += p;
+  }
+  return n;
+}
 
 export interface AgendaBroadcast {
   broadcastId: string;
@@ -122,8 +142,8 @@ export interface AgendaEntry {
 }
 
 /**
- * A device's agenda from its occurrences, however found: ordered (`agendaOrder`), cut to MAX_AGENDA_ITEMS
- * (the soonest stay; `truncated` says some waited for the next sync), hashed and versioned
+ * A device's agenda from its occurrences, however found: ordered (`agendaOrder`), cut to MAX_AGENDA_ITEMS and
+ * MAX_AGENDA_BYTES (the soonest stay; `truncated` says some waited for the next sync), hashed and versioned
  * (`agendaVersion`). `entries` come back in agenda order.
  */
 export function assembleAgenda<E extends AgendaEntry>(
@@ -132,7 +152,10 @@ export function assembleAgenda<E extends AgendaEntry>(
   versioning: AgendaVersioning = {},
 ): { version: number; generatedAt: number; entries: E[]; hash: string; truncated: boolean } {
   const sorted = [...entries].sort((a, b) => agendaOrder(a.item, b.item));
-  const kept = sorted.length > MAX_AGENDA_ITEMS ? sorted.slice(0, MAX_AGENDA_ITEMS) : sorted;
+  let kept = sorted.length > MAX_AGENDA_ITEMS ? sorted.slice(0, MAX_AGENDA_ITEMS) : sorted;
+  let bytes = 0;
+  const fits = kept.findIndex((e) => (bytes += agendaItemBytes(e.item)) > MAX_AGENDA_BYTES);
+  if (fits >= 0) kept = kept.slice(0, fits);
   const hash = agendaHash(kept.map((e) => e.item));
   return { version: agendaVersion(hash, versioning), generatedAt: now, entries: kept, hash, truncated: sorted.length > kept.length };
 }

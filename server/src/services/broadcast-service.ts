@@ -4,7 +4,8 @@
  * broadcasts air as scheduled), conflicts before saving, and cancelling or moving occurrences.
  */
 import type { Logger } from 'pino';
-import { ErrorCode, playsAtOnce, type Priority } from '@loaxa/shared';
+import { ErrorCode, RELAY_MAX_DURATION_MS, playsAtOnce, type Priority } from '@loaxa/shared';
+import { endsAtOf } from './play-book.js';
 import type { Config } from '../config.js';
 import { ApiError, badRequest, conflict, forbidden } from '../http/errors.js';
 import { canApprove, canWrite, coversArea, type Principal } from '../auth/scope.js';
@@ -79,6 +80,16 @@ export class BroadcastService {
     });
   }
 
+  /**
+   * Issue 15 review (1, 2): an edit of a programme changes what its pending broadcasts air, so its editor must
+   * be one who could make each of them — every target inside the editor's area — and the new relay segments'
+   * sources must serve those targets, exactly as when the broadcast was made.
+   */
+  checkAiringEdit(user: Principal, target: BroadcastTarget, relaySourceIds: readonly string[]): void {
+    this.checkTargets(user, target);
+    for (const id of new Set(relaySourceIds)) checkRelaySource(this.deps, user, id, target, 'programme');
+  }
+
   /** Turns a draft into a broadcast (not saved), with its first occurrence and the conflicts it causes. */
   prepare(user: Principal, draft: BroadcastDraft, mediaBaseUrl: string, now = Date.now()): { broadcast: Broadcast; conflicts: Conflict[]; firstOccurrences: number[] } {
     if (!canWrite(user)) throw forbidden('viewers cannot broadcast');
@@ -146,11 +157,13 @@ export class BroadcastService {
       materializedUntil: 0,
     };
     const week = year.filter((t) => t < now + CONFLICT_HORIZON_MS);
+    const untilMs = bulletin.source === 'programme' ? this.relayUntilMs(bulletin.id, bulletin.programmeVersion, year) : 0;
+    const durationMs = (bulletin.durationMs ?? 0) + untilMs;
     // Worked out when first read, so that POST /broadcasts saves first (an emergency reaches its areas'
     // topics without waiting for the conflicts of 10,000 boxes); the answer is the same after saving,
     // since a broadcast never conflicts with itself.
     let conflicts: Conflict[] | undefined;
-    const conflictsOf = () => (conflicts ??= this.conflicts(broadcast, week, this.deps.scheduler.targetDevices(broadcast), bulletin.durationMs ?? 0));
+    const conflictsOf = () => (conflicts ??= this.conflicts(broadcast, week, this.deps.scheduler.targetDevices(broadcast), durationMs));
     return {
       broadcast,
       get conflicts() {
@@ -158,6 +171,27 @@ export class BroadcastService {
       },
       firstOccurrences: week,
     };
+  }
+
+  /**
+   * Issue 15 review (7): a programme's relay segment "until HH:MM" runs to the first such time after the
+   * occurrence begins — 23 hours for "until 18:00" in a 19:00 programme. Each is held to a relay's 12 hours
+   * on every occurrence of the coming year (400 naming the item), and the longest counts in the conflicts.
+   */
+  private relayUntilMs(programmeId: string, version: number | null, occurrences: readonly number[]): number {
+    const v = version ? this.deps.programmes?.version(programmeId, version) : null;
+    let total = 0;
+    for (const r of v?.rendered ?? []) {
+      const until = r.relay?.until;
+      if (until === undefined) continue;
+      let longest = 0;
+      for (const at of occurrences) longest = Math.max(longest, endsAtOf(until, at) - at);
+      if (longest > RELAY_MAX_DURATION_MS) {
+        throw badRequest(`item ${r.index + 1} relays until ${until}, ${Math.round(longest / 3600_000)} hours after the programme begins on some occurrences; a relay lasts at most ${RELAY_MAX_DURATION_MS / 3600_000} hours: change the time or the schedule`, [{ path: 'schedule', message: `relay until ${until} too long` }]);
+      }
+      total += longest;
+    }
+    return total;
   }
 
   private conflicts(b: Broadcast, occurrences: number[], deviceIds: string[], durationMs: number): Conflict[] {

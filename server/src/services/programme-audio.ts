@@ -130,11 +130,21 @@ export function relayMarker(): Int16Array {
   return out;
 }
 
-export type PreviewPart = { kind: 'file'; sha256: string } | { kind: 'relay' } | { kind: 'pause'; ms: number };
+/**
+ * A part of a preview: a stored file, music mixed under speech in memory (a preview stores nothing: issue 15
+ * review, every preview left its mixes in the media store for good), the relay marker, or a pause.
+ */
+export type PreviewPart =
+  | { kind: 'file'; sha256: string }
+  | { kind: 'mix'; musicSha: string; speechSha: string; o: { duckDb: number; leadInMs: number; tailMs: number } }
+  | { kind: 'relay' }
+  | { kind: 'pause'; ms: number };
 
 /** What a preview will last, before any decoding (so an over-long one is refused at once). */
 export function previewLengthMs(parts: readonly PreviewPart[], fileMs: (sha256: string) => number): number {
-  return parts.reduce((n, p) => n + (p.kind === 'file' ? fileMs(p.sha256) : p.kind === 'relay' ? RELAY_MARKER_MS : Math.min(p.ms, PREVIEW_PAUSE_MAX_MS)), 0);
+  const ms = (p: PreviewPart): number =>
+    p.kind === 'file' ? fileMs(p.sha256) : p.kind === 'mix' ? p.o.leadInMs + fileMs(p.speechSha) + p.o.tailMs : p.kind === 'relay' ? RELAY_MARKER_MS : Math.min(p.ms, PREVIEW_PAUSE_MAX_MS);
+  return parts.reduce((n, p) => n + ms(p), 0);
 }
 
 /** The whole programme as one MP3 (48 kbps mono, the download format). */
@@ -143,7 +153,13 @@ export function previewMp3(media: MediaStore, parts: readonly PreviewPart[]): Pr
     const pieces: Int16Array[] = [];
     let length = 0;
     for (const p of parts) {
-      const piece = p.kind === 'file' ? (await decodeStored(media, p.sha256)).samples : p.kind === 'relay' ? relayMarker() : new Int16Array(Math.round((Math.min(p.ms, PREVIEW_PAUSE_MAX_MS) * RATE) / 1000));
+      let piece: Int16Array;
+      if (p.kind === 'file') piece = (await decodeStored(media, p.sha256)).samples;
+      else if (p.kind === 'mix') {
+        const [music, speech] = await Promise.all([decodeStored(media, p.musicSha), decodeStored(media, p.speechSha)]);
+        piece = mixUnderSpeech(music.samples, speech.samples, p.o);
+      } else if (p.kind === 'relay') piece = relayMarker();
+      else piece = new Int16Array(Math.round((Math.min(p.ms, PREVIEW_PAUSE_MAX_MS) * RATE) / 1000));
       length += piece.length;
       if ((length / RATE) * 1000 > PREVIEW_MAX_MS) throw new PreviewTooLongError(`the preview would last over ${PREVIEW_MAX_MS / 60_000} minutes`);
       pieces.push(piece);

@@ -9,12 +9,14 @@
  */
 import type { Logger } from 'pino';
 import type { ProgrammeItemParsed } from '@loaxa/shared';
-import { badRequest, conflict, forbidden } from '../http/errors.js';
+import { ApiError, badRequest, conflict, forbidden } from '../http/errors.js';
+import { ErrorCode } from '@loaxa/shared';
+import { MAX_AUDIO_MS } from '../audio/pipeline.js';
 import type { Principal } from '../auth/scope.js';
 import type { ObjectScope } from '../auth/objects.js';
 import type { MediaStore } from '../audio/index.js';
 import type { Bulletin, BulletinRepository } from '../repos/bulletins.js';
-import type { BroadcastRepository } from '../repos/broadcasts.js';
+import type { Broadcast, BroadcastRepository, BroadcastTarget } from '../repos/broadcasts.js';
 import type { SourceRepository } from '../repos/sources.js';
 import type { NewVersion, ProgrammeRepository, RenderedItem } from '../repos/programmes.js';
 import { expandOccurrences } from '../scheduling/recurrence.js';
@@ -23,6 +25,9 @@ import { newId } from '../ids.js';
 import { bellAudio, musicUnderSpeechAudio, previewLengthMs, previewMp3, PREVIEW_MAX_MS, PreviewTooLongError, type PreviewPart } from './programme-audio.js';
 
 const YEAR_MS = 366 * 86_400_000;
+/** Music mixed under speech in one save, at most (issue 15 review: 100 half-hour mixes in one request). */
+const MAX_MIXING_MS = 60 * 60_000;
+const tooMany = (message: string) => new ApiError(429, ErrorCode.RATE_LIMITED, message);
 const BELL_TITLES = { intro: 'Chuông mở đầu', outro: 'Chuông kết thúc' } as const;
 
 export interface ProgrammeServiceDeps {
@@ -32,6 +37,8 @@ export interface ProgrammeServiceDeps {
   sources: SourceRepository;
   objects: ObjectScope;
   media: MediaStore;
+  /** Throws unless the user could have made a broadcast to `target` airing these sources (BroadcastService.checkAiringEdit). */
+  checkAiring: (user: Principal, target: BroadcastTarget, relaySourceIds: readonly string[]) => void;
   /** Whether the user would need approval to broadcast (BroadcastService.needsApproval). */
   needsApproval: (user: Principal) => boolean;
   /** Boxes whose agendas may have changed, then send the changed ones (AgendaService). */
@@ -60,9 +67,15 @@ export class ProgrammeService {
     if (p.createdBy !== user.id && (!this.deps.objects.holdsArea(user, p.areaCode) || user.role === 'viewer')) {
       throw forbidden(`programme ${p.id} belongs to area ${p.areaCode ?? 'of the whole installation'}; save a copy under a new title to change it`);
     }
-    if (this.deps.needsApproval(user) && this.hasApprovedAiringsAhead(p)) {
+    const ahead = this.airingsAhead(p);
+    if (this.deps.needsApproval(user) && ahead.some((b) => b.status === 'approved')) {
       throw conflict(`programme ${p.id} has approved broadcasts still to air: ask an approver to edit it, or save a copy under a new title (POST /api/v1/programmes)`);
     }
+    // Issue 15 review (1, 2): the edit airs on every pending broadcast's targets, so it is checked as if the
+    // editor made each broadcast with the new items — before any audio is made.
+    draft.items.forEach((item, i) => this.check(user, item, i));
+    const relaySources = draft.items.flatMap((i) => (i.kind === 'relay' ? [i.sourceId] : []));
+    for (const b of ahead) this.deps.checkAiring(user, b.target, relaySources);
     const rendered = await this.render(user, draft.items);
     const version = (p.programmeVersion ?? 0) + 1;
     if (!this.deps.programmes.addVersion(p.id, version, { title: draft.title, category: draft.category ?? null }, rendered)) {
@@ -73,25 +86,55 @@ export class ProgrammeService {
     return version;
   }
 
-  /** The whole programme as one MP3 to listen to before saving. */
+  /**
+   * The whole programme as one MP3 to listen to before saving. Issue 15 review (6): its length is known from
+   * the request before anything is decoded (an over-long one is refused at once), music is mixed in memory
+   * (a preview stores nothing), and one user has one preview running at a time.
+   */
   async preview(user: Principal, items: ProgrammeItemParsed[]): Promise<Buffer> {
-    const version = await this.render(user, items);
-    const parts: PreviewPart[] = version.rendered.map((r) => (r.media ? { kind: 'file', sha256: r.media.sha256 } : r.relay ? { kind: 'relay' } : { kind: 'pause', ms: r.pauseMs ?? 0 }));
-    const lengths = new Map(version.rendered.flatMap((r) => (r.media ? [[r.media.sha256, r.media.durationMs] as const] : [])));
-    if (previewLengthMs(parts, (sha) => lengths.get(sha) ?? 0) > PREVIEW_MAX_MS) throw badRequest(`the preview would last over ${PREVIEW_MAX_MS / 60_000} minutes; listen to a shorter part`, [{ path: 'items', message: 'too long to preview' }]);
+    items.forEach((item, i) => this.check(user, item, i));
+    if (this.previewing.has(user.id)) throw tooMany('your previous preview is still being made; wait for it, then listen again');
+    this.previewing.add(user.id);
     try {
+      const lengths = new Map<string, number>();
+      const file = (b: Bulletin): PreviewPart => {
+        lengths.set(b.audioSha256!, b.durationMs!);
+        return { kind: 'file', sha256: b.audioSha256! };
+      };
+      const bulletin = (id: string) => this.deps.bulletins.get(id)!;
+      const parts: PreviewPart[] = [];
+      for (const item of items) {
+        if (item.kind === 'bulletin') parts.push(file(bulletin(item.bulletinId)));
+        else if (item.kind === 'chime' && item.bulletinId !== undefined) parts.push(file(bulletin(item.bulletinId)));
+        else if (item.kind === 'chime') {
+          const bell = await bellAudio(this.deps.media, item.bell!);
+          lengths.set(bell.sha256, bell.durationMs);
+          parts.push({ kind: 'file', sha256: bell.sha256 });
+        } else if (item.kind === 'music') {
+          const [music, speech] = [bulletin(item.musicBulletinId), bulletin(item.speechBulletinId)];
+          lengths.set(speech.audioSha256!, speech.durationMs!);
+          parts.push({ kind: 'mix', musicSha: music.audioSha256!, speechSha: speech.audioSha256!, o: item });
+        } else if (item.kind === 'relay') parts.push({ kind: 'relay' });
+        else parts.push({ kind: 'pause', ms: item.durationMs });
+      }
+      if (previewLengthMs(parts, (sha) => lengths.get(sha) ?? 0) > PREVIEW_MAX_MS) throw badRequest(`the preview would last over ${PREVIEW_MAX_MS / 60_000} minutes; listen to a shorter part`, [{ path: 'items', message: 'too long to preview' }]);
       return await previewMp3(this.deps.media, parts);
     } catch (err) {
       if (err instanceof PreviewTooLongError) throw badRequest(err.message, [{ path: 'items', message: 'too long to preview' }]);
       throw err;
+    } finally {
+      this.previewing.delete(user.id);
     }
   }
 
-  /** Approved broadcasts of the programme with an occurrence not yet over (issue 15: approval stays meaningful). */
-  private hasApprovedAiringsAhead(p: Bulletin): boolean {
+  /** Users with a preview being made (one each). */
+  private readonly previewing = new Set<string>();
+
+  /** Approved or submitted broadcasts of the programme with an occurrence not yet over: what an edit changes. */
+  private airingsAhead(p: Bulletin): Broadcast[] {
     const now = Date.now();
-    return this.deps.broadcasts.ofBulletin(p.id).some((b) => {
-      if (b.status !== 'approved') return false;
+    return this.deps.broadcasts.ofBulletin(p.id).filter((b) => {
+      if (b.status !== 'approved' && b.status !== 'submitted') return false;
       const from = now - b.windowMs - (p.durationMs ?? 0);
       try {
         return expandOccurrences(scheduleOf(b), { from, to: now + YEAR_MS }, { exceptions: this.deps.broadcasts.exceptions(b.id) }).length > 0;
@@ -105,6 +148,9 @@ export class ProgrammeService {
   private async render(user: Principal, items: ProgrammeItemParsed[]): Promise<NewVersion> {
     // Every item is checked before any audio is made: a bad item 40 costs no mixing of items 1–39.
     items.forEach((item, i) => this.check(user, item, i));
+    // Issue 15 review: a save mixes at most an hour of music under speech (a commune programme is 10–15 minutes).
+    const mixing = items.reduce((n, item) => n + (item.kind === 'music' ? item.leadInMs + (this.deps.bulletins.get(item.speechBulletinId)?.durationMs ?? 0) + item.tailMs : 0), 0);
+    if (mixing > MAX_MIXING_MS) throw badRequest(`the programme's music under speech would last ${Math.ceil(mixing / 60_000)} minutes in all; at most ${MAX_MIXING_MS / 60_000} in one programme`, [{ path: 'items', message: 'too much music to mix' }]);
     const rendered: RenderedItem[] = [];
     for (const [index, item] of items.entries()) rendered.push(await this.renderItem(item, index));
     const durationMs = rendered.reduce((n, r) => n + (r.durationMs ?? 0), 0);
@@ -126,10 +172,15 @@ export class ProgrammeService {
       case 'chime':
         if (item.bulletinId !== undefined) this.audioBulletin(user, item.bulletinId, `items.${i}.bulletinId`);
         return;
-      case 'music':
+      case 'music': {
         this.audioBulletin(user, item.musicBulletinId, `items.${i}.musicBulletinId`);
-        this.audioBulletin(user, item.speechBulletinId, `items.${i}.speechBulletinId`);
+        const speech = this.audioBulletin(user, item.speechBulletinId, `items.${i}.speechBulletinId`);
+        // Issue 15 review (5): the mix is one file, held to the 30 minutes any audio may last — said before
+        // minutes of mixing, not after.
+        const mixMs = item.leadInMs + speech.durationMs + item.tailMs;
+        if (mixMs > MAX_AUDIO_MS) throw badRequest(`item ${i + 1}: music and speech would last ${Math.ceil(mixMs / 60_000)} minutes; one item may last at most ${MAX_AUDIO_MS / 60_000}`, [{ path: `items.${i}.speechBulletinId`, message: 'too long with the music' }]);
         return;
+      }
       case 'relay': {
         const s = this.deps.sources.get(item.sourceId);
         // A source of another area is answered as unknown, as POST /api/v1/bulletins/relay does.

@@ -129,7 +129,7 @@ export async function buildHttp(
   await app.register(areaRoutes, { areas });
   await app.register(deviceRoutes, { config, areas, devices, faults, objects, brokerIdentities, mqttPort, disconnectDevice });
   await app.register(bulletinRoutes, { config, bulletins, bulletinService, sources, objects, programmes });
-  await app.register(sourceRoutes, { areas, bulletins, broadcasts, sources, sourceChecker, objects, agenda, streamAddressGuard });
+  await app.register(sourceRoutes, { areas, bulletins, broadcasts, sources, sourceChecker, objects, agenda, streamAddressGuard, programmes });
   await app.register(programmeRoutes, { bulletins, programmes, programmeService, objects });
   await app.register(broadcastRoutes, { config, broadcasts, broadcastService, scheduler, objects });
   await app.register(mediaRoutes, { media, deviceCredentials, sessions, users });
