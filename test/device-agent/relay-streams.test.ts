@@ -253,21 +253,16 @@ t.test('a stream that answers a DASH manifest pointing at a file on the box read
   t.match(why, /decoder stopped|stream ended/, 'the URL fails, so the box moves on');
 });
 
-t.test("an HLS restream that needs the box's credentials: playlist and segments are fetched with them", async (t) => {
+t.test("an HLS playlist where the box's credentials are asked for is refused: they never reach ffmpeg's command line", async (t) => {
+  // Issue 15 review: ffmpeg's HLS client would need them in `-headers`, readable by any user of the box in
+  // /proc. Only the server's restream asks for the box's credentials, and it serves MP3, never HLS.
   const hls = await startHlsStream(t, { frequencyHz: 550 });
   const basic = `Basic ${Buffer.from('dev-spk-01:secret').toString('base64')}`;
   const proxy = await proxyTo(t, hls.url, { expected: basic });
-  const refused = relayUnderTest([proxy.url]);
-  await air(refused, 1_500, t).done;
-  t.match(refused.changes[0], { cause: 'error', url: null }, 'without credentials the restream refuses the box');
   const r = relayUnderTest([proxy.url], { authorization: basic });
-  await air(r, 4_000, t).done;
-  t.same(
-    r.changes.map((c) => c.cause),
-    ['started'],
-  );
-  t.ok(r.relay.airedMs > 2_000, `aired ${r.relay.airedMs.toFixed(0)} ms`);
-  near(t, r.sink.lastTone(1).frequencyHz, 550, 20, 'the tone came through (Hz)');
-  const withAuth = proxy.seen.filter((a) => a === basic).length;
-  t.ok(withAuth >= 3, `playlist and segments were requested with the credentials (${withAuth} requests)`);
+  await air(r, 1_500, t).done;
+  t.match(r.changes[0], { cause: 'error', url: null }, 'the relay fails the URL');
+  t.match(r.changes[0]?.detail, /HLS playlist.*credentials/, 'saying why');
+  t.equal(r.relay.airedMs, 0, 'nothing aired');
+  t.equal(proxy.seen.filter((a) => a === basic).length, 0, 'and the credentials went nowhere');
 });

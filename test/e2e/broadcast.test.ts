@@ -94,7 +94,8 @@ t.test('a Vietnamese text bulletin plays on every simulated box and the audio on
   const csv = await fetch(`${base}/api/v1/reports/as-run?area=99&from=${today}&to=${today}&format=csv`, { headers: { authorization: `Bearer ${token}` } });
   t.match(csv.headers.get('content-type'), /text\/csv/);
   const lines = (await csv.text()).replace(/^\uFEFF/, '').trim().split('\r\n');
-  t.equal(lines[0], 'commune_code,commune_name,device_id,device_name,broadcast_id,title,priority,occurrence_at,state,started_at,ended_at,airtime_s,reason');
+  // The programme columns (issue 15) are empty for a bulletin's airing.
+  t.equal(lines[0], 'commune_code,commune_name,device_id,device_name,broadcast_id,title,priority,occurrence_at,state,started_at,ended_at,airtime_s,reason,programme_version,programme_item');
   t.equal(lines.length, 4, 'one row per delivery');
   t.ok(lines.slice(1).every((l) => l.startsWith('99003,Xã Tân Lập,') && l.includes(',played,')));
   const xlsx = await fetch(`${base}/api/v1/reports/as-run?area=99&from=${today}&to=${today}&format=xlsx`, { headers: { authorization: `Bearer ${token}` } });

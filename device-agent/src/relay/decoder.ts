@@ -83,16 +83,22 @@ export class StreamDecoder extends EventEmitter<DecoderEvents> {
     return this.spec.input.kind === 'url' ? this.spec.input.url : `file ${this.spec.input.path}`;
   }
 
+  /**
+   * Starts decoding. A failure is always emitted later, never from inside `start` (as the server's Upstream
+   * does): the caller keeps the decoder as the URL playing only once `start` returns, and a `failed` emitted
+   * before that was ignored — a URL refused at once then left the relay silent without a report.
+   */
   start(): void {
     const { input } = this.spec;
     if (input.kind === 'file') return this.run(['-re', '-stream_loop', '-1', '-i', input.path], null);
+    const failSoon = (err: Error): void => void setImmediate(() => this.fail(err));
     let url: URL;
     try {
       url = new URL(input.url);
     } catch {
-      return this.fail(new Error('not a URL'));
+      return failSoon(new Error('not a URL'));
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return this.fail(new Error(`unsupported scheme ${url.protocol} (http and https only)`));
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return failSoon(new Error(`unsupported scheme ${url.protocol} (http and https only)`));
     if (isHlsUrl(input.url)) return this.runHls(input.url);
     void this.runHttp(input.url);
   }
@@ -108,7 +114,7 @@ export class StreamDecoder extends EventEmitter<DecoderEvents> {
     // The box's credentials would have to reach ffmpeg's command line, which any user of the box reads in
     // /proc (issue 15 review). Only the server's restream asks for them, and it serves MP3, never HLS: an HLS
     // answer where the box's credentials were asked for is refused, not followed.
-    if (this.spec.authorization) return this.fail(new Error('an HLS playlist where the server’s own stream (MP3) was expected: not played with the box’s credentials'));
+    if (this.spec.authorization) return void setImmediate(() => this.fail(new Error('an HLS playlist where the server’s own stream (MP3) was expected: not played with the box’s credentials')));
     this.run([...HLS_PROTOCOLS, ...FAST_PROBE, '-i', url], null);
   }
 
