@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import { priorityRank, type Priority, type agendaItemSchema, type mediaRefSchema } from '@loaxa/shared';
+import { MAX_MESSAGE_BYTES, priorityRank, type Priority, type agendaItemSchema, type mediaRefSchema } from '@loaxa/shared';
 import { expandOccurrences } from './recurrence.js';
 import type { OccurrenceException, Schedule } from './schedule.js';
 
@@ -22,24 +22,21 @@ export const DEFAULT_WINDOW_MS = 5 * 60_000;
 /** syncAgendaPayloadSchema allows at most this many items. */
 export const MAX_AGENDA_ITEMS = 10_000;
 /**
- * Bytes of items one `sync-agenda` may carry: under the 4 MiB a message may have (shared/src/codec.ts
- * MAX_MESSAGE_BYTES), with room for the envelope. Issue 15 review (3): a programme carries all its items in
+ * Bytes of items one `sync-agenda` may carry: the 4 MiB a message may have (shared/src/codec.ts
+ * MAX_MESSAGE_BYTES) less room for the envelope. Issue 15 review (3): a programme carries all its items in
  * every occurrence, and 100 chimes aired 48 times a day made a 9.4 MB agenda no box could decode — after which
- * the box learnt of nothing new. Past this the latest occurrences wait for a later sync, as past MAX_AGENDA_ITEMS.
+ * the box learnt of nothing new. Past this the latest occurrences wait for a later sync, as past MAX_AGENDA_ITEMS
+ * (which long media URLs alone could push past 4 MiB: ~480 bytes an item).
  */
-export const MAX_AGENDA_BYTES = 3 * 1024 * 1024;
+export const MAX_AGENDA_BYTES = MAX_MESSAGE_BYTES - 16 * 1024;
 
-/** What one item weighs in the agenda's JSON, within a few percent (a programme's measured once per object). */
+/** An item's bytes in the agenda's JSON (and a comma); a programme's items measured once per object. */
 const programmeBytes = new WeakMap<object, number>();
 export function agendaItemBytes(item: AgendaItem): number {
-  let n = 450 + 3 * (item.title?.length ?? 0);
-  if (item.stream) n += 200 + item.stream.urls.reduce((s, u) => s + u.length + 3, 0);
-  if (item.programme) {
-    let p = programmeBytes.get(item.programme);
-    if (p === undefined) programmeBytes.set(item.programme, (p = Buffer.byteLength(JSON.stringify(item.programme))));
-    n += p;
-  }
-  return n;
+  if (!item.programme) return Buffer.byteLength(JSON.stringify(item)) + 1;
+  let p = programmeBytes.get(item.programme);
+  if (p === undefined) programmeBytes.set(item.programme, (p = Buffer.byteLength(JSON.stringify(item.programme))));
+  return Buffer.byteLength(JSON.stringify({ ...item, programme: 0 })) + p + 1;
 }
 
 export interface AgendaBroadcast {
