@@ -169,7 +169,9 @@ t.test('an operator builds, hears, saves, edits and schedules a programme — on
   await page.getByText('Đã lưu: Phiên bản 2.').waitFor();
   t.match(await page.getByTestId('programme-version').innerText(), /Phiên bản 2/);
   const versions = page.getByTestId('programme-versions');
+  // Both rows, not just the first: the list is read again after the save and may show version 1 a moment first.
   await versions.locator('li[data-version="1"]').waitFor();
+  await versions.locator('li[data-version="2"]').waitFor();
   t.equal(await versions.locator('li').count(), 2, 'two versions');
   t.match(await versions.locator('li[data-version="2"]').innerText(), /vanhanh\.tanlap · 4 mục/, 'who saved it, and what');
   await versions.locator('li[data-version="1"]').getByRole('button', { name: /Xem/ }).click();
