@@ -198,6 +198,8 @@ async function main(): Promise<void> {
       // Source checks on demand only: a periodic check (another ffmpeg pulling the source) inside a window
       // would be counted as restream work.
       LOAXA_SOURCE_CHECK_SECONDS: process.env.LOAXA_SOURCE_CHECK_SECONDS ?? '0',
+      // The bench's station (Icecast) is on loopback, which the server opens only when told (SSRF guard).
+      LOAXA_SOURCE_PRIVATE_NETS: '127.0.0.0/8',
     },
   });
   closeSync(fd);
