@@ -4,7 +4,7 @@
  * Every message is checked against these both when sent and when received (STYLE.md habit 3).
  * Additive fields since CONTRACTS.md (optional; older peers leave them out): `status.agenda`, the agenda a
  * box holds (README.md § MQTT protocol); relays (issue 15): `play.stream`, `airedMs`, `relay` events;
- * programmes (issue 15): `play.programme`, `programme-item` events.
+ * programmes (issue 15): `play.programme`, `programme-item` events; live voice (issue 16): `play.stream.live`.
  * Over 300 lines because the whole wire protocol is one catalog, read in one place by both ends.
  */
 import { z } from 'zod';
@@ -196,6 +196,12 @@ export const streamRefSchema = z.object({
   durationMs: z.number().int().positive().max(24 * 3600_000),
   /** The URLs are the server's own restream: the box sends its own credentials (HTTP Basic), as for `/media`. */
   deviceAuth: z.boolean().optional(),
+  /**
+   * A live voice (issue 16), not a station: one URL, no failover, no fallback, no retries. The box plays it
+   * with a short jitter buffer, and when the stream ends (the operator stopped, or the link dropped) it plays
+   * what it holds and reports `played` with the ms aired.
+   */
+  live: z.boolean().optional(),
 });
 
 /**

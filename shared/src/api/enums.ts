@@ -48,8 +48,8 @@ export type ProgrammeItemKind = (typeof PROGRAMME_ITEM_KINDS)[number];
 export const PROGRAMME_ITEM_STATES = ['playing', 'played', 'skipped', 'failed'] as const;
 export type ProgrammeItemState = (typeof PROGRAMME_ITEM_STATES)[number];
 
-/** What a bulletin is: synthesized text, an uploaded recording, a relay of a live source, a programme (issue 15). */
-export const BULLETIN_SOURCES = ['text', 'recording', 'relay', 'programme'] as const;
+/** What a bulletin is: synthesized text, an uploaded recording, a relay, a programme (issue 15), a live voice's recording (issue 16). */
+export const BULLETIN_SOURCES = ['text', 'recording', 'relay', 'programme', 'live'] as const;
 export type BulletinSourceKind = (typeof BULLETIN_SOURCES)[number];
 
 export const BULLETIN_STATUSES = ['synthesizing', 'ready', 'failed'] as const;

@@ -23,4 +23,5 @@ export * from './tts.js';
 export * from './claims.js';
 export * from './sources.js';
 export * from './programmes.js';
+export * from './live.js';
 export { idSchema, areaCodeSchema, sha256Schema, ID_PATTERN, AREA_CODE_PATTERN } from '../ids.js';
