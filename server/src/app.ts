@@ -21,6 +21,9 @@ import { ServerEvents } from './services/events.js';
 import { CoverageService } from './services/coverage-service.js';
 import { SourceChecker } from './services/source-checker.js';
 import { ProgrammeService } from './services/programme-service.js';
+import { LiveService } from './live/live-service.js';
+import { IcecastMount } from './live/icecast-push.js';
+import { ffmpegPath } from './audio/ffmpeg.js';
 import type { UserRepository } from './repos/users.js';
 import { openStorage } from './wiring/storage.js';
 import { wireSpeech } from './wiring/speech.js';
@@ -91,6 +94,23 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     },
     logger,
   });
+  // Live voice (issue 16): checked once, sent as an approved broadcast, the voice fanned out to the boxes (or
+  // pushed to Icecast for large fleets), the recording mastered into the bulletin's audio at the end.
+  const live = new LiveService({
+    config,
+    dataDir,
+    live: storage.live,
+    bulletins,
+    broadcasts,
+    broadcastService,
+    scheduler,
+    delivery: deliveryService,
+    agenda,
+    bulletinService,
+    ffmpegPath: ffmpegPath(),
+    logger,
+    icecast: config.liveIcecast ? new IcecastMount(config.liveIcecast, logger) : undefined,
+  });
   const shutdownHooks: Array<() => void> = [];
   let mqttPort = config.mqttPort;
 
@@ -130,6 +150,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     relayLog: storage.relayLog,
     programmes: storage.programmes,
     programmeService,
+    live,
     misbehaviour: meter,
     mqttPort: () => mqttPort,
     disconnectDevice: (id) => broker.disconnect(id),
@@ -158,6 +179,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       }
       mqttPort = (await broker.start()).port;
       await deliveryService.start();
+      // Before the scheduler's first pass: airings a crash left on air end, rather than being sent again.
+      await live.start();
       await scheduler.start();
       coverage.start(config.coverageSnapshotSeconds * 1000, (err) => logger.error({ err }, 'coverage snapshot failed'));
       sourceChecker.start();

@@ -5,6 +5,7 @@
  * misconfigured server's error names the setting and its bounds, and no other module guesses a default.
  */
 import { parseNet } from './relay/address-guard.js';
+import { DEFAULT_LIVE_ROLES, parseLiveRoles, type LiveRoles } from './live/live-roles.js';
 import { z } from 'zod';
 import { MAX_MESSAGE_BYTES } from '@loaxa/shared';
 
@@ -122,6 +123,29 @@ export const configSchema = z.object({
     .default('province-admin,approver')
     .transform((v) => v.split(',').map((e) => e.trim()).filter(Boolean))
     .pipe(z.array(z.enum(['province-admin', 'approver', 'operator']))),
+  /**
+   * Who may go live at which priority (issue 16: live audio cannot wait for an approver, so this is the
+   * approval): `priority:role,role;…`, a priority left out allows nobody (live/live-roles.ts).
+   */
+  LOAXA_LIVE_ROLES: z
+    .string()
+    .default(DEFAULT_LIVE_ROLES)
+    .transform((v, ctx) => {
+      try {
+        return parseLiveRoles(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /**
+   * Large fleets (issue 16): the server also pushes each live airing's MP3 to this Icecast2 mount (HTTP PUT with
+   * the source credentials in the URL, `http://source:password@host:8000/live.mp3`; `{id}` in the path is the
+   * airing's id, so several airings may run at once) and the boxes pull LOAXA_LIVE_ICECAST_PUBLIC_URL instead of
+   * the server. Both or neither.
+   */
+  LOAXA_LIVE_ICECAST_URL: url(['http:', 'https:']).optional(),
+  LOAXA_LIVE_ICECAST_PUBLIC_URL: url(['http:', 'https:']).optional(),
   /** How long before air time items are sent to the boxes (they pre-fetch and play from their own clock). */
   LOAXA_DISPATCH_AHEAD_SECONDS: z.coerce.number().int().min(600).max(7 * 86_400).default(86_400),
   LOAXA_SCHEDULER_TICK_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
@@ -233,6 +257,10 @@ export interface Config {
   mqttDrainTimeoutMs: number;
   operatorsNeedApproval: boolean;
   emergencyRoles: Array<'province-admin' | 'approver' | 'operator'>;
+  /** LOAXA_LIVE_ROLES: who may go live at which priority (issue 16). */
+  liveRoles: LiveRoles;
+  /** LOAXA_LIVE_ICECAST_URL / _PUBLIC_URL: the Icecast2 mount live airings are pushed to and boxes pull from. */
+  liveIcecast: { url: string; publicUrl: string } | undefined;
   dispatchAheadSeconds: number;
   schedulerTickSeconds: number;
   ingestFlushMs: number;
@@ -268,6 +296,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (e.LOAXA_MQTT_DYNSEC && !(e.LOAXA_MQTT_URL && e.LOAXA_MQTT_USERNAME && e.LOAXA_MQTT_PASSWORD)) {
     missing.push('  LOAXA_MQTT_DYNSEC: needs LOAXA_MQTT_URL, LOAXA_MQTT_USERNAME and LOAXA_MQTT_PASSWORD (the dynamic-security admin)');
+  }
+  if (!!e.LOAXA_LIVE_ICECAST_URL !== !!e.LOAXA_LIVE_ICECAST_PUBLIC_URL) {
+    missing.push('  LOAXA_LIVE_ICECAST_URL / LOAXA_LIVE_ICECAST_PUBLIC_URL: set both (where the server pushes, where the boxes listen) or neither');
   }
   if (missing.length) throw new ConfigError(`invalid configuration:\n${missing.join('\n')}`);
   return {
@@ -314,6 +345,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mqttDrainTimeoutMs: e.LOAXA_MQTT_DRAIN_TIMEOUT_MS,
     operatorsNeedApproval: e.LOAXA_OPERATORS_NEED_APPROVAL,
     emergencyRoles: e.LOAXA_EMERGENCY_ROLES,
+    liveRoles: e.LOAXA_LIVE_ROLES,
+    liveIcecast: e.LOAXA_LIVE_ICECAST_URL && e.LOAXA_LIVE_ICECAST_PUBLIC_URL ? { url: e.LOAXA_LIVE_ICECAST_URL, publicUrl: e.LOAXA_LIVE_ICECAST_PUBLIC_URL } : undefined,
     dispatchAheadSeconds: e.LOAXA_DISPATCH_AHEAD_SECONDS,
     schedulerTickSeconds: e.LOAXA_SCHEDULER_TICK_SECONDS,
     ingestFlushMs: e.LOAXA_INGEST_FLUSH_MS,

@@ -47,6 +47,7 @@ t.test('the server’s route table: every route declared, public routes few and 
     'public GET /healthz',
     'public GET /openapi.json',
     'public POST /api/v1/auth/login',
+    'self GET /live/:id',
     'self GET /media/:sha256',
     'self GET /streams/:sourceId',
     'self POST /api/v1/broker/acl',

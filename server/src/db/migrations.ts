@@ -494,4 +494,36 @@ export const migrations: Migration[] = [
       CREATE UNIQUE INDEX programme_item_log_report ON programme_item_log(broadcast_id, occurrence_at, device_id, version, idx, state, at);
     `,
   },
+  {
+    version: 19,
+    name: 'live voice',
+    sql: `
+      -- A live voice's recording (issue 16) is a bulletin of source 'live'. The CHECK is part of the column, so
+      -- the column is replaced as in migrations 17 and 18.
+      ALTER TABLE bulletins ADD COLUMN kind TEXT NOT NULL DEFAULT 'text' CHECK (kind IN ('text', 'recording', 'relay', 'programme', 'live'));
+      UPDATE bulletins SET kind = source;
+      ALTER TABLE bulletins DROP COLUMN source;
+      ALTER TABLE bulletins RENAME COLUMN kind TO source;
+      -- One live airing: its bulletin (the same id; the recording becomes its audio), the broadcast that took it
+      -- to the boxes, who spoke, the URL the boxes pull (the server's /live/{id}, or an Icecast mount), and how it
+      -- went: waiting for the voice, on air, ended (with why); the ms of voice aired.
+      CREATE TABLE live_sessions (
+        id TEXT PRIMARY KEY REFERENCES bulletins(id),
+        broadcast_id TEXT NOT NULL REFERENCES broadcasts(id),
+        created_by TEXT NOT NULL REFERENCES users(id),
+        stream_url TEXT NOT NULL,
+        device_auth INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('waiting', 'on-air', 'ended')),
+        end_reason TEXT CHECK (end_reason IN ('stopped', 'link-dropped', 'no-audio', 'too-long', 'server-stopping', 'encoder-failed')),
+        input_type TEXT,
+        created_at INTEGER NOT NULL,
+        on_air_at INTEGER,
+        ended_at INTEGER,
+        ended_by TEXT REFERENCES users(id),
+        aired_ms INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE UNIQUE INDEX live_sessions_broadcast ON live_sessions(broadcast_id);
+      CREATE INDEX live_sessions_open ON live_sessions(state) WHERE state != 'ended';
+    `,
+  },
 ];

@@ -24,7 +24,7 @@ export interface Bulletin {
   areaCode: string | null;
   createdAt: number;
   updatedAt: number;
-  /** Text (synthesized), an uploaded recording, or a relay of a live source (issue 15: no audio). */
+  /** Text (synthesized), an uploaded recording, a relay of a live source (issue 15: no audio), a programme, a live voice (issue 16). */
   source: BulletinSource;
   uploadPath: string | null;
   originalName: string | null;
@@ -35,8 +35,8 @@ export interface Bulletin {
   programmeVersion: number | null;
 }
 
-/** Text (synthesized), a recording, a relay of a live source, or a programme of several items (issue 15). */
-export type BulletinSource = 'text' | 'recording' | 'relay' | 'programme';
+/** Text (synthesized), a recording, a relay of a live source, a programme of several items (issue 15), a live voice (issue 16). */
+export type BulletinSource = 'text' | 'recording' | 'relay' | 'programme' | 'live';
 
 interface Row {
   id: string;
@@ -100,6 +100,7 @@ export class BulletinRepository {
   private readonly insertStmt;
   private readonly insertRelayStmt;
   private readonly insertProgrammeStmt;
+  private readonly insertLiveStmt;
   private readonly programmeVersionStmt;
   private readonly getStmt;
   private readonly progressStmt;
@@ -123,6 +124,13 @@ export class BulletinRepository {
     this.insertProgrammeStmt = db.prepare(
       `INSERT INTO bulletins (id, title, text, category, voice, speed, status, progress, stage, duration_ms, created_by, area_code, created_at, updated_at, source, programme_version)
        VALUES (@id, @title, '', @category, 'vi', 1, 'ready', 100, 'done', @durationMs, @createdBy, @areaCode, @now, @now, 'programme', 1)`,
+    );
+    // A live voice (issue 16) is made while it airs: 'synthesizing' at stage 'on-air' until it ends, its
+    // recording growing at upload_path; then mastered like an upload (BulletinService), and after a crash
+    // mid-airing the next start masters what reached the disk.
+    this.insertLiveStmt = db.prepare(
+      `INSERT INTO bulletins (id, title, text, category, voice, speed, status, progress, stage, created_by, area_code, created_at, updated_at, source, upload_path, original_name)
+       VALUES (@id, @title, '', @category, 'vi', 1, 'synthesizing', 0, 'on-air', @createdBy, @areaCode, @now, @now, 'live', @uploadPath, NULL)`,
     );
     this.programmeVersionStmt = db.prepare(
       `UPDATE bulletins SET title = @title, category = @category, duration_ms = @durationMs, programme_version = @version, updated_at = @now
@@ -161,6 +169,11 @@ export class BulletinRepository {
   /** A programme's bulletin row, at version 1 (ProgrammeRepository writes it with the version's items). */
   insertProgramme(b: { id: string; title: string; category: string | null; durationMs: number; createdBy: string | null; areaCode: string | null }, now = Date.now()): void {
     this.insertProgrammeStmt.run({ ...b, now });
+  }
+
+  /** A live voice's bulletin (issue 16), its recording to come at `uploadPath`. */
+  insertLive(b: { id: string; title: string; category: string | null; createdBy: string; areaCode: string | null; uploadPath: string }, now = Date.now()): void {
+    this.insertLiveStmt.run({ ...b, now });
   }
 
   /**

@@ -82,6 +82,9 @@ export const AUDITED: Record<string, AuditedObject> = {
   // A programme is a bulletin (issue 15): its row shows the version each save made.
   'POST /api/v1/programmes': { ...bulletin, id: fromResponse },
   'PUT /api/v1/programmes/:id': bulletin,
+  // A live airing is a bulletin (issue 16): its row shows it on air, then its recording's state.
+  'POST /api/v1/live': { ...bulletin, id: fromResponse },
+  'POST /api/v1/live/:id/stop': bulletin,
   'POST /api/v1/sources': { ...source, id: fromResponse },
   'PATCH /api/v1/sources/:id': source,
   'DELETE /api/v1/sources/:id': source,

@@ -31,8 +31,8 @@ import { OUTPUT_CONTENT_TYPE, type Restreamer } from '../relay/restream.js';
 /** What this route uses, and all it is given (wiring/http.ts). */
 export type StreamRouteDeps = Pick<AppContext, 'sources' | 'areas' | 'deviceCredentials'> & { restream: Restreamer };
 
-/** The box named by HTTP Basic credentials, with its area, if they are its current ones and it is not revoked. */
-function deviceFromBasic(header: string, credentials: DeviceCredentialCache): { id: string; areaCode: string } | null {
+/** The box named by HTTP Basic credentials, with its area, if they are its current ones and it is not revoked (also live voice: routes/live-audio.ts). */
+export function deviceFromBasic(header: string, credentials: DeviceCredentialCache): { id: string; areaCode: string } | null {
   const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 1) return null;

@@ -90,15 +90,21 @@ export class BroadcastService {
     for (const id of new Set(relaySourceIds)) checkRelaySource(this.deps, user, id, target, 'programme');
   }
 
+  /**
+   * A forged emergency is the worst thing this product could do (it plays at once, nobody in between): it
+   * needs a recent password login. A live emergency too (issue 16: "needs a recent login like other emergencies").
+   */
+  assertFreshLogin(user: Principal, priority: Priority, now = Date.now()): void {
+    const maxAge = this.deps.config.emergencyReauthSeconds * 1000;
+    if (playsAtOnce(priority) && (user.authenticatedAt === undefined || now - user.authenticatedAt > maxAge)) {
+      throw new ApiError(401, ErrorCode.UNAUTHORIZED, `an emergency broadcast needs a login from the last ${Math.round(maxAge / 60_000)} minutes: log in again (POST /api/v1/auth/login) and retry`);
+    }
+  }
+
   /** Turns a draft into a broadcast (not saved), with its first occurrence and the conflicts it causes. */
   prepare(user: Principal, draft: BroadcastDraft, mediaBaseUrl: string, now = Date.now()): { broadcast: Broadcast; conflicts: Conflict[]; firstOccurrences: number[] } {
     if (!canWrite(user)) throw forbidden('viewers cannot broadcast');
-    // A forged emergency is the worst thing this product could do (it plays at once, nobody in between):
-    // it needs a recent password login.
-    const maxAge = this.deps.config.emergencyReauthSeconds * 1000;
-    if (playsAtOnce(draft.priority) && (user.authenticatedAt === undefined || now - user.authenticatedAt > maxAge)) {
-      throw new ApiError(401, ErrorCode.UNAUTHORIZED, `an emergency broadcast needs a login from the last ${Math.round(maxAge / 60_000)} minutes: log in again (POST /api/v1/auth/login) and retry`);
-    }
+    this.assertFreshLogin(user, draft.priority, now);
     const bulletin = this.deps.bulletins.get(draft.bulletinId);
     // Another commune's bulletin is answered as unknown (issue 13, finding 9): no airing it, no probing for it.
     if (!bulletin || !this.deps.objects.bulletinVisible(user, bulletin)) throw badRequest(`unknown bulletin ${draft.bulletinId}`, [{ path: 'bulletinId', message: 'unknown bulletin' }]);

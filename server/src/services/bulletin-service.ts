@@ -72,7 +72,8 @@ export class BulletinService {
         if (!this.stopped) bulletins.setProgress(id, percent, stage);
       };
       const out =
-        b.source === 'recording' && b.uploadPath && this.deps.renderRecording
+        // A live voice's recording (issue 16) is mastered exactly as an upload: "the upload path's loudness treatment".
+        (b.source === 'recording' || b.source === 'live') && b.uploadPath && this.deps.renderRecording
           ? await this.deps.renderRecording(b.uploadPath, onProgress)
           : await render({ text: b.text, voice: b.voice, speed: b.speed, areaCode: b.areaCode, onProgress });
       const stored = await media.put(out.ogg, 'ogg');

@@ -37,6 +37,7 @@ import type { RelayLogRepository } from '../repos/relay-log.js';
 import type { SourceChecker } from './source-checker.js';
 import type { ProgrammeRepository } from '../repos/programmes.js';
 import type { ProgrammeService } from './programme-service.js';
+import type { LiveService } from '../live/live-service.js';
 
 export interface AppContext {
   config: Config;
@@ -88,6 +89,8 @@ export interface AppContext {
   programmes: ProgrammeRepository;
   /** Saves programmes (checks, files, versions) and makes their previews. */
   programmeService: ProgrammeService;
+  /** Live voice (issue 16): airings made, running, ended, and the boxes' streams of them. */
+  live: LiveService;
   /** Boxes over their malformed-message budget, refused at connect for their penalty (embedded and external broker). */
   misbehaviour: MisbehaviourMeter;
   /** The port the MQTT broker actually listens on (it may be ephemeral in tests). */

@@ -17,6 +17,7 @@ import type { MessageBus } from '../broker/bus.js';
 import type { BroadcastRepository, Broadcast, Delivery, Transition } from '../repos/broadcasts.js';
 import type { BulletinRepository } from '../repos/bulletins.js';
 import type { SourceRepository } from '../repos/sources.js';
+import type { LiveRepository } from '../repos/live.js';
 import type { DeviceRepository } from '../repos/devices.js';
 import type { FaultRepository } from '../repos/faults.js';
 import type { ServerEvents } from './events.js';
@@ -44,6 +45,8 @@ export interface DeliveryServiceDeps extends Pick<DeviceIngestDeps, 'requests' |
   faults?: FaultRepository;
   /** The live sources relay bulletins name (issue 15); without it a relay is not sendable. */
   sources?: SourceRepository;
+  /** Live airings (issue 16): their own broadcast plays the voice's stream. */
+  live?: Pick<LiveRepository, 'get'>;
   /** How long before air time an item is sent to its box (default 24 h). */
   dispatchAheadMs?: number;
   /** How long heartbeats and statuses wait in memory before their batch is written (default 250 ms). */
@@ -87,7 +90,7 @@ export class DeliveryService {
       deliveries: { applyMany: (changes) => this.applyMany(changes), reconcileSoon: (deviceId, agenda) => this.reconcileSoon(deviceId, agenda) },
     });
     this.metrics = this.ingest.metrics;
-    this.payloads = new PlayPayloads({ bulletins: deps.bulletins, sources: deps.sources, programmes: deps.programmes, log: this.log });
+    this.payloads = new PlayPayloads({ bulletins: deps.bulletins, sources: deps.sources, programmes: deps.programmes, live: deps.live, log: this.log });
     this.alarm = new EmergencyFanOut({ bus: deps.bus, broadcasts: deps.broadcasts, playBook: () => this.playBook(), now: this.now, aheadMs: this.aheadMs, log: this.log });
   }
 
@@ -206,12 +209,14 @@ export class DeliveryService {
   }
 
   /**
-   * Cancels a broadcast's open deliveries (one occurrence, or all) and tells online boxes to drop them;
-   * boxes that are offline are told when they reconnect.
+   * Cancels a broadcast's open deliveries (one occurrence, or all; or only those not playing yet) and tells
+   * online boxes to drop them; boxes that are offline are told when they reconnect.
    */
-  async cancel(broadcast: Broadcast, occurrenceAt: number | undefined, reason: string): Promise<string[]> {
+  async cancel(broadcast: Broadcast, occurrenceAt: number | undefined, reason: string, opts: { notStarted?: boolean } = {}): Promise<string[]> {
     this.ingest.flushReports();
-    const open = this.deps.broadcasts.openDeliveries(broadcast.id, occurrenceAt);
+    // `notStarted`: a live voice that ended (issue 16) leaves the boxes playing it alone — they air what they
+    // hold and report it — and cancels only those that had not begun.
+    const open = this.deps.broadcasts.openDeliveries(broadcast.id, occurrenceAt).filter((d) => !opts.notStarted || d.state !== 'playing');
     const at = this.now();
     this.applyMany(open.map((d) => ({ d, state: 'cancelled' as const, at, reason })));
     const told = open.filter((d) => d.state !== 'queued');

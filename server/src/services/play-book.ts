@@ -4,11 +4,12 @@
  * payload (issue 8 § Make it fast). How a payload is made from a broadcast, a file or a relay, is here too.
  */
 import type { Logger } from 'pino';
-import { CheckedPayload, type Payload, type ProgrammeItemRef } from '@loaxa/shared';
+import { CheckedPayload, LIVE_MAX_MS, type Payload, type ProgrammeItemRef } from '@loaxa/shared';
 import type { Broadcast, BroadcastRepository } from '../repos/broadcasts.js';
 import type { Bulletin, BulletinRepository } from '../repos/bulletins.js';
 import type { SourceRepository, StreamSource } from '../repos/sources.js';
 import type { ProgrammeRepository } from '../repos/programmes.js';
+import type { LiveRepository, LiveSessionRecord } from '../repos/live.js';
 import { instantOf, localDayOf, parseHHmm } from '../scheduling/local-time.js';
 
 export interface PlayPayloadSource {
@@ -56,12 +57,18 @@ export class PlayBook {
   }
 }
 
-/** The `play` of an occurrence from its broadcast and bulletin: a file, a relay of a live source or a programme (issue 15). */
+/** The `play` of an occurrence from its broadcast and bulletin: a file, a relay of a live source, a programme (issue 15) or a live voice (issue 16). */
 export class PlayPayloads implements PlayPayloadSource {
-  constructor(private readonly deps: { bulletins: BulletinRepository; sources?: SourceRepository | undefined; programmes?: ProgrammeRepository | undefined; log: Logger }) {}
+  constructor(private readonly deps: { bulletins: BulletinRepository; sources?: SourceRepository | undefined; programmes?: ProgrammeRepository | undefined; live?: Pick<LiveRepository, 'get'> | undefined; log: Logger }) {}
 
   playPayload(broadcast: Broadcast, occurrenceAt: number): Payload<'play'> | null {
     const bulletin = this.deps.bulletins.get(broadcast.bulletinId);
+    if (bulletin?.source === 'live') {
+      // The airing's own broadcast plays the voice as it is spoken; any later broadcast of the same bulletin
+      // airs its recording, a file like any other (issue 16: "can be aired again").
+      const live = this.deps.live?.get(bulletin.id);
+      if (live && live.broadcastId === broadcast.id) return this.livePayload(broadcast, occurrenceAt, bulletin, live);
+    }
     if (bulletin?.source === 'relay') return this.relayPayload(broadcast, occurrenceAt, bulletin);
     if (bulletin?.source === 'programme') return this.programmePayload(broadcast, occurrenceAt, bulletin);
     if (!bulletin?.audioSha256 || !bulletin.durationMs) {
@@ -107,6 +114,21 @@ export class PlayPayloads implements PlayPayloadSource {
       ...this.common(broadcast, occurrenceAt, bulletin),
       ...(media ? { media } : {}),
       stream: { ...streamOf(broadcast, source), durationMs: bulletin.durationMs },
+    };
+  }
+
+  /**
+   * A live voice (issue 16): one URL — the server's `/live/{id}` opened with the box's own credentials, or
+   * the Icecast mount it is pushed to — and `live: true`: no failover, no fallback, no retries; the box plays
+   * it until the stream ends and reports the ms it aired. `durationMs` is the longest an airing may last,
+   * so the box's plan keeps the speaker for it; the stream's end ends it sooner. An airing that has ended
+   * is sent to nobody (its unstarted deliveries were cancelled; a box asking now would get 410).
+   */
+  private livePayload(broadcast: Broadcast, occurrenceAt: number, bulletin: Bulletin, live: LiveSessionRecord): Payload<'play'> | null {
+    if (live.state === 'ended') return null;
+    return {
+      ...this.common(broadcast, occurrenceAt, bulletin),
+      stream: { sourceId: live.id, urls: [live.streamUrl], durationMs: LIVE_MAX_MS, ...(live.deviceAuth ? { deviceAuth: true } : {}), live: true },
     };
   }
 

@@ -50,7 +50,7 @@ export function wireDelivery(
   const { logger, events, objects } = deps;
   // Spread into each part's options: absent, each part reads Date.now.
   const clock = deps.clock ? { now: deps.clock.now } : {};
-  const { areas, devices, bulletins, broadcasts, faults, offers, sources, relayLog, programmes } = deps.storage;
+  const { areas, devices, bulletins, broadcasts, faults, offers, sources, relayLog, programmes, live } = deps.storage;
   const meter = new MisbehaviourMeter({ limitPerMinute: config.malformedPerMinute, penaltyMs: config.malformedPenaltySeconds * 1000, ...clock });
   const requests = new RequestCorrelator();
   const broker = createBroker(config, { logger, serverVersion: deps.serverVersion, tls: deps.tls, auth: deviceLogin(deps.storage, meter), misbehaviour: meter, events, ...clock });
@@ -68,6 +68,7 @@ export function wireDelivery(
     sources,
     relayLog,
     programmes,
+    live,
     events,
     logger,
     dispatchAheadMs: config.dispatchAheadSeconds * 1000,

@@ -5,6 +5,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
+import websocket from '@fastify/websocket';
 import fp from 'fastify-plugin';
 import { serializerCompiler, validatorCompiler, jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
@@ -40,6 +41,8 @@ import { webRoutes } from '../routes/web.js';
 import { claimRoutes } from '../routes/claims.js';
 import { sourceRoutes } from '../routes/sources.js';
 import { streamRoutes } from '../routes/streams.js';
+import { liveRoutes } from '../routes/live.js';
+import { LIVE_MAX_FRAME_BYTES, liveAudioRoutes } from '../routes/live-audio.js';
 import { Restreamer } from '../relay/restream.js';
 import { ffmpegPath } from '../audio/ffmpeg.js';
 
@@ -56,7 +59,7 @@ export async function buildHttp(
   },
 ): Promise<FastifyInstance> {
   const { tls } = deps;
-  const { areas, users, sessions, devices, deviceCredentials, bulletins, broadcasts, media, dictionary, faults, speech, render, bulletinService, deliveryService, scheduler, coverage, events, requests, bus, brokerIdentities, onShutdown, broadcastService, objects, offers, asRun, audit, claims, misbehaviour, mqttPort, disconnectDevice, sources, sourceChecker, relayLog, agenda, streamAddressGuard, programmes, programmeService } = ctx;
+  const { areas, users, sessions, devices, deviceCredentials, bulletins, broadcasts, media, dictionary, faults, speech, render, bulletinService, deliveryService, scheduler, coverage, events, requests, bus, brokerIdentities, onShutdown, broadcastService, objects, offers, asRun, audit, claims, misbehaviour, mqttPort, disconnectDevice, sources, sourceChecker, relayLog, agenda, streamAddressGuard, programmes, programmeService, live } = ctx;
   const mediaLinks = await openMediaLinks({ secret: config.mediaLinkSecret, dataDir: deps.dataDir, ttlSeconds: config.mediaLinkTtlSeconds });
 
   // With a certificate the same server answers HTTPS; its type stays the plain one (the routes do not care).
@@ -90,6 +93,21 @@ export async function buildHttp(
     }
     // Fastify's own parser answers through `done`; it returns nothing to wait for.
     void jsonParser(request, text, done);
+  });
+  // WebSockets (issue 16's live voice) before the login hook and any route: its upgrade handling wraps every
+  // route registered after it, and its own request hook must run first — it is what closes an upgrade's socket
+  // after a refusal, and an upgrade refused by the login hook ahead of it (401) left the socket open, holding
+  // the server's close until its shutdown timeout. One frame is at most LIVE_MAX_FRAME_BYTES (ws closes beyond).
+  // When the server closes, every airing ends first — its boxes' streams end, its operator is told why — and
+  // only then are the sockets closed (the plugin's own preClose closed them first, and the operator never
+  // heard `ended`).
+  await app.register(websocket, {
+    options: { maxPayload: LIVE_MAX_FRAME_BYTES },
+    preClose: async function (this: FastifyInstance) {
+      await live.stopAll();
+      for (const client of this.websocketServer.clients) client.close(1001, 'the server is stopping');
+      this.websocketServer.close();
+    },
   });
   // Who may call each route is declared on the route and enforced from the matched route (issue 13);
   // a route registered without a declaration stops the start here. Before any route is registered.
@@ -152,6 +170,12 @@ export async function buildHttp(
   onShutdown(() => void restream.stop());
   app.addHook('onClose', () => restream.stop());
   await app.register(streamRoutes, { sources, areas, deviceCredentials, restream });
+  // Live voice (issue 16): the operator's WebSocket and the boxes' streams. A box whose credentials change loses its streams at
+  // once, as for the restream; every airing ends (and its boxes' streams) when the server stops.
+  devices.watchCredentials({ registered: () => undefined, changed: (id) => live.cut(id) });
+  onShutdown(() => void live.stopAll());
+  await app.register(liveRoutes, { config, live });
+  await app.register(liveAudioRoutes, { config, live, deviceCredentials });
   await app.register(ttsRoutes, { config, areas, dictionary, media, speech, render });
   await app.register(userRoutes, { users, sessions, areas, events, objects });
   await app.register(reportRoutes, { areas, asRun, broadcasts, bulletins, relayLog, objects, programmes });

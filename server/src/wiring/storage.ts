@@ -23,6 +23,7 @@ import { DeviceAgendaRepository } from '../repos/agendas.js';
 import { SourceRepository } from '../repos/sources.js';
 import { RelayLogRepository } from '../repos/relay-log.js';
 import { ProgrammeRepository } from '../repos/programmes.js';
+import { LiveRepository } from '../repos/live.js';
 
 export interface Storage {
   db: Db;
@@ -48,6 +49,8 @@ export interface Storage {
   relayLog: RelayLogRepository;
   /** Programmes' versions and what boxes reported of their items (issue 15). */
   programmes: ProgrammeRepository;
+  /** Live airings (issue 16): who spoke, the stream the boxes pull, how each ended. */
+  live: LiveRepository;
 }
 
 /** Opens the database under `dataDir` (migrating it) and the media store; nothing else starts. */
@@ -84,5 +87,6 @@ export async function openStorage(dataDir: string): Promise<Storage> {
     sources: new SourceRepository(db),
     relayLog: new RelayLogRepository(db),
     programmes: new ProgrammeRepository(db, bulletins),
+    live: new LiveRepository(db),
   };
 }
