@@ -140,11 +140,16 @@ export function buildAgentParts(deps: DeviceAgentDeps, config: AgentConfig, save
         volume: () => host.playerVolume(settings.volume),
         onChange,
         ...(deps.relayTuning ? { tuning: deps.relayTuning } : {}),
+        // A live voice (issue 16): one URL, a short buffer, and it ends with its stream.
+        live: stream.live === true,
       });
       return {
         play: (endAt, signal) => amplified.hold(signal, () => relay.play(endAt, signal)),
         get airedMs() {
           return relay.airedMs;
+        },
+        get liveEnded() {
+          return relay.liveEnded;
         },
       };
     },

@@ -8,6 +8,9 @@
  * is fetched like a file, it airs from `startAt` to `startAt + durationMs` however late it began, an
  * interruption stops it and afterwards it continues live (relay/stream-relay.ts), and its `played` says how
  * much of the stream actually aired (`airedMs`).
+ * A live voice (`play.stream.live`, issue 16) is a relay that ends with its stream: `playing` once its audio
+ * reaches the speaker (the operator counts the boxes playing), `played` with `airedMs` when the stream ended,
+ * and `failed` when nothing of it aired; an emergency interrupts it and it continues live if it still runs.
  * A programme (`play.programme`, issue 15) is one delivery too: its files are all fetched before the start, and
  * what happens inside it (items in turn, per-item reports, continuing at the interrupted item) is programme.ts's,
  * at the speaker this machine lends it.
@@ -277,7 +280,7 @@ export class Playout {
       if (programme) {
         airing = this.programmeOf(item, programme);
         note = await airing.prefetch(item.play.startAt, this.deadline(item));
-      } else if (stream) ({ file, note } = await this.fetchFallback(item));
+      } else if (stream) ({ file, note } = stream.live ? { file: null } : await this.fetchFallback(item));
       else if (media) file = await obtainMedia(media, this.deadline(item), signal, this.deps);
       this.transition(item, 'cached', note);
       await sleepUntil(this.deps.clock, item.play.startAt, signal);
@@ -371,7 +374,19 @@ export class Playout {
     const { signal } = item.controller;
     if (!this.deps.startRelay) throw new Error('this box has no stream player');
     const endAt = item.play.startAt + stream.durationMs;
-    const relay = (item.relay = this.deps.startRelay(stream, fallback, (c) => this.relayChange(item, c)));
+    const live = stream.live === true;
+    // A live voice reports `playing` when its first audio reaches the speaker, not when it takes the speaker:
+    // the operator's count of boxes playing (issue 16) must not include a box whose stream never opened.
+    const announce = { due: false, reason: undefined as string | undefined };
+    /** A live voice's stream that ended while an interruption had it off the air: by what. */
+    let cutBy: string | null = null;
+    const relay = (item.relay = this.deps.startRelay(stream, fallback, (c) => {
+      if (announce.due && c.cause === 'started') {
+        announce.due = false;
+        this.transition(item, 'playing', announce.reason);
+      }
+      this.relayChange(item, c);
+    }));
     let deadline = this.deadline(item);
     let reason: string | undefined;
     let timeout = (): Error => new MissedError('the speaker was busy until the end of its window');
@@ -389,7 +404,8 @@ export class Playout {
         try {
           signal.throwIfAborted();
           if (!segment.signal.aborted) {
-            this.transition(item, 'playing', reason);
+            if (live) Object.assign(announce, { due: true, reason });
+            else this.transition(item, 'playing', reason);
             item.started = true;
             await relay.play(endAt, AbortSignal.any([signal, segment.signal]));
             break;
@@ -400,10 +416,16 @@ export class Playout {
           release();
           item.segment = undefined;
         }
+        announce.due = false;
         if (!item.started) continue;
         // Interrupted (Circular 39): nothing of the stream is kept; it continues live once the speaker is back.
         const by = item.interruptedBy ?? 'a higher-priority item';
         this.relayChange(item, { cause: 'interrupted', url: null, at: this.deps.clock.now(), detail: `by ${by}` });
+        if (relay.liveEnded) {
+          // The live voice ended during the interruption (its last audio was cut): nothing is left to continue.
+          cutBy = by;
+          break;
+        }
         reason = `continued live after ${by}`;
         deadline = endAt;
         timeout = () => new WindowOverError();
@@ -411,10 +433,27 @@ export class Playout {
     } finally {
       if (item.started && item.abortKind !== 'shutdown') {
         const aired = `${Math.round(relay.airedMs / 1000)} s of the stream aired`;
-        this.relayChange(item, { cause: 'ended', url: null, at: this.deps.clock.now(), detail: signal.aborted ? `stopped; ${aired}` : aired });
+        const why = signal.aborted ? 'stopped; ' : relay.liveEnded ? `live stream over (${relay.liveEnded}); ` : '';
+        this.relayChange(item, { cause: 'ended', url: null, at: this.deps.clock.now(), detail: `${why}${aired}` });
       }
     }
+    // Back from an interruption, the stream was found over (410) before any more of it aired.
+    if (announce.due && item.interruptedBy) cutBy = item.interruptedBy;
+    if (live) return this.endLive(item, relay, cutBy, reason);
     if (relay.airedMs === 0) reason ??= 'nothing of the stream aired: no URL served during the window';
+    this.transition(item, 'played', reason);
+  }
+
+  /** The delivery's end of a live voice (issue 16) that aired to its stream's end, its window's, or not at all. */
+  private endLive(item: Item, relay: RelayRunner, cutBy: string | null, reason: string | undefined): void {
+    const over = relay.liveEnded;
+    if (relay.airedMs === 0) {
+      // Not `played` with 0 ms, as a relay whose URLs all failed reports: a live voice is addressed to this box
+      // now, and a box that aired none of it must count as not reached in the coverage the operator sees, with
+      // why (HTTP 404/410: the airing was over or unknown; refused; no audio within liveStartMs).
+      return this.transition(item, 'failed', `${ErrorCode.PLAYBACK_FAILED}: nothing of the live stream aired: ${over ?? 'no audio before the end of its window'}`);
+    }
+    if (over) reason = cutBy ? `the live stream ended while interrupted by ${cutBy} (${over})` : `live stream over: ${over}`;
     this.transition(item, 'played', reason);
   }
 

@@ -4,6 +4,7 @@ export { SCENARIOS, SCENARIO_NAMES, checkScenarios, isScenarioName, pickBoxes, t
 export { FlakyLink, type FlakyLinkOptions } from './flaky-link.js';
 export { SimClock, MediaPath, type SimBox } from './sim-box.js';
 export { SimPlayer, type DecodedFile } from './sim-player.js';
+export { MarkerDetector, MarkerSink, markerPcm, markerTrack, wavFile, MARKER_HZ, MARKER_MS, type MarkerDetectorOptions } from './live-markers.js';
 export { programmeMs } from './fleet-box.js';
 export { ServerApi, ancestorsOf, type AreaNode, type CreatedDevice } from './server-api.js';
 export { SimError, readSimState, writeSimState, boxDir, simStateSchema, simDeviceSchema, type SimState, type SimDevice } from './state-file.js';

@@ -3,8 +3,9 @@
  * modem, sound card), a clock that can drift, a media path that can be slow or corrupt, and optionally a
  * flaky 4G link to the broker. Scenarios change these; the agent notices through its normal readers.
  */
-import type { CountingSink, DeviceAgent, FetchLike, SimBoard } from '@loaxa/device-agent';
+import type { DeviceAgent, FetchLike, SimBoard } from '@loaxa/device-agent';
 import type { FlakyLink } from './flaky-link.js';
+import type { MarkerSink } from './live-markers.js';
 import type { SimPlayer } from './sim-player.js';
 
 /** The box's clock: the real one plus an offset a scenario can move (clock drift, a bad RTC). */
@@ -61,10 +62,12 @@ export interface SimBox {
   clock: SimClock;
   media: MediaPath;
   /**
-   * The box's speaker for relays: counts the seconds of stream it actually decoded and sent out, audible and
-   * silent apart (issue 15).
+   * The box's speaker for relays and live voice: counts the seconds of stream it actually decoded and sent
+   * out, audible and silent apart (issue 15), and notes when marker tones reached it (issue 16).
    */
-  sink: CountingSink;
+  sink: MarkerSink;
+  /** Onsets of the live-voice markers this box's speaker got, epoch ms (live-markers.ts; issue 16's latency proof). */
+  markers(): number[];
   /** The box's file player: when each file's decoding started and ended, for gaps and seconds decoded (issue 15). */
   player: SimPlayer;
   /** Present when a scenario needs the box's link to the broker to misbehave. */

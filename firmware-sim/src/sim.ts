@@ -1,6 +1,7 @@
 /**
  * Runs N real device agents in one process on simulated hardware: a SimBoard (GPIO inputs, amplifier,
- * mixer, disk, modem, sound card), a SimPlayer recording what it decodes and a CountingSink for relays, a drifting clock, a media path and, when a scenario
+ * mixer, disk, modem, sound card), a SimPlayer recording what it decodes and a MarkerSink for streams (a
+ * CountingSink that also times live-voice markers, live-markers.ts), a drifting clock, a media path and, when a scenario
  * needs it, a flaky 4G link. Boxes are provisioned on the server once and remembered in a state file,
  * so later runs reuse them.
  */
@@ -8,8 +9,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AREA_CODE_PATTERN } from '@loaxa/shared';
-import { CountingSink, DeviceAgent, NullPlayer, SimBoard, parseAgentConfig, type AgentConfigInput, type Player } from '@loaxa/device-agent';
+import { DeviceAgent, NullPlayer, SimBoard, parseAgentConfig, type AgentConfigInput, type Player } from '@loaxa/device-agent';
 import { FlakyLink } from './flaky-link.js';
+import { MarkerSink } from './live-markers.js';
 import { checkScenarios, SCENARIOS, type Scenario, type ScenarioOptions } from './scenarios.js';
 import { MediaPath, SimClock, type SimBox } from './sim-box.js';
 import { SimPlayer } from './sim-player.js';
@@ -103,13 +105,14 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
     const board = new SimBoard();
     const clock = new SimClock();
     const media = new MediaPath(opts.fetch ?? globalThis.fetch);
-    // Relays are really pulled and decoded (the agent's ffmpeg: set `ffmpegPath` in agentConfig); the sink counts.
-    const sink = new CountingSink();
+    // Relays and live voice are really pulled and decoded (the agent's ffmpeg: set `ffmpegPath` in
+    // agentConfig); the sink counts, and times the markers of a live voice (issue 16).
+    const sink = new MarkerSink();
     // Files are timed and recorded as they decode (issue 15: gaps between a programme's items, seconds decoded).
     const player = new SimPlayer(opts.playerFactory?.(d.id) ?? new NullPlayer());
     const agent = new DeviceAgent({ config, player, sink, hardware: board.hardware(), clock, fetch: media.fetch, logger });
     agents.push(agent);
-    boxes.push({ id: d.id, agent, board, clock, media, sink, player, link });
+    boxes.push({ id: d.id, agent, board, clock, media, sink, player, link, markers: () => sink.markers() });
   }
 
   // Real boxes power up at different moments; a fleet connecting in one instant is a load test, not a demo.

@@ -17,6 +17,12 @@
  * and fallback excluded.
  * Switching between URLs (the URL playing, a probe, their meters and buffers) is shared/src/relay/feeds.ts,
  * the same code as the server's restream; what is the box's own is here: the fallback, the sink, the reports.
+ * A live voice (issue 16, `live`) is the same player without the switching: one URL, decoded with a small
+ * probe and played from a short buffer (`livePrebufferMs`, at most `liveBufferMs` held: mouth to speaker
+ * within 2 s); when its stream ends or stalls what is held plays out and `play` resolves with `liveEnded`
+ * saying why — no failover, no fallback, no retries. After an interruption it reconnects, unless it ended.
+ * Over 300 lines because a relay and a live voice are one player (one run, one sink, one set of reports):
+ * issue 16 asks for "one way for boxes to play live audio".
  */
 import { EventEmitter } from 'node:events';
 import { DEFAULT_RETRY, FailoverPlan, UrlSwitch, applyVolume, newFeed, pcmMs, type Feed, type Payload, type RelayCause, type RetryPolicy } from '@loaxa/shared';
@@ -52,6 +58,14 @@ export interface RelayTuning {
   hlsBufferMs: number;
   /** How often audio is handed to the sink. */
   tickMs: number;
+  /** A live voice (issue 16): output starts once this much is held… */
+  livePrebufferMs: number;
+  /** …at most this much is held (the oldest dropped: a burst on joining, a backlog after a hiccup)… */
+  liveBufferMs: number;
+  /** …and its first audio may take this long (the server opens the stream before the first words arrive)… */
+  liveStartMs: number;
+  /** …and it keeps no standing backlog (shared/src/relay/jitter.ts `skipToLive`). */
+  liveSkip: { windowMs: number; slackMs: number };
 }
 
 export const DEFAULT_TUNING: RelayTuning = {
@@ -64,6 +78,15 @@ export const DEFAULT_TUNING: RelayTuning = {
   httpBufferMs: 2_000,
   hlsBufferMs: 45_000,
   tickMs: 20,
+  // 200 ms absorbs the jitter of a 4G link's delivery; every millisecond held is a millisecond late.
+  livePrebufferMs: 200,
+  // Above what delivery in 128 ms MP3 packets ever holds (≤ 450 ms): a burst is cut to this at once…
+  liveBufferMs: 600,
+  // The server sends the `play` when the airing is made and waits up to 30 s for the voice to begin
+  // (server/src/live/live-airing.ts `waitMs`); a stream it ends sooner ends the box's at once anyway.
+  liveStartMs: 35_000,
+  // …and any backlog left is trimmed within two seconds.
+  liveSkip: { windowMs: 1_000, slackMs: 150 },
 };
 
 export interface StreamRelayDeps {
@@ -82,12 +105,16 @@ export interface StreamRelayDeps {
   volume: () => number;
   onChange: (c: RelayChange) => void;
   tuning?: Partial<RelayTuning>;
+  /** A live voice (issue 16, `play.stream.live`): the first URL only, ending with its stream. */
+  live?: boolean;
 }
 
 /** What the playout needs of a relay's player (the agent wraps StreamRelay with the amplifier's power). */
 export interface RelayRunner {
   play(endAt: number, signal: AbortSignal): Promise<void>;
   readonly airedMs: number;
+  /** A live voice (issue 16): why its stream ended before the window did (null while it runs; a relay: absent). */
+  readonly liveEnded?: string | null;
 }
 
 export type StreamRef = NonNullable<Payload<'play'>['stream']>;
@@ -105,13 +132,15 @@ export class StreamRelay extends EventEmitter<StreamRelayEvents> implements Rela
   airedMs = 0;
   /** Fallback audio that reached the sink. */
   fallbackMs = 0;
+  /** A live voice whose stream ended: why (set as its last audio begins to play out). */
+  liveEnded: string | null = null;
   private readonly plan: FailoverPlan;
   private readonly tuning: RelayTuning;
   private plays = 0;
 
   constructor(private readonly deps: StreamRelayDeps) {
     super();
-    this.plan = new FailoverPlan(deps.urls.length, deps.tuning?.retry ?? DEFAULT_RETRY);
+    this.plan = new FailoverPlan(deps.live ? 1 : deps.urls.length, deps.tuning?.retry ?? DEFAULT_RETRY);
     this.tuning = { ...DEFAULT_TUNING, ...deps.tuning };
   }
 
@@ -126,6 +155,8 @@ export class StreamRelay extends EventEmitter<StreamRelayEvents> implements Rela
    */
   play(endAt: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.reject(signal.reason as Error);
+    // A live voice that ended while interrupted has nothing more to play: its URL is not asked again.
+    if (this.liveEnded !== null) return Promise.resolve();
     return new RelayRun(this, this.deps, this.tuning, this.plan, endAt, signal, this.plays++ > 0).run();
   }
 }
@@ -154,11 +185,12 @@ class RelayRun {
   ) {
     this.log = deps.logger;
     this.output = deps.sink.open();
-    const urls = deps.urls;
+    const urls = deps.live ? deps.urls.slice(0, 1) : deps.urls;
     this.feeds = new UrlSwitch<StreamDecoder>(
       urls.length,
       {
-        tuning,
+        tuning: deps.live ? { ...tuning, prebufferMs: tuning.livePrebufferMs, httpBufferMs: tuning.liveBufferMs, skipToLive: tuning.liveSkip } : tuning,
+        liveVoice: deps.live === true,
         open: (i) => this.decoder({ kind: 'url', url: urls[i]! }),
         isHls: (i) => isHlsUrl(urls[i]!),
         planNow: () => this.now(),
@@ -212,7 +244,8 @@ class RelayRun {
   }
 
   private decoder(input: DecoderInput): StreamDecoder {
-    return new StreamDecoder({ ffmpegPath: this.deps.ffmpegPath, input, authorization: this.deps.authorization, fetch: this.deps.fetch, logger: this.log });
+    const { ffmpegPath, authorization, fetch, live } = this.deps;
+    return new StreamDecoder({ ffmpegPath, input, authorization, fetch, logger: this.log, live: live === true });
   }
 
   private startFallback(): void {
@@ -240,6 +273,7 @@ class RelayRun {
         this.relay.airedMs += pcmMs(pcm.length);
         if (!active.served) this.firstAudio(active);
       }
+      if (active.endedWith) return this.liveEnd(active.endedWith.detail, active.buffer.drained);
       this.feeds.checkStall(t);
     } else if (fallback) {
       const pcm = fallback.buffer.take(t);
@@ -250,6 +284,15 @@ class RelayRun {
       }
     }
     this.feeds.probeStep(t);
+  }
+
+  /** A live voice's stream ended (issue 16): what the buffer holds plays out, then the run ends. */
+  private liveEnd(detail: string, drained: boolean): void {
+    if (this.relay.liveEnded === null) {
+      this.relay.liveEnded = detail;
+      this.log.info({ detail, airedMs: Math.round(this.relay.airedMs) }, 'the live stream ended');
+    }
+    if (drained) this.finish();
   }
 
   private firstAudio(feed: Feed<StreamDecoder>): void {

@@ -11,6 +11,10 @@
  * What differs stays with the caller, told through UrlSwitchEvents: the box goes to its fallback file when no
  * URL is left, the server ends its listeners' streams; the box reports relay events, the server logs. The
  * decoders themselves (ffmpeg processes) are the caller's too: this file does no I/O.
+ * A live voice (issue 16, `liveVoice`: only the box's player uses it) has one URL and nothing to switch to: a
+ * failure or a stall of its stream is its end, not a failover. The decoder stops, what its buffer holds still
+ * plays (`Feed.endedWith` says why it ended; the buffer is `drained` once played out), there are no probes,
+ * and silence is not a failure (a speaker pausing between sentences is not a dead source).
  */
 import { FailoverPlan, type FailCause, type RetryPolicy } from './failover.js';
 import { JitterBuffer } from './jitter.js';
@@ -34,6 +38,10 @@ export interface FeedTuning {
   /** Most audio held for a plain HTTP stream (near live) and for HLS (whole segments). */
   httpBufferMs: number;
   hlsBufferMs: number;
+  /** A live voice (issue 16): how long its first audio may take before it counts as stalled (else `stallMs`). */
+  liveStartMs?: number;
+  /** A live voice (issue 16): its buffer keeps no standing backlog (jitter.ts `skipToLive`). */
+  skipToLive?: { windowMs: number; slackMs: number };
 }
 
 /** One open URL (or the box's fallback file, `index` null) with its buffer and meters. */
@@ -49,21 +57,25 @@ export interface Feed<S extends PcmFeedSource = PcmFeedSource> {
   audibleMs: number;
   /** Its audio has gone out (the caller's to set: the box on the first write, the server on the first PCM). */
   served: boolean;
+  /** A live voice's stream ended (issue 16): why; its buffer still plays out. Null while it runs. */
+  endedWith: { cause: FailCause; detail: string } | null;
 }
 
 /** A feed for `source`, not yet started: its buffer sized for HLS or a plain stream. */
-export function newFeed<S extends PcmFeedSource>(index: number | null, source: S, hls: boolean, tuning: Pick<FeedTuning, 'prebufferMs' | 'httpBufferMs' | 'hlsBufferMs'>): Feed<S> {
+export function newFeed<S extends PcmFeedSource>(index: number | null, source: S, hls: boolean, tuning: Pick<FeedTuning, 'prebufferMs' | 'httpBufferMs' | 'hlsBufferMs' | 'skipToLive'>): Feed<S> {
   const at = performance.now();
+  const { prebufferMs, skipToLive } = tuning;
   return {
     index,
     source,
-    buffer: new JitterBuffer({ prebufferMs: tuning.prebufferMs, maxMs: hls ? tuning.hlsBufferMs : tuning.httpBufferMs }),
+    buffer: new JitterBuffer({ prebufferMs, maxMs: hls ? tuning.hlsBufferMs : tuning.httpBufferMs, ...(skipToLive ? { skipToLive } : {}) }),
     meter: new LevelMeter(SILENCE_DBFS),
     startedAt: at,
     lastDataAt: at,
     silentRunMs: 0,
     audibleMs: 0,
     served: false,
+    endedWith: null,
   };
 }
 
@@ -88,6 +100,8 @@ export interface UrlSwitchOptions<S extends PcmFeedSource> {
   /** Feed events are ignored once this says the relay is over. */
   live(): boolean;
   events: UrlSwitchEvents;
+  /** A live voice (issue 16): the stream's failure or stall ends it (no failover, no probes, silence allowed). */
+  liveVoice?: boolean;
 }
 
 export class UrlSwitch<S extends PcmFeedSource> {
@@ -140,13 +154,18 @@ export class UrlSwitch<S extends PcmFeedSource> {
   /** The URL playing: stalled when nothing came for `stallMs` and its buffer ran dry (call on every tick). */
   checkStall(t: number): void {
     const active = this.active;
-    if (active && t - active.lastDataAt >= this.opts.tuning.stallMs && !active.buffer.flowing) {
+    if (!active || active.endedWith) return;
+    // A live voice's server holds the stream open before the operator's first words reach it (issue 16).
+    const waitingFirst = this.opts.liveVoice && active.lastDataAt === active.startedAt;
+    const limit = waitingFirst ? (this.opts.tuning.liveStartMs ?? this.opts.tuning.stallMs) : this.opts.tuning.stallMs;
+    if (t - active.lastDataAt >= limit && !active.buffer.flowing) {
       this.failActive('stalled', `no audio for ${Math.round((t - active.lastDataAt) / 1000)} s`);
     }
   }
 
   /** Starts the next probe when one is due, and gives up on one that took too long (call on every tick). */
   probeStep(t: number): void {
+    if (this.opts.liveVoice) return;
     if (this.probe) {
       if (t - this.probe.startedAt >= this.opts.tuning.probeTimeoutMs) this.probeFailed('no audible audio in time');
       return;
@@ -168,7 +187,7 @@ export class UrlSwitch<S extends PcmFeedSource> {
     }
     feed.buffer.push(pcm);
     if (feed === this.active) this.opts.events.audio?.(feed);
-    if (feed === this.active && feed.silentRunMs >= this.opts.tuning.silenceMs) {
+    if (feed === this.active && !this.opts.liveVoice && feed.silentRunMs >= this.opts.tuning.silenceMs) {
       this.failActive('silence', `silent (below ${SILENCE_DBFS} dBFS) for ${Math.round(feed.silentRunMs / 1000)} s`);
     } else if (feed === this.probe && feed.audibleMs >= this.opts.tuning.probeOkMs) {
       this.promote(feed);
@@ -183,6 +202,13 @@ export class UrlSwitch<S extends PcmFeedSource> {
 
   private failActive(cause: FailCause, detail: string): void {
     const feed = this.active!;
+    if (this.opts.liveVoice) {
+      // The end of a live voice: its decoder has given all it will, and what it gave still plays out.
+      feed.source.stop();
+      feed.buffer.end();
+      feed.endedWith = { cause, detail };
+      return;
+    }
     this.stop(feed);
     this.active = null;
     const next = this.plan.fail(feed.index!, this.opts.planNow());
