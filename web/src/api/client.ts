@@ -22,6 +22,8 @@ import type {
   Device,
   DeviceListQuery,
   ErrorBody,
+  LiveSession,
+  LiveStart,
   LoginBody,
   LoginResponse,
   Me,
@@ -214,6 +216,11 @@ export class ApiClient {
   programmeVersion = (id: string, version: number) => this.request<Programme>('GET', `/api/v1/programmes/${encodeURIComponent(id)}/versions/${version}`);
   /** The whole programme as one MP3 to listen to before saving (relay segments are a beep marker). */
   programmePreview = (items: ProgrammeDraft['items'], signal?: AbortSignal) => this.requestBlob('/api/v1/programmes/preview', { items }, signal);
+
+  // live voice (issue 16): the airing is made here; its audio goes over the WebSocket at `audioPath`
+  startLive = (body: LiveStart) => this.request<LiveSession>('POST', '/api/v1/live', body);
+  live = (id: string, signal?: AbortSignal) => this.request<LiveSession>('GET', `/api/v1/live/${encodeURIComponent(id)}`, undefined, signal);
+  stopLive = (id: string) => this.request<LiveSession>('POST', `/api/v1/live/${encodeURIComponent(id)}/stop`, {});
 
   // broadcasts
   checkBroadcast = (draft: BroadcastDraft) => this.request<BroadcastCheck>('POST', '/api/v1/broadcasts/check', draft);

@@ -69,6 +69,10 @@ export type {
   ProgrammeItemState,
   ProgrammeSummary,
   ProgrammeVersion,
+  LiveEndReason,
+  LiveServerMessage,
+  LiveSession,
+  LiveStart,
 } from '@loaxa/shared/api';
 import type { ApiErrorBody, BulletinUploadFields, Me as MeAnswer, RelayGap, SseDeliveryEvent, SseProgrammeItemEvent, TtsReportSpan } from '@loaxa/shared/api';
 

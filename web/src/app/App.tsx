@@ -24,6 +24,7 @@ const VIEWS = {
   audit: () => import('../views/audit/AuditView.js'),
   sources: () => import('../views/sources/SourcesView.js'),
   programmes: () => import('../views/programmes/ProgrammesView.js'),
+  golive: () => import('../views/golive/GoLiveView.js'),
 } satisfies Record<RouteName, unknown>;
 const liveView = () => import('../views/live/BroadcastLiveView.js');
 

@@ -3,8 +3,9 @@
  * so a reviewer reads the whole interface in one file and a later translation replaces one module; that
  * is why it is long.
  */
-import type { BulletinCategory, DeliveryState, OfferStatus, Priority, Role } from '../api/types.js';
+import type { BulletinCategory, DeliveryState, LiveEndReason, OfferStatus, Priority, Role } from '../api/types.js';
 import type { ScheduleKind } from '../logic/schedule.js';
+import type { MeterZone, MicProblem } from '../logic/live.js';
 
 export const LOCALE = 'vi-VN';
 export const TIME_ZONE = 'Asia/Ho_Chi_Minh';
@@ -68,6 +69,7 @@ export const t = {
     audit: 'Nhật ký',
     sources: 'Nguồn tiếp sóng',
     programmes: 'Chương trình',
+    golive: 'Phát trực tiếp',
   },
 
   roles: {
@@ -153,7 +155,7 @@ export const t = {
     edit: 'Sửa bản tin',
     nextStep: 'Tiếp theo: lên lịch phát',
     source: 'Nguồn bản tin',
-    sources: { text: 'Gõ văn bản', upload: 'Tải bản ghi âm', relay: 'Tiếp sóng' },
+    sources: { text: 'Gõ văn bản', upload: 'Tải bản ghi âm', record: 'Ghi âm', relay: 'Tiếp sóng' },
   },
 
   /** Creating a relay bulletin in the compose screen (issue 15: VOV news 18:00–18:30 daily). */
@@ -496,6 +498,114 @@ export const t = {
       tooLong: 'Máy chủ từ chối: bản ghi âm dài quá 2 giờ.',
       failed: 'Không xử lý được bản ghi âm. Hãy thử lại hoặc chọn tệp khác.',
     },
+  },
+
+  /** Live voice from the phone (issue 16 § Phát trực tiếp). */
+  golive: {
+    title: 'Phát trực tiếp',
+    intro: 'Nói vào micro của điện thoại hoặc máy tính; các cụm loa đã chọn phát tiếng nói trong vòng khoảng hai giây. Mỗi lần phát được ghi lại thành bản tin để phát lại sau.',
+    priority: 'Mức ưu tiên',
+    priorityHint: 'Theo Thông tư 39/2020/TT-BTTTT: khẩn cấp ngắt mọi chương trình ngay; ưu tiên ngắt chương trình thông thường. Phát khẩn cấp cần đăng nhập gần đây.',
+    titleField: 'Tiêu đề (không bắt buộc)',
+    titleHint: 'Ví dụ: Thông báo khẩn về mưa lũ',
+    start: 'Bấm để bắt đầu nói',
+    startEmergency: 'Bấm để phát khẩn cấp',
+    stop: 'Bấm để dừng phát',
+    starting: 'Đang mở micro và kết nối…',
+    stopping: 'Đang dừng…',
+    onAir: 'Đang phát trực tiếp',
+    waiting: 'Đã kết nối, đang chờ tiếng nói tới máy chủ…',
+    echoHint: 'Đứng xa cụm loa khi nói, để tiếng từ loa không lọt lại vào micro.',
+    meter: 'Mức âm micro',
+    meterValue: (db: string) => `${db} dBFS`,
+    meterSilent: 'im lặng',
+    zones: { quiet: 'Nhỏ — nói to hơn hoặc cầm micro gần hơn', good: 'Âm lượng tốt', loud: 'Quá to — cầm micro xa hơn một chút' } satisfies Record<MeterZone, string>,
+    localMeter: 'mức đo trên máy này',
+    elapsed: 'Thời gian đã phát',
+    boxes: 'Cụm loa đang phát',
+    boxesLine: (playing: number, total: number) => `${playing}/${total}`,
+    boxesSpoken: (playing: number, total: number) => `${playing} trên ${total} cụm loa đang phát`,
+    boxesListening: (n: number) => `${n} cụm loa đang nhận luồng`,
+    boxesUnknown: (total: number) => `${total} cụm loa được chọn — đang chờ cụm loa báo trạng thái`,
+    slowLink: 'Mạng tải lên chậm: tiếng nói tới loa bị trễ. Nếu được, chuyển sang Wi-Fi hoặc chỗ sóng mạnh hơn.',
+    dropped: 'Mất kết nối — các cụm loa sẽ dừng sau vài giây',
+    droppedHint: 'Các cụm loa phát nốt phần đã nhận rồi dừng. Bấm nút “Phát lại” ở trên để phát trực tiếp tiếp, cùng nơi phát và mức ưu tiên.',
+    resume: 'Phát lại',
+    ended: 'Đã kết thúc phát trực tiếp',
+    endedLine: (aired: string, reason: string) => `Đã phát ${aired} (${reason}).`,
+    reasons: {
+      stopped: 'người nói đã dừng',
+      'link-dropped': 'mất kết nối với điện thoại',
+      'no-audio': 'máy chủ không nhận được tiếng nói',
+      'too-long': 'quá thời lượng tối đa 2 giờ',
+      'server-stopping': 'máy chủ đang khởi động lại',
+      'encoder-failed': 'máy chủ không xử lý được âm thanh',
+    } satisfies Record<LiveEndReason, string> as Record<string, string>,
+    recording: 'Bản ghi lần phát này',
+    recordingWait: 'Máy chủ đang lưu bản ghi…',
+    recordingFailed: 'Máy chủ không lưu được bản ghi lần phát này.',
+    recordingLink: 'Tải bản ghi',
+    recordingAudio: (title: string) => `Bản ghi “${title}”`,
+    replay: 'Phát lại bản ghi',
+    again: 'Phát trực tiếp lần khác',
+    status: 'Xem trạng thái từng cụm loa',
+    leaveWarning: 'Đang phát trực tiếp: rời trang sẽ dừng phát.',
+    errors: {
+      noTargets: 'Chọn ít nhất một địa bàn hoặc cụm loa.',
+      forbidden: (priority: string) =>
+        `Bạn không được phép phát trực tiếp ở mức “${priority}”: quyền phát trực tiếp theo từng mức do quản trị hệ thống cài đặt. Hãy ghi âm bản tin (Soạn bản tin → Ghi âm) rồi gửi phê duyệt, hoặc nhờ người có quyền phát.`,
+      allowed: (priorities: string) => `Bạn được phát trực tiếp ở mức: ${priorities}.`,
+      reauth: 'Phát trực tiếp khẩn cấp cần đăng nhập lại gần đây. Hãy đăng xuất, đăng nhập lại rồi bấm nói lại.',
+      invalid: 'Nơi phát hoặc mức ưu tiên chưa hợp lệ:',
+      noBoxes: 'Nơi phát đã chọn chưa có cụm loa nào được lắp. Hãy chọn địa bàn hoặc cụm loa khác.',
+      outside: 'Nơi phát có địa bàn nằm ngoài địa bàn bạn quản lý. Hãy bỏ chọn địa bàn đó.',
+      busy: 'Bạn đang phát trực tiếp ở một lần khác (trên thẻ hoặc máy khác). Dừng lần đó rồi thử lại.',
+      full: 'Máy chủ đang bận (đủ số lần phát trực tiếp cùng lúc, hoặc đang khởi động lại). Thử lại sau ít phút.',
+      noFormat: 'Trình duyệt này không ghi được âm thanh theo định dạng máy chủ nhận (WebM, Ogg hoặc MP4). Hãy dùng Chrome, Firefox hoặc Safari bản mới.',
+      socket: 'Không mở được kết nối âm thanh tới máy chủ. Kiểm tra mạng rồi thử lại.',
+      server: (message: string) => `Máy chủ báo lỗi: ${message}`,
+    },
+  },
+
+  /** The microphone, for live voice and for recording in the app. */
+  mic: {
+    insecure: 'Trình duyệt chỉ cho dùng micro trên trang https://. Hãy mở Loa Xã bằng địa chỉ https.',
+    unsupported: 'Trình duyệt này không ghi âm được. Hãy dùng Chrome, Firefox hoặc Safari bản mới.',
+    denied: 'Chưa được phép dùng micro. Bấm biểu tượng ổ khóa cạnh địa chỉ trang, chọn cho phép Micro rồi thử lại.',
+    missing: 'Không tìm thấy micro trên máy này.',
+    busy: 'Micro đang được ứng dụng khác dùng (cuộc gọi, ghi âm). Tắt ứng dụng đó rồi thử lại.',
+    other: 'Không mở được micro.',
+  } satisfies Record<MicProblem, string>,
+
+  /** Recording a bulletin in the compose screen (issue 16 § Record in the app). */
+  record: {
+    panel: 'Ghi âm',
+    intro: 'Ghi âm bằng micro của máy, nghe lại, cắt bỏ phần thừa ở đầu và cuối rồi lưu thành bản tin. Máy chủ chỉnh âm lượng như với tệp tải lên.',
+    start: 'Bắt đầu ghi âm',
+    stop: 'Dừng ghi',
+    recording: 'Đang ghi âm',
+    elapsed: (s: string, max: string) => `${s} / tối đa ${max}`,
+    maxReached: (max: string) => `Đã ghi tối đa ${max}; bản ghi dừng tại đây.`,
+    decoding: 'Đang đọc bản ghi…',
+    decodeFailed: 'Trình duyệt không đọc lại được bản ghi này. Hãy ghi lại.',
+    again: 'Ghi lại',
+    confirmAgain: 'Bỏ bản ghi này và ghi lại?',
+    listen: 'Nghe cả bản ghi',
+    take: (length: string) => `Bản ghi dài ${length}`,
+    trim: 'Cắt đầu và cuối',
+    trimStart: 'Bắt đầu từ (giây)',
+    trimEnd: 'Kết thúc ở (giây)',
+    trimStartSlider: 'Điểm bắt đầu',
+    trimEndSlider: 'Điểm kết thúc',
+    trimmed: (length: string) => `Sau khi cắt: ${length}`,
+    preview: 'Nghe đoạn đã cắt',
+    previewStop: 'Dừng nghe',
+    waveform: 'Dạng sóng bản ghi; phần tô đậm là phần được giữ',
+    needTake: 'Ghi âm trước khi lưu.',
+    tooLarge: (size: string, max: string) => `Bản ghi sau khi cắt quá lớn (${size}, tối đa ${max}). Hãy cắt ngắn hơn.`,
+    submit: 'Lưu bản ghi âm thành bản tin',
+    another: 'Cắt lại hoặc ghi bản khác',
+    panelEmpty: 'Ghi âm, cắt bỏ phần thừa rồi bấm “Lưu bản ghi âm thành bản tin”. Khi máy chủ xử lý xong, bạn nghe lại đúng âm thanh sẽ phát trên loa.',
   },
 
   preview: {

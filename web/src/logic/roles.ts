@@ -22,6 +22,7 @@ export const ACTIONS = [
   'view-sources',
   'manage-sources',
   'check-source',
+  'go-live',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -46,13 +47,16 @@ const RULES: Record<Action, (role: Role) => boolean> = {
   'view-sources': anyone,
   'manage-sources': admins,
   'check-source': writes,
+  // Issue 16: who may go live, and at which priorities, is a server setting (LOAXA_LIVE_ROLES); the page is
+  // offered to every writer and shows the server's refusal in words when the setting leaves them out.
+  'go-live': writes,
 };
 
 export function can(role: Role, action: Action): boolean {
   return RULES[action](role);
 }
 
-export const ROUTES = ['dashboard', 'compose', 'programmes', 'broadcasts', 'approvals', 'inbox', 'devices', 'sources', 'reports', 'audit'] as const;
+export const ROUTES = ['dashboard', 'golive', 'compose', 'programmes', 'broadcasts', 'approvals', 'inbox', 'devices', 'sources', 'reports', 'audit'] as const;
 export type RouteName = (typeof ROUTES)[number];
 
 /** The action a page needs; a page whose action the role lacks is neither linked nor reachable. */
@@ -69,6 +73,7 @@ const NEEDS: Record<RouteName, Action> = {
   // Issue 15: programmes are built to be broadcast, like the compose screen; viewers follow their airings in
   // the broadcasts, live and reports pages instead.
   programmes: 'compose',
+  golive: 'go-live',
 };
 
 export function canOpen(role: Role, route: RouteName): boolean {
@@ -79,8 +84,8 @@ export function canOpen(role: Role, route: RouteName): boolean {
 export function navFor(role: Role): RouteName[] {
   const order: RouteName[] =
     role === 'operator'
-      ? ['compose', 'programmes', 'inbox', 'broadcasts', 'dashboard', 'devices', 'sources', 'reports']
-      : ['dashboard', 'compose', 'programmes', 'approvals', 'broadcasts', 'inbox', 'devices', 'sources', 'reports', 'audit'];
+      ? ['compose', 'golive', 'programmes', 'inbox', 'broadcasts', 'dashboard', 'devices', 'sources', 'reports']
+      : ['dashboard', 'compose', 'golive', 'programmes', 'approvals', 'broadcasts', 'inbox', 'devices', 'sources', 'reports', 'audit'];
   return order.filter((r) => canOpen(role, r));
 }
 

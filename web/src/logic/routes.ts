@@ -12,6 +12,7 @@ export const PATHS: Record<RouteName, string> = {
   audit: '/nhat-ky',
   sources: '/nguon-tiep-song',
   programmes: '/chuong-trinh',
+  golive: '/phat-truc-tiep',
 };
 
 export type Match = { route: RouteName; params: Record<string, string> } | { route: 'home' } | { route: 'broadcast'; params: { id: string } } | { route: 'not-found' };

@@ -1,6 +1,7 @@
 /**
- * Compose a bulletin — type its text and hear how it will be read, upload a recording, or relay a live source
- * for a while (issue 15; RelayForm) — create it, then schedule it (operators, approvers, admins).
+ * Compose a bulletin — type its text and hear how it will be read, upload a recording, record one here (issue
+ * 16; InAppRecorder), or relay a live source for a while (issue 15; RelayForm) — create it, then schedule it
+ * (operators, approvers, admins).
  * Over 300 lines because the screen's steps (type or upload, hear, create, schedule) share one state; the
  * panels that stand alone (PreviewPanel, RecordingPanel, SchedulePanel) are their own files.
  */
@@ -14,6 +15,8 @@ import { t } from '../../i18n/vi.js';
 import { fmtBytes, fmtDuration } from '../../logic/format.js';
 import { previewSource } from '../../logic/spans.js';
 import { RECORDING_ACCEPT, recordingProblem, UPLOAD_MAX_BYTES } from '../../logic/upload.js';
+import { encodeWav, mixTrimmed, recordingFileName, wavBytes } from '../../logic/live.js';
+import { InAppRecorder, type Take } from './InAppRecorder.js';
 import { PreviewPanel, type PreviewState } from './PreviewPanel.js';
 import { RecordingPanel } from './RecordingPanel.js';
 import { SchedulePanel } from '../schedule/SchedulePanel.js';
@@ -23,8 +26,8 @@ const PREVIEW_MAX = 5000;
 // The server refuses longer bulletins (issue 13: memory is bounded by the audio length).
 const TEXT_MAX = BULLETIN_MAX_CHARS;
 
-type Source = 'text' | 'upload' | 'relay';
-const SOURCES: Source[] = ['text', 'upload', 'relay'];
+type Source = 'text' | 'upload' | 'record' | 'relay';
+const SOURCES: Source[] = ['text', 'upload', 'record', 'relay'];
 /** `/soan-tin?tiep-song=<source id>`: opened from the sources page on a relay of that source. */
 const RELAY_PARAM = 'tiep-song';
 type BulletinState =
@@ -58,6 +61,7 @@ export default function ComposeView() {
   const [text, setText] = useState('');
   const [file, setFile] = useState<File | null>(null);
   const [fileError, setFileError] = useState<string | null>(null);
+  const [take, setTake] = useState<Take | null>(null);
   const [auto, setAuto] = useState(true);
   const [preview, setPreview] = useState<PreviewState>({ status: 'idle' });
   const [bulletin, setBulletin] = useState<BulletinState>({ status: 'none' });
@@ -151,16 +155,36 @@ export default function ComposeView() {
     }
   };
 
+  /**
+   * A take recorded here: the kept part, mixed to mono, as a WAV made in the browser. The upload route then
+   * treats it as any uploaded file (decoded, brought to broadcast loudness) — one path for every recording.
+   */
+  const takeFile = (): File | null => {
+    if (!take) {
+      setFormError(t.record.needTake);
+      return null;
+    }
+    const bytes = wavBytes(take.trim, take.sampleRate);
+    if (bytes > UPLOAD_MAX_BYTES) {
+      setFormError(t.record.tooLarge(fmtBytes(bytes), fmtBytes(UPLOAD_MAX_BYTES)));
+      return null;
+    }
+    const wav = encodeWav(mixTrimmed(take.channels, take.sampleRate, take.trim), take.sampleRate);
+    return new File([wav], recordingFileName(title), { type: 'audio/wav' });
+  };
+
   const createFromRecording = async () => {
-    if (!file) return setFormError(t.upload.needFile);
-    const problem = fileProblemMessage(file);
-    if (problem) return setFileError(problem);
+    const chosen = source === 'record' ? takeFile() : file;
+    if (source === 'record' && !chosen) return;
+    if (!chosen) return setFormError(t.upload.needFile);
+    const problem = fileProblemMessage(chosen);
+    if (problem) return (source === 'record' ? setFormError : setFileError)(problem);
     setFormError(null);
     const ctl = startJob();
     setBulletin({ status: 'uploading', sent: 0 });
     try {
       const res = await api.uploadBulletin(
-        { title: title.trim(), category, file },
+        { title: title.trim(), category, file: chosen },
         { signal: ctl.signal, onProgress: (sent, total) => setBulletin({ status: 'uploading', sent: total > 0 ? (sent / total) * 100 : 0 }) },
       );
       await follow(res, ctl, (error) => recordingRefusal(error ?? ''));
@@ -217,7 +241,8 @@ export default function ComposeView() {
     );
 
   const stale = preview.source !== undefined && preview.source !== previewSource(text).slice(0, PREVIEW_MAX);
-  const uploading = source === 'upload';
+  // A recording made here goes the upload's way: the same fields, progress, panel and result.
+  const uploading = source === 'upload' || source === 'record';
 
   return (
     <div class="compose">
@@ -277,7 +302,10 @@ export default function ComposeView() {
                 </label>
               </div>
             </div>
-            <div hidden={!uploading} class="field">
+            <div hidden={source !== 'record'} class="field">
+              <InAppRecorder disabled={locked} onTake={setTake} />
+            </div>
+            <div hidden={source !== 'upload'} class="field">
               <label for="recording-file">{t.upload.file}</label>
               {/* The native input lies, transparent, over a drop zone worded in Vietnamese: click or drop a file on it. */}
               <div class={`file-drop${fileError ? ' invalid' : ''}`}>
@@ -337,7 +365,7 @@ export default function ComposeView() {
             <div class="row wrap">
               <Alert kind="success">{t.compose.ready(fmtDuration(bulletin.durationMs))}</Alert>
               <button type="button" class="btn" onClick={() => setBulletin({ status: 'none' })}>
-                ✎ {uploading ? t.upload.another : t.compose.edit}
+                ✎ {source === 'record' ? t.record.another : uploading ? t.upload.another : t.compose.edit}
               </button>
             </div>
           ) : bulletin.status === 'uploading' ? (
@@ -345,13 +373,13 @@ export default function ComposeView() {
               {t.upload.cancel}
             </button>
           ) : (
-            <button type="submit" class="btn btn-primary" disabled={busy || (uploading && !!fileError)}>
-              {busy ? (uploading ? t.upload.processing : t.compose.creating) : uploading ? t.upload.submit : t.compose.create}
+            <button type="submit" class="btn btn-primary" disabled={busy || (source === 'upload' && !!fileError)}>
+              {busy ? (uploading ? t.upload.processing : t.compose.creating) : source === 'record' ? t.record.submit : uploading ? t.upload.submit : t.compose.create}
             </button>
           )}
         </form>
         {uploading ? (
-          <RecordingPanel audio={bulletin.status === 'ready' ? bulletin : null} busy={busy} title={title.trim()} fileName={file?.name ?? null} onExpired={() => void refreshRecordingLink()} />
+          <RecordingPanel audio={bulletin.status === 'ready' ? bulletin : null} busy={busy} title={title.trim()} fileName={source === 'upload' ? (file?.name ?? null) : null} empty={source === 'record' ? t.record.panelEmpty : t.upload.panelEmpty} onExpired={() => void refreshRecordingLink()} />
         ) : (
           <PreviewPanel state={preview} stale={stale} onExpired={() => void runPreview()} />
         )}

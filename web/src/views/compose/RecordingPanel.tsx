@@ -12,7 +12,8 @@ export interface RecordingAudio {
   audioUrlExpiresAt: string;
 }
 
-export function RecordingPanel({ audio, busy, title, fileName, onExpired }: { audio: RecordingAudio | null; busy: boolean; title: string; fileName: string | null; onExpired: () => void }) {
+/** `empty`: what to do first, for a file to upload or a recording to make here (issue 16). */
+export function RecordingPanel({ audio, busy, title, fileName, empty = t.upload.panelEmpty, onExpired }: { audio: RecordingAudio | null; busy: boolean; title: string; fileName: string | null; empty?: string; onExpired: () => void }) {
   const player = useRef<HTMLAudioElement>(null);
   return (
     <section class="card preview" aria-labelledby="recording-title" aria-busy={busy}>
@@ -37,7 +38,7 @@ export function RecordingPanel({ audio, busy, title, fileName, onExpired }: { au
           {t.upload.panelBusy}
         </p>
       ) : (
-        <p class="muted">{t.upload.panelEmpty}</p>
+        <p class="muted">{empty}</p>
       )}
     </section>
   );
