@@ -19,7 +19,7 @@ import type { WebSocket } from 'ws';
 import type {} from '@fastify/websocket';
 import { z } from 'zod';
 import { ErrorCode, idSchema } from '@loaxa/shared';
-import { principalOf } from '../http/auth.js';
+import { principalOf, resolvePrincipal } from '../http/auth.js';
 import { ApiError, conflict, errorBodySchema, forbidden, notFound } from '../http/errors.js';
 import { access, WRITERS } from '../http/access.js';
 import type { AppContext } from '../services/context.js';
@@ -27,7 +27,7 @@ import { OUTPUT_CONTENT_TYPE } from '../relay/restream.js';
 import { deviceFromBasic } from './streams.js';
 
 /** What these routes use, and all they are given (wiring/http.ts). */
-export type LiveAudioRouteDeps = Pick<AppContext, 'config' | 'live' | 'deviceCredentials'>;
+export type LiveAudioRouteDeps = Pick<AppContext, 'config' | 'live' | 'deviceCredentials' | 'sessions' | 'users' | 'events'>;
 
 /** The largest frame the operator may send (ws closes the socket with 1009 beyond): a second of AAC is 32 KB. */
 export const LIVE_MAX_FRAME_BYTES = 64 * 1024;
@@ -91,9 +91,26 @@ export const liveAudioRoutes: FastifyPluginAsyncZod<LiveAudioRouteDeps> = async 
         close: (code, reason) => socket.close(code, reason),
       });
       if (!airing || !attached) return void socket.close(1008, 'the airing has ended or has another connection');
+      // Issue 16 review: a voice must not outlive its speaker's login (a logout, a revoked session, the user
+      // disabled, demoted or moved), as live-event streams do not (routes/events.ts): checked at every ping and
+      // at once on a sessions notice; the socket then closes and the airing ends like a dropped link.
+      const stillValid = (): boolean => {
+        try {
+          const now = resolvePrincipal(request, deps.sessions, deps.users);
+          return now !== null && now.id === user.id && now.role === user.role && now.areaCode === user.areaCode;
+        } catch {
+          return false;
+        }
+      };
+      const loggedOut = (): void => void socket.close(4001, 'your login ended: log in again to go live');
+      const onSessions = (e: { userId: string }): void => {
+        if (e.userId === user.id && !stillValid()) loggedOut();
+      };
+      deps.events.on('sessions', onSessions);
       let lastPong = performance.now();
       const ping = setInterval(() => {
         if (performance.now() - lastPong > PONG_TIMEOUT_MS) return void socket.terminate();
+        if (!stillValid()) return loggedOut();
         socket.ping();
       }, PING_MS);
       socket.on('pong', () => (lastPong = performance.now()));
@@ -104,6 +121,7 @@ export const liveAudioRoutes: FastifyPluginAsyncZod<LiveAudioRouteDeps> = async 
       });
       socket.on('close', () => {
         clearInterval(ping);
+        deps.events.off('sessions', onSessions);
         airing.onLinkClosed(user.id);
       });
     },

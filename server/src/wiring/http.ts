@@ -175,7 +175,7 @@ export async function buildHttp(
   devices.watchCredentials({ registered: () => undefined, changed: (id) => live.cut(id) });
   onShutdown(() => void live.stopAll());
   await app.register(liveRoutes, { config, live });
-  await app.register(liveAudioRoutes, { config, live, deviceCredentials });
+  await app.register(liveAudioRoutes, { config, live, deviceCredentials, sessions, users, events });
   await app.register(ttsRoutes, { config, areas, dictionary, media, speech, render });
   await app.register(userRoutes, { users, sessions, areas, events, objects });
   await app.register(reportRoutes, { areas, asRun, broadcasts, bulletins, relayLog, objects, programmes });
