@@ -2,7 +2,7 @@
  * One live airing while it runs (issue 16), in memory: the operator's socket in, one encoder
  * (live-encoder.ts), the boxes' streams out (live-stream.ts), the recording on disk (live-recording.ts). The
  * service (live-service.ts) makes it, writes what it reports to the database and decides what follows its end;
- * this file knows no SQL and no HTTP.
+ * this file knows no SQL and no HTTP. Just over 300 lines: an airing's states, bounds and end are one machine.
  *
  *   operator ──start, chunks──▶ LiveEncoder ──mp3──▶ LiveStream ──▶ boxes (GET /live/{id}), and Icecast when set
  *                                           ──pcm──▶ LiveRecording (disk)

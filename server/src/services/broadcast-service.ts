@@ -1,7 +1,9 @@
 /**
  * Broadcast rules that do not depend on HTTP: who may target what, whether a broadcast needs approval
  * (Circular 39 practice: a commune's own items are approved by its leadership; the province's direct
- * broadcasts air as scheduled), conflicts before saving, and cancelling or moving occurrences.
+ * broadcasts air as scheduled), conflicts before saving, and cancelling or moving occurrences. Over 300 lines
+ * because every check a broadcast meets before it is saved — targets, approval, relay sources, a programme's
+ * relay segments and the edits that change its airings (issue 15) — is read here in one place.
  */
 import type { Logger } from 'pino';
 import { ErrorCode, RELAY_MAX_DURATION_MS, playsAtOnce, type Priority } from '@loaxa/shared';
