@@ -57,7 +57,11 @@ t.test('a live airing pushed to an Icecast mount, the boxes listening there', { 
   op.ws.send(JSON.stringify({ type: 'stop' }));
   const end = await heard.ended;
   t.ok(end.pcm.length / 96 > speech.durationMs - 500, `the listener decoded ${Math.round(end.pcm.length / 96)} ms`);
-  const ended = (await s.api('GET', `/api/v1/live/${id}`, undefined, s.token)).body;
+  // The mount's listeners may hear the end before the server has written it down (the push ends first).
+  const ended = await waitFor('the airing recorded as ended', async () => {
+    const b = (await s.api('GET', `/api/v1/live/${id}`, undefined, s.token)).body;
+    return b.endReason ? b : null;
+  }, 10_000);
   t.equal(ended.endReason, 'stopped');
   t.ok(Math.abs(ended.airedMs - speech.durationMs) < 500);
 });
