@@ -25,7 +25,7 @@
  * issue 16 asks for "one way for boxes to play live audio".
  */
 import { EventEmitter } from 'node:events';
-import { DEFAULT_RETRY, FailoverPlan, UrlSwitch, applyVolume, newFeed, pcmMs, type Feed, type Payload, type RelayCause, type RetryPolicy } from '@loaxa/shared';
+import { DEFAULT_RETRY, FailoverPlan, UrlSwitch, applyVolume, newFeed, pcmMs, type Feed, type Payload, type RelayCause, type FeedTuning } from '@loaxa/shared';
 import type { Logger } from 'pino';
 import type { PcmOutput, PcmSink } from '../hardware/sink.js';
 import type { FetchLike } from '../media-cache.js';
@@ -42,20 +42,8 @@ export interface RelayChange {
   detail?: string;
 }
 
-export interface RelayTuning {
-  /** Nothing decoded for this long, with the buffer run dry: the URL is stalled. */
-  stallMs: number;
-  /** This much silence in a row (below −50 dBFS): the URL is silent. */
-  silenceMs: number;
-  retry: RetryPolicy;
-  /** A probe serves once it has decoded this much audible audio… */
-  probeOkMs: number;
-  /** …and has failed if it has not by then. */
-  probeTimeoutMs: number;
-  prebufferMs: number;
-  /** Most audio held for a plain HTTP stream (keeps the box near live) and for HLS (whole segments). */
-  httpBufferMs: number;
-  hlsBufferMs: number;
+/** The switching's timings (shared with the restream: FeedTuning) and the box's own. */
+export interface RelayTuning extends FeedTuning {
   /** How often audio is handed to the sink. */
   tickMs: number;
   /** A live voice (issue 16): output starts once this much is held… */

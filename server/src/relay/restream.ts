@@ -28,23 +28,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { StreamAddressGuard } from './address-guard.js';
 import type { Logger } from 'pino';
-import { DEFAULT_RETRY, PCM_BYTES_PER_MS, PCM_CHANNELS, PCM_RATE, UrlSwitch, type RetryPolicy } from '@loaxa/shared';
+import { DEFAULT_RETRY, PCM_BYTES_PER_MS, PCM_CHANNELS, PCM_RATE, UrlSwitch, type FeedTuning } from '@loaxa/shared';
 import { Fanout, type Listener } from './fanout.js';
 import { ChildSet, HLS_URL, Upstream, killAndWait } from './upstream.js';
 
-export interface RestreamTuning {
-  /** Nothing decoded for this long, with the buffer run dry: the URL is stalled (the agent's 4 s). */
-  stallMs: number;
-  /** Silence in a row that fails a URL: shorter than the boxes' 10 s, so the server moves first. */
-  silenceMs: number;
-  retry: RetryPolicy;
-  /** A probe serves once it decoded this much audible audio, and has failed if not within `probeTimeoutMs`. */
-  probeOkMs: number;
-  probeTimeoutMs: number;
-  prebufferMs: number;
-  /** Most decoded audio held for a plain HTTP stream (near live) and for HLS (whole segments). */
-  httpBufferMs: number;
-  hlsBufferMs: number;
+/** The switching's timings (shared with the box: FeedTuning) and the restream's own. */
+export interface RestreamTuning extends FeedTuning {
   tickMs: number;
   /**
    * Encoded output goes to the listeners this often: a quarter second per write costs the fan-out half what

@@ -28,12 +28,17 @@ export interface PcmFeedSource {
   stop(): void;
 }
 
+/** The switching's timings, the same fields for the box (stream-relay.ts) and the restream (restream.ts). */
 export interface FeedTuning {
+  /** Nothing decoded for this long, with the buffer run dry: the URL is stalled. */
   stallMs: number;
+  /** Silence in a row (below −50 dBFS) that fails a URL: 10 s on a box, shorter on the server so it moves first. */
   silenceMs: number;
   retry: RetryPolicy;
+  /** A probe serves once it decoded this much audible audio, and has failed if not within `probeTimeoutMs`. */
   probeOkMs: number;
   probeTimeoutMs: number;
+  /** Output starts (again) once this much is held. */
   prebufferMs: number;
   /** Most audio held for a plain HTTP stream (near live) and for HLS (whole segments). */
   httpBufferMs: number;
