@@ -136,6 +136,8 @@ export function agendaOrder(a: AgendaItem, b: AgendaItem): number {
 /** An agenda item with what its builder carries along (AgendaService: the play payload, checked once). */
 export interface AgendaEntry {
   item: AgendaItem;
+  /** Its bytes in the agenda's JSON when the builder knows them already (else measured: `agendaItemBytes`). */
+  bytes?: number;
 }
 
 /**
@@ -151,7 +153,7 @@ export function assembleAgenda<E extends AgendaEntry>(
   const sorted = [...entries].sort((a, b) => agendaOrder(a.item, b.item));
   let kept = sorted.length > MAX_AGENDA_ITEMS ? sorted.slice(0, MAX_AGENDA_ITEMS) : sorted;
   let bytes = 0;
-  const fits = kept.findIndex((e) => (bytes += agendaItemBytes(e.item)) > MAX_AGENDA_BYTES);
+  const fits = kept.findIndex((e) => (bytes += e.bytes ?? agendaItemBytes(e.item)) > MAX_AGENDA_BYTES);
   if (fits >= 0) kept = kept.slice(0, fits);
   const hash = agendaHash(kept.map((e) => e.item));
   return { version: agendaVersion(hash, versioning), generatedAt: now, entries: kept, hash, truncated: sorted.length > kept.length };

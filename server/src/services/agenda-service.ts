@@ -22,7 +22,18 @@ import type { DeliveryService, HeldAgendas } from './delivery-service.js';
 
 type AgendaItem = Payload<'sync-agenda'>['items'][number];
 /** An item with its play payload as checked once for every box that holds it. */
-type Entry = { item: AgendaItem; play: CheckedPayload<'play'>; commandId: string };
+type Entry = { item: AgendaItem; play: CheckedPayload<'play'>; commandId: string; bytes: number };
+
+/**
+ * An agenda item's bytes: its play payload's JSON, serialized once per occurrence for every box (CheckedPayload),
+ * plus the command id. Measured once per payload, not once per box and item (10,000 boxes share an occurrence).
+ */
+const payloadBytes = new WeakMap<CheckedPayload<'play'>, number>();
+function itemBytes(play: CheckedPayload<'play'>): number {
+  let n = payloadBytes.get(play);
+  if (n === undefined) payloadBytes.set(play, (n = Buffer.byteLength(play.json)));
+  return n + ',"commandId":"00000000-0000-0000-0000-000000000000"'.length + 1;
+}
 
 /** Agendas built, sent and recorded this many boxes at a time. */
 const CHUNK = 1_000;
@@ -85,7 +96,7 @@ export class AgendaService {
       if (entries.length >= MAX_AGENDA_ITEMS) continue;
       const b = book.broadcast(d.broadcastId);
       const play = b ? book.payload(b, d.occurrenceAt) : null;
-      if (play) entries.push({ item: { ...play.value, commandId: d.commandId }, play, commandId: d.commandId });
+      if (play) entries.push({ item: { ...play.value, commandId: d.commandId }, play, commandId: d.commandId, bytes: itemBytes(play) });
     }
     return agendas;
   }
