@@ -10,3 +10,4 @@ export * from './fast-check.js';
 export * from './vi/index.js';
 export * from './api/index.js';
 export * from './relay/index.js';
+export * from './national/index.js';

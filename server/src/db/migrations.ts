@@ -526,4 +526,116 @@ export const migrations: Migration[] = [
       CREATE INDEX live_sessions_open ON live_sessions(state) WHERE state != 'ended';
     `,
   },
+  {
+    version: 20,
+    name: 'national link',
+    sql: `
+      -- Issue 17: the link to the province's source system (HTTT nguồn, Decision 135/QĐ-TTg, CV 1273/BTTTT-TTCS).
+      -- A box's national id (CumLoaID: in practice its modem's IMEI); absent, the link names it by our id.
+      ALTER TABLE devices ADD COLUMN national_id TEXT;
+      CREATE UNIQUE INDEX devices_national_id ON devices(national_id) WHERE national_id IS NOT NULL;
+      -- The on-disk outbox: every event of the internal model (shared/src/national/model.ts) that goes up, in
+      -- order (seq), so a week offline loses nothing and arrives in order. dedupe_key keeps a redelivered box
+      -- report from being queued twice (QoS 1). State: pending until the upstream answers; sent when it accepts;
+      -- refused when it answers TrangThaiGui 1 or a 4xx other than 401 (kept with its answer for the admin, not
+      -- retried: a refusal is about the message, and sending it again changes nothing).
+      CREATE TABLE national_outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('box-status', 'airing-start', 'airing-end', 'schedule-ack')),
+        dedupe_key TEXT,
+        event_json TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'refused')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        answer TEXT,
+        sent_at INTEGER
+      );
+      CREATE UNIQUE INDEX national_outbox_dedupe ON national_outbox(dedupe_key) WHERE dedupe_key IS NOT NULL;
+      CREATE INDEX national_outbox_pending ON national_outbox(state, seq) WHERE state = 'pending';
+      -- The other systems of the link, with the credentials they log in to us with (served interface, under
+      -- /national): a parent (the province's source system, or a central Loa Xã) may send bulletins down to us;
+      -- a child (a commune system, vendor boxes, a province Loa Xã under a central one) reports up to us and gets
+      -- bulletins from us at base_url, logging in there as out_username (out_password sealed like relay
+      -- credentials). area_codes: the areas the peer may act on (JSON array of our codes).
+      CREATE TABLE national_peers (
+        id TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('parent', 'child')),
+        name TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        mapping TEXT NOT NULL,
+        username TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        area_codes TEXT NOT NULL DEFAULT '[]',
+        base_url TEXT,
+        out_username TEXT,
+        out_password_sealed TEXT,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      );
+      -- Every request that reached the served interface, taken or refused (what, from whom, why), for the admin.
+      CREATE TABLE national_inbound (
+        id INTEGER PRIMARY KEY,
+        peer_id TEXT REFERENCES national_peers(id),
+        kind TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        accepted INTEGER NOT NULL,
+        detail TEXT NOT NULL,
+        body TEXT
+      );
+      CREATE INDEX national_inbound_time ON national_inbound(received_at);
+      -- A bulletin that came down, by the sender's BanTinId: the bulletin and broadcasts or offers it became
+      -- here, so delete and reschedule find them, and a repeated BanTinId is an update, not a second airing.
+      CREATE TABLE national_bulletins (
+        peer_id TEXT NOT NULL REFERENCES national_peers(id),
+        upstream_id TEXT NOT NULL,
+        bulletin_id TEXT REFERENCES bulletins(id),
+        broadcast_ids TEXT NOT NULL DEFAULT '[]',
+        offer_ids TEXT NOT NULL DEFAULT '[]',
+        state TEXT NOT NULL CHECK (state IN ('fetching', 'inbox', 'scheduled', 'aired', 'deleted', 'failed')),
+        detail TEXT,
+        command_json TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (peer_id, upstream_id)
+      ) WITHOUT ROWID;
+      -- A source system's view of its children's boxes and airings (from their status and play logs): what the
+      -- central dashboard counts for coverage, faults and as-run per child.
+      CREATE TABLE national_child_boxes (
+        peer_id TEXT NOT NULL REFERENCES national_peers(id),
+        national_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        area_code TEXT NOT NULL,
+        area_name TEXT NOT NULL,
+        lat REAL,
+        lon REAL,
+        volume INTEGER,
+        operating TEXT NOT NULL,
+        connection TEXT NOT NULL,
+        now_playing TEXT NOT NULL DEFAULT '',
+        app_version TEXT NOT NULL DEFAULT '',
+        last_status_at INTEGER NOT NULL,
+        PRIMARY KEY (peer_id, national_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE national_child_airings (
+        peer_id TEXT NOT NULL REFERENCES national_peers(id),
+        airing_key TEXT NOT NULL,
+        bulletin_id TEXT NOT NULL,
+        box_national_id TEXT,
+        area_code TEXT,
+        title TEXT NOT NULL DEFAULT '',
+        content_type TEXT,
+        priority TEXT,
+        relay_source TEXT,
+        started_at INTEGER,
+        ended_at INTEGER,
+        ok INTEGER,
+        aired_s INTEGER,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (peer_id, airing_key)
+      ) WITHOUT ROWID;
+      CREATE INDEX national_child_airings_bulletin ON national_child_airings(peer_id, bulletin_id);
+    `,
+  },
 ];
