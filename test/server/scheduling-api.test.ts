@@ -109,3 +109,41 @@ t.test('conflicts are reported per device before saving', async (t) => {
   const same = await api('POST', '/api/v1/broadcasts', { bulletinId: bulletin.id, target: { deviceIds: [dev.id] }, startAt: at }, token);
   t.equal(same.body.conflicts[0].outcome, 'queued-after', 'equal priority queues behind what is booked');
 });
+
+/**
+ * Issue 20, broken 1: an operator's "Phát ngay" approved more than the play window (5 min) after it was
+ * submitted showed "approved" and aired nowhere. The approver's wait is made by moving the submitted row's
+ * times back, as if it had been waiting that long.
+ */
+t.test('approval later than the play window: "Phát ngay" airs at approval; a chosen time that has passed is refused', async (t) => {
+  const { api, login, bulletin, dev, server } = await setup(t);
+  const op = await login('op-tanlap', 'operator', '99003');
+  const approver = await login('duyet', 'approver', '99');
+  const waited = 6 * 60_000;
+  const age = (id: string) => server.ctx.db.prepare('UPDATE broadcasts SET created_at = created_at - @w, start_at = start_at - @w WHERE id = @id').run({ id, w: waited });
+
+  const now = await api('POST', '/api/v1/broadcasts', { bulletinId: bulletin.id, target: { areaCodes: ['99003'] } }, op);
+  t.equal(now.body.status, 'submitted');
+  age(now.body.id);
+  const queued = (await api('GET', '/api/v1/broadcasts?status=submitted', undefined, approver)).body.items[0];
+  t.equal(queued.airsWhenApproved, true, 'the queue says it airs when approved');
+  const before = Date.now();
+  const ok = await api('POST', `/api/v1/broadcasts/${now.body.id}/approve`, {}, approver);
+  t.equal(ok.status, 200);
+  t.ok(Date.parse(ok.body.startAt) >= before - 1000, 'its start is the approval, not the submission');
+  const detail = await api('GET', `/api/v1/broadcasts/${now.body.id}`, undefined, op);
+  t.same(detail.body.deliveries.map((d: { deviceId: string }) => d.deviceId), [dev.id], 'the box gets it');
+  t.not(detail.body.deliveries[0].state, 'missed');
+
+  const chosen = new Date(Date.now() + 60_000).toISOString();
+  const timed = await api('POST', '/api/v1/broadcasts', { bulletinId: bulletin.id, target: { areaCodes: ['99003'] }, startAt: chosen }, op);
+  // Submitted ten minutes ago for a minute later; that minute was six minutes ago, past its 5-minute window.
+  server.ctx.db.prepare('UPDATE broadcasts SET created_at = created_at - 600000, start_at = start_at - 420000 WHERE id = ?').run(timed.body.id);
+  const late = (await api('GET', '/api/v1/broadcasts?status=submitted', undefined, approver)).body.items.find((b: { id: string }) => b.id === timed.body.id);
+  t.equal(late.airsWhenApproved, false);
+  t.ok(Date.parse(late.lastStartAt) < Date.now(), 'the queue can tell its last start has passed');
+  const refused = await api('POST', `/api/v1/broadcasts/${timed.body.id}/approve`, {}, approver);
+  t.equal(refused.status, 409);
+  t.match(refused.body.error.message, /has passed/);
+  t.equal((await api('GET', `/api/v1/broadcasts/${timed.body.id}`, undefined, op)).body.status, 'submitted', 'nothing changed: it still waits, to be rejected or moved');
+});

@@ -5,7 +5,7 @@ import type { BroadcastDetail, DeliveryEvent } from '../../web/src/api/types.js'
 const OCC = '2026-12-15T10:00:00.000Z';
 const detail: BroadcastDetail = {
   id: 'bc-1', bulletinId: 'bt-1', priority: 'normal', status: 'approved', startAt: OCC, schedule: null, target: { areaCodes: ['99003'] },
-  createdAt: OCC, decisionReason: null, occurrenceAt: OCC, summary: { cached: 2 },
+  createdAt: OCC, decisionReason: null, airsWhenApproved: false, lastStartAt: OCC, occurrenceAt: OCC, summary: { cached: 2 },
   deliveries: [
     { deviceId: 'spk-a', occurrenceAt: OCC, state: 'cached', at: OCC },
     { deviceId: 'spk-b', occurrenceAt: OCC, state: 'cached', at: OCC },

@@ -336,6 +336,11 @@ export class BroadcastRepository {
     return rows.map(toBroadcast);
   }
 
+  /** Moves a submitted one-off's start (it airs when approved: BroadcastService.decide). */
+  startAt(id: string, at: number): void {
+    this.db.prepare("UPDATE broadcasts SET start_at = ? WHERE id = ? AND status = 'submitted' AND schedule_json IS NULL").run(at, id);
+  }
+
   decide(id: string, status: 'approved' | 'rejected' | 'cancelled', userId: string | null, reason: string | null, now = Date.now()): void {
     this.db
       .prepare('UPDATE broadcasts SET status = @status, decided_by = @userId, decided_at = @now, decision_reason = @reason WHERE id = @id')

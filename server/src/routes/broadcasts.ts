@@ -29,6 +29,7 @@ import { decodeCursor, encodeCursor, listSchema } from '../http/pagination.js';
 import type { Broadcast } from '../repos/broadcasts.js';
 import type { AppContext } from '../services/context.js';
 import { scheduleOf } from '../services/scheduler.js';
+import { airsWhenApproved } from '../services/broadcast-service.js';
 import { expandOccurrences, MAX_OCCURRENCES_PER_CALL, OccurrenceCapError } from '../scheduling/recurrence.js';
 import { access, ANY_ROLE, APPROVERS, WRITERS } from '../http/access.js';
 
@@ -46,6 +47,8 @@ const toSummary = (b: Broadcast, seen: (deviceId: string) => boolean) => ({
   target: b.target.deviceIds ? { ...b.target, deviceIds: b.target.deviceIds.filter(seen) } : b.target,
   createdAt: iso(b.createdAt),
   decisionReason: b.decisionReason,
+  airsWhenApproved: b.status === 'submitted' && airsWhenApproved(b),
+  lastStartAt: b.schedule ? null : iso(b.startAt + b.windowMs),
 });
 
 /** What these routes use, and all they are given (wiring/http.ts). */

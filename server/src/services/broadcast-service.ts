@@ -287,6 +287,19 @@ export class BroadcastService {
     if (!this.deps.objects.broadcastVisible(user, b)) throw new ApiError(404, ErrorCode.NOT_FOUND, `broadcast ${b.id} not found`);
     this.checkTargets(user, b.target);
     if (b.status !== 'submitted') throw conflict(`broadcast ${b.id} is ${b.status}, not submitted`);
+    if (approve && !b.schedule) {
+      const now = Date.now();
+      if (airsWhenApproved(b)) {
+        // Issue 20, broken 1: "Phát ngay" from an operator who needs approval airs when it is approved. Its
+        // start was the submission; approved later than the play window after it, no occurrence fell inside the
+        // scheduler's window and it aired nowhere while showing "approved". The start becomes the approval.
+        this.deps.broadcasts.startAt(b.id, Math.max(now, b.startAt));
+      } else if (b.startAt + b.windowMs < now) {
+        // A time the author chose has passed: airing it now is not what anyone asked for. The queue says so
+        // (lastStartAt); the approver rejects it with a reason or the author moves it.
+        throw conflict(`the airing time ${new Date(b.startAt).toISOString()} has passed (it could start until ${new Date(b.startAt + b.windowMs).toISOString()}): reject it, or ask its author to choose a new time`);
+      }
+    }
     this.deps.broadcasts.decide(b.id, approve ? 'approved' : 'rejected', user.id, reason);
     if (approve) await this.launch(this.deps.broadcasts.get(b.id)!);
   }
@@ -333,4 +346,12 @@ export class BroadcastService {
     const plain = expandOccurrences(scheduleOf(b), { from: occurrenceAt, to: occurrenceAt + 1 });
     if (!plain.includes(occurrenceAt)) throw badRequest(`broadcast ${b.id} has no occurrence at ${new Date(occurrenceAt).toISOString()}`, [{ path: 'occurrenceAt', message: 'not an occurrence' }]);
   }
+}
+
+/**
+ * A one-off the author sent to air at once ("Phát ngay": no time given, or a time already reached), so it
+ * airs when approved: `prepare` starts such a broadcast at its creation.
+ */
+export function airsWhenApproved(b: Pick<Broadcast, 'schedule' | 'startAt' | 'createdAt'>): boolean {
+  return !b.schedule && b.startAt <= b.createdAt;
 }

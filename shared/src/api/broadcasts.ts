@@ -40,6 +40,13 @@ export const broadcastSummarySchema = z.object({
   target: z.object({ areaCodes: z.array(z.string()).optional(), deviceIds: z.array(z.string()).optional() }),
   createdAt: z.string(),
   decisionReason: z.string().nullable(),
+  /**
+   * A one-off sent "Phát ngay" by someone who needs approval: it airs when approved, whenever that is (issue
+   * 20, broken 1: approved more than its play window after submission, it used to air nowhere).
+   */
+  airsWhenApproved: z.boolean(),
+  /** A one-off at a chosen time: the last instant it can still start (startAt + the play window); null for schedules. */
+  lastStartAt: z.string().nullable(),
 });
 
 export const broadcastCreatedSchema = z.object({ id: z.string(), status: z.enum(NEW_BROADCAST_STATUSES), startAt: z.string(), devices: z.number(), conflicts: z.array(conflictSchema) });

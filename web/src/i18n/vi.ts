@@ -723,6 +723,7 @@ export const t = {
     reason: 'Lý do từ chối',
     needReason: 'Nhập lý do từ chối.',
     approved: 'Đã phê duyệt.',
+    late: (at: string) => `Đã quá giờ phát (${at}): không thể phê duyệt. Hãy từ chối kèm lý do, hoặc đề nghị người soạn chọn giờ mới.`,
     rejected: 'Đã từ chối.',
     submittedAt: 'Gửi lúc',
     startAt: 'Bắt đầu',
@@ -733,6 +734,7 @@ export const t = {
 
   broadcasts: {
     title: 'Lượt phát',
+    whenApproved: 'Phát ngay khi được phê duyệt',
     status: 'Trạng thái',
     empty: 'Không có lượt phát nào.',
     open: 'Xem trạng thái',

@@ -11,6 +11,14 @@ import { can } from '../logic/roles.js';
 import { BroadcastHeading } from './BroadcastsView.js';
 import { useBulletinTitles } from './live/useDeviceNames.js';
 
+/**
+ * A one-off at a time its author chose whose last possible start has passed while it waited: the server
+ * refuses to approve it (issue 20, broken 1), so the queue says so and offers only the rejection.
+ */
+function late(b: BroadcastSummary): boolean {
+  return !b.airsWhenApproved && b.lastStartAt !== null && Date.parse(b.lastStartAt) < Date.now();
+}
+
 export default function ApprovalsView() {
   const { api, me, areas } = useSession();
   const [items, setItems] = useState<BroadcastSummary[] | null>(null);
@@ -49,14 +57,15 @@ export default function ApprovalsView() {
               {b.target.deviceIds?.length ? ` · ${t.approvals.devices(b.target.deviceIds.length)}` : ''}
             </p>
           </div>
-          {allowed && <Decide id={b.id} onDone={done} />}
+          {late(b) && <Alert>{t.approvals.late(fmtDateTime(b.startAt))}</Alert>}
+          {allowed && <Decide id={b.id} onDone={done} late={late(b)} />}
         </Card>
       ))}
     </div>
   );
 }
 
-function Decide({ id, onDone }: { id: string; onDone: (id: string, message: string) => void }) {
+function Decide({ id, onDone, late }: { id: string; onDone: (id: string, message: string) => void; late: boolean }) {
   const { api } = useSession();
   const [rejecting, setRejecting] = useState(false);
   const [reason, setReason] = useState('');
@@ -94,7 +103,7 @@ function Decide({ id, onDone }: { id: string; onDone: (id: string, message: stri
         </div>
       ) : (
         <div class="row wrap">
-          <button type="button" class="btn btn-primary" disabled={busy} onClick={() => void act(true)}>
+          <button type="button" class="btn btn-primary" disabled={busy || late} onClick={() => void act(true)}>
             ✓ {t.approvals.approve}
           </button>
           <button type="button" class="btn" disabled={busy} onClick={() => setRejecting(true)}>

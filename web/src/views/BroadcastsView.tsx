@@ -22,9 +22,7 @@ export function BroadcastHeading({ b, title, startLabel, children }: { b: Broadc
       </Link>
       <div class="row wrap small">
         <Badge tone={b.priority}>{t.priorities[b.priority]}</Badge>
-        <span>
-          {startLabel}: {fmtDateTime(b.startAt)}
-        </span>
+        <span>{b.airsWhenApproved ? t.broadcasts.whenApproved : `${startLabel}: ${fmtDateTime(b.startAt)}`}</span>
         <span>{scheduleLabel(b)}</span>
         {children}
       </div>
