@@ -11,3 +11,4 @@ export * from './vi/index.js';
 export * from './api/index.js';
 export * from './relay/index.js';
 export * from './national/index.js';
+export * from './warnings/index.js';
