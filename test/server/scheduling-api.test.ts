@@ -95,6 +95,16 @@ t.test('recurring schedules: occurrences in Vietnam time, one cancelled or moved
   t.same(moved.map((d: { state: string }) => d.state), ['queued'], 'the moved occurrence is queued at its new time');
   const bogus = await api('POST', `/api/v1/broadcasts/${b.body.id}/cancel`, { occurrenceAt: '2030-01-01T01:02:03Z' }, token);
   t.equal(bogus.status, 400, 'an instant that is not an occurrence');
+
+  // Issue 20, broken 2: a cancelled airing is not brought back by moving it; the detail shows the next that airs.
+  const again = await api('PATCH', `/api/v1/broadcasts/${b.body.id}/occurrences/${occ[2].occurrenceAt}`, { startAt: moveTo }, token);
+  t.equal(again.status, 409, 'a cancelled airing cannot be moved');
+  t.not((await api('GET', `/api/v1/broadcasts/${b.body.id}`, undefined, token)).body.occurrenceAt, occ[2].occurrenceAt);
+
+  // Issue 20, broken 2: after the whole series is cancelled, none of its occurrences lists as scheduled.
+  t.equal((await api('POST', `/api/v1/broadcasts/${b.body.id}/cancel`, {}, token)).status, 200);
+  const gone = (await api('GET', `/api/v1/broadcasts/${b.body.id}/occurrences`, undefined, token)).body.items;
+  t.same([...new Set(gone.map((o: { status: string }) => o.status))], ['cancelled'], 'every occurrence of a cancelled series is cancelled');
 });
 
 t.test('conflicts are reported per device before saving', async (t) => {

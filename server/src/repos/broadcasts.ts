@@ -126,6 +126,7 @@ export class BroadcastRepository {
   private readonly eventStmt;
   private readonly occurrenceStmt;
   private readonly nextOccurrenceStmt;
+  private readonly nextAnyOccurrenceStmt;
   private readonly lastOccurrenceStmt;
   private readonly pendingForDeviceStmt;
   private readonly overdueStmt;
@@ -171,7 +172,12 @@ export class BroadcastRepository {
     this.occurrenceStmt = db.prepare<[string, number], DeliveryRow>(
       'SELECT * FROM deliveries WHERE broadcast_id = ? AND occurrence_at = ? ORDER BY device_id',
     );
+    // Issue 20, broken 2: the next occurrence that still airs somewhere; one cancelled on every box is skipped
+    // (its page kept offering to cancel or move it again), unless nothing else is left.
     this.nextOccurrenceStmt = db.prepare<[string, number], { occ: number | null }>(
+      "SELECT MIN(occurrence_at) AS occ FROM deliveries WHERE broadcast_id = ? AND occurrence_at >= ? AND state != 'cancelled'",
+    );
+    this.nextAnyOccurrenceStmt = db.prepare<[string, number], { occ: number | null }>(
       'SELECT MIN(occurrence_at) AS occ FROM deliveries WHERE broadcast_id = ? AND occurrence_at >= ?',
     );
     this.lastOccurrenceStmt = db.prepare<[string], { occ: number | null }>(
@@ -283,7 +289,7 @@ export class BroadcastRepository {
 
   /** The next or current occurrence: the first not before `now - windowMs`, else the last one. */
   currentOccurrence(broadcastId: string, since: number): number | null {
-    return this.nextOccurrenceStmt.get(broadcastId, since)?.occ ?? this.lastOccurrenceStmt.get(broadcastId)?.occ ?? null;
+    return this.nextOccurrenceStmt.get(broadcastId, since)?.occ ?? this.nextAnyOccurrenceStmt.get(broadcastId, since)?.occ ?? this.lastOccurrenceStmt.get(broadcastId)?.occ ?? null;
   }
 
   byCommand(commandId: string, deviceId: string): Delivery | null {

@@ -218,7 +218,11 @@ export const broadcastRoutes: FastifyPluginAsyncZod<BroadcastRouteDeps> = async 
         if (!(err instanceof OccurrenceCapError)) throw err;
         throw badRequest(`more than ${MAX_OCCURRENCES_PER_CALL} occurrences between from and to, the most listed at once; ask for a shorter range`, [{ path: 'to', message: `more than ${MAX_OCCURRENCES_PER_CALL} occurrences` }]);
       }
+      // Issue 20, broken 2: a broadcast cancelled (or rejected) as a whole airs none of its occurrences; they
+      // were still listed as scheduled.
+      const stopped = b.status === 'cancelled' || b.status === 'rejected';
       const items = [...new Set([...plain, ...actual])].sort((x, y) => x - y).map((t) => {
+        if (stopped) return { occurrenceAt: iso(t), status: 'cancelled' as const };
         const e = exceptions.find((x) => x.occurrenceAt === t);
         if (e?.action === 'cancel') return { occurrenceAt: iso(t), status: 'cancelled' as const };
         if (e?.action === 'move') return { occurrenceAt: iso(t), status: 'moved' as const, movedTo: iso(e.to) };

@@ -325,6 +325,8 @@ export class BroadcastService {
     this.assertCanChange(user, b);
     if (b.status !== 'approved' && b.status !== 'submitted') throw conflict(`broadcast ${b.id} is ${b.status}`);
     this.assertOccurrence(b, occurrenceAt);
+    // Moving a cancelled airing replaced its cancellation and brought it back on air at the new time.
+    if (this.deps.broadcasts.exceptions(b.id).some((e) => e.occurrenceAt === occurrenceAt && e.action === 'cancel')) throw conflict(`the airing at ${new Date(occurrenceAt).toISOString()} was cancelled; it cannot be moved`);
     if (to + b.windowMs < Date.now()) throw badRequest('the new time is in the past', [{ path: 'startAt', message: 'in the past' }]);
     this.deps.broadcasts.addException(b.id, { occurrenceAt, action: 'move', to }, user.id);
     this.deps.agenda.markDirty(await this.deps.delivery.cancel(b, occurrenceAt, `moved to ${new Date(to).toISOString()} by ${user.username}`));

@@ -230,7 +230,11 @@ export class ApiClient {
   broadcast = (id: string, signal?: AbortSignal) => this.request<BroadcastDetail>('GET', `/api/v1/broadcasts/${encodeURIComponent(id)}`, undefined, signal);
   approve = (id: string) => this.request<BroadcastSummary>('POST', `/api/v1/broadcasts/${encodeURIComponent(id)}/approve`, {});
   reject = (id: string, reason: string) => this.request<BroadcastSummary>('POST', `/api/v1/broadcasts/${encodeURIComponent(id)}/reject`, { reason } satisfies RejectBody);
-  cancelBroadcast = (id: string) => this.request<{ id: string; cancelledDeliveries: number }>('POST', `/api/v1/broadcasts/${encodeURIComponent(id)}/cancel`, {});
+  /** The whole broadcast, or (with `occurrenceAt`) that one airing of its series. */
+  cancelBroadcast = (id: string, occurrenceAt?: string) =>
+    this.request<{ id: string; cancelledDeliveries: number }>('POST', `/api/v1/broadcasts/${encodeURIComponent(id)}/cancel`, occurrenceAt ? { occurrenceAt } : {});
+  moveOccurrence = (id: string, occurrenceAt: string, startAt: string) =>
+    this.request<{ id: string; occurrenceAt: string; movedTo: string }>('PATCH', `/api/v1/broadcasts/${encodeURIComponent(id)}/occurrences/${encodeURIComponent(occurrenceAt)}`, { startAt });
 
   // the commune's inbox
   inbox = (q: { status?: OfferStatus; limit?: number; cursor?: string | null } = {}) => this.request<Page<Offer>>('GET', withQuery('/api/v1/inbox', q));

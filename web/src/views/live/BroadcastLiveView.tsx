@@ -17,6 +17,7 @@ import { useDeviceNames } from './useDeviceNames.js';
 import { RelayLivePanel } from '../relays/RelayLivePanel.js';
 import { ProgrammeLivePanel } from '../programmes/ProgrammeLivePanel.js';
 import { laterItemEvent } from '../../logic/programme-runs.js';
+import { localInstant, localTimeIn, localToday } from '../../logic/schedule.js';
 
 const PAGE = 50;
 const DONE: DeliveryState[] = ['played'];
@@ -96,11 +97,17 @@ export default function BroadcastLiveView({ id }: { id: string }) {
   const finished = detail.schedule === null && total > 0 && detail.deliveries.every((d) => TERMINAL.includes(d.state));
   const canCancel = can(me.role, 'cancel-broadcast') && (detail.status === 'approved' || detail.status === 'submitted') && !finished;
 
-  const cancel = async () => {
-    if (!window.confirm(t.live.confirmCancel)) return;
+  // Issue 20, broken 2: "Dừng phát" on a daily broadcast said "this airing" and cancelled the whole series.
+  // A series offers the airing shown (cancel or move it) and the whole series, each saying which it is; a
+  // one-off offers the one; a submitted broadcast is withdrawn, not "stopped" (nothing airs yet).
+  const series = detail.schedule !== null;
+  const occurrence = detail.occurrenceAt;
+  const cancel = async (which: 'airing' | 'series') => {
+    const question = detail.status === 'submitted' ? t.live.confirmWithdraw : which === 'airing' && series && occurrence ? t.live.confirmCancelAiring(fmtDateTime(occurrence)) : series ? t.live.confirmCancelSeries : t.live.confirmCancel;
+    if (!window.confirm(question)) return;
     try {
-      const r = await api.cancelBroadcast(id);
-      setNotice(t.live.cancelled(r.cancelledDeliveries));
+      const r = await api.cancelBroadcast(id, which === 'airing' && series && occurrence ? occurrence : undefined);
+      setNotice(which === 'airing' && series ? t.live.cancelledAiring(r.cancelledDeliveries) : t.live.cancelled(r.cancelledDeliveries));
     } catch (err) {
       setNotice(errorMessage(err));
     }
@@ -122,12 +129,28 @@ export default function BroadcastLiveView({ id }: { id: string }) {
             {t.live.updated(fmtTime(updatedAt))}
           </span>
         )}
-        {canCancel && (
-          <button type="button" class="btn btn-danger btn-small" onClick={() => void cancel()}>
+        {canCancel && detail.status === 'submitted' && (
+          <button type="button" class="btn btn-small" onClick={() => void cancel('series')}>
+            ↩ {t.live.withdraw}
+          </button>
+        )}
+        {canCancel && detail.status === 'approved' && !series && (
+          <button type="button" class="btn btn-danger btn-small" onClick={() => void cancel('airing')}>
             ■ {t.live.cancel}
           </button>
         )}
+        {canCancel && detail.status === 'approved' && series && occurrence && (
+          <button type="button" class="btn btn-danger btn-small" onClick={() => void cancel('airing')}>
+            ■ {t.live.cancelAiring}
+          </button>
+        )}
+        {canCancel && detail.status === 'approved' && series && (
+          <button type="button" class="btn btn-danger btn-small" onClick={() => void cancel('series')}>
+            ■■ {t.live.cancelSeries}
+          </button>
+        )}
       </div>
+      {canCancel && detail.status === 'approved' && series && occurrence && <MoveAiring id={id} occurrenceAt={occurrence} onDone={setNotice} />}
       {error !== null && <Alert kind="warning">{t.live.pollError}</Alert>}
       {notice && <Alert kind="info">{notice}</Alert>}
       <Card>
@@ -202,5 +225,54 @@ export default function BroadcastLiveView({ id }: { id: string }) {
         </Card>
       )}
     </div>
+  );
+}
+
+/** Moves the airing shown to another local date and time (Vietnam), the rest of the series untouched. */
+function MoveAiring({ id, occurrenceAt, onDone }: { id: string; occurrenceAt: string; onDone: (message: string) => void }) {
+  const { api } = useSession();
+  const [open, setOpen] = useState(false);
+  const [date, setDate] = useState(() => localToday(Date.parse(occurrenceAt)));
+  const [time, setTime] = useState(() => localTimeIn(0, Date.parse(occurrenceAt)));
+  const [busy, setBusy] = useState(false);
+  if (!open)
+    return (
+      <p>
+        <button type="button" class="btn btn-small" onClick={() => setOpen(true)}>
+          ⇢ {t.live.moveAiring}
+        </button>
+      </p>
+    );
+  const move = async () => {
+    setBusy(true);
+    try {
+      const r = await api.moveOccurrence(id, occurrenceAt, localInstant(date, time));
+      onDone(t.live.moved(fmtDateTime(r.movedTo)));
+      setOpen(false);
+    } catch (err) {
+      onDone(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Card title={t.live.moveAiring}>
+      <div class="row wrap">
+        <label class="field">
+          <span>{t.live.moveDate}</span>
+          <input type="date" value={date} onInput={(e) => setDate(e.currentTarget.value)} />
+        </label>
+        <label class="field">
+          <span>{t.live.moveTime}</span>
+          <input type="time" value={time} onInput={(e) => setTime(e.currentTarget.value)} />
+        </label>
+        <button type="button" class="btn btn-primary" disabled={busy || !date || !time} onClick={() => void move()}>
+          {t.live.moveConfirm}
+        </button>
+        <button type="button" class="btn btn-ghost" onClick={() => setOpen(false)}>
+          {t.cancel}
+        </button>
+      </div>
+    </Card>
   );
 }
