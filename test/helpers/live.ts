@@ -40,7 +40,7 @@ export function makeSpeech(dir: string, opts: { durationMs?: number; markerMs?: 
 }
 
 /** Cuts a WebM at its Cluster elements (ID 1F 43 B6 75), the first chunk holding the header too. */
-function splitClusters(webm: Buffer): Buffer[] {
+export function splitClusters(webm: Buffer): Buffer[] {
   const id = Buffer.from([0x1f, 0x43, 0xb6, 0x75]);
   const starts: number[] = [];
   for (let at = webm.indexOf(id); at >= 0; at = webm.indexOf(id, at + 4)) starts.push(at);
