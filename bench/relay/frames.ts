@@ -38,8 +38,12 @@ export function audioKind(contentType: string | undefined, firstBytes: Buffer): 
   return null;
 }
 
-export function createAudioCounter(kind: AudioKind): AudioCounter {
-  return kind === 'ogg' ? oggCounter() : frameCounter(kind);
+/**
+ * `onFrame` (MP3 and ADTS only) is handed each whole audio frame as it completes, with its duration: bench:live
+ * (issue 16) fingerprints the frames to find when each box received the one carrying a marker's onset.
+ */
+export function createAudioCounter(kind: AudioKind, onFrame?: (frame: Buffer, seconds: number) => void): AudioCounter {
+  return kind === 'ogg' ? oggCounter() : frameCounter(kind, onFrame);
 }
 
 // ---- MP3 / ADTS: self-describing frames ----------------------------------------------------------------
@@ -90,7 +94,7 @@ function isXingFrame(b: Buffer, i: number, length: number): boolean {
   return head.includes('Xing') || head.includes('Info');
 }
 
-function frameCounter(kind: 'mp3' | 'adts'): AudioCounter {
+function frameCounter(kind: 'mp3' | 'adts', onFrame?: (frame: Buffer, seconds: number) => void): AudioCounter {
   const parse = kind === 'mp3' ? mp3Frame : adtsFrame;
   const headerBytes = kind === 'mp3' ? 4 : 7;
   let pending: Buffer = Buffer.alloc(0);
@@ -140,7 +144,10 @@ function frameCounter(kind: 'mp3' | 'adts'): AudioCounter {
             synced = true;
           }
           if (pending.length - at < f.length) break; // the rest of this frame has not arrived yet
-          if (!(kind === 'mp3' && isXingFrame(pending, at, f.length))) got += f.samples / f.rate;
+          if (!(kind === 'mp3' && isXingFrame(pending, at, f.length))) {
+            got += f.samples / f.rate;
+            onFrame?.(pending.subarray(at, at + f.length), f.samples / f.rate);
+          }
           at += f.length;
         } else {
           synced = false;

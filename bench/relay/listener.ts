@@ -12,6 +12,7 @@
  */
 import { Agent, request as httpRequest, type ClientRequest } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { crc32 } from 'node:zlib';
 import { audioKind, createAudioCounter, type AudioCounter } from './frames.js';
 
 export interface ConnectTask {
@@ -23,6 +24,20 @@ export interface ConnectTask {
   inFlight: number;
   /** A listener without audio this long after it started connecting has failed. */
   timeoutMs: number;
+  /**
+   * bench:live (issue 16): each listener also notes, within the window, when each frame arrived (its CRC-32 and
+   * the epoch ms, at most `frames` of them), and plays the frames through a model of the box's jitter buffer
+   * (device-agent's live tuning: output starts once `prebufferMs` is held, at most `maxMs` held, drained at
+   * real-time pace) to count the times it would have run dry: dropouts a listener of the box would hear.
+   */
+  live?: { frames: number; prebufferMs: number; maxMs: number };
+}
+
+/** bench:live: a frame to look for in every listener's record, arrived no earlier than `from` (epoch ms). */
+export interface WatchedFrame {
+  crc: number;
+  from: number;
+  to: number;
 }
 
 export interface ListenerResult {
@@ -43,9 +58,14 @@ export interface ListenerResult {
   chunks: number;
   bytes: number;
   skippedBytes: number;
+  /** bench:live: when each watched frame arrived (epoch ms; null: not within the window), and the jitter model's dropouts. */
+  arrivals?: Array<number | null>;
+  dropouts?: number;
+  /** When the buffer was found dry (epoch ms, the first 50): dropouts of many boxes at once come from upstream. */
+  dropoutTimes?: number[];
 }
 
-export type ToListener = ConnectTask | { type: 'mark' } | { type: 'stop' } | { type: 'exit' };
+export type ToListener = ConnectTask | { type: 'mark' } | { type: 'stop'; watch?: WatchedFrame[] } | { type: 'exit' };
 export type FromListener =
   | { type: 'connected'; ok: number; failed: number; why: string[] }
   | { type: 'marked' }
@@ -64,6 +84,46 @@ interface Listener {
   maxGapMs: number;
   chunks: number;
   bytes: number;
+  live: LiveRecord | null;
+}
+
+/** bench:live's per-listener record (see ConnectTask.live). */
+interface LiveRecord {
+  crcs: Uint32Array;
+  at: Float64Array;
+  n: number;
+  /** The jitter model: ms held, whether output flows, when it was last drained, dropouts within the window. */
+  heldMs: number;
+  flowing: boolean;
+  lastAt: number;
+  dropouts: number;
+  dropoutTimes: number[];
+}
+
+const epochNow = (): number => performance.timeOrigin + performance.now();
+
+/** One frame through the jitter model and, within the window, into the record. */
+function liveFrame(rec: LiveRecord, opts: NonNullable<ConnectTask['live']>, frame: Buffer, seconds: number): void {
+  const now = epochNow();
+  if (rec.flowing) {
+    rec.heldMs -= now - rec.lastAt;
+    if (rec.heldMs < 0) {
+      // Ran dry before this frame came: the box would have gone silent and waited for the prebuffer again.
+      if (markAt) {
+        rec.dropouts++;
+        if (rec.dropoutTimes.length < 50) rec.dropoutTimes.push(rec.lastAt + (rec.heldMs + (now - rec.lastAt)));
+      }
+      rec.flowing = false;
+      rec.heldMs = 0;
+    }
+  }
+  rec.lastAt = now;
+  rec.heldMs = Math.min(opts.maxMs, rec.heldMs + seconds * 1000);
+  if (!rec.flowing && rec.heldMs >= opts.prebufferMs) rec.flowing = true;
+  if (markAt && rec.n < rec.crcs.length) {
+    rec.crcs[rec.n] = crc32(frame);
+    rec.at[rec.n++] = now;
+  }
 }
 
 let listeners: Listener[] = [];
@@ -80,7 +140,9 @@ const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 const ATTEMPT_MS = 5_000;
 
 function open(task: ConnectTask, auth: string, onHeaders: () => void, onSettled: () => void): Listener {
-  const l: Listener = { req: null, counter: null, t0: performance.now(), attempts: 0, connectMs: null, firstAudioMs: null, failed: null, atMark: 0, lastAudioAt: 0, maxGapMs: 0, chunks: 0, bytes: 0 };
+  const live = task.live;
+  const rec: LiveRecord | null = live ? { crcs: new Uint32Array(live.frames), at: new Float64Array(live.frames), n: 0, heldMs: 0, flowing: false, lastAt: 0, dropouts: 0, dropoutTimes: [] } : null;
+  const l: Listener = { req: null, counter: null, t0: performance.now(), attempts: 0, connectMs: null, firstAudioMs: null, failed: null, atMark: 0, lastAudioAt: 0, maxGapMs: 0, chunks: 0, bytes: 0, live: rec };
   let settled = false;
   let headers = false;
   const gotHeaders = (): void => {
@@ -123,7 +185,7 @@ function open(task: ConnectTask, auth: string, onHeaders: () => void, onSettled:
             req.destroy();
             return;
           }
-          l.counter = createAudioCounter(kind);
+          l.counter = rec && live ? createAudioCounter(kind, (frame, seconds) => liveFrame(rec, live, frame, seconds)) : createAudioCounter(kind);
         }
         if (l.counter.push(chunk) <= 0) return;
         const now = performance.now();
@@ -195,14 +257,26 @@ function mark(): void {
     l.maxGapMs = 0;
     l.chunks = 0;
     l.bytes = 0;
+    if (l.live) {
+      l.live.n = 0;
+      l.live.dropouts = 0;
+      l.live.dropoutTimes = [];
+    }
   }
   cpuAtMark = process.cpuUsage();
   loopDelay.reset();
   loopDelay.enable();
 }
 
-function stop(): void {
+/** When the listener received the watched frame (the first arrival within its span), or null. */
+function arrivalOf(rec: LiveRecord, w: WatchedFrame): number | null {
+  for (let i = 0; i < rec.n; i++) if (rec.crcs[i] === w.crc && rec.at[i]! >= w.from && rec.at[i]! <= w.to) return rec.at[i]!;
+  return null;
+}
+
+function stop(watch: WatchedFrame[] = []): void {
   const stopAt = performance.now();
+  const stopEpoch = epochNow();
   loopDelay.disable();
   const cpu = process.cpuUsage(cpuAtMark);
   const windowS = (stopAt - markAt) / 1000;
@@ -221,6 +295,7 @@ function stop(): void {
       chunks: l.chunks,
       bytes: l.bytes,
       skippedBytes: l.counter?.skippedBytes ?? 0,
+      ...(l.live ? { arrivals: watch.map((w) => arrivalOf(l.live!, w)), dropouts: l.live.dropouts + (l.live.flowing && l.live.heldMs - (stopEpoch - l.live.lastAt) < 0 ? 1 : 0), dropoutTimes: l.live.dropoutTimes } : {}),
     };
   });
   markAt = 0;
@@ -243,7 +318,7 @@ export function listenerMain(): void {
     else if (msg.type === 'mark') {
       mark();
       process.send!({ type: 'marked' } satisfies FromListener);
-    } else if (msg.type === 'stop') stop();
+    } else if (msg.type === 'stop') stop(msg.watch);
     else if (msg.type === 'exit') process.exit(0);
   });
   process.on('disconnect', () => process.exit(0));

@@ -32,21 +32,20 @@
  * bench/relay/main.ts so that bench/tsconfig.json, not this task's, need not change).
  *
  * Over 300 lines: the run is one sequence (start, register, listen in turn, report) whose steps share the
- * processes and cleanup; the listeners, framing, /proc readings and the report are in their own files.
+ * processes and cleanup; the listeners, framing, /proc readings and the report are in their own files, and
+ * starting the server and talking to the listeners in ./harness.ts (shared with bench:live, issue 16).
  */
-import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startIcecast } from '../../test/helpers/icecast.js';
 import { updateReadmeBlock } from '../readme-block.js';
-import { audioKind, mp3Frame } from './frames.js';
-import type { FromListener, ListenerResult, ToListener } from './listener.js';
+import { ask, describe, forkListeners, peek, registerBoxes, ROOT, startServer } from './harness.js';
+import type { ListenerResult, ToListener } from './listener.js';
 import { descendantNames, findDescendant, ownCpuSeconds, treeCpuSeconds, treeRssMiB } from './procs.js';
 import { relayBlock, summarize, type PhaseResult, type Side } from './report.js';
-import { Cleanup, freePort, loadAverage, openFileLimit, sleep } from '../scale/proc.js';
+import { Cleanup, loadAverage, openFileLimit, sleep } from '../scale/proc.js';
 
 const BOXES = Number(process.env.BENCH_BOXES ?? 2000);
 const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 4);
@@ -70,87 +69,13 @@ const CONNECT_TIMEOUT_MS = 35_000;
 const MIN_WINDOW_MS = 15_000;
 const PASSWORD = 'bench-relay-password';
 const MOUNT = '/live.mp3';
-/** bench/ and the repository. */
+/** bench/. */
 const HERE = new URL('..', import.meta.url);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
 const started = Date.now();
 const deadline = started + TIMEOUT_MS;
 const cleanup = new Cleanup();
-
-/** The Node options `npm start` gives the server (package.json), unless BENCH_SERVER_NODE_ARGS says otherwise. */
-function serverNodeArgs(): string[] {
-  if (process.env.BENCH_SERVER_NODE_ARGS !== undefined) return process.env.BENCH_SERVER_NODE_ARGS.split(/\s+/).filter(Boolean);
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const m = /^node((?:\s+--[\w-]+(?:=\S+)?)*)\s+--import tsx /.exec(pkg.scripts.start);
-  if (!m) throw new Error(`package.json's start script is not "node <options> --import tsx <entry>": ${pkg.scripts.start}`);
-  return m[1]!.split(/\s+/).filter(Boolean);
-}
-
-async function waitHttp(url: string, what: string, timeoutMs: number, child: ChildProcess, logFile: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}: ${(await readFile(logFile, 'utf8').catch(() => '')).slice(-2000)}`);
-    const ok = await fetch(url, { signal: AbortSignal.timeout(2000) }).then(
-      (r) => r.arrayBuffer().then(() => true),
-      () => false,
-    );
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`${what} did not answer within ${timeoutMs} ms`);
-    await sleep(150);
-  }
-}
-
-/** The first bytes of a stream (a few KB or 5 s), its status and type — what one box would get. */
-async function peek(url: string, authorization?: string): Promise<{ status: number; type: string; bytes: Buffer }> {
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), 8_000);
-  try {
-    const res = await fetch(url, { headers: authorization ? { authorization } : {}, signal: ac.signal });
-    const chunks: Buffer[] = [];
-    let n = 0;
-    if (res.body && res.status === 200) {
-      for await (const c of res.body) {
-        chunks.push(Buffer.from(c as Uint8Array));
-        n += (c as Uint8Array).length;
-        if (n >= 16_384) break;
-      }
-    }
-    ac.abort();
-    return { status: res.status, type: res.headers.get('content-type') ?? '', bytes: Buffer.concat(chunks) };
-  } catch (err) {
-    if (ac.signal.aborted) return { status: 0, type: '', bytes: Buffer.alloc(0) };
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** "MP3 64 kb/s, 48 kHz mono" from a stream's first bytes (two consecutive frame headers). */
-function describe(type: string, bytes: Buffer): string {
-  const kind = audioKind(type, bytes);
-  if (kind !== 'mp3') return `${kind ?? 'unknown'} (${type || 'no content-type'})`;
-  for (let i = 0; i + 4 < bytes.length; i++) {
-    const f = mp3Frame(bytes, i);
-    if (f && mp3Frame(bytes, i + f.length)) return `MP3 ${f.kbps} kb/s, ${f.rate / 1000} kHz ${(bytes[i + 3]! >> 6) === 3 ? 'mono' : 'stereo'}`;
-  }
-  return `MP3 (no frame found in ${bytes.length} bytes)`;
-}
-
-function ask(child: ChildProcess, msg: ToListener, want: FromListener['type'], timeoutMs: number): Promise<FromListener> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`listener ${child.pid}: no ${want} within ${timeoutMs} ms`)), timeoutMs);
-    const on = (m: FromListener): void => {
-      if (m.type !== want) return;
-      clearTimeout(timer);
-      child.off('message', on);
-      resolve(m);
-    };
-    child.on('message', on);
-    child.send(msg);
-  });
-}
 
 interface Served {
   side: Side;
@@ -176,25 +101,13 @@ async function main(): Promise<void> {
   if (!icecastPid) throw new Error('icecast2 is running but its process was not found under this one');
   const icecastVersion = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'icecast2'], { encoding: 'utf8' }).stdout.trim() || '?';
 
-  const [httpPort, mqttPort] = await Promise.all([freePort(), freePort()]);
-  const dataDir = join(tempRoot, 'data');
-  await mkdir(dataDir);
-  const logFile = join(tempRoot, 'server.log');
-  const fd = openSync(logFile, 'w');
-  const nodeArgs = serverNodeArgs();
-  log(`bench:relay: starting the server (node ${nodeArgs.join(' ')} --import tsx server/src/main.ts, data in ${dataDir})…`);
-  const server = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/src/main.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', fd, fd],
+  const server = await startServer({
+    tempRoot,
+    password: PASSWORD,
+    cleanup,
+    log,
+    name: 'bench:relay',
     env: {
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LOAXA_'))),
-      LOAXA_HTTP_HOST: '127.0.0.1',
-      LOAXA_HTTP_PORT: String(httpPort),
-      LOAXA_MQTT_HOST: '127.0.0.1',
-      LOAXA_MQTT_PORT: String(mqttPort),
-      LOAXA_DATA_DIR: dataDir,
-      LOAXA_ADMIN_PASSWORD: PASSWORD,
-      LOAXA_LOG_LEVEL: 'info',
       // Source checks on demand only: a periodic check (another ffmpeg pulling the source) inside a window
       // would be counted as restream work.
       LOAXA_SOURCE_CHECK_SECONDS: process.env.LOAXA_SOURCE_CHECK_SECONDS ?? '0',
@@ -202,23 +115,10 @@ async function main(): Promise<void> {
       LOAXA_SOURCE_PRIVATE_NETS: '127.0.0.0/8',
     },
   });
-  closeSync(fd);
-  cleanup.process(server, 'server', 10_000);
-  const base = `http://127.0.0.1:${httpPort}`;
-  await waitHttp(`${base}/healthz`, 'the server', 60_000, server, logFile);
-
-  const api = async (method: string, path: string, body?: unknown, token?: string): Promise<any> => {
-    const res = await fetch(base + path, { method, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-    const json = (await res.json()) as any;
-    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
-  const token = (await api('POST', '/api/v1/auth/login', { username: 'admin', password: PASSWORD })).token as string;
-  await api('POST', '/api/v1/areas/import', { provinces: [{ code: '99', name: 'Tỉnh Mẫu', type: 'tỉnh', communes: [{ code: '99001', name: 'Xã Một', type: 'xã' }] }] }, token);
+  const { base, httpPort, logFile, nodeArgs, api } = server;
   log(`bench:relay: registering ${BOXES} boxes (POST /api/v1/devices/bulk) and the source (restream: true)…`);
-  const bulk = await api('POST', '/api/v1/devices/bulk', { devices: Array.from({ length: BOXES }, (_, i) => ({ name: `loa ${i + 1}`, areaCode: '99001' })) }, token);
-  const auths = (bulk.items as Array<{ id: string; mqtt: { password: string } }>).map((d) => `Basic ${Buffer.from(`${d.id}:${d.mqtt.password}`).toString('base64')}`);
-  const source = await api('POST', '/api/v1/sources', { name: 'Đài tỉnh (bench)', urls: [icecast.mountUrl(MOUNT)], areaCode: '99', restream: true }, token);
+  const auths = await registerBoxes(server, BOXES);
+  const source = await api('POST', '/api/v1/sources', { name: 'Đài tỉnh (bench)', urls: [icecast.mountUrl(MOUNT)], areaCode: '99', restream: true });
   const streamPath = `/streams/${source.id as string}`;
 
   // What each side serves to one box, outside the windows; and no stream from the server without credentials.
@@ -230,15 +130,11 @@ async function main(): Promise<void> {
   const formats = { icecast: describe(viaIcecast.type, viaIcecast.bytes), loaxa: describe(viaServer.type, viaServer.bytes) };
   log(`bench:relay: Icecast serves ${formats.icecast}; the server's restream serves ${formats.loaxa}`);
 
-  const listeners = Array.from({ length: PROCESSES }, () => {
-    const c = fork(fileURLToPath(new URL('listener.ts', import.meta.url)), ['--listener'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    cleanup.process(c, 'listener process', 2_000);
-    return c;
-  });
+  const listeners = forkListeners(PROCESSES, cleanup);
   const per = Math.ceil(BOXES / PROCESSES);
   const sides: Record<Side, Served> = {
     icecast: { side: 'icecast', port: icecast.port, path: MOUNT, pid: icecastPid },
-    loaxa: { side: 'loaxa', port: httpPort, path: streamPath, pid: server.pid! },
+    loaxa: { side: 'loaxa', port: httpPort, path: streamPath, pid: server.child.pid! },
   };
   const order: Side[] = [];
   for (let r = 0; r < ROUNDS; r++) order.push(...(r % 2 === 0 ? ['icecast', 'loaxa'] : ['loaxa', 'icecast']).filter((x) => SIDES.includes(x as Side)) as Side[]);
@@ -253,7 +149,7 @@ async function main(): Promise<void> {
       break;
     }
     await sleep(1000);
-    const idleRss = { icecast: treeRssMiB(icecastPid), loaxa: treeRssMiB(server.pid!) };
+    const idleRss = { icecast: treeRssMiB(icecastPid), loaxa: treeRssMiB(server.child.pid!) };
     const cpuConnect0 = treeCpuSeconds(s.pid);
     const t0 = performance.now();
     const connected = await Promise.all(
@@ -265,25 +161,25 @@ async function main(): Promise<void> {
     log(`bench:relay: ${s.side}: ${BOXES - failedNow}/${BOXES} listening after ${(connectWallMs / 1000).toFixed(1)} s${failedNow ? ` (${failedNow} failed: ${connected.flatMap((m) => (m.type === 'connected' ? m.why : [])).join(', ')})` : ''}; window of ${(windowMs / 1000).toFixed(0)} s…`);
     await sleep(SETTLE_MS);
 
-    const cpu0 = { icecast: treeCpuSeconds(icecastPid), loaxa: treeCpuSeconds(server.pid!) };
-    const node0 = ownCpuSeconds(server.pid!);
+    const cpu0 = { icecast: treeCpuSeconds(icecastPid), loaxa: treeCpuSeconds(server.child.pid!) };
+    const node0 = ownCpuSeconds(server.child.pid!);
     await Promise.all(listeners.map((c) => ask(c, { type: 'mark' }, 'marked', 5_000)));
     const w0 = performance.now();
     const peakRss = { icecast: 0, loaxa: 0 };
     const children = new Set<string>();
     const sample = (): void => {
       peakRss.icecast = Math.max(peakRss.icecast, treeRssMiB(icecastPid));
-      peakRss.loaxa = Math.max(peakRss.loaxa, treeRssMiB(server.pid!));
+      peakRss.loaxa = Math.max(peakRss.loaxa, treeRssMiB(server.child.pid!));
       // tsx's esbuild service is the server's too (as `npm start` runs it) and counted, but idle: not named.
-      for (const n of descendantNames(server.pid!)) if (!n.startsWith('esbuild')) children.add(n);
+      for (const n of descendantNames(server.child.pid!)) if (!n.startsWith('esbuild')) children.add(n);
     };
     sample();
     const sampler = setInterval(sample, 500);
     await sleep(windowMs);
     clearInterval(sampler);
     sample();
-    const cpu1 = { icecast: treeCpuSeconds(icecastPid), loaxa: treeCpuSeconds(server.pid!) };
-    const serverNodeCpuS = ownCpuSeconds(server.pid!) - node0;
+    const cpu1 = { icecast: treeCpuSeconds(icecastPid), loaxa: treeCpuSeconds(server.child.pid!) };
+    const serverNodeCpuS = ownCpuSeconds(server.child.pid!) - node0;
     const wallS = (performance.now() - w0) / 1000;
     const stopped = await Promise.all(listeners.map((c) => ask(c, { type: 'stop' }, 'stopped', 15_000)));
     const results: ListenerResult[] = stopped.flatMap((m) => (m.type === 'stopped' ? m.results : []));
