@@ -50,8 +50,8 @@ export const DEFAULT_LIVE_TUNING: LiveTuning = {
   burstMs: 300,
   // bench:live (issue 16): writing each of the encoder's ~15 outputs a second to 2,000 boxes cost 2.2–3.1× the
   // CPU of Icecast serving the same listeners (a write costs the same on both sides; Icecast writes ~5.7 a
-  // second). Gathered for 150 ms it is ~1.3×; the ~75 ms it adds on average is well inside the 2 s budget, and
-  // the box's 200 ms prebuffer still holds more than one write.
+  // second). Gathered in 100 ms pieces (LiveStream), 150 ms at most, it is well under 1.5×; the ~50 ms it adds
+  // is well inside the 2 s budget, and the box's 200 ms prebuffer holds two writes.
   flushMs: 150,
   // 6 s of the output, as the restream: a box that far behind is no longer live.
   maxBacklogBytes: 48 * 1024,

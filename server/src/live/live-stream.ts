@@ -1,11 +1,11 @@
 /**
  * The boxes' side of one live airing (issue 16): the MP3 fanned out to every box that tunes in, per box at
  * most `maxPerBox` streams, and to the Icecast mount when there is one (icecast-push.ts).
- * - Latency first (issue 16: mouth to speaker p99 ≤ 2 s): the encoder's output goes out every `flushMs` (150
- *   ms) — not every 250 ms as the restream does for 2,000 listeners of a station, nor each piece the moment it
- *   comes, which cost 2–3× Icecast's CPU in bench:live — and a box that joins gets only ~0.3 s of burst: a
- *   longer burst starts it sooner but keeps it that much further behind the voice for the whole airing. The
- *   Icecast mount gets each piece at once (one connection).
+ * - Latency first (issue 16: mouth to speaker p99 ≤ 2 s): the encoder's output goes out in ~100 ms pieces (or
+ *   after `flushMs` at the latest) — not every 250 ms as the restream does for 2,000 listeners of a station,
+ *   nor each piece the moment it comes, which cost 2–3× Icecast's CPU in bench:live — and a box that joins
+ *   gets only ~0.3 s of burst: a longer burst starts it sooner but keeps it that much further behind the voice
+ *   for the whole airing. The Icecast mount gets each piece at once (one connection).
  * - Until the voice begins, silence at the pace of real time: the boxes tune in as soon as the play reaches
  *   them, before the operator's first word, and a stream that sends nothing looks dead to a player (and Icecast
  *   drops a source that sends nothing for its source-timeout, refusing listeners 404 until it comes back).
@@ -17,6 +17,8 @@ import { OUTPUT_KBPS } from '../relay/restream.js';
 const FRAME_BYTES = (144 * OUTPUT_KBPS * 1000) / 48_000;
 const BYTES_PER_MS = (OUTPUT_KBPS * 1000) / 8 / 1000;
 const FRAME_MS = 24;
+/** 100 ms of the output: what LiveStream gathers before writing it to the boxes. */
+const FLUSH_BYTES = 100 * BYTES_PER_MS;
 /**
  * One frame of the output's format (MPEG-1 layer III, 64 kbit/s, 48 kHz, mono: header FF FB 54 C4) whose side
  * information and audio are all zero: it decodes to 24 ms of digital silence and needs no other frame (its
@@ -37,6 +39,7 @@ export class LiveStream {
   private silence: { timer: NodeJS.Timeout; at: number; owedMs: number } | null = null;
   /** Output gathered since the last write to the boxes, and the timer that writes it. */
   private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -130,6 +133,12 @@ export class LiveStream {
     this.sink?.write(mp3);
     if (this.opts.flushMs <= 0) return this.fanout.push(mp3);
     this.pending.push(mp3);
+    this.pendingBytes += mp3.length;
+    // Written once 100 ms of audio is gathered (about every second piece of the encoder), or after `flushMs` at
+    // the latest. Gathering by time alone made the writes ~240 ms apart in bench:live (a piece that came just
+    // after a write waited for the next two), longer than the box's 200 ms prebuffer holds: every upstream hiccup
+    // then emptied every box's buffer at once.
+    if (this.pendingBytes >= FLUSH_BYTES) return this.flush();
     this.flushTimer ??= setTimeout(() => this.flush(), this.opts.flushMs);
   }
 
@@ -139,6 +148,7 @@ export class LiveStream {
     if (!this.pending.length) return;
     const chunk = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
     this.pending = [];
+    this.pendingBytes = 0;
     this.fanout.push(chunk);
   }
 }
