@@ -5,3 +5,6 @@
  */
 export * from './model.js';
 export * from './mapping.js';
+export * from './codec.js';
+export { viMapping } from './mappings/vi.js';
+export { enMapping } from './mappings/en.js';
