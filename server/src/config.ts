@@ -199,6 +199,28 @@ export const configSchema = z.object({
    * Below the 60 s a proxy waits on a silent response by default (nginx proxy_read_timeout).
    */
   LOAXA_EVENT_KEEPALIVE_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  /**
+   * The national link (issue 17; Decision 135/QĐ-TTg, CV 1273/BTTTT-TTCS): the province's source system (HTTT
+   * nguồn) this commune system reports to. Unset: no link. The rest are optional; the mapping is `vi`, `en` or
+   * a province's JSON file, checked when the server starts.
+   */
+  LOAXA_NATIONAL_URL: url(['http:', 'https:']).optional(),
+  LOAXA_NATIONAL_MAPPING: z.string().min(1).max(1000).default('vi'),
+  LOAXA_NATIONAL_USER: z.string().min(1).max(200).optional(),
+  LOAXA_NATIONAL_PASSWORD: z.string().min(1).max(500).optional(),
+  /** A file holding the password (a secret mounted by the deployment), read at start; wins over LOAXA_NATIONAL_PASSWORD. */
+  LOAXA_NATIONAL_PASSWORD_FILE: z.string().min(1).optional(),
+  /** *NguonID*: this system's code at the province (usually the commune's or province's area code). */
+  LOAXA_NATIONAL_SOURCE_ID: z.string().min(1).max(64).optional(),
+  LOAXA_NATIONAL_SOURCE_NAME: z.string().max(200).default('Loa Xã'),
+  LOAXA_NATIONAL_VENDOR_CODE: z.string().max(64).default('LOAXA'),
+  LOAXA_NATIONAL_VENDOR_NAME: z.string().max(200).default('Loa Xã'),
+  /** Every box's status goes up this often (the national practice: 30 s). */
+  LOAXA_NATIONAL_STATUS_SECONDS: z.coerce.number().int().min(5).max(3600).default(30),
+  /** One request to the province may take this long before it counts as failed and is tried again later. */
+  LOAXA_NATIONAL_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  /** A bigger answer from the province is an error, not read (a hostile or broken upstream cannot fill our memory). */
+  LOAXA_NATIONAL_MAX_ANSWER_BYTES: z.coerce.number().int().min(256).max(16 * 1024 * 1024).default(65_536),
 });
 
 /** Each engine needs its credentials; a listed engine without them is a configuration error. */
@@ -278,6 +300,25 @@ export interface Config {
   uploadLimitBytes: number;
   eventStreamsPerUser: number;
   eventKeepaliveMs: number;
+  /** The national link (issue 17); undefined when LOAXA_NATIONAL_URL is unset. */
+  national: NationalLinkConfig | undefined;
+}
+
+/** LOAXA_NATIONAL_*: the link to the province's source system (server/src/national/link/). */
+export interface NationalLinkConfig {
+  url: string;
+  /** `vi`, `en` or a JSON file's path (resolveMapping). */
+  mapping: string;
+  username: string | undefined;
+  password: string | undefined;
+  passwordFile: string | undefined;
+  sourceId: string | undefined;
+  sourceName: string;
+  vendorCode: string;
+  vendorName: string;
+  statusSeconds: number;
+  timeoutMs: number;
+  maxAnswerBytes: number;
 }
 
 export class ConfigError extends Error {}
@@ -363,6 +404,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadLimitBytes: e.LOAXA_UPLOAD_LIMIT_BYTES,
     eventStreamsPerUser: e.LOAXA_EVENT_STREAMS_PER_USER,
     eventKeepaliveMs: e.LOAXA_EVENT_KEEPALIVE_MS,
+    national: e.LOAXA_NATIONAL_URL
+      ? {
+          url: e.LOAXA_NATIONAL_URL,
+          mapping: e.LOAXA_NATIONAL_MAPPING,
+          username: e.LOAXA_NATIONAL_USER,
+          password: e.LOAXA_NATIONAL_PASSWORD,
+          passwordFile: e.LOAXA_NATIONAL_PASSWORD_FILE,
+          sourceId: e.LOAXA_NATIONAL_SOURCE_ID,
+          sourceName: e.LOAXA_NATIONAL_SOURCE_NAME,
+          vendorCode: e.LOAXA_NATIONAL_VENDOR_CODE,
+          vendorName: e.LOAXA_NATIONAL_VENDOR_NAME,
+          statusSeconds: e.LOAXA_NATIONAL_STATUS_SECONDS,
+          timeoutMs: e.LOAXA_NATIONAL_TIMEOUT_MS,
+          maxAnswerBytes: e.LOAXA_NATIONAL_MAX_ANSWER_BYTES,
+        }
+      : undefined,
   };
 }
 

@@ -28,6 +28,8 @@ export interface Device {
   health: Record<string, unknown> | null;
   /** Heartbeats stored since the device was registered. */
   heartbeats: number;
+  /** *CumLoaID* (issue 17): the modem's IMEI as the installer recorded it, or null. */
+  nationalId: string | null;
 }
 
 interface Row {
@@ -48,6 +50,7 @@ interface Row {
   uptime_s: number | null;
   health_json: string | null;
   heartbeats: number;
+  national_id: string | null;
 }
 
 const toDevice = (r: Row): Device => ({
@@ -67,6 +70,7 @@ const toDevice = (r: Row): Device => ({
   uptimeS: r.uptime_s,
   health: r.health_json ? (JSON.parse(r.health_json) as Record<string, unknown>) : null,
   heartbeats: r.heartbeats,
+  nationalId: r.national_id ?? null,
 });
 
 /** What authenticating a box needs; the credential cache (auth/device-credentials.ts) keeps it per box. */
@@ -111,8 +115,8 @@ export class DeviceRepository {
   ) {
     this.presence = new PresenceWriter(db, foldEveryMs);
     this.insertStmt = db.prepare(
-      `INSERT INTO devices (id, name, area_code, lat, lon, secret_hash, created_at)
-       VALUES (@id, @name, @areaCode, @lat, @lon, @secretHash, @createdAt)`,
+      `INSERT INTO devices (id, name, area_code, lat, lon, secret_hash, created_at, national_id)
+       VALUES (@id, @name, @areaCode, @lat, @lon, @secretHash, @createdAt, @nationalId)`,
     );
     this.getStmt = db.prepare<[string], Row>('SELECT * FROM devices WHERE id = ?');
     this.secretStmt = db.prepare<[string], { secret_hash: string; revoked_at: number | null }>(
@@ -156,15 +160,15 @@ export class DeviceRepository {
     return this.presence.recoverLog();
   }
 
-  insert(d: { id: string; name: string; areaCode: string; lat: number | null; lon: number | null; secretHash: string; createdAt: number }): void {
-    this.insertStmt.run(d);
+  insert(d: { id: string; name: string; areaCode: string; lat: number | null; lon: number | null; secretHash: string; createdAt: number; nationalId?: string | null }): void {
+    this.insertStmt.run({ ...d, nationalId: d.nationalId ?? null });
     this.inserted([d]);
   }
 
   /** Many devices in one transaction: registering 10,000 boxes takes a moment, not minutes. */
-  insertMany(rows: Array<{ id: string; name: string; areaCode: string; lat: number | null; lon: number | null; secretHash: string; createdAt: number }>): void {
+  insertMany(rows: Array<{ id: string; name: string; areaCode: string; lat: number | null; lon: number | null; secretHash: string; createdAt: number; nationalId?: string | null }>): void {
     this.db.transaction(() => {
-      for (const r of rows) this.insertStmt.run(r);
+      for (const r of rows) this.insertStmt.run({ ...r, nationalId: r.nationalId ?? null });
     })();
     this.inserted(rows);
   }
@@ -290,6 +294,16 @@ export class DeviceRepository {
       .prepare(`SELECT * ${base}${pageWhere} ORDER BY id LIMIT @limit`)
       .all({ ...params, ...(filter.afterId ? { afterId: filter.afterId } : {}), limit: filter.limit }) as Row[];
     return { items: rows.map(toDevice), total };
+  }
+
+  /** Records a box's national id (issue 17); false when the box is unknown. Unique: the caller checks `byNationalId` first. */
+  setNationalId(id: string, nationalId: string | null): boolean {
+    return this.db.prepare('UPDATE devices SET national_id = ? WHERE id = ?').run(nationalId, id).changes > 0;
+  }
+
+  /** The box holding this national id, if any. */
+  byNationalId(nationalId: string): string | null {
+    return (this.db.prepare('SELECT id FROM devices WHERE national_id = ?').get(nationalId) as { id: string } | undefined)?.id ?? null;
   }
 
   /** Ids of active devices in any of the given areas. */

@@ -11,13 +11,14 @@ import {
   deviceListQuerySchema,
   deviceRevokedSchema,
   deviceSchema,
+  deviceUpdateBodySchema,
   idParamsSchema,
 } from '@loaxa/shared';
 import { newId } from '../ids.js';
 import { newSecret, sha256Hex } from '../auth/passwords.js';
 import { coversArea } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
-import { badRequest, errorBodySchema, forbidden, notFound, unavailable } from '../http/errors.js';
+import { badRequest, conflict, errorBodySchema, forbidden, notFound, unavailable } from '../http/errors.js';
 import { decodeCursor, encodeCursor, listSchema } from '../http/pagination.js';
 import type { Device } from '../repos/devices.js';
 import type { AppContext } from '../services/context.js';
@@ -38,7 +39,11 @@ const toApi = (d: Device, openFaults: string[]) => ({
   faults: openFaults,
   health: d.health,
   heartbeats: d.heartbeats,
+  nationalId: d.nationalId,
 });
+
+/** One box per national id (issue 17: the province knows a box by its IMEI; two boxes with one would be one there). */
+const nationalIdTaken = (nationalId: string) => conflict(`Mã thiết bị quốc gia (IMEI) ${nationalId} đã được gán cho một thiết bị khác`);
 
 /** The broker URL written into credentials: LOAXA_MQTT_PUBLIC_URL, else the public host with the MQTT port. */
 export function mqttUrlFor(deps: Pick<AppContext, 'config' | 'mqttPort'>, request: FastifyRequest): string {
@@ -86,18 +91,19 @@ export const deviceRoutes: FastifyPluginAsyncZod<DeviceRouteDeps> = async (app, 
     },
     async (request, reply) => {
       const user = principalOf(request);
-      const { name, areaCode, lat, lon } = request.body;
+      const { name, areaCode, lat, lon, nationalId } = request.body;
       const area = deps.areas.get(areaCode);
       if (!area) throw badRequest(`unknown area ${areaCode}; import areas first (POST /api/v1/areas/import)`, [{ path: 'areaCode', message: 'unknown area' }]);
       if (area.validUntil) throw badRequest(`area ${areaCode} is a legacy unit; install devices in a current one`, [{ path: 'areaCode', message: 'legacy area' }]);
       if (!coversArea(user, deps.areas.ancestry(areaCode))) throw forbidden(`area ${areaCode} is outside your area`);
+      if (nationalId !== undefined && deps.devices.byNationalId(nationalId) !== null) throw nationalIdTaken(nationalId);
       const id = newId('spk');
       const secret = newSecret();
-      deps.devices.insert({ id, name, areaCode, lat: lat ?? null, lon: lon ?? null, secretHash: sha256Hex(secret), createdAt: Date.now() });
+      deps.devices.insert({ id, name, areaCode, lat: lat ?? null, lon: lon ?? null, secretHash: sha256Hex(secret), createdAt: Date.now(), nationalId: nationalId ?? null });
       // An external Mosquitto keeps its own password hashes: it must learn the secret now, the only time it is in clear.
       await registerAtBroker(deps, [id], () => deps.brokerIdentities?.ensureDevice({ deviceId: id, password: secret, areaAncestry: deps.areas.ancestry(areaCode) }));
       request.log.info({ deviceId: id, areaCode }, 'device registered');
-      return reply.status(201).send({ id, name, areaCode, lat: lat ?? null, lon: lon ?? null, mqtt: { url: mqttUrlFor(deps, request), username: id, password: secret } });
+      return reply.status(201).send({ id, name, areaCode, lat: lat ?? null, lon: lon ?? null, nationalId: nationalId ?? null, mqtt: { url: mqttUrlFor(deps, request), username: id, password: secret } });
     },
   );
 
@@ -145,6 +151,33 @@ export const deviceRoutes: FastifyPluginAsyncZod<DeviceRouteDeps> = async (app, 
       const d = deps.devices.get(request.params.id);
       if (!d || !deps.objects.deviceVisible(user, d)) throw notFound(`device ${request.params.id}`);
       return toApi(d, deps.faults.openFor(d.id).map((f) => f.kind));
+    },
+  );
+
+  app.patch(
+    '/api/v1/devices/:id',
+    {
+      config: { access: access.roles(WRITERS, { object: 'device', param: 'id' }, { why: 'record a box’s national id' }) },
+      schema: {
+        tags: ['devices'],
+        summary: 'Record or clear a box’s national id (CumLoaID, its modem’s IMEI) for the national link',
+        params: idParamsSchema,
+        body: deviceUpdateBodySchema,
+        response: { 200: deviceSchema, 404: errorBodySchema, 409: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      const d = deps.devices.get(request.params.id);
+      if (!d || !deps.objects.deviceVisible(user, d)) throw notFound(`device ${request.params.id}`);
+      const { nationalId } = request.body;
+      if (nationalId !== null) {
+        const holder = deps.devices.byNationalId(nationalId);
+        if (holder !== null && holder !== d.id) throw nationalIdTaken(nationalId);
+      }
+      deps.devices.setNationalId(d.id, nationalId);
+      request.log.info({ deviceId: d.id, nationalId }, 'national id recorded');
+      return toApi(deps.devices.get(d.id)!, deps.faults.openFor(d.id).map((f) => f.kind));
     },
   );
 
@@ -220,10 +253,17 @@ export const deviceRoutes: FastifyPluginAsyncZod<DeviceRouteDeps> = async (app, 
         if (!coversArea(user, ancestry)) throw forbidden(`area ${d.areaCode} is outside your area`);
         checked.set(d.areaCode, ancestry);
       });
+      const imeis = new Set<string>();
+      request.body.devices.forEach((d, i) => {
+        if (d.nationalId === undefined) return;
+        if (imeis.has(d.nationalId)) throw badRequest(`Mã thiết bị quốc gia (IMEI) ${d.nationalId} lặp lại trong danh sách`, [{ path: `devices.${i}.nationalId`, message: 'duplicate' }]);
+        if (deps.devices.byNationalId(d.nationalId) !== null) throw nationalIdTaken(d.nationalId);
+        imeis.add(d.nationalId);
+      });
       const now = Date.now();
       // SHA-256 of a random secret: cheap enough that 10,000 registrations never hold the server up (CONTRACTS.md).
-      const rows = request.body.devices.map((d) => ({ id: newId('spk'), name: d.name, areaCode: d.areaCode, lat: d.lat ?? null, lon: d.lon ?? null, secret: newSecret(), createdAt: now }));
-      deps.devices.insertMany(rows.map((r) => ({ id: r.id, name: r.name, areaCode: r.areaCode, lat: r.lat, lon: r.lon, secretHash: sha256Hex(r.secret), createdAt: r.createdAt })));
+      const rows = request.body.devices.map((d) => ({ id: newId('spk'), name: d.name, areaCode: d.areaCode, lat: d.lat ?? null, lon: d.lon ?? null, nationalId: d.nationalId ?? null, secret: newSecret(), createdAt: now }));
+      deps.devices.insertMany(rows.map((r) => ({ id: r.id, name: r.name, areaCode: r.areaCode, lat: r.lat, lon: r.lon, nationalId: r.nationalId, secretHash: sha256Hex(r.secret), createdAt: r.createdAt })));
       const broker = deps.brokerIdentities;
       if (broker) await registerAtBroker(deps, rows.map((r) => r.id), () => broker.ensureDevices(rows.map((r) => ({ deviceId: r.id, password: r.secret, areaAncestry: checked.get(r.areaCode)! }))));
       const url = mqttUrlFor(deps, request);

@@ -9,7 +9,8 @@ import { EventEmitter } from 'node:events';
 import type { DeliveryState, ProgrammeItemState, RelayCause } from '@loaxa/shared';
 
 export interface ServerEventMap {
-  delivery: [{ broadcastId: string; deviceId: string; occurrenceAt: number; state: DeliveryState; at: number; reason: string | null }];
+  /** `airedMs`: a relay's or live voice's `played`, the ms the box actually aired (issue 15); the national play log reports it. */
+  delivery: [{ broadcastId: string; deviceId: string; occurrenceAt: number; state: DeliveryState; at: number; reason: string | null; airedMs?: number | null }];
   device: [{ deviceId: string; online?: boolean; fault?: { kind: string; active: boolean; at: number } }];
   /** A box's relay started, failed over, returned, fell back or ended (issue 15), as stored in the relay log. */
   relay: [{ deviceId: string; broadcastId: string; occurrenceAt: number; url: string | null; cause: RelayCause; at: number; detail: string | null }];

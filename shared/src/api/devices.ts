@@ -20,13 +20,27 @@ export const deviceSchema = z.object({
   health: z.record(z.string(), z.unknown()).nullable(),
   /** Heartbeats stored since the box was registered (issue 8: sent vs stored). */
   heartbeats: z.number().int(),
+  /** *CumLoaID* (issue 17): the IMEI the installer recorded, or null. */
+  nationalId: z.string().nullable(),
 });
 
 /** What a box needs to connect; the password is shown only in the answer that creates it. */
 export const mqttCredentialsSchema = z.object({ url: z.string(), username: z.string(), password: z.string() });
 
+/**
+ * A box's national id (*CumLoaID*, issue 17): in practice its modem's IMEI, recorded by the installer so the
+ * province knows the box by it; absent, the national link names the box by our id.
+ */
+export const nationalIdSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only (an IMEI is 15 digits)');
+
 const newDevice = {
   name: z.string().trim().min(1).max(100),
+  nationalId: nationalIdSchema.optional(),
   areaCode: areaCodeSchema,
   lat: z.number().min(-90).max(90).optional(),
   lon: z.number().min(-180).max(180).optional(),
@@ -38,8 +52,12 @@ export const deviceCreatedSchema = z.object({
   areaCode: z.string(),
   lat: z.number().nullable(),
   lon: z.number().nullable(),
+  nationalId: z.string().nullable(),
   mqtt: mqttCredentialsSchema,
 });
+/** `PATCH /api/v1/devices/{id}`: what an installer may correct after registering a box (its IMEI; null clears it). */
+export const deviceUpdateBodySchema = z.object({ nationalId: nationalIdSchema.nullable() });
+export type DeviceUpdateBody = z.input<typeof deviceUpdateBodySchema>;
 export const deviceListQuerySchema = pageQuerySchema.extend({ area: areaCodeSchema.optional(), state: z.enum(DEVICE_STATE_FILTERS).optional() });
 
 export const deviceFaultsQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
