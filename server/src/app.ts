@@ -30,6 +30,10 @@ import { wireSpeech } from './wiring/speech.js';
 import { wireDelivery } from './wiring/delivery.js';
 import { buildHttp } from './wiring/http.js';
 import { newId } from './ids.js';
+import { wireNationalLink } from './wiring/national-link.js';
+import type { NationalLink } from './national/link/link-service.js';
+import { nationalLinkRoutes } from './routes/national-link.js';
+import { wireNationalServed, type NationalServed } from './national/served/wiring.js';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -38,6 +42,10 @@ export interface LoaxaServer {
   /** Everything built, for tests and tools, with the database under it (routes get only their part of it). */
   ctx: AppContext & { db: Db };
   logger: Logger;
+  /** The upstream link to the province (issue 17); null when LOAXA_NATIONAL_URL is unset. `ack` queues a schedule-ack. */
+  nationalLink: NationalLink | null;
+  /** Loa Xã as a source system (issue 17): peers, the served interface's parts, the downlink and the sender. */
+  national: NationalServed;
   /** Listens on HTTP and MQTT; answers the URLs actually bound (ports may be ephemeral). */
   start(): Promise<{ httpUrl: string; mqttUrl: string; httpPort: number; mqttPort: number }>;
   /** Bounded graceful shutdown (STYLE.md habit 8). Safe to call twice. */
@@ -155,8 +163,22 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     mqttPort: () => mqttPort,
     disconnectDevice: (id) => broker.disconnect(id),
   };
+  // The upstream link to the province's source system (issue 17; off unless LOAXA_NATIONAL_URL is set): box
+  // statuses, play logs and schedule acks through the on-disk outbox (wiring/national-link.ts).
+  const nationalLink = wireNationalLink(config, { db, events, areas, devices, logger, clock: opts.clock });
   // Parsers, access control, the API description and every route (wiring/http.ts).
   const app = await buildHttp(config, ctx, { logger, dataDir, serverVersion: SERVER_VERSION, tls, loginNow: opts.loginNow ?? opts.clock?.now });
+  await app.register(nationalLinkRoutes, { link: nationalLink, now: opts.clock?.now ?? Date.now });
+  // Loa Xã as a source system (issue 17): the national interface served under /national, what comes down from a
+  // parent on the Circular 39 paths, children's reports and sending down (national/served/wiring.ts).
+  // What became of a bulletin from a parent goes up as a schedule-ack through the link's outbox, when it is on.
+  const national = await wireNationalServed(app, config, ctx, {
+    db,
+    dataDir,
+    logger,
+    ack: nationalLink ? (_peer, a) => nationalLink.ack(a.bulletinId, a.accepted, a.detail) : undefined,
+    ...(opts.clock ? { now: opts.clock.now } : {}),
+  });
 
   let stopping: Promise<void> | null = null;
   let started = false;
@@ -165,6 +187,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     app,
     ctx: { ...ctx, db },
     logger,
+    nationalLink,
+    national,
     async start() {
       await ensureAdmin(users, config, logger);
       devices.markAllOffline();
@@ -179,6 +203,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       }
       mqttPort = (await broker.start()).port;
       await deliveryService.start();
+      nationalLink?.start();
       // Before the scheduler's first pass: airings a crash left on air end, rather than being sent again.
       await live.start();
       await scheduler.start();
@@ -225,6 +250,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
           coverage.stop();
           await sourceChecker.stop();
           deliveryService.stop();
+          // Play logs of the last transitions queued, the request in flight ended (it stays pending in the outbox).
+          await nationalLink?.stop();
           await bulletinService.stop(Math.max(100, config.shutdownTimeoutMs / 2));
           await broker.stop();
           await engine.close();

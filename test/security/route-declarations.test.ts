@@ -47,12 +47,16 @@ t.test('the server’s route table: every route declared, public routes few and 
     'public GET /healthz',
     'public GET /openapi.json',
     'public POST /api/v1/auth/login',
+    // The national interface served (issue 17): peers log in with their own credentials and send a token.
+    'self DELETE /national/*',
     'self GET /live/:id',
     'self GET /media/:sha256',
     'self GET /streams/:sourceId',
     'self POST /api/v1/broker/acl',
     'self POST /api/v1/broker/auth',
     'self POST /api/v1/claim',
+    'self POST /national/*',
+    'self PUT /national/*',
   ], 'only these answer without a user’s login, each checking its own credentials where it has any');
   const writes = table.filter((r) => r.method !== 'GET' && r.url.startsWith('/api/'));
   for (const r of writes) {

@@ -638,4 +638,32 @@ export const migrations: Migration[] = [
       CREATE INDEX national_child_airings_bulletin ON national_child_airings(peer_id, bulletin_id);
     `,
   },
+  {
+    version: 21,
+    name: 'national bulletins sent down',
+    sql: `
+      -- Issue 17: what a source system (a province, or the central Loa Xã) sent down to each child peer, the
+      -- child's answer (TrangThaiGui/MoTa) or why it could not be reached, and its later schedule-ack:
+      -- GET /api/v1/national/sent.
+      CREATE TABLE national_sent (
+        id TEXT PRIMARY KEY,
+        peer_id TEXT NOT NULL REFERENCES national_peers(id),
+        upstream_id TEXT NOT NULL,
+        bulletin_id TEXT REFERENCES bulletins(id),
+        title TEXT NOT NULL,
+        priority TEXT NOT NULL,
+        command_json TEXT NOT NULL,
+        sent_at INTEGER NOT NULL,
+        ok INTEGER NOT NULL,
+        detail TEXT NOT NULL,
+        http_status INTEGER,
+        sent_by TEXT REFERENCES users(id),
+        -- The child's schedule-ack (what it did with it: inbox, aired, scheduled, or why refused), when it comes.
+        ack_at INTEGER,
+        ack_ok INTEGER,
+        ack_detail TEXT
+      );
+      CREATE INDEX national_sent_time ON national_sent(sent_at);
+    `,
+  },
 ];

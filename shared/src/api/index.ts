@@ -24,4 +24,6 @@ export * from './claims.js';
 export * from './sources.js';
 export * from './programmes.js';
 export * from './live.js';
+export * from './national.js';
+export * from './national-link.js';
 export { idSchema, areaCodeSchema, sha256Schema, ID_PATTERN, AREA_CODE_PATTERN } from '../ids.js';
