@@ -27,6 +27,18 @@ import type {
   LoginBody,
   LoginResponse,
   Me,
+  NationalChildAirings,
+  NationalChildren,
+  NationalInbound,
+  NationalLinkStatus,
+  NationalOutboxItem,
+  NationalPeer,
+  NationalPeerCreateBody,
+  NationalPeerCreated,
+  NationalReceived,
+  NationalSendBody,
+  NationalSendResult,
+  NationalSent,
   Offer,
   OfferAcceptBody,
   OfferDeclineBody,
@@ -245,6 +257,22 @@ export class ApiClient {
   coverage = (area: string, signal?: AbortSignal) => this.request<Coverage>('GET', withQuery('/api/v1/coverage', { area }), undefined, signal);
   coverageTrend = (area: string, days = 30, signal?: AbortSignal) => this.request<CoverageTrend>('GET', withQuery('/api/v1/coverage/trend', { area, days }), undefined, signal);
   asRun = (q: { area: string; from: string; to: string }) => this.request<AsRunReport>('GET', asRunUrl({ ...q, format: 'json' }));
+
+  // the national link (issue 17; installation-wide province admins): the link up to the province, the peers,
+  // what came down and what reached the served interface, the children (central dashboard), sending down
+  nationalLink = (signal?: AbortSignal) => this.request<NationalLinkStatus>('GET', '/api/v1/national/link', undefined, signal);
+  nationalOutbox = (state: NationalOutboxItem['state'], limit = 50, signal?: AbortSignal) =>
+    this.request<{ items: NationalOutboxItem[] }>('GET', withQuery('/api/v1/national/outbox', { state, limit }), undefined, signal);
+  nationalPeers = (signal?: AbortSignal) => this.request<{ items: NationalPeer[] }>('GET', '/api/v1/national/peers', undefined, signal);
+  createNationalPeer = (body: NationalPeerCreateBody) => this.request<NationalPeerCreated>('POST', '/api/v1/national/peers', body);
+  revokeNationalPeer = (id: string) => this.request<null>('DELETE', `/api/v1/national/peers/${encodeURIComponent(id)}`);
+  nationalReceived = (limit = 100, signal?: AbortSignal) => this.request<{ items: NationalReceived[] }>('GET', withQuery('/api/v1/national/received', { limit }), undefined, signal);
+  nationalInbound = (q: { accepted?: 'true' | 'false'; limit?: number; cursor?: string | null } = {}, signal?: AbortSignal) =>
+    this.request<{ items: NationalInbound[]; next: string | null }>('GET', withQuery('/api/v1/national/inbound', q), undefined, signal);
+  nationalChildren = (signal?: AbortSignal) => this.request<NationalChildren>('GET', '/api/v1/national/children', undefined, signal);
+  nationalChildAirings = (id: string, signal?: AbortSignal) => this.request<NationalChildAirings>('GET', withQuery(`/api/v1/national/children/${encodeURIComponent(id)}/airings`, { limit: 200 }), undefined, signal);
+  nationalSend = (body: NationalSendBody) => this.request<NationalSendResult>('POST', '/api/v1/national/send', body);
+  nationalSent = (limit = 100, signal?: AbortSignal) => this.request<{ items: NationalSent[] }>('GET', withQuery('/api/v1/national/sent', { limit }), undefined, signal);
 
   // the audit log (province admins)
   audit = (q: { limit?: number; before?: number | null } = {}, signal?: AbortSignal) => this.request<AuditPage>('GET', withQuery('/api/v1/audit', q), undefined, signal);

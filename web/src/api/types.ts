@@ -73,7 +73,18 @@ export type {
   LiveServerMessage,
   LiveSession,
   LiveStart,
+  NationalPeer,
+  NationalPeerCreateBody,
+  NationalChildSummary,
+  NationalChildAiring,
+  NationalSendBody,
+  NationalSent,
+  NationalReceived,
+  NationalLinkStatus,
+  NationalOutboxItem,
 } from '@loaxa/shared/api';
+import type { z } from 'zod';
+import type { nationalChildAiringsSchema, nationalChildrenSchema, nationalInboundSchema, nationalPeerCreatedSchema, nationalSendResultSchema } from '@loaxa/shared/api';
 import type { ApiErrorBody, BulletinUploadFields, Me as MeAnswer, RelayGap, SseDeliveryEvent, SseProgrammeItemEvent, TtsReportSpan } from '@loaxa/shared/api';
 
 /** `GET /api/v1/me`. `area` and `can` may be absent (older servers; the app then derives them from `role`). */
@@ -111,3 +122,14 @@ export interface RelayEvent {
 
 /** An `event: programme-item` of the SSE stream (issue 15): how one item of a programme went on one box. */
 export type ProgrammeItemEvent = SseProgrammeItemEvent;
+
+/** `POST /api/v1/national/peers`: the peer, with the password it logs in to us with (shown once, never again). */
+export type NationalPeerCreated = z.infer<typeof nationalPeerCreatedSchema>;
+/** One request that reached our served national interface, taken or refused with why. */
+export type NationalInbound = z.infer<typeof nationalInboundSchema>;
+/** `GET /api/v1/national/children`: the central dashboard, one row per child system. */
+export type NationalChildren = z.infer<typeof nationalChildrenSchema>;
+/** `GET /api/v1/national/children/:id/airings`: a child's as-run. */
+export type NationalChildAirings = z.infer<typeof nationalChildAiringsSchema>;
+/** `POST /api/v1/national/send`: each chosen child's answer. */
+export type NationalSendResult = z.infer<typeof nationalSendResultSchema>;

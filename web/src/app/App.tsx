@@ -25,6 +25,7 @@ const VIEWS = {
   sources: () => import('../views/sources/SourcesView.js'),
   programmes: () => import('../views/programmes/ProgrammesView.js'),
   golive: () => import('../views/golive/GoLiveView.js'),
+  national: () => import('../views/national/NationalView.js'),
 } satisfies Record<RouteName, unknown>;
 const liveView = () => import('../views/live/BroadcastLiveView.js');
 
@@ -81,7 +82,7 @@ export function App() {
   } else if (match.route === 'broadcast') {
     current = 'broadcasts';
     page = <Lazy key={`broadcast-${match.params.id}`} load={liveView} props={{ id: match.params.id }} />;
-  } else if (match.route === 'not-found' || !canOpen(role, match.route)) {
+  } else if (match.route === 'not-found' || !canOpen(role, match.route, session.me)) {
     // A page that exists but is not for this role says so (the server would answer 403 too).
     page = (
       <div class="page">

@@ -62,7 +62,7 @@ export function Header({ current }: { current: RouteName | null }) {
         </button>
       </div>
       <nav id="main-nav" class={`mainnav ${open ? 'open' : ''}`} aria-label={t.header.menu}>
-        {navFor(me.role).map((r) => (
+        {navFor(me.role, me).map((r) => (
           <Link key={r} href={PATHS[r]} aria-current={current === r ? 'page' : undefined} onClickCapture={() => setOpen(false)}>
             {t.nav[r]}
           </Link>

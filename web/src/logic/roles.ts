@@ -23,6 +23,7 @@ export const ACTIONS = [
   'manage-sources',
   'check-source',
   'go-live',
+  'national-link',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -50,13 +51,16 @@ const RULES: Record<Action, (role: Role) => boolean> = {
   // Issue 16: who may go live, and at which priorities, is a server setting (LOAXA_LIVE_ROLES); the page is
   // offered to every writer and shows the server's refusal in words when the setting leaves them out.
   'go-live': writes,
+  // Issue 17: the national link speaks for the whole installation; its routes answer installation-wide
+  // province admins only (server/src/routes/national.ts), see `canOpen`'s scope.
+  'national-link': admins,
 };
 
 export function can(role: Role, action: Action): boolean {
   return RULES[action](role);
 }
 
-export const ROUTES = ['dashboard', 'golive', 'compose', 'programmes', 'broadcasts', 'approvals', 'inbox', 'devices', 'sources', 'reports', 'audit'] as const;
+export const ROUTES = ['dashboard', 'golive', 'compose', 'programmes', 'broadcasts', 'approvals', 'inbox', 'devices', 'sources', 'national', 'reports', 'audit'] as const;
 export type RouteName = (typeof ROUTES)[number];
 
 /** The action a page needs; a page whose action the role lacks is neither linked nor reachable. */
@@ -74,19 +78,28 @@ const NEEDS: Record<RouteName, Action> = {
   // the broadcasts, live and reports pages instead.
   programmes: 'compose',
   golive: 'go-live',
+  national: 'national-link',
 };
 
-export function canOpen(role: Role, route: RouteName): boolean {
+/** Pages whose routes answer only users of the whole installation (no area of their own). */
+const INSTALLATION_WIDE: readonly RouteName[] = ['national'];
+
+/**
+ * Whether the role may open the page; with `scope` (the user's area), a page for the whole installation is
+ * closed to a user bound to an area, as the server would answer 403.
+ */
+export function canOpen(role: Role, route: RouteName, scope?: { areaCode: string | null }): boolean {
+  if (scope && scope.areaCode !== null && INSTALLATION_WIDE.includes(route)) return false;
   return can(role, NEEDS[route]);
 }
 
 /** Navigation in the order each role uses it most: communes start by composing, the province by watching. */
-export function navFor(role: Role): RouteName[] {
+export function navFor(role: Role, scope?: { areaCode: string | null }): RouteName[] {
   const order: RouteName[] =
     role === 'operator'
       ? ['compose', 'golive', 'programmes', 'inbox', 'broadcasts', 'dashboard', 'devices', 'sources', 'reports']
-      : ['dashboard', 'compose', 'golive', 'programmes', 'approvals', 'broadcasts', 'inbox', 'devices', 'sources', 'reports', 'audit'];
-  return order.filter((r) => canOpen(role, r));
+      : ['dashboard', 'compose', 'golive', 'programmes', 'approvals', 'broadcasts', 'inbox', 'devices', 'sources', 'national', 'reports', 'audit'];
+  return order.filter((r) => canOpen(role, r, scope));
 }
 
 export function homeFor(role: Role): RouteName {

@@ -13,6 +13,7 @@ export const PATHS: Record<RouteName, string> = {
   sources: '/nguon-tiep-song',
   programmes: '/chuong-trinh',
   golive: '/phat-truc-tiep',
+  national: '/lien-thong',
 };
 
 export type Match = { route: RouteName; params: Record<string, string> } | { route: 'home' } | { route: 'broadcast'; params: { id: string } } | { route: 'not-found' };
