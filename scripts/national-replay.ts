@@ -25,6 +25,7 @@ import {
   encodeDown,
   encodeLogin,
   encodeUp,
+  readMappingFile,
   readToken,
   resolveMapping,
   upstreamEventSchema,
@@ -208,7 +209,8 @@ async function main(argv: string[]): Promise<number> {
 
   let m: Mapping;
   try {
-    m = resolveMapping(values.mapping);
+    // The operator's own tool: --mapping may be a path (the server only takes names in its mappings folder).
+    m = values.mapping === 'vi' || values.mapping === 'en' ? resolveMapping(values.mapping) : readMappingFile(values.mapping);
   } catch (e) {
     throw new UsageError(`Ánh xạ "${values.mapping}" không dùng được: ${(e as Error).message}. Dùng vi, en hoặc sửa tệp ánh xạ theo lỗi trên.`, { cause: e });
   }

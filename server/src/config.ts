@@ -4,6 +4,7 @@
  * Over 300 lines because every setting, its default and its bounds are here, in one schema, so that a
  * misconfigured server's error names the setting and its bounds, and no other module guesses a default.
  */
+import { join } from 'node:path';
 import { parseNet } from './relay/address-guard.js';
 import { DEFAULT_LIVE_ROLES, parseLiveRoles, type LiveRoles } from './live/live-roles.js';
 import { z } from 'zod';
@@ -202,10 +203,15 @@ export const configSchema = z.object({
   /**
    * The national link (issue 17; Decision 135/QĐ-TTg, CV 1273/BTTTT-TTCS): the province's source system (HTTT
    * nguồn) this commune system reports to. Unset: no link. The rest are optional; the mapping is `vi`, `en` or
-   * a province's JSON file, checked when the server starts.
+   * the name of a province's JSON file in LOAXA_NATIONAL_MAPPINGS_DIR, checked when the server starts.
    */
   LOAXA_NATIONAL_URL: url(['http:', 'https:']).optional(),
-  LOAXA_NATIONAL_MAPPING: z.string().min(1).max(1000).default('vi'),
+  LOAXA_NATIONAL_MAPPING: z.string().min(1).max(100).default('vi'),
+  /**
+   * The folder of provinces' mapping files: a mapping (ours or a peer's) is `vi`, `en` or a NAME read from
+   * `NAME.json` here — never a path (issue 17 review: a peer's mapping opened any file). Default `{dataDir}/national-mappings`.
+   */
+  LOAXA_NATIONAL_MAPPINGS_DIR: z.string().min(1).optional(),
   LOAXA_NATIONAL_USER: z.string().min(1).max(200).optional(),
   LOAXA_NATIONAL_PASSWORD: z.string().min(1).max(500).optional(),
   /** A file holding the password (a secret mounted by the deployment), read at start; wins over LOAXA_NATIONAL_PASSWORD. */
@@ -302,12 +308,14 @@ export interface Config {
   eventKeepaliveMs: number;
   /** The national link (issue 17); undefined when LOAXA_NATIONAL_URL is unset. */
   national: NationalLinkConfig | undefined;
+  /** LOAXA_NATIONAL_MAPPINGS_DIR: where mapping names resolve; undefined: `{dataDir}/national-mappings`. */
+  nationalMappingsDir?: string | undefined;
 }
 
 /** LOAXA_NATIONAL_*: the link to the province's source system (server/src/national/link/). */
 export interface NationalLinkConfig {
   url: string;
-  /** `vi`, `en` or a JSON file's path (resolveMapping). */
+  /** `vi`, `en` or the name of a JSON file in the mappings folder (resolveMapping). */
   mapping: string;
   username: string | undefined;
   password: string | undefined;
@@ -404,6 +412,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadLimitBytes: e.LOAXA_UPLOAD_LIMIT_BYTES,
     eventStreamsPerUser: e.LOAXA_EVENT_STREAMS_PER_USER,
     eventKeepaliveMs: e.LOAXA_EVENT_KEEPALIVE_MS,
+    nationalMappingsDir: e.LOAXA_NATIONAL_MAPPINGS_DIR,
     national: e.LOAXA_NATIONAL_URL
       ? {
           url: e.LOAXA_NATIONAL_URL,
@@ -426,4 +435,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** Configuration for tests and the demo: defaults with overrides, never reading process.env. */
 export function configWith(overrides: Partial<Config>): Config {
   return { ...loadConfig({}), ...overrides };
+}
+
+/** The folder mapping names resolve in (LOAXA_NATIONAL_MAPPINGS_DIR, default `{dataDir}/national-mappings`). */
+export function nationalMappingsDir(config: Pick<Config, 'dataDir' | 'nationalMappingsDir'>): string {
+  return config.nationalMappingsDir ?? join(config.dataDir, 'national-mappings');
 }

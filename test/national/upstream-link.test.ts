@@ -294,7 +294,8 @@ t.test('a province’s own mapping file is checked at start; a bad one stops the
   const bad = join(dir, 'tinh-bad.json');
   await writeFile(bad, JSON.stringify({ ...viMapping, answer: { status: 'TrangThaiGui', okValue: 0, message: 'MoTa' } }));
   const base = { url: 'http://127.0.0.1:9', username: 'u', password: 'p', passwordFile: undefined, sourceId: '99', sourceName: 'x', vendorCode: '', vendorName: '', statusSeconds: 30, timeoutMs: 1000, maxAnswerBytes: 65_536 };
-  await t.rejects(startTestServer(t, { national: { ...base, mapping: bad } }), /LOAXA_NATIONAL_MAPPING: .*answer\.refusedValue/);
+  await t.rejects(startTestServer(t, { nationalMappingsDir: dir, national: { ...base, mapping: 'tinh-bad' } }), /LOAXA_NATIONAL_MAPPING: .*answer\.refusedValue/);
+  await t.rejects(startTestServer(t, { nationalMappingsDir: dir, national: { ...base, mapping: bad } }), /LOAXA_NATIONAL_MAPPING: .*không phải tên ánh xạ/, 'a path is not a mapping name');
 
   // A province's own file with its own field names, and the password from a file: the link speaks it.
   const own = join(dir, 'tinh-x.json');
@@ -302,9 +303,9 @@ t.test('a province’s own mapping file is checked at start; a bad one stops the
   await writeFile(own, JSON.stringify({ ...viMapping, name: 'tinh-x', up: { ...viMapping.up, 'schedule-ack': { ...up, path: '/api/v2/xacnhan' } } }));
   const secret = join(dir, 'password');
   await writeFile(secret, `${CREDS.password}\n`);
-  const province = await startProvince(resolveMapping(own), CREDS);
+  const province = await startProvince(resolveMapping('tinh-x', dir), CREDS);
   t.teardown(() => province.close());
-  const s = await startTestServer(t, { national: { ...base, url: province.url, mapping: own, username: CREDS.username, password: undefined, passwordFile: secret } });
+  const s = await startTestServer(t, { nationalMappingsDir: dir, national: { ...base, url: province.url, mapping: 'tinh-x', username: CREDS.username, password: undefined, passwordFile: secret } });
   s.server.nationalLink!.ack('BT-7', true, 'inbox');
   await waitFor('the ack on the province’s own path', () => (province.received.length === 1 ? true : null), 5000, 20);
   t.equal((await s.api('GET', '/api/v1/national/link', undefined, s.token)).body.mapping, 'tinh-x');

@@ -27,6 +27,7 @@ import {
   encodeUp,
   parseMapping,
   readToken,
+  readMappingFile,
   resolveMapping,
   routeFor,
   viMapping,
@@ -336,11 +337,23 @@ t.test('parseMapping names what is wrong; resolveMapping reads a province file',
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'tinh.json');
   writeFileSync(file, JSON.stringify({ ...viMapping, name: 'tinh-x' }));
-  t.equal(resolveMapping(file).name, 'tinh-x');
+  // A name in the mappings folder (never a path: issue 17 review).
+  t.equal(resolveMapping('tinh', dir).name, 'tinh-x');
+  t.equal(resolveMapping('tinh.json', dir).name, 'tinh-x');
   t.equal(resolveMapping('en'), SHIPPED_MAPPINGS.en);
+  t.throws(() => resolveMapping(file, dir), /không phải tên ánh xạ/, 'a path is not a name');
+  t.throws(() => resolveMapping('../tinh', dir), /không phải tên ánh xạ/);
+  t.throws(() => resolveMapping('tinh'), /không phải tên ánh xạ/, 'no folder: only vi and en');
   writeFileSync(file, '{ nope');
-  t.throws(() => resolveMapping(file), /không phải JSON/);
+  t.throws(() => resolveMapping('tinh', dir), /không phải JSON/);
+  try {
+    resolveMapping('tinh', dir);
+  } catch (e) {
+    t.notOk((e as Error).message.includes('nope'), 'the error does not quote the file');
+  }
   writeFileSync(file, ' '.repeat(1_100_000));
-  t.throws(() => resolveMapping(file), /quá lớn/);
-  t.throws(() => resolveMapping(join(dir, 'missing.json')));
+  t.throws(() => resolveMapping('tinh', dir), /quá lớn/);
+  t.throws(() => resolveMapping('missing', dir));
+  t.throws(() => readMappingFile('/dev/zero'), /không phải tệp thường/, 'a device is refused, not read forever');
+  t.throws(() => readMappingFile(dir), /không phải tệp thường/, 'a folder is refused');
 });

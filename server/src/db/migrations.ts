@@ -666,4 +666,15 @@ export const migrations: Migration[] = [
       CREATE INDEX national_sent_time ON national_sent(sent_at);
     `,
   },
+  {
+    version: 22,
+    name: 'system users',
+    sql: `
+      -- Issue 17 review: a parent peer's actor (national:<username>, id = the peer's id) is a users row only so
+      -- that what the parent sends has an actor; marked here so that it can never be edited into a login, log
+      -- in, or be listed as a person.
+      ALTER TABLE users ADD COLUMN system INTEGER NOT NULL DEFAULT 0;
+      UPDATE users SET system = 1 WHERE id IN (SELECT id FROM national_peers);
+    `,
+  },
 ];

@@ -48,7 +48,7 @@ export function resolvePrincipal(request: FastifyRequest, sessions: SessionRepos
   const session = sessions.get(sha256Hex(token));
   if (!session || session.revokedAt !== null || session.expiresAt <= now) return null;
   const user = users.byId(session.userId);
-  if (!user || user.disabled) return null;
+  if (!user || user.disabled || user.system) return null;
   return { id: user.id, username: user.username, role: user.role, areaCode: user.areaCode, authenticatedAt: session.createdAt, via: request.headers.authorization ? 'bearer' : 'cookie' };
 }
 

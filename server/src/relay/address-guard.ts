@@ -9,7 +9,8 @@
  *
  * The check runs when a source is saved and again before each open. ffmpeg resolves the name once more when
  * it connects, so a name whose DNS answer changes in between (rebinding) is not fully closed off; the window is
- * the few milliseconds between the two lookups, and the audit log names who registered the host.
+ * the few milliseconds between the two lookups, and the audit log names who registered the host. What the
+ * server fetches itself goes through guarded-fetch.ts, which connects to the checked address (`checkedAddresses`).
  */
 import { BlockList, isIP } from 'node:net';
 import { lookup as dnsLookup } from 'node:dns/promises';
@@ -114,7 +115,38 @@ export class StreamAddressGuard {
     }
     const bad = addresses.find((a) => !this.addressAllowed(a));
     if (bad === undefined) return null;
-    const named = bad === host ? bad : `${host} (${bad})`;
-    return `${named} is a loopback, link-local or private address, which the server does not open; if the station really is on the province's own network, list that network in LOAXA_SOURCE_PRIVATE_NETS`;
+    return privateRefusal(host, bad);
   }
+
+  /**
+   * The addresses the server may connect to for `host` (a name or an IP literal), resolved once: the
+   * caller connects to exactly these (guarded-fetch.ts), so a DNS answer that changes between the
+   * check and the connect (rebinding) cannot reach a private address. Unlike `refusal`, a name that does not
+   * resolve (or not in time) is refused: letting it through would let the connecting code resolve it itself.
+   */
+  async checkedAddresses(host: string): Promise<{ address: string; family: 4 | 6 }[]> {
+    const h = host.replace(/^\[|\]$/g, '');
+    let addresses: string[];
+    if (isIP(h)) addresses = [h];
+    else {
+      try {
+        addresses = await this.lookup(h);
+      } catch (err) {
+        throw new AddressRefusedError(`${h} does not resolve (${(err as Error).message.slice(0, 200)})`);
+      }
+    }
+    const bad = addresses.find((a) => !this.addressAllowed(a));
+    if (bad !== undefined) throw new AddressRefusedError(privateRefusal(h, bad));
+    const out = addresses.filter((a) => isIP(a) !== 0).map((address) => ({ address, family: isIP(address) === 6 ? (6 as const) : (4 as const) }));
+    if (out.length === 0) throw new AddressRefusedError(`${h} does not resolve`);
+    return out;
+  }
+}
+
+/** Why an address was refused (checkedAddresses). */
+export class AddressRefusedError extends Error {}
+
+function privateRefusal(host: string, bad: string): string {
+  const named = bad === host ? bad : `${host} (${bad})`;
+  return `${named} is a loopback, link-local or private address, which the server does not open; if the station really is on the province's own network, list that network in LOAXA_SOURCE_PRIVATE_NETS`;
 }

@@ -114,7 +114,9 @@ declare module 'fastify' {
 function routeKey(method: string, route: string | undefined): string {
   return `${method} ${route ?? ''}`;
 }
-const SECRET_KEYS = /^(password|secret|token|apikey|api_key)$/i;
+// Any key ending in one of these (issue 17 review: a national peer's `outPassword`, our password at a child's
+// server, was kept in clear); a boolean such as `resetPassword: true` says nothing secret and stays.
+const SECRET_KEYS = /(password|secret|token|apikey|api_key)$/i;
 
 /** Copies a body without secrets (login passwords, user passwords) and with long strings cut. */
 export function redact(value: unknown, depth = 0): unknown {
@@ -123,7 +125,7 @@ export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return hideCredentialsIn(value.length > 2000 ? `${value.slice(0, 2000)}…` : value);
   if (Array.isArray(value)) return value.length > 200 ? [...value.slice(0, 200).map((v) => redact(v, depth + 1)), `… ${value.length - 200} more`] : value.map((v) => redact(v, depth + 1));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEYS.test(k) ? '[redacted]' : redact(v, depth + 1)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEYS.test(k) && typeof v !== 'boolean' ? '[redacted]' : redact(v, depth + 1)]));
   }
   return value;
 }

@@ -64,7 +64,8 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteDeps> = async (app, deps
       } finally {
         release();
       }
-      if (!user || !ok || user.disabled) {
+      // A system actor (a parent peer's national:<name>) never logs in, whatever its password (issue 17 review).
+      if (!user || !ok || user.disabled || user.system) {
         request.log.warn({ username, ip: request.ip }, 'login failed');
         throw new ApiError(401, ErrorCode.UNAUTHORIZED, 'wrong username or password');
       }

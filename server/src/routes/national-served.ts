@@ -7,8 +7,9 @@
  *
  * Every answer is the mapping's answer form (*TrangThaiGui* 0 accepted / 1 refused, *MoTa* why), with the HTTP
  * status saying the same: 200 taken, 400 a body that does not decode (MoTa names the field), 401 no or expired
- * token, 403 a peer acting outside its role or areas, 404 no such path, 413 too big. Every request is logged in
- * `national_inbound`, taken or not, and why.
+ * token, 403 a peer acting outside its role or areas, 404 no such path, 413 too big, 503 busy (with
+ * Retry-After). Every request is logged in `national_inbound`, taken or not, and why; those refused before we
+ * know the peer once a minute per address and status with a count, and with no body (issue 17 review).
  */
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -83,6 +84,33 @@ export const nationalServedRoutes: FastifyPluginAsync<NationalServedRouteDeps> =
   const now = () => deps.now?.() ?? Date.now();
   const limit = deps.bodyLimitBytes ?? NATIONAL_BODY_LIMIT;
   const statusLog = new Map<string, { since: number; count: number }>();
+  /**
+   * Requests refused before authentication, logged once a minute per remote address and HTTP status (a 401
+   * and a 413 each say something) with how many came
+   * (like taken statuses per child), and never with their body: anyone who reaches the port sends them, so
+   * one row each would let them fill the disk (issue 17 review). The map is bounded: past its size, the
+   * stale entries go, and if that is not enough every further address shares one entry.
+   */
+  const anonLog = new Map<string, { since: number; count: number }>();
+  const ANON_LOG_MAX_ADDRESSES = 10_000;
+  const logUnauthenticated = (ip: string, kind: string, detail: string) => {
+    const at = now();
+    let key = `${ip} ${detail.slice(0, 3)}`;
+    if (!anonLog.has(key) && anonLog.size >= ANON_LOG_MAX_ADDRESSES) {
+      for (const [k, v] of anonLog) if (at - v.since >= STATUS_LOG_EVERY_MS) anonLog.delete(k);
+      if (anonLog.size >= ANON_LOG_MAX_ADDRESSES) key = `* ${detail.slice(0, 3)}`;
+    }
+    const seen = anonLog.get(key);
+    if (seen && at - seen.since < STATUS_LOG_EVERY_MS) {
+      seen.count++;
+      return;
+    }
+    anonLog.set(key, { since: at, count: 0 });
+    const from = key.startsWith('* ') ? 'nhiều địa chỉ' : ip.slice(0, 64);
+    deps.inbound.record({ peerId: null, kind, receivedAt: at, accepted: false, detail: seen?.count ? `${detail} (từ ${from}; và ${seen.count} yêu cầu bị từ chối khác trong phút trước)` : `${detail} (từ ${from})`, body: null });
+  };
+  /** A refused, authenticated request's body as kept for the admin: its first 4 KB. */
+  const bodyForLog = (raw: unknown): string | null => (Buffer.isBuffer(raw) ? raw.subarray(0, 4096).toString('utf8') : null);
   // The mappings in use, read again at most every few seconds (every request needs them; peers change rarely).
   let cached: { at: number; list: Mapping[] } | null = null;
   const candidates = (): Mapping[] => {
@@ -110,7 +138,7 @@ export const nationalServedRoutes: FastifyPluginAsync<NationalServedRouteDeps> =
     const status = err.statusCode === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 413 : err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     const message = status === 413 ? `Nội dung quá lớn (tối đa ${limit} byte)` : status === 500 ? 'Lỗi máy chủ; gửi lại sau' : `Yêu cầu không hợp lệ: ${err.message.slice(0, 200)}`;
     if (status === 500) request.log.error({ err }, 'national served interface failed');
-    deps.inbound.record({ peerId: null, kind: 'unknown', receivedAt: now(), accepted: false, detail: `${status} ${message}`, body: null });
+    logUnauthenticated(request.ip, 'unknown', `${status} ${message}`);
     return answer(reply, m, status, false, message);
   });
 
@@ -214,7 +242,7 @@ export const nationalServedRoutes: FastifyPluginAsync<NationalServedRouteDeps> =
       throw new Refusal(404, `Không có đường dẫn ${request.method} ${rel.slice(0, 200)}`, m, peer.id);
     }
     const { text, json } = bodyText(request, m, peer.id, kind);
-    const log = (accepted: boolean, detail: string) => {
+    const log = (accepted: boolean, detail: string, keepBody = true) => {
       // Statuses come every 30 s per box (10,000 boxes: 330 a second): the taken ones are logged once a
       // minute per child with how many came, the refused ones each with their body. A taken body is not kept:
       // what it said is in the child's tables.
@@ -229,14 +257,16 @@ export const nationalServedRoutes: FastifyPluginAsync<NationalServedRouteDeps> =
         deps.inbound.record({ peerId: peer.id, kind, receivedAt: at, accepted, detail: seen?.count ? `${detail} (và ${seen.count} trạng thái khác trong phút trước)` : detail, body: null });
         return;
       }
-      deps.inbound.record({ peerId: peer.id, kind, receivedAt: now(), accepted, detail, body: accepted ? null : text });
+      deps.inbound.record({ peerId: peer.id, kind, receivedAt: now(), accepted, detail, body: accepted || !keepBody ? null : text });
     };
     try {
       const outcome =
         own === 'up'
           ? deps.reports.handle(peer, decodeUp(m, kind as UpstreamEventKind, json, now()))
           : await deps.downlink.handle(peer, decodeDown(m, kind as DownstreamCommandKind, json, now()), { mediaBaseUrl: publicBase(deps.config, request) });
-      log(outcome.ok, `${outcome.status} ${outcome.message}`);
+      // "Busy, send again" (503) keeps no body: a parent's flood would store each one, and it comes again.
+      log(outcome.ok, `${outcome.status} ${outcome.message}`, outcome.status !== 503);
+      if ('retryAfterS' in outcome && outcome.retryAfterS) reply.header('retry-after', outcome.retryAfterS);
       if (own === 'down') {
         deps.audit?.append({
           at: now(), userId: peer.id, username: `national:${peer.username}`, areaCode: null, ip: request.ip, method: request.method, route: `${NATIONAL_PREFIX}/*`,
@@ -265,7 +295,14 @@ export const nationalServedRoutes: FastifyPluginAsync<NationalServedRouteDeps> =
       } catch (err) {
         if (!(err instanceof Refusal)) throw err;
         if (err.status !== 429 && err.status !== 503) {
-          deps.inbound.record({ peerId: err.peerId, kind: err.kind, receivedAt: now(), accepted: false, detail: `${err.status} ${err.message}`, body: Buffer.isBuffer(request.body) ? request.body.subarray(0, 4096).toString('utf8') : null });
+          if (err.peerId === null) {
+            // Refused before we know who sent it (no or bad token, a login that does not decode): no body — a 401
+            // names no peer, and a login's body holds a password — and one row per address per minute with a
+            // count (issue 17 review: each anonymous request stored 4 KB, and a mistyped login the password).
+            logUnauthenticated(request.ip, err.kind, `${err.status} ${err.message}`);
+          } else {
+            deps.inbound.record({ peerId: err.peerId, kind: err.kind, receivedAt: now(), accepted: false, detail: `${err.status} ${err.message}`, body: err.kind === 'login' ? null : bodyForLog(request.body) });
+          }
         }
         return answer(reply, err.mapping, err.status, false, err.message);
       }

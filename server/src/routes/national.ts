@@ -104,6 +104,8 @@ export const nationalRoutes: FastifyPluginAsyncZod<NationalRouteDeps> = async (a
       if (!a || a.validUntil) throw badRequest(`Địa bàn ${code} không có trong danh mục địa bàn`, [{ path: `${path}.${i}`, message: 'unknown area' }]);
     });
   };
+  // A name in the mappings folder only, and resolveMapping's errors never quote the file (issue 17 review:
+  // a path here read any server file back in the 400).
   const checkMapping = (name: string) => {
     try {
       deps.mappings.get(name);

@@ -76,13 +76,16 @@ export const userRoutes: FastifyPluginAsyncZod<UserRouteDeps> = async (app, deps
         summary: 'Change a user’s password, role or area, or disable it at once (its sessions end)',
         params: idParamsSchema,
         body: userPatchBodySchema,
-        response: { 200: userSchema, 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema },
+        response: { 200: userSchema, 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema },
       },
     },
     async (request) => {
       const me = principalOf(request);
       const target = deps.users.byId(request.params.id);
       if (!target) throw notFound(`user ${request.params.id}`);
+      // A parent peer's system actor is not a person: giving it a password would let someone act in the
+      // province's name (issue 17 review). Its peer is managed under /api/v1/national/peers.
+      if (target.system) throw conflict(`${target.username} is the system actor of a national peer, not a login; it cannot be edited`);
       const { password: pw, role, areaCode, disabled } = request.body;
       if (target.id === me.id && (disabled || (role && role !== 'province-admin'))) throw badRequest('you cannot disable or demote yourself');
       // The target is inside the caller's area (the route's declaration); so must be the area it is moved to.

@@ -1,12 +1,12 @@
 /**
  * The upstream national link (issue 17), wired for app.ts: off (null) unless LOAXA_NATIONAL_URL is set. The
- * mapping (`vi`, `en` or a province's JSON file) is resolved and checked here, so a bad file stops the start
+ * mapping (`vi`, `en` or the name of a province's JSON file in the mappings folder) is resolved and checked here, so a bad file stops the start
  * naming the field that is wrong; a password file is read here, bounded.
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { resolveMapping } from '@loaxa/shared';
-import type { Config } from '../config.js';
+import { nationalMappingsDir, type Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import type { ServerEvents } from '../services/events.js';
 import type { AreaRepository } from '../repos/areas.js';
@@ -26,7 +26,7 @@ export function wireNationalLink(
   if (!c) return null;
   let mapping;
   try {
-    mapping = resolveMapping(c.mapping);
+    mapping = resolveMapping(c.mapping, nationalMappingsDir(config));
   } catch (e) {
     throw new Error(`LOAXA_NATIONAL_MAPPING: ${(e as Error).message}`, { cause: e });
   }

@@ -11,7 +11,8 @@
  * model message the model's schema accepts or throws `NationalDecodeError` naming the province's fields; it
  * never throws anything else and never touches a prototype.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import {
   airingEndEventSchema,
@@ -79,16 +80,59 @@ export function parseMapping(input: unknown): Mapping {
 
 export const SHIPPED_MAPPINGS: { vi: Mapping; en: Mapping } = { vi: parseMapping(viMapping), en: parseMapping(enMapping) };
 
-/** `LOAXA_NATIONAL_MAPPING`: `vi`, `en`, or the path of a province's JSON mapping (read with a size bound, then checked). */
-export function resolveMapping(nameOrPath: string): Mapping {
-  if (nameOrPath === 'vi' || nameOrPath === 'en') return SHIPPED_MAPPINGS[nameOrPath];
-  const size = statSync(nameOrPath).size;
-  if (size > MAX_MAPPING_FILE_BYTES) throw new Error(`Tệp ánh xạ ${nameOrPath} quá lớn (${size} byte, tối đa ${MAX_MAPPING_FILE_BYTES})`);
+/**
+ * A mapping's name: `vi`, `en`, or a province's file `<name>.json` in the mappings folder. Only a name, never a
+ * path (issue 17 review: a peer's mapping was opened as any path, and the JSON error quoted the file — the
+ * sealing key, an env file — and told which files exist). The folder is the installation's
+ * (LOAXA_NATIONAL_MAPPINGS_DIR), so what an admin can name is what the operator put there.
+ */
+export const MAPPING_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/**
+ * `LOAXA_NATIONAL_MAPPING` or a peer's mapping: `vi`, `en`, or a NAME read from `{dir}/NAME.json` (a name that
+ * already ends in `.json` is taken as the file's name). Errors name the problem, never the file's content.
+ */
+export function resolveMapping(name: string, dir?: string): Mapping {
+  if (name === 'vi' || name === 'en') return SHIPPED_MAPPINGS[name];
+  if (!MAPPING_NAME_RE.test(name) || dir === undefined) {
+    throw new Error(`"${name.slice(0, 100)}" không phải tên ánh xạ: dùng vi, en hoặc tên một tệp JSON trong thư mục ánh xạ (LOAXA_NATIONAL_MAPPINGS_DIR; chữ thường, số, . _ -)`);
+  }
+  return readMappingFile(join(dir, name.endsWith('.json') ? name : `${name}.json`), name);
+}
+
+/**
+ * Reads and checks one mapping file the operator names (the replay tool's --mapping, resolveMapping's folder).
+ * A regular file only, checked on the opened descriptor (a FIFO or /dev/zero would block or never end: opened
+ * non-blocking, then refused), and the bound is on the bytes read, not on what stat said.
+ */
+export function readMappingFile(path: string, label = path): Mapping {
+  let fd: number;
+  try {
+    fd = openSync(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    throw new Error(`Tệp ánh xạ ${label} không mở được (${(e as NodeJS.ErrnoException).code ?? 'lỗi'})`, { cause: e });
+  }
+  let text: string;
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error(`Tệp ánh xạ ${label} không phải tệp thường`);
+    const buf = Buffer.alloc(MAX_MAPPING_FILE_BYTES + 1);
+    let got = 0;
+    for (;;) {
+      const n = readSync(fd, buf, got, buf.length - got, null);
+      if (n === 0) break;
+      got += n;
+      if (got > MAX_MAPPING_FILE_BYTES) throw new Error(`Tệp ánh xạ ${label} quá lớn (tối đa ${MAX_MAPPING_FILE_BYTES} byte)`);
+    }
+    text = buf.subarray(0, got).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(nameOrPath, 'utf8'));
-  } catch (e) {
-    throw new Error(`Tệp ánh xạ ${nameOrPath} không phải JSON hợp lệ: ${(e as Error).message}`, { cause: e });
+    json = JSON.parse(text);
+  } catch {
+    // Not the parser's message: V8 quotes the start of the text.
+    throw new Error(`Tệp ánh xạ ${label} không phải JSON hợp lệ`);
   }
   return parseMapping(json);
 }

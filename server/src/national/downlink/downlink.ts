@@ -39,6 +39,7 @@ import { decideOffer, type CommuneItem } from '../../scheduling/inbox.js';
 import { expandOccurrences } from '../../scheduling/recurrence.js';
 import { scheduleOf } from '../../services/scheduler.js';
 import { AudioFetchError, fetchAudio } from './fetch-audio.js';
+import { DEFAULT_JOB_SLOTS, JobSlots, type JobSlotLimits, type JobTicket } from './job-slots.js';
 import { mapSchedule, ScheduleRefusal, type MappedSchedule } from './schedule.js';
 
 const DAY_MS = 86_400_000;
@@ -52,6 +53,8 @@ export interface DownlinkOutcome {
   status: number;
   ok: boolean;
   message: string;
+  /** With a 503: when to send again (the answer's Retry-After, seconds). */
+  retryAfterS?: number;
 }
 
 /** Our answer about a bulletin, for the upstream link's `schedule-ack` (helper of the link; absent when it is off). */
@@ -70,19 +73,23 @@ export interface DownlinkDeps {
   requests: RequestCorrelator;
   nationalBulletins: NationalBulletinRepository;
   nationalDevices: NationalDeviceRepository;
-  addressGuard: Pick<StreamAddressGuard, 'refusal'>;
+  addressGuard: Pick<StreamAddressGuard, 'checkedAddresses'>;
   /** Where fetched audio waits for decoding (the uploads folder). */
   uploadDir: string;
   audioMaxBytes?: number;
   audioTimeoutMs?: number;
   /** How long the parent's request waits for a bulletin to be fetched and mastered before it is answered "taken, in progress". */
   answerWaitMs?: number;
+  /** How many audio jobs run and wait at once (job-slots.ts); default DEFAULT_JOB_SLOTS. */
+  jobSlots?: JobSlotLimits;
   commandTimeoutMs?: number;
   ack?: ScheduleAck | undefined;
   logger: Logger;
   now?: () => number;
 }
 
+/** When a parent told "too busy" (503) should send again. */
+const BUSY_RETRY_AFTER_S = 30;
 const refused = (status: number, message: string): DownlinkOutcome => ({ status, ok: false, message });
 const accepted = (message: string): DownlinkOutcome => ({ status: 200, ok: true, message });
 
@@ -93,9 +100,12 @@ export class Downlink {
   private readonly log: Logger;
   /** Bulletins being fetched and mastered, by peer and BanTinId: a repeat while one runs joins it. */
   private readonly running = new Map<string, Promise<DownlinkOutcome>>();
+  /** Audio jobs (fetch + decode + master) at once, per parent and in all (issue 17 review: unbounded). */
+  private readonly slots: JobSlots;
 
   constructor(private readonly deps: DownlinkDeps) {
     this.log = deps.logger.child({ module: 'national-downlink' });
+    this.slots = new JobSlots(deps.jobSlots ?? DEFAULT_JOB_SLOTS);
   }
 
   private now(): number {
@@ -104,13 +114,14 @@ export class Downlink {
 
   /**
    * The parent as the actor of what it sends: a users row of its own (FKs of broadcasts, offers and bulletins
-   * name it; the audit shows it), disabled, with a password nobody knows, so nobody can log in as it. Acting,
+   * name it; the audit shows it), disabled, with a password nobody knows, and marked `system`: PATCH, login
+   * and the users list refuse or skip it (issue 17 review: an admin could give it a password). Acting,
    * it may do what a province admin does, but only inside its areas (checked here before anything is made).
    */
   async ensureActor(peer: NationalPeerRecord): Promise<void> {
     const id = systemActorId(peer);
     if (this.deps.users.byId(id)) return;
-    this.deps.users.insert({ id, username: `national:${peer.username}`, passwordHash: await hashPassword(generatePassword()), role: 'viewer', areaCode: null, disabled: true, createdAt: this.now() });
+    this.deps.users.insert({ id, username: `national:${peer.username}`, passwordHash: await hashPassword(generatePassword()), role: 'viewer', areaCode: null, disabled: true, createdAt: this.now(), system: true });
   }
 
   private principal(peer: NationalPeerRecord): Principal {
@@ -179,7 +190,15 @@ export class Downlink {
     if (existing && existing.commandJson === json && existing.state !== 'failed' && existing.state !== 'fetching') {
       return accepted(`Bản tin ${cmd.bulletinId} đã nhận trước đó (${stateText(existing.state)}); không phát lại`);
     }
-    const job = this.take(peer, cmd, plan, existing, mediaBaseUrl).finally(() => this.running.delete(key));
+    // A place among the audio jobs before anything is written: with too many running and waiting, the
+    // parent is told to send again later and nothing changes (issue 17 review: one parent could start any
+    // number of downloads and masterings at once).
+    const ticket = this.slots.tryEnter(peer.id);
+    if (!ticket) return { ...refused(503, `Đang xử lý quá nhiều bản tin cùng lúc; gửi lại bản tin ${cmd.bulletinId} sau ${BUSY_RETRY_AFTER_S} giây`), retryAfterS: BUSY_RETRY_AFTER_S };
+    const job = this.take(peer, cmd, plan, existing, mediaBaseUrl, ticket).finally(() => {
+      ticket.release();
+      this.running.delete(key);
+    });
     this.running.set(key, job);
     return this.answerWithin(job, cmd.bulletinId);
   }
@@ -199,7 +218,7 @@ export class Downlink {
     }
   }
 
-  private async take(peer: NationalPeerRecord, cmd: DownBulletin, plan: MappedSchedule, existing: NationalBulletinRecord | null, mediaBaseUrl: string): Promise<DownlinkOutcome> {
+  private async take(peer: NationalPeerRecord, cmd: DownBulletin, plan: MappedSchedule, existing: NationalBulletinRecord | null, mediaBaseUrl: string, ticket: JobTicket): Promise<DownlinkOutcome> {
     const now = this.now();
     const receivedAt = existing?.receivedAt ?? now;
     const base = { peerId: peer.id, upstreamId: cmd.bulletinId, commandJson: JSON.stringify(cmd), receivedAt, broadcastIds: [] as string[], offerIds: [] as string[] };
@@ -208,14 +227,20 @@ export class Downlink {
     let bulletinId = previous && previous.link === cmd.link && existing?.bulletinId && this.deps.bulletins.get(existing.bulletinId)?.status === 'ready' ? existing.bulletinId : null;
     if (!bulletinId) {
       this.deps.nationalBulletins.put({ ...base, bulletinId: existing?.bulletinId ?? null, broadcastIds: existing?.broadcastIds ?? [], offerIds: existing?.offerIds ?? [], state: 'fetching', detail: 'đang tải âm thanh', updatedAt: now });
-      const made = await this.makeBulletin(peer, cmd);
+      await ticket.ready;
+      let made: { bulletinId: string } | { refusal: DownlinkOutcome };
+      try {
+        made = await this.makeBulletin(peer, cmd);
+      } finally {
+        ticket.release();
+      }
       if ('refusal' in made) {
         this.deps.nationalBulletins.put({ ...base, bulletinId: existing?.bulletinId ?? null, broadcastIds: existing?.broadcastIds ?? [], offerIds: existing?.offerIds ?? [], state: 'failed', detail: made.refusal.message, updatedAt: this.now() });
         this.ack(peer, cmd.bulletinId, false, made.refusal.message);
         return made.refusal;
       }
       bulletinId = made.bulletinId;
-    }
+    } else ticket.release(); // the audio mastered before is kept: no job
     // A repeated BanTinId replaces what it became: the old airings are cancelled (stopped if on air), the old
     // offers withdrawn, and the bulletin goes its way again with the new schedule or audio.
     if (existing) await this.retire(peer, existing, 'được nguồn thay bằng bản mới');

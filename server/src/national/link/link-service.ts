@@ -158,7 +158,7 @@ export class NationalLink {
     const c = this.deps.outbox.counts();
     return {
       configured: true,
-      upstreamUrl: this.deps.config.url,
+      upstreamUrl: withoutUserinfo(this.deps.config.url),
       mapping: this.deps.mapping.name,
       sourceId: this.deps.source().id,
       loggedIn: this.deps.client.loggedIn,
@@ -296,5 +296,18 @@ export class NationalLink {
       this.wakeAt = null;
       this.kick();
     }, ms);
+  }
+}
+
+/** The URL as shown to admins: without `user:pass@` (issue 17 review: the configured URL may carry credentials). */
+export function withoutUserinfo(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/[^/@]*@/, '//');
   }
 }
