@@ -78,6 +78,15 @@ t.test('an emergency sent down from the centre plays on the province’s boxes',
   const list = await central.api('GET', '/api/v1/national/sent', undefined, central.token);
   t.equal(list.body.items.length, 2);
   t.equal(list.body.items[0].peerName, 'Tỉnh Mẫu');
+
+  // Each child gets only the send's areas inside its own: none of them, and it is not sent to at all.
+  const elsewhere = await central.api('POST', '/api/v1/national/send', { bulletinId: tone.id, peerIds: [child.id], priority: 'normal', playMode: 'commune-decides', areaCodes: ['98001'] }, central.token);
+  t.equal(elsewhere.status, 200);
+  t.match(elsewhere.body.items[0], { ok: false, httpStatus: null, detail: /không có địa bàn nào được chọn thuộc Tỉnh Mẫu/ }, 'a child outside the areas is told nothing');
+  // No areas given: the child's own.
+  const own = await central.api('POST', '/api/v1/national/send', { bulletinId: tone.id, peerIds: [child.id], priority: 'normal', playMode: 'commune-decides' }, central.token);
+  t.match(own.body.items[0], { ok: true, httpStatus: 200 });
+  t.same(JSON.parse(central.server.ctx.db.prepare('SELECT command_json AS c FROM national_sent WHERE id = ?').pluck().get(own.body.items[0].id) as string).areaCodes, ['99']);
 });
 
 t.test('a hostile child is reported, not believed', async (t) => {

@@ -12,8 +12,11 @@ import { instantSchema } from './schedule.js';
 
 export const NATIONAL_PEER_ROLES = ['parent', 'child'] as const;
 
-/** A mapping name: a shipped one (`vi`, `en`) or a JSON file the server reads (checked when the peer is saved). */
-const mappingName = z.string().trim().min(1).max(500);
+/**
+ * A mapping name: a shipped one (`vi`, `en`) or the name of a JSON file in the server's mappings folder
+ * (checked when the peer is saved). A name, never a path (issue 17 review: a path opened any server file).
+ */
+const mappingName = z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be vi, en or the name of a file in the mappings folder (a-z, 0-9, . _ -)');
 const httpUrl = z
   .string()
   .max(2000)
@@ -153,8 +156,11 @@ export const nationalSendBodySchema = z
         until: localDate,
       })
       .optional(),
-    /** The child's area codes that receive it (its province, or communes). */
-    areaCodes: z.array(areaCodeSchema).min(1).max(5000),
+    /**
+     * The areas that receive it (provinces or communes); each child gets those inside its own areas, and a child
+     * with none of them is not sent to. Absent: each child's own areas, all of them.
+     */
+    areaCodes: z.array(areaCodeSchema).min(1).max(5000).optional(),
   })
   .refine((b) => b.bulletinId !== undefined || (b.title !== undefined && b.audioUrl !== undefined), { message: 'give bulletinId, or title and audioUrl', path: ['bulletinId'] })
   .refine((b) => b.playMode !== 'scheduled' || b.schedule !== undefined, { message: 'a scheduled bulletin needs schedule', path: ['schedule'] });

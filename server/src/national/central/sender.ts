@@ -34,6 +34,8 @@ export class SendRefusal extends Error {
 export interface SenderDeps {
   peers: NationalPeerRepository;
   sent: NationalSentRepository;
+  /** An area's code and its ancestors' (AreaRepository.ancestry): which of the send's areas lie in a child's. */
+  ancestry: (code: string) => string[];
   bulletins: BulletinRepository;
   mappings: PeerMappings;
   sealer: Sealer;
@@ -146,10 +148,30 @@ export class NationalSender {
       contentType: 'audio',
       link,
       createdBy: self.name || self.id,
-      areaCodes: body.areaCodes,
+      areaCodes: [],
     };
-    const items = await Promise.all(targets.map((p) => this.sendOne(p, cmd, ours, by.userId)));
+    const items = await Promise.all(
+      targets.map((p) => {
+        const areaCodes = this.areasFor(p, body.areaCodes);
+        // Each child receives only its own areas: one send reaches several provinces (each refuses another's).
+        if (!areaCodes.length) return Promise.resolve(this.notSent(p, cmd, ours, by.userId, `không có địa bàn nào được chọn thuộc ${p.name}`));
+        return this.sendOne(p, { ...cmd, areaCodes }, ours, by.userId);
+      }),
+    );
     return { bulletinId: upstreamId, items };
+  }
+
+  /** The send's areas inside the child's (an area, or one of its ancestors, is the child's); all of the child's when none are given. */
+  private areasFor(p: NationalPeerRecord, asked: readonly string[] | undefined): string[] {
+    if (!asked) return [...p.areaCodes];
+    const own = new Set(p.areaCodes);
+    return asked.filter((code) => this.deps.ancestry(code).some((c) => own.has(c)));
+  }
+
+  private notSent(p: NationalPeerRecord, cmd: DownBulletin, ours: string | null, userId: string, detail: string): NationalSentRecord {
+    const id = newId('ns');
+    this.deps.sent.insert({ id, peerId: p.id, upstreamId: cmd.bulletinId, bulletinId: ours, title: cmd.title, priority: cmd.priority, commandJson: JSON.stringify(cmd), sentAt: this.now(), ok: false, detail, httpStatus: null, sentBy: userId });
+    return this.deps.sent.get(id)!;
   }
 
   private async sendOne(p: NationalPeerRecord, cmd: DownBulletin, ours: string | null, userId: string): Promise<NationalSentRecord> {

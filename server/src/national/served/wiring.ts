@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { NationalSystem } from '@loaxa/shared';
-import type { Config } from '../../config.js';
+import { nationalMappingsDir, type Config } from '../../config.js';
 import type { Db } from '../../db/database.js';
 import type { AppContext } from '../../services/context.js';
 import { LoginGuard } from '../../auth/login-guard.js';
@@ -64,7 +64,7 @@ export async function wireNationalServed(app: FastifyInstance, config: Config, c
   const children = new NationalChildRepository(db);
   const sent = new NationalSentRepository(db);
   const devices = new NationalDeviceRepository(db);
-  const mappings = new PeerMappings();
+  const mappings = new PeerMappings(nationalMappingsDir(config));
   const tokens = new PeerTokens({ ...(opts.tokenTtlMs ? { ttlMs: opts.tokenTtlMs } : {}), ...(opts.now ? { now: opts.now } : {}) });
   const sealer = loadSealer(opts.dataDir);
   // Our NguonID toward children: the one the upstream link uses (LOAXA_NATIONAL_SOURCE_ID), else the
@@ -98,6 +98,7 @@ export async function wireNationalServed(app: FastifyInstance, config: Config, c
   const sender = new NationalSender({
     peers,
     sent,
+    ancestry: (code) => ctx.areas.ancestry(code),
     bulletins: ctx.bulletins,
     mappings,
     sealer,
