@@ -1,19 +1,22 @@
 /**
- * `npm run -s tts -- normalize "<text>"` prints the reading on one line;
+ * `npm run -s tts -- normalize "<text>"` prints the reading on one line (the reading report on stderr);
  * `npm run -s tts -- synth --in FILE --out FILE.ogg [--voice V] [--speed S] [--style north|south]` renders
- * a text file through the whole pipeline and prints `{durationMs, wallMs, engine, lufs, truePeakDb}`.
+ * a text file through the whole pipeline and prints `{durationMs, wallMs, engine, lufs, truePeakDb}`, then
+ * the reading report: every unread, guessed and rewritten span with its rule's Vietnamese name (issue 19:
+ * nothing misread in silence).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { normalizeVietnamese } from '@loaxa/shared';
+import { formatReport, normalizeVietnamese } from '@loaxa/shared';
 import { EspeakEngine, renderSpeech, VIETNAMESE_VOICES } from './audio/index.js';
 
 const HELP = `Loa Xã text-to-speech tools
 
   npm run -s tts -- normalize [--style north|south] "<text>"
-      print how the text is read aloud, on one line (unread spans go to stderr)
+      print how the text is read aloud, on one line (the reading report goes to stderr)
   npm run -s tts -- synth --in FILE --out FILE.ogg [--voice V] [--speed S] [--style north|south]
-      render a UTF-8 text file to Opus/Ogg and print {durationMs, wallMs, engine, lufs, truePeakDb}
+      render a UTF-8 text file to Opus/Ogg and print {durationMs, wallMs, engine, lufs, truePeakDb},
+      then the reading report (every unread, guessed and rewritten span, with its rule)
 
   --voice   ${VIETNAMESE_VOICES.join(', ')} (default vi)
   --speed   0.5–2 (default 1)
@@ -66,7 +69,7 @@ export async function runTtsCli(argv: string[], io: CliIo): Promise<number> {
     }
     const result = normalizeVietnamese(positionals.join(' '), { style });
     io.stdout(`${result.text}\n`);
-    for (const u of result.unread) io.stderr(`unread ${u.start}-${u.end}: ${JSON.stringify(u.text)} (${u.rule})\n`);
+    io.stderr(`${formatReport(result).join('\n')}\n`);
     return 0;
   }
   if (command === 'synth') {
@@ -91,10 +94,12 @@ export async function runTtsCli(argv: string[], io: CliIo): Promise<number> {
       return 1;
     }
     const started = Date.now();
-    const reading = normalizeVietnamese(text, { style }).text;
-    const out = await renderSpeech({ engine: new EspeakEngine(), text: reading, voice: values.voice, speed });
+    const reading = normalizeVietnamese(text, { style });
+    const out = await renderSpeech({ engine: new EspeakEngine(), text: reading.text, voice: values.voice, speed });
     await writeFile(values.out, out.ogg);
     io.stdout(`${JSON.stringify({ durationMs: out.durationMs, wallMs: Date.now() - started, engine: out.engine, lufs: out.lufs, truePeakDb: out.truePeakDb })}\n`);
+    // The JSON line stays first for scripts; what the listener will hear misread follows it.
+    io.stdout(`${formatReport(reading).join('\n')}\n`);
     return 0;
   }
   io.stderr(`tts: unknown command ${command}\n\n${HELP}`);

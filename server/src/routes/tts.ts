@@ -58,7 +58,7 @@ export const ttsRoutes: FastifyPluginAsyncZod<TtsRouteDeps> = async (app, deps) 
       config: { access: access.roles(WRITERS, { scope: 'nothing stored' }, { why: 'synthesize audio' }) },
       schema: {
         tags: ['tts'],
-        summary: 'How a text will be read aloud: the words, what was rewritten or left unread, and the audio',
+        summary: 'How a text will be read aloud: the words, what was rewritten, guessed or left unread, and the audio',
         body: ttsPreviewBodySchema,
         response: {
           200: ttsPreviewSchema,
@@ -85,7 +85,7 @@ export const ttsRoutes: FastifyPluginAsyncZod<TtsRouteDeps> = async (app, deps) 
       return {
         words: reading.text,
         sentences: reading.sentences,
-        report: { rewritten: reading.rewritten, unread: reading.unread },
+        report: { rewritten: reading.rewritten, guessed: reading.guessed, unread: reading.unread },
         audio: { sha256: stored.sha256, durationMs: out.durationMs, url: `/media/${stored.sha256}`, engine: out.engine, signedUrl: link.url, signedUrlExpiresAt: new Date(link.expiresAt).toISOString() },
       };
     },

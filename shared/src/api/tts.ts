@@ -2,8 +2,15 @@
 import { z } from 'zod';
 import { SPEECH_STYLES, VOICES } from './enums.js';
 
-/** A stretch of the NFC text (code point offsets, end exclusive) that was rewritten or left unread. */
-export const reportSpanSchema = z.object({ start: z.number(), end: z.number(), text: z.string(), rule: z.string(), reading: z.string().optional() });
+/** A stretch of the NFC text (code point offsets, end exclusive) that was rewritten, guessed or left unread. */
+export const reportSpanSchema = z.object({
+  start: z.number(),
+  end: z.number(),
+  text: z.string(),
+  rule: z.string(),
+  label: z.string().optional().describe('the rule’s name in Vietnamese, for the operator'),
+  reading: z.string().optional(),
+});
 
 export const ttsPreviewBodySchema = z.object({
   text: z.string().trim().min(1).max(5000),
@@ -14,7 +21,11 @@ export const ttsPreviewBodySchema = z.object({
 export const ttsPreviewSchema = z.object({
   words: z.string(),
   sentences: z.array(z.string()),
-  report: z.object({ rewritten: z.array(reportSpanSchema), unread: z.array(reportSpanSchema) }),
+  report: z.object({
+    rewritten: z.array(reportSpanSchema),
+    guessed: z.array(reportSpanSchema).describe('readings that are guesses (a foreign word by letter-to-sound, a name without its tones)'),
+    unread: z.array(reportSpanSchema),
+  }),
   audio: z.object({
     sha256: z.string(),
     durationMs: z.number(),

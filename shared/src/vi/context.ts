@@ -29,10 +29,14 @@ export function previousWords(text: string, pos: number, n: number): string[] {
   return words;
 }
 
+/** Phrases split once: the context lists are constants, asked about at every number. */
+const SPLIT = new Map<string, string[]>();
+
 /** True when `words` ends with one of the phrases (each phrase space-separated). */
 export function endsWithPhrase(words: readonly string[], phrases: readonly string[]): boolean {
   return phrases.some((phrase) => {
-    const p = phrase.split(' ');
+    let p = SPLIT.get(phrase);
+    if (!p) SPLIT.set(phrase, (p = phrase.split(' ')));
     if (p.length > words.length) return false;
     return p.every((w, i) => words[words.length - p.length + i] === w);
   });

@@ -16,26 +16,39 @@ import { scoreRule, timeRule } from './times.js';
 import type { EmittedItem, NormalizeOptions, NormalizeResult, Reading, ReportSpan, Rule, ScanContext } from './types.js';
 import { webRule } from './web.js';
 import { dictionaryRule, headingRule, romanRule, wordRule } from './words.js';
+import { foreignWordRule, loanwordRule, placeTable } from './foreign.js';
+import { endMarkRule, listRule, plusRule, slashRule } from './marks.js';
+import { RULE_LABELS } from './report.js';
 
 /**
  * Order matters: phone numbers before thousands separators, symbols before dates and fractions, dates
- * before ranges, Roman numerals and headings before the dictionary ("AI" in a heading is a word).
+ * before ranges, Roman numerals and headings before the dictionary ("AI" in a heading is a word); the
+ * abbreviations (with the operators' entries) before the loanwords, and both before letter-to-sound.
  */
 const RULES: readonly Rule[] = [
+  endMarkRule,
   punctuationRule,
+  plusRule,
   webRule,
+  slashRule,
   romanRule,
   headingRule,
   dictionaryRule,
+  loanwordRule,
   phoneRule,
   symbolRule,
   scoreRule,
   dateRule,
   timeRule,
   ordinalRule,
+  listRule,
   numberRule,
+  foreignWordRule,
   wordRule,
 ];
+
+/** Numbers, dates and times follow one another only across a pause ("31/08/2022, 01:20"). */
+const isNumeric = (kind: string | undefined): boolean => kind === 'numeric' || kind === 'date';
 
 /** UTF-16 index → code point index, so reports count code points (vi-reading.md "Reports"). */
 function codePointIndex(text: string): Int32Array {
@@ -76,10 +89,12 @@ export function normalizeVietnamese(input: string, opts: NormalizeOptions = {}):
     symbolLexicon: new Lexicon(DEFAULT_DICTIONARY, SYMBOL_DICTIONARY, extra),
     prevWords: (pos, n) => previousWords(text, pos, n),
     history,
+    places: placeTable(opts.places),
   };
   const cps = codePointIndex(text);
   const out = new ReadingBuilder();
   const rewritten: ReportSpan[] = [];
+  const guessed: ReportSpan[] = [];
   const unread: ReportSpan[] = [];
 
   let pos = 0;
@@ -102,17 +117,27 @@ export function normalizeVietnamese(input: string, opts: NormalizeOptions = {}):
       reading = null;
     }
     const r = reading ?? unreadRun(text, pos);
+    const mark = r.kind === 'pause' || r.kind === 'silent';
     if (r.kind === 'pause') {
       if (out.pause(r.words[0]!)) history.push({ kind: 'pause', words: r.words });
     } else if (r.kind !== 'silent') {
+      // Two numeric readings in a row run together ("… hai nghìn không trăm hai mươi lăm một giờ"):
+      // a pause keeps them apart (issue 19 "Pauses"; vi-reading.md "Output" keeps pause marks).
+      if (isNumeric(r.kind) && isNumeric(history[history.length - 1]?.kind) && out.pause(',')) {
+        history.push({ kind: 'pause', words: [','] });
+      }
       out.words(r.words);
       history.push({ kind: r.kind, words: r.words });
-      const span: ReportSpan = { start: cps[pos]!, end: cps[r.end]!, text: text.slice(pos, r.end), rule: r.rule };
-      if (r.report === 'unread') unread.push(span);
-      else if (r.report !== 'plain') rewritten.push({ ...span, reading: r.words.join(' ') });
+    }
+    // Nothing is misread in silence: every span but plain words and plain marks is reported.
+    const report = r.report ?? (mark ? 'plain' : 'rewritten');
+    if (report !== 'plain') {
+      const span: ReportSpan = { start: cps[pos]!, end: cps[r.end]!, text: text.slice(pos, r.end), rule: r.rule, label: RULE_LABELS[r.rule] };
+      if (report === 'unread') unread.push(span);
+      else (report === 'guessed' ? guessed : rewritten).push({ ...span, reading: mark ? '' : r.words.join(' ') });
     }
     pos = r.end;
   }
   const sentences = out.sentences();
-  return { text: sentences.join(' '), sentences, rewritten, unread };
+  return { text: sentences.join(' '), sentences, rewritten, guessed, unread };
 }

@@ -9,7 +9,7 @@
 import { endsWithPhrase, ORDINAL_CONTEXT } from './context.js';
 import { isAlnum, isDigit } from './letters.js';
 import { cardinalWords, decimalTailWords, digitWords, integerWords, monthWords, ordinalWords } from './numbers.js';
-import type { Reading, Rule, ScanContext, Style } from './types.js';
+import type { Reading, Rule, RuleName, ScanContext, Style } from './types.js';
 import { unitAt } from './units.js';
 
 interface Core {
@@ -50,10 +50,36 @@ function isYear(s: string): boolean {
   return s.length === 4 && Number(s) >= 1900 && Number(s) <= 2100;
 }
 
+/** Things counted one by one: after "a/b" they make it "a of b" ("17/19 tiêu chí" → mười bảy trên mười chín). */
+const COUNTED = new RegExp(
+  `^ (?:${[
+    'xã', 'phường', 'thị trấn', 'huyện', 'thôn', 'bản', 'ấp', 'xóm', 'tổ', 'hộ', 'người', 'tiêu chí', 'chỉ tiêu',
+    'trường', 'đơn vị', 'cơ quan', 'cơ sở', 'lớp', 'học sinh', 'em', 'phòng', 'trạm', 'doanh nghiệp', 'hợp tác xã',
+    'câu', 'nội dung', 'nhiệm vụ', 'dự án', 'công trình', 'mô hình', 'hồ sơ', 'thủ tục', 'ca', 'mẫu', 'phiếu',
+    'đại biểu', 'thành viên', 'tuyến', 'điểm', 'trận', 'đội', 'khu', 'làng', 'gia đình', 'chi bộ', 'tỉnh', 'thành phố',
+  ].join('|')})(?!\\p{L})`,
+  'u',
+);
+
+/** "2.150/2.300 hộ": so many thousands of so many, written with thousands dots (issue 19 bench). */
+function groupedFraction(ctx: ScanContext, core: Core): Reading | null {
+  const { text } = ctx;
+  if (core.plain || core.rule !== 'number' || text[core.end] !== '/') return null;
+  const m = /\d{1,3}(?:\.\d{3})+(?![\d,]|\.\d)|\d+(?![\d.,])/y;
+  m.lastIndex = core.end + 1;
+  const b = m.exec(text)?.[0];
+  if (!b || isAlnum(text[core.end + 1 + b.length])) return null;
+  const end = core.end + 1 + b.length;
+  const of = COUNTED.test(text.slice(end, end + 16)) ? 'trên' : 'phần';
+  return { end, words: [...core.words, of, ...cardinalWords(BigInt(b.replace(/\./gu, '')), ctx.style)], rule: 'fraction', kind: 'numeric' };
+}
+
 /** `a/b`, `a:b` after a plain number that no earlier rule (symbol, date, time) took. */
 function pairAfter(ctx: ScanContext, pos: number, core: Core): Reading | null {
   const { text, style } = ctx;
   const sep = text[core.end];
+  const grouped = groupedFraction(ctx, core);
+  if (grouped) return grouped;
   if (!core.plain || (sep !== '/' && sep !== ':') || !isDigit(text[core.end + 1])) return null;
   const m = /\d+/y;
   m.lastIndex = core.end + 1;
@@ -72,7 +98,10 @@ function pairAfter(ctx: ScanContext, pos: number, core: Core): Reading | null {
   if (sep === ':') return { end, words: [...core.words, 'trên', ...bWords], rule: 'ratio', kind: 'numeric' };
   // "năm học 2023/2024" → hai nghìn không trăm hai mươi ba đến hai nghìn không trăm hai mươi tư
   if (isYear(a) && isYear(b)) return { end, words: [...core.words, 'đến', ...bWords], rule: 'range', kind: 'numeric' };
-  return { end, words: [...core.words, 'phần', ...bWords], rule: 'fraction', kind: 'numeric' };
+  // "17/19 tiêu chí", "3/5 xã": so many of so many things is "trên" (issue 19 "Symbols in context"), and
+  // so are "24/24", "7/7" (round the clock, every day); a share of one whole ("3/5 diện tích") is "phần".
+  const of = COUNTED.test(text.slice(end, end + 16)) || a === b ? 'trên' : 'phần';
+  return { end, words: [...core.words, of, ...bWords], rule: 'fraction', kind: 'numeric' };
 }
 
 export const numberRule: Rule = (ctx, pos) => {
@@ -86,7 +115,7 @@ export const numberRule: Rule = (ctx, pos) => {
   }
   const words = [...core.words];
   let end = core.end;
-  let rule: string = core.rule;
+  let rule: RuleName = core.rule;
   if (dollarFirst) {
     words.push('đô', 'la');
     rule = 'money';

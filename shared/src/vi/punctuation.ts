@@ -18,6 +18,16 @@ export function isHandledPunctuation(ch: string): boolean {
   return /[.,;:!?…&=]/u.test(ch) || (DASHES + QUOTES + BRACKETS + BULLETS).includes(ch);
 }
 
+/** ” and » close; a straight quote closes when it follows a word and a space or a mark follows it. */
+function isClosingQuote(text: string, pos: number): boolean {
+  const ch = text[pos]!;
+  const before = text[pos - 1];
+  const after = text[pos + 1];
+  if (ch === '”' || ch === '»') return true;
+  if (ch !== '"' && ch !== '’') return false;
+  return before !== undefined && !/\s/u.test(before) && (after === undefined || !isAlnum(after));
+}
+
 /** One mark for a run: "..." → ".", "?!" → "?", ",," → ",". */
 function markOf(run: string): string {
   if (run.includes('?')) return '?';
@@ -32,6 +42,9 @@ export const punctuationRule: Rule = (ctx, pos) => {
   PAUSE_RUN.lastIndex = pos;
   const run = PAUSE_RUN.exec(text);
   if (run) return { end: pos + run[0].length, words: [markOf(run[0])], rule: 'pause', kind: 'pause' };
+  // A closing quote ends a title or a quotation: a pause, so "2022 - 2025” năm 2023" is not heard as
+  // "… hai mươi lăm năm" (issue 19 "Pauses"). Opening quotes and apostrophes stay silent.
+  if (isClosingQuote(text, pos)) return { end: pos + 1, words: [','], rule: 'pause', kind: 'pause' };
   if (QUOTES.includes(ch) || BULLETS.includes(ch)) return { end: pos + 1, words: [], rule: 'quote', kind: 'silent' };
   if (BRACKETS.includes(ch)) return { end: pos + 1, words: [','], rule: 'pause', kind: 'pause' };
   if (ch === '&') return { end: pos + 1, words: ['và'], rule: 'ampersand', kind: 'word' };

@@ -6,7 +6,7 @@
 import { endsWithPhrase, RATIO_CONTEXT, SCORE_CONTEXT } from './context.js';
 import { isAlnum, isDigit } from './letters.js';
 import { cardinalWords, integerWords } from './numbers.js';
-import type { Rule, Style } from './types.js';
+import type { Rule, ScanContext, Style } from './types.js';
 
 function clockWords(h: number, min: number, sec: number, style: Style): string[] {
   const words = [...cardinalWords(BigInt(h), style), 'giờ'];
@@ -19,6 +19,19 @@ function clockWords(h: number, min: number, sec: number, style: Style): string[]
 const COLON_TIME = /(\d{1,2}):(\d{2})(?::(\d{2}))?/y;
 // "17h30", "5h", "7g30" (the Southern "giờ"); "g" needs minutes, since "5g" is five grams.
 const LETTER_TIME = /(\d{1,2})(?:h(\d{2})?|g(\d{2}))'?/y;
+
+/**
+ * "từ 6g30 đến 10g": "10g" alone is ten grams, but right after a time and "đến" it is the Southern "giờ"
+ * (issue 19, a misread of the reading bench).
+ */
+function bareHourAfterTime(ctx: ScanContext, pos: number): RegExpExecArray | null {
+  const h = ctx.history;
+  const link = h[h.length - 1]?.words;
+  if (!h[h.length - 2]?.words.includes('giờ') || link?.length !== 1 || link[0] !== 'đến') return null;
+  const bare = /(\d{1,2})g/y;
+  bare.lastIndex = pos;
+  return bare.exec(ctx.text);
+}
 
 export const timeRule: Rule = (ctx, pos) => {
   const { text, style } = ctx;
@@ -34,7 +47,7 @@ export const timeRule: Rule = (ctx, pos) => {
     return null;
   }
   LETTER_TIME.lastIndex = pos;
-  m = LETTER_TIME.exec(text);
+  m = LETTER_TIME.exec(text) ?? bareHourAfterTime(ctx, pos);
   if (m) {
     const end = pos + m[0].length;
     const h = Number(m[1]);

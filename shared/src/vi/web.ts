@@ -3,7 +3,8 @@
  * "a còng". Labels come from the dictionary, else as toneless syllables ("dichvucong" → dich vu cong),
  * else spelled with letter names; digits one by one.
  */
-import { isAlnum, isVietnameseSyllable, segmentSyllables, spellWords } from './letters.js';
+import { isAlnum, segmentSyllables, spellWords } from './letters.js';
+import { isSyllableShape } from './syllable.js';
 import { digitWords } from './numbers.js';
 import type { Rule, ScanContext } from './types.js';
 
@@ -28,13 +29,13 @@ function labelWords(label: string, ctx: ScanContext): string[] {
       continue;
     }
     // Addresses are lower-case: "ubnd" is the acronym UBND unless it is a syllable ("ai" stays ai).
-    const fromDictionary = ctx.lexicon.lookup(run) ?? (isVietnameseSyllable(run) ? null : ctx.lexicon.lookup(run.toUpperCase()));
+    const fromDictionary = ctx.lexicon.lookup(run) ?? (isSyllableShape(run) ? null : ctx.lexicon.lookup(run.toUpperCase()));
     if (fromDictionary) {
       words.push(...fromDictionary.split(' '));
       continue;
     }
     const lower = run.toLowerCase();
-    const parts = isVietnameseSyllable(lower) ? [lower] : segmentSyllables(lower);
+    const parts = isSyllableShape(lower) ? [lower] : segmentSyllables(lower);
     words.push(...(parts ?? spellWords(run, ctx.style) ?? [lower]));
   }
   return words;

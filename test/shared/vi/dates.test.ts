@@ -136,3 +136,9 @@ t.test('a date reading is the same with any separator', async (t) => {
   const want = wordsOf(normalizeVietnamese('ngày 5/9/2021').text);
   for (const sep of ['-', '.']) t.equal(wordsOf(normalizeVietnamese(`ngày 5${sep}9${sep}2021`).text), want, sep);
 });
+
+t.test('a bare Southern hour "10g" after a time and "đến" is giờ; alone it stays grams (issue 19 bench)', async (t) => {
+  t.equal(normalizeVietnamese('Chợ họp từ 6g30 đến 10g.').text, 'chợ họp từ sáu giờ ba mươi phút đến mười giờ.');
+  t.equal(normalizeVietnamese('cân 10g muối').text, 'cân mười gam muối');
+  t.equal(normalizeVietnamese('từ 5 đến 10g').text, 'từ năm đến mười gam');
+});

@@ -3,14 +3,15 @@
  * text, unread spans left as written, lowercase words with single spaces and pause marks, sentences.
  */
 import t from 'tap';
-import { normalizeVietnamese } from '../../../shared/src/vi/index.js';
+import { formatReport, normalizeVietnamese, RULE_LABELS } from '../../../shared/src/vi/index.js';
 
 t.test('rewritten spans carry the rule, code point offsets, the written text and the reading', async (t) => {
   const r = normalizeVietnamese('Quyết định số 749/QĐ-TTg ngày 03/6/2020');
   t.same(r.rewritten, [
-    { start: 14, end: 24, text: '749/QĐ-TTg', rule: 'symbol', reading: 'bảy trăm bốn mươi chín quyết định thủ tướng chính phủ' },
-    { start: 30, end: 39, text: '03/6/2020', rule: 'date', reading: 'ba tháng sáu năm hai nghìn không trăm hai mươi' },
+    { start: 14, end: 24, text: '749/QĐ-TTg', rule: 'symbol', label: 'số, ký hiệu văn bản', reading: 'bảy trăm bốn mươi chín quyết định thủ tướng chính phủ' },
+    { start: 30, end: 39, text: '03/6/2020', rule: 'date', label: 'ngày tháng', reading: 'ba tháng sáu năm hai nghìn không trăm hai mươi' },
   ]);
+  t.same(r.guessed, []);
   t.same(r.unread, []);
 });
 
@@ -49,13 +50,14 @@ t.test('one rule name per kind of rewrite', async (t) => {
 t.test('ordinary words are not reported', async (t) => {
   const r = normalizeVietnamese('Thông báo của xã về lịch tiêm. THÔNG BÁO KHẨN');
   t.same(r.rewritten, []);
+  t.same(r.guessed, []);
   t.same(r.unread, []);
 });
 
 t.test('offsets count code points of the NFC text, not UTF-16 units or NFD characters', async (t) => {
   // An emoji is two UTF-16 units but one code point.
   const r = normalizeVietnamese('👍 Ngày 27-9');
-  t.same(r.unread, [{ start: 0, end: 1, text: '👍', rule: 'unknown-symbol' }]);
+  t.same(r.unread, [{ start: 0, end: 1, text: '👍', rule: 'unknown-symbol', label: 'ký hiệu không đọc được' }]);
   t.same(r.rewritten.map((s) => [s.start, s.end, s.text]), [[7, 11, '27-9']]);
 
   // "ngày" typed in NFD (a + combining grave) is five code points; NFC makes it four.
@@ -150,10 +152,37 @@ t.test('any input terminates, and every span points at its text in code points',
     for (let i = 0; i < len; i++) input += pieces[next() % pieces.length];
     const r = normalizeVietnamese(input);
     const cps = Array.from(input.normalize('NFC'));
-    for (const span of [...r.rewritten, ...r.unread]) {
+    for (const span of [...r.rewritten, ...r.guessed, ...r.unread]) {
       if (cps.slice(span.start, span.end).join('') !== span.text) failures++;
     }
     if (/ {2}/u.test(r.text) || r.text !== r.text.trim() || r.text !== r.sentences.join(' ')) failures++;
   }
   t.equal(failures, 0);
+});
+
+t.test('every span, rewritten, guessed or unread, carries its rule and the rule’s Vietnamese name', async (t) => {
+  const r = normalizeVietnamese(
+    'Ngày 03/6/2024 7h30, UBND xã đăng 1 số/tháng trên fanpage, Telegram và SmartCity; hoat động # hết./.',
+  );
+  const spans = [...r.rewritten, ...r.guessed, ...r.unread];
+  t.ok(spans.length >= 9);
+  for (const s of spans) t.equal(s.label, RULE_LABELS[s.rule], `${s.text}: ${s.rule}`);
+  t.same(r.guessed.map((s) => [s.text, s.label]), [
+    ['SmartCity', 'từ nước ngoài, đoán cách đọc'],
+    ['hoat', 'từ nước ngoài, đoán cách đọc'],
+  ]);
+  t.same(r.unread.map((s) => [s.text, s.label]), [['#', 'ký hiệu không đọc được']]);
+  // Labels are distinct, so an operator can tell the rules apart.
+  t.equal(new Set(Object.values(RULE_LABELS)).size, Object.keys(RULE_LABELS).length);
+});
+
+t.test('the report as printed by the command line: the worst first, each span with offsets and rule', async (t) => {
+  const r = normalizeVietnamese('Nền tảng SmartCity # ngày 03/6/2024./.');
+  t.same(formatReport(r), [
+    'báo cáo đọc: 1 đoạn chưa đọc được, 1 đoạn đoán, 2 đoạn viết lại',
+    '  chưa đọc 19-20 "#" (ký hiệu không đọc được)',
+    '  đoán     9-18 "SmartCity" → "xờ mát xi ti" (từ nước ngoài, đoán cách đọc)',
+    '  viết lại 26-35 "03/6/2024" → "ba tháng sáu năm hai nghìn không trăm hai mươi tư" (ngày tháng)',
+    '  viết lại 35-38 "./." → "" (dấu kết thúc bài, bỏ qua)',
+  ]);
 });

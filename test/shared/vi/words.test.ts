@@ -122,8 +122,16 @@ t.test('operator dictionary entries apply over the shipped ones', async (t) => {
   t.equal(wordsOf(normalizeVietnamese('UBND xã').text), 'ủy ban nhân dân xã', 'no leak between calls');
 });
 
-t.test('unknown words are left as written and reported', async (t) => {
+t.test('a foreign word neither dictionary knows is guessed by letter-to-sound rules and reported', async (t) => {
   const r = normalizeVietnamese('Ông Lenin nói');
-  t.equal(r.text, 'ông Lenin nói');
-  t.same(r.unread, [{ start: 4, end: 9, text: 'Lenin', rule: 'unknown-word' }]);
+  t.equal(r.text, 'ông le nin nói');
+  t.same(r.guessed, [{ start: 4, end: 9, text: 'Lenin', rule: 'loanword-guess', label: 'từ nước ngoài, đoán cách đọc', reading: 'le nin' }]);
+  t.same(r.unread, []);
+});
+
+t.test('a word that is no syllable and no guess is left as written and reported', async (t) => {
+  // A misplaced tone mark ("qúa" for "quá") is neither Vietnamese nor a foreign spelling.
+  const r = normalizeVietnamese('Ông Qúa nói');
+  t.equal(r.text, 'ông Qúa nói');
+  t.same(r.unread, [{ start: 4, end: 7, text: 'Qúa', rule: 'unknown-word', label: 'từ không đọc được' }]);
 });
