@@ -39,6 +39,17 @@ const toArea = (r: Row): Area => ({
   validUntil: r.valid_until,
 });
 
+/** The unit words an official name starts with (Decision 19/2025 list; "Thị trấn" of the older lists). */
+const UNIT_PREFIX = /^(?:xã|phường|thị trấn|tỉnh|thành phố|đặc khu|tp\.)\s+/iu;
+
+/** "Xã Tân Lập" (type "xã") → "Tân Lập"; a name without a known prefix stays as it is. */
+export function placeName(name: string, type: string): string {
+  const n = name.normalize('NFC').trim();
+  const t = type.normalize('NFC').trim().toLowerCase();
+  if (t && n.toLowerCase().startsWith(`${t} `)) return n.slice(t.length + 1).trim();
+  return n.replace(UNIT_PREFIX, '').trim();
+}
+
 export class AreaRepository {
   private readonly upsertStmt;
   private readonly getStmt;
@@ -50,6 +61,8 @@ export class AreaRepository {
    * refreshed where their rows change, in code, not by triggers).
    */
   private readonly ancestries = new Map<string, readonly string[]>();
+  /** `placeNames()`, built at first use after each write: the normalizer caches its table by this array's identity. */
+  private places: readonly string[] | null = null;
 
   constructor(private readonly db: Db) {
     this.upsertStmt = db.prepare(
@@ -115,9 +128,29 @@ export class AreaRepository {
     return known.slice();
   }
 
-  /** Drops the remembered ancestries (an area was written). */
+  /** Drops the remembered ancestries and place names (an area was written). */
   forgetAncestries(): void {
     this.ancestries.clear();
+    this.places = null;
+  }
+
+  /**
+   * The names of the provinces and communes as a bulletin writes them, without "Xã", "Phường", "Tỉnh",
+   * "Thành phố", "Đặc khu" ("Tân Lập"), for the normalizer's `places` option (issue 19: a run-together
+   * "TanLap" is read as the commune). The same frozen array until an import changes the areas.
+   */
+  placeNames(): readonly string[] {
+    if (!this.places) {
+      const names = new Set<string>();
+      for (const a of this.all()) {
+        if (a.level !== 'province' && a.level !== 'commune') continue;
+        const name = placeName(a.name, a.type);
+        // "Phường 1": a number is no name to recognise in running text.
+        if (/\p{L}{2}/u.test(name)) names.add(name);
+      }
+      this.places = Object.freeze([...names]);
+    }
+    return this.places;
   }
 
   tree(): AreaNode[] {

@@ -4,6 +4,7 @@
  */
 import { normalizeVietnamese, type NormalizeResult } from '@loaxa/shared';
 import { renderSpeech, type ChimeOptions, type PcmChunkCache, type TtsEngine } from '../audio/index.js';
+import type { AreaRepository } from '../repos/areas.js';
 import type { DictionaryRepository } from '../repos/dictionary.js';
 import type { RenderedSpeech, SpeechRenderer } from './bulletin-service.js';
 
@@ -14,7 +15,14 @@ export const styleForVoice = (voice: string): ReadingStyle => (voice === 'vi-vn-
 
 export class SpeechService {
   constructor(
-    private readonly deps: { engine: TtsEngine; chunkCache: PcmChunkCache | undefined; dictionary: DictionaryRepository; chime?: ChimeOptions | undefined },
+    private readonly deps: {
+      engine: TtsEngine;
+      chunkCache: PcmChunkCache | undefined;
+      dictionary: DictionaryRepository;
+      /** The imported provinces and communes, read as places when a bulletin runs a name together (issue 19). */
+      areas?: Pick<AreaRepository, 'placeNames'> | undefined;
+      chime?: ChimeOptions | undefined;
+    },
   ) {}
 
   /**
@@ -22,7 +30,10 @@ export class SpeechService {
    * dictionary entries apply only in their own area's subtree, the most local one winning.
    */
   normalize(text: string, style: ReadingStyle, areaCode: string | null): NormalizeResult {
-    return normalizeVietnamese(text, { style, dictionary: this.deps.dictionary.readingsFor(areaCode) });
+    // placeNames() answers the same array until an import changes the areas: the normalizer builds its
+    // table of places once per array.
+    const places = this.deps.areas?.placeNames();
+    return normalizeVietnamese(text, { style, dictionary: this.deps.dictionary.readingsFor(areaCode), ...(places ? { places } : {}) });
   }
 
   /** Engines only ever see the normalized words: they misread digits, dates, symbols and capitals. */

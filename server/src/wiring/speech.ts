@@ -23,7 +23,7 @@ export interface Speech {
 
 export function wireSpeech(
   config: Config,
-  deps: { logger: Logger; dataDir: string; storage: Pick<Storage, 'dictionary' | 'bulletins' | 'media'>; render: SpeechRenderer | undefined },
+  deps: { logger: Logger; dataDir: string; storage: Pick<Storage, 'dictionary' | 'bulletins' | 'media' | 'areas'>; render: SpeechRenderer | undefined },
 ): Speech {
   const { logger, dataDir } = deps;
   const engine = buildTtsEngine(config, logger);
@@ -33,7 +33,7 @@ export function wireSpeech(
   const chime = config.tts.chimeIntro || config.tts.chimeOutro
     ? { ...(config.tts.chimeIntro ? { intro: config.tts.chimeIntro } : {}), ...(config.tts.chimeOutro ? { outro: config.tts.chimeOutro } : {}) }
     : undefined;
-  const speech = new SpeechService({ engine, chunkCache, dictionary: deps.storage.dictionary, chime });
+  const speech = new SpeechService({ engine, chunkCache, dictionary: deps.storage.dictionary, areas: deps.storage.areas, chime });
   const render: SpeechRenderer = deps.render ?? speech.render;
   const bulletinService = new BulletinService({ bulletins: deps.storage.bulletins, media: deps.storage.media, render, renderRecording, logger });
   return { engine, speech, render, bulletinService };
