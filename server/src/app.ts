@@ -80,7 +80,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // TTS engines and the bulletin service (wiring/speech.ts).
   const { engine, speech, render, bulletinService } = wireSpeech(config, { logger, dataDir, storage, render: opts.render });
   // The broker, the delivery service with its ingest, agendas, the scheduler, broadcasts (wiring/delivery.ts).
-  const { broker, meter, requests, deliveryService, agenda, scheduler, broadcastService } = wireDelivery(config, { logger, serverVersion: SERVER_VERSION, tls, events, objects, storage, clock: opts.clock });
+  const { broker, meter, requests, deliveryService, agenda, scheduler, broadcastService } = wireDelivery(config, { logger, serverVersion: SERVER_VERSION, tls, events, objects, storage, speech, clock: opts.clock });
   const coverage = new CoverageService({ snapshots: storage.coverageSnapshots, areas, devices, faults });
   // Live sources checked with ffmpeg, every LOAXA_SOURCE_CHECK_SECONDS and on demand (issue 15).
   // Neither the checks nor the restream open the server's own host or LAN (issue 15 review, SSRF).

@@ -143,6 +143,11 @@ t.test('log in, compose, preview, broadcast, approve, watch coverage and report 
   t.match(await page.getByTestId('check-report').innerText(), /7 cụm loa nhận bản tin/);
   t.match(await page.getByTestId('check-report').innerText(), /Không trùng lịch/);
   await shot(page, 'schedule-check');
+  // Issue 19: the emoji is left unread, and the admin broadcasting directly is its own approver: the reading
+  // is checked before "Phát".
+  t.match(await page.getByTestId('schedule-reading').innerText(), /👶/, 'the span to check is listed');
+  t.ok(await page.getByRole('button', { name: 'Phát', exact: true }).isDisabled(), '"Phát" waits for the check');
+  await page.getByRole('checkbox', { name: 'Đã kiểm tra cách đọc' }).check();
   await page.getByRole('button', { name: 'Phát', exact: true }).click();
   await page.waitForURL(/\/luot-phat\/bc-/);
   const progress = page.getByTestId('live-progress');

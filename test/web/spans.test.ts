@@ -38,3 +38,11 @@ t.test('offsets outside the text are clamped, empty and inverted spans ignored',
   t.same(kinds(segs), ['unread:a', 'plain:b', 'rewritten:c']);
   t.same(highlightSegments('', { rewritten: [span(0, 3)], unread: [] }), []);
 });
+
+t.test('guessed spans are marked apart: over rewritten ones, under unread ones', async (t) => {
+  const text = 'Tải Zentrix ☺ về';
+  const segs = highlightSegments(text, { rewritten: [span(0, 3, 'word', 'tải'), span(4, 11, 'loanword')], guessed: [span(4, 11, 'loanword-guess', 'den trích'), span(12, 13, 'x')], unread: [span(12, 13, 'unknown-symbol')] });
+  t.same(kinds(segs), ['rewritten:Tải', 'plain: ', 'guessed:Zentrix', 'plain: ', 'unread:☺', 'plain: về']);
+  t.equal(segs[2]!.span!.reading, 'den trích', 'the guess carries its reading');
+  t.same(kinds(highlightSegments('ab', { rewritten: [], unread: [] })), ['plain:ab'], 'the guessed list is optional');
+});

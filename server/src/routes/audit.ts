@@ -108,6 +108,11 @@ declare module 'fastify' {
     /** Its audit row is written (once: by onResponse, or when the handler settles after its client left). */
     auditWritten?: boolean;
     auditIp?: string;
+    /**
+     * What the server decided beyond the request, kept with its row under the body's `serverNote` (issue 19:
+     * the reading spans an approver checked, or that an emergency aired with unchecked).
+     */
+    auditNote?: Record<string, unknown>;
   }
 }
 
@@ -182,6 +187,10 @@ export const auditRoutes: FastifyPluginAsyncZod<AuditRouteDeps> = async (app, de
     const user = request.principal;
     let body: string | null = null;
     if (request.body !== undefined && request.body !== null) body = JSON.stringify(redact(request.body));
+    if (request.auditNote) {
+      const sent = request.body && typeof request.body === 'object' && !Array.isArray(request.body) ? request.body : request.body === undefined ? {} : { body: request.body };
+      body = JSON.stringify(redact({ ...sent, serverNote: request.auditNote }));
+    }
     // A failed login names the account that was tried (without the password): that is what an admin needs.
     const route = request.routeOptions.url!;
     const loginName = route === LOGIN_ROUTE ? ((request.body as { username?: unknown } | undefined)?.username ?? null) : null;

@@ -88,12 +88,24 @@ export const broadcastRoutes: FastifyPluginAsyncZod<BroadcastRouteDeps> = async 
       const user = principalOf(request);
       const prepared = svc.prepare(user, request.body, publicBase(deps.config, request));
       const { broadcast } = prepared;
+      // Approved at once, it has no approver to check its reading: the caller does (issue 19). A submitted one
+      // is checked by its approver.
+      const reading = broadcast.status === 'approved' ? svc.checkReading(broadcast, request.body.readingChecked === true, 'readingChecked') : null;
+      if (reading) request.auditNote = { reading: { checked: reading.checked, spans: reading.spans } };
       await svc.save(broadcast);
       const devices = deps.scheduler.targetDevices(broadcast).length;
       const log = { broadcastId: broadcast.id, devices, status: broadcast.status, priority: broadcast.priority, userId: user.id, role: user.role };
       if (playsAtOnce(broadcast.priority) && broadcast.status === 'approved' && !canApprove(user)) request.log.warn(log, 'emergency broadcast skipped approval');
       else request.log.info(log, 'broadcast created');
-      return reply.status(201).send({ id: broadcast.id, status: broadcast.status as 'submitted' | 'approved', startAt: iso(broadcast.startAt), devices, conflicts: conflictsOut(prepared.conflicts) });
+      if (reading?.warning) request.log.warn({ ...log, spans: reading.spans.length }, 'emergency aired with an unchecked reading');
+      return reply.status(201).send({
+        id: broadcast.id,
+        status: broadcast.status as 'submitted' | 'approved',
+        startAt: iso(broadcast.startAt),
+        devices,
+        conflicts: conflictsOut(prepared.conflicts),
+        ...(reading?.warning ? { readingWarning: { message: reading.warning, spans: reading.spans } } : {}),
+      });
     },
   );
 
@@ -111,11 +123,13 @@ export const broadcastRoutes: FastifyPluginAsyncZod<BroadcastRouteDeps> = async 
     async (request) => {
       const user = principalOf(request);
       const { broadcast, conflicts, firstOccurrences } = svc.prepare(user, request.body, '');
+      const readingSpans = broadcast.status === 'approved' ? svc.readingSpans(broadcast) : [];
       return {
         status: broadcast.status as 'submitted' | 'approved',
         devices: deps.scheduler.targetDevices(broadcast).length,
         occurrences: firstOccurrences.map(iso),
         conflicts: conflictsOut(conflicts),
+        ...(readingSpans.length ? { readingSpans } : {}),
       };
     },
   );
@@ -146,7 +160,9 @@ export const broadcastRoutes: FastifyPluginAsyncZod<BroadcastRouteDeps> = async 
       }
       const page = items.slice(0, limit);
       const seen = deps.objects.deviceIdFilter(user);
-      return { items: page.map((b) => toSummary(b, seen)), total: page.length, next: encodeCursor(page.at(-1)?.id, items.length > limit) };
+      // The approval queue shows what the approver must listen to (issue 19), read with today's dictionary.
+      const withReading = (b: Broadcast) => (status === 'submitted' ? { ...toSummary(b, seen), readingSpans: svc.readingSpans(b) } : toSummary(b, seen));
+      return { items: page.map(withReading), total: page.length, next: encodeCursor(page.at(-1)?.id, items.length > limit) };
     },
   );
 
@@ -284,6 +300,9 @@ export const broadcastRoutes: FastifyPluginAsyncZod<BroadcastRouteDeps> = async 
         schema: {
           tags: ['approval'],
           summary: verdict === 'approve' ? 'Approve a submitted broadcast; it airs as scheduled' : 'Reject a submitted broadcast, with a reason',
+          ...(verdict === 'approve'
+            ? { description: 'A text bulletin with spans the reader guessed or could not read (the queue’s `readingSpans`) needs `checked: true` (đã kiểm tra cách đọc); without it 409 lists them. An emergency is not held.' }
+            : {}),
           params: idParamsSchema,
           body: verdict === 'approve' ? approveBodySchema : rejectBodySchema,
           response: { 200: summarySchema, 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema },
@@ -292,8 +311,11 @@ export const broadcastRoutes: FastifyPluginAsyncZod<BroadcastRouteDeps> = async 
       async (request) => {
         const user = principalOf(request);
         const b = load(user, request.params.id);
-        await svc.decide(user, b, verdict === 'approve', request.body.reason ?? null);
-        request.log.info({ broadcastId: b.id, verdict, userId: user.id }, 'broadcast decided');
+        const checked = verdict === 'approve' && (request.body as { checked?: boolean }).checked === true;
+        const reading = await svc.decide(user, b, verdict === 'approve', request.body.reason ?? null, checked);
+        // What the approver said they checked (or, for an emergency, what aired unchecked) stays in the audit log.
+        if (reading) request.auditNote = { reading: { checked: reading.checked, spans: reading.spans } };
+        request.log.info({ broadcastId: b.id, verdict, userId: user.id, ...(reading ? { readingSpans: reading.spans.length, readingChecked: reading.checked } : {}) }, 'broadcast decided');
         return toSummary(deps.broadcasts.get(b.id)!, deps.objects.deviceIdFilter(user));
       },
     );

@@ -26,6 +26,8 @@ import type { DeliveryService } from './delivery-service.js';
 import { Scheduler, scheduleOf } from './scheduler.js';
 import { newId } from '../ids.js';
 import type { AgendaService } from './agenda-service.js';
+import type { SpeechService } from './speech.js';
+import { readingNotChecked, readingSpansOf, summarizeSpans, type ReadingDecision, type ReadingSpan } from './reading-check.js';
 
 const DAY_MS = 86_400_000;
 /** Conflicts are reported for the week ahead: what the boxes' agendas hold. */
@@ -54,6 +56,8 @@ export interface Deps {
   sources: SourceRepository;
   /** Programmes' items, for their relay segments' sources (issue 15). */
   programmes?: ProgrammeRepository | undefined;
+  /** How a text bulletin is read now, for the "đã kiểm tra cách đọc" rule (issue 19). */
+  speech: Pick<SpeechService, 'normalize'>;
   logger: Logger;
 }
 
@@ -282,26 +286,51 @@ export class BroadcastService {
     await this.background;
   }
 
-  async decide(user: Principal, b: Broadcast, approve: boolean, reason: string | null): Promise<void> {
+  /**
+   * The spans of a broadcast's bulletin the reader guessed or could not read (issue 19), worked out now: the
+   * dictionary may have changed since the bulletin was written. None for recordings, relays, live voices.
+   */
+  readingSpans(b: Pick<Broadcast, 'bulletinId'>): ReadingSpan[] {
+    const bulletin = this.deps.bulletins.get(b.bulletinId);
+    return bulletin ? readingSpansOf(this.deps.speech, bulletin) : [];
+  }
+
+  /**
+   * Issue 19, "nothing misread in silence": whoever puts a text bulletin with guessed or unread spans on air
+   * — by approving it, or by broadcasting it approved at once — says they checked them (`checked`), or is
+   * refused with the spans listed (409). An emergency is never held (Circular 39: it plays at once): it airs,
+   * and the unchecked spans come back as a warning and go into the audit log. Null: nothing to check.
+   */
+  checkReading(b: Pick<Broadcast, 'bulletinId' | 'priority'>, checked: boolean, flag: 'checked' | 'readingChecked'): ReadingDecision | null {
+    const spans = this.readingSpans(b);
+    if (spans.length === 0) return null;
+    if (checked) return { checked: true, spans };
+    if (!playsAtOnce(b.priority)) throw readingNotChecked(spans, flag);
+    return { checked: false, spans, warning: `an emergency airs at once: it went on air with ${spans.length} span(s) nobody checked: ${summarizeSpans(spans)}` };
+  }
+
+  async decide(user: Principal, b: Broadcast, approve: boolean, reason: string | null, checked = false): Promise<ReadingDecision | null> {
     if (!canApprove(user)) throw forbidden('only approvers and province admins approve broadcasts');
     if (!this.deps.objects.broadcastVisible(user, b)) throw new ApiError(404, ErrorCode.NOT_FOUND, `broadcast ${b.id} not found`);
     this.checkTargets(user, b.target);
     if (b.status !== 'submitted') throw conflict(`broadcast ${b.id} is ${b.status}, not submitted`);
-    if (approve && !b.schedule) {
-      const now = Date.now();
-      if (airsWhenApproved(b)) {
-        // Issue 20, broken 1: "Phát ngay" from an operator who needs approval airs when it is approved. Its
-        // start was the submission; approved later than the play window after it, no occurrence fell inside the
-        // scheduler's window and it aired nowhere while showing "approved". The start becomes the approval.
-        this.deps.broadcasts.startAt(b.id, Math.max(now, b.startAt));
-      } else if (b.startAt + b.windowMs < now) {
-        // A time the author chose has passed: airing it now is not what anyone asked for. The queue says so
-        // (lastStartAt); the approver rejects it with a reason or the author moves it.
-        throw conflict(`the airing time ${new Date(b.startAt).toISOString()} has passed (it could start until ${new Date(b.startAt + b.windowMs).toISOString()}): reject it, or ask its author to choose a new time`);
-      }
+    const now = Date.now();
+    if (approve && !b.schedule && !airsWhenApproved(b) && b.startAt + b.windowMs < now) {
+      // A time the author chose has passed: airing it now is not what anyone asked for. The queue says so
+      // (lastStartAt); the approver rejects it with a reason or the author moves it.
+      throw conflict(`the airing time ${new Date(b.startAt).toISOString()} has passed (it could start until ${new Date(b.startAt + b.windowMs).toISOString()}): reject it, or ask its author to choose a new time`);
+    }
+    // Before anything is written: a refusal leaves the broadcast as it was.
+    const reading = approve ? this.checkReading(b, checked, 'checked') : null;
+    if (approve && !b.schedule && airsWhenApproved(b)) {
+      // Issue 20, broken 1: "Phát ngay" from an operator who needs approval airs when it is approved. Its
+      // start was the submission; approved later than the play window after it, no occurrence fell inside the
+      // scheduler's window and it aired nowhere while showing "approved". The start becomes the approval.
+      this.deps.broadcasts.startAt(b.id, Math.max(now, b.startAt));
     }
     this.deps.broadcasts.decide(b.id, approve ? 'approved' : 'rejected', user.id, reason);
     if (approve) await this.launch(this.deps.broadcasts.get(b.id)!);
+    return reading;
   }
 
   /** Cancels a whole broadcast, or one occurrence of it (an exception, the others untouched). */

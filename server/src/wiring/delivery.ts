@@ -15,6 +15,7 @@ import { DeliveryService } from '../services/delivery-service.js';
 import { AgendaService } from '../services/agenda-service.js';
 import { Scheduler } from '../services/scheduler.js';
 import { BroadcastService } from '../services/broadcast-service.js';
+import type { SpeechService } from '../services/speech.js';
 import type { Storage } from './storage.js';
 
 export interface DeliveryParts {
@@ -37,6 +38,8 @@ export function wireDelivery(
     events: ServerEvents;
     objects: ObjectScope;
     storage: Storage;
+    /** How text bulletins are read, for the approval's reading check (issue 19). */
+    speech: SpeechService;
     /**
      * The clock of the scheduler, the delivery and agenda services, the misbehaviour meter and the embedded
      * broker's connect rate, and the scheduler's timer: real time when not given (the broker then reads
@@ -85,7 +88,7 @@ export function wireDelivery(
   events.on('deviceGone', ({ deviceId }) => deliveryService.deviceGone(deviceId));
   const schedule = deps.clock?.schedule;
   const scheduler = new Scheduler({ broadcasts, devices, areas, delivery: deliveryService, logger, tickMs: config.schedulerTickSeconds * 1000, offers, agenda, ...clock, ...(schedule ? { schedule } : {}) });
-  const broadcastService = new BroadcastService({ config, areas, devices, bulletins, broadcasts, delivery: deliveryService, scheduler, agenda, objects, sources, programmes, logger });
+  const broadcastService = new BroadcastService({ config, areas, devices, bulletins, broadcasts, delivery: deliveryService, scheduler, agenda, objects, sources, programmes, speech: deps.speech, logger });
   return { broker, meter, requests, deliveryService, agenda, scheduler, broadcastService };
 }
 

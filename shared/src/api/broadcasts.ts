@@ -6,6 +6,13 @@ import { prioritySchema } from '../messages.js';
 import { pageQuerySchema } from './common.js';
 import { BROADCAST_STATUSES, CONFLICT_OUTCOMES, NEW_BROADCAST_STATUSES, OCCURRENCE_STATUSES, RESUME_MODES } from './enums.js';
 import { instantSchema, scheduleSchema, type Schedule } from './schedule.js';
+import { reportSpanSchema } from './tts.js';
+
+/**
+ * A span of a text bulletin the reader guessed (a foreign word, a name without its tones) or could not read
+ * (issue 19, "nothing misread in silence"): the approver listens to it and ticks "đã kiểm tra".
+ */
+export const readingSpanSchema = reportSpanSchema.extend({ kind: z.enum(['guessed', 'unread']) });
 
 export const broadcastTargetSchema = z
   .object({ areaCodes: z.array(areaCodeSchema).max(5000).optional(), deviceIds: z.array(idSchema).max(20_000).optional() })
@@ -19,6 +26,12 @@ export const broadcastDraftSchema = z.object({
   schedule: scheduleSchema.optional(),
   /** Circular 39: an interrupted item resumes where it stopped or starts over. */
   resume: z.enum(RESUME_MODES).optional(),
+  /**
+   * Issue 19: a text bulletin with guessed or unread spans is approved at once (a province admin's or an
+   * approver's broadcast) only with this "đã kiểm tra cách đọc"; otherwise 409 listing the spans. An emergency
+   * is never held: it airs, and the spans are returned as `readingWarning` and kept in the audit log.
+   */
+  readingChecked: z.boolean().optional(),
 });
 
 export const conflictSchema = z.object({
@@ -47,10 +60,35 @@ export const broadcastSummarySchema = z.object({
   airsWhenApproved: z.boolean(),
   /** A one-off at a chosen time: the last instant it can still start (startAt + the play window); null for schedules. */
   lastStartAt: z.string().nullable(),
+  /**
+   * In the approval queue (`status=submitted`), for a text bulletin: the spans the reader guessed or could not
+   * read, worked out now with the dictionary as it is; approving needs `{checked: true}` when any (issue 19).
+   */
+  readingSpans: z.array(readingSpanSchema).optional(),
 });
 
-export const broadcastCreatedSchema = z.object({ id: z.string(), status: z.enum(NEW_BROADCAST_STATUSES), startAt: z.string(), devices: z.number(), conflicts: z.array(conflictSchema) });
-export const broadcastCheckSchema = z.object({ status: z.enum(NEW_BROADCAST_STATUSES), devices: z.number(), occurrences: z.array(z.string()), conflicts: z.array(conflictSchema) });
+/** An emergency aired with spans nobody checked (issue 19): it is not held, but the caller is told, and the audit log keeps them. */
+export const readingWarningSchema = z.object({ message: z.string(), spans: z.array(readingSpanSchema) });
+export const broadcastCreatedSchema = z.object({
+  id: z.string(),
+  status: z.enum(NEW_BROADCAST_STATUSES),
+  startAt: z.string(),
+  devices: z.number(),
+  conflicts: z.array(conflictSchema),
+  readingWarning: readingWarningSchema.optional(),
+});
+export const broadcastCheckSchema = z.object({
+  status: z.enum(NEW_BROADCAST_STATUSES),
+  devices: z.number(),
+  occurrences: z.array(z.string()),
+  conflicts: z.array(conflictSchema),
+  /**
+   * Issue 19: approved at once, a text bulletin's guessed or unread spans, which the broadcast needs
+   * `readingChecked: true` for (an emergency airs without it, with a warning). Absent when there are none or
+   * when the broadcast waits for an approver, who checks them.
+   */
+  readingSpans: z.array(readingSpanSchema).optional(),
+});
 export const broadcastListQuerySchema = pageQuerySchema.extend({ status: z.enum(BROADCAST_STATUSES).default('approved') });
 
 export const broadcastDetailQuerySchema = z.object({ occurrence: instantSchema.optional() });
@@ -71,7 +109,13 @@ export const occurrenceParamsSchema = z.object({ id: z.string().max(64), occurre
 export const occurrenceMoveBodySchema = z.object({ startAt: instantSchema });
 export const occurrenceMovedSchema = z.object({ id: z.string(), occurrenceAt: z.string(), movedTo: z.string() });
 
-export const approveBodySchema = z.object({ reason: z.string().max(500).optional() }).default({});
+export const approveBodySchema = z
+  .object({
+    reason: z.string().max(500).optional(),
+    /** "Đã kiểm tra cách đọc": needed when the bulletin's text has guessed or unread spans (issue 19). */
+    checked: z.boolean().optional(),
+  })
+  .default({});
 export const rejectBodySchema = z.object({ reason: z.string().trim().min(1).max(500) });
 
 export type BroadcastTarget = z.input<typeof broadcastTargetSchema>;
@@ -88,3 +132,6 @@ export type BroadcastDetail = Omit<z.infer<typeof broadcastDetailSchema>, 'sched
 };
 export type Occurrences = z.infer<typeof occurrencesSchema>;
 export type RejectBody = z.input<typeof rejectBodySchema>;
+export type ApproveBody = z.input<typeof approveBodySchema>;
+export type ReadingSpan = z.infer<typeof readingSpanSchema>;
+export type ReadingWarning = z.infer<typeof readingWarningSchema>;

@@ -4,6 +4,7 @@
  * typed by the schemas the server validates with (`./types.ts`, inferred from `@loaxa/shared/api`).
  */
 import type {
+  ApproveBody,
   AreaNode,
   AsRunReport,
   AuditPage,
@@ -240,7 +241,8 @@ export class ApiClient {
   broadcasts = (status: BroadcastStatus, q: { limit?: number; cursor?: string | null } = {}) =>
     this.request<Page<BroadcastSummary>>('GET', withQuery('/api/v1/broadcasts', { status, ...q }));
   broadcast = (id: string, signal?: AbortSignal) => this.request<BroadcastDetail>('GET', `/api/v1/broadcasts/${encodeURIComponent(id)}`, undefined, signal);
-  approve = (id: string) => this.request<BroadcastSummary>('POST', `/api/v1/broadcasts/${encodeURIComponent(id)}/approve`, {});
+  /** `checked`: "đã kiểm tra cách đọc", needed when the queue lists reading spans (issue 19). */
+  approve = (id: string, body: ApproveBody = {}) => this.request<BroadcastSummary>('POST', `/api/v1/broadcasts/${encodeURIComponent(id)}/approve`, body);
   reject = (id: string, reason: string) => this.request<BroadcastSummary>('POST', `/api/v1/broadcasts/${encodeURIComponent(id)}/reject`, { reason } satisfies RejectBody);
   /** The whole broadcast, or (with `occurrenceAt`) that one airing of its series. */
   cancelBroadcast = (id: string, occurrenceAt?: string) =>

@@ -7,6 +7,7 @@
  */
 export { BULLETIN_CATEGORIES, BULLETIN_MAX_CHARS, DELIVERY_STATES, PROGRAMME_ITEM_KINDS, VOICES } from '@loaxa/shared/api';
 export type {
+  ApproveBody,
   AreaNode,
   AsRunCounts,
   AsRunItem,

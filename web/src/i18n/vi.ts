@@ -609,6 +609,17 @@ export const t = {
     panelEmpty: 'Ghi âm, cắt bỏ phần thừa rồi bấm “Lưu bản ghi âm thành bản tin”. Khi máy chủ xử lý xong, bạn nghe lại đúng âm thanh sẽ phát trên loa.',
   },
 
+  reading: {
+    title: 'Chỗ cần nghe lại cách đọc',
+    intro: (n: number) => `${n} chỗ máy đoán cách đọc hoặc không đọc được. Hãy nghe thử và kiểm tra trước khi phát.`,
+    guessed: 'máy đoán',
+    unread: 'không đọc được',
+    notRead: 'để nguyên, máy không đọc được',
+    checked: 'Đã kiểm tra cách đọc',
+    needCheck: 'Phải đánh dấu ô này mới phê duyệt hoặc phát được.',
+    emergencyNote: 'Tin khẩn cấp vẫn được phát ngay; các chỗ chưa kiểm tra được ghi vào nhật ký.',
+  },
+
   preview: {
     title: 'Bản đọc thử',
     empty: 'Nhập nội dung rồi bấm “Nghe thử” để xem máy sẽ đọc thế nào.',
@@ -616,10 +627,12 @@ export const t = {
     reading: 'Máy sẽ đọc',
     legend: 'Chú thích',
     rewritten: 'Được đọc lại thành lời',
+    guessed: 'Máy đoán cách đọc — nên nghe lại',
     unread: 'Không đọc được — nên sửa',
     rewrittenCount: (n: number) => `${n} chỗ được đọc lại`,
     unreadCount: (n: number) => `${n} chỗ không đọc được`,
     readsAs: (reading: string) => `đọc là “${reading}”`,
+    guessesAs: (reading: string) => `đoán đọc là “${reading}”`,
     rule: (rule: string) => `quy tắc: ${rule}`,
     notRead: 'không được đọc',
     play: 'Phát âm thanh thử',

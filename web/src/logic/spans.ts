@@ -6,7 +6,7 @@
  */
 import type { ReportSpan } from '../api/types.js';
 
-export type SegmentKind = 'plain' | 'rewritten' | 'unread';
+export type SegmentKind = 'plain' | 'rewritten' | 'guessed' | 'unread';
 
 export interface Segment {
   text: string;
@@ -20,12 +20,15 @@ export function previewSource(text: string): string {
   return text.trim().normalize('NFC');
 }
 
+/** Which kind is painted over which where spans overlap: what matters more to the operator wins. */
+const WEIGHT: Record<SegmentKind, number> = { plain: 0, rewritten: 1, guessed: 2, unread: 3 };
+
 /**
  * Cuts `text` (already the NFC text the spans refer to) into plain and highlighted segments. Where spans
- * overlap, `unread` wins over `rewritten` (an unread piece matters more to the operator). Offsets outside
- * the text are clamped; empty or inverted spans are ignored.
+ * overlap, `unread` wins over `guessed`, and both over `rewritten` (issue 19: what may be misread matters
+ * more to the operator). Offsets outside the text are clamped; empty or inverted spans are ignored.
  */
-export function highlightSegments(text: string, spans: { rewritten: readonly ReportSpan[]; unread: readonly ReportSpan[] }): Segment[] {
+export function highlightSegments(text: string, spans: { rewritten: readonly ReportSpan[]; guessed?: readonly ReportSpan[] | undefined; unread: readonly ReportSpan[] }): Segment[] {
   const cps = Array.from(text);
   const n = cps.length;
   const owner: (ReportSpan | undefined)[] = new Array(n);
@@ -35,13 +38,14 @@ export function highlightSegments(text: string, spans: { rewritten: readonly Rep
       const start = Math.max(0, Math.min(n, Math.floor(s.start)));
       const end = Math.max(0, Math.min(n, Math.floor(s.end)));
       for (let i = start; i < end; i++) {
-        if (k === 'rewritten' && kind[i] === 'unread') continue;
+        if (WEIGHT[kind[i]!] > WEIGHT[k]) continue;
         kind[i] = k;
         owner[i] = s;
       }
     }
   };
   paint(spans.rewritten, 'rewritten');
+  paint(spans.guessed ?? [], 'guessed');
   paint(spans.unread, 'unread');
 
   const out: Segment[] = [];

@@ -10,6 +10,7 @@ import { fmtDateTime } from '../logic/format.js';
 import { can } from '../logic/roles.js';
 import { BroadcastHeading } from './BroadcastsView.js';
 import { useBulletinTitles } from './live/useDeviceNames.js';
+import { ReadingCheckbox, ReadingSpanList, type FlaggedSpan } from '../components/ReadingSpans.js';
 
 /**
  * A one-off at a time its author chose whose last possible start has passed while it waited: the server
@@ -58,15 +59,21 @@ export default function ApprovalsView() {
             </p>
           </div>
           {late(b) && <Alert>{t.approvals.late(fmtDateTime(b.startAt))}</Alert>}
-          {allowed && <Decide id={b.id} onDone={done} late={late(b)} />}
+          {allowed && <Decide id={b.id} onDone={done} late={late(b)} spans={b.readingSpans ?? []} emergency={b.priority === 'emergency'} />}
         </Card>
       ))}
     </div>
   );
 }
 
-function Decide({ id, onDone, late }: { id: string; onDone: (id: string, message: string) => void; late: boolean }) {
+/**
+ * Approve or reject one broadcast. Issue 19: a bulletin whose text the reader guessed or could not read in
+ * places lists them, and "Phê duyệt" waits for "Đã kiểm tra cách đọc" (the server refuses it otherwise; an
+ * emergency is never held, so there the box is only asked for).
+ */
+function Decide({ id, onDone, late, spans, emergency }: { id: string; onDone: (id: string, message: string) => void; late: boolean; spans: readonly FlaggedSpan[]; emergency: boolean }) {
   const { api } = useSession();
+  const [checked, setChecked] = useState(false);
   const [rejecting, setRejecting] = useState(false);
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
@@ -77,7 +84,7 @@ function Decide({ id, onDone, late }: { id: string; onDone: (id: string, message
     setBusy(true);
     setError(null);
     try {
-      if (approve) await api.approve(id);
+      if (approve) await api.approve(id, spans.length ? { checked } : {});
       else await api.reject(id, reason.trim());
       onDone(id, approve ? t.approvals.approved : t.approvals.rejected);
     } catch (err) {
@@ -88,6 +95,14 @@ function Decide({ id, onDone, late }: { id: string; onDone: (id: string, message
   return (
     <div class="decide">
       {error && <Alert>{error}</Alert>}
+      {spans.length > 0 && (
+        <div class="reading-review" data-testid={`reading-${id}`}>
+          <h3 class="small">{t.reading.title}</h3>
+          <p class="muted small">{t.reading.intro(spans.length)}</p>
+          <ReadingSpanList spans={spans} />
+          <ReadingCheckbox checked={checked} onChange={setChecked} emergency={emergency} />
+        </div>
+      )}
       {rejecting ? (
         <div class="row wrap">
           <label class="field grow" for={reasonId}>
@@ -103,7 +118,7 @@ function Decide({ id, onDone, late }: { id: string; onDone: (id: string, message
         </div>
       ) : (
         <div class="row wrap">
-          <button type="button" class="btn btn-primary" disabled={busy || late} onClick={() => void act(true)}>
+          <button type="button" class="btn btn-primary" disabled={busy || late || (spans.length > 0 && !checked && !emergency)} onClick={() => void act(true)}>
             ✓ {t.approvals.approve}
           </button>
           <button type="button" class="btn" disabled={busy} onClick={() => setRejecting(true)}>

@@ -1,15 +1,15 @@
-/** The bulletin's text with what the reader rewrote and what it could not read marked in place. */
+/** The bulletin's text with what the reader rewrote, guessed and could not read marked in place. */
 import type { ReportSpan } from '../../api/types.js';
 import { t } from '../../i18n/vi.js';
-import { highlightSegments } from '../../logic/spans.js';
+import { highlightSegments, type SegmentKind } from '../../logic/spans.js';
 
-function describe(kind: 'rewritten' | 'unread', span: ReportSpan): string {
-  const what = kind === 'unread' ? t.preview.notRead : t.preview.readsAs(span.reading ?? '');
-  return `${what} (${t.preview.rule(span.rule)})`;
+function describe(kind: Exclude<SegmentKind, 'plain'>, span: ReportSpan): string {
+  const what = kind === 'unread' ? t.preview.notRead : kind === 'guessed' ? t.preview.guessesAs(span.reading ?? '') : t.preview.readsAs(span.reading ?? '');
+  return `${what} (${span.label ?? t.preview.rule(span.rule)})`;
 }
 
-export function HighlightedText({ text, rewritten, unread }: { text: string; rewritten: ReportSpan[]; unread: ReportSpan[] }) {
-  const segments = highlightSegments(text, { rewritten, unread });
+export function HighlightedText({ text, rewritten, guessed, unread }: { text: string; rewritten: ReportSpan[]; guessed?: ReportSpan[] | undefined; unread: ReportSpan[] }) {
+  const segments = highlightSegments(text, { rewritten, guessed, unread });
   return (
     <p class="highlighted" data-testid="highlighted">
       {segments.map((s, i) =>

@@ -6,6 +6,7 @@ import { SignedAudio } from '../../components/SignedAudio.js';
 import { t } from '../../i18n/vi.js';
 import { fmtDuration } from '../../logic/format.js';
 import { HighlightedText } from './HighlightedText.js';
+import { flagged, ReadingSpanList } from '../../components/ReadingSpans.js';
 
 export interface PreviewState {
   status: 'idle' | 'loading' | 'ok' | 'error';
@@ -44,11 +45,21 @@ export function PreviewPanel({ state, stale, onExpired }: { state: PreviewState;
               <mark class="hl-rewritten">abc</mark> {t.preview.rewritten} ({r.report.rewritten.length})
             </span>
             <span>
+              <mark class="hl-guessed">abc</mark> {t.preview.guessed} ({r.report.guessed.length})
+            </span>
+            <span>
               <mark class="hl-unread">abc</mark> {t.preview.unread} ({r.report.unread.length})
             </span>
           </div>
           <h3>{t.preview.original}</h3>
-          <HighlightedText text={state.source} rewritten={r.report.rewritten} unread={r.report.unread} />
+          <HighlightedText text={state.source} rewritten={r.report.rewritten} guessed={r.report.guessed} unread={r.report.unread} />
+          {r.report.guessed.length + r.report.unread.length > 0 && (
+            <>
+              <h3>{t.reading.title}</h3>
+              <p class="muted small">{t.reading.intro(r.report.guessed.length + r.report.unread.length)}</p>
+              <ReadingSpanList spans={flagged(r.report)} testId="preview-spans" />
+            </>
+          )}
           <h3>{t.preview.reading}</h3>
           <p class="reading" data-testid="reading" lang="vi">
             {r.words}

@@ -11,6 +11,7 @@ import { emptyForm, formToDraft, type FormError, type ScheduleForm } from '../..
 import { CheckReport } from './CheckReport.js';
 import { fieldError, ScheduleFields } from './ScheduleFields.js';
 import { TargetPicker } from './TargetPicker.js';
+import { ReadingCheckbox, ReadingSpanList } from '../../components/ReadingSpans.js';
 
 const PRIORITIES: Priority[] = ['normal', 'priority', 'emergency'];
 
@@ -21,6 +22,8 @@ export function SchedulePanel({ bulletinId, bulletinTitle }: { bulletinId: strin
   const [check, setCheck] = useState<{ key: string; result: BroadcastCheck } | null>(null);
   const [busy, setBusy] = useState<'check' | 'save' | null>(null);
   const [apiError, setApiError] = useState<string | null>(null);
+  /** "Đã kiểm tra cách đọc" (issue 19): aired without an approver, the spans the reader guessed are the sender's to check. */
+  const [readingChecked, setReadingChecked] = useState(false);
   const set = (patch: Partial<ScheduleForm>) => setForm((f) => ({ ...f, ...patch }));
 
   const draft = () => {
@@ -33,6 +36,8 @@ export function SchedulePanel({ bulletinId, bulletinTitle }: { bulletinId: strin
     return r.ok ? JSON.stringify(r.draft) : null;
   })();
   const fresh = check !== null && check.key === currentKey;
+  const spans = fresh ? (check.result.readingSpans ?? []) : [];
+  const mustCheck = spans.length > 0 && form.priority !== 'emergency' && !readingChecked;
 
   const runCheck = async () => {
     const d = draft();
@@ -56,7 +61,7 @@ export function SchedulePanel({ bulletinId, bulletinTitle }: { bulletinId: strin
     setBusy('save');
     setApiError(null);
     try {
-      const created = await api.createBroadcast(d);
+      const created = await api.createBroadcast(spans.length && readingChecked ? { ...d, readingChecked: true } : d);
       navigate(broadcastPath(created.id));
     } catch (err) {
       setApiError(errorMessage(err));
@@ -97,12 +102,20 @@ export function SchedulePanel({ bulletinId, bulletinTitle }: { bulletinId: strin
       </div>
       {apiError && <Alert>{apiError}</Alert>}
       {check && <div class={fresh ? '' : 'dimmed'}>{<CheckReport check={check.result} />}</div>}
+      {spans.length > 0 && (
+        <div class="reading-review" data-testid="schedule-reading">
+          <h3 class="small">{t.reading.title}</h3>
+          <p class="muted small">{t.reading.intro(spans.length)}</p>
+          <ReadingSpanList spans={spans} />
+          <ReadingCheckbox checked={readingChecked} onChange={setReadingChecked} emergency={form.priority === 'emergency'} />
+        </div>
+      )}
       {!fresh && <p class="muted">{t.schedule.checkFirst}</p>}
       <div class="row wrap actions">
         <button type="button" class="btn" onClick={() => void runCheck()} disabled={busy !== null}>
           {busy === 'check' ? t.schedule.checking : t.schedule.check}
         </button>
-        <button type="submit" class={`btn btn-primary ${form.priority === 'emergency' ? 'btn-danger' : ''}`} disabled={!fresh || busy !== null}>
+        <button type="submit" class={`btn btn-primary ${form.priority === 'emergency' ? 'btn-danger' : ''}`} disabled={!fresh || busy !== null || mustCheck}>
           {busy === 'save' ? t.schedule.submitting : t.schedule.submit[check?.result.status ?? 'submitted']}
         </button>
       </div>
