@@ -1,17 +1,27 @@
 /** server/src/routes/web.ts on its own Fastify, over a temp build: cache headers, fallback, exclusions. */
 import t from 'tap';
-import Fastify from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import { pino } from 'pino';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { configWith } from '../../server/src/config.js';
 import { installErrorHandlers } from '../../server/src/http/errors.js';
 import { isServerPath, webRoutes } from '../../server/src/routes/web.js';
 import { tempDir } from '../helpers/server.js';
 
-async function appWith(t: Parameters<typeof tempDir>[0], distDir: string, config = configWith({})) {
-  const app = Fastify();
+async function appWith(t: Parameters<typeof tempDir>[0], distDir: string, config = configWith({}), logLines?: string[]) {
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logLines?.push(String(chunk));
+      done();
+    },
+  });
+  // Silent unless the test reads the log, as before.
+  const logger: FastifyBaseLogger = pino({ level: logLines ? 'info' : 'silent' }, sink);
+  const app = Fastify({ loggerInstance: logger });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandlers(app);
@@ -97,4 +107,30 @@ t.test('a configured tile URL reaches the page and its content security policy',
   const r = await app.inject({ url: '/' });
   t.match(r.body, /content="https:\/\/tiles\.example\.vn\/\{z\}\/\{x\}\/\{y\}\.png"/);
   t.match(r.headers['content-security-policy'], /img-src 'self' data: blob: https:\/\/tiles\.example\.vn/);
+});
+
+t.test('serving the app’s files logs no "Reply was already sent" (issue 20, broken 11: every file logged it)', async (t) => {
+  const dist = await tempDir(t, 'loaxa-web-');
+  await mkdir(join(dist, 'assets'));
+  const js = 'console.log("xin chào");'.repeat(100);
+  await writeFile(join(dist, 'index.html'), '<!doctype html><html lang="vi"><body>Loa Xã</body></html>');
+  await writeFile(join(dist, 'assets', 'index-AbC123.js'), js);
+  await writeFile(join(dist, 'assets', 'index-AbC123.js.gz'), gzipSync(js));
+  await writeFile(join(dist, 'favicon.svg'), '<svg/>');
+  const lines: string[] = [];
+  const app = await appWith(t, dist, configWith({}), lines);
+  const asset = await app.inject({ url: '/assets/index-AbC123.js' });
+  t.equal(asset.statusCode, 200);
+  t.equal(asset.body, js, 'the file itself, not an error after it');
+  const gz = await app.inject({ url: '/assets/index-AbC123.js', headers: { 'accept-encoding': 'gzip' } });
+  t.equal(gz.headers['content-encoding'], 'gzip');
+  t.equal((await app.inject({ url: '/assets/index-AbC123.js', headers: { 'if-none-match': String(asset.headers.etag) } })).statusCode, 304);
+  t.equal((await app.inject({ url: '/favicon.svg' })).statusCode, 200);
+  t.equal((await app.inject({ url: '/index.html' })).statusCode, 200);
+  t.equal((await app.inject({ url: '/' })).statusCode, 200);
+  t.equal((await app.inject({ url: '/tong-quan' })).statusCode, 200);
+  t.equal((await app.inject({ url: '/assets/index-OLD999.js' })).statusCode, 404);
+  t.ok(lines.some((l) => /request completed/.test(l)), 'the server’s log is captured');
+  const warnings = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 40);
+  t.same(warnings.map((w) => w.msg), [], 'no warning or error logged while serving the files');
 });

@@ -127,20 +127,27 @@ export const webRoutes: FastifyPluginAsyncZod<WebRouteOptions> = async (app, { c
     return reply.send(index.body);
   }
 
-  /** A built file, or null when there is none at this path. */
-  async function sendFile(request: FastifyRequest, reply: FastifyReply, path: string): Promise<FastifyReply | null> {
+  /**
+   * Sends the built file at this path and answers true, or answers false when there is none. A boolean, not
+   * the reply: a FastifyReply is thenable, so an async function returning it resolves to what its `then`
+   * gives (undefined), and the caller fell through to a second send — "Reply was already sent" on every file.
+   */
+  async function sendFile(request: FastifyRequest, reply: FastifyReply, path: string): Promise<boolean> {
     let rel: string;
     try {
       rel = decodeURIComponent(path).replace(/^\/+/, '');
     } catch {
-      return null;
+      return false;
     }
-    if (!rel || rel.includes('\0')) return null;
+    if (!rel || rel.includes('\0')) return false;
     const file = normalize(join(root, rel));
-    if (!file.startsWith(root)) return null;
+    if (!file.startsWith(root)) return false;
     const s = await stat(file).catch(() => null);
-    if (!s?.isFile()) return null;
-    if (rel === 'index.html') return sendIndex(request, reply);
+    if (!s?.isFile()) return false;
+    if (rel === 'index.html') {
+      await sendIndex(request, reply);
+      return true;
+    }
 
     const immutable = rel.startsWith('assets/');
     const etag = `"${s.size.toString(16)}-${Math.floor(s.mtimeMs).toString(16)}"`;
@@ -150,7 +157,10 @@ export const webRoutes: FastifyPluginAsyncZod<WebRouteOptions> = async (app, { c
       .header('x-content-type-options', 'nosniff')
       .header('etag', etag)
       .header('vary', 'accept-encoding');
-    if (request.headers['if-none-match'] === etag) return reply.status(304).send();
+    if (request.headers['if-none-match'] === etag) {
+      void reply.status(304).send();
+      return true;
+    }
 
     const accepts = String(request.headers['accept-encoding'] ?? '');
     for (const [enc, suffix] of [['br', '.br'], ['gzip', '.gz']] as const) {
@@ -158,11 +168,13 @@ export const webRoutes: FastifyPluginAsyncZod<WebRouteOptions> = async (app, { c
       const z = await stat(file + suffix).catch(() => null);
       if (z?.isFile()) {
         reply.header('content-encoding', enc).header('content-length', z.size);
-        return reply.send(createReadStream(file + suffix));
+        void reply.send(createReadStream(file + suffix));
+        return true;
       }
     }
     reply.header('content-length', s.size);
-    return reply.send(createReadStream(file));
+    void reply.send(createReadStream(file));
+    return true;
   }
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -170,8 +182,7 @@ export const webRoutes: FastifyPluginAsyncZod<WebRouteOptions> = async (app, { c
     // The router matches API paths in any case, with doubled slashes and percent-encoding (app.ts): an
     // unknown API path spelled that way is still the API's 404, not the web app's page.
     if (isServerPath(canonicalPath(path))) return sendError(reply, 404, ErrorCode.NOT_FOUND, `no route ${request.method} ${path}`);
-    const sent = await sendFile(request, reply, path);
-    if (sent) return sent;
+    if (await sendFile(request, reply, path)) return reply;
     // A missing hashed file is a stale page asking for an old build: 404, not the app's HTML under a JS name.
     if (path.startsWith('/assets/') || /\.(js|css|map|png|svg|ico|woff2?)$/i.test(path)) return sendError(reply, 404, ErrorCode.NOT_FOUND, `no file ${path}`);
     return sendIndex(request, reply);
