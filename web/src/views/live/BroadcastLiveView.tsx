@@ -1,7 +1,8 @@
 /**
  * One broadcast, live: every device's delivery state for the current or next occurrence; for a relay (issue
  * 15), which URL each box relays now and the minutes relayed so far (RelayLivePanel); for a programme, the
- * item each box is at (ProgrammeLivePanel).
+ * item each box is at (ProgrammeLivePanel). While the server cannot be reached, the page says since when and
+ * marks what it shows as possibly old (issue 20, broken 4: it kept showing "Đang phát" with no warning).
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { DELIVERY_STATES, type BroadcastDetail, type DeliveryState, type ProgrammeItemEvent, type RelayEvent } from '../../api/types.js';
@@ -12,7 +13,7 @@ import { Alert, Badge, Card, Empty, Loading, Pager } from '../../components/ui.j
 import { t } from '../../i18n/vi.js';
 import { fmtDateTime, fmtTime } from '../../logic/format.js';
 import { can } from '../../logic/roles.js';
-import { defaultFeed } from './feed.js';
+import { defaultFeed, ServerUnreachable } from './feed.js';
 import { useDeviceNames } from './useDeviceNames.js';
 import { RelayLivePanel } from '../relays/RelayLivePanel.js';
 import { ProgrammeLivePanel } from '../programmes/ProgrammeLivePanel.js';
@@ -91,7 +92,15 @@ export default function BroadcastLiveView({ id }: { id: string }) {
   const names = useDeviceNames(api, paged.slice.map((d) => d.deviceId));
   const itemNames = useDeviceNames(api, [...itemNow.keys()]);
 
-  if (!detail) return error ? <Alert>{errorMessage(error)}</Alert> : <Loading />;
+  const lostSince = error instanceof ServerUnreachable ? error.since : null;
+  const lostAlert = lostSince && (
+    <div class="alert alert-error" role="alert" data-testid="live-unreachable">
+      {t.live.unreachable(fmtTime(lostSince))}
+    </div>
+  );
+  if (!detail) return lostAlert || (error ? <Alert>{errorMessage(error)}</Alert> : <Loading />);
+  /** A state as the page may say it: one that could have changed since the outage began says it may be old. */
+  const stateText = (s: DeliveryState) => (lostSince && !TERMINAL.includes(s) ? t.live.staleState(t.deliveryStates[s]) : t.deliveryStates[s]);
   const total = detail.deliveries.length;
   const done = DONE.reduce((n, s) => n + (detail.summary[s] ?? 0), 0);
   const finished = detail.schedule === null && total > 0 && detail.deliveries.every((d) => TERMINAL.includes(d.state));
@@ -151,21 +160,22 @@ export default function BroadcastLiveView({ id }: { id: string }) {
         )}
       </div>
       {canCancel && detail.status === 'approved' && series && occurrence && <MoveAiring id={id} occurrenceAt={occurrence} onDone={setNotice} />}
-      {error !== null && <Alert kind="warning">{t.live.pollError}</Alert>}
+      {lostAlert}
+      {error !== null && !lostSince && <Alert kind="warning">{t.live.pollError}</Alert>}
       {notice && <Alert kind="info">{notice}</Alert>}
-      <Card>
+      <Card class={lostSince ? 'stale' : undefined}>
         {detail.occurrenceAt === null ? (
           <Empty>{t.live.noOccurrence}</Empty>
         ) : (
           <>
             <p class="big-progress" data-testid="live-progress" role="status">
-              {t.live.progress(done, total)}
+              {lostSince && updatedAt ? t.live.progressAt(t.live.progress(done, total), fmtTime(updatedAt)) : t.live.progress(done, total)}
             </p>
             <StateBar summary={detail.summary} total={total} />
             <ul class="state-legend">
               {DELIVERY_STATES.filter((s) => detail.summary[s]).map((s) => (
                 <li key={s}>
-                  <span class={`swatch st-${s}`} aria-hidden="true" /> {t.deliveryStates[s]}: <strong>{detail.summary[s]}</strong>
+                  <span class={`swatch st-${s}`} aria-hidden="true" /> {stateText(s)}: <strong>{detail.summary[s]}</strong>
                 </li>
               ))}
             </ul>
@@ -210,8 +220,8 @@ export default function BroadcastLiveView({ id }: { id: string }) {
                       <small class="muted">{d.deviceId}</small>
                     </td>
                     <td>
-                      <span class={`state st-${d.state}`} data-state={d.state}>
-                        {t.deliveryStates[d.state]}
+                      <span class={`state st-${d.state}${lostSince ? ' stale' : ''}`} data-state={d.state}>
+                        {stateText(d.state)}
                       </span>
                     </td>
                     <td>{fmtTime(d.at)}</td>

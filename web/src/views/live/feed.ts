@@ -6,8 +6,14 @@
  * The SSE stream also carries `relay` events (issue 15: which URL each box relays now), handed to `onRelay`;
  * polling has none (the relay report on the page is re-read instead). Likewise `programme-item` events (issue
  * 15: which item of a programme each box is at), handed to `onProgrammeItem`.
+ *
+ * When the server cannot be reached (the stream drops, a read fails on the network or times out, a proxy answers
+ * 502–504), `onError` gets a `ServerUnreachable` carrying when the outage began, and gets it again on each
+ * later failure with the same start; the next good read (`onUpdate`) ends it. Issue 20, broken 4: the page
+ * kept showing "Đang phát" with no warning while the server was down, since EventSource retries silently and
+ * only the 30 s re-read could notice.
  */
-import type { ApiClient } from '../../api/client.js';
+import { ApiFailure, type ApiClient } from '../../api/client.js';
 import type { BroadcastDetail, DeliveryEvent, ProgrammeItemEvent, RelayEvent } from '../../api/types.js';
 import { applyDeliveryEvent } from '../../logic/deliveries.js';
 
@@ -22,19 +28,80 @@ export interface BroadcastFeed {
   ): () => void;
 }
 
+/** The server did not answer; `since` is when this outage began (what the page had is from before then). */
+export class ServerUnreachable extends Error {
+  constructor(readonly since: Date) {
+    super('server unreachable');
+    this.name = 'ServerUnreachable';
+  }
+}
+
+/** A read gives up after this long: a silent network drops nothing, it just never answers. */
+const READ_TIMEOUT_MS = 10_000;
+
+/** Whether a failed read means the server is out of reach, rather than an answer (403, 404, …) from it. */
+function unreachable(err: unknown): boolean {
+  if (err instanceof ApiFailure) return err.status === 0 || err.status === 502 || err.status === 503 || err.status === 504;
+  const name = (err as Error | null)?.name;
+  return name === 'TimeoutError' || name === 'TypeError';
+}
+
+/** Tracks one outage: reports it with its start until `ok()` ends it; other errors pass through. */
+function outage(onError: (err: unknown) => void) {
+  let since: Date | null = null;
+  return {
+    ok() {
+      since = null;
+    },
+    lost() {
+      since ??= new Date();
+      onError(new ServerUnreachable(since));
+    },
+    failed(err: unknown) {
+      if (unreachable(err)) this.lost();
+      else onError(err);
+    },
+  };
+}
+
+/**
+ * A read of the broadcast that gives up after READ_TIMEOUT_MS (a `TimeoutError`) or when `stop` aborts it
+ * (an `AbortError`). By hand, not AbortSignal.any: older phone browsers lack it.
+ */
+async function readWithTimeout(api: ApiClient, id: string, stop: AbortSignal): Promise<BroadcastDetail> {
+  const ctl = new AbortController();
+  let timedOut = false;
+  const onStop = () => ctl.abort();
+  stop.addEventListener('abort', onStop);
+  const timer = setTimeout(() => {
+    timedOut = true;
+    ctl.abort();
+  }, READ_TIMEOUT_MS);
+  try {
+    return await api.broadcast(id, ctl.signal);
+  } catch (err) {
+    if (timedOut) throw Object.assign(new Error('read timed out'), { name: 'TimeoutError' });
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    stop.removeEventListener('abort', onStop);
+  }
+}
+
 export function pollingFeed(api: ApiClient, intervalMs = 2000): BroadcastFeed {
   return {
     subscribe(id, onUpdate, onError) {
       let stopped = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
-      let ctl: AbortController | null = null;
+      const ctl = new AbortController();
+      const out = outage(onError);
       const tick = async () => {
-        ctl = new AbortController();
         try {
-          const detail = await api.broadcast(id, ctl.signal);
+          const detail = await readWithTimeout(api, id, ctl.signal);
+          out.ok();
           if (!stopped) onUpdate(detail, new Date());
         } catch (err) {
-          if (!stopped && (err as Error).name !== 'AbortError') onError(err);
+          if (!stopped && (err as Error).name !== 'AbortError') out.failed(err);
         }
         if (!stopped) timer = setTimeout(() => void tick(), intervalMs);
       };
@@ -42,7 +109,7 @@ export function pollingFeed(api: ApiClient, intervalMs = 2000): BroadcastFeed {
       return () => {
         stopped = true;
         clearTimeout(timer);
-        ctl?.abort();
+        ctl.abort();
       };
     },
   };
@@ -57,12 +124,15 @@ export function sseFeed(api: ApiClient, opts: { resyncMs?: number; fallback?: Br
       let pending: DeliveryEvent[] = [];
       let fallbackStop: (() => void) | null = null;
       let loading = false;
+      const ctl = new AbortController();
+      const out = outage(onError);
       const refetch = async () => {
         if (loading || stopped) return;
         loading = true;
         try {
-          const fresh = await api.broadcast(id);
+          const fresh = await readWithTimeout(api, id, ctl.signal);
           if (stopped) return;
+          out.ok();
           detail = fresh;
           const queued = pending;
           pending = [];
@@ -72,7 +142,7 @@ export function sseFeed(api: ApiClient, opts: { resyncMs?: number; fallback?: Br
           }
           onUpdate(detail, new Date());
         } catch (err) {
-          if (!stopped) onError(err);
+          if (!stopped && (err as Error).name !== 'AbortError') out.failed(err);
         } finally {
           loading = false;
         }
@@ -101,8 +171,12 @@ export function sseFeed(api: ApiClient, opts: { resyncMs?: number; fallback?: Br
       });
       source.addEventListener('open', () => void refetch());
       source.addEventListener('error', () => {
-        // EventSource reconnects by itself; if the stream is refused outright, poll instead.
-        if (source.readyState === EventSource.CLOSED && !fallbackStop && !stopped) {
+        if (stopped) return;
+        // The stream dropped: no event reaches the page until it is back, so what it shows may be old. Say so
+        // now; the read at 'open' (EventSource reconnects by itself) ends it.
+        if (source.readyState !== EventSource.OPEN) out.lost();
+        // If the stream is refused outright, poll instead.
+        if (source.readyState === EventSource.CLOSED && !fallbackStop) {
           fallbackStop = (opts.fallback ?? pollingFeed(api)).subscribe(id, onUpdate, onError);
         }
       });
@@ -111,6 +185,7 @@ export function sseFeed(api: ApiClient, opts: { resyncMs?: number; fallback?: Br
       return () => {
         stopped = true;
         source.close();
+        ctl.abort();
         clearInterval(resync);
         fallbackStop?.();
       };
