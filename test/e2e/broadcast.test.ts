@@ -94,10 +94,11 @@ t.test('a Vietnamese text bulletin plays on every simulated box and the audio on
   const csv = await fetch(`${base}/api/v1/reports/as-run?area=99&from=${today}&to=${today}&format=csv`, { headers: { authorization: `Bearer ${token}` } });
   t.match(csv.headers.get('content-type'), /text\/csv/);
   const lines = (await csv.text()).replace(/^\uFEFF/, '').trim().split('\r\n');
-  // The programme columns (issue 15) are empty for a bulletin's airing.
-  t.equal(lines[0], 'commune_code,commune_name,device_id,device_name,broadcast_id,title,priority,occurrence_at,state,started_at,ended_at,airtime_s,reason,programme_version,programme_item');
+  // The programme columns (issue 15) are empty for a bulletin's airing. Headers and values in Vietnamese, and a
+  // category column, since issue 20 (broken 8: they were English, commune_code … and `played`).
+  t.equal(lines[0], 'Mã xã,Tên xã,Mã cụm loa,Tên cụm loa,Mã lượt phát,Tiêu đề,Chuyên mục,Mức ưu tiên,Giờ phát theo lịch,Trạng thái,Bắt đầu phát,Kết thúc phát,Thời lượng phát (giây),Lý do,Phiên bản chương trình,Mục chương trình');
   t.equal(lines.length, 4, 'one row per delivery');
-  t.ok(lines.slice(1).every((l) => l.startsWith('99003,Xã Tân Lập,') && l.includes(',played,')));
+  t.ok(lines.slice(1).every((l) => l.startsWith('99003,Xã Tân Lập,') && l.includes(',Đã phát xong,')));
   const xlsx = await fetch(`${base}/api/v1/reports/as-run?area=99&from=${today}&to=${today}&format=xlsx`, { headers: { authorization: `Bearer ${token}` } });
   t.equal(xlsx.headers.get('content-type'), 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
   const { default: ExcelJS } = await import('exceljs');

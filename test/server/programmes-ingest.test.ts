@@ -121,9 +121,10 @@ t.test('a programme airs, its items are reported and the as-run lists them', asy
 
   const csv = await api('GET', `/api/v1/reports/as-run?area=99003&from=${day}&to=${day}&format=csv`, undefined, token);
   const lines = (csv.body as string).trim().split(/\r?\n/);
-  t.match(lines[0], /programme_version,programme_item$/);
+  // Vietnamese headers and states since issue 20, broken 8 (were programme_version, failed, not reported).
+  t.match(lines[0], /Phiên bản chương trình,Mục chương trình$/);
   const itemLines = lines.filter((l) => l.includes(bc.id) && /,1,[123]$/.test(l));
   t.equal(itemLines.length, 3, 'one line per item under the airing');
-  t.match(itemLines[1], /Tin sáng.*failed.*decoder error/);
-  t.match(itemLines[2], /VOV1.*not reported/);
+  t.match(itemLines[1], /Tin sáng.*Lỗi.*decoder error/);
+  t.match(itemLines[2], /VOV1.*Không có báo cáo/);
 });

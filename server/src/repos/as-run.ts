@@ -1,9 +1,11 @@
 import type { Db } from '../db/database.js';
-import type { DeliveryState, Priority } from '@loaxa/shared';
+import type { BulletinCategory, DeliveryState, Priority } from '@loaxa/shared';
 
 export interface AsRunRow {
   broadcastId: string;
   bulletinTitle: string;
+  /** The bulletin's category (Circular 39), null when it has none. */
+  category: BulletinCategory | null;
   priority: Priority;
   deviceId: string;
   deviceName: string;
@@ -31,7 +33,7 @@ export class AsRunRepository {
     if (areaCodes.length === 0) return [];
     return this.db
       .prepare(
-        `SELECT d.broadcast_id AS broadcastId, t.title AS bulletinTitle, b.priority AS priority, d.device_id AS deviceId,
+        `SELECT d.broadcast_id AS broadcastId, t.title AS bulletinTitle, t.category AS category, b.priority AS priority, d.device_id AS deviceId,
                 v.name AS deviceName, v.area_code AS areaCode, d.occurrence_at AS occurrenceAt, d.state AS state, d.reason AS reason,
                 (SELECT MIN(e.at) FROM delivery_events e WHERE e.broadcast_id = d.broadcast_id AND e.device_id = d.device_id
                    AND e.occurrence_at = d.occurrence_at AND e.state = 'playing') AS startedAt,

@@ -5,7 +5,7 @@
  * their causes, which URL served.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { asRunQuerySchema, asRunReportSchema, relayReportQuerySchema, relayReportSchema, type AsRunItem, type AsRunProgramme, type RelayReportItem } from '@loaxa/shared';
+import { asRunQuerySchema, asRunReportSchema, BULLETIN_CATEGORY_LABELS_VI, DELIVERY_STATE_LABELS_VI, PRIORITY_LABELS_VI, PROGRAMME_ITEM_STATE_LABELS_VI, relayReportQuerySchema, relayReportSchema, type AsRunItem, type AsRunProgramme, type RelayReportItem } from '@loaxa/shared';
 import { coversArea } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
 import { badRequest, errorBodySchema, notFound } from '../http/errors.js';
@@ -17,7 +17,7 @@ import type { ProgrammeVersionRecord } from '../repos/programmes.js';
 import { hideCredentialsIn, hideUrlCredentials } from '../services/source-checker.js';
 import { instantOf, dayOfCivil } from '../scheduling/local-time.js';
 import type { AppContext } from '../services/context.js';
-import { csvDocument } from '../http/csv.js';
+import { csvDocument, vietnamDateTime } from '../http/csv.js';
 import { access, ANY_ROLE } from '../http/access.js';
 
 const DAY_MS = 86_400_000;
@@ -59,17 +59,28 @@ function clampAired(airedMs: number, r: { durationMs: number | null; startedAt: 
 
 /**
  * A programme's airing (issue 15) is its delivery's line followed by one line per item, marked by
- * `programme_item` (1-based, as the web app numbers them) and the version; other lines leave both empty,
+ * "Mục chương trình" (1-based, as the web app numbers them) and the version; other lines leave both empty,
  * so readers that ignore the two trailing columns still see one line per delivery plus the items.
+ * Headers, states, priorities and categories are the web app's Vietnamese words, times Vietnam's wall clock
+ * (issue 20, broken 8: the export said `played`, `emergency` and UTC, 7 hours off, to people who read Vietnamese).
  */
-const CSV_COLUMNS = ['commune_code', 'commune_name', 'device_id', 'device_name', 'broadcast_id', 'title', 'priority', 'occurrence_at', 'state', 'started_at', 'ended_at', 'airtime_s', 'reason', 'programme_version', 'programme_item'];
+const CSV_COLUMNS = [
+  'Mã xã', 'Tên xã', 'Mã cụm loa', 'Tên cụm loa', 'Mã lượt phát', 'Tiêu đề', 'Chuyên mục', 'Mức ưu tiên', 'Giờ phát theo lịch',
+  'Trạng thái', 'Bắt đầu phát', 'Kết thúc phát', 'Thời lượng phát (giây)', 'Lý do', 'Phiên bản chương trình', 'Mục chương trình',
+];
+
+/** A programme item the box never reported on. */
+const ITEM_NOT_REPORTED = 'Không có báo cáo';
 
 /** The lines of a delivery in the CSV and the workbook: its own, then its programme's items. */
-function deliveryLines(r: AsRunRow, c: { code: string; name: string }, programme: AsRunProgramme | undefined, at: (ms: number | null) => unknown): unknown[][] {
+function deliveryLines(r: AsRunRow, c: { code: string; name: string }, programme: AsRunProgramme | undefined): unknown[][] {
+  const at = vietnamDateTime;
   const airtime = r.state === 'played' ? Math.round(airtimeOf(r) / 1000) : 0;
-  const head = [c.code, c.name, r.deviceId, r.deviceName, r.broadcastId, r.bulletinTitle, r.priority, at(r.occurrenceAt), r.state, at(r.startedAt), at(r.endedAt), airtime, r.reason, programme?.version ?? null, null];
+  const category = r.category ? BULLETIN_CATEGORY_LABELS_VI[r.category] : null;
+  const priority = PRIORITY_LABELS_VI[r.priority];
+  const head = [c.code, c.name, r.deviceId, r.deviceName, r.broadcastId, r.bulletinTitle, category, priority, at(r.occurrenceAt), DELIVERY_STATE_LABELS_VI[r.state], at(r.startedAt), at(r.endedAt), airtime, r.reason, programme?.version ?? null, null];
   const items = (programme?.items ?? []).map((i) => [
-    c.code, c.name, r.deviceId, r.deviceName, r.broadcastId, i.title, r.priority, at(r.occurrenceAt), i.state ?? 'not reported',
+    c.code, c.name, r.deviceId, r.deviceName, r.broadcastId, i.title, category, priority, at(r.occurrenceAt), i.state ? (PROGRAMME_ITEM_STATE_LABELS_VI[i.state] ?? i.state) : ITEM_NOT_REPORTED,
     at(i.startedAt === null ? null : Date.parse(i.startedAt)), at(i.endedAt === null ? null : Date.parse(i.endedAt)), i.airedMs === null ? null : Math.round(i.airedMs / 1000), i.reason, programme!.version, i.index + 1,
   ]);
   return [head, ...items];
@@ -97,9 +108,8 @@ async function asRunWorkbook(rows: AsRunRow[], communeOf: (areaCode: string) => 
   summary.columns.forEach((col, i) => (col.width = i === 1 ? 28 : 14));
   const detail = book.addWorksheet('Chi tiết');
   detail.addRow(CSV_COLUMNS).font = { bold: true };
-  const at = (ms: number | null) => (ms === null ? null : new Date(ms));
   for (const r of rows) {
-    for (const line of deliveryLines(r, communeOf(r.areaCode), programmeOf(r), at)) detail.addRow(line);
+    for (const line of deliveryLines(r, communeOf(r.areaCode), programmeOf(r))) detail.addRow(line);
   }
   detail.columns.forEach((col) => (col.width = 20));
   return Buffer.from(await book.xlsx.writeBuffer());
@@ -194,7 +204,7 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportRouteDeps> = async (app, 
 
       if (format === 'csv') {
         const lines: unknown[][] = [];
-        for (const r of rows) lines.push(...deliveryLines(r, resolve(r.areaCode), programmeOf(r), iso));
+        for (const r of rows) lines.push(...deliveryLines(r, resolve(r.areaCode), programmeOf(r)));
         reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="as-run-${code}-${request.query.from}-${request.query.to}.csv"`);
         // Bypass the JSON serializer of the 200 schema: this answer is CSV text.
         return reply.serializer((body: unknown) => body as string).send(csvDocument(CSV_COLUMNS, lines) as never);

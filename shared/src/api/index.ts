@@ -26,4 +26,5 @@ export * from './programmes.js';
 export * from './live.js';
 export * from './national.js';
 export * from './national-link.js';
+export * from './labels-vi.js';
 export { idSchema, areaCodeSchema, sha256Schema, ID_PATTERN, AREA_CODE_PATTERN } from '../ids.js';
