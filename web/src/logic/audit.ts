@@ -39,11 +39,15 @@ export function describeAction(e: Pick<AuditEntry, 'method' | 'route' | 'status'
 
 export type Tone = 'ok' | 'refused' | 'failed';
 
-/** How the request ended: "200 · Thành công", "403 · Không có quyền", … */
+/**
+ * How the request ended, in words: "Thành công", "Không có quyền", … — no HTTP code (issue 20, broken 10: the
+ * log said "200 · Thành công"); the code itself is kept for the technical fold (`httpStatus`).
+ */
 export function outcome(status: number): { label: string; tone: Tone } {
   const tone: Tone = status < 400 ? 'ok' : status < 500 ? 'refused' : 'failed';
-  const known = t.audit.outcomes[status] ?? (status < 400 ? t.audit.outcomes[200] : status >= 500 ? t.audit.outcomes[500] : undefined);
-  return { label: known ? `${status} · ${known}` : String(status), tone };
+  const o = t.audit.outcomes;
+  const label = status < 400 ? o[200]! : (o[status] ?? (status >= 500 ? o[500]! : t.audit.refusedOther));
+  return { label, tone };
 }
 
 /** The object's kind in Vietnamese and the most readable name its stored state has (username, name, title, term). */
@@ -92,8 +96,28 @@ export function diffOf(e: Pick<AuditEntry, 'status' | 'object' | 'before' | 'aft
 
 const LONG = 400;
 
-/** A stored value as a reader wants it: roles, priorities and states named, times in Vietnam's time, flags as Có/Không. */
-export function fmtValue(field: string, value: unknown, areaName: (code: string) => string | undefined = () => undefined): string {
+/** Resolves a user id to the person's username, when the view knows it. */
+export type UserName = (id: string) => string | undefined;
+
+/** Fields that hold a user id (created_by, decided_by, user_id, …): the reader wants the person's name. */
+function isUserField(field: string): boolean {
+  return /_by$/.test(field) || field === 'user_id';
+}
+
+/**
+ * Fields that are the server's own bookkeeping, not something a person set (issue 20, broken 10: the detail
+ * showed `materialized_until` as epoch ms): shown only under "Chi tiết kỹ thuật", like any field without a
+ * Vietnamese label.
+ */
+const TECHNICAL = new Set(['id', 'materialized_until', 'resume_mode', 'programme_version', 'password_hash', 'token_version']);
+
+/** Whether a field belongs in the main list (a label people understand) or under the technical fold. */
+export function isTechnicalField(field: string): boolean {
+  return TECHNICAL.has(field) || !(field in t.audit.fields);
+}
+
+/** A stored value as a reader wants it: roles, priorities and states named, people by name, times in Vietnam's time, flags as Có/Không. */
+export function fmtValue(field: string, value: unknown, areaName: (code: string) => string | undefined = () => undefined, userName: UserName = () => undefined): string {
   if (value === null || value === undefined || value === '') return '—';
   if (field === 'role' && typeof value === 'string') {
     const name = (t.roles as Record<string, string>)[value];
@@ -106,8 +130,10 @@ export function fmtValue(field: string, value: unknown, areaName: (code: string)
     const name = areaName(value);
     return name ? `${name} (${value})` : value;
   }
+  if (isUserField(field) && typeof value === 'string') return userName(value) ?? t.audit.unknownUserId;
   if ((field === 'disabled' || field === 'online') && (value === 0 || value === 1 || typeof value === 'boolean')) return value ? t.audit.yes : t.audit.no;
-  if (/_at$/.test(field) && (typeof value === 'number' || (typeof value === 'string' && /^\d{4}-\d\d-\d\dT/.test(value)))) return fmtAuditTime(value);
+  // An instant: a field named for one (…_at, …_until) holding epoch ms or an ISO time. 0 is "never".
+  if (/_(at|until)$/.test(field) && (typeof value === 'number' || (typeof value === 'string' && /^\d{4}-\d\d-\d\dT/.test(value)))) return value === 0 ? '—' : fmtAuditTime(value);
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   return text.length > LONG ? `${text.slice(0, LONG)}…` : text;
 }

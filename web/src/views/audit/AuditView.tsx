@@ -1,7 +1,9 @@
 /**
  * The audit log for province admins: every write, newest first, with who made it, from where, what it did
- * to which object and how it ended; a row opens to the fields the request changed (old → new). Pages of
- * 50 follow `next`; the CSV export is a plain link (the session cookie authorizes it).
+ * to which object and how it ended (in words, no HTTP code); a row opens to the fields the request changed
+ * (old → new), people by name, times in Vietnam's time; the server's bookkeeping (ids, `materialized_until`,
+ * the raw request) under "Chi tiết kỹ thuật" (issue 20, broken 10). Pages of 50 follow `next`; the CSV export
+ * is a plain link (the session cookie authorizes it).
  */
 import { useEffect, useState } from 'preact/hooks';
 import { auditCsvUrl } from '../../api/client.js';
@@ -11,7 +13,7 @@ import { useSession } from '../../app/session.js';
 import { Alert, Card, Empty, Loading } from '../../components/ui.js';
 import { t } from '../../i18n/vi.js';
 import { areaNames, flattenTree, type FlatArea } from '../../logic/area-tree.js';
-import { describeAction, diffOf, fieldLabel, fmtAuditTime, fmtValue, objectLabel, outcome, type FieldChange } from '../../logic/audit.js';
+import { describeAction, diffOf, fieldLabel, fmtAuditTime, fmtValue, isTechnicalField, objectLabel, outcome, type FieldChange, type UserName } from '../../logic/audit.js';
 
 const PAGE = 50;
 
@@ -23,6 +25,7 @@ export default function AuditView() {
   const [error, setError] = useState<string | null>(null);
   const [open, setOpen] = useState<ReadonlySet<number>>(new Set());
   const [names, setNames] = useState<Map<string, FlatArea>>(new Map());
+  const [users, setUsers] = useState<ReadonlyMap<string, string>>(new Map());
 
   const load = async (before: number | null) => {
     setBusy(true);
@@ -40,8 +43,12 @@ export default function AuditView() {
   useEffect(() => {
     void load(null);
     areas().then((tree) => setNames(areaNames(flattenTree(tree))), () => undefined);
+    // Who a user id is (created_by, decided_by, …): the province admin reading the log may list users.
+    api.users().then((page) => setUsers(new Map(page.items.map((u) => [u.id, u.username]))), () => undefined);
   }, []);
   const areaName = (code: string) => names.get(code)?.name;
+  // The log's own entries name their authors too: a user the list no longer has is still known by them.
+  const userName: UserName = (id) => users.get(id) ?? items?.find((i) => i.userId === id && i.username)?.username ?? undefined;
   const toggle = (id: number) =>
     setOpen((s) => {
       const copy = new Set(s);
@@ -81,7 +88,7 @@ export default function AuditView() {
                 </tr>
               </thead>
               {items.map((e) => (
-                <Entry key={e.id} entry={e} open={open.has(e.id)} onToggle={() => toggle(e.id)} areaName={areaName} />
+                <Entry key={e.id} entry={e} open={open.has(e.id)} onToggle={() => toggle(e.id)} areaName={areaName} userName={userName} />
               ))}
             </table>
           </div>
@@ -101,7 +108,12 @@ export default function AuditView() {
   );
 }
 
-function Entry({ entry: e, open, onToggle, areaName }: { entry: AuditEntry; open: boolean; onToggle: () => void; areaName: (code: string) => string | undefined }) {
+interface Names {
+  areaName: (code: string) => string | undefined;
+  userName: UserName;
+}
+
+function Entry({ entry: e, open, onToggle, areaName, userName }: { entry: AuditEntry; open: boolean; onToggle: () => void } & Names) {
   const action = describeAction(e);
   const obj = objectLabel(e);
   const end = outcome(e.status);
@@ -143,7 +155,7 @@ function Entry({ entry: e, open, onToggle, areaName }: { entry: AuditEntry; open
       {open && (
         <tr class="audit-detail-row">
           <td colSpan={7} id={detailId} data-testid="audit-detail">
-            <Detail entry={e} areaName={areaName} />
+            <Detail entry={e} areaName={areaName} userName={userName} />
           </td>
         </tr>
       )}
@@ -151,43 +163,50 @@ function Entry({ entry: e, open, onToggle, areaName }: { entry: AuditEntry; open
   );
 }
 
-function Detail({ entry: e, areaName }: { entry: AuditEntry; areaName: (code: string) => string | undefined }) {
+function Detail({ entry: e, areaName, userName }: { entry: AuditEntry } & Names) {
   const diff = diffOf(e);
   const body = e.body && typeof e.body === 'object' && Object.keys(e.body).length ? JSON.stringify(e.body, null, 2) : null;
+  const fields = 'fields' in diff ? diff.fields : [];
+  const plain = fields.filter((f) => !isTechnicalField(f.field));
+  const technical = fields.filter((f) => isTechnicalField(f.field));
+  const mode = diff.kind === 'changed' || diff.kind === 'created' || diff.kind === 'removed' ? diff.kind : null;
+  const names = { areaName, userName };
   return (
     <div class="audit-detail">
-      {diff.kind === 'changed' && <Changes title={t.audit.changes} fields={diff.fields} areaName={areaName} mode="changed" />}
-      {diff.kind === 'created' && <Changes title={t.audit.created} fields={diff.fields} areaName={areaName} mode="created" />}
-      {diff.kind === 'removed' && <Changes title={t.audit.removed} fields={diff.fields} areaName={areaName} mode="removed" />}
+      {mode && <Changes title={{ changed: t.audit.changes, created: t.audit.created, removed: t.audit.removed }[mode]} fields={plain} mode={mode} {...names} />}
+      {mode && !plain.length && <p class="muted">{t.audit.onlyTechnical}</p>}
       {diff.kind === 'unchanged' && <p class="muted">{t.audit.noChange}</p>}
       {diff.kind === 'none-applied' && <p class="muted">{t.audit.notApplied}</p>}
       {diff.kind === 'no-object' && <p class="muted">{t.audit.noObject}</p>}
-      <p class="small audit-url">
-        <strong>{t.audit.url}:</strong> <code>{`${e.method} ${e.url}`}</code>
-      </p>
-      {body && (
-        <details class="small">
-          <summary>{t.audit.request}</summary>
-          <pre class="audit-body">{body}</pre>
-        </details>
-      )}
+      <details class="small audit-technical" data-testid="audit-technical">
+        <summary>{t.audit.technical}</summary>
+        {mode && technical.length > 0 && <Changes fields={technical} mode={mode} {...names} />}
+        <p class="audit-url">
+          <strong>{t.audit.url}:</strong> <code>{`${e.method} ${e.url}`}</code> · {t.audit.httpStatus}: {e.status}
+        </p>
+        {body && (
+          <>
+            <strong>{t.audit.request}:</strong>
+            <pre class="audit-body">{body}</pre>
+          </>
+        )}
+      </details>
     </div>
   );
 }
 
-function Changes({ title, fields, areaName, mode }: { title: string; fields: FieldChange[]; areaName: (code: string) => string | undefined; mode: 'changed' | 'created' | 'removed' }) {
+function Changes({ title, fields, areaName, userName, mode }: { title?: string; fields: FieldChange[]; mode: 'changed' | 'created' | 'removed' } & Names) {
+  if (!fields.length) return null;
   return (
     <>
-      <h3>{title}</h3>
-      <ul class="audit-diff" data-testid="audit-diff">
+      {title && <h3>{title}</h3>}
+      <ul class="audit-diff" data-testid={title ? 'audit-diff' : 'audit-diff-technical'}>
         {fields.map((f) => (
           <li key={f.field}>
             <span class="diff-field">{fieldLabel(f.field)}</span>
-            {mode !== 'created' && <del>{fmtValue(f.field, f.before, areaName)}</del>}
-            {mode === 'changed' && (
-<span class="diff-arrow">{' → '}</span>
-            )}
-            {mode !== 'removed' && <ins>{fmtValue(f.field, f.after, areaName)}</ins>}
+            {mode !== 'created' && <del>{fmtValue(f.field, f.before, areaName, userName)}</del>}
+            {mode === 'changed' && <span class="diff-arrow">{' → '}</span>}
+            {mode !== 'removed' && <ins>{fmtValue(f.field, f.after, areaName, userName)}</ins>}
           </li>
         ))}
       </ul>
