@@ -188,7 +188,8 @@ t.test('log in, compose, preview, broadcast, approve, watch coverage and report 
   const csvHref = await page.getByTestId('download-csv').getAttribute('href');
   const csv = await page.request.get(base + csvHref);
   t.equal(csv.status(), 200);
-  t.match(await csv.text(), /commune_code/);
+  // Vietnamese headers since issue 20, broken 8 (it said commune_code).
+  t.match(await csv.text(), /Mã xã,Tên xã/);
   const xlsx = await page.request.get(base + (await page.getByTestId('download-xlsx').getAttribute('href')));
   t.equal(xlsx.status(), 200, 'the XLSX link downloads');
   t.match(xlsx.headers()['content-type'], /spreadsheetml/);

@@ -92,6 +92,8 @@ export interface DeviceFilter {
   /** Root of an area subtree; devices in it or below. */
   areaCodes?: string[];
   state?: 'online' | 'offline' | 'faulty';
+  /** Part of the box's name or id (case-insensitive for ASCII letters, as SQLite's LIKE is). */
+  search?: string;
   afterId?: string;
   limit: number;
 }
@@ -286,6 +288,11 @@ export class DeviceRepository {
     } else if (filter.state) {
       where.push('online = @online');
       params.online = filter.state === 'online' ? 1 : 0;
+    }
+    if (filter.search) {
+      // LIKE's wildcards in what people type are literal characters.
+      where.push(`(name LIKE @search ESCAPE '\\' OR id LIKE @search ESCAPE '\\')`);
+      params.search = `%${filter.search.normalize('NFC').replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     }
     const base = `FROM devices WHERE ${where.join(' AND ')}`;
     const total = (this.db.prepare(`SELECT COUNT(*) AS n ${base}`).get(params) as { n: number }).n;

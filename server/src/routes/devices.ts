@@ -120,7 +120,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<DeviceRouteDeps> = async (app, 
     },
     async (request) => {
       const user = principalOf(request);
-      const { area, state, limit, cursor } = request.query;
+      const { area, state, q, limit, cursor } = request.query;
       let areaCodes: string[] | undefined;
       if (area) {
         if (!deps.areas.get(area)) throw notFound(`area ${area}`);
@@ -128,7 +128,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<DeviceRouteDeps> = async (app, 
       } else if (user.areaCode !== null) {
         areaCodes = deps.areas.subtree(user.areaCode);
       }
-      const page = deps.devices.list({ limit: limit + 1, ...(areaCodes ? { areaCodes } : {}), ...(state ? { state } : {}), ...(cursor ? { afterId: decodeCursor(cursor)! } : {}) });
+      const page = deps.devices.list({ limit: limit + 1, ...(areaCodes ? { areaCodes } : {}), ...(state ? { state } : {}), ...(q ? { search: q } : {}), ...(cursor ? { afterId: decodeCursor(cursor)! } : {}) });
       const more = page.items.length > limit;
       const items = page.items.slice(0, limit);
       return { items: items.map((d) => toApi(d, deps.faults.openFor(d.id).map((f) => f.kind))), total: page.total, next: encodeCursor(items.at(-1)?.id, more) };

@@ -58,7 +58,11 @@ export const deviceCreatedSchema = z.object({
 /** `PATCH /api/v1/devices/{id}`: what an installer may correct after registering a box (its IMEI; null clears it). */
 export const deviceUpdateBodySchema = z.object({ nationalId: nationalIdSchema.nullable() });
 export type DeviceUpdateBody = z.input<typeof deviceUpdateBodySchema>;
-export const deviceListQuerySchema = pageQuerySchema.extend({ area: areaCodeSchema.optional(), state: z.enum(DEVICE_STATE_FILTERS).optional() });
+export const deviceListQuerySchema = pageQuerySchema.extend({
+  area: areaCodeSchema.optional(),
+  state: z.enum(DEVICE_STATE_FILTERS).optional(),
+  q: z.string().trim().max(100).optional().describe('Part of a box’s name or id (issue 20: the device search found areas, not boxes)'),
+});
 
 export const deviceFaultsQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
 export const deviceFaultsSchema = z.object({ items: z.array(z.object({ kind: z.string(), startedAt: z.string(), endedAt: z.string().nullable(), detail: z.string().nullable() })) });

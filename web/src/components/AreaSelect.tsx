@@ -46,7 +46,7 @@ export function AreaSelect({ id, label, value, onChange, flat, maxDepth = 1 }: {
       </label>
       {long && (
         <label class="field">
-          <span>{t.search}</span>
+          <span>{t.searchArea}</span>
           <input type="search" value={query} onInput={(e) => setQuery(e.currentTarget.value)} placeholder="Tân Lập, 99003…" />
         </label>
       )}

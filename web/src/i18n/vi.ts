@@ -3,6 +3,7 @@
  * so a reviewer reads the whole interface in one file and a later translation replaces one module; that
  * is why it is long.
  */
+import { BULLETIN_CATEGORY_LABELS_VI, DELIVERY_STATE_LABELS_VI, PRIORITY_LABELS_VI, PROGRAMME_ITEM_STATE_LABELS_VI } from '@loaxa/shared/api';
 import type { BulletinCategory, DeliveryState, LiveEndReason, OfferStatus, Priority, Role } from '../api/types.js';
 import type { ScheduleKind } from '../logic/schedule.js';
 import type { MeterZone, MicProblem } from '../logic/live.js';
@@ -25,6 +26,8 @@ export const t = {
   page: (n: number, of: number) => `Trang ${n}/${Math.max(1, of)}`,
   showing: (from: number, to: number, total: number) => `${from}–${to} trên ${total}`,
   search: 'Tìm kiếm',
+  /** The area picker's own search: it finds areas, and says so beside a box search (issue 20). */
+  searchArea: 'Tìm địa bàn',
   notYetAvailable: 'Máy chủ chưa hỗ trợ chức năng này.',
 
   errors: {
@@ -80,33 +83,11 @@ export const t = {
     viewer: 'Người xem',
   } satisfies Record<Role, string>,
 
-  categories: {
-    general: 'Thông tin chung',
-    'unscheduled-news': 'Thông tin đột xuất, bất thường',
-    'policy-law': 'Chủ trương của Đảng, chính sách, pháp luật của Nhà nước',
-    'local-direction': 'Chỉ đạo, điều hành của địa phương',
-    knowledge: 'Kiến thức khoa học, kỹ thuật, kinh tế, văn hóa, xã hội',
-    'good-deeds': 'Người tốt, việc tốt',
-  } satisfies Record<BulletinCategory, string>,
+  categories: BULLETIN_CATEGORY_LABELS_VI satisfies Record<BulletinCategory, string>,
 
-  priorities: {
-    normal: 'Thông thường',
-    priority: 'Ưu tiên',
-    emergency: 'Khẩn cấp',
-  } satisfies Record<Priority, string>,
+  priorities: PRIORITY_LABELS_VI satisfies Record<Priority, string>,
 
-  deliveryStates: {
-    queued: 'Đang chờ',
-    sent: 'Đã gửi lệnh',
-    acknowledged: 'Đã nhận lệnh',
-    cached: 'Đã tải âm thanh',
-    playing: 'Đang phát',
-    played: 'Đã phát xong',
-    failed: 'Lỗi',
-    missed: 'Bỏ lỡ',
-    cancelled: 'Đã hủy',
-    expired: 'Hết hạn',
-  } satisfies Record<DeliveryState, string>,
+  deliveryStates: DELIVERY_STATE_LABELS_VI satisfies Record<DeliveryState, string>,
 
   offerStatus: {
     pending: 'Chờ xử lý',
@@ -450,7 +431,7 @@ export const t = {
     started: 'Bắt đầu',
     aired: 'Đã phát',
     reason: 'Lý do',
-    states: { playing: 'Đang phát', played: 'Đã phát', skipped: 'Bỏ qua', failed: 'Lỗi' } as Record<string, string>,
+    states: PROGRAMME_ITEM_STATE_LABELS_VI,
     notYet: 'Chưa phát',
     nowLine: (device: string, n: number, title: string, state: string) => `${device}: mục ${n} — ${title} (${state})`,
     /** The box's reason for an item (device-agent/src/programme.ts), in Vietnamese. */
@@ -787,6 +768,9 @@ export const t = {
     moveConfirm: 'Dời',
     moved: (at: string) => `Đã dời lượt này sang ${at}.`,
     pollError: 'Mất kết nối, đang thử lại…',
+    unreachable: (since: string) => `Mất kết nối với máy chủ từ ${since} — trạng thái dưới đây có thể đã cũ. Trang tự cập nhật khi kết nối lại.`,
+    staleState: (state: string) => `${state} (có thể đã cũ)`,
+    progressAt: (progress: string, at: string) => `Lúc ${at}: ${progress}`,
   },
 
   dashboard: {
@@ -843,6 +827,9 @@ export const t = {
     volume: 'Âm lượng',
     version: 'Phiên bản',
     empty: 'Không có cụm loa nào.',
+    search: 'Tìm cụm loa',
+    searchHint: 'Tên hoặc mã cụm loa',
+    noMatch: (q: string) => `Không có cụm loa nào có tên hoặc mã chứa “${q}”.`,
     count: (n: number) => `${n} cụm loa`,
     faultNames: {
       power: 'mất điện',
@@ -889,6 +876,11 @@ export const t = {
     object: 'Đối tượng',
     outcome: 'Kết quả',
     unknownUser: 'Không rõ',
+    unknownUserId: 'Người dùng không còn trong danh sách',
+    refusedOther: 'Bị từ chối',
+    technical: 'Chi tiết kỹ thuật',
+    onlyTechnical: 'Chỉ có chi tiết kỹ thuật thay đổi.',
+    httpStatus: 'Mã kết quả HTTP',
     empty: 'Chưa có thao tác nào được ghi.',
     shown: (n: number) => `Đang hiện ${n} thao tác mới nhất`,
     all: (n: number) => `Đã hiện toàn bộ ${n} thao tác`,
@@ -1022,6 +1014,8 @@ export const t = {
       reading: 'Cách đọc',
       broadcast_id: 'Lượt phát',
       bulletin_id: 'Bản tin',
+      materialized_until: 'Đã lập lượt phát cho các cụm loa đến',
+      user_id: 'Người dùng',
     } as Record<string, string>,
   },
 

@@ -1,5 +1,8 @@
-/** Speaker boxes in an area, filtered by state, one server page at a time. */
-import { useState } from 'preact/hooks';
+/**
+ * Speaker boxes in an area, filtered by state and searched by a box's name or id (issue 20: the only search
+ * box was the area picker's, so looking for a box found areas), one server page at a time.
+ */
+import { useEffect, useState } from 'preact/hooks';
 import type { Device, DeviceStateFilter, Page } from '../api/types.js';
 import { useAsync } from '../app/hooks.js';
 import { useSession } from '../app/session.js';
@@ -15,13 +18,13 @@ const PAGE = 50;
 const STATES: DeviceStateFilter[] = ['online', 'offline', 'faulty'];
 const STATE_LABEL: Record<DeviceStateFilter, string> = { online: t.dashboard.online, offline: t.dashboard.offline, faulty: t.dashboard.faulty };
 
-export function DeviceTable({ area, state }: { area: string | null; state: DeviceStateFilter | '' }) {
+export function DeviceTable({ area, state, q = '' }: { area: string | null; state: DeviceStateFilter | ''; q?: string }) {
   const { api } = useSession();
   const flat = useFlatAreas();
   const names = flat ? areaNames(flat) : new Map();
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const cursor = cursors[cursors.length - 1] ?? null;
-  const [page] = useAsync<Page<Device>>((signal) => api.devices({ ...(area ? { area } : {}), ...(state ? { state } : {}), limit: PAGE, cursor }, signal), [area, state, cursor]);
+  const [page] = useAsync<Page<Device>>((signal) => api.devices({ ...(area ? { area } : {}), ...(state ? { state } : {}), ...(q ? { q } : {}), limit: PAGE, cursor }, signal), [area, state, q, cursor]);
   if (page.status === 'loading') return <Loading />;
   if (page.status === 'error') return <Alert>{errorMessage(page.error)}</Alert>;
   const { items, total, next } = page.value;
@@ -29,7 +32,7 @@ export function DeviceTable({ area, state }: { area: string | null; state: Devic
     <div>
       <p class="muted">{t.devices.count(total)}</p>
       {!items.length ? (
-        <Empty>{t.devices.empty}</Empty>
+        <Empty>{q ? t.devices.noMatch(q) : t.devices.empty}</Empty>
       ) : (
         <div class="table-wrap">
           <table class="table" data-testid="devices">
@@ -83,6 +86,13 @@ export default function DevicesView() {
   const flat = useFlatAreas();
   const [area, setArea] = useState<string | null>(null);
   const [state, setState] = useState<DeviceStateFilter | ''>('');
+  const [typed, setTyped] = useState('');
+  const [q, setQ] = useState('');
+  // Ask the server once typing pauses, not on every key.
+  useEffect(() => {
+    const timer = setTimeout(() => setQ(typed.trim()), 250);
+    return () => clearTimeout(timer);
+  }, [typed]);
   if (!flat) return <Loading />;
   const current = area ?? defaultArea(flat, me.areaCode);
   return (
@@ -90,6 +100,10 @@ export default function DevicesView() {
       <h1>{t.devices.title}</h1>
       <Card>
         <div class="row wrap filters">
+          <label class="field" for="devices-search">
+            <span>{t.devices.search}</span>
+            <input id="devices-search" type="search" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} placeholder={t.devices.searchHint} data-testid="devices-search" />
+          </label>
           <AreaSelect id="devices-area" label={t.devices.area} value={current} onChange={setArea} flat={flat} maxDepth={2} />
           <fieldset class="segmented" aria-label={t.devices.state}>
             <legend class="sr-only">{t.devices.state}</legend>
@@ -101,7 +115,7 @@ export default function DevicesView() {
             ))}
           </fieldset>
         </div>
-        <DeviceTable key={`${current}|${state}`} area={current} state={state} />
+        <DeviceTable key={`${current}|${state}|${q}`} area={current} state={state} q={q} />
       </Card>
     </div>
   );
