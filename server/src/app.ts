@@ -34,6 +34,7 @@ import { wireNationalLink } from './wiring/national-link.js';
 import type { NationalLink } from './national/link/link-service.js';
 import { nationalLinkRoutes } from './routes/national-link.js';
 import { wireNationalServed, type NationalServed } from './national/served/wiring.js';
+import { BackupService } from './backup/backup-service.js';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -119,6 +120,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     logger,
     icecast: config.liveIcecast ? new IcecastMount(config.liveIcecast, logger) : undefined,
   });
+  // Nightly online backups when LOAXA_BACKUP_DIR is set (issue 21; backup/backup.ts).
+  const backups = config.backup ? new BackupService({ db, dataDir, settings: config.backup, inventory: () => storage.opsCounts.inventory(), logger }) : null;
   const shutdownHooks: Array<() => void> = [];
   let mqttPort = config.mqttPort;
 
@@ -162,6 +165,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     misbehaviour: meter,
     mqttPort: () => mqttPort,
     disconnectDevice: (id) => broker.disconnect(id),
+    opsCounts: storage.opsCounts,
+    brokerHealth: () => broker.health(),
+    backups,
   };
   // The upstream link to the province's source system (issue 17; off unless LOAXA_NATIONAL_URL is set): box
   // statuses, play logs and schedule acks through the on-disk outbox (wiring/national-link.ts).
@@ -215,6 +221,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       // Linux caps this at net.core.somaxconn (4096 by default).
       await app.listen({ port: config.httpPort, host: config.httpHost, backlog: 4096 });
       bulletinService.start();
+      backups?.start();
       started = true;
       const httpPort = (app.server.address() as AddressInfo).port;
       const host = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost;
@@ -253,6 +260,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
           // Play logs of the last transitions queued, the request in flight ended (it stays pending in the outbox).
           await nationalLink?.stop();
           await bulletinService.stop(Math.max(100, config.shutdownTimeoutMs / 2));
+          // Before the database closes: a backup under way reads it.
+          await backups?.stop();
           await broker.stop();
           await engine.close();
           db.close();

@@ -62,6 +62,20 @@ export const configSchema = z.object({
     .transform((v) => v.split(',').map((e) => e.trim()).filter(Boolean)),
   /** Shared secret of the HTTP auth/ACL endpoints an external broker (EMQX and others) calls. */
   LOAXA_BROKER_AUTH_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Where nightly backups go (README § Backups); unset: no backups. Best on another disk than LOAXA_DATA_DIR. */
+  LOAXA_BACKUP_DIR: z.string().min(1).optional(),
+  /** Hour of the nightly backup, Vietnam time (0–23). */
+  LOAXA_BACKUP_HOUR: z.coerce.number().int().min(0).max(23).default(2),
+  /** Days a backup is kept (the newest is always kept). */
+  LOAXA_BACKUP_KEEP_DAYS: z.coerce.number().int().min(1).max(3650).default(14),
+  /**
+   * A bearer token Prometheus may send to `GET /metrics` (and `GET /api/v1/metrics`) instead of a province admin's
+   * login, which it could not renew. Reads counters only. Its alphabet is the one a bearer header carries.
+   */
+  LOAXA_METRICS_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{32,200}$/, 'must be 32 to 200 characters of A-Z, a-z, 0-9, _ and - (e.g. openssl rand -base64 36 | tr +/ -_)')
+    .optional(),
   /** PEM certificate chain and key: when both are set, HTTP becomes HTTPS and the embedded broker MQTT over TLS. */
   LOAXA_TLS_CERT_FILE: z.string().min(1).optional(),
   LOAXA_TLS_KEY_FILE: z.string().min(1).optional(),
@@ -257,6 +271,8 @@ export interface Config {
   mqttConnectsPerAddressPerSecond: number;
   mqttLimitsExempt: string[];
   brokerAuthToken: string | undefined;
+  metricsToken: string | undefined;
+  backup: { dir: string; hour: number; keepDays: number } | undefined;
   dataDir: string;
   publicUrl: string | undefined;
   /** Reverse proxies whose forwarded headers are believed (Fastify `trustProxy`); undefined: none. */
@@ -367,6 +383,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mqttConnectsPerAddressPerSecond: e.LOAXA_MQTT_CONNECTS_PER_ADDRESS_PER_SECOND,
     mqttLimitsExempt: e.LOAXA_MQTT_LIMITS_EXEMPT,
     brokerAuthToken: e.LOAXA_BROKER_AUTH_TOKEN,
+    metricsToken: e.LOAXA_METRICS_TOKEN,
+    backup: e.LOAXA_BACKUP_DIR ? { dir: e.LOAXA_BACKUP_DIR, hour: e.LOAXA_BACKUP_HOUR, keepDays: e.LOAXA_BACKUP_KEEP_DAYS } : undefined,
     dataDir: e.LOAXA_DATA_DIR,
     publicUrl: e.LOAXA_PUBLIC_URL,
     trustProxy: e.LOAXA_TRUST_PROXY?.split(',').map((s) => s.trim()).filter(Boolean).join(','),

@@ -13,6 +13,11 @@ export interface Broker extends MessageBus {
   stop(): Promise<void>;
   /** Disconnects every live connection of a device at once (revoked credentials, a flood). */
   disconnect(deviceId: string): void;
+  /**
+   * For `GET /metrics`: whether the server has its broker (embedded: listening; external: connected), and the
+   * boxes' connections when the server can count them (embedded only; an external broker exports its own).
+   */
+  health(): { up: boolean; deviceConnections: number | null };
   /** Device identities in an external broker's own store (Mosquitto dynamic security), when it has one. */
   readonly dynsec?: MosquittoDynsec | null;
 }

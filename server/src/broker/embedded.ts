@@ -291,6 +291,13 @@ export class EmbeddedBroker implements Broker {
     this.preconnect.set(socket, (id) => (deviceId = id));
   }
 
+  health(): { up: boolean; deviceConnections: number } {
+    return { up: this.server?.listening ?? false, deviceConnections: this.connectionCount };
+  }
+
+  /** Authenticated box connections open now (kept as a count: summing the sets per scrape is 10,000 steps). */
+  private connectionCount = 0;
+
   /** Remembers an authenticated connection of a device until it closes. */
   private track(deviceId: string, client: Client): void {
     const conn = client.conn as Socket;
@@ -298,7 +305,9 @@ export class EmbeddedBroker implements Broker {
     let set = this.connections.get(deviceId);
     if (!set) this.connections.set(deviceId, (set = new Set()));
     set.add(client);
+    this.connectionCount++;
     conn.once('close', () => {
+      this.connectionCount--;
       set.delete(client);
       if (!set.size && this.connections.get(deviceId) === set) this.connections.delete(deviceId);
     });

@@ -103,6 +103,10 @@ export class ExternalBroker implements Broker {
       : null;
   }
 
+  health(): { up: boolean; deviceConnections: null } {
+    return { up: this.connected, deviceConnections: null };
+  }
+
   get connected(): boolean {
     return this.client?.connected ?? false;
   }

@@ -39,7 +39,17 @@ export type AreaRule =
 export type Access =
   | { kind: 'public'; why: string }
   | { kind: 'self'; why: string }
-  | ({ kind: 'roles'; roles: readonly Role[]; installationWide?: boolean; why?: string } & AreaRule);
+  | ({
+      kind: 'roles';
+      roles: readonly Role[];
+      installationWide?: boolean;
+      why?: string;
+      /**
+       * A monitoring system's scrape token (LOAXA_METRICS_TOKEN, checked by http/auth.ts) is accepted in place of a
+       * login. Prometheus cannot log in and renew a session; the token reads counters and nothing else.
+       */
+      scrapeToken?: boolean;
+    } & AreaRule);
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -62,7 +72,7 @@ const ROLE_NAMES: Record<Role, string> = { 'province-admin': 'province admins', 
 export const access = {
   public: (why: string): Access => ({ kind: 'public', why }),
   self: (why: string): Access => ({ kind: 'self', why }),
-  roles: (roles: readonly Role[], rule: AreaRule, extra: { installationWide?: boolean; why?: string } = {}): Access => ({ kind: 'roles', roles, ...rule, ...extra }),
+  roles: (roles: readonly Role[], rule: AreaRule, extra: { installationWide?: boolean; why?: string; scrapeToken?: boolean } = {}): Access => ({ kind: 'roles', roles, ...rule, ...extra }),
 };
 
 /** The access declaration of a matched route (the 404 handler has none and needs none). */
@@ -109,6 +119,8 @@ export function installAccess(app: FastifyInstance, deps: { objects: ObjectScope
       throw forbidden('this route declares no access; nobody may call it');
     }
     if (a.kind !== 'roles') return;
+    // A scraper's token, already checked in constant time by the authentication hook, on a route that takes it.
+    if (a.scrapeToken && request.scraper) return;
     // The authentication hook (http/auth.ts) ran first and set the principal for every non-public route.
     const user = request.principal;
     if (!user) throw new ApiError(401, ErrorCode.UNAUTHORIZED, 'log in first');
@@ -118,6 +130,8 @@ export function installAccess(app: FastifyInstance, deps: { objects: ObjectScope
   app.addHook('preHandler', async (request) => {
     const a = accessOf(request);
     if (!a || a.kind !== 'roles') return;
+    // A scrape token names no user and no area; the routes that take it read installation-wide counters only.
+    if (a.scrapeToken && request.scraper) return;
     const user = request.principal!;
     if ('object' in a) {
       const id = (request.params as Record<string, unknown> | undefined)?.[a.param];
@@ -135,5 +149,5 @@ export function installAccess(app: FastifyInstance, deps: { objects: ObjectScope
 function describeAccess(a: Access): string {
   if (a.kind !== 'roles') return `${a.kind}: ${a.why}`;
   const rule = 'object' in a ? `${a.object} :${a.param}` : 'area' in a ? `area in ${a.area.in}.${a.area.key}` : `scoped: ${a.scope}`;
-  return `${a.roles.join('|')}${a.installationWide ? ' (installation-wide)' : ''}; ${rule}`;
+  return `${a.roles.join('|')}${a.installationWide ? ' (installation-wide)' : ''}; ${rule}${a.scrapeToken ? '; or the scrape token (LOAXA_METRICS_TOKEN) as a bearer' : ''}`;
 }

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { ErrorCode } from '@loaxa/shared';
 import { ApiError } from './errors.js';
-import { sha256Hex } from '../auth/passwords.js';
+import { secretMatches, sha256Hex } from '../auth/passwords.js';
 import type { Principal } from '../auth/scope.js';
 import type { SessionRepository } from '../repos/sessions.js';
 import type { UserRepository } from '../repos/users.js';
@@ -14,6 +14,8 @@ import type { UserRepository } from '../repos/users.js';
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+    /** The caller sent the scrape token (LOAXA_METRICS_TOKEN) to a route that takes it (http/access.ts). */
+    scraper: boolean;
   }
 }
 
@@ -70,14 +72,28 @@ export function crossSiteWrite(request: FastifyRequest): boolean {
   }
 }
 
-export function installApiAuth(app: FastifyInstance, sessions: SessionRepository, users: UserRepository): void {
+/** A bearer token of the scrape token's alphabet and length (config.ts LOAXA_METRICS_TOKEN). */
+const SCRAPE_BEARER = /^Bearer ([A-Za-z0-9_-]{32,200})$/;
+
+export function installApiAuth(app: FastifyInstance, sessions: SessionRepository, users: UserRepository, opts: { metricsToken?: string | undefined } = {}): void {
+  // Only its hash is kept: compared as hashes, the comparison takes the same time whatever the length sent.
+  const scrapeHash = opts.metricsToken ? sha256Hex(opts.metricsToken) : null;
   app.decorateRequest('principal', null);
+  app.decorateRequest('scraper', false);
   app.addHook('onRequest', async (request) => {
     // Only routes declared for roles need a login (http/access.ts); public routes and routes that check
     // their own kind of credentials (media, broker) do not. The 404 handler has no declaration.
     // An undeclared route (none can be registered: http/access.ts) would still need a login.
     const kind = request.routeOptions.config?.access?.kind;
     if (request.is404 || kind === 'public' || kind === 'self') return;
+    const a = request.routeOptions.config?.access;
+    if (scrapeHash && a?.kind === 'roles' && a.scrapeToken) {
+      const m = SCRAPE_BEARER.exec(request.headers.authorization ?? '');
+      if (m && secretMatches(m[1]!, scrapeHash)) {
+        request.scraper = true;
+        return;
+      }
+    }
     const principal = resolvePrincipal(request, sessions, users);
     if (!principal) throw new ApiError(401, ErrorCode.UNAUTHORIZED, 'log in first: POST /api/v1/auth/login, then send Authorization: Bearer <token>');
     if (principal.via === 'cookie' && crossSiteWrite(request)) {

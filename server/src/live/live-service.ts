@@ -91,6 +91,11 @@ export class LiveService {
     }
   }
 
+  /** Live airings on air now (`GET /metrics`). */
+  get onAir(): number {
+    return this.running.size;
+  }
+
   /** `POST /api/v1/live`: checks once, makes the bulletin and the approved broadcast, sends it. */
   async create(user: Principal, body: { target: BroadcastTarget; priority: Priority; title?: string | undefined }, mediaBaseUrl: string): Promise<LiveSession> {
     const refusal = liveRefusal(this.deps.config.liveRoles, user.role, body.priority);

@@ -25,6 +25,12 @@ const kind = z.object({
   writeLatency: latency.describe('arrival in the handler → commit of the batch, over the window'),
 });
 
+/**
+ * Who may read the server's figures, here and in the Prometheus format (routes/prometheus.ts): province admins,
+ * or a monitoring system with LOAXA_METRICS_TOKEN as its bearer, which it can send without logging in.
+ */
+export const METRICS_ACCESS = access.roles(ADMINS, { scope: 'server-wide counters, no area data' }, { why: 'read the metrics', scrapeToken: true });
+
 /** What these routes use, and all they are given (wiring/http.ts). */
 export type MetricsRouteDeps = Pick<AppContext, 'devices' | 'deliveryService'>;
 
@@ -32,7 +38,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<MetricsRouteDeps> = async (app
   app.get(
     '/api/v1/metrics',
     {
-      config: { access: access.roles(ADMINS, { scope: 'server-wide counters, no area data' }, { why: 'read the metrics' }) },
+      config: { access: METRICS_ACCESS },
       schema: {
         tags: ['metrics'],
         summary: 'Ingest counts and write latency of device messages, and process memory and CPU (province admins only)',

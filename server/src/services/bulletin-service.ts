@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { rm } from 'node:fs/promises';
 import type { BulletinRepository, Bulletin } from '../repos/bulletins.js';
 import type { MediaStore } from '../audio/index.js';
+import { Histogram, SYNTHESIS_BUCKETS_SECONDS } from '../metrics/exposition.js';
 
 
 export interface RenderedSpeech {
@@ -30,6 +31,8 @@ export type SpeechRenderer = (req: {
 
 export class BulletinService {
   private readonly jobs = new Map<string, Promise<Bulletin>>();
+  /** Wall seconds of each synthesis that ended, by outcome (`GET /metrics`). */
+  readonly synthesisSeconds = { ready: new Histogram(SYNTHESIS_BUCKETS_SECONDS), failed: new Histogram(SYNTHESIS_BUCKETS_SECONDS) };
   private readonly log: Logger;
   private stopped = false;
 
@@ -44,6 +47,11 @@ export class BulletinService {
     },
   ) {
     this.log = deps.logger.child({ module: 'bulletins' });
+  }
+
+  /** Bulletins being synthesized or waiting for an engine (a stuck engine shows as a queue that never empties). */
+  get queueLength(): number {
+    return this.jobs.size;
   }
 
   /** Restarts synthesis of bulletins a previous process left unfinished. */
@@ -80,10 +88,12 @@ export class BulletinService {
       const mp3 = out.mp3 ? await media.put(out.mp3, 'mp3') : null;
       bulletins.markReady(id, { sha256: stored.sha256, bytes: stored.bytes, durationMs: out.durationMs, engine: out.engine, lufs: out.lufs, truePeakDb: out.truePeakDb, mp3Sha256: mp3?.sha256 ?? null });
       log.info({ durationMs: out.durationMs, wallMs: Date.now() - started, sha256: stored.sha256 }, 'bulletin synthesized');
+      this.synthesisSeconds.ready.observe((Date.now() - started) / 1000);
       if (b.uploadPath) await rm(b.uploadPath, { force: true });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       log.error({ err }, 'synthesis failed');
+      this.synthesisSeconds.failed.observe((Date.now() - started) / 1000);
       if (!this.stopped) {
         bulletins.markFailed(id, `synthesis failed: ${message.slice(0, 500)}`);
         if (b.uploadPath) await rm(b.uploadPath, { force: true }).catch(() => undefined);

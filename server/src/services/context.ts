@@ -38,6 +38,8 @@ import type { SourceChecker } from './source-checker.js';
 import type { ProgrammeRepository } from '../repos/programmes.js';
 import type { ProgrammeService } from './programme-service.js';
 import type { LiveService } from '../live/live-service.js';
+import type { OpsCountRepository } from '../repos/ops-counts.js';
+import type { BackupService } from '../backup/backup-service.js';
 
 export interface AppContext {
   config: Config;
@@ -97,4 +99,10 @@ export interface AppContext {
   mqttPort(): number;
   /** Disconnects a device's live MQTT session at once. */
   disconnectDevice(deviceId: string): void;
+  /** The counts `GET /metrics` reads from the database (boxes by province, faults, deliveries, outbox). */
+  opsCounts: OpsCountRepository;
+  /** Whether the server has its broker, and the boxes' connections when it can count them (`GET /metrics`). */
+  brokerHealth(): { up: boolean; deviceConnections: number | null };
+  /** Nightly backups (LOAXA_BACKUP_DIR); null when none is configured. */
+  backups: BackupService | null;
 }

@@ -6,6 +6,7 @@
  * and logged once a minute while devices report.
  */
 import { performance } from 'node:perf_hooks';
+import { Histogram, LATENCY_BUCKETS_SECONDS, type HistogramSnapshot } from '../metrics/exposition.js';
 
 export const INGEST_KINDS = ['heartbeats', 'statuses', 'deliveryReports'] as const;
 export type IngestKind = (typeof INGEST_KINDS)[number];
@@ -60,6 +61,8 @@ class KindMetrics {
   /** Arrival instants (performance.now()) of messages not yet committed, oldest first. */
   private waiting: number[] = [];
   readonly latency: LatencyWindow;
+  /** The same latencies since start, in seconds, for Prometheus (`GET /metrics`): the window above forgets. */
+  readonly histogram = new Histogram(LATENCY_BUCKETS_SECONDS);
 
   constructor(windowMs: number) {
     this.latency = new LatencyWindow(windowMs);
@@ -72,7 +75,12 @@ class KindMetrics {
 
   /** Everything waiting is settled: stored, except `lost` of it. */
   committed(at: number, lost = 0): void {
-    if (lost < this.waiting.length) for (const t of this.waiting) this.latency.record(at - t, at);
+    if (lost < this.waiting.length) {
+      for (const t of this.waiting) {
+        this.latency.record(at - t, at);
+        this.histogram.observe((at - t) / 1000);
+      }
+    }
     this.stored += this.waiting.length - lost;
     this.waiting = [];
   }
@@ -115,6 +123,12 @@ export class IngestMetrics {
   /** Everything of these kinds that arrived so far is now committed. */
   committed(kinds: readonly IngestKind[], at = performance.now()): void {
     for (const k of kinds) this.kinds[k].committed(at);
+  }
+
+  /** Counts since start and the write-latency histogram of one kind (`GET /metrics`). */
+  totals(kind: IngestKind): { received: number; stored: number; lost: number; pending: number; latency: HistogramSnapshot } {
+    const m = this.kinds[kind];
+    return { received: m.received, stored: m.stored, lost: m.lost, pending: m.pending, latency: m.histogram.snapshot() };
   }
 
   snapshot(now = performance.now()) {

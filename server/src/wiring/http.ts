@@ -35,6 +35,8 @@ import { offerRoutes } from '../routes/offers.js';
 import { coverageRoutes } from '../routes/coverage.js';
 import { eventRoutes } from '../routes/events.js';
 import { metricsRoutes } from '../routes/metrics.js';
+import { prometheusRoutes } from '../routes/prometheus.js';
+import { HttpMetrics } from '../metrics/http-metrics.js';
 import { deviceCommandRoutes } from '../routes/device-commands.js';
 import { auditRoutes } from '../routes/audit.js';
 import { webRoutes } from '../routes/web.js';
@@ -59,7 +61,7 @@ export async function buildHttp(
   },
 ): Promise<FastifyInstance> {
   const { tls } = deps;
-  const { areas, users, sessions, devices, deviceCredentials, bulletins, broadcasts, media, dictionary, faults, speech, render, bulletinService, deliveryService, scheduler, coverage, events, requests, bus, brokerIdentities, onShutdown, broadcastService, objects, offers, asRun, audit, claims, misbehaviour, mqttPort, disconnectDevice, sources, sourceChecker, relayLog, agenda, streamAddressGuard, programmes, programmeService, live } = ctx;
+  const { areas, users, sessions, devices, deviceCredentials, bulletins, broadcasts, media, dictionary, faults, speech, render, bulletinService, deliveryService, scheduler, coverage, events, requests, bus, brokerIdentities, onShutdown, broadcastService, objects, offers, asRun, audit, claims, misbehaviour, mqttPort, disconnectDevice, sources, sourceChecker, relayLog, agenda, streamAddressGuard, programmes, programmeService, live, opsCounts, brokerHealth } = ctx;
   const mediaLinks = await openMediaLinks({ secret: config.mediaLinkSecret, dataDir: deps.dataDir, ttlSeconds: config.mediaLinkTtlSeconds });
 
   // With a certificate the same server answers HTTPS; its type stays the plain one (the routes do not care).
@@ -111,7 +113,10 @@ export async function buildHttp(
   });
   // Who may call each route is declared on the route and enforced from the matched route (issue 13);
   // a route registered without a declaration stops the start here. Before any route is registered.
-  installApiAuth(app, sessions, users);
+  installApiAuth(app, sessions, users, { metricsToken: config.metricsToken });
+  // Before any route, so that every route's answers are timed (GET /metrics, issue 21).
+  const httpMetrics = new HttpMetrics();
+  httpMetrics.install(app);
   installAccess(app, { objects, areas });
   await app.register(swagger, {
     openapi: {
@@ -183,6 +188,7 @@ export async function buildHttp(
   await app.register(coverageRoutes, { areas, coverage });
   await app.register(eventRoutes, { config, areas, users, sessions, devices, events, onShutdown });
   await app.register(metricsRoutes, { devices, deliveryService });
+  await app.register(prometheusRoutes, { devices, deliveryService, bulletinService, live, opsCounts, brokerHealth, httpMetrics, serverVersion: deps.serverVersion });
   await app.register(deviceCommandRoutes, { devices, objects, bus, requests });
   await app.register(claimRoutes, { config, areas, devices, claims, objects, brokerIdentities, mqttPort, disconnectDevice });
   // Last: the web app answers the GETs no API route answers.

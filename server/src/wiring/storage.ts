@@ -15,6 +15,7 @@ import { BroadcastRepository } from '../repos/broadcasts.js';
 import { DictionaryRepository } from '../repos/dictionary.js';
 import { OfferRepository } from '../repos/offers.js';
 import { FaultRepository } from '../repos/faults.js';
+import { OpsCountRepository } from '../repos/ops-counts.js';
 import { AsRunRepository } from '../repos/as-run.js';
 import { AuditRepository } from '../repos/audit.js';
 import { ClaimRepository } from '../repos/claims.js';
@@ -37,6 +38,7 @@ export interface Storage {
   media: MediaStore;
   dictionary: DictionaryRepository;
   faults: FaultRepository;
+  opsCounts: OpsCountRepository;
   offers: OfferRepository;
   asRun: AsRunRepository;
   audit: AuditRepository;
@@ -78,6 +80,7 @@ export async function openStorage(dataDir: string): Promise<Storage> {
     media,
     dictionary: new DictionaryRepository(db, areas),
     faults: new FaultRepository(db),
+    opsCounts: new OpsCountRepository(db),
     offers: new OfferRepository(db),
     asRun: new AsRunRepository(db),
     audit: new AuditRepository(db),
