@@ -10,8 +10,7 @@ import { useSession } from '../../app/session.js';
 import { Alert, Badge, Card, Empty, Loading } from '../../components/ui.js';
 import { t } from '../../i18n/vi.js';
 import { fmtDateTime, fmtDuration, fmtNumber, fmtPct } from '../../logic/format.js';
-import { coveragePct, isStale, nationalError } from './national-logic.js';
-import type { PeerLookup } from './NationalView.js';
+import { coveragePct, isStale, nationalError, type PeerLookup } from './national-logic.js';
 
 const s = t.national.children;
 const REFRESH_MS = 30_000;

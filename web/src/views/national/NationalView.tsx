@@ -5,14 +5,13 @@
  * that reached our served interface, and the peers (add one, its password shown once; revoke).
  */
 import { useState } from 'preact/hooks';
-import type { NationalPeer } from '../../api/types.js';
 import { useAsync } from '../../app/hooks.js';
 import { useSession } from '../../app/session.js';
 import { useFlatAreas } from '../../components/AreaSelect.js';
 import { Alert, Loading } from '../../components/ui.js';
 import { t } from '../../i18n/vi.js';
 import { ChildrenPanel } from './ChildrenPanel.js';
-import { nationalError } from './national-logic.js';
+import { nationalError, type PeerLookup } from './national-logic.js';
 import { PeersPanel } from './PeersPanel.js';
 import { ReceivedPanel } from './ReceivedPanel.js';
 import { SendPanel } from './SendPanel.js';
@@ -28,11 +27,6 @@ function tabFromHash(): Tab {
   return TABS.find((k) => HASH[k] === h) ?? 'up';
 }
 
-export interface PeerLookup {
-  peers: NationalPeer[];
-  nameOf: (id: string | null) => string;
-  areaName: (code: string) => string;
-}
 
 export default function NationalView() {
   const { api } = useSession();

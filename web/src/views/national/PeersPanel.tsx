@@ -12,8 +12,7 @@ import { Alert, Badge, Card, Empty } from '../../components/ui.js';
 import { t } from '../../i18n/vi.js';
 import type { FlatArea } from '../../logic/area-tree.js';
 import { fmtDateTime } from '../../logic/format.js';
-import { nationalError } from './national-logic.js';
-import type { PeerLookup } from './NationalView.js';
+import { nationalError, type PeerLookup } from './national-logic.js';
 
 const s = t.national.peers;
 const MAPPINGS = ['vi', 'en'];

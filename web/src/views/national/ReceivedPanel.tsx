@@ -11,8 +11,7 @@ import { Alert, Badge, Card, Empty, Link, Loading } from '../../components/ui.js
 import { t } from '../../i18n/vi.js';
 import { fmtDateTime } from '../../logic/format.js';
 import { broadcastPath } from '../../logic/routes.js';
-import { nationalError } from './national-logic.js';
-import type { PeerLookup } from './NationalView.js';
+import { nationalError, type PeerLookup } from './national-logic.js';
 
 const r = t.national.received;
 const n = t.national.inbound;

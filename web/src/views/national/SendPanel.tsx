@@ -11,8 +11,7 @@ import { Alert, Badge, Card, Empty, Loading } from '../../components/ui.js';
 import { t } from '../../i18n/vi.js';
 import { fmtDateTime, fmtDuration } from '../../logic/format.js';
 import { useReadyBulletins } from '../sources/useReadyBulletins.js';
-import { nationalError } from './national-logic.js';
-import type { PeerLookup } from './NationalView.js';
+import { nationalError, type PeerLookup } from './national-logic.js';
 
 const s = t.national.send;
 const PRIORITIES: Priority[] = ['normal', 'priority', 'emergency'];

@@ -3,7 +3,7 @@
  * province's answer (MoTa) out of the body it sent, ages, and whether a child's last report is stale.
  */
 import { ApiFailure } from '../../api/client.js';
-import type { NationalLinkStatus, NationalOutboxItem } from '../../api/types.js';
+import type { NationalLinkStatus, NationalOutboxItem, NationalPeer } from '../../api/types.js';
 import { errorMessage } from '../../app/errors.js';
 import { t } from '../../i18n/vi.js';
 import { fmtDateTime } from '../../logic/format.js';
@@ -87,4 +87,11 @@ export function nationalError(err: unknown): string {
     if ((err.status === 400 || err.status === 409) && /[^ -~]/.test(err.message)) return err.status === 400 ? `${t.errors.invalid} ${err.message}` : err.message;
   }
   return errorMessage(err);
+}
+
+/** The peers of the page, and how its panels name a peer and an area (NationalView gives it to each panel). */
+export interface PeerLookup {
+  peers: NationalPeer[];
+  nameOf: (id: string | null) => string;
+  areaName: (code: string) => string;
 }
