@@ -89,10 +89,14 @@ export const broadcastRoutes: FastifyPluginAsyncZod<BroadcastRouteDeps> = async 
       const prepared = svc.prepare(user, request.body, publicBase(deps.config, request));
       const { broadcast } = prepared;
       // Approved at once, it has no approver to check its reading: the caller does (issue 19). A submitted one
-      // is checked by its approver.
-      const reading = broadcast.status === 'approved' ? svc.checkReading(broadcast, request.body.readingChecked === true, 'readingChecked') : null;
-      if (reading) request.auditNote = { reading: { checked: reading.checked, spans: reading.spans } };
+      // is checked by its approver. An emergency is never held (Circular 39: it plays at once), so its reading is
+      // looked at once it is on its way: reading a long text costs it no time before the fan-out (issue 8).
+      const atOnce = broadcast.status === 'approved' && playsAtOnce(broadcast.priority);
+      const checked = request.body.readingChecked === true;
+      let reading = broadcast.status === 'approved' && !atOnce ? svc.checkReading(broadcast, checked, 'readingChecked') : null;
       await svc.save(broadcast);
+      if (atOnce) reading = svc.checkReading(broadcast, checked, 'readingChecked');
+      if (reading) request.auditNote = { reading: { checked: reading.checked, spans: reading.spans } };
       const devices = deps.scheduler.targetDevices(broadcast).length;
       const log = { broadcastId: broadcast.id, devices, status: broadcast.status, priority: broadcast.priority, userId: user.id, role: user.role };
       if (playsAtOnce(broadcast.priority) && broadcast.status === 'approved' && !canApprove(user)) request.log.warn(log, 'emergency broadcast skipped approval');
