@@ -6,21 +6,13 @@
  * Uses the built app in web/dist and Debian's chromium; skips, saying why, without them.
  */
 import t from 'tap';
-import type { Browser, Dialog, Page } from 'playwright-core';
+import type { Browser, Dialog } from 'playwright-core';
 import { importSampleAreas } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
-import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, startWebServer } from './helpers.js';
+import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, startWebServer, login } from './helpers.js';
 
 const skip = browserSkipReason();
 t.setTimeout(180_000);
-
-async function login(page: Page, base: string, username: string, password: string): Promise<void> {
-  await page.goto(base + '/');
-  await page.getByLabel('Tên đăng nhập').fill(username);
-  await page.getByLabel('Mật khẩu').fill(password);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
-  await page.getByTestId('whoami').waitFor();
-}
 
 interface Occurrence {
   occurrenceAt: string;

@@ -9,22 +9,14 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startSimulation } from '../../firmware-sim/src/index.js';
 import { ADMIN_PASSWORD, importSampleAreas, tempDir } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
-import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, startWebServer } from './helpers.js';
+import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, startWebServer, login } from './helpers.js';
 
 const skip = browserSkipReason();
 t.setTimeout(180_000);
-
-async function login(page: Page, base: string, username: string, password: string): Promise<void> {
-  await page.goto(base + '/');
-  await page.getByLabel('Tên đăng nhập').fill(username);
-  await page.getByLabel('Mật khẩu').fill(password);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
-  await page.getByTestId('whoami').waitFor();
-}
 
 t.test('an approval later than the play window: "Phát ngay" airs; a passed time is shown late and cannot be approved', { skip: skip ?? false }, async (t) => {
   const { chromium } = await import('playwright-core');

@@ -7,11 +7,11 @@
  */
 import t from 'tap';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { AuditEntry, AuditPage } from '../../web/src/api/types.js';
 import { describeAction, diffOf, fmtAuditTime, fmtValue, objectLabel, outcome } from '../../web/src/logic/audit.js';
 import { ADMIN_PASSWORD, importSampleAreas } from '../helpers/server.js';
-import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, startWebServer } from './helpers.js';
+import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, startWebServer, login } from './helpers.js';
 
 const skip = browserSkipReason();
 t.setTimeout(240_000);
@@ -56,14 +56,6 @@ t.test('entries are described in Vietnamese, their edits diffed field by field',
   t.same(diffOf({ ...edit, before: { term: 'UBND', reading: 'ủy ban' }, after: null }), { kind: 'removed', fields: [{ field: 'term', before: 'UBND', after: null }, { field: 'reading', before: 'ủy ban', after: null }] });
   t.same(diffOf(entry({ route: '/api/v1/auth/login', status: 200 })), { kind: 'no-object' });
 });
-
-async function login(page: Page, base: string, username: string, password: string): Promise<void> {
-  await page.goto(base + '/');
-  await page.getByLabel('Tên đăng nhập').fill(username);
-  await page.getByLabel('Mật khẩu').fill(password);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
-  await page.getByTestId('whoami').waitFor();
-}
 
 t.test('province admins read, page and export the audit log; operators cannot', { skip: skip ?? false }, async (t) => {
   const { chromium } = await import('playwright-core');

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startSimulation } from '../../firmware-sim/src/index.js';
 import { ADMIN_PASSWORD, importSampleAreas, tempDir } from '../helpers/server.js';
-import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, startWebServer } from './helpers.js';
+import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, startWebServer, login } from './helpers.js';
 
 const skip = browserSkipReason();
 t.setTimeout(300_000);
@@ -47,14 +47,6 @@ function fetchWithCoords(area: string): typeof fetch {
 
 async function shot(page: Page, name: string, fullPage = true): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
-}
-
-async function login(page: Page, base: string, username: string, password: string): Promise<void> {
-  await page.goto(base + '/');
-  await page.getByLabel('Tên đăng nhập').fill(username);
-  await page.getByLabel('Mật khẩu').fill(password);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
-  await page.getByTestId('whoami').waitFor();
 }
 
 t.test('log in, compose, preview, broadcast, approve, watch coverage and report — in chromium', { skip: skip ?? false }, async (t) => {

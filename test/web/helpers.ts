@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { mkdir } from 'node:fs/promises';
 import { pino } from 'pino';
+import type { Page } from 'playwright-core';
 import { buildApp } from '../../server/src/app.js';
 import { configWith, type Config } from '../../server/src/config.js';
 import { webRoutes } from '../../server/src/routes/web.js';
@@ -56,4 +57,13 @@ export async function startWebServer(t: Teardown, overrides: Partial<Config> = {
   const token = (await api<{ token: string }>('POST', '/api/v1/auth/login', { username: 'admin', password: ADMIN_PASSWORD })).body.token;
   await mkdir(SCREENSHOTS, { recursive: true });
   return { server, urls, base, api, token, dataDir };
+}
+
+/** Logs in through the login form, as a person does, and waits for the signed-in header. */
+export async function login(page: Page, base: string, username: string, password: string): Promise<void> {
+  await page.goto(base + '/');
+  await page.getByLabel('Tên đăng nhập').fill(username);
+  await page.getByLabel('Mật khẩu').fill(password);
+  await page.getByRole('button', { name: 'Đăng nhập' }).click();
+  await page.getByTestId('whoami').waitFor();
 }

@@ -8,22 +8,14 @@
  */
 import t from 'tap';
 import mqtt from 'mqtt';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { topics, encodeMessage, decodeMessage, type Payload } from '@loaxa/shared';
 import { importSampleAreas } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
-import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, startWebServer } from './helpers.js';
+import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, startWebServer, login } from './helpers.js';
 
 const skip = browserSkipReason();
 t.setTimeout(180_000);
-
-async function login(page: Page, base: string, username: string, password: string): Promise<void> {
-  await page.goto(base + '/');
-  await page.getByLabel('Tên đăng nhập').fill(username);
-  await page.getByLabel('Mật khẩu').fill(password);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
-  await page.getByTestId('whoami').waitFor();
-}
 
 t.test('the live page says when the server is out of reach, and recovers when it is back', { skip: skip ?? false }, async (t) => {
   const { chromium } = await import('playwright-core');

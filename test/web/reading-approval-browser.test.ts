@@ -7,23 +7,15 @@
  */
 import t from 'tap';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { importSampleAreas } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
-import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, startWebServer } from './helpers.js';
+import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, startWebServer, login } from './helpers.js';
 
 const skip = browserSkipReason();
 t.setTimeout(180_000);
 
 const TEXT = 'Cài ứng dụng Zentrix để nhận tin ☺.';
-
-async function login(page: Page, base: string, username: string, password: string): Promise<void> {
-  await page.goto(base + '/');
-  await page.getByLabel('Tên đăng nhập').fill(username);
-  await page.getByLabel('Mật khẩu').fill(password);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
-  await page.getByTestId('whoami').waitFor();
-}
 
 t.test('an approver on a phone sees the spans to check and approves only after ticking; the preview shows a guess', { skip: skip ?? false }, async (t) => {
   const { chromium } = await import('playwright-core');
