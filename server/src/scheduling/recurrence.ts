@@ -52,8 +52,9 @@ export function expandOccurrences(schedule: Schedule, window: ExpansionWindow, o
   const cap = Math.min(opts.cap ?? MAX_OCCURRENCES_PER_CALL, MAX_OCCURRENCES_PER_CALL);
   const durationMs = opts.durationMs ?? 0;
   if (!(durationMs >= 0) || !Number.isFinite(durationMs)) throw new RangeError(`bad durationMs ${durationMs}`);
-  const repeats = schedule.repeat?.times ?? 0;
-  const step = durationMs + (schedule.repeat?.gapSeconds ?? 0) * 1000;
+  const repeat = 'repeat' in schedule ? schedule.repeat : undefined;
+  const repeats = repeat?.times ?? 0;
+  const step = durationMs + (repeat?.gapSeconds ?? 0) * 1000;
 
   const found = new Set<number>();
   const add = (t: number): void => {
@@ -90,6 +91,16 @@ function forEachBase(schedule: Schedule, lo: number, hi: number, emit: (t: numbe
     const t = Date.parse(schedule.at);
     if (Number.isNaN(t)) throw new RangeError(`"${schedule.at}" is not an instant`);
     if (t >= lo && t < hi) emit(t);
+    return;
+  }
+  if (schedule.kind === 'every') {
+    // `until` is exclusive, like a window's end: an airing at the expiry instant would air an expired warning.
+    const start = Date.parse(schedule.from);
+    const end = Date.parse(schedule.until);
+    if (Number.isNaN(start) || Number.isNaN(end)) throw new RangeError('an "every" schedule needs two instants');
+    const step = schedule.minutes * 60_000;
+    const first = lo <= start ? start : start + Math.ceil((lo - start) / step) * step;
+    for (let t = first; t < Math.min(end, hi); t += step) emit(t);
     return;
   }
   const minutes = [...new Set(schedule.times.map(parseHHmm))].sort((a, b) => a - b);

@@ -634,6 +634,8 @@ export const t = {
       monthly: 'Hằng tháng (theo ngày)',
       'monthly-count': 'Số lần mỗi tháng',
     } satisfies Record<ScheduleKind, string>,
+    /** A warning's repeats (issue 18): "every N minutes until …". */
+    every: (minutes: number, until: string) => `Mỗi ${minutes} phút, đến ${until}`,
     date: 'Ngày phát',
     time: 'Giờ phát',
     times: 'Các giờ phát trong ngày',

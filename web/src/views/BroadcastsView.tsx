@@ -33,6 +33,7 @@ export function BroadcastHeading({ b, title, startLabel, children }: { b: Broadc
 function scheduleLabel(b: Pick<BroadcastSummary, 'schedule'>): string {
   const s = b.schedule;
   if (!s) return t.broadcasts.once;
+  if (s.kind === 'every') return t.schedule.every(s.minutes, fmtDateTime(Date.parse(s.until)));
   const kind = s.kind === 'once' ? 'once' : s.kind;
   const times = 'times' in s ? ` · ${s.times.join(', ')}` : '';
   return `${t.schedule.kinds[kind]}${times}`;
