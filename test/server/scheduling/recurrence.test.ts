@@ -150,3 +150,28 @@ t.test('the schema refuses dates the calendar lacks', async (t) => {
   t.ok(scheduleSchema.safeParse({ kind: 'daily', times: ['05:00'], from: '2028-02-29' }).success);
   t.throws(() => expandOccurrences({ kind: 'daily', times: ['05:00'], from: '2026-04-31' }, { from: 0, to: 1 }), RangeError);
 });
+
+t.test("every: N minutes from one instant until another, the end excluded (issue 18: a warning's repeats until it expires)", async (t) => {
+  const s = parse({ kind: 'every', from: '2026-12-07T10:00:00+07:00', until: '2026-12-07T11:00:00+07:00', minutes: 15 });
+  const all = expandOccurrences(s, { from: vn('2026-12-07T00:00'), to: vn('2026-12-08T00:00') });
+  t.same(localDays(all), ['2026-12-07 10:00', '2026-12-07 10:15', '2026-12-07 10:30', '2026-12-07 10:45'], 'the expiry instant itself does not air');
+  // A window that starts between two airings finds the next one on the same grid, not one shifted to the window.
+  t.same(localDays(expandOccurrences(s, { from: vn('2026-12-07T10:20'), to: vn('2026-12-07T10:40') })), ['2026-12-07 10:30']);
+  t.same(expandOccurrences(s, { from: vn('2026-12-07T11:00'), to: vn('2026-12-07T12:00') }), [], 'nothing after the end');
+  t.same(expandOccurrences(s, { from: vn('2026-12-07T10:45'), to: vn('2026-12-07T10:46') }), [vn('2026-12-07T10:45')], 'the window start is inclusive');
+  // Exceptions work on its airings as on any other schedule's.
+  t.same(localDays(expandOccurrences(s, { from: vn('2026-12-07T00:00'), to: vn('2026-12-08T00:00') }, { exceptions: [{ occurrenceAt: vn('2026-12-07T10:15'), action: 'cancel' }] })), ['2026-12-07 10:00', '2026-12-07 10:30', '2026-12-07 10:45']);
+});
+
+t.test('every: refused when it runs backwards, longer than 31 days, or more often than every 5 minutes', async (t) => {
+  const ok = { kind: 'every', from: '2026-12-07T10:00:00+07:00', until: '2026-12-07T11:00:00+07:00', minutes: 5 };
+  t.ok(scheduleSchema.safeParse(ok).success);
+  t.notOk(scheduleSchema.safeParse({ ...ok, until: ok.from }).success, 'until must be after from');
+  t.notOk(scheduleSchema.safeParse({ ...ok, until: '2027-01-08T10:00:01+07:00' }).success, 'at most 31 days');
+  t.ok(scheduleSchema.safeParse({ ...ok, until: '2027-01-07T10:00:00+07:00' }).success, '31 days exactly');
+  t.notOk(scheduleSchema.safeParse({ ...ok, minutes: 4 }).success);
+  t.notOk(scheduleSchema.safeParse({ ...ok, minutes: 1441 }).success);
+  // The densest allowed: every 5 minutes for 31 days stays under the per-call cap.
+  const dense = parse({ ...ok, until: '2027-01-07T10:00:00+07:00' });
+  t.equal(expandOccurrences(dense, { from: vn('2026-12-01T00:00'), to: vn('2027-02-01T00:00') }).length, 31 * 24 * 12);
+});
