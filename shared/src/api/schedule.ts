@@ -33,9 +33,10 @@ export const scheduleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('monthly'), days: z.array(z.number().int().min(1).max(31)).min(1).max(31), times, ...range, repeat }),
   z.object({ kind: z.literal('monthly-count'), count: z.number().int().min(1).max(31), weekdays: z.array(z.number().int().min(1).max(7)).optional(), times, ...range, repeat }),
   // Every N minutes from one instant until another (issue 18: a disaster warning is aired again every N minutes
-  // until it expires). At most 31 days: a warning that holds longer is sent again by its source.
+  // until it expires). At most 31 days: a warning that holds longer is sent again by its source. A minute at the
+  // least (a short drill); a dense schedule over a long span is refused by the per-broadcast occurrence cap.
   z
-    .object({ kind: z.literal('every'), from: instantSchema, until: instantSchema, minutes: z.number().int().min(5).max(1440) })
+    .object({ kind: z.literal('every'), from: instantSchema, until: instantSchema, minutes: z.number().int().min(1).max(1440) })
     .refine((s) => Date.parse(s.until) > Date.parse(s.from), { message: 'until must be after from', path: ['until'] })
     .refine((s) => Date.parse(s.until) - Date.parse(s.from) <= EVERY_MAX_SPAN_MS, { message: 'an "every" schedule spans at most 31 days', path: ['until'] }),
 ]);
