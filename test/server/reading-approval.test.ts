@@ -144,3 +144,40 @@ t.test('a recording has no text to check; a text read without doubt needs no fla
   const rec = await api('POST', '/api/v1/broadcasts', { bulletinId: up.id, target: { areaCodes: ['99003'] }, startAt: new Date(Date.now() + 3600_000).toISOString() }, approver);
   t.equal(rec.status, 201, 'a recorded bulletin is not affected');
 });
+
+t.test("a programme's text items are checked like a bulletin of its own, each span naming its item", async (t) => {
+  const { api, op, approver, bulletin } = await setup(t);
+  const plain = await bulletin('Bản tin buổi sáng của xã.');
+  const flagged = await bulletin('Cài ứng dụng Zentrix để nhận tin.');
+  const made = await api('POST', '/api/v1/programmes', { title: 'Chương trình sáng', items: [{ kind: 'bulletin', bulletinId: plain }, { kind: 'bulletin', bulletinId: flagged }] }, op);
+  t.equal(made.status, 201, 'saved', { body: made.body });
+  const b = (await api('POST', '/api/v1/broadcasts', { bulletinId: made.body.id, target: { areaCodes: ['99003'] }, startAt: new Date(Date.now() + 3600_000).toISOString() }, op)).body;
+  t.equal(b.status, 'submitted');
+
+  const queued = (await api('GET', '/api/v1/broadcasts?status=submitted', undefined, approver)).body.items.find((x: { id: string }) => x.id === b.id);
+  t.same(queued.readingSpans.map((s: Span & { item?: { index: number; title: string } }) => [s.text, s.item]), [['Zentrix', { index: 1, title: 'Tin' }]], 'the queue names the item the span is in');
+  const refused = await api('POST', `/api/v1/broadcasts/${b.id}/approve`, {}, approver);
+  t.equal(refused.status, 409, 'not approved without "đã kiểm tra"');
+  t.match(refused.body.error.message, /item 2 “Tin”: "Zentrix"/);
+  t.equal((await api('GET', `/api/v1/broadcasts/${b.id}`, undefined, approver)).body.status, 'submitted', 'a refusal changes nothing');
+  t.equal((await api('POST', `/api/v1/broadcasts/${b.id}/approve`, { checked: true }, approver)).status, 200);
+
+  const direct = await api('POST', '/api/v1/broadcasts', { bulletinId: made.body.id, target: { areaCodes: ['99003'] }, startAt: new Date(Date.now() + 7200_000).toISOString() }, approver);
+  t.equal(direct.status, 409, 'an approver broadcasting the programme directly checks it too');
+  t.equal(direct.body.error.fields[0].path, 'readingChecked');
+});
+
+t.test('offering a bulletin to communes: the province checks its reading; an emergency offer is not held', async (t) => {
+  const { api, approver, bulletin } = await setup(t);
+  const flagged = await bulletin('Cài ứng dụng Zentrix để nhận tin.');
+  const body = { areaCodes: ['99003'], priority: 'normal' };
+  const refused = await api('POST', `/api/v1/bulletins/${flagged}/offers`, body, approver);
+  t.equal(refused.status, 409, 'an offer airs in communes that never saw the text: checked before it is sent');
+  t.equal(refused.body.error.fields[0].path, 'checked');
+  t.same((await api('GET', '/api/v1/inbox', undefined, approver)).body.items, [], 'no offer was made');
+  const ok = await api('POST', `/api/v1/bulletins/${flagged}/offers`, { ...body, checked: true }, approver);
+  t.equal(ok.status, 201);
+  t.equal(ok.body.items.length, 1);
+  const emergency = await api('POST', `/api/v1/bulletins/${flagged}/offers`, { areaCodes: ['99003'], priority: 'emergency' }, approver);
+  t.equal(emergency.status, 201, 'Circular 39: an emergency is not held for its reading');
+});

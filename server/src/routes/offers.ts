@@ -103,6 +103,10 @@ export const offerRoutes: FastifyPluginAsyncZod<OfferRouteDeps> = async (app, de
       const startAt = request.body.startAt ? Date.parse(request.body.startAt) : undefined;
       const expiresAt = request.body.expiresAt ? Date.parse(request.body.expiresAt) : undefined;
       if (expiresAt !== undefined && expiresAt <= now) throw badRequest('expiresAt is in the past', [{ path: 'expiresAt', message: 'in the past' }]);
+      // Issue 19: an offer airs in communes that never saw its text (a priority offer airs by itself), so the
+      // province checks its reading when it offers it; refused before any offer is made.
+      const reading = deps.broadcastService.checkReading({ bulletinId: bulletin.id, priority: request.body.priority }, request.body.checked, 'checked');
+      if (reading) request.auditNote = { reading: { checked: reading.checked, spans: reading.spans } };
       const communes = new Set<string>();
       request.body.areaCodes.forEach((code, i) => {
         const area = deps.areas.get(code);

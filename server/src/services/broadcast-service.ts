@@ -292,7 +292,24 @@ export class BroadcastService {
    */
   readingSpans(b: Pick<Broadcast, 'bulletinId'>): ReadingSpan[] {
     const bulletin = this.deps.bulletins.get(b.bulletinId);
-    return bulletin ? readingSpansOf(this.deps.speech, bulletin) : [];
+    if (!bulletin) return [];
+    return bulletin.source === 'programme' ? this.programmeSpans(bulletin.id, bulletin.programmeVersion) : readingSpansOf(this.deps.speech, bulletin);
+  }
+
+  /**
+   * A programme airs its text bulletins as they are read now: whoever approves the programme checks their
+   * spans as for a bulletin of its own (issue 19 left them unchecked: a programme went on air with an
+   * unread span in its second item and nobody was asked). Each span names its item.
+   */
+  private programmeSpans(programmeId: string, version: number | null): ReadingSpan[] {
+    const v = version ? this.deps.programmes?.version(programmeId, version) : null;
+    const out: ReadingSpan[] = [];
+    v?.items.forEach((item, index) => {
+      if (item.kind !== 'bulletin') return;
+      const b = this.deps.bulletins.get(item.bulletinId);
+      if (b) for (const s of readingSpansOf(this.deps.speech, b)) out.push({ ...s, item: { index, title: b.title } });
+    });
+    return out;
   }
 
   /**

@@ -13,6 +13,8 @@ import { styleForVoice, type SpeechService } from './speech.js';
 
 export interface ReadingSpan extends ReportSpan {
   kind: 'guessed' | 'unread';
+  /** In a programme: the item whose text it is in (its offsets are in that bulletin's text). */
+  item?: { index: number; title: string };
 }
 
 /** The guessed and unread spans of a reading, in text order. */
@@ -33,7 +35,8 @@ export function readingSpansOf(speech: Pick<SpeechService, 'normalize'>, b: Pick
 /** `"Qoffice" → "quy óp phít" (từ nước ngoài, đoán cách đọc)`, `"☺" (ký hiệu không đọc được)`. */
 export function describeSpan(s: ReadingSpan): string {
   const reading = s.reading === undefined ? '' : ` → ${JSON.stringify(s.reading)}`;
-  return `${JSON.stringify(s.text)}${reading} (${s.label})`;
+  const where = s.item ? `item ${s.item.index + 1} “${s.item.title}”: ` : '';
+  return `${where}${JSON.stringify(s.text)}${reading} (${s.label})`;
 }
 
 /** How many spans an error message names; all of them are in its `fields` (up to FIELD_LIMIT). */

@@ -12,7 +12,11 @@ import { reportSpanSchema } from './tts.js';
  * A span of a text bulletin the reader guessed (a foreign word, a name without its tones) or could not read
  * (issue 19, "nothing misread in silence"): the approver listens to it and ticks "đã kiểm tra".
  */
-export const readingSpanSchema = reportSpanSchema.extend({ kind: z.enum(['guessed', 'unread']) });
+export const readingSpanSchema = reportSpanSchema.extend({
+  kind: z.enum(['guessed', 'unread']),
+  /** In a programme: the item (0-based) whose bulletin text holds the span; its offsets are in that text. */
+  item: z.object({ index: z.number().int(), title: z.string() }).optional(),
+});
 
 export const broadcastTargetSchema = z
   .object({ areaCodes: z.array(areaCodeSchema).max(5000).optional(), deviceIds: z.array(idSchema).max(20_000).optional() })

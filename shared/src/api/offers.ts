@@ -21,7 +21,18 @@ export const offerSchema = z.object({
   createdAt: z.string(),
 });
 
-export const offerCreateBodySchema = z.object({ areaCodes: z.array(areaCodeSchema).min(1).max(5000), priority: prioritySchema, startAt: instantSchema.optional(), expiresAt: instantSchema.optional() });
+export const offerCreateBodySchema = z.object({
+  areaCodes: z.array(areaCodeSchema).min(1).max(5000),
+  priority: prioritySchema,
+  startAt: instantSchema.optional(),
+  expiresAt: instantSchema.optional(),
+  /**
+   * The province vouches for the reading of what it offers (issue 19): a text bulletin with spans the reader
+   * guessed or could not read needs `checked: true` (đã kiểm tra cách đọc), else 409 lists them. An emergency
+   * is not held.
+   */
+  checked: z.boolean().default(false),
+});
 export const offersCreatedSchema = z.object({ items: z.array(offerSchema) });
 export const inboxQuerySchema = pageQuerySchema.extend({ status: z.enum(OFFER_STATUSES).optional() });
 export const offerAcceptBodySchema = z.object({ startAt: instantSchema.optional(), schedule: scheduleSchema.optional() }).default({});

@@ -6,7 +6,8 @@
 import type { ReportSpan } from '../api/types.js';
 import { t } from '../i18n/vi.js';
 
-export type FlaggedSpan = ReportSpan & { kind: 'guessed' | 'unread' };
+/** `item`: in a programme, the item whose text holds the span (the approval queue names it). */
+export type FlaggedSpan = ReportSpan & { kind: 'guessed' | 'unread'; item?: { index: number; title: string } | undefined };
 
 /** Guessed and unread spans of a preview's report, in text order. */
 export function flagged(report: { guessed?: readonly ReportSpan[] | undefined; unread: readonly ReportSpan[] }): FlaggedSpan[] {
@@ -18,6 +19,7 @@ export function ReadingSpanList({ spans, testId }: { spans: readonly FlaggedSpan
     <ul class="reading-spans" data-testid={testId} aria-label={t.reading.title}>
       {spans.map((s, i) => (
         <li key={i} data-kind={s.kind}>
+          {s.item && <span class="muted">{t.reading.inItem(s.item.index + 1, s.item.title)} </span>}
           <mark class={`hl-${s.kind}`}>{s.text}</mark>
           {' → '}
           {s.kind === 'unread' || s.reading === undefined ? <em>{t.reading.notRead}</em> : <span lang="vi">“{s.reading}”</span>}

@@ -599,6 +599,8 @@ export const t = {
     checked: 'Đã kiểm tra cách đọc',
     needCheck: 'Phải đánh dấu ô này mới phê duyệt hoặc phát được.',
     emergencyNote: 'Tin khẩn cấp vẫn được phát ngay; các chỗ chưa kiểm tra được ghi vào nhật ký.',
+    /** A programme's span: the item it is in. */
+    inItem: (n: number, title: string) => `Mục ${n} “${title}”:`,
   },
 
   preview: {
