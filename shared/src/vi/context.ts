@@ -51,6 +51,13 @@ export const DATE_SAYS_DAY = ['ngày', 'mồng', 'mùng', 'hôm'];
 /** Numbers after these are read digit by digit (vi-reading.md "Money, units, phone numbers"). */
 export const PHONE_CONTEXT = ['tổng đài', 'đường dây nóng', 'hotline', 'số điện thoại', 'điện thoại', 'sđt', 'fax'];
 
+/**
+ * A number of three digits or more after these is a number to dial, read digit by digit: "gọi ngay 114" is
+ * "gọi ngay một một bốn", as the fire service's number is said, not "một trăm mười bốn". Fewer digits stay
+ * numbers ("gọi 2 lần"). Issue 19: warnings and emergencies end with the number to call.
+ */
+export const CALL_CONTEXT = ['gọi', 'gọi ngay', 'gọi đến', 'gọi tới', 'gọi cho', 'gọi về', 'gọi số', 'liên hệ', 'liên hệ số', 'nhắn tin đến', 'nhắn tin tới', 'bấm số', 'quay số'];
+
 /** Roman numerals are read only after these words. */
 export const ROMAN_CONTEXT = [
   'quý', 'khóa', 'khoá', 'thế kỷ', 'thế kỉ', 'chương', 'phần', 'mục', 'kỳ', 'kì', 'đại hội', 'lần thứ', 'thứ',

@@ -90,6 +90,32 @@ t.test('phone numbers: digit by digit after the listed words', async (t) => {
   ]);
 });
 
+t.test('numbers to dial after "gọi", "liên hệ": three digits or more, ending the clause or followed by what the call is for', async (t) => {
+  checkTable(t, [
+    ['Khi có cháy, gọi ngay 114.', 'khi có cháy, gọi ngay một một bốn.'],
+    ['Gọi ngay 114 để được hỗ trợ.', 'gọi ngay một một bốn để được hỗ trợ.'],
+    ['gọi 112 khi gặp nạn', 'gọi một một hai khi gặp nạn'],
+    ['liên hệ 1022', 'liên hệ một không hai hai'],
+    // Counts stay counts: fewer than three digits, or a word after that counts something.
+    ['gọi 2 lần', 'gọi hai lần'],
+    ['Gọi 100 người đến họp.', 'gọi một trăm người đến họp.'],
+    ['liên hệ 300 hộ dân', 'liên hệ ba trăm hộ dân'],
+    ['gọi về 2.345 hộ', 'gọi về hai nghìn ba trăm bốn mươi lăm hộ'],
+    ['Có 114 hộ bị ngập.', 'có một trăm mười bốn hộ bị ngập.'],
+  ]);
+});
+
+t.test('1800 and 1900 service lines anywhere, with their 4 or 6 digits', async (t) => {
+  checkTable(t, [
+    ['hoặc 1900 1234', 'hoặc một chín không không một hai ba bốn'],
+    ['miễn phí 1800.6789', 'miễn phí một tám không không sáu bảy tám chín'],
+    ['số 19001234', 'số một chín không không một hai ba bốn'],
+    ['1800 123 456', 'một tám không không một hai ba bốn năm sáu'],
+    // Years stay years.
+    ['từ năm 1800 đến 1900.', 'từ năm một nghìn tám trăm đến một nghìn chín trăm.'],
+  ]);
+});
+
 t.test('phone numbers: 9–11 digits starting with 0, in one piece or groups', async (t) => {
   checkTable(t, [
     ['0912 345 678', 'không chín một hai ba bốn năm sáu bảy tám'],
@@ -99,8 +125,9 @@ t.test('phone numbers: 9–11 digits starting with 0, in one piece or groups', a
     ['024 3822 1155', 'không hai bốn ba tám hai hai một một năm năm'],
     ['gọi 0987.654.321 ngay', 'gọi không chín tám bảy sáu năm bốn ba hai một ngay'],
     ['+84 912 345 678', 'cộng tám bốn chín một hai ba bốn năm sáu bảy tám'],
-    // not phone numbers: too short, or not starting with 0 and no phone word before
-    ['gọi 114', 'gọi một trăm mười bốn'],
+    // not phone numbers: too short, or not starting with 0 and no phone word before ("gọi 114" is one since
+    // issue 19: a number to dial after "gọi"; see the test above)
+    ['có 114', 'có một trăm mười bốn'],
     ['0912', 'không chín một hai'],
     ['912.345.678', 'chín trăm mười hai triệu ba trăm bốn mươi lăm nghìn sáu trăm bảy mươi tám'],
   ]);
