@@ -52,7 +52,7 @@ const toSummary = (b: Broadcast, seen: (deviceId: string) => boolean) => ({
 });
 
 /** What these routes use, and all they are given (wiring/http.ts). */
-export type BroadcastRouteDeps = Pick<AppContext, 'config' | 'broadcasts' | 'broadcastService' | 'scheduler' | 'objects'>;
+export type BroadcastRouteDeps = Pick<AppContext, 'config' | 'broadcasts' | 'broadcastService' | 'scheduler' | 'objects'> & Partial<Pick<AppContext, 'bulletins' | 'devices'>>;
 
 export const broadcastRoutes: FastifyPluginAsyncZod<BroadcastRouteDeps> = async (app, deps) => {
   const svc = deps.broadcastService;
@@ -61,8 +61,29 @@ export const broadcastRoutes: FastifyPluginAsyncZod<BroadcastRouteDeps> = async 
     if (!b || !deps.objects.broadcastVisible(user, b)) throw notFound(`broadcast ${id}`);
     return b;
   };
-  const conflictsOut = (list: ReturnType<typeof svc.prepare>['conflicts']) =>
-    list.map((c) => ({ ...c, occurrenceAt: iso(c.occurrenceAt), otherOccurrenceAt: iso(c.otherOccurrenceAt) }));
+  /**
+   * Conflicts with the names people know (issue 20, broken 6): the box's name and the other airing's title,
+   * looked up once per box and per broadcast. A broadcast the caller may not see keeps its title to itself.
+   */
+  const conflictsOut = (list: ReturnType<typeof svc.prepare>['conflicts'], user: ReturnType<typeof principalOf>) => {
+    const names = new Map<string, string | undefined>();
+    const titles = new Map<string, string | null>();
+    const nameOf = (id: string) => {
+      if (!names.has(id)) names.set(id, deps.devices?.get(id)?.name);
+      return names.get(id);
+    };
+    const titleOf = (id: string) => {
+      if (!titles.has(id)) {
+        const other = deps.broadcasts.get(id);
+        titles.set(id, other && deps.objects.broadcastVisible(user, other) ? (deps.bulletins?.get(other.bulletinId)?.title ?? null) : null);
+      }
+      return titles.get(id)!;
+    };
+    return list.map((c) => {
+      const deviceName = nameOf(c.deviceId);
+      return { ...c, occurrenceAt: iso(c.occurrenceAt), otherOccurrenceAt: iso(c.otherOccurrenceAt), ...(deviceName ? { deviceName } : {}), otherTitle: titleOf(c.otherBroadcastId) };
+    });
+  };
 
   app.post(
     '/api/v1/broadcasts',
@@ -107,7 +128,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<BroadcastRouteDeps> = async 
         status: broadcast.status as 'submitted' | 'approved',
         startAt: iso(broadcast.startAt),
         devices,
-        conflicts: conflictsOut(prepared.conflicts),
+        conflicts: conflictsOut(prepared.conflicts, user),
         ...(reading?.warning ? { readingWarning: { message: reading.warning, spans: reading.spans } } : {}),
       });
     },
@@ -132,7 +153,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<BroadcastRouteDeps> = async 
         status: broadcast.status as 'submitted' | 'approved',
         devices: deps.scheduler.targetDevices(broadcast).length,
         occurrences: firstOccurrences.map(iso),
-        conflicts: conflictsOut(conflicts),
+        conflicts: conflictsOut(conflicts, user),
         ...(readingSpans.length ? { readingSpans } : {}),
       };
     },

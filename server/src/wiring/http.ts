@@ -154,7 +154,7 @@ export async function buildHttp(
   await app.register(bulletinRoutes, { config, bulletins, bulletinService, sources, objects, programmes });
   await app.register(sourceRoutes, { areas, bulletins, broadcasts, sources, sourceChecker, objects, agenda, streamAddressGuard, programmes });
   await app.register(programmeRoutes, { bulletins, programmes, programmeService, objects });
-  await app.register(broadcastRoutes, { config, broadcasts, broadcastService, scheduler, objects });
+  await app.register(broadcastRoutes, { config, broadcasts, broadcastService, scheduler, objects, bulletins, devices });
   await app.register(mediaRoutes, { media, deviceCredentials, sessions, users });
   // The server's own restream of sources with `restream: true` (issue 15, relay/restream.ts): pulled once per
   // source while boxes listen. Its listeners end and its ffmpeg are killed when the server stops: at the first

@@ -45,6 +45,10 @@ export const conflictSchema = z.object({
   otherOccurrenceAt: z.string(),
   overlapMs: z.number(),
   outcome: z.enum(CONFLICT_OUTCOMES),
+  /** The box's name, for people (issue 20, broken 6: raw ids were shown). */
+  deviceName: z.string().optional(),
+  /** The other airing's bulletin title, when the caller may see that broadcast; null when it is another area's. */
+  otherTitle: z.string().nullable().optional(),
 });
 
 export const broadcastSummarySchema = z.object({

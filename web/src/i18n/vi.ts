@@ -669,7 +669,9 @@ export const t = {
     noOccurrences: 'Không có lượt phát nào trong 7 ngày tới.',
     conflicts: 'Trùng lịch',
     noConflicts: 'Không trùng lịch với chương trình nào.',
-    conflictLine: (device: string, at: string, outcome: string, other: string, otherAt: string) => `${device} lúc ${at}: ${outcome} lượt phát ${other} (${otherAt})`,
+    /** One clash (issue 20, broken 6): our airing, what happens, the other airing by its title. */
+    conflictLine: (at: string, outcome: string, otherTitle: string | null, otherAt: string) => `Lượt ${at}: ${outcome} ${otherTitle ? `“${otherTitle}”` : 'một lượt phát của cấp trên'} lúc ${otherAt}`,
+    conflictBoxes: (names: readonly string[]) => `(${names.length} cụm loa: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` và ${names.length - 3} cụm khác` : ''})`,
     outcomes: {
       interrupts: 'sẽ ngắt',
       'interrupted-by': 'sẽ bị ngắt bởi',

@@ -3,10 +3,12 @@ import type { BroadcastCheck } from '../../api/types.js';
 import { Alert } from '../../components/ui.js';
 import { t } from '../../i18n/vi.js';
 import { fmtDateTime } from '../../logic/format.js';
+import { groupConflicts } from '../../logic/conflicts.js';
 
 const MAX_SHOWN = 20;
 
 export function CheckReport({ check }: { check: BroadcastCheck }) {
+  const groups = groupConflicts(check.conflicts);
   return (
     <div class="check-report" data-testid="check-report" aria-live="polite">
       <p>
@@ -24,17 +26,20 @@ export function CheckReport({ check }: { check: BroadcastCheck }) {
         <p class="muted">{t.schedule.noOccurrences}</p>
       )}
       <h3>
-        {t.schedule.conflicts} ({check.conflicts.length})
+        {t.schedule.conflicts} ({groups.length})
       </h3>
-      {check.conflicts.length === 0 ? (
+      {groups.length === 0 ? (
         <Alert kind="success">{t.schedule.noConflicts}</Alert>
       ) : (
         <Alert kind="warning">
           <ul class="conflicts">
-            {check.conflicts.slice(0, MAX_SHOWN).map((c, i) => (
-              <li key={i}>{t.schedule.conflictLine(c.deviceId, fmtDateTime(c.occurrenceAt), t.schedule.outcomes[c.outcome] ?? c.outcome, c.otherBroadcastId, fmtDateTime(c.otherOccurrenceAt))}</li>
+            {groups.slice(0, MAX_SHOWN).map((g) => (
+              <li key={`${g.occurrenceAt}|${g.otherBroadcastId}|${g.otherOccurrenceAt}|${g.outcome}`}>
+                {t.schedule.conflictLine(fmtDateTime(g.occurrenceAt), t.schedule.outcomes[g.outcome] ?? g.outcome, g.otherTitle, fmtDateTime(g.otherOccurrenceAt))}{' '}
+                <span class="muted">{t.schedule.conflictBoxes(g.devices)}</span>
+              </li>
             ))}
-            {check.conflicts.length > MAX_SHOWN && <li>… +{check.conflicts.length - MAX_SHOWN}</li>}
+            {groups.length > MAX_SHOWN && <li>… +{groups.length - MAX_SHOWN}</li>}
           </ul>
         </Alert>
       )}
