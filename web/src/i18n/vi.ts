@@ -767,6 +767,9 @@ export const t = {
     confirmCancelSeries: 'Dừng cả lịch phát: lượt này và mọi lượt sau, trên mọi cụm loa?',
     cancelledAiring: (n: number) => `Đã dừng lượt này trên ${n} cụm loa; các lượt khác của lịch vẫn giữ nguyên.`,
     withdraw: 'Rút yêu cầu',
+    /** Issue 20, broken 7: what a person sees right after "Gửi phê duyệt", and when it is decided. */
+    submittedNotice: 'Đã gửi phê duyệt. Bản tin chưa phát: người phê duyệt sẽ duyệt hoặc từ chối, kết quả hiện ngay tại đây. Muốn sửa, hãy rút yêu cầu rồi gửi lại.',
+    rejectedNotice: (reason: string | null) => `Người phê duyệt đã từ chối${reason ? `: ${reason}` : '.'}`,
     confirmWithdraw: 'Rút yêu cầu phát này? Người duyệt sẽ không còn thấy nó.',
     moveAiring: 'Dời lượt này',
     moveDate: 'Ngày mới',

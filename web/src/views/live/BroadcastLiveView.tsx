@@ -159,6 +159,16 @@ export default function BroadcastLiveView({ id }: { id: string }) {
           </button>
         )}
       </div>
+      {detail.status === 'submitted' && (
+        <Alert kind="success">
+          <span data-testid="submitted-notice">{t.live.submittedNotice}</span>
+        </Alert>
+      )}
+      {detail.status === 'rejected' && (
+        <Alert kind="warning">
+          <span data-testid="rejected-notice">{t.live.rejectedNotice(detail.decisionReason)}</span>
+        </Alert>
+      )}
       {canCancel && detail.status === 'approved' && series && occurrence && <MoveAiring id={id} occurrenceAt={occurrence} onDone={setNotice} />}
       {lostAlert}
       {error !== null && !lostSince && <Alert kind="warning">{t.live.pollError}</Alert>}

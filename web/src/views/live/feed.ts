@@ -36,6 +36,8 @@ export class ServerUnreachable extends Error {
   }
 }
 
+/** How often a broadcast waiting for approval is re-read (SSE carries deliveries, not decisions). */
+const WAITING_RESYNC_MS = 5_000;
 /** A read gives up after this long: a silent network drops nothing, it just never answers. */
 const READ_TIMEOUT_MS = 10_000;
 
@@ -180,7 +182,16 @@ export function sseFeed(api: ApiClient, opts: { resyncMs?: number; fallback?: Br
           fallbackStop = (opts.fallback ?? pollingFeed(api)).subscribe(id, onUpdate, onError);
         }
       });
-      const resync = setInterval(() => void refetch(), resyncMs);
+      // A broadcast waiting for its approver changes by a decision, which no delivery event announces: it is
+      // re-read every few seconds so the page shows the decision soon after it is made (issue 20, broken 7).
+      let lastRead = Date.now();
+      const tickMs = Math.min(resyncMs, WAITING_RESYNC_MS);
+      const resync = setInterval(() => {
+        const due = detail?.status === 'submitted' ? tickMs : resyncMs;
+        if (Date.now() - lastRead < due - 50) return;
+        lastRead = Date.now();
+        void refetch();
+      }, tickMs);
       void refetch();
       return () => {
         stopped = true;
