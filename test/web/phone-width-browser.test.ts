@@ -17,25 +17,33 @@ import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, startWebServer, login } fro
 const skip = browserSkipReason();
 t.setTimeout(240_000);
 
-/** How far the page scrolls sideways, and the tables whose right edge cannot be reached. */
-async function overflow(page: Page): Promise<{ page: number; clipped: string[]; wide: string[] }> {
-  return page.evaluate(() => {
-    const doc = document.documentElement;
-    const clipped: string[] = [];
-    for (const table of Array.from(document.querySelectorAll('table'))) {
-      const box = table.getBoundingClientRect();
-      if (box.width === 0) continue;
-      // A table wider than the screen is fine inside a frame that scrolls; otherwise its right part is lost.
-      let reachable = box.right <= window.innerWidth + 1;
-      for (let el = table.parentElement; el && !reachable; el = el.parentElement) {
-        const style = getComputedStyle(el);
-        if ((style.overflowX === 'auto' || style.overflowX === 'scroll') && el.scrollWidth > el.clientWidth && el.getBoundingClientRect().right <= window.innerWidth + 1) reachable = true;
-      }
-      if (!reachable) clipped.push(table.getAttribute('data-testid') ?? table.closest('[data-testid]')?.getAttribute('data-testid') ?? table.className ?? 'table');
+/**
+ * How far the page scrolls sideways, the tables whose right edge cannot be reached, and (to say why) the elements
+ * that stick out. Plain JavaScript run in the page: the tests' TypeScript has no DOM types.
+ */
+const MEASURE = `(() => {
+  const doc = document.documentElement;
+  const clipped = [];
+  for (const table of Array.from(document.querySelectorAll('table'))) {
+    const box = table.getBoundingClientRect();
+    if (box.width === 0) continue;
+    // A table wider than the screen is fine inside a frame that scrolls; otherwise its right part is lost.
+    let reachable = box.right <= window.innerWidth + 1;
+    for (let el = table.parentElement; el && !reachable; el = el.parentElement) {
+      const style = getComputedStyle(el);
+      if ((style.overflowX === 'auto' || style.overflowX === 'scroll') && el.scrollWidth > el.clientWidth && el.getBoundingClientRect().right <= window.innerWidth + 1) reachable = true;
     }
-    const wide = [document.body, ...Array.from(document.querySelectorAll('body *'))].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 || e.scrollWidth > e.clientWidth + 1).slice(0, 12).map((e) => `${e.tagName.toLowerCase()}.${String(e.className).replace(/\s+/g, '.')}[${Math.round(e.getBoundingClientRect().left)}..${Math.round(e.getBoundingClientRect().right)} sw${e.scrollWidth}]`);
-    return { page: doc.scrollWidth - doc.clientWidth, clipped, wide };
-  });
+    if (!reachable) clipped.push(table.getAttribute('data-testid') || table.className || 'table');
+  }
+  const wide = [document.body, ...Array.from(document.querySelectorAll('body *'))]
+    .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 || e.scrollWidth > e.clientWidth + 1)
+    .slice(0, 12)
+    .map((e) => e.tagName.toLowerCase() + '.' + String(e.className).replace(/\\s+/g, '.') + ' ' + Math.round(e.getBoundingClientRect().right) + '/' + e.scrollWidth);
+  return { page: doc.scrollWidth - doc.clientWidth, clipped, wide };
+})()`;
+
+function overflow(page: Page): Promise<{ page: number; clipped: string[]; wide: string[] }> {
+  return page.evaluate<{ page: number; clipped: string[]; wide: string[] }>(MEASURE);
 }
 
 t.test('at 360 px no page scrolls sideways and wide tables scroll in their frame', { skip: skip ?? false }, async (t) => {

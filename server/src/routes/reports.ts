@@ -87,7 +87,7 @@ function deliveryLines(r: AsRunRow, c: { code: string; name: string }, programme
 }
 
 /** The same report as a workbook: a summary sheet per commune and a sheet with every delivery. */
-async function asRunWorkbook(rows: AsRunRow[], communeOf: (areaCode: string) => { code: string; name: string }, programmeOf: (r: AsRunRow) => AsRunProgramme | undefined, meta: { area: string; from: string; to: string }): Promise<Buffer> {
+async function asRunWorkbook(rows: AsRunRow[], communeOf: (areaCode: string) => { code: string; name: string }, programmeOf: (r: AsRunRow) => AsRunProgramme | undefined, meta: { area: string; from: string; to: string; communes: readonly { code: string; name: string }[] }): Promise<Buffer> {
   const { default: ExcelJS } = await import('exceljs');
   const book = new ExcelJS.Workbook();
   book.creator = 'Loa Xã';
@@ -95,7 +95,8 @@ async function asRunWorkbook(rows: AsRunRow[], communeOf: (areaCode: string) => 
   summary.addRow([`Báo cáo phát thanh (as-run): ${meta.area}, từ ${meta.from} đến ${meta.to}`]);
   summary.addRow([]);
   summary.addRow(['Mã xã', 'Tên xã', 'Lượt lên lịch', 'Đã phát', 'Bỏ lỡ', 'Lỗi', 'Đã hủy', 'Hết hạn', 'Chưa xong', 'Thời lượng phát (phút)']).font = { bold: true };
-  const perCommune = new Map<string, Counts & { name: string }>();
+  // Every commune of the area, those with nothing scheduled too (issue 20, broken 9), then any a row names.
+  const perCommune = new Map<string, Counts & { name: string }>(meta.communes.map((c) => [c.code, { ...emptyCounts(), name: c.name }]));
   for (const r of rows) {
     const c = communeOf(r.areaCode);
     let cc = perCommune.get(c.code);
@@ -187,6 +188,16 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportRouteDeps> = async (app, 
         }
         return hit;
       };
+      /**
+       * Issue 20, broken 9: "communes with nothing scheduled left out" — the report lists every current commune
+       * of the area, with zeros where nothing was scheduled, so the province sees who aired nothing.
+       */
+      const allCommunes = deps.areas
+        .subtree(code)
+        .map((c) => deps.areas.get(c))
+        .filter((a): a is NonNullable<typeof a> => !!a && a.level === 'commune' && !a.validUntil)
+        .map((a) => ({ code: a.code, name: a.name }))
+        .sort((a, b) => a.name.localeCompare(b.name, 'vi'));
       const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
       // Issue 15: a programme's airing lists its items as the box reported them (never reported: state null).
       const versions = new Map<string, ProgrammeVersionRecord | null>();
@@ -211,7 +222,7 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportRouteDeps> = async (app, 
       }
 
       if (format === 'xlsx') {
-        const book = await asRunWorkbook(rows, resolve, programmeOf, { area: `${area.name} (${area.code})`, from: request.query.from, to: request.query.to });
+        const book = await asRunWorkbook(rows, resolve, programmeOf, { area: `${area.name} (${area.code})`, from: request.query.from, to: request.query.to, communes: allCommunes });
         reply
           .header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
           .header('content-disposition', `attachment; filename="as-run-${code}-${request.query.from}-${request.query.to}.xlsx"`);
@@ -219,7 +230,9 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportRouteDeps> = async (app, 
       }
 
       const totals = emptyCounts();
-      const communes = new Map<string, Counts & { code: string; name: string; devices: Map<string, Counts & { deviceId: string; name: string; items: AsRunItem[] }> }>();
+      const communes = new Map<string, Counts & { code: string; name: string; devices: Map<string, Counts & { deviceId: string; name: string; items: AsRunItem[] }> }>(
+        allCommunes.map((c) => [c.code, { ...emptyCounts(), code: c.code, name: c.name, devices: new Map() }]),
+      );
       for (const r of rows) {
         const c = resolve(r.areaCode);
         let cc = communes.get(c.code);

@@ -868,7 +868,8 @@ export const t = {
     failed: 'Lỗi',
     cancelled: 'Đã hủy',
     expired: 'Hết hạn',
-    pending: 'Chưa đến giờ',
+    /** Airings not over yet (waiting, sent, playing): without them the columns did not add up (issue 20, broken 9). */
+    pending: 'Chưa xong',
     airtime: 'Thời lượng phát',
     rate: 'Tỷ lệ phát',
     totals: 'Tổng cộng',

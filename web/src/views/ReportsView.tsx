@@ -35,6 +35,7 @@ function CountCells({ c }: { c: AsRunCounts }) {
       <td class="num">{fmtNumber(c.missed)}</td>
       <td class="num">{fmtNumber(c.failed)}</td>
       <td class="num">{fmtNumber(c.cancelled + c.expired)}</td>
+      <td class="num">{fmtNumber(c.pending)}</td>
       <td class="num">{fmtDuration(c.airtimeMs)}</td>
       <td class="num">{fmtPct(playedRate(c))}</td>
     </>
@@ -125,6 +126,7 @@ export default function ReportsView() {
                     <th scope="col">
                       {t.reports.cancelled}/{t.reports.expired}
                     </th>
+                    <th scope="col">{t.reports.pending}</th>
                     <th scope="col">{t.reports.airtime}</th>
                     <th scope="col">{t.reports.rate}</th>
                   </tr>
