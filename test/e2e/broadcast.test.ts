@@ -109,7 +109,11 @@ t.test('a Vietnamese text bulletin plays on every simulated box and the audio on
   const book = new ExcelJS.Workbook();
   await book.xlsx.load(Buffer.from(await xlsx.arrayBuffer()) as never);
   const sum = book.getWorksheet('Tổng hợp')!;
-  t.same(sum.getRow(4).values, [undefined, '99003', 'Xã Tân Lập', 3, 3, 0, 0, 0, 0, 0, sum.getRow(4).getCell(10).value], 'the workbook reads back: one commune, 3 scheduled, 3 played');
+  // Every commune of the province has its row (issue 20, broken 9): Tân Lập's has the airings.
+  const summaryRows = Array.from({ length: 6 }, (_, i) => sum.getRow(4 + i));
+  t.same(summaryRows.map((r) => r.getCell(1).value).sort(), ['99001', '99002', '99003', '99004', '99005', '99006'].sort(), 'one row per commune of the province');
+  const row = summaryRows.find((r) => r.getCell(1).value === '99003')!;
+  t.same(row.values, [undefined, '99003', 'Xã Tân Lập', 3, 3, 0, 0, 0, 0, 0, row.getCell(10).value], 'the workbook reads back: 3 scheduled, 3 played in Tân Lập');
   t.equal(book.getWorksheet('Chi tiết')!.rowCount, 4, 'a header and one row per delivery');
   const yesterday = new Date(Date.now() + 7 * 3600_000 - 86_400_000).toISOString().slice(0, 10);
   t.equal((await api('GET', `/api/v1/reports/as-run?area=99&from=${yesterday}&to=${yesterday}`, undefined, token)).body.totals.scheduled, 0, 'another day is empty');
