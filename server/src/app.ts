@@ -35,6 +35,7 @@ import type { NationalLink } from './national/link/link-service.js';
 import { nationalLinkRoutes } from './routes/national-link.js';
 import { wireNationalServed, type NationalServed } from './national/served/wiring.js';
 import { BackupService } from './backup/backup-service.js';
+import { wireWarnings, type WarningsWired } from './warnings/wiring.js';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -47,6 +48,8 @@ export interface LoaxaServer {
   nationalLink: NationalLink | null;
   /** Loa Xã as a source system (issue 17): peers, the served interface's parts, the downlink and the sender. */
   national: NationalServed;
+  /** Disaster warnings (issue 18): sources, warnings, the service, and what the feed poller ingests through. */
+  warnings: WarningsWired;
   /** Listens on HTTP and MQTT; answers the URLs actually bound (ports may be ephemeral). */
   start(): Promise<{ httpUrl: string; mqttUrl: string; httpPort: number; mqttPort: number }>;
   /** Bounded graceful shutdown (STYLE.md habit 8). Safe to call twice. */
@@ -185,6 +188,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     ack: nationalLink ? (_peer, a) => nationalLink.ack(a.bulletinId, a.accepted, a.detail) : undefined,
     ...(opts.clock ? { now: opts.clock.now } : {}),
   });
+  // Disaster warnings (issue 18): CAP in (pushed, pulled by the feed poller), the province's form, CAP out.
+  // Audio links of a warning that arrives without a request (a feed poll) use LOAXA_PUBLIC_URL, else the
+  // address the server listens on.
+  let httpBase = config.publicUrl ?? '';
+  const warnings = await wireWarnings(app, config, ctx, { db, logger, mediaBase: () => httpBase, clock: opts.clock });
 
   let stopping: Promise<void> | null = null;
   let started = false;
@@ -195,6 +203,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     logger,
     nationalLink,
     national,
+    warnings,
     async start() {
       await ensureAdmin(users, config, logger);
       devices.markAllOffline();
@@ -226,6 +235,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       const httpPort = (app.server.address() as AddressInfo).port;
       const host = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost;
       const urls = { httpUrl: `${tls ? 'https' : 'http'}://${host}:${httpPort}`, mqttUrl: `${tls && !config.mqttUrl ? 'mqtts' : 'mqtt'}://${host}:${mqttPort}`, httpPort, mqttPort };
+      if (!config.publicUrl) httpBase = urls.httpUrl;
+      warnings.start();
       logger.info(urls, 'Loa Xã server listening');
       return urls;
     },
@@ -250,6 +261,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
           }
           // Long-lived streams (SSE) would hold app.close() open until their clients leave.
           for (const fn of shutdownHooks.splice(0)) fn();
+          warnings.stop();
           await app.close();
           // An emergency answered moments ago may still be sending to each box: let it finish on the open broker and database.
           await broadcastService.idle();

@@ -190,6 +190,14 @@ export const configSchema = z.object({
       return nets;
     }),
   LOAXA_SOURCE_CHECK_SECONDS: z.coerce.number().int().min(0).max(86_400).refine((v) => v === 0 || v >= 30, 'must be 0 (on demand only) or at least 30').default(300),
+  /**
+   * Issue 18, CAP 1.2 out: the Atom feed of our warnings and emergencies at /cap/alerts.atom, public (a
+   * disaster warning is public information) or off.
+   */
+  LOAXA_CAP_FEED: z.enum(['public', 'off']).default('public'),
+  /** The CAP `sender` of the alerts we write (CAP 1.2 §3.2.1: no spaces, commas, "<" or "&"): e.g. the province's domain. */
+  LOAXA_CAP_SENDER: z.string().regex(/^[^\s,<&]{1,200}$/, 'no spaces, commas, "<" or "&" (CAP 1.2 §3.2.1)').default('loaxa.local'),
+  LOAXA_CAP_FEED_TITLE: z.string().min(1).max(200).default('Loa Xã: cảnh báo thiên tai và thông báo khẩn cấp'),
   LOAXA_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
   LOAXA_LOGIN_LOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   /** An emergency broadcast needs a login (or re-login) no older than this (a stolen session cannot sound an alarm). */
@@ -322,6 +330,12 @@ export interface Config {
   uploadLimitBytes: number;
   eventStreamsPerUser: number;
   eventKeepaliveMs: number;
+  /** LOAXA_CAP_FEED: the CAP feed we publish (issue 18), public or off. */
+  capFeed: 'public' | 'off';
+  /** LOAXA_CAP_SENDER: the CAP sender of our alerts. */
+  capSender: string;
+  /** LOAXA_CAP_FEED_TITLE: the Atom feed's title. */
+  capFeedTitle: string;
   /** The national link (issue 17); undefined when LOAXA_NATIONAL_URL is unset. */
   national: NationalLinkConfig | undefined;
   /** LOAXA_NATIONAL_MAPPINGS_DIR: where mapping names resolve; undefined: `{dataDir}/national-mappings`. */
@@ -430,6 +444,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadLimitBytes: e.LOAXA_UPLOAD_LIMIT_BYTES,
     eventStreamsPerUser: e.LOAXA_EVENT_STREAMS_PER_USER,
     eventKeepaliveMs: e.LOAXA_EVENT_KEEPALIVE_MS,
+    capFeed: e.LOAXA_CAP_FEED,
+    capSender: e.LOAXA_CAP_SENDER,
+    capFeedTitle: e.LOAXA_CAP_FEED_TITLE,
     nationalMappingsDir: e.LOAXA_NATIONAL_MAPPINGS_DIR,
     national: e.LOAXA_NATIONAL_URL
       ? {

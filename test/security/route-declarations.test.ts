@@ -44,6 +44,9 @@ t.test('the server’s route table: every route declared, public routes few and 
   t.same(open, [
     'public GET /',
     'public GET /*',
+    // The CAP feed we publish (issue 18): disaster warnings are public information; LOAXA_CAP_FEED=off closes it.
+    'public GET /cap/alerts.atom',
+    'public GET /cap/alerts/:file',
     'public GET /healthz',
     'public GET /openapi.json',
     'public POST /api/v1/auth/login',
@@ -55,6 +58,8 @@ t.test('the server’s route table: every route declared, public routes few and 
     'self POST /api/v1/broker/acl',
     'self POST /api/v1/broker/auth',
     'self POST /api/v1/claim',
+    // A warning source pushes CAP with its own token (issue 18).
+    'self POST /api/v1/warnings/cap',
     'self POST /national/*',
     'self PUT /national/*',
   ], 'only these answer without a user’s login, each checking its own credentials where it has any');

@@ -677,4 +677,99 @@ export const migrations: Migration[] = [
       UPDATE users SET system = 1 WHERE id IN (SELECT id FROM national_peers);
     `,
   },
+  {
+    version: 23,
+    name: 'disaster warnings',
+    sql: `
+      -- Issue 18: the senders we take CAP 1.2 alerts from (pushed with a token, or pulled from a feed), with
+      -- their policy (shared/src/api/warnings.ts warningPolicySchema) and, for a feed, the poller's state.
+      -- The push token is kept as its SHA-256 only (a random 192-bit secret, like a box's: CONTRACTS.md).
+      CREATE TABLE warning_sources (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('push', 'feed')),
+        feed_url TEXT,
+        poll_seconds INTEGER NOT NULL DEFAULT 60,
+        area_codes TEXT NOT NULL DEFAULT '[]',
+        policy TEXT NOT NULL,
+        geocode_value_names TEXT NOT NULL DEFAULT '[]',
+        require_signature INTEGER NOT NULL DEFAULT 0,
+        certificate_pem TEXT,
+        certificate_subject TEXT,
+        token_hash TEXT UNIQUE,
+        created_at INTEGER NOT NULL,
+        disabled_at INTEGER,
+        deleted_at INTEGER,
+        etag TEXT,
+        last_modified TEXT,
+        last_polled_at INTEGER,
+        last_changed_at INTEGER,
+        last_result TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        next_poll_at INTEGER,
+        seen TEXT NOT NULL DEFAULT '[]'
+      );
+      -- One row per warning: a CAP identifier chain (the Alert and the Updates that replace it), as it is now.
+      -- source_id NULL: written on the province's form.
+      CREATE TABLE warnings (
+        id TEXT PRIMARY KEY,
+        source_id TEXT REFERENCES warning_sources(id),
+        source_name TEXT NOT NULL,
+        identifier TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        status TEXT NOT NULL,
+        kind TEXT,
+        risk_level INTEGER,
+        event TEXT NOT NULL,
+        headline TEXT,
+        severity TEXT NOT NULL,
+        urgency TEXT NOT NULL,
+        certainty TEXT NOT NULL,
+        expires_at INTEGER,
+        state TEXT NOT NULL,
+        reason TEXT,
+        priority TEXT,
+        decided_by TEXT,
+        announcement TEXT NOT NULL,
+        communes TEXT NOT NULL DEFAULT '[]',
+        target TEXT NOT NULL DEFAULT '{}',
+        boxes INTEGER NOT NULL DEFAULT 0,
+        boxes_without_coordinates INTEGER NOT NULL DEFAULT 0,
+        unmatched TEXT NOT NULL DEFAULT '[]',
+        repeat_minutes INTEGER NOT NULL DEFAULT 0,
+        attention INTEGER NOT NULL DEFAULT 1,
+        version INTEGER NOT NULL DEFAULT 1,
+        bulletin_id TEXT REFERENCES bulletins(id),
+        broadcast_id TEXT REFERENCES broadcasts(id),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX warnings_state ON warnings(state, expires_at);
+      CREATE INDEX warnings_created ON warnings(created_at, id);
+      -- Every CAP message taken (Alert, Update, Cancel, Ack, Error), with its XML as received (bounded by the
+      -- reader's document limit). CAP 1.2 §3.2.1: sender, identifier and sent make a message unique, so a
+      -- repeated one is ignored (the unique index). source_key: the source's id, or 'form'.
+      CREATE TABLE warning_versions (
+        id INTEGER PRIMARY KEY,
+        warning_id TEXT REFERENCES warnings(id),
+        version INTEGER NOT NULL,
+        source_key TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        identifier TEXT NOT NULL,
+        sent TEXT NOT NULL,
+        sent_ms INTEGER NOT NULL,
+        msg_type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        xml TEXT NOT NULL,
+        bulletin_id TEXT REFERENCES bulletins(id),
+        broadcast_id TEXT REFERENCES broadcasts(id),
+        note TEXT
+      );
+      CREATE UNIQUE INDEX warning_versions_key ON warning_versions(source_key, sender, identifier, sent);
+      CREATE INDEX warning_versions_warning ON warning_versions(warning_id, version);
+      CREATE INDEX warning_versions_received ON warning_versions(received_at);
+    `,
+  },
 ];
