@@ -117,7 +117,7 @@ export const configSchema = z.object({
   LOAXA_TTS_ENGINE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
   /** eSpeak worker threads (each ~60–120 MiB); default: one per spare core, at most 2. */
   LOAXA_TTS_WORKERS: z.coerce.number().int().min(1).max(8).optional(),
-  /** Chime before / after every synthesized bulletin: `none`, `default` (a bell made with ffmpeg) or an audio file. */
+  /** Chime before / after every synthesized bulletin: `none`, `default` (a bell made with ffmpeg), `attention` (the warning signal) or an audio file. */
   LOAXA_TTS_CHIME_INTRO: z.string().min(1).default('none'),
   LOAXA_TTS_CHIME_OUTRO: z.string().min(1).default('none'),
   LOAXA_TTS_ZALO_API_KEY: z.string().min(1).optional(),

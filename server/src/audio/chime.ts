@@ -3,13 +3,16 @@
 // bell is made with ffmpeg's sine sources. Chimes are joined to the speech before loudness processing, so
 // the −16 LUFS / −1 dBTP target holds for the whole file the speakers play; each chime is first set to a
 // level relative to the speech so it neither startles nor disappears.
+//
+// A second built-in source, 'attention', is not a bell but an alert tone for disaster warnings (issue 18: "an
+// attention signal before the speech"): it tells a listener that what follows is not the commune's daily news.
 
 import { stat } from 'node:fs/promises';
 import { runFfmpeg } from './ffmpeg.js';
 import { ebur128Filter, parseEbur128Summary } from './loudness.js';
 
-/** 'default' for the built-in bell, or the path of an audio file. */
-export type ChimeSource = 'default' | (string & {});
+/** 'default' for the built-in bell, 'attention' for the built-in alert tone, or the path of an audio file. */
+export type ChimeSource = 'default' | 'attention' | (string & {});
 
 export interface ChimeOptions {
   /** Played before the speech. */
@@ -69,15 +72,56 @@ export function defaultChimeArgs(kind: 'intro' | 'outro', sampleRate: number): s
   return [...inputs, '-filter_complex', [...chains, mix].join(';'), '-map', '[out]', '-t', String(totalS), ...rawOut(sampleRate)];
 }
 
+// The attention signal: three bursts of two sines sounding together, 853 Hz and 960 Hz. That pair is the
+// attention signal of broadcast emergency alerting (the US EAS, 47 CFR §11.32(a)(9)(ii), and its EBS
+// predecessor): a harsh, beating interval (the two tones are ~2 semitones apart) that no music or bell uses, so
+// it is heard as "warning" and never mistaken for the commune bell. The EAS signal is one continuous 8–25 s
+// tone meant for receivers; a loudspeaker in a village needs only to turn heads, so it is cut into three
+// 0.8 s bursts with 0.3 s pauses (≈3 s): an interrupted tone is more noticeable than a steady one at the same
+// level, and three bursts are over before the listener tires of them. Each burst fades in and out in 15 ms so
+// that it starts and stops without clicks.
+export const ATTENTION_TONES_HZ = [853, 960] as const;
+export const ATTENTION_BURSTS = 3;
+export const ATTENTION_BURST_S = 0.8;
+export const ATTENTION_PAUSE_S = 0.3;
+const ATTENTION_FADE_S = 0.015;
+
+/** ffmpeg arguments that synthesize the attention signal as mono s16le at `sampleRate`, measuring it too. */
+export function attentionSignalArgs(sampleRate: number): string[] {
+  const period = ATTENTION_BURST_S + ATTENTION_PAUSE_S;
+  const totalS = period * (ATTENTION_BURSTS - 1) + ATTENTION_BURST_S;
+  const inputs: string[] = [];
+  const chains: string[] = [];
+  for (let b = 0; b < ATTENTION_BURSTS; b++) {
+    for (const hz of ATTENTION_TONES_HZ) {
+      const i = inputs.length / 4;
+      inputs.push('-f', 'lavfi', '-i', `sine=frequency=${hz}:sample_rate=${sampleRate}:duration=${ATTENTION_BURST_S}`);
+      chains.push(
+        `[${i}:a]afade=t=in:d=${ATTENTION_FADE_S},afade=t=out:st=${(ATTENTION_BURST_S - ATTENTION_FADE_S).toFixed(3)}:d=${ATTENTION_FADE_S},` +
+          `adelay=${Math.round(b * period * 1000)},apad=whole_len=${Math.round(totalS * sampleRate)}[p${i}]`,
+      );
+    }
+  }
+  const count = inputs.length / 4;
+  // amix divides every input by the input count and volume restores it, as for the bell. ffmpeg's sine source
+  // is at 1/8 of full scale and only one burst's two tones sound at once: the peak is 1/4, far from clipping,
+  // and withChimes sets the level relative to the speech anyway.
+  const mix = `${Array.from({ length: count }, (_, i) => `[p${i}]`).join('')}amix=inputs=${count}:duration=longest:dropout_transition=0,volume=${count},${ebur128Filter(false)}[out]`;
+  return [...inputs, '-filter_complex', [...chains, mix].join(';'), '-map', '[out]', '-t', totalS.toFixed(3), ...rawOut(sampleRate)];
+}
+
 const defaultChimes = new Map<string, Promise<Chime>>();
 
-/** Loads a chime as mono 16-bit PCM at the speech's rate. The default chime is made once per process and rate. */
+/**
+ * Loads a chime as mono 16-bit PCM at the speech's rate. The built-in ones ('default', 'attention') are made
+ * once per process and rate; the attention signal is the same before and after.
+ */
 export function loadChime(source: ChimeSource, kind: 'intro' | 'outro', sampleRate: number, signal?: AbortSignal): Promise<Chime> {
-  if (source === 'default') {
-    const key = `${kind}@${sampleRate}`;
+  if (source === 'default' || source === 'attention') {
+    const key = source === 'attention' ? `attention@${sampleRate}` : `${kind}@${sampleRate}`;
     let chime = defaultChimes.get(key);
     if (!chime) {
-      chime = decodeChime(defaultChimeArgs(kind, sampleRate), sampleRate, undefined);
+      chime = decodeChime(source === 'attention' ? attentionSignalArgs(sampleRate) : defaultChimeArgs(kind, sampleRate), sampleRate, undefined);
       defaultChimes.set(key, chime);
       chime.catch(() => defaultChimes.delete(key));
     }

@@ -58,7 +58,10 @@ export interface RenderSpeechRequest {
   chunkCache?: PcmChunkCache;
   /** Chunks synthesized at once. Default: the engine's own `concurrency`, else 1. */
   concurrency?: number;
-  /** Intro/outro chimes: 'default' for the built-in bell or a path to any audio file ffmpeg reads. */
+  /**
+   * Intro/outro chimes: 'default' for the built-in bell, 'attention' for the warning signal (issue 18; a
+   * warning's speech opens with it), or a path to any audio file ffmpeg reads.
+   */
   chime?: ChimeOptions;
   /** Also return the MP3 download copy (48 kbps mono), encoded from the same processed audio. */
   mp3?: boolean;

@@ -772,4 +772,13 @@ export const migrations: Migration[] = [
       CREATE INDEX warning_versions_received ON warning_versions(received_at);
     `,
   },
+  {
+    version: 24,
+    name: 'bulletin attention signal',
+    sql: `
+      -- Issue 18: a disaster warning's bulletin is read after the attention signal (audio/chime.ts 'attention'),
+      -- not the commune bell; remembered on the bulletin so a restart that resumes synthesis keeps it.
+      ALTER TABLE bulletins ADD COLUMN attention INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -33,6 +33,8 @@ export interface Bulletin {
   relaySourceId: string | null;
   /** A programme's current version (`source` is 'programme': its items are in programme_versions); null otherwise. */
   programmeVersion: number | null;
+  /** A text bulletin read after the attention signal (issue 18: a disaster warning's); false otherwise. */
+  attention: boolean;
 }
 
 /** Text (synthesized), a recording, a relay of a live source, a programme of several items (issue 15), a live voice (issue 16). */
@@ -65,6 +67,7 @@ interface Row {
   mp3_sha256: string | null;
   relay_source_id: string | null;
   programme_version: number | null;
+  attention: number;
 }
 
 const toBulletin = (r: Row): Bulletin => ({
@@ -94,6 +97,7 @@ const toBulletin = (r: Row): Bulletin => ({
   mp3Sha256: r.mp3_sha256,
   relaySourceId: r.relay_source_id,
   programmeVersion: r.programme_version,
+  attention: r.attention === 1,
 });
 
 export class BulletinRepository {
@@ -111,8 +115,8 @@ export class BulletinRepository {
 
   constructor(db: Db) {
     this.insertStmt = db.prepare(
-      `INSERT INTO bulletins (id, title, text, category, voice, speed, status, progress, stage, created_by, area_code, created_at, updated_at, source, upload_path, original_name)
-       VALUES (@id, @title, @text, @category, @voice, @speed, 'synthesizing', 0, 'queued', @createdBy, @areaCode, @now, @now, @source, @uploadPath, @originalName)`,
+      `INSERT INTO bulletins (id, title, text, category, voice, speed, status, progress, stage, created_by, area_code, created_at, updated_at, source, upload_path, original_name, attention)
+       VALUES (@id, @title, @text, @category, @voice, @speed, 'synthesizing', 0, 'queued', @createdBy, @areaCode, @now, @now, @source, @uploadPath, @originalName, @attention)`,
     );
     // A relay has no audio to make: it is ready when it is written, and airs its source for duration_ms.
     this.insertRelayStmt = db.prepare(
@@ -155,10 +159,16 @@ export class BulletinRepository {
   }
 
   insert(
-    b: { id: string; title: string; text: string; category: string | null; voice: string; speed: number; createdBy: string | null; areaCode: string | null; source?: 'text' | 'recording'; uploadPath?: string | null; originalName?: string | null },
+    b: {
+      id: string; title: string; text: string; category: string | null; voice: string; speed: number; createdBy: string | null; areaCode: string | null;
+      source?: 'text' | 'recording'; uploadPath?: string | null; originalName?: string | null;
+      /** Read after the attention signal (issue 18); default false. */
+      attention?: boolean;
+    },
     now = Date.now(),
   ): void {
-    this.insertStmt.run({ source: 'text', uploadPath: null, originalName: null, ...b, now });
+    const { attention, ...rest } = b;
+    this.insertStmt.run({ source: 'text', uploadPath: null, originalName: null, ...rest, attention: attention ? 1 : 0, now });
   }
 
   /** A relay bulletin (issue 15): `sourceId` for `durationMs`, ready at once. */

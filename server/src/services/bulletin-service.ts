@@ -26,6 +26,8 @@ export type SpeechRenderer = (req: {
   style?: 'north' | 'south';
   /** Whose dictionary entries apply: the bulletin's area (the most local entry wins); absent or null: installation-wide ones only. */
   areaCode?: string | null;
+  /** Open with the attention signal (audio/chime.ts 'attention'): a disaster warning's reading (issue 18). */
+  attention?: boolean;
   onProgress: (percent: number, stage: string) => void;
 }) => Promise<RenderedSpeech>;
 
@@ -83,7 +85,7 @@ export class BulletinService {
         // A live voice's recording (issue 16) is mastered exactly as an upload: "the upload path's loudness treatment".
         (b.source === 'recording' || b.source === 'live') && b.uploadPath && this.deps.renderRecording
           ? await this.deps.renderRecording(b.uploadPath, onProgress)
-          : await render({ text: b.text, voice: b.voice, speed: b.speed, areaCode: b.areaCode, onProgress });
+          : await render({ text: b.text, voice: b.voice, speed: b.speed, areaCode: b.areaCode, ...(b.attention ? { attention: true } : {}), onProgress });
       const stored = await media.put(out.ogg, 'ogg');
       const mp3 = out.mp3 ? await media.put(out.mp3, 'mp3') : null;
       bulletins.markReady(id, { sha256: stored.sha256, bytes: stored.bytes, durationMs: out.durationMs, engine: out.engine, lufs: out.lufs, truePeakDb: out.truePeakDb, mp3Sha256: mp3?.sha256 ?? null });

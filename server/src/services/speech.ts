@@ -46,7 +46,12 @@ export class SpeechService {
       speed: req.speed,
       onProgress: req.onProgress,
       ...(this.deps.chunkCache ? { chunkCache: this.deps.chunkCache } : {}),
-      ...(this.deps.chime ? { chime: this.deps.chime } : {}),
+      ...(req.attention
+        // Issue 18: a disaster warning opens with the attention signal instead of the configured intro (the
+        // bell means "the commune's news"; this means "warning"). The configured outro and gap stay. Joined
+        // before mastering (pipeline.ts), so −16 LUFS / −1 dBTP holds for the signal and the speech together.
+        ? { chime: { ...this.deps.chime, intro: 'attention' as const } }
+        : this.deps.chime ? { chime: this.deps.chime } : {}),
       // The MP3 rendition is for people who download a bulletin; the boxes get Opus.
       mp3: true,
     });
