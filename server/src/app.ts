@@ -261,7 +261,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
           }
           // Long-lived streams (SSE) would hold app.close() open until their clients leave.
           for (const fn of shutdownHooks.splice(0)) fn();
-          warnings.stop();
+          await warnings.stop();
           await app.close();
           // An emergency answered moments ago may still be sending to each box: let it finish on the open broker and database.
           await broadcastService.idle();

@@ -53,7 +53,8 @@ t.test('the form: preview, then an emergency repeated until it expires', async (
   t.match(made.body, { state: 'airing', priority: 'emergency', kind: 'flash-flood', riskLevel: 4, severity: 'Extreme', urgency: 'Immediate', repeatMinutes: 2, sourceId: null, version: 1 });
   const b = s.server.ctx.broadcasts.get(made.body.versions[0].broadcastId)!;
   t.match(b, { priority: 'emergency', status: 'approved', target: { areaCodes: ['99003', '99004'] } });
-  t.match(b.schedule, { kind: 'every', minutes: 5 }, 'the repeat is clamped to 5 minutes (schema minimum)');
+  t.match(b.schedule, { kind: 'every', minutes: 2 }, 'aired again every 2 minutes, as the form asked');
+  t.equal(s.server.ctx.bulletins.get(b.bulletinId)!.attention, true, 'with the attention signal before the speech');
   t.equal(Date.parse((b.schedule as { until: string }).until), Date.parse(made.body.expiresAt), 'until the warning expires');
   t.equal(s.server.ctx.bulletins.get(b.bulletinId)!.category, 'unscheduled-news');
   const stored = s.server.ctx.db.prepare('SELECT xml, sender FROM warning_versions').get() as { xml: string; sender: string };

@@ -63,8 +63,12 @@ import { cancelAlert, formAlert } from './cap-author.js';
 const HOUR_MS = 3600_000;
 /** An `every` schedule spans at most 31 days (shared/src/api/schedule.ts EVERY_MAX_SPAN_MS). */
 const EVERY_MAX_SPAN_MS = 31 * 24 * HOUR_MS;
-/** The schema's least repeat (an `every` of less than 5 minutes would flood the agendas). */
-const MIN_REPEAT_MINUTES = 5;
+/**
+ * At most this many airings of one version in its `every` schedule: a repeat of a minute over a warning of a
+ * month would be 44,640 airings, past the occurrence cap (POST /broadcasts refuses it). The repeat is
+ * lengthened so the warning still airs until it expires.
+ */
+const MAX_REPEATS = 2_000;
 /** The CAP reader's document limit: what we keep of each message is bounded by it. */
 export const CAP_MAX_BYTES = 1024 * 1024;
 
@@ -464,9 +468,9 @@ export class WarningService {
       const w0 = this.deps.warnings.get(warningId)!;
       const bulletinId = newId('bl');
       const title = `Cảnh báo: ${w0.headline ?? w0.event}`.slice(0, 200);
-      // attention (the alert tone before the speech) belongs on the bulletin; it is passed once the bulletin
-      // record has the field (issue 18, another change): until then it is kept on the warning only.
-      this.deps.bulletins.insert({ id: bulletinId, title, text: w0.announcement.normalize('NFC'), category: 'unscheduled-news', voice: this.deps.ttsVoice, speed: 1, createdBy: actor.id, areaCode: null });
+      // The attention signal (audio/chime.ts 'attention') is read before the speech when the policy or the form
+      // asks for it: it belongs to the bulletin, so a synthesis resumed after a restart keeps it.
+      this.deps.bulletins.insert({ id: bulletinId, title, text: w0.announcement.normalize('NFC'), category: 'unscheduled-news', voice: this.deps.ttsVoice, speed: 1, createdBy: actor.id, areaCode: null, attention: w0.attention });
       const b = await this.deps.bulletinService.synthesize(bulletinId);
       const w = this.deps.warnings.get(warningId)!;
       if (w.version !== version || w.state !== 'airing') return;
@@ -476,8 +480,8 @@ export class WarningService {
       }
       await this.stopBroadcast(w, actor);
       const now = this.now();
-      const repeat = w.repeatMinutes > 0 ? Math.max(MIN_REPEAT_MINUTES, w.repeatMinutes) : 0;
       const until = Math.min(w.expiresAt ?? now, now + EVERY_MAX_SPAN_MS);
+      const repeat = w.repeatMinutes > 0 ? Math.max(w.repeatMinutes, Math.ceil((until - now) / 60_000 / MAX_REPEATS)) : 0;
       const draft = repeat > 0 && until - now > repeat * 60_000
         ? { bulletinId, priority: w.priority ?? 'emergency', target: w.target, schedule: { kind: 'every' as const, from: iso(now), until: iso(until), minutes: repeat } }
         : { bulletinId, priority: w.priority ?? 'emergency', target: w.target, startAt: iso(now) };

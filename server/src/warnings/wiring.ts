@@ -1,8 +1,8 @@
 /**
  * Disaster warnings (issue 18), wired for app.ts: the sources and warnings repositories, the service that
  * turns CAP messages and the province's form into airings, its routes, the CAP feed we publish, and the
- * timer that moves warnings past their expiry. The feed poller (feed-poller.ts, another change) is given
- * `sources` as its store and `ingest` below.
+ * timer that moves warnings past their expiry, and the feed poller (feed-poller.ts) that pulls every enabled
+ * feed source through the same SSRF guard as relays, with `sources` as its store and `ingest` below.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -14,6 +14,7 @@ import { WarningSourceRepository } from '../repos/warning-sources.js';
 import { warningRoutes } from '../routes/warnings.js';
 import { capFeedRoutes } from '../routes/cap-feed.js';
 import { WarningService, type IngestOutcome } from './warning-service.js';
+import { WarningFeedPoller } from './feed-poller.js';
 
 /** How often warnings past their expiry are moved to `expired` (reads check too). */
 const EXPIRY_SWEEP_MS = 30_000;
@@ -24,8 +25,10 @@ export interface WarningsWired {
   service: WarningService;
   /** What the feed poller calls with each alert it pulls; a refused message rejects with the ApiError. */
   ingest: (sourceId: string, xml: Uint8Array, origin: string) => Promise<IngestOutcome>;
+  /** Pulls the feed sources (CAP, Atom or RSS) on their own schedules, with ETags and backoff. */
+  poller: WarningFeedPoller;
   start(): void;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 export async function wireWarnings(
@@ -72,21 +75,28 @@ export async function wireWarnings(
     }
     cancel = schedule(sweep, EXPIRY_SWEEP_MS);
   };
+  const ingest = async (sourceId: string, xml: Uint8Array, origin: string): Promise<IngestOutcome> => {
+    const s = sources.get(sourceId);
+    if (!s || s.deletedAt !== null || s.disabledAt !== null) throw new Error(`warning source ${sourceId} is gone or disabled`);
+    return service.ingestCap(s, xml, origin);
+  };
+  // A feed on the province's LAN is allowed only where LOAXA_SOURCE_PRIVATE_NETS says so, as for relays (issue 15
+  // review: SSRF): a feed cannot send the server to its own host or network.
+  const poller = new WarningFeedPoller({ sources, ingest, guard: ctx.streamAddressGuard, logger: opts.logger.child({ module: 'warning-feeds' }), ...(opts.clock ? { clock: opts.clock } : {}) });
   return {
     sources,
     warnings,
     service,
-    ingest: async (sourceId, xml, origin) => {
-      const s = sources.get(sourceId);
-      if (!s || s.deletedAt !== null || s.disabledAt !== null) throw new Error(`warning source ${sourceId} is gone or disabled`);
-      return service.ingestCap(s, xml, origin);
-    },
+    ingest,
+    poller,
     start: () => {
       if (!cancel) sweep();
+      poller.start();
     },
-    stop: () => {
+    stop: async () => {
       cancel?.();
       cancel = null;
+      await poller.stop();
     },
   };
 }
