@@ -26,6 +26,7 @@ const VIEWS = {
   programmes: () => import('../views/programmes/ProgrammesView.js'),
   golive: () => import('../views/golive/GoLiveView.js'),
   national: () => import('../views/national/NationalView.js'),
+  warnings: () => import('../views/warnings/WarningsView.js'),
 } satisfies Record<RouteName, unknown>;
 const liveView = () => import('../views/live/BroadcastLiveView.js');
 

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { t } from '../i18n/vi.js';
-import { navFor, type RouteName } from '../logic/roles.js';
+import { can, navFor, type RouteName } from '../logic/roles.js';
 import { PATHS } from '../logic/routes.js';
 import { Link } from '../components/ui.js';
 import { useSession } from './session.js';
@@ -30,9 +30,28 @@ function useAreaName(code: string | null, known: string | undefined): string {
   return name;
 }
 
+/** Disaster warnings waiting for a person (issue 18), for those who may approve them: on load, on each page, each minute. */
+function usePendingWarnings(enabled: boolean, current: RouteName | null): number {
+  const { api } = useSession();
+  const [n, setN] = useState(0);
+  useEffect(() => {
+    if (!enabled) return;
+    let live = true;
+    const read = () => void api.request<{ total: number }>('GET', '/api/v1/warnings?state=pending&limit=1').then((r) => live && setN(r.total), () => undefined);
+    read();
+    const timer = setInterval(read, 60_000);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [enabled, current]);
+  return n;
+}
+
 export function Header({ current }: { current: RouteName | null }) {
   const session = useSession();
   const { me } = session;
+  const pending = usePendingWarnings(can(me.role, 'issue-warning'), current);
   const area = useAreaName(me.areaCode, me.area?.name);
   const [open, setOpen] = useState(false);
   return (
@@ -65,6 +84,12 @@ export function Header({ current }: { current: RouteName | null }) {
         {navFor(me.role, me).map((r) => (
           <Link key={r} href={PATHS[r]} aria-current={current === r ? 'page' : undefined} onClickCapture={() => setOpen(false)}>
             {t.nav[r]}
+            {r === 'warnings' && pending > 0 && (
+              <span class="nav-count" data-testid="pending-warnings">
+                {pending}
+                <span class="sr-only"> {t.header.pendingWarnings}</span>
+              </span>
+            )}
           </Link>
         ))}
       </nav>

@@ -59,6 +59,7 @@ export const t = {
     allAreas: 'Toàn hệ thống',
     logout: 'Đăng xuất',
     menu: 'Trình đơn',
+    pendingWarnings: 'cảnh báo chờ duyệt',
   },
 
   nav: {
@@ -74,6 +75,7 @@ export const t = {
     programmes: 'Chương trình',
     golive: 'Phát trực tiếp',
     national: 'Liên thông',
+    warnings: 'Cảnh báo thiên tai',
   },
 
   roles: {

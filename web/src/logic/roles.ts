@@ -24,6 +24,9 @@ export const ACTIONS = [
   'check-source',
   'go-live',
   'national-link',
+  'view-warnings',
+  'issue-warning',
+  'manage-warning-sources',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -54,13 +57,18 @@ const RULES: Record<Action, (role: Role) => boolean> = {
   // Issue 17: the national link speaks for the whole installation; its routes answer installation-wide
   // province admins only (server/src/routes/national.ts), see `canOpen`'s scope.
   'national-link': admins,
+  // Issue 18: everyone sees the disaster warnings of their area (the server scopes the list); the province's
+  // approvers and admins write one on the form, approve, reject or stop one; only admins manage the sources.
+  'view-warnings': anyone,
+  'issue-warning': (role) => canApprove({ role }),
+  'manage-warning-sources': admins,
 };
 
 export function can(role: Role, action: Action): boolean {
   return RULES[action](role);
 }
 
-export const ROUTES = ['dashboard', 'golive', 'compose', 'programmes', 'broadcasts', 'approvals', 'inbox', 'devices', 'sources', 'national', 'reports', 'audit'] as const;
+export const ROUTES = ['dashboard', 'golive', 'compose', 'programmes', 'broadcasts', 'approvals', 'warnings', 'inbox', 'devices', 'sources', 'national', 'reports', 'audit'] as const;
 export type RouteName = (typeof ROUTES)[number];
 
 /** The action a page needs; a page whose action the role lacks is neither linked nor reachable. */
@@ -79,6 +87,7 @@ const NEEDS: Record<RouteName, Action> = {
   programmes: 'compose',
   golive: 'go-live',
   national: 'national-link',
+  warnings: 'view-warnings',
 };
 
 /** Pages whose routes answer only users of the whole installation (no area of their own). */
@@ -97,8 +106,8 @@ export function canOpen(role: Role, route: RouteName, scope?: { areaCode: string
 export function navFor(role: Role, scope?: { areaCode: string | null }): RouteName[] {
   const order: RouteName[] =
     role === 'operator'
-      ? ['compose', 'golive', 'programmes', 'inbox', 'broadcasts', 'dashboard', 'devices', 'sources', 'reports']
-      : ['dashboard', 'compose', 'golive', 'programmes', 'approvals', 'broadcasts', 'inbox', 'devices', 'sources', 'national', 'reports', 'audit'];
+      ? ['compose', 'golive', 'programmes', 'inbox', 'broadcasts', 'warnings', 'dashboard', 'devices', 'sources', 'reports']
+      : ['dashboard', 'warnings', 'compose', 'golive', 'programmes', 'approvals', 'broadcasts', 'inbox', 'devices', 'sources', 'national', 'reports', 'audit'];
   return order.filter((r) => canOpen(role, r, scope));
 }
 

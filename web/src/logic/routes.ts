@@ -14,6 +14,7 @@ export const PATHS: Record<RouteName, string> = {
   programmes: '/chuong-trinh',
   golive: '/phat-truc-tiep',
   national: '/lien-thong',
+  warnings: '/canh-bao',
 };
 
 export type Match = { route: RouteName; params: Record<string, string> } | { route: 'home' } | { route: 'broadcast'; params: { id: string } } | { route: 'not-found' };
@@ -41,4 +42,10 @@ export const PROGRAMME_PARAM = 'ma';
 export const NEW_PROGRAMME = 'moi';
 export function programmePath(id: string = NEW_PROGRAMME): string {
   return `${PATHS.programmes}?${PROGRAMME_PARAM}=${encodeURIComponent(id)}`;
+}
+
+/** `/canh-bao?ma=<id>` opens one warning; without it, the list (the tabs are `#soan` and `#nguon`). */
+export const WARNING_PARAM = 'ma';
+export function warningPath(id?: string): string {
+  return id ? `${PATHS.warnings}?${WARNING_PARAM}=${encodeURIComponent(id)}` : PATHS.warnings;
 }

@@ -40,7 +40,7 @@ function toggle(list: string[], v: string, on: boolean): string[] {
   return on ? [...new Set([...list, v])] : list.filter((x) => x !== v);
 }
 
-function AreaList({ selected, onChange }: { selected: string[]; onChange: (v: string[]) => void }) {
+export function AreaList({ selected, onChange }: { selected: string[]; onChange: (v: string[]) => void }) {
   const session = useSession();
   const [flat, setFlat] = useState<FlatArea[] | null>(null);
   const [error, setError] = useState<string | null>(null);
