@@ -16,7 +16,7 @@ import { startSimulation } from '../../firmware-sim/src/index.js';
 import { ADMIN_PASSWORD, importSampleAreas, tempDir } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 import { alert, xmlOf } from '../warnings/server-helpers.js';
-import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, login, startWebServer } from './helpers.js';
+import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, login, SCREENSHOTS, startWebServer } from './helpers.js';
 
 const skip = browserSkipReason();
 t.setTimeout(240_000);
@@ -93,6 +93,8 @@ t.test('a province admin sends a level-4 flash-flood warning to two communes, wa
   const readingCheck = page.getByLabel('Đã kiểm tra cách đọc');
   if (await readingCheck.count()) await readingCheck.check();
   t.ok(await noSideScroll(page), 'the preview fits 360 px');
+  // For the README (`npm run screenshots` puts it in web/screenshots; a test run, in a temp dir).
+  await page.screenshot({ path: join(SCREENSHOTS, 'warning-form-phone.png'), fullPage: true });
 
   // Send: the question names the communes and boxes; the warning's page opens, airing.
   await page.getByRole('button', { name: 'Phát cảnh báo' }).click();
@@ -124,6 +126,7 @@ t.test('a province admin sends a level-4 flash-flood warning to two communes, wa
   await page.getByTestId('as-run').waitFor({ timeout: 15_000 });
   t.ok((await page.locator('[data-testid=as-run] tbody tr').count()) >= 4, 'the as-run lists each box');
   t.ok(await noSideScroll(page), 'the warning’s page fits 360 px');
+  await page.screenshot({ path: join(SCREENSHOTS, 'warning-airing-phone.png'), fullPage: true });
 
   // Stop it with a reason, after a question.
   await page.getByRole('button', { name: '■ Dừng cảnh báo' }).click();
