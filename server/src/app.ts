@@ -150,7 +150,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     events,
     requests,
     bus: broker,
-    brokerIdentities: broker.dynsec ?? null,
+    brokerIdentities: broker.deviceIdentities ?? null,
     onShutdown: (fn) => shutdownHooks.push(fn),
     broadcastService,
     objects,

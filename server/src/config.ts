@@ -34,6 +34,18 @@ export const configSchema = z.object({
   LOAXA_MQTT_DYNSEC: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   LOAXA_MQTT_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(500).default(10_000),
   /**
+   * Issue 21: device identities and ACLs written as Mosquitto's `password_file` and `acl_file` (the same paths as
+   * in mosquitto.conf) and reloaded, instead of dynamic security: 10,000 boxes in seconds, not minutes. Set both.
+   */
+  LOAXA_MOSQUITTO_PASSWORD_FILE: z.string().min(1).optional(),
+  LOAXA_MOSQUITTO_ACL_FILE: z.string().min(1).optional(),
+  /** Mosquitto's `pid_file`: the server sends SIGHUP to reload the files (it must be allowed to signal it). */
+  LOAXA_MOSQUITTO_PID_FILE: z.string().min(1).optional(),
+  /** Or a command that reloads Mosquitto, split on spaces, run without a shell (e.g. `sudo -n systemctl reload mosquitto`). */
+  LOAXA_MOSQUITTO_RELOAD_COMMAND: z.string().min(1).optional(),
+  /** A rewrite the broker has not taken within this long fails (a registration then answers 503 and is undone). */
+  LOAXA_MOSQUITTO_RELOAD_TIMEOUT_MS: z.coerce.number().int().min(500).max(600_000).default(10_000),
+  /**
    * Bytes a connection may send the embedded broker before its CONNECT is accepted (issue 13 finding 4). A box's
    * CONNECT (ids, secret, `offline` will) is under 1 KiB; MQTT lets one packet announce 268,435,455 bytes
    * (3.1.1 §2.2.3) and aedes buffers a packet whole, so without this anyone could make the server hold 256 MB per
@@ -272,6 +284,8 @@ export interface Config {
   mqttUsername: string | undefined;
   mqttPassword: string | undefined;
   mqttDynsec: boolean;
+  /** LOAXA_MOSQUITTO_*: device identities as Mosquitto's password and ACL files (issue 21); undefined: not used. */
+  mosquittoFiles: MosquittoFilesConfig | undefined;
   mqttConnectTimeoutMs: number;
   mqttPreconnectMaxBytes: number;
   mqttMaxPacketBytes: number;
@@ -342,6 +356,14 @@ export interface Config {
   nationalMappingsDir?: string | undefined;
 }
 
+export interface MosquittoFilesConfig {
+  passwordFile: string;
+  aclFile: string;
+  pidFile: string | undefined;
+  reloadCommand: string[] | undefined;
+  reloadTimeoutMs: number;
+}
+
 /** LOAXA_NATIONAL_*: the link to the province's source system (server/src/national/link/). */
 export interface NationalLinkConfig {
   url: string;
@@ -376,6 +398,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.LOAXA_MQTT_DYNSEC && !(e.LOAXA_MQTT_URL && e.LOAXA_MQTT_USERNAME && e.LOAXA_MQTT_PASSWORD)) {
     missing.push('  LOAXA_MQTT_DYNSEC: needs LOAXA_MQTT_URL, LOAXA_MQTT_USERNAME and LOAXA_MQTT_PASSWORD (the dynamic-security admin)');
   }
+  if (!!e.LOAXA_MOSQUITTO_PASSWORD_FILE !== !!e.LOAXA_MOSQUITTO_ACL_FILE) {
+    missing.push('  LOAXA_MOSQUITTO_PASSWORD_FILE / LOAXA_MOSQUITTO_ACL_FILE: set both (the password_file and acl_file of mosquitto.conf) or neither');
+  }
+  if (e.LOAXA_MOSQUITTO_PASSWORD_FILE && !(e.LOAXA_MQTT_URL && e.LOAXA_MQTT_USERNAME && e.LOAXA_MQTT_PASSWORD)) {
+    missing.push('  LOAXA_MOSQUITTO_PASSWORD_FILE: needs LOAXA_MQTT_URL, LOAXA_MQTT_USERNAME and LOAXA_MQTT_PASSWORD (the server writes its own login into the file)');
+  }
+  if (e.LOAXA_MOSQUITTO_PASSWORD_FILE && e.LOAXA_MQTT_DYNSEC) {
+    missing.push('  LOAXA_MOSQUITTO_PASSWORD_FILE / LOAXA_MQTT_DYNSEC: choose one way of keeping device identities at Mosquitto');
+  }
+  if (e.LOAXA_MOSQUITTO_PID_FILE && e.LOAXA_MOSQUITTO_RELOAD_COMMAND) {
+    missing.push('  LOAXA_MOSQUITTO_PID_FILE / LOAXA_MOSQUITTO_RELOAD_COMMAND: set one way of reloading Mosquitto, not both');
+  }
   if (!!e.LOAXA_LIVE_ICECAST_URL !== !!e.LOAXA_LIVE_ICECAST_PUBLIC_URL) {
     missing.push('  LOAXA_LIVE_ICECAST_URL / LOAXA_LIVE_ICECAST_PUBLIC_URL: set both (where the server pushes, where the boxes listen) or neither');
   }
@@ -390,6 +424,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mqttUsername: e.LOAXA_MQTT_USERNAME,
     mqttPassword: e.LOAXA_MQTT_PASSWORD,
     mqttDynsec: e.LOAXA_MQTT_DYNSEC,
+    mosquittoFiles:
+      e.LOAXA_MOSQUITTO_PASSWORD_FILE && e.LOAXA_MOSQUITTO_ACL_FILE
+        ? {
+            passwordFile: e.LOAXA_MOSQUITTO_PASSWORD_FILE,
+            aclFile: e.LOAXA_MOSQUITTO_ACL_FILE,
+            pidFile: e.LOAXA_MOSQUITTO_PID_FILE,
+            reloadCommand: e.LOAXA_MOSQUITTO_RELOAD_COMMAND?.split(/\s+/).filter(Boolean),
+            reloadTimeoutMs: e.LOAXA_MOSQUITTO_RELOAD_TIMEOUT_MS,
+          }
+        : undefined,
     mqttConnectTimeoutMs: e.LOAXA_MQTT_CONNECT_TIMEOUT_MS,
     mqttPreconnectMaxBytes: e.LOAXA_MQTT_PRECONNECT_MAX_BYTES,
     mqttMaxPacketBytes: e.LOAXA_MQTT_MAX_PACKET_BYTES,

@@ -4,6 +4,7 @@
  * Apart from bus.ts, which the dynamic-security driver imports, so that not even a cycle of types forms.
  */
 import type { MessageBus } from './bus.js';
+import type { BrokerIdentities } from './identities.js';
 import type { MosquittoDynsec } from './mosquitto-dynsec.js';
 
 export interface Broker extends MessageBus {
@@ -20,4 +21,9 @@ export interface Broker extends MessageBus {
   health(): { up: boolean; deviceConnections: number | null };
   /** Device identities in an external broker's own store (Mosquitto dynamic security), when it has one. */
   readonly dynsec?: MosquittoDynsec | null;
+  /**
+   * Device identities the server must give the broker itself: the dynsec plugin's, or Mosquitto's password and
+   * ACL files (issue 21). Null when the broker checks logins its own way (embedded, HTTP auth).
+   */
+  readonly deviceIdentities?: BrokerIdentities | null;
 }

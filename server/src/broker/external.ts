@@ -2,8 +2,8 @@
  * An external MQTT broker (LOAXA_MQTT_URL) behind the same `Broker` interface (bus.ts) as the embedded aedes: one mqtt.js
  * client with its own login, clean session, QoS 1, jittered reconnects that resubscribe, and a retained
  * last will that marks the server `offline` when its connection dies (issue 8 § External broker path).
- * Device identities and ACLs reach such a broker in its own way: `mosquitto-dynsec.ts` for Mosquitto,
- * `routes/broker-auth.ts` for brokers with HTTP auth (EMQX and others).
+ * Device identities and ACLs reach such a broker in its own way: `mosquitto-dynsec.ts` or `mosquitto-files.ts`
+ * (issue 21) for Mosquitto, `routes/broker-auth.ts` for brokers with HTTP auth (EMQX and others).
  * Over 300 lines because the connection's life (connect, wait, jittered reconnect, resubscribe, last will)
  * is one state machine, best read whole.
  */
@@ -13,7 +13,9 @@ import type { Logger } from 'pino';
 import { encodeMessage, topics } from '@loaxa/shared';
 import type { MessageHandler, PublishOptions } from './bus.js';
 import type { Broker } from './broker.js';
+import type { BrokerIdentities } from './identities.js';
 import { MosquittoDynsec } from './mosquitto-dynsec.js';
+import type { MosquittoFiles } from './mosquitto-files.js';
 
 export interface ExternalBrokerOptions {
   /** mqtt://, mqtts:// or tcp:// URL of the broker. */
@@ -35,6 +37,11 @@ export interface ExternalBrokerOptions {
   keepaliveSeconds?: number;
   /** Mosquitto's dynamic-security plugin manages device identities (LOAXA_MQTT_DYNSEC). */
   dynamicSecurity?: boolean | { requestTimeoutMs?: number };
+  /**
+   * Mosquitto's password and ACL files, written by the server (LOAXA_MOSQUITTO_PASSWORD_FILE, issue 21): written
+   * and taken by the broker before the server logs in, since the server's own login is in them.
+   */
+  mosquittoFiles?: MosquittoFiles;
   /** Client id prefix; a random suffix keeps two server processes from taking over each other's session. */
   clientIdPrefix?: string;
 }
@@ -77,6 +84,7 @@ interface Waiter {
 export class ExternalBroker implements Broker {
   /** Present when the dynamic-security plugin manages device identities. */
   readonly dynsec: MosquittoDynsec | null;
+  readonly mosquittoFiles: MosquittoFiles | null;
   private client: MqttClient | null = null;
   private readonly subscriptions = new Map<string, Set<MessageHandler>>();
   private readonly waiters = new Set<Waiter>();
@@ -101,6 +109,13 @@ export class ExternalBroker implements Broker {
           nextConnection: (timeoutMs) => this.nextConnection(timeoutMs),
         })
       : null;
+    this.mosquittoFiles = opts.mosquittoFiles ?? null;
+    if (this.dynsec && this.mosquittoFiles) throw new Error('dynamic security and the Mosquitto files exclude each other');
+  }
+
+  /** Whichever keeps the boxes' identities at this broker, if either. */
+  get deviceIdentities(): BrokerIdentities | null {
+    return this.dynsec ?? this.mosquittoFiles;
   }
 
   health(): { up: boolean; deviceConnections: null } {
@@ -118,6 +133,8 @@ export class ExternalBroker implements Broker {
     this.stopping = false;
     this.everConnected = false;
     const since = this.ready;
+    // The server's own login is one of the files' lines: the broker must have them before it can log in.
+    await this.mosquittoFiles?.start(this.opts.connectTimeoutMs ?? 10_000);
     const clientOpts: IClientOptions = {
       clientId: `${this.opts.clientIdPrefix ?? 'loaxa-server'}-${randomBytes(6).toString('hex')}`,
       protocolVersion: 4,
@@ -149,7 +166,7 @@ export class ExternalBroker implements Broker {
       await this.stop();
       throw err;
     }
-    this.log.info({ url: redact(url), clientId: clientOpts.clientId, dynsec: !!this.dynsec }, 'connected to the external MQTT broker');
+    this.log.info({ url: redact(url), clientId: clientOpts.clientId, dynsec: !!this.dynsec, mosquittoFiles: !!this.mosquittoFiles }, 'connected to the external MQTT broker');
     const port = url.port ? Number(url.port) : url.protocol === 'mqtts:' ? 8883 : 1883;
     return { port };
   }
@@ -189,6 +206,13 @@ export class ExternalBroker implements Broker {
    * other brokers need their own admin API, so this only says so.
    */
   disconnect(deviceId: string): void {
+    if (this.mosquittoFiles) {
+      // 2.0 has no way to cut a client off but a plugin; a reload of the files cuts off a box whose line went
+      // (revoked) or changed (a claim's new secret): security_default.c mosquitto_security_apply_default.
+      // Logged, not warned: the revoke and claim routes call this right after the reload has cut the box off.
+      this.log.info({ deviceId }, 'Mosquitto with password files cannot disconnect a box on demand; its revocation or new secret did, at the reload');
+      return;
+    }
     if (!this.dynsec) {
       this.log.warn({ deviceId }, 'cannot disconnect a device on this external broker (no dynamic-security plugin); revoke it at the broker');
       return;
@@ -203,6 +227,7 @@ export class ExternalBroker implements Broker {
     this.reconnectTimer = null;
     for (const w of [...this.waiters]) this.settle(w, new Error('external broker stopped'));
     this.dynsec?.stop();
+    this.mosquittoFiles?.stop();
     const client = this.client;
     this.client = null;
     if (!client) return;

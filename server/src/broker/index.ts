@@ -1,6 +1,8 @@
 /**
  * The one place that picks the broker: an external one when LOAXA_MQTT_URL names it, else the embedded aedes
- * broker. Either way the server gets a `Broker` (broker.ts) and never asks which one it is.
+ * broker. Either way the server gets a `Broker` (broker.ts) and never asks which one it is. An external Mosquitto
+ * gets the boxes' identities through dynamic security (LOAXA_MQTT_DYNSEC) or its password and ACL files
+ * (LOAXA_MOSQUITTO_PASSWORD_FILE, issue 21); see `Broker.deviceIdentities`.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -9,6 +11,7 @@ import type { MisbehaviourMeter } from '../services/misbehaviour.js';
 import type { Broker } from './broker.js';
 import { EmbeddedBroker, type DeviceAuthenticator } from './embedded.js';
 import { ExternalBroker } from './external.js';
+import { MosquittoFiles, type MosquittoIdentityStore } from './mosquitto-files.js';
 
 export type { Broker } from './broker.js';
 export type { MessageBus, MessageHandler, PublishOptions } from './bus.js';
@@ -27,12 +30,31 @@ export interface BrokerDeps {
   events: ServerEvents;
   /** The embedded broker's monotonic clock for its connect rate (default performance.now; tests pass a fake one). */
   now?: () => number;
+  /** Boxes' Mosquitto password lines in the database, for LOAXA_MOSQUITTO_PASSWORD_FILE (issue 21). */
+  mosquittoStore?: MosquittoIdentityStore;
 }
 
 export function createBroker(config: Config, deps: BrokerDeps): Broker {
   const logger = deps.logger.child({ module: 'broker' });
   if (config.mqttUrl) {
+    const files = config.mosquittoFiles;
+    if (files && !deps.mosquittoStore) throw new Error('LOAXA_MOSQUITTO_PASSWORD_FILE needs the database of Mosquitto hashes');
     return new ExternalBroker({
+      ...(files
+        ? {
+            mosquittoFiles: new MosquittoFiles({
+              passwordFile: files.passwordFile,
+              aclFile: files.aclFile,
+              pidFile: files.pidFile,
+              reloadCommand: files.reloadCommand,
+              reloadTimeoutMs: files.reloadTimeoutMs,
+              probeUrl: config.mqttUrl,
+              server: { username: config.mqttUsername!, password: config.mqttPassword! },
+              store: deps.mosquittoStore!,
+              logger: logger.child({ module: 'mosquitto-files' }),
+            }),
+          }
+        : {}),
       url: config.mqttUrl,
       ...(config.mqttUsername ? { username: config.mqttUsername } : {}),
       ...(config.mqttPassword ? { password: config.mqttPassword } : {}),

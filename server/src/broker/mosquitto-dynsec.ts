@@ -27,6 +27,7 @@
  *   message does not batch the saves, and the broker serves nobody else while it runs one; so
  *   ensureDevices sizes its messages by time (batchTargetMs), not by count, and gives each a timeout in
  *   proportion to its commands.
+ * For more than a few hundred boxes, mosquitto-files.ts (issue 21) writes Mosquitto's password and ACL files instead.
  * Over 300 lines because the plugin's command protocol, the pacing it needs (Mosquitto rewrites its whole
  * JSON file for every command: bench/README.md) and the ACLs derived from acl.ts are one client.
  */
@@ -34,6 +35,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { DEVICE_PUBLISH_CHANNELS, TOPIC_ROOT, topics } from '@loaxa/shared';
 import type { MessageBus } from './bus.js';
+import type { BrokerIdentities, DeviceSpec } from './identities.js';
 
 export const DYNSEC_TOPIC = '$CONTROL/dynamic-security/v1';
 export const DYNSEC_RESPONSE_TOPIC = `${DYNSEC_TOPIC}/response`;
@@ -49,13 +51,7 @@ export interface DynsecAcl {
   allow: boolean;
 }
 
-export interface DeviceSpec {
-  deviceId: string;
-  /** The plaintext secret; needed to create the client or to change its password, not to update its ACLs. */
-  password?: string | undefined;
-  /** The device's area and its ancestors, the area first (AreaRepository.ancestry). */
-  areaAncestry: readonly string[];
-}
+export type { DeviceSpec } from './identities.js';
 
 type Command = { command: string } & Record<string, unknown>;
 
@@ -140,7 +136,7 @@ interface Pending {
   resolve: (r: DynsecResponse) => void;
 }
 
-export class MosquittoDynsec {
+export class MosquittoDynsec implements BrokerIdentities {
   private readonly pending = new Map<string, Pending>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly prefix = randomBytes(4).toString('hex');

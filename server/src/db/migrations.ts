@@ -781,4 +781,14 @@ export const migrations: Migration[] = [
       ALTER TABLE bulletins ADD COLUMN attention INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 25,
+    name: 'mosquitto password hashes',
+    sql: `
+      -- Issue 21: a box's line of Mosquitto's password file ($7$ PBKDF2-SHA512, broker/mosquitto-files.ts), made
+      -- when its secret is issued (the only time the server has it in clear), so that the password and ACL
+      -- files can be rewritten whole from here at any time. NULL: no line (another broker, or registered before).
+      ALTER TABLE devices ADD COLUMN mosquitto_hash TEXT;
+    `,
+  },
 ];

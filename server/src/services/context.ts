@@ -23,7 +23,7 @@ import type { CoverageService } from './coverage-service.js';
 import type { ServerEvents } from './events.js';
 import type { RequestCorrelator } from './requests.js';
 import type { MessageBus } from '../broker/bus.js';
-import type { MosquittoDynsec } from '../broker/mosquitto-dynsec.js';
+import type { BrokerIdentities } from '../broker/identities.js';
 import type { BroadcastService } from './broadcast-service.js';
 import type { DeviceCredentialCache } from '../auth/device-credentials.js';
 import type { ObjectScope } from '../auth/objects.js';
@@ -65,8 +65,8 @@ export interface AppContext {
   events: ServerEvents;
   requests: RequestCorrelator;
   bus: MessageBus;
-  /** Device identities in an external broker's own store (Mosquitto dynamic security), when one is used. */
-  brokerIdentities: MosquittoDynsec | null;
+  /** Device identities in an external broker's own store (Mosquitto dynamic security or files), when one is used. */
+  brokerIdentities: BrokerIdentities | null;
   /** Runs `fn` when the server begins to shut down (to end long-lived responses). */
   onShutdown(fn: () => void): void;
   broadcastService: BroadcastService;

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { createBroker, type Broker } from '../broker/index.js';
 import type { DeviceAuthenticator } from '../broker/embedded.js';
+import type { MosquittoIdentityStore } from '../broker/mosquitto-files.js';
 import { secretMatches } from '../auth/passwords.js';
 import type { ObjectScope } from '../auth/objects.js';
 import { MisbehaviourMeter } from '../services/misbehaviour.js';
@@ -56,7 +57,7 @@ export function wireDelivery(
   const { areas, devices, bulletins, broadcasts, faults, offers, sources, relayLog, programmes, live } = deps.storage;
   const meter = new MisbehaviourMeter({ limitPerMinute: config.malformedPerMinute, penaltyMs: config.malformedPenaltySeconds * 1000, ...clock });
   const requests = new RequestCorrelator();
-  const broker = createBroker(config, { logger, serverVersion: deps.serverVersion, tls: deps.tls, auth: deviceLogin(deps.storage, meter), misbehaviour: meter, events, ...clock });
+  const broker = createBroker(config, { logger, serverVersion: deps.serverVersion, tls: deps.tls, auth: deviceLogin(deps.storage, meter), misbehaviour: meter, events, mosquittoStore: mosquittoStore(deps.storage), ...clock });
 
   // The delivery service and the agenda service need each other: the agenda builds on the delivery service's
   // play book, and a reconnecting box gets its agenda unless its status says it holds the current one
@@ -103,5 +104,25 @@ function deviceLogin(storage: Pick<Storage, 'deviceCredentials' | 'areas'>, mete
       if (!creds || creds.revoked || !secretMatches(password, creds.secretHash)) return null;
       return { kind: 'device', deviceId: username, areaAncestry: areas.ancestry(creds.areaCode) };
     },
+  };
+}
+
+/** Boxes' Mosquitto password lines with their area chains, for the Mosquitto files (issue 21). */
+function mosquittoStore(storage: Pick<Storage, 'mosquittoHashes' | 'areas'>): MosquittoIdentityStore {
+  const { mosquittoHashes, areas } = storage;
+  return {
+    setHashes: (rows) => mosquittoHashes.set(rows),
+    hasHash: (id) => mosquittoHashes.has(id),
+    clearHash: (id) => mosquittoHashes.clear(id),
+    entries() {
+      // One ancestry per area, not per box: 10,000 boxes sit in a few hundred areas.
+      const chains = new Map<string, string[]>();
+      return mosquittoHashes.entries().map((e) => {
+        let chain = chains.get(e.areaCode);
+        if (!chain) chains.set(e.areaCode, (chain = areas.ancestry(e.areaCode)));
+        return { deviceId: e.deviceId, hash: e.hash, areaAncestry: chain };
+      });
+    },
+    countWithoutHash: () => mosquittoHashes.countWithout(),
   };
 }

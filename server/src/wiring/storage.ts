@@ -25,6 +25,7 @@ import { SourceRepository } from '../repos/sources.js';
 import { RelayLogRepository } from '../repos/relay-log.js';
 import { ProgrammeRepository } from '../repos/programmes.js';
 import { LiveRepository } from '../repos/live.js';
+import { MosquittoHashRepository } from '../repos/mosquitto-hashes.js';
 
 export interface Storage {
   db: Db;
@@ -53,6 +54,8 @@ export interface Storage {
   programmes: ProgrammeRepository;
   /** Live airings (issue 16): who spoke, the stream the boxes pull, how each ended. */
   live: LiveRepository;
+  /** Boxes' lines of Mosquitto's password file (issue 21), when the server writes Mosquitto's files. */
+  mosquittoHashes: MosquittoHashRepository;
 }
 
 /** Opens the database under `dataDir` (migrating it) and the media store; nothing else starts. */
@@ -91,5 +94,6 @@ export async function openStorage(dataDir: string): Promise<Storage> {
     relayLog: new RelayLogRepository(db),
     programmes: new ProgrammeRepository(db, bulletins),
     live: new LiveRepository(db),
+    mosquittoHashes: new MosquittoHashRepository(db),
   };
 }
