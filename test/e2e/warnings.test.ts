@@ -26,6 +26,8 @@ import { waitFor } from '../helpers/wait.js';
 
 const BOXES = 20;
 const GOAL_MS = 60_000;
+// The scene runs about three and a half minutes: past tap's default for one file.
+t.setTimeout(480_000);
 
 function alert(id: string, areaCode: string, areaName: string, expiresAt: number, o: Partial<CapAlertInput> = {}): CapAlertInput {
   return {
@@ -126,7 +128,10 @@ t.test(`a CAP alert from a feed airs as an emergency on ${BOXES} boxes within a 
     return starts.length ? Math.min(...starts) : null;
   }, GOAL_MS, 20);
   const latency = firstPlay - changedAt;
-  t.comment(`feed change → first box playing: ${(latency / 1000).toFixed(1)} s (poll every 15 s, synthesis with the attention signal, fan-out)`);
+  // Where the time went: the poll (every 15 s), the synthesis (the announcement, with the attention signal), the rest.
+  const taken = Date.parse((await api('GET', `/api/v1/warnings/${tl.id}`, undefined, token)).body.versions[0].receivedAt as string);
+  const ready = Date.parse((await api('GET', `/api/v1/broadcasts/${tl.versions[0]!.broadcastId}`, undefined, token)).body.createdAt as string);
+  t.comment(`feed change → first box playing: ${(latency / 1000).toFixed(1)} s = taken from the feed after ${((taken - changedAt) / 1000).toFixed(1)} s, audio made and broadcast after ${((ready - taken) / 1000).toFixed(1)} s more, first box playing ${((firstPlay - ready) / 1000).toFixed(1)} s later`);
   t.ok(latency <= GOAL_MS, `within a minute of the feed change (${(latency / 1000).toFixed(1)} s)`);
   await waitFor('every box airing the warning', () => (sim.boxes.every((b) => airings(b, sha).length > 0) ? true : null), 20_000, 50);
   const spread = Math.max(...sim.boxes.map((b) => airings(b, sha)[0]!.startedAt)) - firstPlay;

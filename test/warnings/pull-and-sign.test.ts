@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { capReferenceOf, formatCapDateTime, type CapAlertInput } from '@loaxa/shared';
 import { writeAtomFeed, writeCap } from '../../server/src/warnings/cap-write.js';
 import { tempDir } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 import { alert, warningServer } from './server-helpers.js';
 import { signCapAlert } from './helpers/sign.js';
 
@@ -38,16 +39,19 @@ t.test('a feed source is pulled by the poller: an inline Alert airs, a linked Up
   // The feed is on loopback: allowed only because the installation says so (as for relays).
   const s = await warningServer(t, { sourcePrivateNets: ['127.0.0.0/8'] });
   const feed = await feedServer(t);
-  const src = await s.api('POST', '/api/v1/warning-sources', { name: 'Nguồn cảnh báo KTTV (Atom)', kind: 'feed', feedUrl: `${feed.base}/atom.xml`, pollSeconds: 60, areaCodes: ['99'] }, s.token);
-  t.equal(src.status, 201, JSON.stringify(src.body));
-
   const first: CapAlertInput = alert();
   feed.set('/atom.xml', writeAtomFeed({ id: `${feed.base}/atom.xml`, title: 'Cảnh báo', author: { name: 'KTTV' }, entries: [{ alert: first }] }), 'application/atom+xml');
-  let state = await s.server.warnings.poller.pollNow(src.body.id);
-  t.equal(state.failures, 0, `polled (${state.lastResult})`);
-  let list = (await s.api('GET', '/api/v1/warnings', undefined, s.token)).body.items;
+  const src = await s.api('POST', '/api/v1/warning-sources', { name: 'Nguồn cảnh báo KTTV (Atom)', kind: 'feed', feedUrl: `${feed.base}/atom.xml`, pollSeconds: 60, areaCodes: ['99'] }, s.token);
+  t.equal(src.status, 201, JSON.stringify(src.body));
+  // A new feed is read at once, not at the poller's next look at the list of sources (up to a minute later).
+  let list = await waitFor('the new feed read and its alert taken', async () => {
+    const items = (await s.api('GET', '/api/v1/warnings', undefined, s.token)).body.items;
+    return items.length ? items : null;
+  }, 10_000, 50);
   t.equal(list.length, 1, 'the inline alert became a warning');
   t.match(list[0], { identifier: first.identifier, state: 'airing', priority: 'emergency', version: 1, sourceName: 'Nguồn cảnh báo KTTV (Atom)' });
+  let state = await s.server.warnings.poller.pollNow(src.body.id);
+  t.equal(state.failures, 0, `polled (${state.lastResult})`);
 
   await s.server.warnings.poller.pollNow(src.body.id);
   t.equal(feed.requests.at(-1)!.ifNoneMatch, '"v1"', 'the poller sends the ETag it was given');
@@ -77,8 +81,13 @@ t.test('a feed the guard refuses (the server\'s own network) is an error with ba
   const feed = await feedServer(t);
   feed.set('/atom.xml', writeAtomFeed({ id: 'x', title: 'x', author: { name: 'x' }, entries: [{ alert: alert() }] }), 'application/atom+xml');
   const src = await s.api('POST', '/api/v1/warning-sources', { name: 'Nguồn nội bộ', kind: 'feed', feedUrl: `${feed.base}/atom.xml`, pollSeconds: 60, areaCodes: ['99'] }, s.token);
-  const state = await s.server.warnings.poller.pollNow(src.body.id);
+  // Read at once when made (and refused); the next try waits past the poll interval.
+  const state = await waitFor('the first read refused', () => {
+    const st = s.server.warnings.sources.state(src.body.id);
+    return st && st.failures > 0 ? st : null;
+  }, 10_000, 20);
   t.equal(state.failures, 1, `refused: ${state.lastResult}`);
+  t.match(state.lastResult, /loopback, link-local or private address/);
   t.ok(state.nextPollAt! > Date.now() + 60_000, 'backed off past the poll interval');
   t.equal(feed.requests.length, 0, 'no request left the server');
   t.equal(s.count('warnings'), 0);

@@ -73,6 +73,11 @@ export interface WarningRouteDeps {
   service: WarningService;
   /** How long a request waits for the announcement's audio before it is answered as on its way (202). */
   answerWaitMs?: number;
+  /**
+   * A feed source made, changed or enabled: the poller reads it now, not at its next look at the list (up to a
+   * minute later, which the end-to-end measure of issue 18 showed as most of the time to air).
+   */
+  feedChanged?: (sourceId: string) => void;
 }
 
 /** The delivery states that count a box as not reached. */
@@ -391,6 +396,7 @@ export const warningRoutes: FastifyPluginAsyncZod<WarningRouteDeps> = async (app
       };
       sources.insert(s);
       await service.ensureActor(s);
+      if (s.kind === 'feed') deps.feedChanged?.(s.id);
       return reply.status(201).send({ ...sourceToApi(s), token });
     },
   );
@@ -422,6 +428,7 @@ export const warningRoutes: FastifyPluginAsyncZod<WarningRouteDeps> = async (app
       if (next.kind === 'feed' && !next.feedUrl) throw badRequest('Nguồn kiểu feed cần feedUrl', [{ path: 'feedUrl', message: 'required for a feed' }]);
       if (next.requireSignature && !next.certificatePem) throw badRequest('Yêu cầu chữ ký cần chứng thư (certificatePem)', [{ path: 'certificatePem', message: 'required with requireSignature' }]);
       sources.update(next);
+      if (next.kind === 'feed' && next.disabledAt === null) deps.feedChanged?.(next.id);
       return sourceToApi(next);
     },
   );

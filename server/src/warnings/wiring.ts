@@ -56,7 +56,7 @@ export async function wireWarnings(
     logger: opts.logger,
     ...(now ? { now } : {}),
   });
-  await app.register(warningRoutes, { config, areas: ctx.areas, warnings, sources, service, ...(opts.answerWaitMs !== undefined ? { answerWaitMs: opts.answerWaitMs } : {}) });
+
   await app.register(capFeedRoutes, { config, areas: ctx.areas, warnings, ...(now ? { now } : {}) });
 
   const schedule =
@@ -83,6 +83,11 @@ export async function wireWarnings(
   // A feed on the province's LAN is allowed only where LOAXA_SOURCE_PRIVATE_NETS says so, as for relays (issue 15
   // review: SSRF): a feed cannot send the server to its own host or network.
   const poller = new WarningFeedPoller({ sources, ingest, guard: ctx.streamAddressGuard, logger: opts.logger.child({ module: 'warning-feeds' }), ...(opts.clock ? { clock: opts.clock } : {}) });
+  let running = false;
+  const feedChanged = (id: string) => {
+    if (running) void poller.pollNow(id).catch((err: unknown) => opts.logger.warn({ err, sourceId: id }, 'a warning feed could not be read'));
+  };
+  await app.register(warningRoutes, { config, areas: ctx.areas, warnings, sources, service, feedChanged, ...(opts.answerWaitMs !== undefined ? { answerWaitMs: opts.answerWaitMs } : {}) });
   return {
     sources,
     warnings,
@@ -92,8 +97,10 @@ export async function wireWarnings(
     start: () => {
       if (!cancel) sweep();
       poller.start();
+      running = true;
     },
     stop: async () => {
+      running = false;
       cancel?.();
       cancel = null;
       await poller.stop();
