@@ -18,6 +18,11 @@ export const agentConfigSchema = z.object({
     url: z.string().regex(/^(mqtts?|wss?|tcp|tls):\/\/./, 'must be an mqtt://, mqtts://, ws:// or wss:// URL'),
     username: z.string().min(1),
     password: z.string().min(1),
+    /**
+     * Other nodes of the same broker cluster: each reconnect tries the next one in turn, `url` first, so a
+     * box on a dead node comes back on another (issue 21, README § RabbitMQ cluster). Same login everywhere.
+     */
+    failoverUrls: z.array(z.string().regex(/^(mqtts?|tcp|tls):\/\/[^/]/, 'must be an mqtt:// or mqtts:// URL')).max(16).default([]),
   }),
   areaCode: areaCodeSchema,
   /** Codes of the area's ancestors (province first); the agent listens to their `a/{code}/cmd` too. */
@@ -107,6 +112,7 @@ const ENV_VARS: ReadonlyArray<[name: string, path: readonly string[], kind: EnvK
   ['LOAXA_AGENT_MQTT_URL', ['mqtt', 'url'], 'string'],
   ['LOAXA_AGENT_MQTT_USERNAME', ['mqtt', 'username'], 'string'],
   ['LOAXA_AGENT_MQTT_PASSWORD', ['mqtt', 'password'], 'string'],
+  ['LOAXA_AGENT_MQTT_FAILOVER_URLS', ['mqtt', 'failoverUrls'], 'list'],
   ['LOAXA_AGENT_AREA_CODE', ['areaCode'], 'string'],
   ['LOAXA_AGENT_AREA_ANCESTORS', ['areaAncestors'], 'list'],
   ['LOAXA_AGENT_CACHE_DIR', ['cacheDir'], 'string'],

@@ -152,6 +152,7 @@ export class Session {
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       will: this.status('offline'),
       retainStatus: true,
+      brokerUrls: [config.mqtt.url, ...config.mqtt.failoverUrls],
     });
   }
 

@@ -43,6 +43,11 @@ export interface SimulationOptions {
   agentLogLevel?: string;
   env?: NodeJS.ProcessEnv;
   fetch?: FetchLike;
+  /**
+   * The brokers box `index` connects to, first one first, the others its failover (agent `mqtt.failoverUrls`):
+   * spreads a fleet over the nodes of a broker cluster (issue 21). Default: the URL the server issued.
+   */
+  brokerUrls?: (index: number) => string[];
 }
 
 export interface Simulation {
@@ -78,11 +83,12 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
   const needsLink = scenarios.some((n) => (SCENARIOS[n] as Scenario).needsLink);
   const agents: DeviceAgent[] = [];
   const boxes: SimBox[] = [];
-  for (const d of devices) {
+  for (const [index, d] of devices.entries()) {
     const dir = boxDir(opts.stateFile, d.id);
     await mkdir(dir, { recursive: true });
     let link: FlakyLink | null = null;
-    let mqttUrl = d.mqtt.url;
+    const [chosen, ...failoverUrls] = opts.brokerUrls?.(index) ?? [];
+    let mqttUrl = chosen ?? d.mqtt.url;
     const broker = /^mqtt:\/\/([^:/]+):(\d+)\/?$/.exec(d.mqtt.url);
     if (needsLink && broker) {
       link = new FlakyLink({ host: broker[1]!, port: Number(broker[2]) });
@@ -93,7 +99,7 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
       reconnectMaxMs: 30_000,
       ...opts.agentConfig,
       deviceId: d.id,
-      mqtt: { ...d.mqtt, url: mqttUrl },
+      mqtt: { ...d.mqtt, url: mqttUrl, failoverUrls },
       areaCode: d.areaCode,
       areaAncestors: d.areaAncestors,
       cacheDir: join(dir, 'cache'),

@@ -27,6 +27,15 @@ export const configSchema = z.object({
   LOAXA_MQTT_PORT: port.default(1883),
   LOAXA_MQTT_HOST: z.string().min(1).default('0.0.0.0'),
   LOAXA_MQTT_URL: url(['mqtt:', 'mqtts:', 'tcp:']).optional(),
+  /**
+   * Other nodes of the same broker cluster (comma-separated URLs): after a lost connection the server tries
+   * the next one in turn, LOAXA_MQTT_URL first (issue 21, a RabbitMQ cluster; README § RabbitMQ cluster).
+   */
+  LOAXA_MQTT_FAILOVER_URLS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((e) => e.trim()).filter(Boolean))
+    .pipe(z.array(url(['mqtt:', 'mqtts:', 'tcp:']))),
   /** The server's own login on an external broker. */
   LOAXA_MQTT_USERNAME: z.string().min(1).optional(),
   LOAXA_MQTT_PASSWORD: z.string().min(1).optional(),
@@ -280,6 +289,7 @@ export interface Config {
   mqttPort: number;
   mqttHost: string;
   mqttUrl: string | undefined;
+  mqttFailoverUrls: string[];
   tls: { certFile: string; keyFile: string } | undefined;
   mqttUsername: string | undefined;
   mqttPassword: string | undefined;
@@ -410,6 +420,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.LOAXA_MOSQUITTO_PID_FILE && e.LOAXA_MOSQUITTO_RELOAD_COMMAND) {
     missing.push('  LOAXA_MOSQUITTO_PID_FILE / LOAXA_MOSQUITTO_RELOAD_COMMAND: set one way of reloading Mosquitto, not both');
   }
+  if (e.LOAXA_MQTT_FAILOVER_URLS.length && !e.LOAXA_MQTT_URL) {
+    missing.push('  LOAXA_MQTT_FAILOVER_URLS: needs LOAXA_MQTT_URL (the first node to connect to)');
+  }
   if (!!e.LOAXA_LIVE_ICECAST_URL !== !!e.LOAXA_LIVE_ICECAST_PUBLIC_URL) {
     missing.push('  LOAXA_LIVE_ICECAST_URL / LOAXA_LIVE_ICECAST_PUBLIC_URL: set both (where the server pushes, where the boxes listen) or neither');
   }
@@ -420,6 +433,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mqttPort: e.LOAXA_MQTT_PORT,
     mqttHost: e.LOAXA_MQTT_HOST,
     mqttUrl: e.LOAXA_MQTT_URL,
+    mqttFailoverUrls: e.LOAXA_MQTT_FAILOVER_URLS,
     tls: e.LOAXA_TLS_CERT_FILE && e.LOAXA_TLS_KEY_FILE ? { certFile: e.LOAXA_TLS_CERT_FILE, keyFile: e.LOAXA_TLS_KEY_FILE } : undefined,
     mqttUsername: e.LOAXA_MQTT_USERNAME,
     mqttPassword: e.LOAXA_MQTT_PASSWORD,

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { connect } from 'mqtt';
 import { decodeMessage, topics } from '@loaxa/shared';
-import { answersOn, command, messagesOn, startAgent, startBroker, waitFor } from './helpers.js';
+import { answersOn, command, CREDENTIALS, freePort, messagesOn, startAgent, startBroker, waitFor } from './helpers.js';
 
 const STATUS = topics.deviceStatus('spk-01');
 const RES = topics.deviceRes('spk-01');
@@ -156,4 +156,18 @@ t.test('a command taken before a restart is still recognised after it', async (t
   await waitFor(() => answersOn(b, RES).filter((a) => a.re === setTo37.id).length > before, 2_000, 'answer to the redelivery');
   t.match(answersOn(b, RES).filter((a) => a.re === setTo37.id).at(-1), { ok: false, error: { code: 'LOAXA_DUPLICATE' } });
   t.equal(second.agent.volume, 20, 'not executed again');
+});
+
+t.test('failover URLs (issue 21): a box whose broker node is down connects to the next, and moves on when that one dies', async (t) => {
+  const deadUrl = `mqtt://127.0.0.1:${await freePort()}`;
+  const one = await startBroker(t);
+  const two = await startBroker(t);
+  const { agent } = await startAgent(t, { url: deadUrl }, { mqtt: { url: deadUrl, ...CREDENTIALS, failoverUrls: [one.url, two.url] }, reconnectMs: 50, reconnectMaxMs: 200 });
+  t.ok(agent.connected, 'connected');
+  t.ok(one.clients.has('spk-01'), 'to the second URL, the first being down');
+  await waitFor(() => messagesOn(one, STATUS, 'status').length === 1, 2_000, 'online on the second node');
+  // The node dies: its clients' sockets close, and the box tries the third URL next.
+  await one.stop();
+  await waitFor(() => messagesOn(two, STATUS, 'status').filter((m) => m.payload.state === 'online').length === 1, 5_000, 'online on the third node');
+  t.pass('failed over to the third node');
 });

@@ -68,3 +68,9 @@ t.test('hardware, link and fault settings from variables', async (t) => {
   t.throws(() => loadAgentConfig({ ...ENV, LOAXA_AGENT_AMP_FAULT_GPIO: 'GPIO17' }), /LOAXA_AGENT_AMP_FAULT_GPIO \(ampFaultGpio\): must be a GPIO line number/);
   t.throws(() => loadAgentConfig({ ...ENV, LOAXA_AGENT_GPIO: 'wiringpi' }), /LOAXA_AGENT_GPIO \(gpio\)/);
 });
+
+t.test('failover brokers from a variable (issue 21)', async (t) => {
+  t.same(loadAgentConfig(ENV).mqtt.failoverUrls, [], 'none by default');
+  t.same(loadAgentConfig({ ...ENV, LOAXA_AGENT_MQTT_FAILOVER_URLS: 'mqtt://10.0.0.2:1883, mqtts://b.example:8883' }).mqtt.failoverUrls, ['mqtt://10.0.0.2:1883', 'mqtts://b.example:8883']);
+  t.throws(() => loadAgentConfig({ ...ENV, LOAXA_AGENT_MQTT_FAILOVER_URLS: 'http://b.example' }), /LOAXA_AGENT_MQTT_FAILOVER_URLS/);
+});

@@ -40,6 +40,8 @@ export interface TestBroker {
   /** Server-side client objects by client id (the last one that connected). */
   clients: Map<string, Client>;
   publish(topic: string, body: string | Buffer): Promise<void>;
+  /** The broker dies: its clients' sockets close and nothing listens on its port any more. Safe to call twice. */
+  stop(): Promise<void>;
 }
 
 export function silentLogger(): Logger {
@@ -74,18 +76,19 @@ export async function startBroker(t: Tap, opts: AedesOptions & { port?: number }
       clientId: client?.id ?? null,
     });
   });
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const c of clients.values()) c.conn.destroy();
-        server.close(() => broker.close(() => resolve()));
-      }),
-  );
+  let stopped: Promise<void> | null = null;
+  const stop = () =>
+    (stopped ??= new Promise<void>((resolve) => {
+      for (const c of clients.values()) c.conn.destroy();
+      server.close(() => broker.close(() => resolve()));
+    }));
+  t.teardown(stop);
   return {
     url: `mqtt://127.0.0.1:${port}`,
     broker,
     published,
     clients,
+    stop,
     publish: (topic, body) =>
       new Promise<void>((resolve, reject) =>
         broker.publish({ cmd: 'publish', topic, payload: Buffer.from(body), qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve())),

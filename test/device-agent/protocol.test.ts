@@ -29,6 +29,18 @@ t.test('connect options: the device id as client id, a persistent session, the o
   t.equal(bare.will?.retain, false);
 });
 
+t.test('connect options: the nodes of a broker cluster, tried in turn (issue 21)', async (t) => {
+  const will = statusMessage('offline', { agentVersion: '1.0.0', areaCode: '99003' });
+  const spec = { deviceId: ID, keepaliveSeconds: 5, connectTimeoutMs: 1_000, will, retainStatus: true };
+  t.same(connectOptions({ ...spec, brokerUrls: ['mqtt://10.0.0.1:1884', 'mqtts://broker-b.example', 'mqtt://[::1]'] }).servers, [
+    { host: '10.0.0.1', port: 1884, protocol: 'mqtt' },
+    { host: 'broker-b.example', port: 8883, protocol: 'mqtts' },
+    { host: '::1', port: 1883, protocol: 'mqtt' },
+  ]);
+  t.notOk('servers' in connectOptions({ ...spec, brokerUrls: ['mqtt://10.0.0.1:1884'] }), 'one URL: nothing to rotate');
+  t.notOk('servers' in connectOptions({ ...spec, brokerUrls: ['wss://a.example/mqtt', 'mqtt://b.example'] }), 'a WebSocket URL keeps its path: no rotation');
+});
+
 t.test('status: the held agenda only in online, and only when known', async (t) => {
   const status = (state: 'online' | 'offline', held: { version: number; generatedAt: number } | null | undefined) => {
     const d = decodeMessage(Buffer.from(statusMessage(state, { agentVersion: '1.0.0', areaCode: '99003', heldAgenda: () => held }, 1_700_000_000_000)), ['status']);

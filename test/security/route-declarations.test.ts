@@ -57,6 +57,11 @@ t.test('the server’s route table: every route declared, public routes few and 
     'self GET /streams/:sourceId',
     'self POST /api/v1/broker/acl',
     'self POST /api/v1/broker/auth',
+    // RabbitMQ's HTTP auth backend (issue 21): the shared token in Basic auth.
+    'self POST /api/v1/broker/rabbitmq/resource',
+    'self POST /api/v1/broker/rabbitmq/topic',
+    'self POST /api/v1/broker/rabbitmq/user',
+    'self POST /api/v1/broker/rabbitmq/vhost',
     'self POST /api/v1/claim',
     // A warning source pushes CAP with its own token (issue 18).
     'self POST /api/v1/warnings/cap',

@@ -18,6 +18,20 @@ export interface ConnectSpec {
   will: string;
   /** Whether status messages are retained (the server learns presence from the retained one). */
   retainStatus: boolean;
+  /** The broker URL and the other nodes of its cluster, in the order reconnects try them (none: `url` only). */
+  brokerUrls?: readonly string[] | undefined;
+}
+
+/**
+ * mqtt.js's `servers`: each stream it opens (the first connect and every `reconnect()`) takes the next
+ * entry, round robin, so after a node dies the next attempt goes to another node (issue 21).
+ */
+export function brokerServers(urls: readonly string[]): Array<{ host: string; port: number; protocol: 'mqtt' | 'mqtts' }> {
+  return urls.map((u) => {
+    const url = new URL(u);
+    const secure = url.protocol === 'mqtts:' || url.protocol === 'tls:';
+    return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port ? Number(url.port) : secure ? 8883 : 1883, protocol: secure ? 'mqtts' : 'mqtt' };
+  });
 }
 
 export function connectOptions(spec: ConnectSpec): IClientOptions {
@@ -35,6 +49,8 @@ export function connectOptions(spec: ConnectSpec): IClientOptions {
     reconnectPeriod: 0,
     resubscribe: false,
     will: { topic: topics.deviceStatus(spec.deviceId), payload: Buffer.from(spec.will), qos: 1, retain: spec.retainStatus },
+    // WebSocket URLs carry a path that `servers` cannot: those boxes keep their one URL.
+    ...(spec.brokerUrls && spec.brokerUrls.length > 1 && spec.brokerUrls.every((u) => /^(mqtts?|tcp|tls):/.test(u)) ? { servers: brokerServers(spec.brokerUrls) } : {}),
   };
 }
 

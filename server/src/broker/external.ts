@@ -3,7 +3,8 @@
  * client with its own login, clean session, QoS 1, jittered reconnects that resubscribe, and a retained
  * last will that marks the server `offline` when its connection dies (issue 8 § External broker path).
  * Device identities and ACLs reach such a broker in its own way: `mosquitto-dynsec.ts` or `mosquitto-files.ts`
- * (issue 21) for Mosquitto, `routes/broker-auth.ts` for brokers with HTTP auth (EMQX and others).
+ * (issue 21) for Mosquitto, `routes/broker-auth.ts` for brokers with HTTP auth (EMQX and others),
+ * `routes/broker-auth-rabbitmq.ts` for a RabbitMQ cluster, whose other nodes are `failoverUrls` (issue 21).
  * Over 300 lines because the connection's life (connect, wait, jittered reconnect, resubscribe, last will)
  * is one state machine, best read whole.
  */
@@ -20,6 +21,11 @@ import type { MosquittoFiles } from './mosquitto-files.js';
 export interface ExternalBrokerOptions {
   /** mqtt://, mqtts:// or tcp:// URL of the broker. */
   url: string;
+  /**
+   * Other nodes of the same cluster (LOAXA_MQTT_FAILOVER_URLS): each reconnect tries the next URL in turn,
+   * `url` first (mqtt.js `servers`), so a dead node costs one reconnect delay (issue 21).
+   */
+  failoverUrls?: readonly string[] | undefined;
   /** The server's own login at the broker (LOAXA_MQTT_USERNAME / LOAXA_MQTT_PASSWORD). */
   username?: string | undefined;
   password?: string | undefined;
@@ -152,6 +158,7 @@ export class ExternalBroker implements Broker {
       },
       ...(this.opts.username !== undefined ? { username: this.opts.username } : {}),
       ...(this.opts.password !== undefined ? { password: this.opts.password } : {}),
+      ...(this.opts.failoverUrls?.length ? { servers: brokerServers([this.opts.url, ...this.opts.failoverUrls]) } : {}),
     };
     const client = mqtt.connect(this.opts.url, clientOpts);
     this.client = client;
@@ -352,6 +359,18 @@ export class ExternalBroker implements Broker {
       }
     }
   }
+}
+
+/**
+ * mqtt.js's `servers`: every stream it opens (the first connect and each reconnect) takes the next entry,
+ * round robin. The URLs' user info is not used there: the login is in the client options.
+ */
+export function brokerServers(urls: readonly string[]): Array<{ host: string; port: number; protocol: 'mqtt' | 'mqtts' | 'tcp' }> {
+  return urls.map((u) => {
+    const url = new URL(u);
+    const protocol = url.protocol.slice(0, -1) as 'mqtt' | 'mqtts' | 'tcp';
+    return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port ? Number(url.port) : protocol === 'mqtts' ? 8883 : 1883, protocol };
+  });
 }
 
 function redact(url: URL): string {

@@ -56,6 +56,7 @@ export function createBroker(config: Config, deps: BrokerDeps): Broker {
           }
         : {}),
       url: config.mqttUrl,
+      failoverUrls: config.mqttFailoverUrls,
       ...(config.mqttUsername ? { username: config.mqttUsername } : {}),
       ...(config.mqttPassword ? { password: config.mqttPassword } : {}),
       serverVersion: deps.serverVersion,

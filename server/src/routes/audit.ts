@@ -25,7 +25,12 @@ import { hideCredentialsIn } from '../services/source-checker.js';
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const LOGIN_ROUTE = '/api/v1/auth/login';
 /** The broker's own calls (every box's connect) are not user actions. */
-const UNAUDITED_ROUTES = new Set(['/api/v1/broker/auth', '/api/v1/broker/acl']);
+const UNAUDITED_ROUTES = new Set([
+  '/api/v1/broker/auth',
+  '/api/v1/broker/acl',
+  // RabbitMQ's HTTP auth backend (issue 21): four calls per box connect, and one per new topic.
+  ...['user', 'vhost', 'resource', 'topic'].map((p) => `/api/v1/broker/rabbitmq/${p}`),
+]);
 
 /**
  * Whether a request is audited, by the route that matched and its method (issue 13, finding 3): every

@@ -21,6 +21,7 @@ import { LoginGuard } from '../auth/login-guard.js';
 import { passwordChecks } from '../auth/passwords.js';
 import { healthRoutes } from '../routes/health.js';
 import { brokerAuthRoutes } from '../routes/broker-auth.js';
+import { rabbitmqBrokerAuthRoutes } from '../routes/broker-auth-rabbitmq.js';
 import { authRoutes } from '../routes/auth.js';
 import { areaRoutes } from '../routes/areas.js';
 import { deviceRoutes } from '../routes/devices.js';
@@ -139,13 +140,16 @@ export async function buildHttp(
   // Wrong logins are counted per account and address before the password is checked (issue 13, finding 5).
   const loginGuard = new LoginGuard({ maxFailures: config.loginMaxFailures, windowMs: 15 * 60_000, lockMs: config.loginLockSeconds * 1000, now: deps.loginNow });
   await app.register(healthRoutes);
-  await app.register(brokerAuthRoutes, {
+  const brokerAuth = {
     deviceCredentials,
     areas,
     misbehaviour,
     token: config.brokerAuthToken,
     serverLogin: config.mqttUsername && config.mqttPassword ? { username: config.mqttUsername, password: config.mqttPassword } : undefined,
-  });
+  };
+  await app.register(brokerAuthRoutes, brokerAuth);
+  // RabbitMQ's HTTP auth backend: the same decisions, its form-and-plain-text shape (issue 21).
+  await app.register(rabbitmqBrokerAuthRoutes, brokerAuth);
   // Not encapsulated: its onResponse hook must see the writes of every other route.
   await app.register(fp(auditRoutes, { name: 'loaxa-audit' }), { audit, areas, users });
   await app.register(authRoutes, { config, users, sessions, areas, events, loginGuard, passwordChecks });

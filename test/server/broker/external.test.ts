@@ -9,8 +9,9 @@ import { createServer, type AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import { topics } from '@loaxa/shared';
-import { ExternalBroker, reconnectDelayMs, topicMatches } from '../../../server/src/broker/external.js';
+import { ExternalBroker, brokerServers, reconnectDelayMs, topicMatches } from '../../../server/src/broker/external.js';
 import { freePort, waitFor } from '../../helpers/wait.js';
+import { loadConfig } from '../../../server/src/config.js';
 
 interface Login {
   clientId: string;
@@ -179,6 +180,37 @@ t.test('after a lost connection it reconnects with backoff, resubscribes, says o
   t.equal(serverLogins.length, 2, 'one reconnect');
   t.equal(serverLogins[1]!.clientId, serverClientId, 'with the same client id');
   t.ok(bus.connected);
+});
+
+t.test('failover URLs (issue 21): a dead first node costs one reconnect, and a node lost later sends it to the next', async (t) => {
+  t.same(brokerServers(['mqtt://10.0.0.1:1883', 'mqtts://[::1]', 'tcp://b.example']), [
+    { host: '10.0.0.1', port: 1883, protocol: 'mqtt' },
+    { host: '::1', port: 8883, protocol: 'mqtts' },
+    { host: 'b.example', port: 1883, protocol: 'tcp' },
+  ]);
+  const dead = `mqtt://127.0.0.1:${await freePort()}`;
+  const one = await startAedes(t);
+  const two = await startAedes(t);
+  const bus = externalBroker(t, dead, { failoverUrls: [one.url, two.url] });
+  await bus.start();
+  await waitFor('the login to be seen', () => (one.logins.length + two.logins.length > 0 ? true : null), 1_000, 10);
+  t.same([one.logins.length, two.logins.length], [1, 0], 'started on the second URL, the first being down');
+  const events: string[] = [];
+  await bus.subscribe(topics.allDevices('event'), (_topic, payload) => events.push(payload.toString()));
+  await one.close();
+  await waitFor('a connection to the third node', () => (two.logins.length === 1 && bus.connected ? true : null), 5_000, 10);
+  const box = await mqtt.connectAsync(two.url, { clientId: 'spk-a', reconnectPeriod: 0 });
+  t.teardown(() => box.endAsync(true));
+  await box.publishAsync(topics.deviceEvent('spk-a'), 'on-two', { qos: 1 });
+  await waitFor('an event through the third node', () => (events.includes('on-two') ? true : null), 2_000, 10);
+  t.pass('resubscribed on the node it failed over to');
+});
+
+t.test('LOAXA_MQTT_FAILOVER_URLS: a list of broker URLs, only beside LOAXA_MQTT_URL', async (t) => {
+  t.same(loadConfig({}).mqttFailoverUrls, []);
+  t.same(loadConfig({ LOAXA_MQTT_URL: 'mqtt://a:1883', LOAXA_MQTT_FAILOVER_URLS: 'mqtt://b:1883/, mqtts://c' }).mqttFailoverUrls, ['mqtt://b:1883', 'mqtts://c']);
+  t.throws(() => loadConfig({ LOAXA_MQTT_URL: 'mqtt://a:1883', LOAXA_MQTT_FAILOVER_URLS: 'http://b' }), /LOAXA_MQTT_FAILOVER_URLS/);
+  t.throws(() => loadConfig({ LOAXA_MQTT_FAILOVER_URLS: 'mqtt://b:1883' }), /LOAXA_MQTT_FAILOVER_URLS: needs LOAXA_MQTT_URL/);
 });
 
 t.test('stop() disconnects cleanly: no will, and safe to call twice', async (t) => {
