@@ -94,7 +94,8 @@ t.test('a province admin sends a level-4 flash-flood warning to two communes, wa
   if (await readingCheck.count()) await readingCheck.check();
   t.ok(await noSideScroll(page), 'the preview fits 360 px');
   // For the README (`npm run screenshots` puts it in web/screenshots; a test run, in a temp dir).
-  await page.screenshot({ path: join(SCREENSHOTS, 'warning-form-phone.png'), fullPage: true });
+  await page.getByLabel('Thông báo sẽ đọc trên loa (sửa được)').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(SCREENSHOTS, 'warning-form-phone.png') });
 
   // Send: the question names the communes and boxes; the warning's page opens, airing.
   await page.getByRole('button', { name: 'Phát cảnh báo' }).click();
@@ -126,7 +127,8 @@ t.test('a province admin sends a level-4 flash-flood warning to two communes, wa
   await page.getByTestId('as-run').waitFor({ timeout: 15_000 });
   t.ok((await page.locator('[data-testid=as-run] tbody tr').count()) >= 4, 'the as-run lists each box');
   t.ok(await noSideScroll(page), 'the warning’s page fits 360 px');
-  await page.screenshot({ path: join(SCREENSHOTS, 'warning-airing-phone.png'), fullPage: true });
+  await page.evaluate('window.scrollTo(0, 0)');
+  await page.screenshot({ path: join(SCREENSHOTS, 'warning-airing-phone.png') });
 
   // Stop it with a reason, after a question.
   await page.getByRole('button', { name: '■ Dừng cảnh báo' }).click();
