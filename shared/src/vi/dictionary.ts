@@ -112,6 +112,11 @@ export const DEFAULT_DICTIONARY: Readonly<Record<string, string>> = Object.freez
   camera: 'ca mê ra',
   app: 'áp',
   web: 'oép',
+  // --- disaster warnings (issue 18: "Đài KTTV tỉnh" was read "ca tê tê vê", unreported, in every CAP alert's
+  // senderName; the hydro-meteorological agency's own abbreviations, Decision 18/2021/QĐ-TTg's words) ---
+  KTTV: 'khí tượng thủy văn',
+  KTTVQG: 'khí tượng thủy văn quốc gia',
+  ATNĐ: 'áp thấp nhiệt đới',
   // --- press, Party, state and mass-organisation bodies (issue 19: TTXVN was spelled letter by letter) ---
   TTXVN: 'thông tấn xã việt nam',
   VOV: 'vê ô vê',
