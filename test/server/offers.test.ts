@@ -78,3 +78,21 @@ t.test('an offer nobody schedules before it expires is expired by the scheduler'
   t.equal(o.status, 'expired');
   t.equal((await api('POST', `/api/v1/offers/${o.id}/accept`, {}, op)).status, 409);
 });
+
+t.test('a commune accepts an offer on some of its boxes only, never on another commune’s (issue 20, broken 5)', async (t) => {
+  const { api, token, user, bulletin } = await setup(t);
+  const tanlap = await user('duyet-tanlap', 'approver', '99003');
+  const second = (await api('POST', '/api/v1/devices', { name: 'loa 2', areaCode: '99003' }, token)).body.id as string;
+  const other = (await api('GET', '/api/v1/devices?area=99004', undefined, token)).body.items[0].id as string;
+  const offer = (await api('POST', `/api/v1/bulletins/${bulletin.id}/offers`, { areaCodes: ['99003'], priority: 'normal' }, token)).body.items[0];
+  t.match(offer.reason, /^Tin thường chỉ phát khi xã nhận và xếp lịch/, 'the reason is in Vietnamese');
+  const refused = await api('POST', `/api/v1/offers/${offer.id}/accept`, { deviceIds: [second, other] }, tanlap);
+  t.equal(refused.status, 400, 'a box of another commune is refused');
+  t.equal(refused.body.error.fields[0].path, 'deviceIds.1');
+  t.equal((await api('GET', '/api/v1/inbox', undefined, tanlap)).body.items[0].status, 'pending', 'and nothing changed');
+  const ok = await api('POST', `/api/v1/offers/${offer.id}/accept`, { deviceIds: [second], schedule: { kind: 'daily', times: ['06:30'] } }, tanlap);
+  t.equal(ok.status, 200);
+  const b = (await api('GET', `/api/v1/broadcasts/${ok.body.broadcastId}`, undefined, tanlap)).body;
+  t.same(b.target, { deviceIds: [second] }, 'only the box chosen');
+  t.match(b.schedule, { kind: 'daily', times: ['06:30'] });
+});

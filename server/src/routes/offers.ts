@@ -72,10 +72,18 @@ export const offerRoutes: FastifyPluginAsyncZod<OfferRouteDeps> = async (app, de
    * nothing (issue 13, finding 6: a declined offer's accept answered 409 after saving an approved
    * broadcast). Answers the broadcast, for `broadcastService.launch` once committed.
    */
-  const airWithin = (user: Principal, o: OfferRecord, accept: boolean, draft: { startAt?: string; schedule?: Schedule }, request: FastifyRequest): Broadcast => {
+  const airWithin = (user: Principal, o: OfferRecord, accept: boolean, draft: { startAt?: string; schedule?: Schedule; deviceIds?: string[] }, request: FastifyRequest): Broadcast => {
     const now = Date.now();
     const accepted = accept && o.status === 'pending' && o.priority === 'normal' ? step(o, { type: 'accept', at: now }) : stateOf(o);
-    const { broadcast } = deps.broadcastService.prepare(user, { bulletinId: o.bulletinId, priority: o.priority, target: { areaCodes: [o.areaCode] }, ...draft }, mediaBase(request), now);
+    const { deviceIds, ...when } = draft;
+    // The commune may air an offer on some of its boxes only (issue 20, broken 5): each must be one of the
+    // offer's commune; prepare() then checks them against the caller as for any broadcast.
+    deviceIds?.forEach((id, i) => {
+      const d = deps.devices.get(id);
+      if (!d || !deps.areas.ancestry(d.areaCode).includes(o.areaCode)) throw badRequest(`device ${id} is not a box of ${o.areaCode}`, [{ path: `deviceIds.${i}`, message: 'not a box of the offer’s commune' }]);
+    });
+    const target = deviceIds?.length ? { deviceIds } : { areaCodes: [o.areaCode] };
+    const { broadcast } = deps.broadcastService.prepare(user, { bulletinId: o.bulletinId, priority: o.priority, target, ...when }, mediaBase(request), now);
     const s = step({ ...o, status: accepted.status }, { type: 'schedule', at: now, broadcastId: broadcast.id });
     deps.broadcastService.store(broadcast);
     offers.update(o.id, { status: s.status, since: s.since, broadcastId: broadcast.id });
@@ -182,7 +190,7 @@ export const offerRoutes: FastifyPluginAsyncZod<OfferRouteDeps> = async (app, de
     async (request) => {
       const user = principalOf(request);
       const { id } = load(user, request.params.id);
-      const draft = { ...(request.body.startAt ? { startAt: request.body.startAt } : {}), ...(request.body.schedule ? { schedule: request.body.schedule } : {}) };
+      const draft = { ...(request.body.startAt ? { startAt: request.body.startAt } : {}), ...(request.body.schedule ? { schedule: request.body.schedule } : {}), ...(request.body.deviceIds ? { deviceIds: request.body.deviceIds } : {}) };
       const { offer, airing } = offers.transaction(() => {
         const o = offers.get(id)!;
         // Accept is idempotent (finding 6): an offer already on air answers the broadcast it has, so a

@@ -44,10 +44,10 @@ export interface OfferDecision {
 export function decideOffer(offer: Offer, communeItems: readonly CommuneItem[], now: number): OfferDecision {
   const airAt = Math.max(offer.startAt ?? now, now);
   if (playsAtOnce(offer.priority)) {
-    return { action: 'air', airAt, reason: 'emergency offers air at once and interrupt anything (Circular 39)' };
+    return { action: 'air', airAt, reason: 'Tin khẩn cấp được phát ngay và ngắt mọi nội dung đang phát (Thông tư 39)' };
   }
   if (needsAcceptance(offer.priority)) {
-    return { action: 'wait-for-accept', airAt, reason: 'normal offers air only once the commune accepts and schedules them (Circular 39)' };
+    return { action: 'wait-for-accept', airAt, reason: 'Tin thường chỉ phát khi xã nhận và xếp lịch (Thông tư 39)' };
   }
   const end = airAt + offer.durationMs;
   // Items of the same rank neither interrupt nor yield to each other, so the commune orders them; its
@@ -62,10 +62,11 @@ export function decideOffer(offer: Offer, communeItems: readonly CommuneItem[], 
   if (collidesWith.length) {
     return {
       action: 'wait-for-order', airAt, collidesWith,
-      reason: `collides with the commune's own priority items (${collidesWith.join(', ')}); the commune sets the order (Circular 39)`,
+      // Issue 20, broken 5: the inbox showed this English text with raw ids; the ids stay in `collidesWith`.
+      reason: `Trùng giờ với ${collidesWith.length} bản tin ưu tiên của xã; xã quyết định thứ tự phát (Thông tư 39)`,
     };
   }
-  return { action: 'air', airAt, reason: "priority offers air unless they collide with the commune's own priority items (Circular 39)" };
+  return { action: 'air', airAt, reason: 'Tin ưu tiên được phát theo lịch, trừ khi trùng bản tin ưu tiên của xã (Thông tư 39)' };
 }
 
 // ---- state of an offer in one commune's inbox ---------------------------------------------------------
@@ -119,7 +120,7 @@ export function transitionOffer(state: OfferState, event: OfferEvent): OfferTran
     ({ ok: true, state: { ...state, status, since: event.at, ...extra } });
   switch (event.type) {
     case 'expire':
-      return due ? to('expired', { reason: 'not scheduled before it expired' }) : fail('offer has not reached its expiry');
+      return due ? to('expired', { reason: 'Hết hạn mà xã chưa xếp lịch' }) : fail('offer has not reached its expiry');
     case 'accept':
       if (due) return fail('offer has expired');
       if (state.status !== 'pending') return fail(`cannot accept an offer that is ${state.status}`);

@@ -35,7 +35,14 @@ export const offerCreateBodySchema = z.object({
 });
 export const offersCreatedSchema = z.object({ items: z.array(offerSchema) });
 export const inboxQuerySchema = pageQuerySchema.extend({ status: z.enum(OFFER_STATUSES).optional() });
-export const offerAcceptBodySchema = z.object({ startAt: instantSchema.optional(), schedule: scheduleSchema.optional() }).default({});
+export const offerAcceptBodySchema = z
+  .object({
+    startAt: instantSchema.optional(),
+    schedule: scheduleSchema.optional(),
+    /** Some of the commune's boxes only (issue 20, broken 5); all of them when absent. */
+    deviceIds: z.array(z.string().max(64)).min(1).max(20_000).optional(),
+  })
+  .default({});
 export const offerDeclineBodySchema = z.object({ reason: z.string().trim().min(1).max(500) });
 
 export type Offer = z.infer<typeof offerSchema>;

@@ -122,7 +122,8 @@ export const t = {
     category: 'Chuyên mục',
     text: 'Nội dung',
     textHint: 'Gõ nội dung như khi viết thông báo; số, ngày, giờ, chữ viết tắt sẽ được đọc thành lời.',
-    chars: (n: number, max: number) => `${n}/${max} ký tự`,
+    chars: (n: number, max: number) => `${n.toLocaleString('vi-VN')}/${max.toLocaleString('vi-VN')} ký tự`,
+    previewPart: (max: number) => `nghe thử đọc ${max.toLocaleString('vi-VN')} ký tự đầu`,
     voice: 'Giọng đọc',
     voices: { vi: 'Miền Bắc', 'vi-vn-x-central': 'Miền Trung', 'vi-vn-x-south': 'Miền Nam' } as Record<string, string>,
     speed: 'Tốc độ đọc',
@@ -708,7 +709,6 @@ export const t = {
     startAt: 'Giờ đề xuất',
     expiresAt: 'Hết hạn',
     accept: 'Tiếp nhận và phát',
-    acceptAt: 'Giờ phát (để trống: phát ngay)',
     decline: 'Từ chối',
     declineReason: 'Lý do từ chối',
     declineNeedReason: 'Nhập lý do từ chối.',
@@ -716,6 +716,10 @@ export const t = {
     declined: 'Đã từ chối bản tin.',
     area: 'Địa bàn',
     listen: 'Nghe',
+    listenRead: 'Nghe và đọc bản tin',
+    noAudio: 'Bản tin chưa có âm thanh.',
+    boxes: (chosen: number, all: number) => `Phát trên ${chosen}/${all} cụm loa của xã`,
+    noBoxes: 'Chọn ít nhất một cụm loa.',
   },
 
   approvals: {

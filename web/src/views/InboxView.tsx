@@ -1,6 +1,10 @@
-/** Bulletins offered down by the province: accept (now or at a time) or decline with a reason. */
+/**
+ * Bulletins offered down by the province: listen to and read each one, accept it (now, once, or on a schedule,
+ * on all of the commune's boxes or some) or decline it with a reason. Issue 20, broken 5: the inbox showed the
+ * server's English text, could not play or show the bulletin, and took a single time on every box.
+ */
 import { useEffect, useState } from 'preact/hooks';
-import type { Offer, OfferStatus } from '../api/types.js';
+import type { Bulletin, Device, Offer, OfferStatus } from '../api/types.js';
 import { useSession } from '../app/session.js';
 import { errorMessage } from '../app/errors.js';
 import { Alert, Badge, Card, Empty, Link, Loading } from '../components/ui.js';
@@ -9,7 +13,8 @@ import { areaNames, flattenTree, type FlatArea } from '../logic/area-tree.js';
 import { fmtDateTime } from '../logic/format.js';
 import { can } from '../logic/roles.js';
 import { broadcastPath } from '../logic/routes.js';
-import { localInstant } from '../logic/schedule.js';
+import { emptyForm, formToDraft, type FormError, type ScheduleForm } from '../logic/schedule.js';
+import { ScheduleFields } from './schedule/ScheduleFields.js';
 import { useBulletinTitles } from './live/useDeviceNames.js';
 
 const STATUSES: OfferStatus[] = ['pending', 'scheduled', 'accepted', 'declined', 'expired'];
@@ -84,6 +89,7 @@ export default function InboxView() {
                 </div>
                 <p class="small muted">{t.offerAction[o.action]}</p>
                 {o.reason && <p class="small">{o.reason}</p>}
+                <OfferContent bulletinId={o.bulletinId} />
                 {o.broadcastId && (
                   <Link href={broadcastPath(o.broadcastId)} class="small">
                     {t.broadcasts.open}
@@ -99,13 +105,50 @@ export default function InboxView() {
   );
 }
 
+/** The offered bulletin itself: its text and a player, loaded when asked for (phones pay for what they open). */
+function OfferContent({ bulletinId }: { bulletinId: string }) {
+  const { api } = useSession();
+  const [open, setOpen] = useState(false);
+  const [b, setB] = useState<Bulletin | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (open && !b) api.bulletin(bulletinId).then(setB, (err: unknown) => setError(errorMessage(err)));
+  }, [open]);
+  return (
+    <details class="offer-content" onToggle={(e) => setOpen((e.currentTarget).open)}>
+      <summary>{t.inbox.listenRead}</summary>
+      {error && <Alert>{error}</Alert>}
+      {open && !b && !error && <Loading />}
+      {b && (
+        <div data-testid="offer-content">
+          {b.audio ? <audio controls preload="none" src={b.audio.signedUrl} aria-label={t.inbox.listen} /> : <p class="muted small">{t.inbox.noAudio}</p>}
+          {b.text.trim() && <p class="offer-text">{b.text}</p>}
+        </div>
+      )}
+    </details>
+  );
+}
+
 function OfferActions({ offer, onDone }: { offer: Offer; onDone: (o: Offer, message: string) => void }) {
   const { api } = useSession();
-  const [at, setAt] = useState('');
+  const [form, setForm] = useState<ScheduleForm>(() => emptyForm());
+  const [errors, setErrors] = useState<FormError[]>([]);
+  const [boxes, setBoxes] = useState<Device[] | null>(null);
+  const [chosen, setChosen] = useState<Set<string>>(new Set());
   const [declining, setDeclining] = useState(false);
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const set = (patch: Partial<ScheduleForm>) => setForm((f) => ({ ...f, ...patch }));
+  useEffect(() => {
+    api.devices({ area: offer.areaCode, limit: 500 }).then(
+      (p) => {
+        setBoxes(p.items);
+        setChosen(new Set(p.items.map((d) => d.id)));
+      },
+      () => setBoxes([]),
+    );
+  }, [offer.areaCode]);
   const run = async (fn: () => Promise<Offer>, message: string) => {
     setBusy(true);
     setError(null);
@@ -118,21 +161,41 @@ function OfferActions({ offer, onDone }: { offer: Offer; onDone: (o: Offer, mess
     }
   };
   const accept = () => {
-    const body = at ? { startAt: localInstant(at.slice(0, 10), at.slice(11, 16)) } : {};
+    // The offer's commune is the target; the form gives the when (now, once or a schedule).
+    const r = formToDraft({ ...form, areaCodes: [offer.areaCode], deviceIds: [] }, offer.bulletinId);
+    if (!r.ok) return setErrors(r.errors);
+    setErrors([]);
+    if (boxes && boxes.length > 0 && chosen.size === 0) return setError(t.inbox.noBoxes);
+    const some = boxes && chosen.size > 0 && chosen.size < boxes.length;
+    const body = { ...(r.draft.startAt ? { startAt: r.draft.startAt } : {}), ...(r.draft.schedule ? { schedule: r.draft.schedule } : {}), ...(some ? { deviceIds: [...chosen] } : {}) };
     return run(() => api.acceptOffer(offer.id, body), t.inbox.accepted);
   };
   const decline = () => {
     if (!reason.trim()) return setError(t.inbox.declineNeedReason);
     return run(() => api.declineOffer(offer.id, reason.trim()), t.inbox.declined);
   };
+  const toggle = (id: string, on: boolean) =>
+    setChosen((c) => {
+      const n = new Set(c);
+      if (on) n.add(id);
+      else n.delete(id);
+      return n;
+    });
   return (
     <div class="decide">
       {error && <Alert>{error}</Alert>}
+      <ScheduleFields form={form} set={set} errors={errors} />
+      {boxes && boxes.length > 1 && (
+        <fieldset class="offer-boxes">
+          <legend>{t.inbox.boxes(chosen.size, boxes.length)}</legend>
+          {boxes.map((d) => (
+            <label key={d.id} class="check">
+              <input type="checkbox" checked={chosen.has(d.id)} onChange={(e) => toggle(d.id, e.currentTarget.checked)} /> {d.name}
+            </label>
+          ))}
+        </fieldset>
+      )}
       <div class="row wrap">
-        <label class="field">
-          <span>{t.inbox.acceptAt}</span>
-          <input type="datetime-local" value={at} onInput={(e) => setAt(e.currentTarget.value)} />
-        </label>
         <button type="button" class="btn btn-primary" disabled={busy} onClick={() => void accept()}>
           ✓ {t.inbox.accept}
         </button>
