@@ -289,7 +289,9 @@ export default function ComposeView() {
                   {t.compose.textHint}
                 </small>
                 <small id="text-count" class="muted">
-                  {t.compose.chars(Array.from(text).length, PREVIEW_MAX)}
+                  {/* Issue 20, broken 11: the counter said 5,000 (the preview's share) while 20,000 are kept. */}
+                  {t.compose.chars(Array.from(text).length, TEXT_MAX)}
+                  {Array.from(text).length > PREVIEW_MAX && ` · ${t.compose.previewPart(PREVIEW_MAX)}`}
                 </small>
               </label>
               <div class="row wrap">
