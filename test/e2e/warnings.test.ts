@@ -21,6 +21,7 @@ import { startSimulation } from '../../firmware-sim/src/index.js';
 import { writeAtomFeed } from '../../server/src/warnings/cap-write.js';
 import { startTestServer, importSampleAreas, ADMIN_PASSWORD } from '../helpers/server.js';
 import { ffmpegBin } from '../helpers/streams.js';
+import { alert as capAlert } from '../warnings/server-helpers.js';
 import { uploadTone } from '../helpers/programmes.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -29,34 +30,19 @@ const GOAL_MS = 60_000;
 // The scene runs about three and a half minutes: past tap's default for one file.
 t.setTimeout(480_000);
 
+/** The warning tests' CAP alert (test/warnings/server-helpers.ts), level 4 and observed, for one commune. */
 function alert(id: string, areaCode: string, areaName: string, expiresAt: number, o: Partial<CapAlertInput> = {}): CapAlertInput {
-  return {
-    identifier: id,
-    sender: 'kttv@tinh-mau.example.vn',
-    sent: formatCapDateTime(Date.now()),
-    status: 'Actual',
-    msgType: 'Alert',
-    scope: 'Public',
-    info: [
-      {
-        language: 'vi-VN',
-        category: ['Met'],
-        event: 'lũ quét',
-        urgency: 'Immediate',
-        severity: 'Extreme',
-        certainty: 'Observed',
-        eventCode: [{ valueName: 'VN-QD18-2021', value: 'flash-flood' }],
-        expires: formatCapDateTime(expiresAt),
-        senderName: 'Đài Khí tượng Thủy văn tỉnh Mẫu',
-        headline: 'Cảnh báo lũ quét',
-        description: 'Mưa rất to trên thượng nguồn, nước suối lên nhanh.',
-        instruction: 'Không qua suối, di chuyển lên vùng cao.',
-        parameter: [{ valueName: 'VN-QD18-2021-CapDoRuiRo', value: '4' }],
-        area: [{ areaDesc: areaName, geocode: [{ valueName: 'MaDVHC', value: areaCode }] }],
-      },
-    ],
-    ...o,
-  };
+  return capAlert(
+    { identifier: id, ...o },
+    {
+      certainty: 'Observed',
+      expires: formatCapDateTime(expiresAt),
+      description: 'Mưa rất to trên thượng nguồn, nước suối lên nhanh.',
+      instruction: 'Không qua suối, di chuyển lên vùng cao.',
+      parameter: [{ valueName: 'VN-QD18-2021-CapDoRuiRo', value: '4' }],
+      area: [{ areaDesc: areaName, geocode: [{ valueName: 'MaDVHC', value: areaCode }] }],
+    },
+  );
 }
 
 t.test(`a CAP alert from a feed airs as an emergency on ${BOXES} boxes within a minute, repeats until it expires, and a Cancel stops another`, { timeout: 420_000 }, async (t) => {

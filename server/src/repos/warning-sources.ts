@@ -6,6 +6,7 @@
  */
 import { warningPolicySchema, type WarningPolicy } from '@loaxa/shared';
 import type { Db } from '../db/database.js';
+import type { FeedSourceStore, FeedState } from '../warnings/feed-poller.js';
 
 export type WarningSourceKind = 'push' | 'feed';
 
@@ -27,24 +28,8 @@ export interface WarningSourceRecord {
   deletedAt: number | null;
 }
 
-/** What the feed poller keeps between polls (conditional GET, backoff, identifiers already taken). */
-export interface FeedState {
-  etag: string | null;
-  lastModified: string | null;
-  lastPolledAt: number | null;
-  lastChangedAt: number | null;
-  lastResult: string | null;
-  failures: number;
-  nextPollAt: number | null;
-  seen: string[];
-}
-
-/** The part of this repository the feed poller uses. */
-export interface FeedSourceStore {
-  feeds(): { id: string; feedUrl: string; pollSeconds: number }[];
-  state(id: string): FeedState | null;
-  saveState(id: string, s: FeedState): void;
-}
+// The poller's own view of a source (warnings/feed-poller.ts): this repository implements it.
+export type { FeedState } from '../warnings/feed-poller.js';
 
 interface Row {
   id: string;

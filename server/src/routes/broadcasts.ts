@@ -52,7 +52,7 @@ const toSummary = (b: Broadcast, seen: (deviceId: string) => boolean) => ({
 });
 
 /** What these routes use, and all they are given (wiring/http.ts). */
-export type BroadcastRouteDeps = Pick<AppContext, 'config' | 'broadcasts' | 'broadcastService' | 'scheduler' | 'objects'> & Partial<Pick<AppContext, 'bulletins' | 'devices'>>;
+export type BroadcastRouteDeps = Pick<AppContext, 'config' | 'broadcasts' | 'broadcastService' | 'scheduler' | 'objects' | 'bulletins' | 'devices'>;
 
 export const broadcastRoutes: FastifyPluginAsyncZod<BroadcastRouteDeps> = async (app, deps) => {
   const svc = deps.broadcastService;
@@ -69,13 +69,13 @@ export const broadcastRoutes: FastifyPluginAsyncZod<BroadcastRouteDeps> = async 
     const names = new Map<string, string | undefined>();
     const titles = new Map<string, string | null>();
     const nameOf = (id: string) => {
-      if (!names.has(id)) names.set(id, deps.devices?.get(id)?.name);
+      if (!names.has(id)) names.set(id, deps.devices.get(id)?.name);
       return names.get(id);
     };
     const titleOf = (id: string) => {
       if (!titles.has(id)) {
         const other = deps.broadcasts.get(id);
-        titles.set(id, other && deps.objects.broadcastVisible(user, other) ? (deps.bulletins?.get(other.bulletinId)?.title ?? null) : null);
+        titles.set(id, other && deps.objects.broadcastVisible(user, other) ? (deps.bulletins.get(other.bulletinId)?.title ?? null) : null);
       }
       return titles.get(id)!;
     };
