@@ -156,6 +156,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     objects,
     offers,
     asRun: storage.asRun,
+    monthlyReport: storage.monthlyReport,
     audit: storage.audit,
     claims: storage.claims,
     sources: storage.sources,

@@ -103,6 +103,17 @@ export const configSchema = z.object({
   LOAXA_DATA_DIR: z.string().min(1).default('./data'),
   LOAXA_PUBLIC_URL: url(['http:', 'https:']).optional(),
   /**
+   * A tile server for the dashboard's map (issue 20), OpenStreetMap style: `https://tiles.example.vn/{z}/{x}/{y}.png`.
+   * Only the browser fetches tiles (the page's CSP allows images from this one host); unset, the map is the
+   * app's own offline plot. One host, so no `{s}` subdomain placeholder.
+   */
+  LOAXA_MAP_TILES_URL: z
+    .string()
+    .url()
+    .refine((v) => /^https?:\/\//.test(v), 'must start with http:// or https://')
+    .refine((v) => v.includes('{z}') && v.includes('{x}') && v.includes('{y}') && !/\{(?![zxy]\})/.test(v), 'must hold {z}, {x} and {y} and no other placeholder')
+    .optional(),
+  /**
    * Addresses (or CIDR ranges, comma-separated) of reverse proxies in front of the HTTP port whose
    * X-Forwarded-For and X-Forwarded-Proto are believed. Unset: none is, and every request is from its socket's
    * address; behind nginx that is the proxy's, so one address's login lock would lock everyone (issue 13 review).
@@ -307,6 +318,8 @@ export interface Config {
   backup: { dir: string; hour: number; keepDays: number } | undefined;
   dataDir: string;
   publicUrl: string | undefined;
+  /** The map's tile URL template ({z}/{x}/{y}), shown to browsers only; undefined: the offline plot. */
+  mapTileUrl: string | undefined;
   /** Reverse proxies whose forwarded headers are believed (Fastify `trustProxy`); undefined: none. */
   trustProxy: string | undefined;
   mqttPublicUrl: string | undefined;
@@ -459,6 +472,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     backup: e.LOAXA_BACKUP_DIR ? { dir: e.LOAXA_BACKUP_DIR, hour: e.LOAXA_BACKUP_HOUR, keepDays: e.LOAXA_BACKUP_KEEP_DAYS } : undefined,
     dataDir: e.LOAXA_DATA_DIR,
     publicUrl: e.LOAXA_PUBLIC_URL,
+    mapTileUrl: e.LOAXA_MAP_TILES_URL,
     trustProxy: e.LOAXA_TRUST_PROXY?.split(',').map((s) => s.trim()).filter(Boolean).join(','),
     mqttPublicUrl: e.LOAXA_MQTT_PUBLIC_URL,
     adminUsername: e.LOAXA_ADMIN_USERNAME,

@@ -5,20 +5,21 @@
  * their causes, which URL served.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { asRunQuerySchema, asRunReportSchema, BULLETIN_CATEGORY_LABELS_VI, DELIVERY_STATE_LABELS_VI, PRIORITY_LABELS_VI, PROGRAMME_ITEM_STATE_LABELS_VI, relayReportQuerySchema, relayReportSchema, type AsRunItem, type AsRunProgramme, type RelayReportItem } from '@loaxa/shared';
+import { asRunQuerySchema, asRunReportSchema, monthlyReportQuerySchema, monthlyReportSchema, BULLETIN_CATEGORY_LABELS_VI, DELIVERY_STATE_LABELS_VI, PRIORITY_LABELS_VI, PROGRAMME_ITEM_STATE_LABELS_VI, relayReportQuerySchema, relayReportSchema, type AsRunItem, type AsRunProgramme } from '@loaxa/shared';
 import { coversArea } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
 import { badRequest, errorBodySchema, notFound } from '../http/errors.js';
 import type { AsRunRow } from '../repos/as-run.js';
 import type { RelayDeliveryRow, RelayLogEntry } from '../repos/relay-log.js';
-import { relayTimeline } from '../domain/relay-timeline.js';
 import { playedVersion, programmeAsRun } from '../domain/programme-as-run.js';
 import type { ProgrammeVersionRecord } from '../repos/programmes.js';
-import { hideCredentialsIn, hideUrlCredentials } from '../services/source-checker.js';
 import { instantOf, dayOfCivil } from '../scheduling/local-time.js';
 import type { AppContext } from '../services/context.js';
+import { count, emptyCounts, airtimeOf, relayItem, type Counts } from '../reports/as-run-figures.js';
 import { csvDocument, vietnamDateTime } from '../http/csv.js';
 import { access, ANY_ROLE } from '../http/access.js';
+import { monthlyFigures } from '../reports/monthly.js';
+import { monthlyPdf } from '../reports/monthly-pdf.js';
 
 const DAY_MS = 86_400_000;
 
@@ -31,30 +32,6 @@ function bound(value: string, edge: 'from' | 'to', path: string): number {
     return instantOf(day + (edge === 'to' ? 1 : 0), 0);
   }
   return Date.parse(value);
-}
-
-const COUNTED = ['played', 'missed', 'failed', 'cancelled', 'expired'] as const;
-type Counts = { scheduled: number; pending: number; airtimeMs: number } & Record<(typeof COUNTED)[number], number>;
-const emptyCounts = (): Counts => ({ scheduled: 0, played: 0, missed: 0, failed: 0, cancelled: 0, expired: 0, pending: 0, airtimeMs: 0 });
-function count(c: Counts, r: AsRunRow): void {
-  c.scheduled++;
-  if ((COUNTED as readonly string[]).includes(r.state)) c[r.state as (typeof COUNTED)[number]]++;
-  else c.pending++;
-  if (r.state === 'played') c.airtimeMs += airtimeOf(r);
-}
-
-/** What a played item aired: a relay what its box counted (gaps excluded: issue 15), a file its play times. */
-function airtimeOf(r: AsRunRow): number {
-  // Issue 15 review (5): a box's airedMs counts only for a relay, and only up to what it could have aired.
-  if (r.relaySourceId !== null && r.airedMs !== null) return clampAired(r.airedMs, r);
-  return r.startedAt && r.endedAt ? r.endedAt - r.startedAt : (r.durationMs ?? 0);
-}
-
-/** A box's own count of a relay's aired ms, never above the relay's length or its play times (issue 15 review (5)). */
-function clampAired(airedMs: number, r: { durationMs: number | null; startedAt: number | null; endedAt: number | null }): number {
-  let max = r.durationMs ?? Infinity;
-  if (r.startedAt && r.endedAt) max = Math.min(max, Math.max(0, r.endedAt - r.startedAt));
-  return Math.max(0, Math.min(airedMs, max));
 }
 
 /**
@@ -117,36 +94,7 @@ async function asRunWorkbook(rows: AsRunRow[], communeOf: (areaCode: string) => 
 }
 
 /** What these routes use, and all they are given (wiring/http.ts). */
-export type ReportRouteDeps = Pick<AppContext, 'areas' | 'asRun' | 'broadcasts' | 'bulletins' | 'relayLog' | 'objects' | 'programmes'>;
-
-/** One box's airing of a relay as the report shows it: its events folded into served time and gaps. */
-function relayItem(r: RelayDeliveryRow, events: readonly RelayLogEntry[], now: number): RelayReportItem {
-  const windowEnd = r.occurrenceAt + r.durationMs;
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  const timeline = relayTimeline(events, { from: r.occurrenceAt, to: Math.min(windowEnd, r.endedAt ?? Infinity, now) });
-  const relayedMs = r.airedMs === null ? timeline.servedMs : clampAired(r.airedMs, r);
-  return {
-    broadcastId: r.broadcastId,
-    title: r.title,
-    sourceId: r.sourceId,
-    sourceName: r.sourceName,
-    occurrenceAt: iso(r.occurrenceAt)!,
-    windowEndsAt: iso(windowEnd)!,
-    deviceId: r.deviceId,
-    deviceName: r.deviceName,
-    areaCode: r.areaCode,
-    state: r.state,
-    startedAt: iso(r.startedAt),
-    endedAt: iso(r.endedAt),
-    relayedMs,
-    relayedMinutes: Math.round(relayedMs / 6000) / 10,
-    airedMs: r.airedMs,
-    gaps: timeline.gaps.map((g) => ({ from: iso(g.from)!, to: iso(g.to)!, ms: g.to - g.from, cause: g.cause, detail: g.detail })),
-    // Issue 15 review (1): report readers see which URL served, not its credentials.
-    switches: timeline.switches.map((w) => ({ at: iso(w.at)!, cause: w.cause, url: hideUrlCredentials(w.url), detail: w.detail === null ? null : hideCredentialsIn(w.detail) })),
-    urls: timeline.urls.map((u) => ({ ...u, url: hideUrlCredentials(u.url) })),
-  };
-}
+export type ReportRouteDeps = Pick<AppContext, 'areas' | 'asRun' | 'broadcasts' | 'bulletins' | 'relayLog' | 'objects' | 'programmes' | 'coverage' | 'monthlyReport' | 'devices' | 'faults'>;
 
 export const reportRoutes: FastifyPluginAsyncZod<ReportRouteDeps> = async (app, deps) => {
   const repo = deps.asRun;
@@ -306,6 +254,33 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportRouteDeps> = async (app, 
         totals: { boxes: new Set(items.map((i) => i.deviceId)).size, relayedMs: items.reduce((a, i) => a + i.relayedMs, 0), gapMs: items.reduce((a, i) => a + i.gaps.reduce((g, x) => g + x.ms, 0), 0) },
         items,
       };
+    },
+  );
+
+  app.get(
+    '/api/v1/reports/monthly',
+    {
+      config: { access: access.roles(ANY_ROLE, { scope: 'the asked area must lie inside the caller’s (404 otherwise)' }) },
+      schema: {
+        tags: ['reports'],
+        summary: 'A commune’s or the province’s month (issue 20): boxes, coverage, broadcasts and airings by priority and state, airtime, faults, relays, warnings, per commune',
+        description: '`format=pdf` answers the printable administrative report (A4: issuing body, national motto, period, figures, signature block), drawn from the same figures `json` answers.',
+        querystring: monthlyReportQuerySchema,
+        response: { 200: monthlyReportSchema, 400: errorBodySchema, 404: errorBodySchema },
+      },
+    },
+    async (request, reply) => {
+      const user = principalOf(request);
+      const { area: code, month, format } = request.query;
+      if (!deps.areas.get(code) || !coversArea(user, deps.areas.ancestry(code))) throw notFound(`area ${code}`);
+      const report = monthlyFigures(deps, code, month, Date.now());
+      if (format === 'pdf') {
+        const pdf = await monthlyPdf(report);
+        reply.header('content-type', 'application/pdf').header('content-disposition', `inline; filename="bao-cao-thang-${month}-${code}.pdf"`);
+        // Bypass the JSON serializer of the 200 schema: this answer is the PDF's bytes.
+        return reply.serializer((body: unknown) => body as string).send(pdf as never);
+      }
+      return report;
     },
   );
 };

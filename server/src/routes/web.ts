@@ -70,7 +70,7 @@ function escapeAttr(v: string): string {
 
 /** The optional map tile template (`{z}/{x}/{y}`), when the configuration carries one. */
 function tileUrlOf(config: Config): string | null {
-  const v = (config as Partial<Record<'mapTileUrl', unknown>>).mapTileUrl;
+  const v = config.mapTileUrl;
   return typeof v === 'string' && /^https?:\/\//.test(v) ? v : null;
 }
 

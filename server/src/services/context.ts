@@ -29,6 +29,7 @@ import type { DeviceCredentialCache } from '../auth/device-credentials.js';
 import type { ObjectScope } from '../auth/objects.js';
 import type { OfferRepository } from '../repos/offers.js';
 import type { AsRunRepository } from '../repos/as-run.js';
+import type { MonthlyReportRepository } from '../repos/monthly-report.js';
 import type { AuditRepository } from '../repos/audit.js';
 import type { ClaimRepository } from '../repos/claims.js';
 import type { MisbehaviourMeter } from './misbehaviour.js';
@@ -75,6 +76,8 @@ export interface AppContext {
   offers: OfferRepository;
   /** The as-run log (reports). */
   asRun: AsRunRepository;
+  /** Faults and warnings of a month (the monthly report, issue 20). */
+  monthlyReport: MonthlyReportRepository;
   /** The audit log, and the stored state of audited objects. */
   audit: AuditRepository;
   /** One-time claim codes for installing boxes. */

@@ -187,7 +187,7 @@ export async function buildHttp(
   await app.register(liveAudioRoutes, { config, live, deviceCredentials, sessions, users, events });
   await app.register(ttsRoutes, { config, areas, dictionary, media, speech, render });
   await app.register(userRoutes, { users, sessions, areas, events, objects });
-  await app.register(reportRoutes, { areas, asRun, broadcasts, bulletins, relayLog, objects, programmes });
+  await app.register(reportRoutes, { areas, asRun, broadcasts, bulletins, relayLog, objects, programmes, coverage, monthlyReport: ctx.monthlyReport, devices, faults });
   await app.register(offerRoutes, { config, areas, devices, bulletins, broadcasts, broadcastService, offers, objects });
   await app.register(coverageRoutes, { areas, coverage });
   await app.register(eventRoutes, { config, areas, users, sessions, devices, events, onShutdown });

@@ -86,3 +86,56 @@ export type RelayReportQuery = z.input<typeof relayReportQuerySchema>;
 export type RelayGap = z.infer<typeof relayGapSchema>;
 export type RelayReportItem = z.infer<typeof relayReportItemSchema>;
 export type RelayReport = z.infer<typeof relayReportSchema>;
+
+/**
+ * `GET /api/v1/reports/monthly` (issue 20): a commune's or the province's month, the figures of the printable
+ * administrative report. `format=pdf` draws the same figures as an A4 report (national motto, period, figures,
+ * signature block); `json` answers them as they are.
+ */
+export const MONTHLY_REPORT_FORMATS = ['json', 'pdf'] as const;
+export const monthlyReportQuerySchema = z.object({
+  area: areaCodeSchema,
+  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, { message: 'a month as YYYY-MM (Vietnam time)' }),
+  format: z.enum(MONTHLY_REPORT_FORMATS).default('json'),
+});
+const monthlyBoxesSchema = z.object({ total: z.number(), online: z.number(), faulty: z.number(), onlinePct: z.number() });
+export const monthlyCommuneRowSchema = z.object({
+  code: z.string(),
+  name: z.string(),
+  boxes: monthlyBoxesSchema,
+  airings: asRunCountsSchema,
+  faults: z.number(),
+});
+export const monthlyReportSchema = z.object({
+  area: areaRefSchema,
+  /** The issuing body as the report's header names it: the superior body (may be null) and the unit. */
+  issuer: z.object({ superior: z.string().nullable(), unit: z.string(), place: z.string(), reportsTo: z.string().nullable() }),
+  month: z.string(),
+  /** The month's first instant and the next month's, Vietnam time. */
+  from: z.string(),
+  to: z.string(),
+  generatedAt: z.string(),
+  /** Boxes now (when the report is made); `onlinePct` is online of total. */
+  boxes: monthlyBoxesSchema,
+  /** Coverage now, and the working coverage the server measured during the month (its snapshots; null without any). */
+  coverage: z.object({
+    communes: z.object({ total: z.number(), installed: z.number(), working: z.number() }),
+    installedPct: z.number(),
+    workingPct: z.number(),
+    month: z.object({ samples: z.number(), avgWorkingPct: z.number(), minWorkingPct: z.number() }).nullable(),
+  }),
+  /** Broadcasts with at least one airing in the month, by priority. */
+  broadcasts: z.object({ total: z.number(), byPriority: z.record(z.string(), z.number()) }),
+  /** Airings (box deliveries) of the month, in all and by priority: the as-run report's counts. */
+  airings: asRunCountsSchema,
+  airingsByPriority: z.array(asRunCountsSchema.extend({ priority: z.string() })),
+  /** Faults that began during the month, the boxes they hit, and those still open when the month ended. */
+  faults: z.object({ opened: z.number(), devices: z.number(), openAtEnd: z.number(), byKind: z.array(z.object({ kind: z.string(), count: z.number() })) }),
+  /** Relays aired in the month (issue 15): box airings, ms relayed, ms of gaps. */
+  relays: z.object({ airings: z.number(), relayedMs: z.number(), gapMs: z.number() }),
+  /** Disaster warnings (issue 18) reaching the area, taken during the month, and those that went on air. */
+  warnings: z.object({ total: z.number(), aired: z.number() }),
+  communes: z.array(monthlyCommuneRowSchema),
+});
+export type MonthlyReportQuery = z.input<typeof monthlyReportQuerySchema>;
+export type MonthlyReport = z.infer<typeof monthlyReportSchema>;

@@ -20,6 +20,60 @@ import { programmeAirings } from '../logic/programme-runs.js';
 import { ProgrammeRuns } from './programmes/ProgrammeRuns.js';
 
 const PAGE = 50;
+
+/** The monthly report's words (issue 20), kept with the page so the first-load bundle does not carry them. */
+const MONTHLY = {
+  title: 'Báo cáo tháng',
+  hint: 'Báo cáo theo mẫu văn bản hành chính (quốc hiệu, kỳ báo cáo, số liệu, chữ ký) để in hoặc lưu PDF.',
+  month: 'Tháng báo cáo',
+  print: 'In báo cáo tháng',
+  monthLabel: (m: string) => `Tháng ${m.slice(5)}/${m.slice(0, 4)}`,
+};
+
+/** The current month and the 11 before it, newest first ("2026-12", "2026-11", …), from Vietnam's today. */
+export function recentMonths(today: string, n = 12): string[] {
+  let y = Number(today.slice(0, 4));
+  let m = Number(today.slice(5, 7));
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(`${y}-${String(m).padStart(2, '0')}`);
+    if (--m === 0) {
+      m = 12;
+      y--;
+    }
+  }
+  return out;
+}
+
+/**
+ * "In báo cáo tháng" (issue 20): the area's month as the printable PDF the server draws, opened in a new tab to
+ * print or save. A list of months rather than a native month input, whose format follows the phone's language.
+ */
+function MonthlyReportSection({ area, today }: { area: string | null; today: string }) {
+  const months = recentMonths(today);
+  const [month, setMonth] = useState(months[0]!);
+  const href = area ? `/api/v1/reports/monthly?${new URLSearchParams({ area, month, format: 'pdf' }).toString()}` : '#';
+  return (
+    <Card title={MONTHLY.title} id="monthly-report">
+      <p class="small muted">{MONTHLY.hint}</p>
+      <div class="row wrap filters">
+        <label class="field">
+          <span>{MONTHLY.month}</span>
+          <select value={month} onChange={(e) => setMonth(e.currentTarget.value)} data-testid="monthly-month">
+            {months.map((m) => (
+              <option key={m} value={m}>
+                {MONTHLY.monthLabel(m)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <a class="btn btn-primary" href={href} target="_blank" rel="noopener" data-testid="monthly-pdf" aria-disabled={!area}>
+          {MONTHLY.print}
+        </a>
+      </div>
+    </Card>
+  );
+}
 const RELAY_PAGE = 10;
 
 export function playedRate(c: Pick<AsRunCounts, 'played' | 'scheduled' | 'pending' | 'cancelled'>): number {
@@ -107,6 +161,7 @@ export default function ReportsView() {
           </a>
         </div>
       </Card>
+      <MonthlyReportSection area={current} today={today} />
       {busy && <Loading />}
       {error && <Alert>{error}</Alert>}
       {report && (
