@@ -17,6 +17,9 @@ import { ObjectScope } from './auth/objects.js';
 import type { SpeechRenderer } from './services/bulletin-service.js';
 import type { AppContext } from './services/context.js';
 import type { Db } from './db/database.js';
+import { CalendarService } from './scheduling/calendar-service.js';
+import { CalendarRepository } from './scheduling/calendar-repo.js';
+import { calendarRoutes } from './routes/calendar.js';
 import { ServerEvents } from './services/events.js';
 import { CoverageService } from './services/coverage-service.js';
 import { SourceChecker } from './services/source-checker.js';
@@ -179,6 +182,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // Parsers, access control, the API description and every route (wiring/http.ts).
   const app = await buildHttp(config, ctx, { logger, dataDir, serverVersion: SERVER_VERSION, tls, loginNow: opts.loginNow ?? opts.clock?.now });
   await app.register(nationalLinkRoutes, { link: nationalLink, now: opts.clock?.now ?? Date.now });
+  // The week calendar (issue 20): an area's or a box's airings, and the series move.
+  const calendar = new CalendarService({ areas, devices, deviceAreas: deviceCredentials, broadcasts, bulletins, objects, broadcastService, delivery: deliveryService, scheduler, agenda, calendar: new CalendarRepository(db), ...(opts.clock ? { now: opts.clock.now } : {}) });
+  await app.register(calendarRoutes, { calendar, broadcasts, objects });
   // Loa Xã as a source system (issue 17): the national interface served under /national, what comes down from a
   // parent on the Circular 39 paths, children's reports and sending down (national/served/wiring.ts).
   // What became of a bulletin from a parent goes up as a schedule-ack through the link's outbox, when it is on.

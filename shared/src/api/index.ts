@@ -29,3 +29,4 @@ export * from './national-link.js';
 export * from './warnings.js';
 export * from './labels-vi.js';
 export { idSchema, areaCodeSchema, sha256Schema, ID_PATTERN, AREA_CODE_PATTERN } from '../ids.js';
+export * from './calendar.js';

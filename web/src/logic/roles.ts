@@ -68,7 +68,7 @@ export function can(role: Role, action: Action): boolean {
   return RULES[action](role);
 }
 
-export const ROUTES = ['dashboard', 'golive', 'compose', 'programmes', 'broadcasts', 'approvals', 'warnings', 'inbox', 'devices', 'sources', 'national', 'reports', 'audit'] as const;
+export const ROUTES = ['dashboard', 'golive', 'compose', 'programmes', 'broadcasts', 'approvals', 'warnings', 'inbox', 'devices', 'sources', 'national', 'reports', 'audit', 'calendar'] as const;
 export type RouteName = (typeof ROUTES)[number];
 
 /** The action a page needs; a page whose action the role lacks is neither linked nor reachable. */
@@ -88,6 +88,8 @@ const NEEDS: Record<RouteName, Action> = {
   golive: 'go-live',
   national: 'national-link',
   warnings: 'view-warnings',
+  // Issue 20: everyone reads the week of their area; the sheet offers changes only where the server allows them.
+  calendar: 'view-broadcasts',
 };
 
 /** Pages whose routes answer only users of the whole installation (no area of their own). */
@@ -106,8 +108,8 @@ export function canOpen(role: Role, route: RouteName, scope?: { areaCode: string
 export function navFor(role: Role, scope?: { areaCode: string | null }): RouteName[] {
   const order: RouteName[] =
     role === 'operator'
-      ? ['compose', 'golive', 'programmes', 'inbox', 'broadcasts', 'warnings', 'dashboard', 'devices', 'sources', 'reports']
-      : ['dashboard', 'warnings', 'compose', 'golive', 'programmes', 'approvals', 'broadcasts', 'inbox', 'devices', 'sources', 'national', 'reports', 'audit'];
+      ? ['compose', 'golive', 'programmes', 'inbox', 'calendar', 'broadcasts', 'warnings', 'dashboard', 'devices', 'sources', 'reports']
+      : ['dashboard', 'warnings', 'compose', 'golive', 'programmes', 'approvals', 'calendar', 'broadcasts', 'inbox', 'devices', 'sources', 'national', 'reports', 'audit'];
   return order.filter((r) => canOpen(role, r, scope));
 }
 
