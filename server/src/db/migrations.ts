@@ -791,4 +791,39 @@ export const migrations: Migration[] = [
       ALTER TABLE devices ADD COLUMN mosquitto_hash TEXT;
     `,
   },
+  {
+    version: 26,
+    name: 'device health history',
+    sql: `
+      -- Issue 20 (the box page): heartbeats are folded into the devices row and deleted (migration 14), so
+      -- nothing said how a box did yesterday. Each fold also adds its heartbeats here, one row per box per
+      -- 15 minutes with the min, max, sum and count of each numeric reading (CPU temperature, signal, free
+      -- disk %, cache bytes, volume, clock offset, uptime, load), so the average survives several folds into
+      -- one bucket. samples: heartbeats heard in the bucket (none: the box was silent). Kept 30 days
+      -- (repos/device-health.ts prunes at each fold); 10,000 boxes make ~29 M rows at most.
+      CREATE TABLE device_health_history (
+        device_id TEXT NOT NULL,
+        bucket_at INTEGER NOT NULL,
+        samples INTEGER NOT NULL,
+        temp_min REAL, temp_max REAL, temp_sum REAL, temp_n INTEGER NOT NULL DEFAULT 0,
+        signal_min REAL, signal_max REAL, signal_sum REAL, signal_n INTEGER NOT NULL DEFAULT 0,
+        disk_free_min REAL, disk_free_max REAL, disk_free_sum REAL, disk_free_n INTEGER NOT NULL DEFAULT 0,
+        cache_min REAL, cache_max REAL, cache_sum REAL, cache_n INTEGER NOT NULL DEFAULT 0,
+        volume_min REAL, volume_max REAL, volume_sum REAL, volume_n INTEGER NOT NULL DEFAULT 0,
+        clock_min REAL, clock_max REAL, clock_sum REAL, clock_n INTEGER NOT NULL DEFAULT 0,
+        uptime_min REAL, uptime_max REAL, uptime_sum REAL, uptime_n INTEGER NOT NULL DEFAULT 0,
+        load_min REAL, load_max REAL, load_sum REAL, load_n INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (device_id, bucket_at)
+      ) WITHOUT ROWID;
+      -- Pruning by age without reading every box's rows.
+      CREATE INDEX device_health_history_bucket ON device_health_history(bucket_at);
+      -- The readings not already columns of the log, taken from the checked payload at ingest: reading them
+      -- back from health_json with json_extract at each fold more than doubled the fold of 10,000 boxes.
+      ALTER TABLE heartbeat_log ADD COLUMN cpu_temp_c REAL;
+      ALTER TABLE heartbeat_log ADD COLUMN signal_pct REAL;
+      ALTER TABLE heartbeat_log ADD COLUMN disk_free_pct REAL;
+      ALTER TABLE heartbeat_log ADD COLUMN clock_offset_ms REAL;
+      ALTER TABLE heartbeat_log ADD COLUMN load1 REAL;
+    `,
+  },
 ];

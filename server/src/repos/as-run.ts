@@ -25,6 +25,19 @@ export interface AsRunRow {
   programmeVersion: number | null;
 }
 
+/** A row of one box's as-run (`forDevice`). */
+export interface DeviceAsRunRow {
+  broadcastId: string;
+  title: string;
+  category: BulletinCategory | null;
+  priority: Priority;
+  occurrenceAt: number;
+  state: DeliveryState;
+  reason: string | null;
+  startedAt: number | null;
+  endedAt: number | null;
+}
+
 /** The as-run log as rows: every delivery of the period in the given areas, with its play times. */
 export class AsRunRepository {
   constructor(private readonly db: Db) {}
@@ -56,5 +69,28 @@ export class AsRunRepository {
          ORDER BY v.area_code, d.device_id, d.occurrence_at`,
       )
       .all(JSON.stringify(areaCodes), from, to) as AsRunRow[];
+  }
+
+  /**
+   * One box's deliveries, newest airing first, `limit` after the cursor (issue 20, the box page: what it
+   * played). The cursor is the last row's `occurrenceAt:broadcastId`; the primary key orders ties.
+   */
+  forDevice(deviceId: string, limit: number, after: { occurrenceAt: number; broadcastId: string } | null): DeviceAsRunRow[] {
+    return this.db
+      .prepare(
+        `SELECT d.broadcast_id AS broadcastId, t.title AS title, t.category AS category, b.priority AS priority, d.occurrence_at AS occurrenceAt,
+                d.state AS state, d.reason AS reason,
+                (SELECT MIN(e.at) FROM delivery_events e WHERE e.broadcast_id = d.broadcast_id AND e.device_id = d.device_id
+                   AND e.occurrence_at = d.occurrence_at AND e.state = 'playing') AS startedAt,
+                (SELECT MAX(e.at) FROM delivery_events e WHERE e.broadcast_id = d.broadcast_id AND e.device_id = d.device_id
+                   AND e.occurrence_at = d.occurrence_at AND e.state = 'played') AS endedAt
+         FROM deliveries d
+         JOIN broadcasts b ON b.id = d.broadcast_id
+         JOIN bulletins t ON t.id = b.bulletin_id
+         WHERE d.device_id = @deviceId AND (@at IS NULL OR d.occurrence_at < @at OR (d.occurrence_at = @at AND d.broadcast_id < @id))
+         ORDER BY d.occurrence_at DESC, d.broadcast_id DESC
+         LIMIT @limit`,
+      )
+      .all({ deviceId, limit, at: after?.occurrenceAt ?? null, id: after?.broadcastId ?? null }) as DeviceAsRunRow[];
   }
 }

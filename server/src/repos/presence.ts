@@ -12,6 +12,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { withRelaxedSync, type Db } from '../db/database.js';
+import { DeviceHealthHistory, NO_READINGS, type HeartbeatReadings } from './device-health.js';
 
 export interface Telemetry {
   /** When it arrived (server clock). */
@@ -22,6 +23,11 @@ export interface Telemetry {
   agentVersion: string | null;
   /** The heartbeat's payload as JSON text, as it came (`health` reads it back). */
   healthJson: string;
+  /**
+   * Issue 20: the readings the health history keeps (device-health.ts `heartbeatReadings`), taken from the
+   * checked payload at ingest so that the fold aggregates columns instead of parsing 10,000 payloads again.
+   */
+  readings?: HeartbeatReadings;
 }
 
 /**
@@ -56,10 +62,12 @@ export class PresenceWriter {
   private readonly foldStmt;
   private readonly clearLogStmt;
   private readonly logCountStmt;
+  /** The 15-minute health history each fold adds to (issue 20, the box page; migration 26). */
+  readonly history: DeviceHealthHistory;
   /** Statuses not written yet, by device. */
   private readonly pending = new Map<string, PendingStatus>();
   /** Heartbeats not appended to heartbeat_log yet, in arrival order. */
-  private journal: Array<Telemetry & { id: string }> = [];
+  private journal: Array<Omit<Telemetry, 'readings'> & HeartbeatReadings & { id: string }> = [];
   /**
    * Devices with heartbeats not folded into their rows yet (in heartbeat_log or the journal). Only ids: the
    * readings stay in the log, since holding 10,000 boxes' payloads for a minute made them outlive the young
@@ -90,9 +98,11 @@ export class PresenceWriter {
        WHERE id = @id`,
     );
     this.clearLogStmt = db.prepare('DELETE FROM heartbeat_log');
+    this.history = new DeviceHealthHistory(db);
     this.logCountStmt = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM heartbeat_log');
     this.appendStmt = db.prepare(
-      'INSERT INTO heartbeat_log (device_id, at, volume, cache_bytes, uptime_s, agent_version, health_json) VALUES (@id, @at, @volume, @cacheBytes, @uptimeS, @agentVersion, @healthJson)',
+      `INSERT INTO heartbeat_log (device_id, at, volume, cache_bytes, uptime_s, agent_version, health_json, cpu_temp_c, signal_pct, disk_free_pct, clock_offset_ms, load1)
+       VALUES (@id, @at, @volume, @cacheBytes, @uptimeS, @agentVersion, @healthJson, @cpuTempC, @signalPct, @diskFreePct, @clockOffsetMs, @load1)`,
     );
     // Each device's heartbeats in the log, counted, and its latest one's arrival and readings (SQLite gives
     // the bare columns of the row holding the MAX when the query has only one MIN or MAX; a reading missing
@@ -152,7 +162,8 @@ export class PresenceWriter {
 
   /** One heartbeat: its readings will replace the previous ones and the device's heartbeat count grows by one. */
   recordTelemetry(id: string, t: Telemetry): void {
-    this.journal.push({ id, ...t });
+    const { readings, ...rest } = t;
+    this.journal.push({ id, ...rest, ...(readings ?? NO_READINGS) });
     if (this.unfolded.size === 0) this.unfoldedSince = this.now();
     this.unfolded.add(id);
     this.written();
@@ -258,6 +269,8 @@ export class PresenceWriter {
     withRelaxedSync(this.db, () =>
       this.db.transaction(() => {
         this.foldStmt.run();
+        // Issue 20: the readings over time, from the same log, before it is emptied (same commit, same rollback).
+        this.history.foldFromLog();
         this.clearLogStmt.run();
       })(),
     );

@@ -99,6 +99,8 @@ export const AUDITED: Record<string, AuditedObject> = {
   'POST /api/v1/devices': { ...device, id: fromResponse },
   'POST /api/v1/devices/:id/revoke': device,
   'POST /api/v1/devices/:id/claim-code': device,
+  // Issue 20: the box page's printable label issues a claim code as well.
+  'POST /api/v1/devices/:id/claim-label': device,
   'POST /api/v1/devices/:id/commands': device,
   'POST /api/v1/offers/:id/accept': offer,
   'POST /api/v1/offers/:id/decline': offer,

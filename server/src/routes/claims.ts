@@ -38,7 +38,8 @@ export function normalizeClaimCode(input: string): string | null {
   return s;
 }
 
-const hashCode = (normalized: string) => createHash('sha256').update(`loaxa-claim:${normalized}`).digest('hex');
+/** How a code is stored (hashed); the box page’s claim label issues codes too (device-page.ts). */
+export const hashCode = (normalized: string) => createHash('sha256').update(`loaxa-claim:${normalized}`).digest('hex');
 
 /** Failed claims per client address in a sliding window; a simple in-memory counter. */
 class AttemptLimiter {

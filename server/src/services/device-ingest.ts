@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { topics, parseTopic, decodeMessage, decodeResponse, ErrorCode, type DeliveryState, type HeldAgenda, type Payload } from '@loaxa/shared';
 import type { MessageBus } from '../broker/bus.js';
 import type { BroadcastRepository, Delivery } from '../repos/broadcasts.js';
+import { heartbeatReadings } from '../repos/device-health.js';
 import type { DeviceRepository } from '../repos/devices.js';
 import type { FaultRepository } from '../repos/faults.js';
 import type { RelayLogRepository } from '../repos/relay-log.js';
@@ -229,6 +230,8 @@ export class DeviceIngest {
           // The payload's text as it came, when the decoder could cut it out exactly: serializing 20,000
           // heartbeats a minute again was 5 % of the server's CPU (issue 8 bench).
           healthJson: decoded.payloadJson ?? JSON.stringify(p),
+          // Issue 20: the readings the box page's history keeps, as columns of the log.
+          readings: heartbeatReadings(p),
         });
       } else if (env.type === 'event') {
         const p = env.payload as Payload<'event'>;

@@ -42,6 +42,7 @@ import { deviceCommandRoutes } from '../routes/device-commands.js';
 import { auditRoutes } from '../routes/audit.js';
 import { webRoutes } from '../routes/web.js';
 import { claimRoutes } from '../routes/claims.js';
+import { devicePageRoutes } from '../routes/device-page.js';
 import { sourceRoutes } from '../routes/sources.js';
 import { streamRoutes } from '../routes/streams.js';
 import { liveRoutes } from '../routes/live.js';
@@ -195,6 +196,8 @@ export async function buildHttp(
   await app.register(prometheusRoutes, { devices, deliveryService, bulletinService, live, opsCounts, brokerHealth, httpMetrics, serverVersion: deps.serverVersion });
   await app.register(deviceCommandRoutes, { devices, objects, bus, requests });
   await app.register(claimRoutes, { config, areas, devices, claims, objects, brokerIdentities, mqttPort, disconnectDevice });
+  // Issue 20: the box page (health history, per-box as-run, claim label).
+  await app.register(devicePageRoutes, { config, devices, objects, asRun, claims });
   // Last: the web app answers the GETs no API route answers.
   await app.register(webRoutes, { config });
   return app;

@@ -21,6 +21,7 @@ export * from './events.js';
 export * from './audit.js';
 export * from './tts.js';
 export * from './claims.js';
+export * from './device-page.js';
 export * from './sources.js';
 export * from './programmes.js';
 export * from './live.js';

@@ -28,8 +28,11 @@ const VIEWS = {
   national: () => import('../views/national/NationalView.js'),
   warnings: () => import('../views/warnings/WarningsView.js'),
   calendar: () => import('../views/calendar/CalendarView.js'),
+  install: () => import('../views/device/InstallView.js'),
 } satisfies Record<RouteName, unknown>;
 const liveView = () => import('../views/live/BroadcastLiveView.js');
+const deviceView = () => import('../views/device/DeviceView.js');
+const labelView = () => import('../views/device/LabelView.js');
 
 type Boot = { status: 'checking' } | { status: 'login' } | { status: 'in'; me: Me } | { status: 'error'; message: string };
 
@@ -84,6 +87,10 @@ export function App() {
   } else if (match.route === 'broadcast') {
     current = 'broadcasts';
     page = <Lazy key={`broadcast-${match.params.id}`} load={liveView} props={{ id: match.params.id }} />;
+  } else if (match.route === 'device' || match.route === 'device-label') {
+    // Issue 20: a box's page and its claim label, under the devices list.
+    current = 'devices';
+    page = <Lazy key={`${match.route}-${match.params.id}`} load={match.route === 'device' ? deviceView : labelView} props={{ id: match.params.id }} />;
   } else if (match.route === 'not-found' || !canOpen(role, match.route, session.me)) {
     // A page that exists but is not for this role says so (the server would answer 403 too).
     page = (

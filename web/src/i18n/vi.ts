@@ -77,6 +77,7 @@ export const t = {
     national: 'Liên thông',
     warnings: 'Cảnh báo thiên tai',
     calendar: 'Lịch phát sóng',
+    install: 'Lắp đặt',
   },
 
   roles: {

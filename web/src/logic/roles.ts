@@ -27,6 +27,9 @@ export const ACTIONS = [
   'view-warnings',
   'issue-warning',
   'manage-warning-sources',
+  'box-command',
+  'box-restart',
+  'register-box',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -62,13 +65,18 @@ const RULES: Record<Action, (role: Role) => boolean> = {
   'view-warnings': anyone,
   'issue-warning': (role) => canApprove({ role }),
   'manage-warning-sources': admins,
+  // Issue 20, the box page: test tone and volume for writers, restarting a box's agent for province admins, as
+  // server/src/routes/device-commands.ts allows (its ALLOWED table); writers register boxes and print claim labels.
+  'box-command': writes,
+  'box-restart': admins,
+  'register-box': writes,
 };
 
 export function can(role: Role, action: Action): boolean {
   return RULES[action](role);
 }
 
-export const ROUTES = ['dashboard', 'golive', 'compose', 'programmes', 'broadcasts', 'approvals', 'warnings', 'inbox', 'devices', 'sources', 'national', 'reports', 'audit', 'calendar'] as const;
+export const ROUTES = ['dashboard', 'golive', 'compose', 'programmes', 'broadcasts', 'approvals', 'warnings', 'inbox', 'devices', 'install', 'sources', 'national', 'reports', 'audit', 'calendar'] as const;
 export type RouteName = (typeof ROUTES)[number];
 
 /** The action a page needs; a page whose action the role lacks is neither linked nor reachable. */
@@ -90,6 +98,8 @@ const NEEDS: Record<RouteName, Action> = {
   warnings: 'view-warnings',
   // Issue 20: everyone reads the week of their area; the sheet offers changes only where the server allows them.
   calendar: 'view-broadcasts',
+  // Issue 20: the installer's page (register a box, print its claim label, see it come online).
+  install: 'register-box',
 };
 
 /** Pages whose routes answer only users of the whole installation (no area of their own). */
@@ -108,8 +118,8 @@ export function canOpen(role: Role, route: RouteName, scope?: { areaCode: string
 export function navFor(role: Role, scope?: { areaCode: string | null }): RouteName[] {
   const order: RouteName[] =
     role === 'operator'
-      ? ['compose', 'golive', 'programmes', 'inbox', 'calendar', 'broadcasts', 'warnings', 'dashboard', 'devices', 'sources', 'reports']
-      : ['dashboard', 'warnings', 'compose', 'golive', 'programmes', 'approvals', 'calendar', 'broadcasts', 'inbox', 'devices', 'sources', 'national', 'reports', 'audit'];
+      ? ['compose', 'golive', 'programmes', 'inbox', 'calendar', 'broadcasts', 'warnings', 'dashboard', 'devices', 'install', 'sources', 'reports']
+      : ['dashboard', 'warnings', 'compose', 'golive', 'programmes', 'approvals', 'calendar', 'broadcasts', 'inbox', 'devices', 'install', 'sources', 'national', 'reports', 'audit'];
   return order.filter((r) => canOpen(role, r, scope));
 }
 

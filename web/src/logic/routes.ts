@@ -16,21 +16,40 @@ export const PATHS: Record<RouteName, string> = {
   national: '/lien-thong',
   warnings: '/canh-bao',
   calendar: '/lich-phat',
+  install: '/lap-dat',
 };
 
-export type Match = { route: RouteName; params: Record<string, string> } | { route: 'home' } | { route: 'broadcast'; params: { id: string } } | { route: 'not-found' };
+export type Match =
+  | { route: RouteName; params: Record<string, string> }
+  | { route: 'home' }
+  | { route: 'broadcast'; params: { id: string } }
+  | { route: 'device' | 'device-label'; params: { id: string } }
+  | { route: 'not-found' };
 
 export function matchPath(pathname: string): Match {
   const path = pathname.replace(/\/+$/, '') || '/';
   if (path === '/') return { route: 'home' };
   const live = /^\/luot-phat\/([a-z0-9][a-z0-9-]{0,63})$/.exec(path);
   if (live) return { route: 'broadcast', params: { id: live[1]! } };
+  // Issue 20: a box's page, and its printable claim label.
+  const box = /^\/cum-loa\/([a-z0-9][a-z0-9-]{0,63})(\/nhan)?$/.exec(path);
+  if (box) return { route: box[2] ? 'device-label' : 'device', params: { id: box[1]! } };
   for (const [route, p] of Object.entries(PATHS) as [RouteName, string][]) if (p === path) return { route, params: {} };
   return { route: 'not-found' };
 }
 
 export function broadcastPath(id: string): string {
   return `${PATHS.broadcasts}/${encodeURIComponent(id)}`;
+}
+
+/** A box's page (issue 20). */
+export function devicePath(id: string): string {
+  return `${PATHS.devices}/${encodeURIComponent(id)}`;
+}
+
+/** A box's printable claim label (issue 20). */
+export function deviceLabelPath(id: string): string {
+  return `${devicePath(id)}/nhan`;
 }
 
 /** The compose screen opened on a relay of this source (the sources page links each source there). */

@@ -8,11 +8,12 @@ import { useAsync } from '../app/hooks.js';
 import { useSession } from '../app/session.js';
 import { errorMessage } from '../app/errors.js';
 import { AreaSelect, defaultArea, useFlatAreas } from '../components/AreaSelect.js';
-import { Alert, Card, Empty, Loading } from '../components/ui.js';
+import { Alert, Card, Empty, Link, Loading } from '../components/ui.js';
 import { t } from '../i18n/vi.js';
 import { areaNames } from '../logic/area-tree.js';
 import { deviceLook } from '../logic/device-state.js';
 import { fmtDateTime } from '../logic/format.js';
+import { devicePath } from '../logic/routes.js';
 
 const PAGE = 50;
 const STATES: DeviceStateFilter[] = ['online', 'offline', 'faulty'];
@@ -51,7 +52,8 @@ export function DeviceTable({ area, state, q = '' }: { area: string | null; stat
                 return (
                   <tr key={d.id}>
                     <td>
-                      {d.name}
+                      {/* Issue 20: each box opens its page. */}
+                      <Link href={devicePath(d.id)}>{d.name}</Link>
                       <br />
                       <small class="muted">{d.id}</small>
                     </td>
