@@ -102,6 +102,16 @@ export const configSchema = z.object({
   LOAXA_TLS_KEY_FILE: z.string().min(1).optional(),
   LOAXA_DATA_DIR: z.string().min(1).default('./data'),
   LOAXA_PUBLIC_URL: url(['http:', 'https:']).optional(),
+  /** Issue 22: the picture (PNG or JPEG) of the communes' pages, podcasts and shared links; unset: a generated one. */
+  LOAXA_FEED_IMAGE_FILE: z.string().min(1).optional(),
+  /**
+   * Issue 22: who may frame the communes' embeddable player (CSP frame-ancestors sources, space-separated, e.g.
+   * `https://*.gov.vn`); default `*`, any portal. The app's own pages are never framable.
+   */
+  LOAXA_EMBED_ANCESTORS: z
+    .string()
+    .regex(/^[A-Za-z0-9*.:/ _-]+$/, 'space-separated CSP sources such as https://*.gov.vn')
+    .default('*'),
   /**
    * Addresses (or CIDR ranges, comma-separated) of reverse proxies in front of the HTTP port whose
    * X-Forwarded-For and X-Forwarded-Proto are believed. Unset: none is, and every request is from its socket's
@@ -307,6 +317,10 @@ export interface Config {
   backup: { dir: string; hour: number; keepDays: number } | undefined;
   dataDir: string;
   publicUrl: string | undefined;
+  /** The communes' pages' picture (LOAXA_FEED_IMAGE_FILE), issue 22. */
+  feedImageFile: string | undefined;
+  /** Who may frame the embeddable player (LOAXA_EMBED_ANCESTORS), issue 22. */
+  embedAncestors: string;
   /** Reverse proxies whose forwarded headers are believed (Fastify `trustProxy`); undefined: none. */
   trustProxy: string | undefined;
   mqttPublicUrl: string | undefined;
@@ -459,6 +473,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     backup: e.LOAXA_BACKUP_DIR ? { dir: e.LOAXA_BACKUP_DIR, hour: e.LOAXA_BACKUP_HOUR, keepDays: e.LOAXA_BACKUP_KEEP_DAYS } : undefined,
     dataDir: e.LOAXA_DATA_DIR,
     publicUrl: e.LOAXA_PUBLIC_URL,
+    feedImageFile: e.LOAXA_FEED_IMAGE_FILE,
+    embedAncestors: e.LOAXA_EMBED_ANCESTORS.trim(),
     trustProxy: e.LOAXA_TRUST_PROXY?.split(',').map((s) => s.trim()).filter(Boolean).join(','),
     mqttPublicUrl: e.LOAXA_MQTT_PUBLIC_URL,
     adminUsername: e.LOAXA_ADMIN_USERNAME,
