@@ -39,6 +39,7 @@ import { nationalLinkRoutes } from './routes/national-link.js';
 import { wireNationalServed, type NationalServed } from './national/served/wiring.js';
 import { BackupService } from './backup/backup-service.js';
 import { wireWarnings, type WarningsWired } from './warnings/wiring.js';
+import { wireFeeds, type FeedsWired } from './feeds/wiring.js';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -53,6 +54,8 @@ export interface LoaxaServer {
   national: NationalServed;
   /** Disaster warnings (issue 18): sources, warnings, the service, and what the feed poller ingests through. */
   warnings: WarningsWired;
+  /** The communes' web pages (issue 22): public bulletins as podcast, notices, player and share links. */
+  feeds: FeedsWired;
   /** Listens on HTTP and MQTT; answers the URLs actually bound (ports may be ephemeral). */
   start(): Promise<{ httpUrl: string; mqttUrl: string; httpPort: number; mqttPort: number }>;
   /** Bounded graceful shutdown (STYLE.md habit 8). Safe to call twice. */
@@ -200,6 +203,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // address the server listens on.
   let httpBase = config.publicUrl ?? '';
   const warnings = await wireWarnings(app, config, ctx, { db, logger, mediaBase: () => httpBase, clock: opts.clock });
+  // The communes' web pages (issue 22): podcast, notices, embeddable player and share links under /xa/.
+  const feeds = await wireFeeds(app, config, ctx, { db, logger });
 
   let stopping: Promise<void> | null = null;
   let started = false;
@@ -211,6 +216,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     nationalLink,
     national,
     warnings,
+    feeds,
     async start() {
       await ensureAdmin(users, config, logger);
       devices.markAllOffline();

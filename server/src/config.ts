@@ -102,6 +102,16 @@ export const configSchema = z.object({
   LOAXA_TLS_KEY_FILE: z.string().min(1).optional(),
   LOAXA_DATA_DIR: z.string().min(1).default('./data'),
   LOAXA_PUBLIC_URL: url(['http:', 'https:']).optional(),
+  /** Issue 22: the picture (PNG or JPEG) of the communes' pages, podcasts and shared links; unset: a generated one. */
+  LOAXA_FEED_IMAGE_FILE: z.string().min(1).optional(),
+  /**
+   * Issue 22: who may frame the communes' embeddable player (CSP frame-ancestors sources, space-separated, e.g.
+   * `https://*.gov.vn`); default `*`, any portal. The app's own pages are never framable.
+   */
+  LOAXA_EMBED_ANCESTORS: z
+    .string()
+    .regex(/^[A-Za-z0-9*.:/ _-]+$/, 'space-separated CSP sources such as https://*.gov.vn')
+    .default('*'),
   /**
    * A tile server for the dashboard's map (issue 20), OpenStreetMap style: `https://tiles.example.vn/{z}/{x}/{y}.png`.
    * Only the browser fetches tiles (the page's CSP allows images from this one host); unset, the map is the
@@ -320,6 +330,10 @@ export interface Config {
   publicUrl: string | undefined;
   /** The map's tile URL template ({z}/{x}/{y}), shown to browsers only; undefined: the offline plot. */
   mapTileUrl: string | undefined;
+  /** The communes' pages' picture (LOAXA_FEED_IMAGE_FILE), issue 22. */
+  feedImageFile: string | undefined;
+  /** Who may frame the embeddable player (LOAXA_EMBED_ANCESTORS), issue 22. */
+  embedAncestors: string;
   /** Reverse proxies whose forwarded headers are believed (Fastify `trustProxy`); undefined: none. */
   trustProxy: string | undefined;
   mqttPublicUrl: string | undefined;
@@ -473,6 +487,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.LOAXA_DATA_DIR,
     publicUrl: e.LOAXA_PUBLIC_URL,
     mapTileUrl: e.LOAXA_MAP_TILES_URL,
+    feedImageFile: e.LOAXA_FEED_IMAGE_FILE,
+    embedAncestors: e.LOAXA_EMBED_ANCESTORS.trim(),
     trustProxy: e.LOAXA_TRUST_PROXY?.split(',').map((s) => s.trim()).filter(Boolean).join(','),
     mqttPublicUrl: e.LOAXA_MQTT_PUBLIC_URL,
     adminUsername: e.LOAXA_ADMIN_USERNAME,

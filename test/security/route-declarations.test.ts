@@ -49,6 +49,17 @@ t.test('the server’s route table: every route declared, public routes few and 
     'public GET /cap/alerts/:file',
     'public GET /healthz',
     'public GET /openapi.json',
+    // The communes' web pages (issue 22): public bulletins that aired there, nothing else; 404 for all the rest.
+    'public GET /xa',
+    'public GET /xa/*',
+    'public GET /xa/:code/ban-tin/:id',
+    'public GET /xa/:code/ban-tin/:id/:file',
+    'public GET /xa/:code/nhung',
+    'public GET /xa/:code/podcast.xml',
+    'public GET /xa/:code/thong-bao.xml',
+    'public GET /xa/:image',
+    'public GET /xa/nhung.css',
+    'public GET /xa/nhung.js',
     'public POST /api/v1/auth/login',
     // The national interface served (issue 17): peers log in with their own credentials and send a token.
     'self DELETE /national/*',

@@ -826,4 +826,16 @@ export const migrations: Migration[] = [
       ALTER TABLE heartbeat_log ADD COLUMN load1 REAL;
     `,
   },
+  {
+    version: 29,
+    name: 'public bulletins',
+    sql: `
+      -- Issue 22: a bulletin marked public is published on its commune's web page (podcast, notices, player,
+      -- share links) once it has aired there; not public unless a writer of its area says so.
+      ALTER TABLE bulletins ADD COLUMN public INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX bulletins_public ON bulletins(id) WHERE public = 1;
+      -- The feeds go from a bulletin to its broadcasts (and then to the boxes that played them).
+      CREATE INDEX broadcasts_bulletin ON broadcasts(bulletin_id);
+    `,
+  },
 ];

@@ -35,6 +35,8 @@ export interface Bulletin {
   programmeVersion: number | null;
   /** A text bulletin read after the attention signal (issue 18: a disaster warning's); false otherwise. */
   attention: boolean;
+  /** Published on the commune's web page once aired (issue 22). */
+  public: boolean;
 }
 
 /** Text (synthesized), a recording, a relay of a live source, a programme of several items (issue 15), a live voice (issue 16). */
@@ -68,6 +70,7 @@ interface Row {
   relay_source_id: string | null;
   programme_version: number | null;
   attention: number;
+  public: number;
 }
 
 const toBulletin = (r: Row): Bulletin => ({
@@ -98,6 +101,7 @@ const toBulletin = (r: Row): Bulletin => ({
   relaySourceId: r.relay_source_id,
   programmeVersion: r.programme_version,
   attention: r.attention === 1,
+  public: r.public === 1,
 });
 
 export class BulletinRepository {
@@ -112,6 +116,7 @@ export class BulletinRepository {
   private readonly failStmt;
   private readonly interruptedStmt;
   private readonly pageStmt;
+  private readonly publicStmt;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare(
@@ -155,6 +160,7 @@ export class BulletinRepository {
          duration_ms = @durationMs, engine = @engine, lufs = @lufs, true_peak_db = @truePeakDb, mp3_sha256 = @mp3Sha256, updated_at = @now WHERE id = @id`,
     );
     this.interruptedStmt = db.prepare<[], Row>(`SELECT * FROM bulletins WHERE status = 'synthesizing' ORDER BY created_at`);
+    this.publicStmt = db.prepare('UPDATE bulletins SET public = @public, updated_at = @now WHERE id = @id');
     this.failStmt = db.prepare(`UPDATE bulletins SET status = 'failed', stage = 'failed', error = @error, updated_at = @now WHERE id = @id`);
   }
 
@@ -216,6 +222,11 @@ export class BulletinRepository {
     return this.pageStmt
       .all({ status: filter.status ?? null, sources: filter.sources?.length ? JSON.stringify(filter.sources) : null, beforeAt: filter.before?.createdAt ?? null, beforeId: filter.before?.id ?? '', limit })
       .map(toBulletin);
+  }
+
+  /** Publishes it on its commune's web page once aired, or takes it off (issue 22); false when there is no such bulletin. */
+  setPublic(id: string, isPublic: boolean, now = Date.now()): boolean {
+    return this.publicStmt.run({ id, public: isPublic ? 1 : 0, now }).changes === 1;
   }
 
   /** Bulletins left half-synthesized by a crash or restart. */

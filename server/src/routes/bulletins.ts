@@ -62,6 +62,7 @@ const toApi = (b: Bulletin, links: MediaLinks, userId: string, programme?: Progr
       : null,
   ...(b.source === 'relay' && b.relaySourceId ? { relay: { sourceId: b.relaySourceId, durationMs: b.durationMs ?? 0 } } : {}),
   ...(programme ? { programme } : {}),
+  public: b.public,
   createdAt: new Date(b.createdAt).toISOString(),
 });
 
@@ -107,6 +108,7 @@ export const bulletinRoutes: FastifyPluginAsyncZod<BulletinRouteDeps> = async (a
       }
       const id = newId('bt');
       deps.bulletins.insert({ id, title, text: text.normalize('NFC'), category: category ?? null, voice: voice ?? deps.config.ttsVoice, speed: speed ?? 1, createdBy: user.id, areaCode: user.areaCode });
+      if (request.body.public) deps.bulletins.setPublic(id, true); // issue 22: the commune's web page, once aired
       const job = deps.bulletinService.synthesize(id);
       const waited = await Promise.race([job, new Promise<null>((r) => setTimeout(() => r(null), deps.config.ttsSyncWaitMs).unref())]);
       if (waited?.status === 'ready' && waited.audioSha256 && waited.durationMs) {

@@ -44,6 +44,8 @@ export const bulletinSchema = z.object({
   relay: z.object({ sourceId: z.string(), durationMs: z.number() }).optional(),
   /** A programme (issue 15; `/api/v1/programmes/{id}` has its items): its current version and nominal length. */
   programme: z.object({ version: z.number(), itemCount: z.number(), durationMs: z.number(), openEnded: z.boolean() }).optional(),
+  /** Issue 22: published on the commune's web page (podcast, notices, player) once it has aired there. Always sent by this server. */
+  public: z.boolean().optional(),
   createdAt: z.string(),
 });
 
@@ -53,6 +55,8 @@ export const bulletinCreateBodySchema = z.object({
   category: z.enum(BULLETIN_CATEGORIES).optional(),
   voice: z.enum(VOICES).optional(),
   speed: z.number().min(0.5).max(2).optional(),
+  /** Issue 22: publish it on the commune's web page once it airs (default: not public). */
+  public: z.boolean().optional(),
 });
 /** 201: the audio is ready; 202: still synthesizing (poll `GET /api/v1/bulletins/{id}`). */
 export const bulletinReadySchema = z.object({ id: z.string(), status: z.literal('ready'), audio: readyAudioSchema });
@@ -98,6 +102,13 @@ export const bulletinListQuerySchema = pageQuerySchema.extend({
   /** Words of the title, any case. */
   q: z.string().trim().max(100).optional(),
 });
+
+/**
+ * `PATCH /api/v1/bulletins/{id}/public` (issue 22): writers of the bulletin's area publish it on the commune's
+ * web page, or take it off. It appears there only once it has aired on the commune's boxes.
+ */
+export const bulletinPublicBodySchema = z.object({ public: z.boolean() });
+export const bulletinPublicSchema = z.object({ id: z.string(), public: z.boolean() });
 
 export type Bulletin = z.infer<typeof bulletinSchema>;
 export type BulletinListQuery = z.input<typeof bulletinListQuerySchema>;

@@ -16,6 +16,7 @@ import { NotCovered } from './NotCovered.js';
 import { useAreaDevices } from './useAreaDevices.js';
 
 const trendChart = () => import('./TrendChart.js');
+const communePage = () => import('../feeds/CommunePageCard.js');
 const STATES: DeviceStateFilter[] = ['offline', 'faulty', 'online'];
 const STATE_LABEL: Record<DeviceStateFilter, string> = { online: t.dashboard.online, offline: t.dashboard.offline, faulty: t.dashboard.faulty };
 
@@ -97,6 +98,7 @@ export default function DashboardView() {
         >
           <DeviceTable key={`${area}|${deviceState}`} area={area} state={deviceState} />
         </Card>
+        <Lazy key={`feeds-${area}`} load={communePage} props={{ code: area, name: cov?.area.name ?? here?.name ?? area }} />
       </div>
     </div>
   );

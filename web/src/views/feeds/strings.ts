@@ -1,0 +1,21 @@
+/** The commune page card's Vietnamese (issue 22), in its own chunk rather than vi.ts. */
+export const s = {
+  title: 'Trang bản tin của xã',
+  intro: 'Bản tin được đánh dấu công khai sẽ xuất hiện trên trang của xã sau khi đã phát trên loa: trình phát nhúng, podcast và liên kết chia sẻ Zalo, Facebook.',
+  player: 'Trình phát',
+  podcast: 'Podcast (RSS)',
+  notices: 'Thông báo (Atom)',
+  snippet: 'Mã nhúng cho cổng thông tin của xã',
+  snippetHelp: 'Dán đoạn mã này vào trang web của xã để hiện các bản tin mới nhất kèm nút nghe.',
+  copy: 'Sao chép',
+  copied: 'Đã sao chép',
+  copyFailed: 'Không sao chép được: hãy chọn đoạn mã và sao chép bằng tay.',
+  recent: 'Bản tin gần đây',
+  public: 'Công khai',
+  share: 'Liên kết chia sẻ',
+  shareHelp: 'Liên kết chia sẻ mở được khi bản tin đã phát trong xã.',
+  none: 'Chưa có bản tin nào.',
+  madePublic: (title: string) => `Đã công khai “${title}”.`,
+  madePrivate: (title: string) => `Đã thôi công khai “${title}”.`,
+  frameTitle: (name: string) => `Bản tin ${name}`,
+};
