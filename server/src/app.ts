@@ -36,6 +36,7 @@ import { nationalLinkRoutes } from './routes/national-link.js';
 import { wireNationalServed, type NationalServed } from './national/served/wiring.js';
 import { BackupService } from './backup/backup-service.js';
 import { wireWarnings, type WarningsWired } from './warnings/wiring.js';
+import { wireNotifications, type NotificationsWired } from './notifications/wiring.js';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -50,6 +51,8 @@ export interface LoaxaServer {
   national: NationalServed;
   /** Disaster warnings (issue 18): sources, warnings, the service, and what the feed poller ingests through. */
   warnings: WarningsWired;
+  /** Notifications (issue 20): the list, the service on the event bus, Web Push and e-mail. */
+  notifications: NotificationsWired;
   /** Listens on HTTP and MQTT; answers the URLs actually bound (ports may be ephemeral). */
   start(): Promise<{ httpUrl: string; mqttUrl: string; httpPort: number; mqttPort: number }>;
   /** Bounded graceful shutdown (STYLE.md habit 8). Safe to call twice. */
@@ -85,7 +88,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const { engine, speech, render, bulletinService } = wireSpeech(config, { logger, dataDir, storage, render: opts.render });
   // The broker, the delivery service with its ingest, agendas, the scheduler, broadcasts (wiring/delivery.ts).
   const { broker, meter, requests, deliveryService, agenda, scheduler, broadcastService } = wireDelivery(config, { logger, serverVersion: SERVER_VERSION, tls, events, objects, storage, speech, clock: opts.clock });
-  const coverage = new CoverageService({ snapshots: storage.coverageSnapshots, areas, devices, faults });
+  const coverage = new CoverageService({ snapshots: storage.coverageSnapshots, areas, devices, faults, events });
   // Live sources checked with ffmpeg, every LOAXA_SOURCE_CHECK_SECONDS and on demand (issue 15).
   // Neither the checks nor the restream open the server's own host or LAN (issue 15 review, SSRF).
   const streamAddressGuard = new StreamAddressGuard(config.sourcePrivateNets);
@@ -193,6 +196,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // address the server listens on.
   let httpBase = config.publicUrl ?? '';
   const warnings = await wireWarnings(app, config, ctx, { db, logger, mediaBase: () => httpBase, clock: opts.clock });
+  // Notifications (issue 20): approvals waiting, decisions, box faults and coverage drops from the event bus, in the
+  // app's list, by Web Push and by e-mail (links to LOAXA_PUBLIC_URL, else where the server listens).
+  const notifications = await wireNotifications(app, config, ctx, { db, dataDir, logger, base: () => httpBase, ...(opts.clock ? { now: opts.clock.now } : {}) });
 
   let stopping: Promise<void> | null = null;
   let started = false;
@@ -204,8 +210,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     nationalLink,
     national,
     warnings,
+    notifications,
     async start() {
       await ensureAdmin(users, config, logger);
+      // Before the boxes connect: a fault reported at their first connect is told too.
+      notifications.service.start();
       devices.markAllOffline();
       // Heartbeats appended but not folded when the server last stopped (a crash or power cut): fold them
       // before anything reads the devices.
@@ -263,6 +272,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
           for (const fn of shutdownHooks.splice(0)) fn();
           await warnings.stop();
           await app.close();
+          // Pushes and e-mails under way are finished (each bounded by its own timeout).
+          await notifications.service.stop();
           // An emergency answered moments ago may still be sending to each box: let it finish on the open broker and database.
           await broadcastService.idle();
           scheduler.stop();

@@ -60,6 +60,8 @@ export const t = {
     logout: 'Đăng xuất',
     menu: 'Trình đơn',
     pendingWarnings: 'cảnh báo chờ duyệt',
+    notifications: 'Thông báo',
+    unread: 'chưa đọc',
   },
 
   nav: {
@@ -76,6 +78,7 @@ export const t = {
     golive: 'Phát trực tiếp',
     national: 'Liên thông',
     warnings: 'Cảnh báo thiên tai',
+    notifications: 'Thông báo',
   },
 
   roles: {
