@@ -40,6 +40,7 @@ import { wireNationalServed, type NationalServed } from './national/served/wirin
 import { BackupService } from './backup/backup-service.js';
 import { wireWarnings, type WarningsWired } from './warnings/wiring.js';
 import { wireFeeds, type FeedsWired } from './feeds/wiring.js';
+import { wireNotifications, type NotificationsWired } from './notifications/wiring.js';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -56,6 +57,8 @@ export interface LoaxaServer {
   warnings: WarningsWired;
   /** The communes' web pages (issue 22): public bulletins as podcast, notices, player and share links. */
   feeds: FeedsWired;
+  /** Notifications (issue 20): the list, the service on the event bus, Web Push and e-mail. */
+  notifications: NotificationsWired;
   /** Listens on HTTP and MQTT; answers the URLs actually bound (ports may be ephemeral). */
   start(): Promise<{ httpUrl: string; mqttUrl: string; httpPort: number; mqttPort: number }>;
   /** Bounded graceful shutdown (STYLE.md habit 8). Safe to call twice. */
@@ -91,7 +94,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const { engine, speech, render, bulletinService } = wireSpeech(config, { logger, dataDir, storage, render: opts.render });
   // The broker, the delivery service with its ingest, agendas, the scheduler, broadcasts (wiring/delivery.ts).
   const { broker, meter, requests, deliveryService, agenda, scheduler, broadcastService } = wireDelivery(config, { logger, serverVersion: SERVER_VERSION, tls, events, objects, storage, speech, clock: opts.clock });
-  const coverage = new CoverageService({ snapshots: storage.coverageSnapshots, areas, devices, faults });
+  const coverage = new CoverageService({ snapshots: storage.coverageSnapshots, areas, devices, faults, events });
   // Live sources checked with ffmpeg, every LOAXA_SOURCE_CHECK_SECONDS and on demand (issue 15).
   // Neither the checks nor the restream open the server's own host or LAN (issue 15 review, SSRF).
   const streamAddressGuard = new StreamAddressGuard(config.sourcePrivateNets);
@@ -205,6 +208,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const warnings = await wireWarnings(app, config, ctx, { db, logger, mediaBase: () => httpBase, clock: opts.clock });
   // The communes' web pages (issue 22): podcast, notices, embeddable player and share links under /xa/.
   const feeds = await wireFeeds(app, config, ctx, { db, logger });
+  // Notifications (issue 20): approvals waiting, decisions, box faults and coverage drops from the event bus, in the
+  // app's list, by Web Push and by e-mail (links to LOAXA_PUBLIC_URL, else where the server listens).
+  const notifications = await wireNotifications(app, config, ctx, { db, dataDir, logger, base: () => httpBase, ...(opts.clock ? { now: opts.clock.now } : {}) });
 
   let stopping: Promise<void> | null = null;
   let started = false;
@@ -217,8 +223,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     national,
     warnings,
     feeds,
+    notifications,
     async start() {
       await ensureAdmin(users, config, logger);
+      // Before the boxes connect: a fault reported at their first connect is told too.
+      notifications.service.start();
       devices.markAllOffline();
       // Heartbeats appended but not folded when the server last stopped (a crash or power cut): fold them
       // before anything reads the devices.
@@ -276,6 +285,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
           for (const fn of shutdownHooks.splice(0)) fn();
           await warnings.stop();
           await app.close();
+          // Pushes and e-mails under way are finished (each bounded by its own timeout).
+          await notifications.service.stop();
           // An emergency answered moments ago may still be sending to each box: let it finish on the open broker and database.
           await broadcastService.idle();
           scheduler.stop();

@@ -210,6 +210,21 @@ export const configSchema = z.object({
   LOAXA_INGEST_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   LOAXA_COVERAGE_SNAPSHOT_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
   /**
+   * Issue 20, notifications. Web Push (RFC 8292): the VAPID key pair, base64url; unset, one is made on the first
+   * start and kept in {dataDir}/vapid.json. The subject is the contact a push service may write to (mailto: or
+   * https:). LOAXA_PUSH_ALLOW_LOOPBACK lets plain http push endpoints on loopback through (the tests' push-service
+   * stand-in); never in production: a browser gives the endpoint, and the server posts to it (SSRF).
+   */
+  LOAXA_VAPID_PUBLIC_KEY: z.string().optional(),
+  LOAXA_VAPID_PRIVATE_KEY: z.string().optional(),
+  LOAXA_VAPID_SUBJECT: z.string().regex(/^(mailto:|https:\/\/)/, 'must start with mailto: or https://').optional(),
+  LOAXA_PUSH_ALLOW_LOOPBACK: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** E-mail notifications through this SMTP server (`smtp://user:pass@host:587`, `smtps://…:465`), sent as LOAXA_SMTP_FROM. */
+  LOAXA_SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  LOAXA_SMTP_FROM: z.string().default('Loa Xã <loa-xa@localhost>'),
+  /** A commune's share of working boxes below this (percent) is a coverage drop, notified to the province and the commune. */
+  LOAXA_NOTIFY_COVERAGE_PCT: z.coerce.number().min(1).max(100).default(50),
+  /**
    * How often every live source is checked (issue 15): each URL opened with ffmpeg for a few seconds, two at a
    * time. 0: only on demand (`POST /api/v1/sources/:id/check`).
    */
@@ -368,6 +383,16 @@ export interface Config {
   schedulerTickSeconds: number;
   ingestFlushMs: number;
   coverageSnapshotSeconds: number;
+  /** Issue 20: Web Push, e-mail and coverage-drop settings of the notifications (LOAXA_VAPID_*, LOAXA_PUSH_ALLOW_LOOPBACK, LOAXA_SMTP_*, LOAXA_NOTIFY_COVERAGE_PCT). */
+  notifications: {
+    vapidPublicKey: string | undefined;
+    vapidPrivateKey: string | undefined;
+    vapidSubject: string | undefined;
+    pushAllowLoopback: boolean;
+    smtpUrl: string | undefined;
+    smtpFrom: string;
+    coverageThresholdPct: number;
+  };
   sourceCheckSeconds: number;
   /** LOAXA_SOURCE_PRIVATE_NETS: private networks the server may open as live sources. */
   sourcePrivateNets: string[];
@@ -520,6 +545,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schedulerTickSeconds: e.LOAXA_SCHEDULER_TICK_SECONDS,
     ingestFlushMs: e.LOAXA_INGEST_FLUSH_MS,
     coverageSnapshotSeconds: e.LOAXA_COVERAGE_SNAPSHOT_SECONDS,
+    notifications: {
+      vapidPublicKey: e.LOAXA_VAPID_PUBLIC_KEY,
+      vapidPrivateKey: e.LOAXA_VAPID_PRIVATE_KEY,
+      vapidSubject: e.LOAXA_VAPID_SUBJECT,
+      pushAllowLoopback: e.LOAXA_PUSH_ALLOW_LOOPBACK,
+      smtpUrl: e.LOAXA_SMTP_URL,
+      smtpFrom: e.LOAXA_SMTP_FROM,
+      coverageThresholdPct: e.LOAXA_NOTIFY_COVERAGE_PCT,
+    },
     sourceCheckSeconds: e.LOAXA_SOURCE_CHECK_SECONDS,
     sourcePrivateNets: e.LOAXA_SOURCE_PRIVATE_NETS,
     malformedPerMinute: e.LOAXA_MALFORMED_PER_MINUTE,

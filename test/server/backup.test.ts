@@ -87,6 +87,7 @@ t.test('backup of a running server, restore onto a fresh directory, start: every
     t.equal(createHash('sha256').update(await readFile(file!)).digest('hex'), sha, 'with its exact bytes');
   }
   t.ok(existsSync(join(fresh, 'media-link.key')) === existsSync(join(dataDir, 'media-link.key')), 'the media-link key too');
+  t.equal(await readFile(join(fresh, 'vapid.json'), 'utf8'), await readFile(join(dataDir, 'vapid.json'), 'utf8'), 'and the Web Push keys: subscribed browsers keep receiving (issue 20)');
 });
 
 t.test('restore refuses what it must, naming the problem', async (t) => {

@@ -18,8 +18,11 @@ import { join } from 'node:path';
 import type { Db } from '../db/database.js';
 
 export const DB_FILE = 'loaxa.sqlite';
-/** Small files of the data dir that a restored server needs to keep working as before (signed media links). */
-export const KEY_FILES = ['media-link.key'] as const;
+/**
+ * Small files of the data dir that a restored server needs to keep working as before: signed media links, and the
+ * Web Push key pair every browser's subscription is bound to (issue 20; a new pair means every device subscribes again).
+ */
+export const KEY_FILES = ['media-link.key', 'vapid.json'] as const;
 const NAME = /^loaxa-(\d{8}T\d{6}Z)$/;
 const MEDIA_FILE = /^([0-9a-f]{64})\.[a-z0-9]+$/;
 

@@ -827,6 +827,47 @@ export const migrations: Migration[] = [
     `,
   },
   {
+    version: 27,
+    name: 'notifications',
+    sql: `
+      -- Issue 20: what the header's badge counts and /thong-bao lists, one row per recipient (marked read by that
+      -- user alone). title and body are the Vietnamese text as sent by push and e-mail; link a path of the app.
+      CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL,
+        link TEXT NOT NULL,
+        -- What it is about (a broadcast's id for approvals): once decided or withdrawn, the others' "waiting" is read.
+        ref TEXT,
+        created_at INTEGER NOT NULL,
+        read_at INTEGER
+      );
+      CREATE INDEX notifications_user ON notifications(user_id, id);
+      CREATE INDEX notifications_ref ON notifications(ref) WHERE ref IS NOT NULL;
+      CREATE INDEX notifications_unread ON notifications(user_id) WHERE read_at IS NULL;
+      -- A browser's Web Push subscription (RFC 8030 endpoint, RFC 8291 keys); removed when the push service
+      -- answers 404/410 (the subscription expired or was revoked).
+      CREATE TABLE push_subscriptions (
+        endpoint TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        p256dh TEXT NOT NULL,
+        auth TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_ok_at INTEGER
+      );
+      CREATE INDEX push_subscriptions_user ON push_subscriptions(user_id);
+      -- Each user's e-mail address and channels per kind (JSON; absent kinds take the defaults).
+      CREATE TABLE notification_prefs (
+        user_id TEXT PRIMARY KEY REFERENCES users(id),
+        email TEXT,
+        channels TEXT NOT NULL DEFAULT '{}',
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
+  {
     version: 29,
     name: 'public bulletins',
     sql: `

@@ -39,6 +39,13 @@ const CONTENT_TYPES: Record<string, string> = {
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
+/**
+ * Files at fixed names that must not be kept stale (issue 20, the installed app): the service worker (a browser
+ * checks it for updates, but an hour-old copy in the HTTP cache would be what it finds), the manifest, and the
+ * offline page the worker caches at install. Revalidated on every load with their ETag, like index.html.
+ */
+const REVALIDATE = new Set(['sw.js', 'manifest.webmanifest', 'offline.html']);
+
 const NO_BUILD_PAGE = `<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Loa Xã — chưa có giao diện web</title></head>
 <body style="font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5">
@@ -153,7 +160,7 @@ export const webRoutes: FastifyPluginAsyncZod<WebRouteOptions> = async (app, { c
     const etag = `"${s.size.toString(16)}-${Math.floor(s.mtimeMs).toString(16)}"`;
     reply
       .header('content-type', CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream')
-      .header('cache-control', immutable ? IMMUTABLE : 'public, max-age=3600')
+      .header('cache-control', immutable ? IMMUTABLE : REVALIDATE.has(rel) ? 'no-cache' : 'public, max-age=3600')
       .header('x-content-type-options', 'nosniff')
       .header('etag', etag)
       .header('vary', 'accept-encoding');

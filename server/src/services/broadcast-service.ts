@@ -27,6 +27,7 @@ import { Scheduler, scheduleOf } from './scheduler.js';
 import { newId } from '../ids.js';
 import type { AgendaService } from './agenda-service.js';
 import type { SpeechService } from './speech.js';
+import type { ServerEvents } from './events.js';
 import { readingNotChecked, readingSpansOf, summarizeSpans, type ReadingDecision, type ReadingSpan } from './reading-check.js';
 
 const DAY_MS = 86_400_000;
@@ -59,6 +60,8 @@ export interface Deps {
   /** How a text bulletin is read now, for the "đã kiểm tra cách đọc" rule (issue 19). */
   speech: Pick<SpeechService, 'normalize'>;
   logger: Logger;
+  /** Where a submission and a decision are announced (issue 20: the notifications listen). */
+  events?: Pick<ServerEvents, 'emit'> | undefined;
 }
 
 export class BroadcastService {
@@ -246,6 +249,7 @@ export class BroadcastService {
 
   /** The second half of `save`, once the row is committed: an approved broadcast goes out. */
   async launch(b: Broadcast): Promise<number> {
+    if (b.status === 'submitted') this.deps.events?.emit('broadcast', { broadcastId: b.id, status: 'submitted', by: b.createdBy, reason: null });
     if (b.status !== 'approved') return 0;
     return playsAtOnce(b.priority) ? this.soundAlarm(b) : this.schedule(b);
   }
@@ -346,6 +350,7 @@ export class BroadcastService {
       this.deps.broadcasts.startAt(b.id, Math.max(now, b.startAt));
     }
     this.deps.broadcasts.decide(b.id, approve ? 'approved' : 'rejected', user.id, reason);
+    this.deps.events?.emit('broadcast', { broadcastId: b.id, status: approve ? 'approved' : 'rejected', by: user.id, reason });
     if (approve) await this.launch(this.deps.broadcasts.get(b.id)!);
     return reading;
   }
@@ -356,6 +361,7 @@ export class BroadcastService {
     if (b.status === 'cancelled' || b.status === 'rejected') throw conflict(`broadcast ${b.id} is already ${b.status}`);
     if (occurrenceAt === undefined) {
       this.deps.broadcasts.decide(b.id, 'cancelled', user.id, `cancelled by ${user.username}`);
+      if (b.status === 'submitted') this.deps.events?.emit('broadcast', { broadcastId: b.id, status: 'withdrawn', by: user.id, reason: null });
     } else {
       this.assertOccurrence(b, occurrenceAt);
       this.deps.broadcasts.addException(b.id, { occurrenceAt, action: 'cancel' }, user.id);

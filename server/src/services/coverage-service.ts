@@ -7,6 +7,7 @@ import type { CoverageSnapshotRepository } from '../repos/coverage.js';
 import type { Area, AreaRepository } from '../repos/areas.js';
 import type { DeviceRepository } from '../repos/devices.js';
 import type { FaultRepository } from '../repos/faults.js';
+import type { ServerEvents } from './events.js';
 import { summarize, type CoverageDevice, type CoverageSummary } from '../domain/coverage.js';
 
 export interface AreaCoverage extends CoverageSummary {
@@ -36,7 +37,17 @@ export class CoverageService {
     this.timer = null;
   }
 
-  constructor(private readonly deps: { snapshots: CoverageSnapshotRepository; areas: AreaRepository; devices: DeviceRepository; faults: FaultRepository; now?: () => number }) {}
+  constructor(
+    private readonly deps: {
+      snapshots: CoverageSnapshotRepository;
+      areas: AreaRepository;
+      devices: DeviceRepository;
+      faults: FaultRepository;
+      now?: () => number;
+      /** Told after each snapshot (issue 20: the notifications look for communes whose coverage fell). */
+      events?: Pick<ServerEvents, 'emit'>;
+    },
+  ) {}
 
   private isCurrent(a: Area, now: number): boolean {
     return a.validUntil === null || Date.parse(a.validUntil) > now;
@@ -88,6 +99,7 @@ export class CoverageService {
       this.deps.snapshots.save({ areaCode: p.code, at: now, communes: c.communes.total, installed: c.communes.installed, working: c.communes.working, installedPct: c.installedPct, workingPct: c.workingPct });
       n++;
     }
+    this.deps.events?.emit('coverage', { at: now });
     return n;
   }
 

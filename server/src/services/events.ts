@@ -3,7 +3,9 @@
  * Emitters: the delivery service (transitions, presence, faults); the user and auth routes (`sessions`: a user's
  * sessions were revoked or the user changed); the embedded broker (`deviceGone`). Listeners: the live-status
  * stream, which coalesces what it sends to each browser (`Coalescer`) and checks its login again on `sessions`;
- * the delivery service's ingest on `deviceGone` (wired in wiring/delivery.ts).
+ * the delivery service's ingest on `deviceGone` (wired in wiring/delivery.ts). The broadcast service emits
+ * `broadcast` (submitted, decided) and the coverage service `coverage` (a snapshot taken); the notifications
+ * (notifications/notification-service.ts) listen to those and to `device` faults.
  */
 import { EventEmitter } from 'node:events';
 import type { DeliveryState, ProgrammeItemState, RelayCause } from '@loaxa/shared';
@@ -20,6 +22,10 @@ export interface ServerEventMap {
   sessions: [{ userId: string }];
   /** The embedded broker saw a box's last connection end (a clean disconnect sends no last will); ingest marks it offline. */
   deviceGone: [{ deviceId: string }];
+  /** A broadcast was submitted for approval, approved, rejected or withdrawn while waiting (issue 20: the notifications tell who must act or the author). `by`: the user who acted. */
+  broadcast: [{ broadcastId: string; status: 'submitted' | 'approved' | 'rejected' | 'withdrawn'; by: string | null; reason: string | null }];
+  /** The coverage service took its periodic snapshot (issue 20: the notifications look for communes whose coverage fell). */
+  coverage: [{ at: number }];
 }
 
 export class ServerEvents extends EventEmitter<ServerEventMap> {

@@ -89,7 +89,7 @@ export function wireDelivery(
   events.on('deviceGone', ({ deviceId }) => deliveryService.deviceGone(deviceId));
   const schedule = deps.clock?.schedule;
   const scheduler = new Scheduler({ broadcasts, devices, areas, delivery: deliveryService, logger, tickMs: config.schedulerTickSeconds * 1000, offers, agenda, ...clock, ...(schedule ? { schedule } : {}) });
-  const broadcastService = new BroadcastService({ config, areas, devices, bulletins, broadcasts, delivery: deliveryService, scheduler, agenda, objects, sources, programmes, speech: deps.speech, logger });
+  const broadcastService = new BroadcastService({ config, areas, devices, bulletins, broadcasts, delivery: deliveryService, scheduler, agenda, objects, sources, programmes, speech: deps.speech, logger, events });
   return { broker, meter, requests, deliveryService, agenda, scheduler, broadcastService };
 }
 

@@ -28,6 +28,7 @@ export * from './live.js';
 export * from './national.js';
 export * from './national-link.js';
 export * from './warnings.js';
+export * from './notifications.js';
 export * from './labels-vi.js';
 export { idSchema, areaCodeSchema, sha256Schema, ID_PATTERN, AREA_CODE_PATTERN } from '../ids.js';
 export * from './calendar.js';

@@ -29,6 +29,7 @@ const VIEWS = {
   warnings: () => import('../views/warnings/WarningsView.js'),
   calendar: () => import('../views/calendar/CalendarView.js'),
   install: () => import('../views/device/InstallView.js'),
+  notifications: () => import('../views/notifications/NotificationsView.js'),
 } satisfies Record<RouteName, unknown>;
 const liveView = () => import('../views/live/BroadcastLiveView.js');
 const deviceView = () => import('../views/device/DeviceView.js');

@@ -48,10 +48,34 @@ function usePendingWarnings(enabled: boolean, current: RouteName | null): number
   return n;
 }
 
+/**
+ * The caller's unread notifications (issue 20), for the bell's badge: on load, on each page, each 30 s, and at
+ * once when the notifications page marks some read (the `loaxa:notifications` event it sends).
+ */
+export const NOTIFICATIONS_CHANGED = 'loaxa:notifications';
+function useUnreadNotifications(current: RouteName | null): number {
+  const { api } = useSession();
+  const [n, setN] = useState(0);
+  useEffect(() => {
+    let live = true;
+    const read = () => void api.request<{ unread: number }>('GET', '/api/v1/notifications/unread-count').then((r) => live && setN(r.unread), () => undefined);
+    read();
+    const timer = setInterval(read, 30_000);
+    addEventListener(NOTIFICATIONS_CHANGED, read);
+    return () => {
+      live = false;
+      clearInterval(timer);
+      removeEventListener(NOTIFICATIONS_CHANGED, read);
+    };
+  }, [current]);
+  return n;
+}
+
 export function Header({ current }: { current: RouteName | null }) {
   const session = useSession();
   const { me } = session;
   const pending = usePendingWarnings(can(me.role, 'issue-warning'), current);
+  const unread = useUnreadNotifications(current);
   const area = useAreaName(me.areaCode, me.area?.name);
   const [open, setOpen] = useState(false);
   return (
@@ -73,6 +97,18 @@ export function Header({ current }: { current: RouteName | null }) {
             {area}
           </span>
         </div>
+        <Link href={PATHS.notifications} class="btn btn-ghost bell" aria-current={current === 'notifications' ? 'page' : undefined} data-testid="notification-bell">
+          <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+            <path fill="currentColor" d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2z" />
+          </svg>
+          <span class="sr-only">{t.header.notifications}</span>
+          {unread > 0 && (
+            <span class="nav-count" data-testid="notification-badge">
+              {unread > 99 ? '99+' : unread}
+              <span class="sr-only"> {t.header.unread}</span>
+            </span>
+          )}
+        </Link>
         <button type="button" class="btn btn-ghost menu-toggle" aria-expanded={open} aria-controls="main-nav" onClick={() => setOpen(!open)}>
           ☰ <span class="sr-only">{t.header.menu}</span>
         </button>

@@ -60,6 +60,8 @@ export const t = {
     logout: 'Đăng xuất',
     menu: 'Trình đơn',
     pendingWarnings: 'cảnh báo chờ duyệt',
+    notifications: 'Thông báo',
+    unread: 'chưa đọc',
   },
 
   nav: {
@@ -78,6 +80,7 @@ export const t = {
     warnings: 'Cảnh báo thiên tai',
     calendar: 'Lịch phát sóng',
     install: 'Lắp đặt',
+    notifications: 'Thông báo',
   },
 
   roles: {

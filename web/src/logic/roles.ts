@@ -30,6 +30,7 @@ export const ACTIONS = [
   'box-command',
   'box-restart',
   'register-box',
+  'view-notifications',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -70,13 +71,15 @@ const RULES: Record<Action, (role: Role) => boolean> = {
   'box-command': writes,
   'box-restart': admins,
   'register-box': writes,
+  // Issue 20: everyone has their own notifications (the server answers each user's own).
+  'view-notifications': anyone,
 };
 
 export function can(role: Role, action: Action): boolean {
   return RULES[action](role);
 }
 
-export const ROUTES = ['dashboard', 'golive', 'compose', 'programmes', 'broadcasts', 'approvals', 'warnings', 'inbox', 'devices', 'install', 'sources', 'national', 'reports', 'audit', 'calendar'] as const;
+export const ROUTES = ['dashboard', 'golive', 'compose', 'programmes', 'broadcasts', 'approvals', 'warnings', 'inbox', 'devices', 'install', 'sources', 'national', 'reports', 'audit', 'calendar', 'notifications'] as const;
 export type RouteName = (typeof ROUTES)[number];
 
 /** The action a page needs; a page whose action the role lacks is neither linked nor reachable. */
@@ -100,6 +103,7 @@ const NEEDS: Record<RouteName, Action> = {
   calendar: 'view-broadcasts',
   // Issue 20: the installer's page (register a box, print its claim label, see it come online).
   install: 'register-box',
+  notifications: 'view-notifications',
 };
 
 /** Pages whose routes answer only users of the whole installation (no area of their own). */
@@ -118,8 +122,8 @@ export function canOpen(role: Role, route: RouteName, scope?: { areaCode: string
 export function navFor(role: Role, scope?: { areaCode: string | null }): RouteName[] {
   const order: RouteName[] =
     role === 'operator'
-      ? ['compose', 'golive', 'programmes', 'inbox', 'calendar', 'broadcasts', 'warnings', 'dashboard', 'devices', 'install', 'sources', 'reports']
-      : ['dashboard', 'warnings', 'compose', 'golive', 'programmes', 'approvals', 'calendar', 'broadcasts', 'inbox', 'devices', 'install', 'sources', 'national', 'reports', 'audit'];
+      ? ['compose', 'golive', 'programmes', 'inbox', 'calendar', 'broadcasts', 'warnings', 'dashboard', 'devices', 'install', 'sources', 'reports', 'notifications']
+      : ['dashboard', 'warnings', 'compose', 'golive', 'programmes', 'approvals', 'calendar', 'broadcasts', 'inbox', 'devices', 'install', 'sources', 'national', 'reports', 'audit', 'notifications'];
   return order.filter((r) => canOpen(role, r, scope));
 }
 

@@ -17,6 +17,7 @@ export const PATHS: Record<RouteName, string> = {
   warnings: '/canh-bao',
   calendar: '/lich-phat',
   install: '/lap-dat',
+  notifications: '/thong-bao',
 };
 
 export type Match =

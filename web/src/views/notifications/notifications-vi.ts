@@ -1,0 +1,45 @@
+/** The notifications page's words (issue 20), kept with the page so the first screen's bundle stays small. */
+import type { NotificationKind } from '@loaxa/shared/api';
+
+export const nv = {
+  title: 'Thông báo',
+  allRead: 'Đánh dấu tất cả đã đọc',
+  empty: 'Chưa có thông báo nào.',
+  unread: 'Chưa đọc',
+  more: 'Xem thêm',
+  open: 'Xem',
+  markRead: 'Đã đọc',
+  kinds: {
+    approval: 'Chờ duyệt',
+    decision: 'Kết quả duyệt',
+    fault: 'Cụm loa hỏng',
+    coverage: 'Độ phủ giảm',
+  } satisfies Record<NotificationKind, string>,
+  settings: {
+    title: 'Cách nhận thông báo',
+    intro: 'Thông báo luôn hiện ở trang này. Chọn thêm cách nhận cho từng loại:',
+    kinds: {
+      approval: 'Lượt phát chờ bạn duyệt',
+      decision: 'Lượt phát của bạn được duyệt hoặc bị từ chối',
+      fault: 'Cụm loa trong xã bị hỏng',
+      coverage: 'Độ phủ của một xã giảm',
+    } satisfies Record<NotificationKind, string>,
+    kind: 'Loại thông báo',
+    push: 'Trên thiết bị',
+    email: 'E-mail',
+    emailLabel: 'Địa chỉ e-mail nhận thông báo',
+    emailHint: 'Để trống nếu không muốn nhận e-mail.',
+    emailUnavailable: 'Máy chủ chưa được cấu hình để gửi e-mail; hãy báo quản trị viên.',
+    emailInvalid: 'Địa chỉ e-mail không hợp lệ.',
+    save: 'Lưu cách nhận',
+    saved: 'Đã lưu cách nhận thông báo.',
+    pushOn: 'Nhận thông báo trên thiết bị này',
+    pushOff: 'Tắt thông báo trên thiết bị này',
+    pushActive: 'Thiết bị này đang nhận thông báo.',
+    pushInactive: 'Thiết bị này chưa nhận thông báo.',
+    pushUnsupported: 'Trình duyệt này không nhận được thông báo đẩy. Trên điện thoại, hãy thêm Loa Xã vào màn hình chính rồi mở từ đó.',
+    pushDenied: 'Bạn đã chặn thông báo của Loa Xã trong trình duyệt. Hãy cho phép lại trong phần cài đặt trang web.',
+    pushFailed: 'Không bật được thông báo trên thiết bị này.',
+    devices: (n: number) => (n === 0 ? 'Chưa có thiết bị nào nhận thông báo đẩy.' : `${n} thiết bị đang nhận thông báo đẩy.`),
+  },
+};
