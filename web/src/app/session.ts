@@ -80,6 +80,9 @@ export function createSession(api: ApiClient, me: Me, onLoggedOut: () => void): 
       return areas;
     },
     async logout() {
+      // A shared phone must not keep getting the previous user's notifications (issue 20): the browser's push
+      // subscription is dropped here and at the server, while the session still authorizes it.
+      await dropPushSubscription(api);
       try {
         await api.logout();
       } catch {
@@ -89,4 +92,18 @@ export function createSession(api: ApiClient, me: Me, onLoggedOut: () => void): 
       onLoggedOut();
     },
   };
+}
+
+/** Unsubscribes this browser from Web Push, if it was subscribed; never fails the logout. */
+async function dropPushSubscription(api: ApiClient): Promise<void> {
+  try {
+    if (!('serviceWorker' in navigator)) return;
+    const reg = await navigator.serviceWorker.getRegistration();
+    const sub = await reg?.pushManager?.getSubscription();
+    if (!sub) return;
+    await api.request('POST', '/api/v1/notifications/push/unsubscribe', { endpoint: sub.endpoint }).catch(() => undefined);
+    await sub.unsubscribe();
+  } catch {
+    // No service worker or push in this browser: nothing to drop.
+  }
 }
