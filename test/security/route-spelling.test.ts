@@ -11,6 +11,10 @@ import t from 'tap';
 import { securityServer } from './helpers.js';
 import { routeTableOf } from '../../server/src/http/access.js';
 
+// Every route × 4 spellings × 6 roles is ~2,000 requests (more with each issue's routes): 72 s alone here, past
+// tap's 120 s per file when the suite loads both cores. The bound is for a hang, not for speed.
+t.setTimeout(360_000);
+
 const PARAM_VALUES: Record<string, string> = { id: 'zz-does-not-exist', term: 'UBND', occurrenceAt: '2026-12-07T00:00:00.000Z', sha256: 'a'.repeat(64) };
 
 function fill(url: string): string {
