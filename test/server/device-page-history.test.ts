@@ -107,6 +107,34 @@ t.test('buckets older than 30 days are pruned at the next fold', async (t) => {
   );
 });
 
+t.test('quarters older than two days are merged into one row per hour, min, average and max kept', async (t) => {
+  const { db, devices, ids } = await setup(t, 1);
+  const id = ids[0]!;
+  const start = Date.UTC(2026, 10, 1, 3, 0, 0);
+  const clock = fakeClock(start);
+  // Four quarters of 03:00, a heartbeat in each, then 04:00's first quarter; a fold after each, as every minute.
+  for (const [i, temp] of [40, 50, 60, 70, 80].entries()) {
+    devices.recordTelemetry(id, beat(clock.now(), { temp }));
+    devices.flushPending(true);
+    if (i < 4) clock.advance(HEALTH_BUCKET_MS);
+  }
+  const rows = () => (db.prepare('SELECT COUNT(*) AS n FROM device_health_history').get() as { n: number }).n;
+  t.equal(rows(), 5, 'within two days every quarter is its own row');
+  // Two days and an hour and a half later, heartbeats go on being folded: 03:00 is past the fine window, 04:00 not yet whole.
+  clock.advance(2 * 86_400_000 + 90 * 60_000);
+  devices.recordTelemetry(id, beat(clock.now(), { temp: 45 }));
+  devices.flushPending(true);
+  const old = devices.presence.history.read(id, start, start + 2 * 3600_000);
+  t.same(old.map((p) => p.at), [new Date(start).toISOString(), new Date(start + 3600_000).toISOString()], '03:00 is one row; 04:00 keeps its quarter');
+  t.equal(old[0]!.samples, 4, 'the hour counts every heartbeat of its quarters');
+  t.same(old[0]!.readings.temp, { min: 40, avg: 55, max: 70 });
+  t.equal(rows(), 3, 'the merged quarters are gone');
+  // A later fold merges nothing twice.
+  devices.recordTelemetry(id, beat(clock.now() + 1000, { temp: 46 }));
+  devices.flushPending(true);
+  t.same(devices.presence.history.read(id, start, start + 3600_000)[0]!.readings.temp, { min: 40, avg: 55, max: 70 }, 'the hour is unchanged by later folds');
+});
+
 t.test('a fold of 10,000 boxes’ heartbeats adds one row per box and bucket, whatever the number of heartbeats', async (t) => {
   const { db, devices, ids } = await setup(t, 10_000);
   const clock = fakeClock(Date.UTC(2026, 11, 7, 2, 0, 0));

@@ -1,12 +1,13 @@
 /**
  * A box's health readings over time (issue 20, the box page; migration 26): each fold of `heartbeat_log`
  * (presence.ts) adds its heartbeats to one row per box per 15 minutes — min, max, sum and count of each
- * numeric reading — in the fold's own transaction, and drops rows older than 30 days. One statement for
+ * numeric reading — in the fold's own transaction, merges the rows older than 2 days into one per hour, and
+ * drops rows older than 30 days. One statement for
  * every box, like the fold itself (issue 8: 10,000 boxes heartbeating every 30 s), so the log is read once
  * more per minute, not once per heartbeat; the readings are columns of the log (taken at ingest), not
  * read back from each payload's JSON.
  */
-import { HEALTH_BUCKET_MS, HEALTH_KEEP_DAYS, HEALTH_METRICS, type HealthMetric, type HealthPoint, type Payload } from '@loaxa/shared';
+import { HEALTH_BUCKET_MS, HEALTH_COARSE_MS, HEALTH_FINE_DAYS, HEALTH_KEEP_DAYS, HEALTH_METRICS, type HealthMetric, type HealthPoint, type Payload } from '@loaxa/shared';
 import type { Db } from '../db/database.js';
 
 /** Column prefix of each reading in device_health_history. */
@@ -57,11 +58,20 @@ export function heartbeatReadings(p: Payload<'telemetry'>): HeartbeatReadings {
 }
 
 const KEEP_MS = HEALTH_KEEP_DAYS * 86_400_000;
+const FINE_MS = HEALTH_FINE_DAYS * 86_400_000;
+/** How far back the first merge after a start looks: older quarters (a server stopped for days) stay as they are until pruned. */
+const FIRST_ROLL_MS = 86_400_000;
 
 export class DeviceHealthHistory {
   private readonly foldStmt;
   private readonly pruneStmt;
   private readonly readStmt;
+  private readonly newestStmt;
+  private readonly oldestStmt;
+  private readonly rollStmt;
+  private readonly dropRolledStmt;
+  /** Buckets before this instant (on the hour) are merged already; null: not known since the start. */
+  private rolledUntil: number | null = null;
 
   constructor(db: Db) {
     const cols = HEALTH_METRICS.map((m) => COLUMN[m]);
@@ -83,6 +93,29 @@ export class DeviceHealthHistory {
          )
          .join(', ')}`,
     );
+    const merge = cols
+      .map(
+        (c) =>
+          `${c}_min = MIN(COALESCE(${c}_min, excluded.${c}_min), COALESCE(excluded.${c}_min, ${c}_min)), ` +
+          `${c}_max = MAX(COALESCE(${c}_max, excluded.${c}_max), COALESCE(excluded.${c}_max, ${c}_max)), ` +
+          `${c}_sum = CASE WHEN excluded.${c}_n > 0 THEN COALESCE(${c}_sum, 0) + excluded.${c}_sum ELSE ${c}_sum END, ` +
+          `${c}_n = ${c}_n + excluded.${c}_n`,
+      )
+      .join(', ');
+    // The quarters of an hour after its first, merged into the hour's row (the first quarter's row, which stays
+    // and is never a source, so nothing counts twice); a range of bucket_at, read through its index.
+    this.rollStmt = db.prepare<[number, number]>(
+      `INSERT INTO device_health_history (device_id, bucket_at, samples, ${cols.map((c) => `${c}_min, ${c}_max, ${c}_sum, ${c}_n`).join(', ')})
+       SELECT device_id, (bucket_at / ${HEALTH_COARSE_MS}) * ${HEALTH_COARSE_MS} AS h, SUM(samples),
+         ${cols.map((c) => `MIN(${c}_min), MAX(${c}_max), SUM(${c}_sum), SUM(${c}_n)`).join(', ')}
+       FROM device_health_history
+       WHERE bucket_at >= ? AND bucket_at < ? AND bucket_at % ${HEALTH_COARSE_MS} != 0
+       GROUP BY device_id, h
+       ON CONFLICT (device_id, bucket_at) DO UPDATE SET samples = samples + excluded.samples, ${merge}`,
+    );
+    this.dropRolledStmt = db.prepare<[number, number]>(`DELETE FROM device_health_history WHERE bucket_at >= ? AND bucket_at < ? AND bucket_at % ${HEALTH_COARSE_MS} != 0`);
+    this.newestStmt = db.prepare<[], { at: number | null }>('SELECT MAX(at) AS at FROM heartbeat_log');
+    this.oldestStmt = db.prepare<[], { at: number | null }>('SELECT MIN(bucket_at) AS at FROM device_health_history');
     // Older than the keep, counted back from the newest heartbeat folded (the ingest's clock, a test's fake one).
     this.pruneStmt = db.prepare(`DELETE FROM device_health_history WHERE bucket_at < (SELECT MAX(at) FROM heartbeat_log) - ${KEEP_MS}`);
     this.readStmt = db.prepare<[string, number, number], Record<string, number>>(
@@ -97,7 +130,23 @@ export class DeviceHealthHistory {
    */
   foldFromLog(): void {
     this.foldStmt.run();
+    this.roll();
     this.pruneStmt.run();
+  }
+
+  /** Merges the quarters older than HEALTH_FINE_DAYS (from the newest heartbeat folded) into hours, once each. */
+  private roll(): void {
+    const newest = this.newestStmt.get()?.at;
+    if (newest === null || newest === undefined) return;
+    const cutoff = Math.floor((newest - FINE_MS) / HEALTH_COARSE_MS) * HEALTH_COARSE_MS;
+    if (this.rolledUntil === null) {
+      const oldest = this.oldestStmt.get()?.at ?? cutoff;
+      this.rolledUntil = Math.floor(Math.max(oldest, cutoff - FIRST_ROLL_MS) / HEALTH_COARSE_MS) * HEALTH_COARSE_MS;
+    }
+    if (cutoff <= this.rolledUntil) return;
+    this.rollStmt.run(this.rolledUntil, cutoff);
+    this.dropRolledStmt.run(this.rolledUntil, cutoff);
+    this.rolledUntil = cutoff;
   }
 
   /** The buckets of one box starting in [from, to), oldest first. */
