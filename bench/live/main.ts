@@ -272,6 +272,8 @@ async function main(): Promise<void> {
     processes: PROCESSES,
     order: phases.map((p) => p.side),
     serverNodeArgs: server.nodeArgs.join(' '),
+    // Issue 21 asks every reference to run with the server's Node options; this one is Icecast (C), not Node.
+    referenceNodeArgs: 'none (Icecast2, not a Node process)',
     formats,
     jitterModel: jitter,
     speaker: spoke && spoke.type === 'done' ? { chunks: spoke.chunks, lateMaxMs: spoke.lateMaxMs, lateChunks: spoke.lateChunks, nice: speakerNice } : null,

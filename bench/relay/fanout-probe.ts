@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import type { FromListener, ToListener } from './listener.js';
+import { serverNodeArgs } from './harness.js';
 import { treeCpuSeconds } from './procs.js';
 import { freePort, sleep } from '../scale/proc.js';
 
@@ -89,7 +90,8 @@ async function main(): Promise<void> {
     const rows: string[] = [];
     for (const mode of MODES) {
       const port = await freePort();
-      const srv = fork(fileURLToPath(import.meta.url), ['--serve', file, mode, String(port)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      // The bare fan-outs run with the server's Node options (issue 21: a reference runs like the server).
+      const srv = fork(fileURLToPath(import.meta.url), ['--serve', file, mode, String(port)], { execArgv: [...serverNodeArgs(), '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       children.push(srv);
       await new Promise((r) => srv.once('message', r));
       await Promise.all(listeners.map((c) => ask(c, { type: 'connect', port, path: '/', authorizations: Array.from({ length: per }, () => 'Basic eDp4'), inFlight: 100, timeoutMs: 20_000 }, 'connected')));

@@ -219,6 +219,8 @@ async function main(): Promise<void> {
     processes: PROCESSES,
     order: phases.map((p) => p.side),
     serverNodeArgs: nodeArgs.join(' '),
+    // Issue 21 asks every reference to run with the server's Node options; this one is Icecast (C), not Node.
+    referenceNodeArgs: 'none (Icecast2, not a Node process)',
     formats,
     ...summary,
     phases: phases.map(({ results, ...rest }) => ({ ...rest, listeners: results.length })),

@@ -142,3 +142,66 @@ export async function writeDeviceIdentities(file: string, boxes: readonly FleetB
   }
   await writeFile(file, JSON.stringify(config));
 }
+
+const FILES_CONF = new URL('../../deploy/mosquitto/mosquitto-files.conf', import.meta.url);
+
+export interface BenchMosquittoFiles {
+  url: string;
+  pid: number;
+  version: string;
+  passwordFile: string;
+  aclFile: string;
+  pidFile: string;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Mosquitto on its password and ACL files (issue 21; deploy/mosquitto/mosquitto-files.conf with only the port,
+ * the paths, the log and persistence changed), empty at first: the server writes them, with its own login and
+ * every box it registers, and sends SIGHUP through the pid file (LOAXA_MOSQUITTO_PID_FILE), as in production.
+ * bench/scale/mosquitto-files-provision.ts starts the same broker to time registration alone.
+ */
+export async function startMosquittoFiles(dir: string, cleanup: Cleanup): Promise<BenchMosquittoFiles> {
+  if (!which('mosquitto')) throw new Error('mosquitto is not installed (apt-get install mosquitto)');
+  await mkdir(dir, { recursive: true });
+  const passwordFile = join(dir, 'passwd');
+  const aclFile = join(dir, 'acl');
+  const pidFile = join(dir, 'mosquitto.pid');
+  await writeFile(passwordFile, '', { mode: 0o640 });
+  await writeFile(aclFile, '', { mode: 0o640 });
+  const port = await freePort();
+  const conf = (await readFile(FILES_CONF, 'utf8'))
+    .split('\n')
+    .filter((l) => !/^\s*(pid_file|persistence_location|log_dest|user)\b/.test(l))
+    .map((l) =>
+      l
+        .replace(/^persistence\s+true\b.*$/, 'persistence false')
+        .replace(/^listener\s+1883\s+127\.0\.0\.1\s*$/, `listener ${port} 127.0.0.1`)
+        .replace(/^password_file\s+.*$/, `password_file ${passwordFile}`)
+        .replace(/^acl_file\s+.*$/, `acl_file ${aclFile}`),
+    );
+  if (!conf.includes(`listener ${port} 127.0.0.1`)) throw new Error('deploy/mosquitto/mosquitto-files.conf has no `listener 1883 127.0.0.1` line');
+  const confFile = join(dir, 'mosquitto.conf');
+  await writeFile(confFile, [`user ${userInfo().username}`, 'log_dest stderr', `pid_file ${pidFile}`, ...conf].join('\n') + '\n');
+  const proc = spawn(which('mosquitto')!, ['-c', confFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  cleanup.process(proc, 'mosquitto', 3_000);
+  let log = '';
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (d: string) => {
+    log = log.length > 200_000 ? log.slice(0, 20_000) + '\n…\n' + log.slice(-100_000) + d : log + d;
+  });
+  for (const deadline = Date.now() + 10_000; ; await sleep(50)) {
+    if (proc.exitCode !== null) throw new Error(`mosquitto exited with ${proc.exitCode}:\n${log}`);
+    if (Date.now() > deadline) throw new Error(`mosquitto did not listen within 10 s:\n${log}`);
+    const up = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port }, () => (s.destroy(), resolve(true)));
+      s.once('error', () => (s.destroy(), resolve(false)));
+    });
+    if (up) break;
+  }
+  // Listening comes just before its signal handlers are set: a SIGHUP in between would end it.
+  await sleep(200);
+  const version = /version (\S+)/.exec(spawnSync(which('mosquitto')!, ['-h'], { encoding: 'utf8' }).stdout ?? '')?.[1] ?? '?';
+  return { url: `mqtt://127.0.0.1:${port}`, pid: proc.pid!, version, passwordFile, aclFile, pidFile, log: () => log, stop: () => endProcess(proc, 3_000) };
+}

@@ -8,6 +8,11 @@
  *   `POST /api/v1/broadcasts`;
  * - `ours-mosquitto`: the same server on Debian's Mosquitto (`LOAXA_MQTT_URL`, device identities and ACLs
  *   in its dynamic-security plugin, `LOAXA_MQTT_DYNSEC=true`);
+ * - `ours-mosquitto-files`: the same server on Mosquitto with its password and ACL files, which the server
+ *   writes and reloads as boxes are registered (`LOAXA_MOSQUITTO_*`, issue 21; the bulk route, timed);
+ * - `ours-rabbitmq`: the same server on a two-node RabbitMQ cluster (Debian's 3.10, MQTT plugin,
+ *   deploy/rabbitmq/rabbitmq.conf; started by test/helpers/rabbitmq.ts like the e2e test's), boxes spread
+ *   over both nodes, every login and topic check through the server's HTTP endpoints (issue 21);
  * - `reference`: a bare aedes broker with an in-process SQLite heartbeat subscriber (reference-broker.ts),
  *   no authentication; the fan-out is one QoS 1 `play` on the area topic every box follows. Its boxes
  *   send their `online` status and will unretained, as the clients of the issue's reference figures did;
@@ -20,6 +25,7 @@
  * overwritten unseen); the reference keeps one row per heartbeat.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,14 +34,20 @@ import { z } from 'zod';
 import { encodeMessage, topics } from '@loaxa/shared';
 import { ServerApi, type FleetBoxSpec } from '../../firmware-sim/src/index.js';
 import { fromReferenceSchema, type FromReference, type ToReference } from './reference-broker.js';
-import { startMosquitto, writeDeviceIdentities, type BenchMosquitto } from './mosquitto.js';
-import { endProcess, sleep, type Cleanup } from './proc.js';
+import { rabbitmqMissing, rabbitmqVersion, startRabbitCluster, type RabbitCluster } from '../../test/helpers/rabbitmq.js';
+import { startMosquitto, startMosquittoFiles, writeDeviceIdentities, type BenchMosquitto, type BenchMosquittoFiles } from './mosquitto.js';
+import { endProcess, freePort, sleep, type Cleanup } from './proc.js';
 
-export type TargetName = 'ours-aedes' | 'ours-mosquitto' | 'reference' | 'reference-retained';
+export type TargetName = 'ours-aedes' | 'ours-mosquitto' | 'ours-mosquitto-files' | 'ours-rabbitmq' | 'reference' | 'reference-retained';
+
+/** The server's targets, in the order the reports list them. */
+export const OURS: ReadonlyArray<TargetName> = ['ours-aedes', 'ours-mosquitto', 'ours-mosquitto-files', 'ours-rabbitmq'];
 
 export const TARGET_LABELS: Record<TargetName, string> = {
   'ours-aedes': 'Loa Xã server, embedded aedes',
   'ours-mosquitto': 'Loa Xã server on Mosquitto (dynsec)',
+  'ours-mosquitto-files': 'Loa Xã server on Mosquitto (password and ACL files)',
+  'ours-rabbitmq': 'Loa Xã server on a RabbitMQ cluster (2 nodes, HTTP auth)',
   reference: 'reference: bare aedes + SQLite subscriber',
   'reference-retained': 'reference, boxes with a retained status',
 };
@@ -86,13 +98,22 @@ const PROBE_PROVINCE = '97';
 const PROBE_COMMUNE = '97001';
 const BOXES_PER_COMMUNE = 100;
 const ADMIN_PASSWORD = 'bench-admin-password';
+/** BENCH_RABBITMQ_ERL_ARGS: flags for the RabbitMQ nodes' Erlang VMs on top of the deploy config's (experiments). */
+const RABBITMQ_ERL_ARGS = process.env.BENCH_RABBITMQ_ERL_ARGS ?? '';
+/** BENCH_RABBITMQ_MIRROR=0: without README's mirroring policy of the MQTT session queues (to see what it costs). */
+const RABBITMQ_MIRROR = process.env.BENCH_RABBITMQ_MIRROR !== '0';
+/** The server's own login on an external broker that keeps it (Mosquitto's files, RabbitMQ's internal user). */
+const SERVER_LOGIN = { username: 'loaxa-server', password: 'bench-server-secret-0123456789abcdef' };
 /**
  * The Node options `npm start` runs the server with (package.json: `node <options> --import tsx …`), so the
  * benchmark measures the server as it is started; BENCH_SERVER_NODE_ARGS replaces them (e.g. "" for Node's
- * defaults). BENCH_REFERENCE_NODE_ARGS gives the reference options of its own (default none).
+ * defaults). The reference gets the very same options (issue 21, "every benchmark gives its reference the same
+ * Node options as the server": the 64 MB young generation made the reference cheaper too, 3.81 → 2.34 CPU-s for
+ * a heartbeat minute, so a reference at Node's defaults flattered the server's ratio); both are recorded in each
+ * target's `info.nodeArgs`. BENCH_REFERENCE_NODE_ARGS sets the reference's apart, for experiments only.
  */
 export const SERVER_NODE_ARGS = nodeArgs(process.env.BENCH_SERVER_NODE_ARGS ?? startScriptNodeArgs());
-const REFERENCE_NODE_ARGS = nodeArgs(process.env.BENCH_REFERENCE_NODE_ARGS ?? '');
+const REFERENCE_NODE_ARGS = process.env.BENCH_REFERENCE_NODE_ARGS !== undefined ? nodeArgs(process.env.BENCH_REFERENCE_NODE_ARGS) : SERVER_NODE_ARGS;
 
 function nodeArgs(s: string): string[] {
   return s.split(/\s+/).filter(Boolean);
@@ -132,8 +153,10 @@ export function benchAreas(boxes: number): { code: string; communes: string[]; b
 export interface OursOptions {
   dir: string;
   boxes: number;
-  broker: 'aedes' | 'mosquitto';
+  broker: 'aedes' | 'mosquitto' | 'mosquitto-files' | 'rabbitmq';
   cleanup: Cleanup;
+  /** Seconds the RabbitMQ nodes may live at most (they are SIGKILLed then, whatever happens). */
+  lifetimeS?: number;
   log: (s: string) => void;
   /** Write a V8 CPU profile of the server here (`--cpu-prof`), read after it exits. */
   cpuProfDir?: string | undefined;
@@ -213,7 +236,7 @@ async function probeDynsecProvisioning(api: ReturnType<typeof adminApi>, maxBatc
 }
 
 export async function startOurs(o: OursOptions): Promise<Target> {
-  const name: TargetName = o.broker === 'aedes' ? 'ours-aedes' : 'ours-mosquitto';
+  const name: TargetName = o.broker === 'aedes' ? 'ours-aedes' : o.broker === 'mosquitto' ? 'ours-mosquitto' : o.broker === 'mosquitto-files' ? 'ours-mosquitto-files' : 'ours-rabbitmq';
   const dataDir = join(o.dir, 'data');
   const embedded: Record<string, string> = {
     LOAXA_HTTP_PORT: '0',
@@ -229,7 +252,8 @@ export async function startOurs(o: OursOptions): Promise<Target> {
   const onMosquitto = (m: BenchMosquitto): Record<string, string> => ({ ...embedded, LOAXA_MQTT_URL: m.url, LOAXA_MQTT_USERNAME: m.adminUsername, LOAXA_MQTT_PASSWORD: m.adminPassword, LOAXA_MQTT_DYNSEC: 'true' });
   const areas = benchAreas(o.boxes);
   const info: Record<string, string | number> = {};
-  let mosquitto: BenchMosquitto | null = null;
+  let mosquitto: BenchMosquitto | BenchMosquittoFiles | null = null;
+  let rabbit: RabbitCluster | null = null;
   let server: RunningServer;
   let boxes: FleetBoxSpec[];
   const started = Date.now();
@@ -239,6 +263,48 @@ export async function startOurs(o: OursOptions): Promise<Target> {
     await api.call('POST', '/api/v1/areas/import', areas.body);
     boxes = await provision(api, o.boxes, areas.communes);
     o.log(`  ${boxes.length} boxes provisioned in ${((Date.now() - started) / 1000).toFixed(1)} s (POST /api/v1/devices/bulk)`);
+  } else if (o.broker === 'mosquitto-files') {
+    // Issue 21's path for thousands of boxes: the server registers them into Mosquitto's password and ACL
+    // files and reloads it (SIGHUP through the pid file), one rewrite per bulk request; timed as part of the run.
+    const m = await startMosquittoFiles(join(o.dir, 'mosquitto'), o.cleanup);
+    mosquitto = m;
+    server = await launchServer(
+      o,
+      { ...embedded, LOAXA_MQTT_URL: m.url, LOAXA_MQTT_USERNAME: SERVER_LOGIN.username, LOAXA_MQTT_PASSWORD: SERVER_LOGIN.password, LOAXA_MOSQUITTO_PASSWORD_FILE: m.passwordFile, LOAXA_MOSQUITTO_ACL_FILE: m.aclFile, LOAXA_MOSQUITTO_PID_FILE: m.pidFile, LOAXA_MOSQUITTO_RELOAD_TIMEOUT_MS: '60000' },
+      'server.log',
+      true,
+    );
+    const api = adminApi(server.urls.httpUrl);
+    await api.call('POST', '/api/v1/areas/import', areas.body);
+    const t = Date.now();
+    boxes = (await provision(api, o.boxes, areas.communes)).map((b) => ({ ...b, mqtt: { ...b.mqtt, url: m.url } }));
+    info.registerMs = Date.now() - t;
+    o.log(`  mosquitto ${m.version} on ${m.url} (pid ${m.pid}): ${boxes.length} boxes registered into its files in ${((Date.now() - t) / 1000).toFixed(1)} s (POST /api/v1/devices/bulk, 2,500 per request)`);
+  } else if (o.broker === 'rabbitmq') {
+    // The cluster first: the server logs in to it before its HTTP port opens, and the nodes ask that port
+    // about every box (auth_http), so the port is chosen now and given to both.
+    const missing = rabbitmqMissing();
+    if (missing) throw new Error(missing);
+    const httpPort = await freePort();
+    const authToken = randomBytes(32).toString('hex');
+    rabbit = await startRabbitCluster({ teardown: (fn) => o.cleanup.add('stop the RabbitMQ cluster', fn) }, { authBaseUrl: `http://127.0.0.1:${httpPort}`, authToken, serverLogin: SERVER_LOGIN, ...(o.lifetimeS ? { lifetimeS: o.lifetimeS } : {}), ...(RABBITMQ_ERL_ARGS ? { erlArgs: RABBITMQ_ERL_ARGS } : {}), mirrorQueues: RABBITMQ_MIRROR });
+    const [a, b] = rabbit.nodes;
+    o.log(`  RabbitMQ ${rabbitmqVersion()}: ${a.name} (${a.url}, beam ${a.beamPid()}) and ${b.name} (${b.url}, beam ${b.beamPid()}) clustered in ${(rabbit.startMs / 1000).toFixed(1)} s`);
+    info.rabbitmq = rabbitmqVersion();
+    info.clusterStartMs = rabbit.startMs;
+    if (RABBITMQ_ERL_ARGS) info.rabbitmqErlArgs = RABBITMQ_ERL_ARGS;
+    if (!RABBITMQ_MIRROR) info.rabbitmqMirror = 'off';
+    server = await launchServer(
+      o,
+      { ...embedded, LOAXA_HTTP_PORT: String(httpPort), LOAXA_MQTT_URL: a.url, LOAXA_MQTT_FAILOVER_URLS: b.url, LOAXA_MQTT_USERNAME: SERVER_LOGIN.username, LOAXA_MQTT_PASSWORD: SERVER_LOGIN.password, LOAXA_BROKER_AUTH_TOKEN: authToken },
+      'server.log',
+      true,
+    );
+    const api = adminApi(server.urls.httpUrl);
+    await api.call('POST', '/api/v1/areas/import', areas.body);
+    // Half the boxes on each node, as a load balancer in front of the cluster would spread them.
+    boxes = (await provision(api, o.boxes, areas.communes)).map((box, i) => ({ ...box, mqtt: { ...box.mqtt, url: (i % 2 === 0 ? a : b).url } }));
+    o.log(`  ${boxes.length} boxes registered (the database only: RabbitMQ asks the server about each login)`);
   } else {
     // 1. The server's own path into Mosquitto: its bulk route creates each box's dynsec client and role,
     //    which slows down with every box already there (see bench/README.md); measured, not relied on.
@@ -279,6 +345,9 @@ export async function startOurs(o: OursOptions): Promise<Target> {
   info.bulletinMs = durationMs;
   info.nodeArgs = SERVER_NODE_ARGS.join(' ');
   if (mosquitto) info.mosquitto = mosquitto.version;
+  // Each node's Erlang VM, found once (a /proc scan); its CPU and memory count with the server's.
+  const beams = rabbit ? rabbit.nodes.map((n, i) => ({ name: `rabbitmq-${'ab'[i]}`, pid: n.beamPid() })).filter((p): p is { name: string; pid: number } => p.pid !== null) : [];
+  if (rabbit && beams.length !== 2) throw new Error('the Erlang VM of a RabbitMQ node was not found under its start script');
 
   const db = new Database(join(dataDir, 'loaxa.sqlite'), { readonly: true, fileMustExist: true });
   o.cleanup.add('close the server database reader', () => db.close());
@@ -304,7 +373,11 @@ export async function startOurs(o: OursOptions): Promise<Target> {
     retainedStatus: true,
     boxes,
     provinceCode: PROVINCE,
-    processes: () => [{ name: 'server', pid: server.proc.pid! }, ...(mosquitto ? [{ name: 'mosquitto', pid: mosquitto.pid }] : [])],
+    processes: () => [
+      { name: 'server', pid: server.proc.pid! },
+      ...(mosquitto ? [{ name: 'mosquitto', pid: mosquitto.pid }] : []),
+      ...beams,
+    ],
     onlineCount: () => (onlineStmt.get() as { n: number }).n,
     async fanOut() {
       const t0 = Date.now();

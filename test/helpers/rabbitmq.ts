@@ -5,16 +5,17 @@
  * RabbitMQ or another test's nodes. Node B joins A with `rabbitmqctl stop_app; join_cluster; start_app`
  * (https://www.rabbitmq.com/clustering.html#single-machine). Teardown kills both nodes and the epmd.
  * Starting took 17–35 s on the 2-core CI machine (two Erlang VMs booting, then four rabbitmqctl VMs), so
- * a test file starts one cluster and runs all its cases on it.
+ * a test file starts one cluster and runs all its cases on it. bench:brokers (bench/scale/targets.ts) starts
+ * its cluster with this same code: `t` only needs a `teardown`, so the bench passes its own cleanup list.
  */
 import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createConnection } from 'node:net';
 import { join, dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from './server.js';
 import { freePort } from './wait.js';
 
 const DEPLOY_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../deploy/rabbitmq');
@@ -40,6 +41,8 @@ export interface RabbitNode {
   url: string;
   /** Whether its VM is still running. */
   alive(): boolean;
+  /** The pid of the node's Erlang VM (beam.smp), whose CPU and memory are the node's; null before it runs. */
+  beamPid(): number | null;
   /** SIGKILL to the node's VM: a crash, not a shutdown (no clean disconnects, no queue handover). */
   kill(): Promise<void>;
   log(): Promise<string>;
@@ -61,6 +64,12 @@ export interface ClusterOptions {
   authToken: string;
   /** The server's own login, RabbitMQ's one internal user (`default_user`/`default_pass`). */
   serverLogin: { username: string; password: string };
+  /** Every process is SIGKILLed after this many seconds, whatever happens (default 600). */
+  lifetimeS?: number;
+  /** More flags for each node's Erlang VM (e.g. scheduler settings a benchmark compares). */
+  erlArgs?: string;
+  /** false: leave out the mirroring policy README asks for (a benchmark measuring what mirroring costs). */
+  mirrorQueues?: boolean;
 }
 
 /** The deploy config with the ports and the auth URLs of this test, and nothing else changed. */
@@ -139,12 +148,32 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Pro
  */
 const LIFETIME_S = 600;
 
+/** The pid of `beam.smp` in the process group that `leader` leads (the node's start script runs it as a grandchild). */
+function beamIn(leader: number | undefined): number | null {
+  if (!leader) return null;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      // Field 5 of proc(5) is the process group; counted after the command's closing ") ".
+      const pgrp = Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[2]);
+      if (pgrp === leader && comm === 'beam.smp') return Number(entry);
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return null;
+}
+
 /** `rabbitmqctl set_policy` arguments that mirror the MQTT session queues (classic mirrored queues, RabbitMQ 3.10). */
 export const MQTT_QUEUE_POLICY = ['--apply-to', 'queues', '--priority', '10', 'loaxa-mqtt-ha', '^mqtt-subscription-', '{"ha-mode":"all","ha-sync-mode":"automatic"}'];
 
 export async function startRabbitCluster(t: TestLike, opts: ClusterOptions): Promise<RabbitCluster> {
   const started = performance.now();
-  const dir = await tempDir(t, 'loaxa-rabbitmq-');
+  const lifetimeS = String(opts.lifetimeS ?? LIFETIME_S);
+  const dir = await mkdtemp(join(tmpdir(), 'loaxa-rabbitmq-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
   const deployConf = await readFile(join(DEPLOY_DIR, 'rabbitmq.conf'), 'utf8');
   const plugins = await readFile(join(DEPLOY_DIR, 'enabled_plugins'), 'utf8');
   const home = join(dir, 'home');
@@ -169,7 +198,7 @@ export async function startRabbitCluster(t: TestLike, opts: ClusterOptions): Pro
   };
 
   const epmdBin = EPMD_CANDIDATES.find((p) => existsSync(p))!;
-  const epmd = spawn('timeout', ['-s', 'KILL', String(LIFETIME_S), epmdBin, '-port', String(epmdPort), '-address', '127.0.0.1'], { stdio: 'ignore', detached: true });
+  const epmd = spawn('timeout', ['-s', 'KILL', lifetimeS, epmdBin, '-port', String(epmdPort), '-address', '127.0.0.1'], { stdio: 'ignore', detached: true });
   const children: ChildProcess[] = [];
   const stop = async () => {
     await Promise.all(children.map((c) => killGroup(c)));
@@ -198,7 +227,7 @@ export async function startRabbitCluster(t: TestLike, opts: ClusterOptions): Pro
       RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
       RABBITMQ_NODE_PORT: String(amqpPort),
       RABBITMQ_DIST_PORT: String(distPort),
-      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: loopbackDist,
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: opts.erlArgs ? `${loopbackDist} ${opts.erlArgs}` : loopbackDist,
       RABBITMQ_CONFIG_FILE: join(nodeDir, 'rabbitmq.conf'),
       RABBITMQ_ADVANCED_CONFIG_FILE: join(nodeDir, 'advanced.config'),
       RABBITMQ_CONF_ENV_FILE: join(nodeDir, 'rabbitmq-env.conf'),
@@ -210,7 +239,7 @@ export async function startRabbitCluster(t: TestLike, opts: ClusterOptions): Pro
       RABBITMQ_LOGS: logFile,
     };
     // Its own process group (led by `timeout`), so teardown and a test's kill() reach beam.smp and its port programs.
-    const child = spawn('timeout', ['-s', 'KILL', String(LIFETIME_S), join(BIN, 'rabbitmq-server')], { env, stdio: 'ignore', detached: true });
+    const child = spawn('timeout', ['-s', 'KILL', lifetimeS, join(BIN, 'rabbitmq-server')], { env, stdio: 'ignore', detached: true });
     children.push(child);
     waits.push(waitListening(mqttPort, child, `RabbitMQ node ${name}`, 60_000, logFile));
     nodes.push({
@@ -218,6 +247,7 @@ export async function startRabbitCluster(t: TestLike, opts: ClusterOptions): Pro
       mqttPort,
       url: `mqtt://127.0.0.1:${mqttPort}`,
       alive: () => child.exitCode === null && child.signalCode === null,
+      beamPid: () => beamIn(child.pid),
       kill: () => killGroup(child),
       log: () => readFile(logFile, 'utf8').catch(() => ''),
     });
@@ -232,7 +262,7 @@ export async function startRabbitCluster(t: TestLike, opts: ClusterOptions): Pro
     // As README § RabbitMQ cluster says: mirror the MQTT plugin's session queues
     // on every node, else a box whose queue lived on a dead node cannot come back anywhere (measured:
     // `NOT_FOUND - home node … of durable queue 'mqtt-subscription-…qos1' … is down or inaccessible`).
-    await ctl(a, ['set_policy', ...MQTT_QUEUE_POLICY]);
+    if (opts.mirrorQueues !== false) await ctl(a, ['set_policy', ...MQTT_QUEUE_POLICY]);
     await waitListening(b.mqttPort, children[1]!, `RabbitMQ node ${b.name}`, 60_000, join(dir, 'b', 'node.log'));
   } catch (err) {
     await stop();

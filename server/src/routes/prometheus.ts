@@ -15,6 +15,7 @@ import { INGEST_KINDS, type IngestKind } from '../services/ingest-metrics.js';
 import { renderExposition, type Family } from '../metrics/exposition.js';
 import type { HttpMetrics } from '../metrics/http-metrics.js';
 import { METRICS_ACCESS } from './metrics.js';
+import type { BackupService } from '../backup/backup-service.js';
 
 export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -23,6 +24,8 @@ export const RECENT_DELIVERIES_MS = 24 * 3600_000;
 
 /** What this route uses, and all it is given (wiring/http.ts). */
 export type PrometheusRouteDeps = Pick<AppContext, 'devices' | 'deliveryService' | 'bulletinService' | 'live' | 'opsCounts' | 'brokerHealth'> & {
+  /** Nightly backups (LOAXA_BACKUP_DIR), or null/absent: their families are then declared without samples. */
+  backups?: Pick<BackupService, 'stats'> | null;
   httpMetrics: HttpMetrics;
   serverVersion: string;
 };
@@ -115,9 +118,28 @@ function families(deps: PrometheusRouteDeps): Family[] {
     { name: 'nodejs_heap_size_total_bytes', type: 'gauge', help: 'V8 heap size, in bytes.', samples: [{ value: mem.heapTotal }] },
     { name: 'nodejs_heap_size_used_bytes', type: 'gauge', help: 'V8 heap used, in bytes.', samples: [{ value: mem.heapUsed }] },
   );
+  out.push(...backupFamilies(deps.backups ?? null));
   const fds = openFds();
   if (fds !== null) out.push({ name: 'process_open_fds', type: 'gauge', help: 'Number of open file descriptors.', samples: [{ value: fds }] });
   return out;
+}
+
+/**
+ * The nightly backups (issue 21). Without LOAXA_BACKUP_DIR the families are there with no sample, so a
+ * dashboard panel shows "no data" instead of a made-up 0, and LoaxaBackupMissing has nothing to fire on.
+ * A figure not known yet (no backup on disk, none since the start) is left out, not written as 0.
+ */
+function backupFamilies(backups: Pick<BackupService, 'stats'> | null): Family[] {
+  const s = backups?.stats();
+  const one = (v: number | null | undefined) => (v === null || v === undefined ? [] : [{ value: v }]);
+  return [
+    { name: 'loaxa_backup_enabled', type: 'gauge', help: '1 when nightly backups are on (LOAXA_BACKUP_DIR), else 0.', samples: [{ value: backups ? 1 : 0 }] },
+    { name: 'loaxa_backup_last_success_timestamp_seconds', type: 'gauge', help: 'When the last complete backup was written (the newest on disk at start), in seconds since the Unix epoch.', samples: one(s?.lastSuccessAt == null ? null : s.lastSuccessAt / 1000) },
+    { name: 'loaxa_backup_last_duration_seconds', type: 'gauge', help: 'Wall time of the last successful backup run, pruning included.', samples: one(s?.lastDurationMs == null ? null : s.lastDurationMs / 1000) },
+    { name: 'loaxa_backup_last_size_bytes', type: 'gauge', help: 'What the last complete backup holds: its database file and its media files.', samples: one(s?.lastSizeBytes) },
+    { name: 'loaxa_backup_failures_total', type: 'counter', help: 'Backup runs that failed since the server started.', samples: one(s?.failures) },
+    { name: 'loaxa_backup_last_failure_timestamp_seconds', type: 'gauge', help: 'When the last backup run failed, in seconds since the Unix epoch.', samples: one(s?.lastFailureAt == null ? null : s.lastFailureAt / 1000) },
+  ];
 }
 
 const START_TIME_SECONDS = Math.round(Date.now() / 1000 - process.uptime());

@@ -193,7 +193,7 @@ export async function buildHttp(
   await app.register(coverageRoutes, { areas, coverage });
   await app.register(eventRoutes, { config, areas, users, sessions, devices, events, onShutdown });
   await app.register(metricsRoutes, { devices, deliveryService });
-  await app.register(prometheusRoutes, { devices, deliveryService, bulletinService, live, opsCounts, brokerHealth, httpMetrics, serverVersion: deps.serverVersion });
+  await app.register(prometheusRoutes, { devices, deliveryService, bulletinService, live, opsCounts, brokerHealth, backups: ctx.backups, httpMetrics, serverVersion: deps.serverVersion });
   await app.register(deviceCommandRoutes, { devices, objects, bus, requests });
   await app.register(claimRoutes, { config, areas, devices, claims, objects, brokerIdentities, mqttPort, disconnectDevice });
   // Issue 20: the box page (health history, per-box as-run, claim label).
