@@ -28,4 +28,5 @@ export * from './national.js';
 export * from './national-link.js';
 export * from './warnings.js';
 export * from './labels-vi.js';
+export * from './search.js';
 export { idSchema, areaCodeSchema, sha256Schema, ID_PATTERN, AREA_CODE_PATTERN } from '../ids.js';

@@ -76,6 +76,7 @@ export const t = {
     golive: 'Phát trực tiếp',
     national: 'Liên thông',
     warnings: 'Cảnh báo thiên tai',
+    library: 'Thư viện bản tin',
   },
 
   roles: {

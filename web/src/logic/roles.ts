@@ -27,6 +27,7 @@ export const ACTIONS = [
   'view-warnings',
   'issue-warning',
   'manage-warning-sources',
+  'view-library',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -62,13 +63,16 @@ const RULES: Record<Action, (role: Role) => boolean> = {
   'view-warnings': anyone,
   'issue-warning': (role) => canApprove({ role }),
   'manage-warning-sources': admins,
+  // Issue 20: the bulletin library is for everyone who reads bulletins; reusing or copying one is offered to
+  // writers only (the page asks `schedule` and `compose`), as the server refuses viewers those writes.
+  'view-library': anyone,
 };
 
 export function can(role: Role, action: Action): boolean {
   return RULES[action](role);
 }
 
-export const ROUTES = ['dashboard', 'golive', 'compose', 'programmes', 'broadcasts', 'approvals', 'warnings', 'inbox', 'devices', 'sources', 'national', 'reports', 'audit'] as const;
+export const ROUTES = ['dashboard', 'golive', 'compose', 'programmes', 'broadcasts', 'approvals', 'warnings', 'inbox', 'devices', 'sources', 'national', 'reports', 'audit', 'library'] as const;
 export type RouteName = (typeof ROUTES)[number];
 
 /** The action a page needs; a page whose action the role lacks is neither linked nor reachable. */
@@ -88,6 +92,7 @@ const NEEDS: Record<RouteName, Action> = {
   golive: 'go-live',
   national: 'national-link',
   warnings: 'view-warnings',
+  library: 'view-library',
 };
 
 /** Pages whose routes answer only users of the whole installation (no area of their own). */
@@ -106,8 +111,8 @@ export function canOpen(role: Role, route: RouteName, scope?: { areaCode: string
 export function navFor(role: Role, scope?: { areaCode: string | null }): RouteName[] {
   const order: RouteName[] =
     role === 'operator'
-      ? ['compose', 'golive', 'programmes', 'inbox', 'broadcasts', 'warnings', 'dashboard', 'devices', 'sources', 'reports']
-      : ['dashboard', 'warnings', 'compose', 'golive', 'programmes', 'approvals', 'broadcasts', 'inbox', 'devices', 'sources', 'national', 'reports', 'audit'];
+      ? ['compose', 'library', 'golive', 'programmes', 'inbox', 'broadcasts', 'warnings', 'dashboard', 'devices', 'sources', 'reports']
+      : ['dashboard', 'warnings', 'compose', 'library', 'golive', 'programmes', 'approvals', 'broadcasts', 'inbox', 'devices', 'sources', 'national', 'reports', 'audit'];
   return order.filter((r) => canOpen(role, r, scope));
 }
 
