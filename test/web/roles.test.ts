@@ -17,7 +17,7 @@ t.test('approve and reject only for province admins and approvers', async (t) =>
 
 t.test('viewers see no action that writes, and no page that only writes', async (t) => {
   for (const a of WRITES) t.notOk(can('viewer', a), `viewer cannot ${a}`);
-  t.same(navFor('viewer'), ['dashboard', 'warnings', 'calendar', 'broadcasts', 'inbox', 'devices', 'sources', 'reports', 'notifications']);
+  t.same(navFor('viewer'), ['dashboard', 'warnings', 'library', 'calendar', 'broadcasts', 'inbox', 'devices', 'sources', 'reports', 'notifications']);
   t.notOk(canOpen('viewer', 'compose'));
   t.equal(homeFor('viewer'), 'dashboard');
 });

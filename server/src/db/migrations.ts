@@ -879,4 +879,31 @@ export const migrations: Migration[] = [
       CREATE INDEX broadcasts_bulletin ON broadcasts(bulletin_id);
     `,
   },
+  {
+    version: 30,
+    name: 'bulletin library search',
+    sql: `
+      -- Issue 20, the bulletin library: words of a bulletin's title or text, any case, over a province's years
+      -- of bulletins. Scanning the text with a case fold took 1.2-1.4 s for 20,000 bulletins of 1,500
+      -- characters; the index answers in milliseconds. unicode61 folds case beyond ASCII ("ĐÔNG" finds "Đông")
+      -- and keeps the tone marks (remove_diacritics 0: "má" is not "mà"). It keeps its own copy of the words,
+      -- keyed by the bulletin's id, so nothing depends on rowids (which VACUUM may renumber).
+      CREATE VIRTUAL TABLE bulletins_search USING fts5(id UNINDEXED, title, text, tokenize = 'unicode61 remove_diacritics 0');
+      INSERT INTO bulletins_search (id, title, text) SELECT id, title, text FROM bulletins;
+      CREATE TRIGGER bulletins_search_insert AFTER INSERT ON bulletins BEGIN
+        INSERT INTO bulletins_search (id, title, text) VALUES (new.id, new.title, new.text);
+      END;
+      CREATE TRIGGER bulletins_search_update AFTER UPDATE OF title, text ON bulletins BEGIN
+        DELETE FROM bulletins_search WHERE id = old.id;
+        INSERT INTO bulletins_search (id, title, text) VALUES (new.id, new.title, new.text);
+      END;
+      CREATE TRIGGER bulletins_search_delete AFTER DELETE ON bulletins BEGIN
+        DELETE FROM bulletins_search WHERE id = old.id;
+      END;
+      -- Newest first with every other filter of the library and its total read from the index alone: the
+      -- columns sit after the text in the row, so each check read a whole bulletin (120-190 ms a page or a
+      -- count at 20,000 bulletins; 4-15 ms with this index).
+      CREATE INDEX bulletins_library ON bulletins(created_at, id, area_code, created_by, status, source, category);
+    `,
+  },
 ];

@@ -38,6 +38,18 @@ type Row = Record<string, unknown>;
  * the log shows before and after an edit: every column as stored, hashes and secrets left out, or null
  * when the object does not exist (yet, or any more).
  */
+/** The audit log's filters (issue 20); absent ones do not narrow. */
+export interface AuditFilterParams {
+  username?: string | null;
+  /** With `route`: one action, e.g. POST and `/api/v1/broadcasts/:id/cancel`. */
+  method?: string | null;
+  route?: string | null;
+  objectType?: string | null;
+  objectId?: string | null;
+  fromMs?: number | null;
+  toMs?: number | null;
+}
+
 export class AuditRepository {
   private readonly insertStmt;
   private readonly pageStmt;
@@ -50,8 +62,16 @@ export class AuditRepository {
       `INSERT INTO audit_log (at, user_id, username, area_code, ip, method, route, url, status, body_json, object_type, object_id, before_json, after_json)
        VALUES (@at, @userId, @username, @areaCode, @ip, @method, @route, @url, @status, @body, @objectType, @objectId, @before, @after)`,
     );
-    this.pageStmt = db.prepare<{ limit: number; before: number; all: number; areas: string }, AuditRow>(
-      'SELECT * FROM audit_log WHERE id < @before AND (@all = 1 OR area_code IN (SELECT value FROM json_each(@areas))) ORDER BY id DESC LIMIT @limit',
+    // Issue 20 (search and filters): by who (the username the row keeps, any case, so failed logins too), the
+    // route written to, the object, and a time range.
+    this.pageStmt = db.prepare<{ limit: number; before: number; all: number; areas: string } & Required<AuditFilterParams>, AuditRow>(
+      `SELECT * FROM audit_log WHERE id < @before AND (@all = 1 OR area_code IN (SELECT value FROM json_each(@areas)))
+         AND (@username IS NULL OR username = @username COLLATE NOCASE)
+         AND (@method IS NULL OR (method = @method AND route = @route))
+         AND (@objectType IS NULL OR object_type = @objectType)
+         AND (@objectId IS NULL OR object_id = @objectId)
+         AND (@fromMs IS NULL OR at >= @fromMs) AND (@toMs IS NULL OR at < @toMs)
+       ORDER BY id DESC LIMIT @limit`,
     );
     this.rowStmts = {
       broadcast: db.prepare<[string], Row>('SELECT * FROM broadcasts WHERE id = ?'),
@@ -73,8 +93,8 @@ export class AuditRepository {
    * Up to `limit` rows older than the row `before`, newest first: every row (`all`), or those of the areas
    * in `areas` (a JSON array).
    */
-  page(p: { limit: number; before: number; all: number; areas: string }): AuditRow[] {
-    return this.pageStmt.all(p);
+  page(p: { limit: number; before: number; all: number; areas: string }, f: AuditFilterParams = {}): AuditRow[] {
+    return this.pageStmt.all({ ...p, username: f.username ?? null, method: f.method ?? null, route: f.route ?? null, objectType: f.objectType ?? null, objectId: f.objectId ?? null, fromMs: f.fromMs ?? null, toMs: f.toMs ?? null });
   }
 
   /** A broadcast's row with its occurrence exceptions (cancelled or moved occurrences). */

@@ -8,8 +8,18 @@
 import type { Db } from '../db/database.js';
 import type { Priority, DeliveryState } from '@loaxa/shared';
 import type { OccurrenceException, Schedule } from '../scheduling/schedule.js';
+import { registerFold } from './search-fold.js';
 
 export type BroadcastStatus = 'submitted' | 'approved' | 'rejected' | 'cancelled';
+
+/** The list's filters besides status (routes/broadcasts.ts). */
+export interface BroadcastListFilter {
+  priority?: Priority | undefined;
+  fromMs?: number | null;
+  toMs?: number | null;
+  /** Each must be in the bulletin's title, folded (searchWords in @loaxa/shared). */
+  words?: readonly string[];
+}
 
 export interface BroadcastTarget {
   areaCodes?: string[];
@@ -142,6 +152,7 @@ export class BroadcastRepository {
   private readonly materializedStmt;
 
   constructor(private readonly db: Db) {
+    registerFold(db);
     this.insertStmt = db.prepare(
       `INSERT INTO broadcasts (id, bulletin_id, priority, target_json, schedule_json, start_at, window_ms, status, media_base_url, created_by, created_at,
          resume_mode, decided_by, decided_at, decision_reason, materialized_until)
@@ -335,10 +346,30 @@ export class BroadcastRepository {
     return (this.db.prepare('SELECT * FROM broadcasts WHERE bulletin_id = ? ORDER BY created_at DESC LIMIT ?').all(bulletinId, limit) as BroadcastRow[]).map(toBroadcast);
   }
 
-  byStatus(status: BroadcastStatus, limit: number, afterId?: string): Broadcast[] {
+  /**
+   * The broadcasts list's batch (issue 20, search and filters): by status (all when null), priority, words of
+   * the bulletin's title, a first airing in `[fromMs, toMs)`, after `afterId`; the route then keeps those the
+   * caller may see. `loaxa_fold` folds case beyond ASCII (search-fold.ts).
+   */
+  byStatus(status: BroadcastStatus | null, limit: number, afterId?: string, filter: BroadcastListFilter = {}): Broadcast[] {
     const rows = this.db
-      .prepare(`SELECT * FROM broadcasts WHERE status = ? ${afterId ? 'AND id > ?' : ''} ORDER BY id LIMIT ?`)
-      .all(...(afterId ? [status, afterId, limit] : [status, limit])) as BroadcastRow[];
+      .prepare(
+        `SELECT br.* FROM broadcasts br ${filter.words?.length ? 'JOIN bulletins bt ON bt.id = br.bulletin_id' : ''}
+         WHERE (@status IS NULL OR br.status = @status) AND (@afterId IS NULL OR br.id > @afterId)
+           AND (@priority IS NULL OR br.priority = @priority)
+           AND (@fromMs IS NULL OR br.start_at >= @fromMs) AND (@toMs IS NULL OR br.start_at < @toMs)
+           ${filter.words?.length ? 'AND NOT EXISTS (SELECT 1 FROM json_each(@words) w WHERE instr(loaxa_fold(bt.title), w.value) = 0)' : ''}
+         ORDER BY br.id LIMIT @limit`,
+      )
+      .all({
+        status,
+        afterId: afterId ?? null,
+        priority: filter.priority ?? null,
+        fromMs: filter.fromMs ?? null,
+        toMs: filter.toMs ?? null,
+        ...(filter.words?.length ? { words: JSON.stringify(filter.words) } : {}),
+        limit,
+      }) as BroadcastRow[];
     return rows.map(toBroadcast);
   }
 

@@ -1,108 +1,8 @@
 import type { Db } from '../db/database.js';
+import { BulletinSearch } from './bulletin-search.js';
+import { toBulletin, type Bulletin, type Row } from './bulletin-row.js';
 
-export type BulletinStatus = 'synthesizing' | 'ready' | 'failed';
-
-export interface Bulletin {
-  id: string;
-  title: string;
-  text: string;
-  category: string | null;
-  voice: string;
-  speed: number;
-  status: BulletinStatus;
-  progress: number;
-  stage: string | null;
-  error: string | null;
-  audioSha256: string | null;
-  audioBytes: number | null;
-  durationMs: number | null;
-  engine: string | null;
-  lufs: number | null;
-  truePeakDb: number | null;
-  createdBy: string | null;
-  /** The author's area when it was written (null: installation-wide); decides who may read and air it. */
-  areaCode: string | null;
-  createdAt: number;
-  updatedAt: number;
-  /** Text (synthesized), an uploaded recording, a relay of a live source (issue 15: no audio), a programme, a live voice (issue 16). */
-  source: BulletinSource;
-  uploadPath: string | null;
-  originalName: string | null;
-  mp3Sha256: string | null;
-  /** A relay's source (`source` is 'relay'; `durationMs` is how long it airs); null otherwise. */
-  relaySourceId: string | null;
-  /** A programme's current version (`source` is 'programme': its items are in programme_versions); null otherwise. */
-  programmeVersion: number | null;
-  /** A text bulletin read after the attention signal (issue 18: a disaster warning's); false otherwise. */
-  attention: boolean;
-  /** Published on the commune's web page once aired (issue 22). */
-  public: boolean;
-}
-
-/** Text (synthesized), a recording, a relay of a live source, a programme of several items (issue 15), a live voice (issue 16). */
-export type BulletinSource = 'text' | 'recording' | 'relay' | 'programme' | 'live';
-
-interface Row {
-  id: string;
-  title: string;
-  text: string;
-  category: string | null;
-  voice: string;
-  speed: number;
-  status: BulletinStatus;
-  progress: number;
-  stage: string | null;
-  error: string | null;
-  audio_sha256: string | null;
-  audio_bytes: number | null;
-  duration_ms: number | null;
-  engine: string | null;
-  lufs: number | null;
-  true_peak_db: number | null;
-  created_by: string | null;
-  area_code: string | null;
-  created_at: number;
-  updated_at: number;
-  source: BulletinSource;
-  upload_path: string | null;
-  original_name: string | null;
-  mp3_sha256: string | null;
-  relay_source_id: string | null;
-  programme_version: number | null;
-  attention: number;
-  public: number;
-}
-
-const toBulletin = (r: Row): Bulletin => ({
-  id: r.id,
-  title: r.title,
-  text: r.text,
-  category: r.category,
-  voice: r.voice,
-  speed: r.speed,
-  status: r.status,
-  progress: r.progress,
-  stage: r.stage,
-  error: r.error,
-  audioSha256: r.audio_sha256,
-  audioBytes: r.audio_bytes,
-  durationMs: r.duration_ms,
-  engine: r.engine,
-  lufs: r.lufs,
-  truePeakDb: r.true_peak_db,
-  createdBy: r.created_by,
-  areaCode: r.area_code,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-  source: r.source,
-  uploadPath: r.upload_path,
-  originalName: r.original_name,
-  mp3Sha256: r.mp3_sha256,
-  relaySourceId: r.relay_source_id,
-  programmeVersion: r.programme_version,
-  attention: r.attention === 1,
-  public: r.public === 1,
-});
+export type { Bulletin, BulletinSource, BulletinStatus } from './bulletin-row.js';
 
 export class BulletinRepository {
   private readonly insertStmt;
@@ -115,10 +15,12 @@ export class BulletinRepository {
   private readonly readyStmt;
   private readonly failStmt;
   private readonly interruptedStmt;
-  private readonly pageStmt;
   private readonly publicStmt;
+  /** The library's search (issue 20): filters, area scope and a true total, in SQL. */
+  readonly search: BulletinSearch;
 
   constructor(db: Db) {
+    this.search = new BulletinSearch(db);
     this.insertStmt = db.prepare(
       `INSERT INTO bulletins (id, title, text, category, voice, speed, status, progress, stage, created_by, area_code, created_at, updated_at, source, upload_path, original_name, attention)
        VALUES (@id, @title, @text, @category, @voice, @speed, 'synthesizing', 0, 'queued', @createdBy, @areaCode, @now, @now, @source, @uploadPath, @originalName, @attention)`,
@@ -146,14 +48,6 @@ export class BulletinRepository {
        WHERE id = @id AND source = 'programme' AND programme_version = @version - 1`,
     );
     this.getStmt = db.prepare<[string], Row>('SELECT * FROM bulletins WHERE id = ?');
-    // Newest first, after a (created_at, id) cursor; the caller filters by area (ObjectScope), so it reads on.
-    this.pageStmt = db.prepare<{ status: string | null; sources: string | null; beforeAt: number | null; beforeId: string; limit: number }, Row>(
-      `SELECT * FROM bulletins
-       WHERE (@status IS NULL OR status = @status)
-         AND (@sources IS NULL OR source IN (SELECT value FROM json_each(@sources)))
-         AND (@beforeAt IS NULL OR created_at < @beforeAt OR (created_at = @beforeAt AND id < @beforeId))
-       ORDER BY created_at DESC, id DESC LIMIT @limit`,
-    );
     this.progressStmt = db.prepare(`UPDATE bulletins SET progress = @progress, stage = @stage, updated_at = @now WHERE id = @id AND status = 'synthesizing'`);
     this.readyStmt = db.prepare(
       `UPDATE bulletins SET status = 'ready', progress = 100, stage = 'done', audio_sha256 = @sha256, audio_bytes = @bytes,
@@ -215,13 +109,6 @@ export class BulletinRepository {
 
   markFailed(id: string, error: string, now = Date.now()): void {
     this.failStmt.run({ id, error, now });
-  }
-
-  /** Up to `limit` bulletins, newest first, after `before` (the last one of the previous batch). */
-  page(limit: number, filter: { status?: string | undefined; sources?: readonly string[] | undefined; before?: { createdAt: number; id: string } | undefined }): Bulletin[] {
-    return this.pageStmt
-      .all({ status: filter.status ?? null, sources: filter.sources?.length ? JSON.stringify(filter.sources) : null, beforeAt: filter.before?.createdAt ?? null, beforeId: filter.before?.id ?? '', limit })
-      .map(toBulletin);
   }
 
   /** Publishes it on its commune's web page once aired, or takes it off (issue 22); false when there is no such bulletin. */

@@ -9,7 +9,7 @@
  * (repos/audit.ts), before the handler runs and again after the response, with hashes and secrets dropped.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { auditPageSchema, auditQuerySchema } from '@loaxa/shared';
+import { auditPageSchema, auditQuerySchema, dayRangeMs } from '@loaxa/shared';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { principalOf } from '../http/auth.js';
 import { errorBodySchema } from '../http/errors.js';
@@ -274,20 +274,24 @@ export const auditRoutes: FastifyPluginAsyncZod<AuditRouteDeps> = async (app, de
       config: { access: access.roles(ADMINS, { scope: 'rows of the caller’s area and below (audit_log.area_code)' }, { why: 'read the audit log' }) },
       schema: {
         tags: ['audit'],
-        summary: 'The audit log of your area, newest first (province admins); `format=csv` exports it',
+        summary: 'The audit log of your area, newest first (province admins); `format=csv` exports it; `user`, `action`, `objectType`/`objectId`, `from`/`to` (Vietnam days) narrow both',
         querystring: auditQuerySchema,
         response: {
           200: auditPageSchema,
+          400: errorBodySchema,
           403: errorBodySchema,
         },
       },
     },
     async (request, reply) => {
       const me = principalOf(request);
-      const { before, format } = request.query;
+      const { before, format, user: username, action, objectType, objectId, from, to } = request.query;
       // Issue 13, finding 2: a province admin reads its own area's rows, an installation-wide admin all.
       const scope = { all: me.areaCode === null ? 1 : 0, areas: JSON.stringify(me.areaCode === null ? [] : deps.areas.subtree(me.areaCode)) };
-      const pageOf = { all: (p: { limit: number; before: number }) => log.page({ ...p, ...scope }) };
+      // Issue 20 (search and filters): the page and the CSV export both follow them.
+      const space = action?.indexOf(' ') ?? -1;
+      const filter = { username, method: action ? action.slice(0, space) : null, route: action ? action.slice(space + 1) : null, objectType, objectId, ...dayRangeMs({ from, to }) };
+      const pageOf = { all: (p: { limit: number; before: number }) => log.page({ ...p, ...scope }, filter) };
       if (format === 'csv') {
         // The whole log (or `limit` rows), streamed page by page: an export for the province's records must
         // not stop at a page size, nor hold a year of writes in memory at once.

@@ -19,7 +19,9 @@ import {
   occurrencesSchema,
   rejectBodySchema,
   DELIVERY_STATES,
+  dayRangeMs,
   playsAtOnce,
+  searchWords,
   type DeliveryState,
 } from '@loaxa/shared';
 import { canApprove } from '../auth/scope.js';
@@ -165,20 +167,22 @@ export const broadcastRoutes: FastifyPluginAsyncZod<BroadcastRouteDeps> = async 
       config: { access: access.roles(ANY_ROLE, { scope: 'only broadcasts visible to the caller (ObjectScope.broadcastVisible)' }) },
       schema: {
         tags: ['broadcasts'],
-        summary: 'Broadcasts by status visible to the caller; `status=submitted` is the approval queue',
+        summary: 'Broadcasts by status visible to the caller; `status=submitted` is the approval queue; `priority`, `q` (title words) and `from`/`to` (days of the first airing) narrow it',
         querystring: broadcastListQuerySchema,
         response: { 200: listSchema(summarySchema), 400: errorBodySchema },
       },
     },
     async (request) => {
       const user = principalOf(request);
-      const { status, limit, cursor } = request.query;
-      // Visibility is decided per broadcast; read pages until one is full or the list ends.
+      const { status, limit, cursor, priority, q, from, to } = request.query;
+      // Issue 20 (search and filters): status, priority, title words and the first airing's days are SQL;
+      // visibility is decided per broadcast; read pages until one is full or the list ends.
+      const filter = { priority, words: searchWords(q), ...dayRangeMs({ from, to }) };
       const items: Broadcast[] = [];
       let after = decodeCursor(cursor);
       let more = true;
       while (items.length <= limit && more) {
-        const batch = deps.broadcasts.byStatus(status, 500, after);
+        const batch = deps.broadcasts.byStatus(status === 'all' ? null : status, 500, after, filter);
         more = batch.length === 500;
         after = batch.at(-1)?.id;
         items.push(...batch.filter((b) => deps.objects.broadcastVisible(user, b)));

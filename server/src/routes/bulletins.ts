@@ -11,11 +11,13 @@ import {
   bulletinSchema,
   bulletinSynthesizingSchema,
   bulletinUploadFieldsSchema,
+  dayRangeMs,
   ErrorCode,
   idParamsSchema,
   maxBulletinChars,
   relayBulletinCreateBodySchema,
   relayBulletinCreatedSchema,
+  searchWords,
 } from '@loaxa/shared';
 import { decodeRecording, NotAudioError } from '../services/recording.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -158,38 +160,44 @@ export const bulletinRoutes: FastifyPluginAsyncZod<BulletinRouteDeps> = async (a
       config: { access: access.roles(ANY_ROLE, { scope: 'bulletins of the caller’s area and the areas inside it, and the caller’s own (ObjectScope.holdsArea); offered ones are in the inbox' }) },
       schema: {
         tags: ['bulletins'],
-        summary: 'Bulletins of your area and your own, newest first: what a programme, a fallback or a broadcast may name',
-        description: 'Filter with `status` (`ready` for what can air), `source` (`text,recording` for audio that is not a relay or a programme) and `q` (words of the title). Bulletins offered to your commune are in `/api/v1/inbox`.',
+        summary: 'Bulletins of your area and your own, newest first: what a programme, a fallback or a broadcast may name, and the library',
+        description:
+          'Filter with `status` (`ready` for what can air), `source` (`text,recording` for audio that is not a relay or a programme), `q` (words of the title or the text, all of them, any case), `category`, `author` (a user id, or `me`), `from`/`to` (Vietnam days, YYYY-MM-DD, both included); `airings=true` adds how many times each aired and when last. `total` counts every match. Bulletins offered to your commune are in `/api/v1/inbox`.',
         querystring: bulletinListQuerySchema,
         response: { 200: listSchema(bulletinSchema), 400: errorBodySchema },
       },
     },
     async (request) => {
       const user = principalOf(request);
-      const { limit, cursor, status, source, q } = request.query;
+      const { limit, cursor, status, source, q, category, author, from, to, airings } = request.query;
       const at = decodeCursor(cursor);
       const dash = at?.indexOf('-') ?? -1;
-      let before = at && dash > 0 && /^\d+$/.test(at.slice(0, dash)) ? { createdAt: Number(at.slice(0, dash)), id: at.slice(dash + 1) } : undefined;
+      const before = at && dash > 0 && /^\d+$/.test(at.slice(0, dash)) ? { createdAt: Number(at.slice(0, dash)), id: at.slice(dash + 1) } : undefined;
       if (at && !before) throw badRequest('invalid cursor; use the `next` value of the previous page', [{ path: 'cursor', message: 'invalid cursor' }]);
-      const words = q ? q.toLocaleLowerCase('vi').split(/\s+/).filter(Boolean) : [];
-      const mine = (b: Bulletin) => b.createdBy === user.id || deps.objects.holdsArea(user, b.areaCode);
-      const matches = (b: Bulletin) => words.every((w) => b.title.toLocaleLowerCase('vi').includes(w));
-      // Read in batches and filter here: visibility is by area ancestry, which SQL does not hold. A scan is
-      // bounded (at most 20 batches) so that a page of a rare filter cannot read the whole table at once.
-      const items: Bulletin[] = [];
-      let more = true;
-      for (let batch = 0; items.length <= limit && more && batch < 20; batch++) {
-        const rows = deps.bulletins.page(500, { status, sources: source, before });
-        more = rows.length === 500;
-        const last = rows.at(-1);
-        if (last) before = { createdAt: last.createdAt, id: last.id };
-        items.push(...rows.filter((b) => mine(b) && matches(b)));
-      }
-      const page = items.slice(0, limit);
-      // The next page starts after the last one answered, or, when the scan stopped short, after the last read.
-      const after = items.length > limit ? page.at(-1) : before;
-      const next = items.length > limit || more ? encodeCursor(after ? `${after.createdAt}-${after.id}` : undefined, true) : null;
-      return { items: page.map((b) => toApi(b, app.mediaLinks, user.id, brief(b))), total: page.length, next };
+      // Every filter is SQL (repos/bulletin-search.ts), the area scope too: the page and `total` agree (issue 20).
+      const filter = {
+        viewer: { id: user.id, areaCode: user.areaCode },
+        status,
+        sources: source,
+        category,
+        authorId: author === 'me' ? user.id : author,
+        ...dayRangeMs({ from, to }),
+        words: searchWords(q),
+      };
+      const rows = deps.bulletins.search.page(filter, limit + 1, before);
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      const next = rows.length > limit && last ? encodeCursor(`${last.createdAt}-${last.id}`, true) : null;
+      const aired = airings === 'true' ? deps.bulletins.search.airings(page.map((b) => b.id)) : null;
+      const items = page.map((b) => {
+        const a = aired?.get(b.id);
+        return {
+          ...toApi(b, app.mediaLinks, user.id, brief(b)),
+          author: b.createdBy && b.authorName ? { id: b.createdBy, username: b.authorName } : null,
+          ...(aired ? { airings: { count: a?.count ?? 0, lastAt: a?.lastAt ? new Date(a.lastAt).toISOString() : null } } : {}),
+        };
+      });
+      return { items, total: deps.bulletins.search.count(filter), next };
     },
   );
 

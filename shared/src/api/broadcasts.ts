@@ -4,9 +4,10 @@ import { areaCodeSchema, idSchema } from '../ids.js';
 import { deliveryStateSchema, type DeliveryState } from '../delivery.js';
 import { prioritySchema } from '../messages.js';
 import { pageQuerySchema } from './common.js';
-import { BROADCAST_STATUSES, CONFLICT_OUTCOMES, NEW_BROADCAST_STATUSES, OCCURRENCE_STATUSES, RESUME_MODES } from './enums.js';
+import { BROADCAST_STATUSES, CONFLICT_OUTCOMES, PRIORITIES, NEW_BROADCAST_STATUSES, OCCURRENCE_STATUSES, RESUME_MODES } from './enums.js';
 import { instantSchema, scheduleSchema, type Schedule } from './schedule.js';
 import { reportSpanSchema } from './tts.js';
+import { DAY_RANGE_MESSAGE, dayRangeOrdered, dayRangeShape, searchTextSchema } from './search.js';
 
 /**
  * A span of a text bulletin the reader guessed (a foreign word, a name without its tones) or could not read
@@ -97,7 +98,18 @@ export const broadcastCheckSchema = z.object({
    */
   readingSpans: z.array(readingSpanSchema).optional(),
 });
-export const broadcastListQuerySchema = pageQuerySchema.extend({ status: z.enum(BROADCAST_STATUSES).default('approved') });
+/**
+ * `GET /api/v1/broadcasts`: by status (`all`: every status), and (issue 20, search and filters) `priority`, `q`
+ * (words of the bulletin's title) and `from`/`to` (the first airing on these Vietnam days, both included).
+ */
+export const broadcastListQuerySchema = pageQuerySchema
+  .extend({
+    status: z.enum([...BROADCAST_STATUSES, 'all'], { message: `trạng thái là một trong ${[...BROADCAST_STATUSES, 'all'].join(', ')}` }).default('approved'),
+    priority: z.enum(PRIORITIES, { message: `mức ưu tiên là một trong ${PRIORITIES.join(', ')}` }).optional(),
+    q: searchTextSchema.optional(),
+    ...dayRangeShape,
+  })
+  .refine(dayRangeOrdered, DAY_RANGE_MESSAGE);
 
 export const broadcastDetailQuerySchema = z.object({ occurrence: instantSchema.optional() });
 export const deliverySchema = z.object({ deviceId: z.string(), occurrenceAt: z.string(), state: deliveryStateSchema, at: z.string(), reason: z.string().optional() });
@@ -127,6 +139,7 @@ export const approveBodySchema = z
 export const rejectBodySchema = z.object({ reason: z.string().trim().min(1).max(500) });
 
 export type BroadcastTarget = z.input<typeof broadcastTargetSchema>;
+export type BroadcastListQuery = z.input<typeof broadcastListQuerySchema>;
 export type BroadcastDraft = z.input<typeof broadcastDraftSchema>;
 export type Conflict = z.infer<typeof conflictSchema>;
 export type BroadcastCheck = z.infer<typeof broadcastCheckSchema>;

@@ -4,6 +4,7 @@ import { BULLETIN_CATEGORIES, BULLETIN_SOURCES, BULLETIN_STATUSES, VOICES } from
 import { pageQuerySchema } from './common.js';
 import { idSchema } from '../ids.js';
 import { BULLETIN_MAX_CHARS, RELAY_MAX_DURATION_MS, RELAY_MIN_DURATION_MS } from './limits.js';
+import { DAY_RANGE_MESSAGE, dayRangeOrdered, dayRangeShape, searchTextSchema } from './search.js';
 
 export const bulletinAudioSchema = z.object({
   sha256: z.string(),
@@ -47,6 +48,10 @@ export const bulletinSchema = z.object({
   /** Issue 22: published on the commune's web page (podcast, notices, player) once it has aired there. Always sent by this server. */
   public: z.boolean().optional(),
   createdAt: z.string(),
+  /** Who wrote it (a username), in the list: the library shows it and filters by it (issue 20). */
+  author: z.object({ id: z.string(), username: z.string() }).nullable().optional(),
+  /** In the list: how many times it aired so far (airings where at least one box played it) and the last one. */
+  airings: z.object({ count: z.number().int(), lastAt: z.string().nullable() }).optional(),
 });
 
 export const bulletinCreateBodySchema = z.object({
@@ -82,26 +87,36 @@ export const relayBulletinCreatedSchema = z.object({ id: z.string(), status: z.l
 
 /**
  * `GET /api/v1/bulletins`: the bulletins of the caller's area (and of the areas inside it) and the caller's own,
- * newest first — what a programme, a source's fallback or a broadcast may name. Bulletins offered to a commune
- * are in its inbox (`/api/v1/inbox`), not here.
+ * newest first — what a programme, a source's fallback or a broadcast may name, and the library (issue 20):
+ * words of the title or the text, kind, status, category, author, a day range. `total` counts every match.
+ * Bulletins offered to a commune are in its inbox (`/api/v1/inbox`), not here.
  */
-export const bulletinListQuerySchema = pageQuerySchema.extend({
-  status: z.enum(BULLETIN_STATUSES).optional(),
-  /** One kind, or several comma-separated (`text,recording`). */
-  source: z
-    .string()
-    .max(60)
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined) return undefined;
-      const kinds = v.split(',').map((k) => k.trim()).filter(Boolean);
-      const bad = kinds.find((k) => !(BULLETIN_SOURCES as readonly string[]).includes(k));
-      if (bad !== undefined) ctx.addIssue({ code: 'custom', message: `unknown kind ${bad}: give ${BULLETIN_SOURCES.join(', ')}` });
-      return kinds as (typeof BULLETIN_SOURCES)[number][];
-    }),
-  /** Words of the title, any case. */
-  q: z.string().trim().max(100).optional(),
-});
+export const bulletinListQuerySchema = pageQuerySchema
+  .extend({
+    status: z.enum(BULLETIN_STATUSES, { message: `trạng thái là một trong ${BULLETIN_STATUSES.join(', ')}` }).optional(),
+    /** One kind, or several comma-separated (`text,recording`). */
+    source: z
+      .string()
+      .max(60)
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined) return undefined;
+        const kinds = v.split(',').map((k) => k.trim()).filter(Boolean);
+        const bad = kinds.find((k) => !(BULLETIN_SOURCES as readonly string[]).includes(k));
+        if (bad !== undefined) ctx.addIssue({ code: 'custom', message: `không có loại bản tin “${bad}”: chọn ${BULLETIN_SOURCES.join(', ')}` });
+        return kinds as (typeof BULLETIN_SOURCES)[number][];
+      }),
+    /** Words of the title or the text, all of them, any case. */
+    q: searchTextSchema.optional(),
+    category: z.enum(BULLETIN_CATEGORIES, { message: `chuyên mục là một trong ${BULLETIN_CATEGORIES.join(', ')}` }).optional(),
+    /** The author's user id (`me`: the caller). */
+    author: z.string().max(64, 'người soạn không hợp lệ').optional(),
+    /** Written on or after / on or before these Vietnam days (`YYYY-MM-DD`). */
+    ...dayRangeShape,
+    /** Answer each bulletin's airings so far (`airings`); the library asks, the pickers do not. */
+    airings: z.enum(['true', 'false'], { message: 'airings là true hoặc false' }).optional(),
+  })
+  .refine(dayRangeOrdered, DAY_RANGE_MESSAGE);
 
 /**
  * `PATCH /api/v1/bulletins/{id}/public` (issue 22): writers of the bulletin's area publish it on the commune's

@@ -30,5 +30,6 @@ export * from './national-link.js';
 export * from './warnings.js';
 export * from './notifications.js';
 export * from './labels-vi.js';
+export * from './search.js';
 export { idSchema, areaCodeSchema, sha256Schema, ID_PATTERN, AREA_CODE_PATTERN } from '../ids.js';
 export * from './calendar.js';

@@ -8,15 +8,18 @@ import type {
   AreaNode,
   AsRunReport,
   AuditPage,
+  AuditQuery,
   BroadcastCheck,
   BroadcastCreated,
   BroadcastDetail,
   BroadcastDraft,
+  BroadcastListQuery,
   BroadcastStatus,
   BroadcastSummary,
   Bulletin,
   BulletinCreate,
   BulletinCreated,
+  BulletinListQuery,
   BulletinUpload,
   Coverage,
   CoverageTrend,
@@ -207,8 +210,8 @@ export class ApiClient {
   createBulletin = (body: BulletinCreate) => this.request<BulletinCreated>('POST', '/api/v1/bulletins', body);
   bulletin = (id: string) => this.request<Bulletin>('GET', `/api/v1/bulletins/${encodeURIComponent(id)}`);
   /** Bulletins of the user's area and their own, newest first (`status`, `source` kinds, `q` title words). */
-  bulletins = (q: { status?: 'ready'; source?: string; q?: string; limit?: number; cursor?: string | null } = {}) =>
-    this.request<Page<Bulletin>>('GET', withQuery('/api/v1/bulletins', q));
+  bulletins = (q: Omit<BulletinListQuery, 'limit' | 'cursor'> & { limit?: number; cursor?: string | null } = {}, signal?: AbortSignal) =>
+    this.request<Page<Bulletin>>('GET', withQuery('/api/v1/bulletins', q), undefined, signal);
 
   // live sources and relays (issue 15)
   sources = (q: { limit?: number; cursor?: string | null } = {}, signal?: AbortSignal) => this.request<Page<Source>>('GET', withQuery('/api/v1/sources', q), undefined, signal);
@@ -238,8 +241,9 @@ export class ApiClient {
   // broadcasts
   checkBroadcast = (draft: BroadcastDraft) => this.request<BroadcastCheck>('POST', '/api/v1/broadcasts/check', draft);
   createBroadcast = (draft: BroadcastDraft) => this.request<BroadcastCreated>('POST', '/api/v1/broadcasts', draft);
-  broadcasts = (status: BroadcastStatus, q: { limit?: number; cursor?: string | null } = {}) =>
-    this.request<Page<BroadcastSummary>>('GET', withQuery('/api/v1/broadcasts', { status, ...q }));
+  /** `status` `all`: every status; `q` title words, `priority`, `from`/`to` Vietnam days of the first airing (issue 20). */
+  broadcasts = (status: BroadcastStatus | 'all', q: Omit<BroadcastListQuery, 'status' | 'limit' | 'cursor'> & { limit?: number; cursor?: string | null } = {}, signal?: AbortSignal) =>
+    this.request<Page<BroadcastSummary>>('GET', withQuery('/api/v1/broadcasts', { status, ...q }), undefined, signal);
   broadcast = (id: string, signal?: AbortSignal) => this.request<BroadcastDetail>('GET', `/api/v1/broadcasts/${encodeURIComponent(id)}`, undefined, signal);
   /** `checked`: "đã kiểm tra cách đọc", needed when the queue lists reading spans (issue 19). */
   approve = (id: string, body: ApproveBody = {}) => this.request<BroadcastSummary>('POST', `/api/v1/broadcasts/${encodeURIComponent(id)}/approve`, body);
@@ -277,12 +281,15 @@ export class ApiClient {
   nationalSent = (limit = 100, signal?: AbortSignal) => this.request<{ items: NationalSent[] }>('GET', withQuery('/api/v1/national/sent', { limit }), undefined, signal);
 
   // the audit log (province admins)
-  audit = (q: { limit?: number; before?: number | null } = {}, signal?: AbortSignal) => this.request<AuditPage>('GET', withQuery('/api/v1/audit', q), undefined, signal);
+  audit = (q: AuditFilters & { limit?: number; before?: number | null } = {}, signal?: AbortSignal) => this.request<AuditPage>('GET', withQuery('/api/v1/audit', q), undefined, signal);
 }
 
-/** The audit log's CSV download: the whole log, newest first (the server streams it). */
-export function auditCsvUrl(): string {
-  return withQuery('/api/v1/audit', { format: 'csv' });
+/** The audit log's filters (issue 20): who, which action, which object, which Vietnam days. */
+export type AuditFilters = Omit<AuditQuery, 'limit' | 'before' | 'format'>;
+
+/** The audit log's CSV download: the whole log (or what the filters keep), newest first (the server streams it). */
+export function auditCsvUrl(filters: AuditFilters = {}): string {
+  return withQuery('/api/v1/audit', { format: 'csv', ...filters });
 }
 
 /** The download link of the as-run report; the cookie authorizes it like any API call. */

@@ -30,6 +30,7 @@ const VIEWS = {
   calendar: () => import('../views/calendar/CalendarView.js'),
   install: () => import('../views/device/InstallView.js'),
   notifications: () => import('../views/notifications/NotificationsView.js'),
+  library: () => import('../views/library/LibraryView.js'),
 } satisfies Record<RouteName, unknown>;
 const liveView = () => import('../views/live/BroadcastLiveView.js');
 const deviceView = () => import('../views/device/DeviceView.js');

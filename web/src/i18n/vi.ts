@@ -81,6 +81,7 @@ export const t = {
     calendar: 'Lịch phát sóng',
     install: 'Lắp đặt',
     notifications: 'Thông báo',
+    library: 'Thư viện bản tin',
   },
 
   roles: {

@@ -31,6 +31,7 @@ export const ACTIONS = [
   'box-restart',
   'register-box',
   'view-notifications',
+  'view-library',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -73,13 +74,16 @@ const RULES: Record<Action, (role: Role) => boolean> = {
   'register-box': writes,
   // Issue 20: everyone has their own notifications (the server answers each user's own).
   'view-notifications': anyone,
+  // Issue 20: the bulletin library is for everyone who reads bulletins; reusing or copying one is offered to
+  // writers only (the page asks `schedule` and `compose`), as the server refuses viewers those writes.
+  'view-library': anyone,
 };
 
 export function can(role: Role, action: Action): boolean {
   return RULES[action](role);
 }
 
-export const ROUTES = ['dashboard', 'golive', 'compose', 'programmes', 'broadcasts', 'approvals', 'warnings', 'inbox', 'devices', 'install', 'sources', 'national', 'reports', 'audit', 'calendar', 'notifications'] as const;
+export const ROUTES = ['dashboard', 'golive', 'compose', 'programmes', 'broadcasts', 'approvals', 'warnings', 'inbox', 'devices', 'install', 'sources', 'national', 'reports', 'audit', 'calendar', 'notifications', 'library'] as const;
 export type RouteName = (typeof ROUTES)[number];
 
 /** The action a page needs; a page whose action the role lacks is neither linked nor reachable. */
@@ -104,6 +108,7 @@ const NEEDS: Record<RouteName, Action> = {
   // Issue 20: the installer's page (register a box, print its claim label, see it come online).
   install: 'register-box',
   notifications: 'view-notifications',
+  library: 'view-library',
 };
 
 /** Pages whose routes answer only users of the whole installation (no area of their own). */
@@ -122,8 +127,8 @@ export function canOpen(role: Role, route: RouteName, scope?: { areaCode: string
 export function navFor(role: Role, scope?: { areaCode: string | null }): RouteName[] {
   const order: RouteName[] =
     role === 'operator'
-      ? ['compose', 'golive', 'programmes', 'inbox', 'calendar', 'broadcasts', 'warnings', 'dashboard', 'devices', 'install', 'sources', 'reports', 'notifications']
-      : ['dashboard', 'warnings', 'compose', 'golive', 'programmes', 'approvals', 'calendar', 'broadcasts', 'inbox', 'devices', 'install', 'sources', 'national', 'reports', 'audit', 'notifications'];
+      ? ['compose', 'library', 'golive', 'programmes', 'inbox', 'calendar', 'broadcasts', 'warnings', 'dashboard', 'devices', 'install', 'sources', 'reports', 'notifications']
+      : ['dashboard', 'warnings', 'compose', 'library', 'golive', 'programmes', 'approvals', 'calendar', 'broadcasts', 'inbox', 'devices', 'install', 'sources', 'national', 'reports', 'audit', 'notifications'];
   return order.filter((r) => canOpen(role, r, scope));
 }
 

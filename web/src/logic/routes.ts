@@ -18,6 +18,7 @@ export const PATHS: Record<RouteName, string> = {
   calendar: '/lich-phat',
   install: '/lap-dat',
   notifications: '/thong-bao',
+  library: '/thu-vien',
 };
 
 export type Match =
@@ -63,6 +64,12 @@ export const PROGRAMME_PARAM = 'ma';
 export const NEW_PROGRAMME = 'moi';
 export function programmePath(id: string = NEW_PROGRAMME): string {
   return `${PATHS.programmes}?${PROGRAMME_PARAM}=${encodeURIComponent(id)}`;
+}
+
+/** `/soan-tin?chep=<bulletin id>`: compose opened on a copy of a text bulletin (the library's "Chép và sửa", issue 20). */
+export const COPY_PARAM = 'chep';
+export function copyComposePath(bulletinId: string): string {
+  return `${PATHS.compose}?${COPY_PARAM}=${encodeURIComponent(bulletinId)}`;
 }
 
 /** `/canh-bao?ma=<id>` opens one warning; without it, the list (the tabs are `#soan` and `#nguon`). */

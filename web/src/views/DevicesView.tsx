@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Device, DeviceStateFilter, Page } from '../api/types.js';
 import { useAsync } from '../app/hooks.js';
 import { useSession } from '../app/session.js';
+import { useQueryState } from '../app/url-state.js';
 import { errorMessage } from '../app/errors.js';
 import { AreaSelect, defaultArea, useFlatAreas } from '../components/AreaSelect.js';
 import { Alert, Card, Empty, Link, Loading } from '../components/ui.js';
@@ -17,6 +18,7 @@ import { devicePath } from '../logic/routes.js';
 
 const PAGE = 50;
 const STATES: DeviceStateFilter[] = ['online', 'offline', 'faulty'];
+const KEYS = ['q', 'khu-vuc', 'trang-thai'] as const;
 const STATE_LABEL: Record<DeviceStateFilter, string> = { online: t.dashboard.online, offline: t.dashboard.offline, faulty: t.dashboard.faulty };
 
 export function DeviceTable({ area, state, q = '' }: { area: string | null; state: DeviceStateFilter | ''; q?: string }) {
@@ -86,13 +88,17 @@ export function DeviceTable({ area, state, q = '' }: { area: string | null; stat
 export default function DevicesView() {
   const { me } = useSession();
   const flat = useFlatAreas();
-  const [area, setArea] = useState<string | null>(null);
-  const [state, setState] = useState<DeviceStateFilter | ''>('');
-  const [typed, setTyped] = useState('');
-  const [q, setQ] = useState('');
+  // The filters live in the address (issue 20: a link reopens the same search).
+  const [f, setF] = useQueryState(KEYS);
+  const area = f['khu-vuc'] || null;
+  const setArea = (code: string | null) => setF({ 'khu-vuc': code ?? '' });
+  const state = (STATES as readonly string[]).includes(f['trang-thai']) ? (f['trang-thai'] as DeviceStateFilter) : '';
+  const setState = (s: DeviceStateFilter | '') => setF({ 'trang-thai': s });
+  const q = f.q;
+  const [typed, setTyped] = useState(q);
   // Ask the server once typing pauses, not on every key.
   useEffect(() => {
-    const timer = setTimeout(() => setQ(typed.trim()), 250);
+    const timer = setTimeout(() => typed.trim() !== q && setF({ q: typed.trim() }), 250);
     return () => clearTimeout(timer);
   }, [typed]);
   if (!flat) return <Loading />;

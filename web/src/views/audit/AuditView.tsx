@@ -3,22 +3,63 @@
  * to which object and how it ended (in words, no HTTP code); a row opens to the fields the request changed
  * (old → new), people by name, times in Vietnam's time; the server's bookkeeping (ids, `materialized_until`,
  * the raw request) under "Chi tiết kỹ thuật" (issue 20, broken 10). Pages of 50 follow `next`; the CSV export
- * is a plain link (the session cookie authorizes it).
+ * is a plain link (the session cookie authorizes it). Filtered by who, action, object and days (issue 20),
+ * kept in the address; the export follows the filters.
  */
-import { useEffect, useState } from 'preact/hooks';
-import { auditCsvUrl } from '../../api/client.js';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { auditCsvUrl, type AuditFilters } from '../../api/client.js';
 import type { AuditEntry } from '../../api/types.js';
 import { errorMessage } from '../../app/errors.js';
+import { useDebounced } from '../../app/hooks.js';
 import { useSession } from '../../app/session.js';
+import { useQueryState } from '../../app/url-state.js';
+import { DayRange, dayRangeQuery } from '../../components/DayRange.js';
 import { Alert, Card, Empty, Loading } from '../../components/ui.js';
 import { t } from '../../i18n/vi.js';
 import { areaNames, flattenTree, type FlatArea } from '../../logic/area-tree.js';
 import { describeAction, diffOf, fieldLabel, fmtAuditTime, fmtValue, isTechnicalField, objectLabel, outcome, type FieldChange, type UserName } from '../../logic/audit.js';
 
 const PAGE = 50;
+/** The actions a row can be filtered by: the routes the log has words for, in Vietnamese, A to Z. */
+const ACTIONS = Object.entries(t.audit.actions)
+  .filter(([key]) => /^(POST|PUT|PATCH|DELETE) \/api\//.test(key))
+  .sort((a, b) => a[1].localeCompare(b[1], 'vi'));
+/** The filter bar's words (issue 20), kept with the page. */
+const af = {
+  user: 'Người thực hiện',
+  action: 'Hành động',
+  object: 'Đối tượng',
+  objectId: 'Mã đối tượng',
+  any: 'Tất cả',
+  from: 'Từ ngày',
+  to: 'Đến ngày',
+  noMatch: 'Không có dòng nhật ký nào khớp bộ lọc.',
+};
+
+/** Address keys of the filters (issue 20: a link reopens the same search). */
+const KEYS = ['nguoi', 'hanh-dong', 'doi-tuong', 'ma', 'tu', 'den'] as const;
 
 export default function AuditView() {
   const { api, areas } = useSession();
+  const [f, setF] = useQueryState(KEYS);
+  const [typedUser, setTypedUser] = useState(f.nguoi);
+  const [typedId, setTypedId] = useState(f.ma);
+  const user = useDebounced(typedUser.trim(), 400);
+  const objectId = useDebounced(typedId.trim(), 400);
+  useEffect(() => {
+    if (user !== f.nguoi || objectId !== f.ma) setF({ nguoi: user, ma: objectId });
+  }, [user, objectId]);
+  const filters: AuditFilters = {
+    ...(f.nguoi ? { user: f.nguoi } : {}),
+    ...(f['hanh-dong'] ? { action: f['hanh-dong'] } : {}),
+    ...(f['doi-tuong'] ? { objectType: f['doi-tuong'] as NonNullable<AuditFilters['objectType']> } : {}),
+    ...(f.ma ? { objectId: f.ma } : {}),
+    ...dayRangeQuery(f.tu, f.den),
+  };
+  const filterKey = JSON.stringify(filters);
+  /** Which search the rows shown belong to: a page of an older search arriving late is dropped. */
+  const current = useRef(filterKey);
+  current.current = filterKey;
   const [items, setItems] = useState<AuditEntry[] | null>(null);
   const [next, setNext] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
@@ -28,10 +69,12 @@ export default function AuditView() {
   const [users, setUsers] = useState<ReadonlyMap<string, string>>(new Map());
 
   const load = async (before: number | null) => {
+    const key = filterKey;
     setBusy(true);
     setError(null);
     try {
-      const page = await api.audit({ limit: PAGE, before });
+      const page = await api.audit({ ...filters, limit: PAGE, before });
+      if (key !== current.current) return;
       setItems((list) => (before === null ? page.items : [...(list ?? []), ...page.items.filter((i) => !list?.some((o) => o.id === i.id))]));
       setNext(page.next);
     } catch (err) {
@@ -41,7 +84,10 @@ export default function AuditView() {
     }
   };
   useEffect(() => {
+    setItems(null);
     void load(null);
+  }, [filterKey]);
+  useEffect(() => {
     areas().then((tree) => setNames(areaNames(flattenTree(tree))), () => undefined);
     // Who a user id is (created_by, decided_by, …): the province admin reading the log may list users.
     api.users().then((page) => setUsers(new Map(page.items.map((u) => [u.id, u.username]))), () => undefined);
@@ -60,16 +106,56 @@ export default function AuditView() {
     <div class="audit">
       <div class="row wrap audit-head">
         <h1 class="grow">{t.audit.title}</h1>
-        <a class="btn" href={auditCsvUrl()} download="audit.csv" data-testid="audit-csv" title={t.audit.exportHint}>
+        <a class="btn" href={auditCsvUrl(filters)} download="audit.csv" data-testid="audit-csv" title={t.audit.exportHint}>
           ⬇ {t.audit.export}
         </a>
       </div>
       <p class="muted small">
         {t.audit.intro} {t.audit.exportHint}
       </p>
+      <Card>
+        <div class="row wrap filters" role="search">
+          <label class="field narrow" for="audit-user">
+            <span>{af.user}</span>
+            <input id="audit-user" type="search" list="audit-users" value={typedUser} maxLength={64} onInput={(e) => setTypedUser(e.currentTarget.value)} data-testid="audit-user" />
+            <datalist id="audit-users">
+              {[...users.values()].map((u) => (
+                <option key={u} value={u} />
+              ))}
+            </datalist>
+          </label>
+          <label class="field grow" for="audit-action">
+            <span>{af.action}</span>
+            <select id="audit-action" value={f['hanh-dong']} onChange={(e) => setF({ 'hanh-dong': e.currentTarget.value })} data-testid="audit-action">
+              <option value="">{af.any}</option>
+              {ACTIONS.map(([key, label]) => (
+                <option key={key} value={key}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label class="field narrow" for="audit-object">
+            <span>{af.object}</span>
+            <select id="audit-object" value={f['doi-tuong']} onChange={(e) => setF({ 'doi-tuong': e.currentTarget.value })} data-testid="audit-object">
+              <option value="">{af.any}</option>
+              {Object.entries(t.audit.objects).map(([key, label]) => (
+                <option key={key} value={key}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label class="field narrow" for="audit-object-id">
+            <span>{af.objectId}</span>
+            <input id="audit-object-id" type="search" value={typedId} maxLength={200} onInput={(e) => setTypedId(e.currentTarget.value)} data-testid="audit-object-id" />
+          </label>
+          <DayRange idPrefix="audit" from={f.tu} to={f.den} onChange={(v) => setF({ ...(v.from !== undefined ? { tu: v.from } : {}), ...(v.to !== undefined ? { den: v.to } : {}) })} labels={af} />
+        </div>
+      </Card>
       {error && <Alert>{error}</Alert>}
       {!items && !error && <Loading />}
-      {items && !items.length && <Empty>{t.audit.empty}</Empty>}
+      {items && !items.length && <Empty>{filterKey === '{}' ? t.audit.empty : af.noMatch}</Empty>}
       {items && items.length > 0 && (
         <Card>
           <div class="table-wrap">

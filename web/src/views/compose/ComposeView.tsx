@@ -21,6 +21,7 @@ import { PreviewPanel, type PreviewState } from './PreviewPanel.js';
 import { RecordingPanel } from './RecordingPanel.js';
 import { SchedulePanel } from '../schedule/SchedulePanel.js';
 import { RelayForm } from './RelayForm.js';
+import { COPY_PARAM } from '../../logic/routes.js';
 
 const PREVIEW_MAX = 5000;
 // The server refuses longer bulletins (issue 13: memory is bounded by the audio length).
@@ -70,6 +71,21 @@ export default function ComposeView() {
   /** The bulletin being created or uploaded: aborted on cancel and when the view goes away. */
   const job = useRef<AbortController | null>(null);
   const debounced = useDebounced(text, 1200);
+  // `/soan-tin?chep=<id>`, the library's "Chép và sửa" (issue 20): the form starts with a text bulletin's title,
+  // text and category; saving makes a new bulletin, the original stays as it was.
+  useEffect(() => {
+    const copyOf = new URLSearchParams(location.search).get(COPY_PARAM);
+    if (!copyOf) return;
+    api.bulletin(copyOf).then(
+      (b) => {
+        if (b.source !== 'text') return;
+        setTitle(b.title);
+        setText(b.text);
+        if ((BULLETIN_CATEGORIES as readonly string[]).includes(b.category ?? '')) setCategory(b.category as BulletinCategory);
+      },
+      (err: unknown) => setFormError(errorMessage(err)),
+    );
+  }, []);
 
   const runPreview = async () => {
     const source = previewSource(text);
