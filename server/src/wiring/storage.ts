@@ -26,6 +26,7 @@ import { RelayLogRepository } from '../repos/relay-log.js';
 import { ProgrammeRepository } from '../repos/programmes.js';
 import { LiveRepository } from '../repos/live.js';
 import { MosquittoHashRepository } from '../repos/mosquitto-hashes.js';
+import { VoiceSettingRepository } from '../repos/voice-settings.js';
 
 export interface Storage {
   db: Db;
@@ -56,6 +57,8 @@ export interface Storage {
   live: LiveRepository;
   /** Boxes' lines of Mosquitto's password file (issue 21), when the server writes Mosquitto's files. */
   mosquittoHashes: MosquittoHashRepository;
+  /** Each area's default voice and speaking rate (issue 20). */
+  voiceSettings: VoiceSettingRepository;
 }
 
 /** Opens the database under `dataDir` (migrating it) and the media store; nothing else starts. */
@@ -95,5 +98,6 @@ export async function openStorage(dataDir: string): Promise<Storage> {
     programmes: new ProgrammeRepository(db, bulletins),
     live: new LiveRepository(db),
     mosquittoHashes: new MosquittoHashRepository(db),
+    voiceSettings: new VoiceSettingRepository(db),
   };
 }

@@ -27,6 +27,7 @@ const VIEWS = {
   golive: () => import('../views/golive/GoLiveView.js'),
   national: () => import('../views/national/NationalView.js'),
   warnings: () => import('../views/warnings/WarningsView.js'),
+  settings: () => import('../views/settings/SettingsView.js'),
 } satisfies Record<RouteName, unknown>;
 const liveView = () => import('../views/live/BroadcastLiveView.js');
 

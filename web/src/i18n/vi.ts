@@ -40,6 +40,7 @@ export const t = {
     tooLarge: 'Dữ liệu quá lớn.',
     server: 'Máy chủ gặp lỗi. Vui lòng thử lại sau.',
     invalid: 'Dữ liệu chưa hợp lệ:',
+    invalidInput: 'Dữ liệu chưa hợp lệ. Hãy kiểm tra lại các ô đã nhập.',
     generic: 'Đã có lỗi xảy ra.',
   },
 
@@ -76,6 +77,7 @@ export const t = {
     golive: 'Phát trực tiếp',
     national: 'Liên thông',
     warnings: 'Cảnh báo thiên tai',
+    settings: 'Cài đặt',
   },
 
   roles: {
@@ -760,6 +762,7 @@ export const t = {
     device: 'Cụm loa',
     state: 'Trạng thái',
     at: 'Thời điểm',
+    airsAt: (at: string) => `Sẽ phát ${at}`,
     reason: 'Lý do',
     progress: (done: number, total: number) => `${done}/${total} cụm loa đã phát xong`,
     filter: 'Lọc theo trạng thái',

@@ -27,6 +27,7 @@ export const ACTIONS = [
   'view-warnings',
   'issue-warning',
   'manage-warning-sources',
+  'settings',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -62,13 +63,16 @@ const RULES: Record<Action, (role: Role) => boolean> = {
   'view-warnings': anyone,
   'issue-warning': (role) => canApprove({ role }),
   'manage-warning-sources': admins,
+  // Issue 20: the settings page (users, reading dictionary, area voice, offers down to communes) is for
+  // approvers and province admins; its users tab for admins only ('manage-users'), as the server answers.
+  settings: (role) => canApprove({ role }),
 };
 
 export function can(role: Role, action: Action): boolean {
   return RULES[action](role);
 }
 
-export const ROUTES = ['dashboard', 'golive', 'compose', 'programmes', 'broadcasts', 'approvals', 'warnings', 'inbox', 'devices', 'sources', 'national', 'reports', 'audit'] as const;
+export const ROUTES = ['dashboard', 'golive', 'compose', 'programmes', 'broadcasts', 'approvals', 'warnings', 'inbox', 'devices', 'sources', 'national', 'reports', 'audit', 'settings'] as const;
 export type RouteName = (typeof ROUTES)[number];
 
 /** The action a page needs; a page whose action the role lacks is neither linked nor reachable. */
@@ -88,6 +92,7 @@ const NEEDS: Record<RouteName, Action> = {
   golive: 'go-live',
   national: 'national-link',
   warnings: 'view-warnings',
+  settings: 'settings',
 };
 
 /** Pages whose routes answer only users of the whole installation (no area of their own). */
@@ -107,7 +112,7 @@ export function navFor(role: Role, scope?: { areaCode: string | null }): RouteNa
   const order: RouteName[] =
     role === 'operator'
       ? ['compose', 'golive', 'programmes', 'inbox', 'broadcasts', 'warnings', 'dashboard', 'devices', 'sources', 'reports']
-      : ['dashboard', 'warnings', 'compose', 'golive', 'programmes', 'approvals', 'broadcasts', 'inbox', 'devices', 'sources', 'national', 'reports', 'audit'];
+      : ['dashboard', 'warnings', 'compose', 'golive', 'programmes', 'approvals', 'broadcasts', 'inbox', 'devices', 'sources', 'national', 'reports', 'audit', 'settings'];
   return order.filter((r) => canOpen(role, r, scope));
 }
 

@@ -15,6 +15,7 @@ export const PATHS: Record<RouteName, string> = {
   golive: '/phat-truc-tiep',
   national: '/lien-thong',
   warnings: '/canh-bao',
+  settings: '/cai-dat',
 };
 
 export type Match = { route: RouteName; params: Record<string, string> } | { route: 'home' } | { route: 'broadcast'; params: { id: string } } | { route: 'not-found' };

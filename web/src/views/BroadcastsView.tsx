@@ -77,7 +77,7 @@ export default function BroadcastsView() {
             {items.map((b) => (
               <li key={b.id} class="item">
                 <div class="item-main">
-                  <BroadcastHeading b={b} title={titles.get(b.bulletinId) ?? b.bulletinId} startLabel={t.broadcasts.startAt} />
+                  <BroadcastHeading b={b} title={titles.get(b.bulletinId) ?? '…'} startLabel={t.broadcasts.startAt} />
                 </div>
                 <Link href={broadcastPath(b.id)} class="btn btn-small">
                   {t.broadcasts.open}
