@@ -148,6 +148,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     broadcasts,
     media: storage.media,
     dictionary: storage.dictionary,
+    voiceSettings: storage.voiceSettings,
     faults,
     speech,
     render,

@@ -868,6 +868,22 @@ export const migrations: Migration[] = [
     `,
   },
   {
+    version: 28,
+    name: 'area voice settings',
+    sql: `
+      -- Issue 20 ("set reading speed and voice"): the voice and speaking rate an area's bulletins are read with
+      -- when the bulletin does not choose; the most local area of a bulletin's ancestry wins, else the server's
+      -- LOAXA_TTS_VOICE at speed 1 (repos/voice-settings.ts).
+      CREATE TABLE area_voice_settings (
+        area_code TEXT PRIMARY KEY,
+        voice TEXT NOT NULL,
+        speed REAL NOT NULL CHECK (speed >= 0.5 AND speed <= 2),
+        updated_by TEXT,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
+  {
     version: 29,
     name: 'public bulletins',
     sql: `

@@ -29,6 +29,7 @@ import type { Bulletin } from '../repos/bulletins.js';
 import type { AppContext } from '../services/context.js';
 import type { MediaLinks } from '../http/media-links.js';
 import { access, ANY_ROLE, WRITERS } from '../http/access.js';
+import { defaultVoiceFor } from '../services/voice-defaults.js';
 
 /** The six national topic categories and the voices are the HTTP contract's (`@loaxa/shared`). */
 export { BULLETIN_CATEGORIES, VOICES } from '@loaxa/shared';
@@ -80,7 +81,7 @@ const readyAudio = (links: MediaLinks, userId: string, sha256: string, durationM
 };
 
 /** What these routes use, and all they are given (wiring/http.ts). */
-export type BulletinRouteDeps = Pick<AppContext, 'config' | 'bulletins' | 'bulletinService' | 'sources' | 'objects' | 'programmes'>;
+export type BulletinRouteDeps = Pick<AppContext, 'config' | 'areas' | 'voiceSettings' | 'bulletins' | 'bulletinService' | 'sources' | 'objects' | 'programmes'>;
 
 export const bulletinRoutes: FastifyPluginAsyncZod<BulletinRouteDeps> = async (app, deps) => {
   app.post(
@@ -102,14 +103,18 @@ export const bulletinRoutes: FastifyPluginAsyncZod<BulletinRouteDeps> = async (a
     },
     async (request, reply) => {
       const user = principalOf(request);
-      const { title, text, category, voice, speed } = request.body;
-      const limit = maxBulletinChars(speed ?? 1);
+      const { title, text, category } = request.body;
+      // Issue 20: what the bulletin does not choose, its area's setting does (routes/tts.ts, migration 28).
+      const byArea = defaultVoiceFor(deps, user.areaCode);
+      const voice = request.body.voice ?? byArea.voice;
+      const speed = request.body.speed ?? byArea.speed;
+      const limit = maxBulletinChars(speed);
       if (text.length > limit) {
         const message = `at most ${limit} characters at speed ${speed} (slower speech takes longer to air): shorten it, raise the speed or split it`;
         throw badRequest(`invalid body: text: ${message}`, [{ path: 'text', message }]);
       }
       const id = newId('bt');
-      deps.bulletins.insert({ id, title, text: text.normalize('NFC'), category: category ?? null, voice: voice ?? deps.config.ttsVoice, speed: speed ?? 1, createdBy: user.id, areaCode: user.areaCode });
+      deps.bulletins.insert({ id, title, text: text.normalize('NFC'), category: category ?? null, voice, speed, createdBy: user.id, areaCode: user.areaCode });
       if (request.body.public) deps.bulletins.setPublic(id, true); // issue 22: the commune's web page, once aired
       const job = deps.bulletinService.synthesize(id);
       const waited = await Promise.race([job, new Promise<null>((r) => setTimeout(() => r(null), deps.config.ttsSyncWaitMs).unref())]);

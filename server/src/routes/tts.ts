@@ -10,6 +10,10 @@ import {
   dictionaryTermParamsSchema,
   ttsPreviewBodySchema,
   ttsPreviewSchema,
+  voiceSettingDeleteQuerySchema,
+  voiceSettingPutBodySchema,
+  voiceSettingQuerySchema,
+  voiceSettingSchema,
 } from '@loaxa/shared';
 import { canWrite, coversArea, type Principal } from '../auth/scope.js';
 import { principalOf } from '../http/auth.js';
@@ -17,7 +21,8 @@ import { ApiError, badRequest, errorBodySchema, forbidden, notFound } from '../h
 import { listSchema } from '../http/pagination.js';
 import { styleForVoice } from '../services/speech.js';
 import type { AppContext } from '../services/context.js';
-import { access, ANY_ROLE, WRITERS } from '../http/access.js';
+import { access, ANY_ROLE, APPROVERS, WRITERS } from '../http/access.js';
+import { defaultVoiceFor } from '../services/voice-defaults.js';
 
 
 /**
@@ -49,13 +54,15 @@ function assertMayWriteEntries(deps: Pick<AppContext, 'areas'>, user: Principal,
 }
 
 /** What these routes use, and all they are given (wiring/http.ts). */
-export type TtsRouteDeps = Pick<AppContext, 'config' | 'areas' | 'dictionary' | 'media' | 'speech' | 'render'>;
+export type TtsRouteDeps = Pick<AppContext, 'config' | 'areas' | 'dictionary' | 'voiceSettings' | 'media' | 'speech' | 'render'>;
+
 
 export const ttsRoutes: FastifyPluginAsyncZod<TtsRouteDeps> = async (app, deps) => {
   app.post(
     '/api/v1/tts/preview',
     {
-      config: { access: access.roles(WRITERS, { scope: 'nothing stored' }, { why: 'synthesize audio' }) },
+      // Nothing is stored; an areaCode given must lie inside the caller's area (403 from the hook).
+      config: { access: access.roles(WRITERS, { area: { in: 'body', key: 'areaCode' } }, { why: 'synthesize audio' }) },
       schema: {
         tags: ['tts'],
         summary: 'How a text will be read aloud: the words, what was rewritten, guessed or left unread, and the audio',
@@ -69,14 +76,19 @@ export const ttsRoutes: FastifyPluginAsyncZod<TtsRouteDeps> = async (app, deps) 
     },
     async (request) => {
       const user = principalOf(request);
-      const { text, speed } = request.body;
-      const voice = request.body.voice ?? deps.config.ttsVoice;
+      const { text } = request.body;
+      const areaCode = request.body.areaCode ?? user.areaCode;
+      if (areaCode !== null && !deps.areas.get(areaCode)) throw badRequest(`unknown area ${areaCode}`, [{ path: 'areaCode', message: 'unknown area' }]);
+      // Heard as the area's bulletins will be read: its voice and rate unless the request chooses.
+      const byArea = defaultVoiceFor(deps, areaCode);
+      const voice = request.body.voice ?? byArea.voice;
+      const speed = request.body.speed ?? byArea.speed;
       const style = request.body.style ?? styleForVoice(voice);
-      // Read as the caller's own bulletins would be: with the entries of its area's ancestry.
-      const reading = deps.speech.normalize(text.normalize('NFC'), style, user.areaCode);
+      // Read as the area's bulletins would be: with the entries of its ancestry.
+      const reading = deps.speech.normalize(text.normalize('NFC'), style, areaCode);
       let out;
       try {
-        out = await deps.render({ text, voice, speed: speed ?? 1, style, areaCode: user.areaCode, onProgress: () => undefined });
+        out = await deps.render({ text, voice, speed, style, areaCode, onProgress: () => undefined });
       } catch (err) {
         throw new ApiError(422, 'LOAXA_TTS_FAILED', `synthesis failed: ${(err as Error).message}`);
       }
@@ -164,6 +176,72 @@ export const ttsRoutes: FastifyPluginAsyncZod<TtsRouteDeps> = async (app, deps) 
       assertMayWriteEntries(deps, user, areaCode);
       if (!deps.dictionary.delete(request.params.term, areaCode)) throw notFound(`dictionary entry ${request.params.term} of ${areaCode ?? 'the installation'}`);
       return reply.status(204).send(null);
+    },
+  );
+
+  /** The area asked about (default: the caller's), 400 when unknown. */
+  const areaOf = (request: FastifyRequest, given: string | undefined): string | null => {
+    const code = given ?? principalOf(request).areaCode;
+    if (code !== null && !deps.areas.get(code)) throw badRequest(`unknown area ${code}`, [{ path: 'areaCode', message: 'unknown area' }]);
+    return code;
+  };
+  const settingOf = (code: string | null) => {
+    const own = code === null ? null : deps.voiceSettings.get(code);
+    return { areaCode: code, own: own ? { voice: own.voice, speed: own.speed, updatedAt: new Date(own.updatedAt).toISOString() } : null, effective: defaultVoiceFor(deps, code) };
+  };
+
+  app.get(
+    '/api/v1/tts/voice',
+    {
+      config: { access: access.roles(ANY_ROLE, { area: { in: 'query', key: 'areaCode' } }) },
+      schema: {
+        tags: ['tts'],
+        summary: 'The voice and speaking rate an area’s bulletins are read with when a bulletin does not choose (default area: yours)',
+        querystring: voiceSettingQuerySchema,
+        response: { 200: voiceSettingSchema, 400: errorBodySchema, 403: errorBodySchema },
+      },
+    },
+    async (request) => settingOf(areaOf(request, request.query.areaCode)),
+  );
+
+  app.put(
+    '/api/v1/tts/voice',
+    {
+      // Issue 20: the province sets its own and its communes' reading; a commune's approver its commune's. The
+      // hook refuses an area outside the caller's (403) before anything is read; every write is audited.
+      config: { access: access.roles(APPROVERS, { area: { in: 'body', key: 'areaCode' } }, { why: 'set the reading voice and speed' }) },
+      schema: {
+        tags: ['tts'],
+        summary: 'Set the default voice and speaking rate of an area (yours or one inside it); bulletins made afterwards use it',
+        body: voiceSettingPutBodySchema,
+        response: { 200: voiceSettingSchema, 400: errorBodySchema, 403: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const user = principalOf(request);
+      const { areaCode, voice, speed } = request.body;
+      areaOf(request, areaCode);
+      deps.voiceSettings.set({ areaCode, voice, speed, updatedBy: user.id, updatedAt: Date.now() });
+      request.log.info({ areaCode, voice, speed }, 'area voice set');
+      return settingOf(areaCode);
+    },
+  );
+
+  app.delete(
+    '/api/v1/tts/voice',
+    {
+      config: { access: access.roles(APPROVERS, { area: { in: 'query', key: 'areaCode' } }, { why: 'set the reading voice and speed' }) },
+      schema: {
+        tags: ['tts'],
+        summary: 'Remove an area’s own voice setting: the one of the area above it, or the server’s default, applies again',
+        querystring: voiceSettingDeleteQuerySchema,
+        response: { 200: voiceSettingSchema, 400: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const code = areaOf(request, request.query.areaCode)!;
+      if (!deps.voiceSettings.delete(code)) throw notFound(`voice setting of ${code}`);
+      return settingOf(code);
     },
   );
 };

@@ -15,6 +15,7 @@ import type { MediaStore } from '../audio/index.js';
 import type { BulletinService, SpeechRenderer } from './bulletin-service.js';
 import type { SpeechService } from './speech.js';
 import type { DictionaryRepository } from '../repos/dictionary.js';
+import type { VoiceSettingRepository } from '../repos/voice-settings.js';
 import type { FaultRepository } from '../repos/faults.js';
 import type { DeliveryService } from './delivery-service.js';
 import type { Scheduler } from './scheduler.js';
@@ -54,6 +55,8 @@ export interface AppContext {
   broadcasts: BroadcastRepository;
   media: MediaStore;
   dictionary: DictionaryRepository;
+  /** Each area's default voice and speaking rate (issue 20). */
+  voiceSettings: VoiceSettingRepository;
   faults: FaultRepository;
   speech: SpeechService;
   /** The renderer bulletins and previews use (the speech service's, unless a test replaces it). */

@@ -63,7 +63,7 @@ export async function buildHttp(
   },
 ): Promise<FastifyInstance> {
   const { tls } = deps;
-  const { areas, users, sessions, devices, deviceCredentials, bulletins, broadcasts, media, dictionary, faults, speech, render, bulletinService, deliveryService, scheduler, coverage, events, requests, bus, brokerIdentities, onShutdown, broadcastService, objects, offers, asRun, audit, claims, misbehaviour, mqttPort, disconnectDevice, sources, sourceChecker, relayLog, agenda, streamAddressGuard, programmes, programmeService, live, opsCounts, brokerHealth } = ctx;
+  const { areas, users, sessions, devices, deviceCredentials, bulletins, broadcasts, media, dictionary, voiceSettings, faults, speech, render, bulletinService, deliveryService, scheduler, coverage, events, requests, bus, brokerIdentities, onShutdown, broadcastService, objects, offers, asRun, audit, claims, misbehaviour, mqttPort, disconnectDevice, sources, sourceChecker, relayLog, agenda, streamAddressGuard, programmes, programmeService, live, opsCounts, brokerHealth } = ctx;
   const mediaLinks = await openMediaLinks({ secret: config.mediaLinkSecret, dataDir: deps.dataDir, ttlSeconds: config.mediaLinkTtlSeconds });
 
   // With a certificate the same server answers HTTPS; its type stays the plain one (the routes do not care).
@@ -156,7 +156,7 @@ export async function buildHttp(
   await app.register(authRoutes, { config, users, sessions, areas, events, loginGuard, passwordChecks });
   await app.register(areaRoutes, { areas });
   await app.register(deviceRoutes, { config, areas, devices, faults, objects, brokerIdentities, mqttPort, disconnectDevice });
-  await app.register(bulletinRoutes, { config, bulletins, bulletinService, sources, objects, programmes });
+  await app.register(bulletinRoutes, { config, areas, voiceSettings, bulletins, bulletinService, sources, objects, programmes });
   await app.register(sourceRoutes, { areas, bulletins, broadcasts, sources, sourceChecker, objects, agenda, streamAddressGuard, programmes });
   await app.register(programmeRoutes, { bulletins, programmes, programmeService, objects });
   await app.register(broadcastRoutes, { config, broadcasts, broadcastService, scheduler, objects, bulletins, devices });
@@ -186,7 +186,7 @@ export async function buildHttp(
   onShutdown(() => void live.stopAll());
   await app.register(liveRoutes, { config, live });
   await app.register(liveAudioRoutes, { config, live, deviceCredentials, sessions, users, events });
-  await app.register(ttsRoutes, { config, areas, dictionary, media, speech, render });
+  await app.register(ttsRoutes, { config, areas, dictionary, voiceSettings, media, speech, render });
   await app.register(userRoutes, { users, sessions, areas, events, objects });
   await app.register(reportRoutes, { areas, asRun, broadcasts, bulletins, relayLog, objects, programmes, coverage, monthlyReport: ctx.monthlyReport, devices, faults });
   await app.register(offerRoutes, { config, areas, devices, bulletins, broadcasts, broadcastService, offers, objects });

@@ -27,6 +27,7 @@ import { ProgrammeRepository } from '../repos/programmes.js';
 import { LiveRepository } from '../repos/live.js';
 import { MosquittoHashRepository } from '../repos/mosquitto-hashes.js';
 import { MonthlyReportRepository } from '../repos/monthly-report.js';
+import { VoiceSettingRepository } from '../repos/voice-settings.js';
 
 export interface Storage {
   db: Db;
@@ -59,6 +60,8 @@ export interface Storage {
   mosquittoHashes: MosquittoHashRepository;
   /** Faults and warnings of a month, for the monthly report (issue 20). */
   monthlyReport: MonthlyReportRepository;
+  /** Each area's default voice and speaking rate (issue 20). */
+  voiceSettings: VoiceSettingRepository;
 }
 
 /** Opens the database under `dataDir` (migrating it) and the media store; nothing else starts. */
@@ -99,5 +102,6 @@ export async function openStorage(dataDir: string): Promise<Storage> {
     live: new LiveRepository(db),
     mosquittoHashes: new MosquittoHashRepository(db),
     monthlyReport: new MonthlyReportRepository(db),
+    voiceSettings: new VoiceSettingRepository(db),
   };
 }

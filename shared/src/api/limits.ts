@@ -32,3 +32,10 @@ export const MUSIC_DUCK_DEFAULT_DB = 15;
 /** The music alone before and after the speech, ms (default 3 s each). */
 export const MUSIC_LEAD_MAX_MS = 30_000;
 export const MUSIC_LEAD_DEFAULT_MS = 3_000;
+
+/**
+ * An area's default speaking rate (issue 20, `PUT /api/v1/tts/voice`): 0.7–1.5 in steps of 0.05. Slower drags,
+ * faster is hard to follow outdoors over a loudspeaker; a bulletin's own speed still goes 0.5–2.
+ */
+export const VOICE_SPEED_MIN = 0.7;
+export const VOICE_SPEED_MAX = 1.5;

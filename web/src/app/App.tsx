@@ -31,6 +31,7 @@ const VIEWS = {
   install: () => import('../views/device/InstallView.js'),
   notifications: () => import('../views/notifications/NotificationsView.js'),
   library: () => import('../views/library/LibraryView.js'),
+  settings: () => import('../views/settings/SettingsView.js'),
 } satisfies Record<RouteName, unknown>;
 const liveView = () => import('../views/live/BroadcastLiveView.js');
 const deviceView = () => import('../views/device/DeviceView.js');

@@ -4,26 +4,30 @@ import type { Priority } from '../api/types.js';
 import { t } from '../i18n/vi.js';
 import { allowedPriorities } from '../logic/live.js';
 
+/**
+ * Issue 20 ("no ids or HTTP codes shown"): the server's own text is English and names ids and fields
+ * (`offer of_8f…: declined`, `areaCodes.0: unknown area`); people get the sentence for what happened, and the
+ * forms that can say which field is wrong map the fields themselves (logic/schedule.ts, relays.ts, settings).
+ */
 export function errorMessage(err: unknown): string {
   if (err instanceof ApiFailure) {
-    const detail = err.fields.length ? ` ${err.fields.map((f) => `${f.path}: ${f.message}`).join('; ')}` : ` ${err.message}`;
     switch (err.status) {
       case 0:
         return t.errors.network;
       case 400:
-        return `${t.errors.invalid}${detail}`;
+        return t.errors.invalidInput;
       case 401:
         return /emergency/i.test(err.message) ? t.errors.reauth : t.errors.unauthorized;
       case 403:
-        return `${t.errors.forbidden} (${err.message})`;
+        return t.errors.forbidden;
       case 404:
         return t.errors.notFound;
       case 409:
-        return `${t.errors.conflict} (${err.message})`;
+        return t.errors.conflict;
       case 413:
         return t.errors.tooLarge;
       default:
-        return err.status >= 500 ? t.errors.server : `${t.errors.generic}${detail}`;
+        return err.status >= 500 ? t.errors.server : t.errors.generic;
     }
   }
   return t.errors.generic;

@@ -40,6 +40,7 @@ export const t = {
     tooLarge: 'Dữ liệu quá lớn.',
     server: 'Máy chủ gặp lỗi. Vui lòng thử lại sau.',
     invalid: 'Dữ liệu chưa hợp lệ:',
+    invalidInput: 'Dữ liệu chưa hợp lệ. Hãy kiểm tra lại các ô đã nhập.',
     generic: 'Đã có lỗi xảy ra.',
   },
 
@@ -82,6 +83,7 @@ export const t = {
     install: 'Lắp đặt',
     notifications: 'Thông báo',
     library: 'Thư viện bản tin',
+    settings: 'Cài đặt',
   },
 
   roles: {
@@ -766,6 +768,7 @@ export const t = {
     device: 'Cụm loa',
     state: 'Trạng thái',
     at: 'Thời điểm',
+    airsAt: (at: string) => `Sẽ phát ${at}`,
     reason: 'Lý do',
     progress: (done: number, total: number) => `${done}/${total} cụm loa đã phát xong`,
     filter: 'Lọc theo trạng thái',

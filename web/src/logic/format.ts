@@ -18,8 +18,10 @@ export function fmtTime(iso: string | number | Date): string {
   return timeOnly.format(new Date(iso));
 }
 
+/** "06/12" (Intl's vi-VN writes "06-12" for a day and month without the year). */
 export function fmtDayMonth(iso: string | number): string {
-  return dayMonth.format(new Date(iso));
+  const parts = dayMonth.formatToParts(new Date(iso));
+  return `${parts.find((p) => p.type === 'day')?.value ?? ''}/${parts.find((p) => p.type === 'month')?.value ?? ''}`;
 }
 
 export function fmtNumber(n: number): string {

@@ -32,6 +32,7 @@ export const ACTIONS = [
   'register-box',
   'view-notifications',
   'view-library',
+  'settings',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -77,13 +78,16 @@ const RULES: Record<Action, (role: Role) => boolean> = {
   // Issue 20: the bulletin library is for everyone who reads bulletins; reusing or copying one is offered to
   // writers only (the page asks `schedule` and `compose`), as the server refuses viewers those writes.
   'view-library': anyone,
+  // Issue 20: the settings page (users, reading dictionary, area voice, offers down to communes) is for
+  // approvers and province admins; its users tab for admins only ('manage-users'), as the server answers.
+  settings: (role) => canApprove({ role }),
 };
 
 export function can(role: Role, action: Action): boolean {
   return RULES[action](role);
 }
 
-export const ROUTES = ['dashboard', 'golive', 'compose', 'programmes', 'broadcasts', 'approvals', 'warnings', 'inbox', 'devices', 'install', 'sources', 'national', 'reports', 'audit', 'calendar', 'notifications', 'library'] as const;
+export const ROUTES = ['dashboard', 'golive', 'compose', 'programmes', 'broadcasts', 'approvals', 'warnings', 'inbox', 'devices', 'install', 'sources', 'national', 'reports', 'audit', 'calendar', 'notifications', 'library', 'settings'] as const;
 export type RouteName = (typeof ROUTES)[number];
 
 /** The action a page needs; a page whose action the role lacks is neither linked nor reachable. */
@@ -109,6 +113,7 @@ const NEEDS: Record<RouteName, Action> = {
   install: 'register-box',
   notifications: 'view-notifications',
   library: 'view-library',
+  settings: 'settings',
 };
 
 /** Pages whose routes answer only users of the whole installation (no area of their own). */
@@ -128,7 +133,7 @@ export function navFor(role: Role, scope?: { areaCode: string | null }): RouteNa
   const order: RouteName[] =
     role === 'operator'
       ? ['compose', 'library', 'golive', 'programmes', 'inbox', 'calendar', 'broadcasts', 'warnings', 'dashboard', 'devices', 'install', 'sources', 'reports', 'notifications']
-      : ['dashboard', 'warnings', 'compose', 'library', 'golive', 'programmes', 'approvals', 'calendar', 'broadcasts', 'inbox', 'devices', 'install', 'sources', 'national', 'reports', 'audit', 'notifications'];
+      : ['dashboard', 'warnings', 'compose', 'library', 'golive', 'programmes', 'approvals', 'calendar', 'broadcasts', 'inbox', 'devices', 'install', 'sources', 'national', 'reports', 'audit', 'settings', 'notifications'];
   return order.filter((r) => canOpen(role, r, scope));
 }
 

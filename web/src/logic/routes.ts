@@ -19,6 +19,7 @@ export const PATHS: Record<RouteName, string> = {
   install: '/lap-dat',
   notifications: '/thong-bao',
   library: '/thu-vien',
+  settings: '/cai-dat',
 };
 
 export type Match =

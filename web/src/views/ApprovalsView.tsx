@@ -48,7 +48,7 @@ export default function ApprovalsView() {
       {items?.map((b) => (
         <Card key={b.id} class="approval">
           <div class="item-main">
-            <BroadcastHeading b={b} title={titles.get(b.bulletinId) ?? b.bulletinId} startLabel={t.approvals.startAt}>
+            <BroadcastHeading b={b} title={titles.get(b.bulletinId) ?? '…'} startLabel={t.approvals.startAt}>
               <span>
                 {t.approvals.submittedAt}: {fmtDateTime(b.createdAt)}
               </span>

@@ -109,7 +109,7 @@ export default function BroadcastsView() {
             {items.map((b) => (
               <li key={b.id} class="item" data-testid="broadcast-item">
                 <div class="item-main">
-                  <BroadcastHeading b={b} title={titles.get(b.bulletinId) ?? b.bulletinId} startLabel={t.broadcasts.startAt}>
+                  <BroadcastHeading b={b} title={titles.get(b.bulletinId) ?? '…'} startLabel={t.broadcasts.startAt}>
                     {status === 'all' && <Badge tone={b.status}>{t.broadcastStatus[b.status] ?? b.status}</Badge>}
                   </BroadcastHeading>
                 </div>

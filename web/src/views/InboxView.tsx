@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Bulletin, Device, Offer, OfferStatus } from '../api/types.js';
 import { useSession } from '../app/session.js';
 import { errorMessage } from '../app/errors.js';
+import { ListenPlayer } from '../components/ListenPlayer.js';
 import { Alert, Badge, Card, Empty, Link, Loading } from '../components/ui.js';
 import { t } from '../i18n/vi.js';
 import { areaNames, flattenTree, type FlatArea } from '../logic/area-tree.js';
@@ -121,7 +122,7 @@ function OfferContent({ bulletinId }: { bulletinId: string }) {
       {open && !b && !error && <Loading />}
       {b && (
         <div data-testid="offer-content">
-          {b.audio ? <audio controls preload="none" src={b.audio.signedUrl} aria-label={t.inbox.listen} /> : <p class="muted small">{t.inbox.noAudio}</p>}
+          {b.audio ? <ListenPlayer src={b.audio.signedUrl} signed={{ expiresAt: b.audio.signedUrlExpiresAt, onExpired: () => void api.bulletin(bulletinId).then(setB, () => undefined) }} label={t.inbox.listen} buttonLabel={t.inbox.listen} /> : <p class="muted small">{t.inbox.noAudio}</p>}
           {b.text.trim() && <p class="offer-text">{b.text}</p>}
         </div>
       )}

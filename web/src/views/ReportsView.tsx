@@ -10,6 +10,7 @@ import { useSession } from '../app/session.js';
 import { errorMessage } from '../app/errors.js';
 import { usePaged } from '../app/hooks.js';
 import { AreaSelect, defaultArea, useFlatAreas } from '../components/AreaSelect.js';
+import { DateField } from '../components/DateTimeField.js';
 import { Alert, Card, Empty, Loading, Pager } from '../components/ui.js';
 import { t } from '../i18n/vi.js';
 import { fmtDuration, fmtNumber, fmtPct } from '../logic/format.js';
@@ -139,11 +140,11 @@ export default function ReportsView() {
           <AreaSelect id="report-area" label={t.reports.area} value={current} onChange={setArea} flat={flat} maxDepth={1} />
           <label class="field">
             <span>{t.reports.from}</span>
-            <input type="date" value={from} onInput={(e) => setFrom(e.currentTarget.value)} required />
+            <DateField value={from} onChange={setFrom} required />
           </label>
           <label class="field">
             <span>{t.reports.to}</span>
-            <input type="date" value={to} onInput={(e) => setTo(e.currentTarget.value)} required />
+            <DateField value={to} onChange={setTo} required />
           </label>
           <button type="submit" class="btn btn-primary" disabled={busy}>
             {t.reports.show}

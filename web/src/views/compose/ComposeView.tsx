@@ -7,6 +7,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { BULLETIN_CATEGORIES, BULLETIN_MAX_CHARS, VOICES, type BulletinCategory, type BulletinCreated, type Voice } from '../../api/types.js';
+import type { VoiceSetting } from '@loaxa/shared/api';
 import { useSession } from '../../app/session.js';
 import { errorMessage, recordingRefusal, uploadErrorMessage } from '../../app/errors.js';
 import { useDebounced } from '../../app/hooks.js';
@@ -86,6 +87,23 @@ export default function ComposeView() {
       (err: unknown) => setFormError(errorMessage(err)),
     );
   }, []);
+  /** The voice was chosen here: the area's default (below) no longer replaces it. */
+  const voiceChosen = useRef(false);
+
+  // Issue 20 ("set reading speed and voice"): the form starts on the area's default voice; its speed applies
+  // on the server, as the form sends none.
+  useEffect(() => {
+    api.request<VoiceSetting>('GET', '/api/v1/tts/voice').then(
+      (s) => !voiceChosen.current && (VOICES as readonly string[]).includes(s.effective.voice) && setVoice(s.effective.voice as Voice),
+      () => undefined,
+    );
+  }, []);
+
+  // Issue 20, broken 11: "Nhập tiêu đề" stayed on screen after the title was typed. A missing-field error
+  // now goes as soon as the field is filled.
+  useEffect(() => {
+    if ((formError === t.compose.needTitle && title.trim()) || (formError === t.compose.needText && text.trim()) || (formError === t.record.needTake && take)) setFormError(null);
+  }, [title, text, take, formError]);
 
   const runPreview = async () => {
     const source = previewSource(text);
@@ -287,7 +305,10 @@ export default function ComposeView() {
               </label>
               <label class="field" hidden={uploading}>
                 <span>{t.compose.voice}</span>
-                <select name="voice" value={voice} onChange={(e) => setVoice(e.currentTarget.value as Voice)}>
+                <select name="voice" value={voice} onChange={(e) => {
+                    voiceChosen.current = true;
+                    setVoice(e.currentTarget.value as Voice);
+                  }}>
                   {VOICES.map((v) => (
                     <option key={v} value={v}>
                       {t.compose.voices[v]}

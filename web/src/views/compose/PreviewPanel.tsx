@@ -1,8 +1,7 @@
 /** "How will it sound?": the normalized reading, highlights, and the synthesized audio. */
-import { useRef } from 'preact/hooks';
 import type { TtsPreview } from '../../api/types.js';
 import { Alert, Loading } from '../../components/ui.js';
-import { SignedAudio } from '../../components/SignedAudio.js';
+import { ListenPlayer } from '../../components/ListenPlayer.js';
 import { t } from '../../i18n/vi.js';
 import { fmtDuration } from '../../logic/format.js';
 import { HighlightedText } from './HighlightedText.js';
@@ -18,7 +17,6 @@ export interface PreviewState {
 
 /** `onExpired`: the audio link has expired while the page stayed open; preview again for a fresh one. */
 export function PreviewPanel({ state, stale, onExpired }: { state: PreviewState; stale: boolean; onExpired: () => void }) {
-  const audio = useRef<HTMLAudioElement>(null);
   const r = state.result;
   return (
     <section class="card preview" aria-labelledby="preview-title" aria-busy={state.status === 'loading'}>
@@ -31,15 +29,11 @@ export function PreviewPanel({ state, stale, onExpired }: { state: PreviewState;
       {r && state.source !== undefined && (
         <div class={state.status === 'loading' ? 'dimmed' : ''}>
           {stale && <Alert kind="warning">{t.preview.stale}</Alert>}
-          <div class="audio-row">
-            <button type="button" class="btn btn-primary" onClick={() => void audio.current?.play()} data-testid="play-preview">
-              ▶ {t.preview.play}
-            </button>
-            <SignedAudio audioRef={audio} preload="none" src={r.audio.signedUrl} expiresAt={r.audio.signedUrlExpiresAt} onExpired={onExpired} label={t.preview.play} />
-            <span class="muted">
-              {t.preview.duration(fmtDuration(r.audio.durationMs))} · {t.preview.engine(r.audio.engine)}
-            </span>
-          </div>
+          {/* The app's one "Nghe thử" control (issue 20). */}
+          <ListenPlayer src={r.audio.signedUrl} signed={{ expiresAt: r.audio.signedUrlExpiresAt, onExpired }} label={t.preview.play} buttonLabel={t.preview.play} buttonTestId="play-preview" testId="preview-audio" />
+          <p class="muted small">
+            {t.preview.duration(fmtDuration(r.audio.durationMs))} · {t.preview.engine(r.audio.engine)}
+          </p>
           <div class="legend" aria-label={t.preview.legend}>
             <span>
               <mark class="hl-rewritten">abc</mark> {t.preview.rewritten} ({r.report.rewritten.length})

@@ -1,8 +1,7 @@
 /** The uploaded recording as it will be broadcast: what the server made of the file, ready to play. */
-import { useRef } from 'preact/hooks';
 import { t } from '../../i18n/vi.js';
 import { fmtDuration } from '../../logic/format.js';
-import { SignedAudio } from '../../components/SignedAudio.js';
+import { ListenPlayer } from '../../components/ListenPlayer.js';
 
 export interface RecordingAudio {
   sha256: string;
@@ -14,7 +13,6 @@ export interface RecordingAudio {
 
 /** `empty`: what to do first, for a file to upload or a recording to make here (issue 16). */
 export function RecordingPanel({ audio, busy, title, fileName, empty = t.upload.panelEmpty, onExpired }: { audio: RecordingAudio | null; busy: boolean; title: string; fileName: string | null; empty?: string; onExpired: () => void }) {
-  const player = useRef<HTMLAudioElement>(null);
   return (
     <section class="card preview" aria-labelledby="recording-title" aria-busy={busy}>
       <header class="card-head">
@@ -22,13 +20,9 @@ export function RecordingPanel({ audio, busy, title, fileName, empty = t.upload.
       </header>
       {audio ? (
         <div data-testid="recording-ready">
-          <div class="audio-row">
-            <button type="button" class="btn btn-primary" onClick={() => void player.current?.play()} data-testid="play-recording">
-              ▶ {t.upload.play}
-            </button>
-            <SignedAudio audioRef={player} preload="metadata" src={audio.audioUrl} expiresAt={audio.audioUrlExpiresAt} onExpired={onExpired} label={t.upload.audioLabel(title)} testId="recording-audio" />
-            <span class="muted">{t.preview.duration(fmtDuration(audio.durationMs))}</span>
-          </div>
+          {/* The app's one "Nghe thử" control (issue 20). */}
+          <ListenPlayer src={audio.audioUrl} signed={{ expiresAt: audio.audioUrlExpiresAt, onExpired }} label={t.upload.audioLabel(title)} buttonLabel={t.upload.play} buttonTestId="play-recording" testId="recording-audio" preload="metadata" />
+          <p class="muted small">{t.preview.duration(fmtDuration(audio.durationMs))}</p>
           <p class="muted small">{t.upload.processed}</p>
           {fileName && <p class="muted small">{t.upload.original(fileName)}</p>}
         </div>

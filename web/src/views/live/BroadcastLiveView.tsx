@@ -10,6 +10,8 @@ import { useSession } from '../../app/session.js';
 import { errorMessage } from '../../app/errors.js';
 import { usePaged } from '../../app/hooks.js';
 import { Alert, Badge, Card, Empty, Loading, Pager } from '../../components/ui.js';
+import { DateField, TimeField } from '../../components/DateTimeField.js';
+import { OfferAction } from '../settings/OfferPanel.js';
 import { t } from '../../i18n/vi.js';
 import { fmtDateTime, fmtTime } from '../../logic/format.js';
 import { can } from '../../logic/roles.js';
@@ -23,6 +25,8 @@ import { localInstant, localTimeIn, localToday } from '../../logic/schedule.js';
 const PAGE = 50;
 const DONE: DeliveryState[] = ['played'];
 const TERMINAL: DeliveryState[] = ['played', 'failed', 'missed', 'cancelled', 'expired'];
+/** States of a box that has not started the airing yet: its time is the airing's, not the last change's. */
+const WAITING: DeliveryState[] = ['queued', 'sent', 'acknowledged', 'cached'];
 
 export function StateBar({ summary, total }: { summary: Partial<Record<DeliveryState, number>>; total: number }) {
   return (
@@ -41,6 +45,8 @@ export default function BroadcastLiveView({ id }: { id: string }) {
   const [updatedAt, setUpdatedAt] = useState<Date | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [title, setTitle] = useState<string>('');
+  /** A ready bulletin of text or a recording, which the province may offer down to communes (offers.ts). */
+  const [ready, setReady] = useState(false);
   const [filter, setFilter] = useState<DeliveryState | ''>('');
   const [notice, setNotice] = useState<string | null>(null);
   /** A relay's source (null: not a relay), and the latest `relay` event of each box. */
@@ -78,6 +84,7 @@ export default function BroadcastLiveView({ id }: { id: string }) {
     if (detail?.bulletinId && !title)
       api.bulletin(detail.bulletinId).then((b) => {
         setTitle(b.title);
+        setReady(b.status === 'ready' && (b.source === 'text' || b.source === 'recording'));
         if (b.programme) setProgrammeId(b.id);
         if (b.relay) {
           const sourceId = b.relay.sourceId;
@@ -125,7 +132,7 @@ export default function BroadcastLiveView({ id }: { id: string }) {
   return (
     <div class="live">
       <h1>
-        {t.live.title}: {title || detail.bulletinId}
+        {t.live.title}: {title || '…'}
       </h1>
       <div class="row wrap meta">
         <Badge tone={detail.status}>{t.broadcastStatus[detail.status] ?? detail.status}</Badge>
@@ -169,6 +176,8 @@ export default function BroadcastLiveView({ id }: { id: string }) {
           <span data-testid="rejected-notice">{t.live.rejectedNotice(detail.decisionReason)}</span>
         </Alert>
       )}
+      {/* Issue 20: the province offers the bulletin of what it broadcasts down to communes' inboxes too. */}
+      {can(me.role, 'approve') && ready && <OfferAction bulletinId={detail.bulletinId} />}
       {canCancel && detail.status === 'approved' && series && occurrence && <MoveAiring id={id} occurrenceAt={occurrence} onDone={setNotice} />}
       {lostAlert}
       {error !== null && !lostSince && <Alert kind="warning">{t.live.pollError}</Alert>}
@@ -226,15 +235,15 @@ export default function BroadcastLiveView({ id }: { id: string }) {
                   <tr key={d.deviceId}>
                     <td>
                       {names.get(d.deviceId) ?? d.deviceId}
-                      <br />
-                      <small class="muted">{d.deviceId}</small>
                     </td>
                     <td>
                       <span class={`state st-${d.state}${lostSince ? ' stale' : ''}`} data-state={d.state}>
                         {stateText(d.state)}
                       </span>
                     </td>
-                    <td>{fmtTime(d.at)}</td>
+                    {/* Issue 20, broken 11: a box that has not played yet showed when the delivery was made (the
+                        submit time); it shows when it airs, and once it has played or failed, when that was. */}
+                    <td data-testid="delivery-at">{WAITING.includes(d.state) ? t.live.airsAt(fmtDateTime(d.occurrenceAt)) : fmtTime(d.at)}</td>
                     <td>{d.reason ?? ''}</td>
                   </tr>
                 ))}
@@ -280,11 +289,11 @@ function MoveAiring({ id, occurrenceAt, onDone }: { id: string; occurrenceAt: st
       <div class="row wrap">
         <label class="field">
           <span>{t.live.moveDate}</span>
-          <input type="date" value={date} onInput={(e) => setDate(e.currentTarget.value)} />
+          <DateField value={date} onChange={setDate} />
         </label>
         <label class="field">
           <span>{t.live.moveTime}</span>
-          <input type="time" value={time} onInput={(e) => setTime(e.currentTarget.value)} />
+          <TimeField value={time} onChange={setTime} />
         </label>
         <button type="button" class="btn btn-primary" disabled={busy || !date || !time} onClick={() => void move()}>
           {t.live.moveConfirm}

@@ -5,6 +5,7 @@
  */
 import type { Source } from '../../api/types.js';
 import { t } from '../../i18n/vi.js';
+import { TimeField } from '../../components/DateTimeField.js';
 import { itemLengthMs, type ItemDraft, type ItemError, type ItemField, type Lengths } from '../../logic/programmes.js';
 import { fmtLength, statusLabel } from '../../logic/relays.js';
 import { fmtDuration } from '../../logic/format.js';
@@ -160,7 +161,7 @@ export function ItemEditor({ item, index, count, errors, bulletins, sources, len
           ) : (
             <label class="field narrow">
               <span>{p.until}</span>
-              <input type="time" value={item.until} onInput={(e) => onChange({ until: e.currentTarget.value })} aria-invalid={bad('until') ? 'true' : undefined} aria-describedby={`${idOf('until')} ${idOf('until')}-hint`} />
+              <TimeField value={item.until} onChange={(v) => onChange({ until: v })} aria-invalid={bad('until') ? 'true' : undefined} aria-describedby={`${idOf('until')} ${idOf('until')}-hint`} />
               <small id={`${idOf('until')}-hint`} class="muted">
                 {p.untilHint}
               </small>

@@ -4,6 +4,7 @@
  * and when the page goes away), a busy state while the server renders, and a note once the items changed
  * after the preview was made. Refusals go back to the builder, to be shown on the items they name.
  */
+import { ListenPlayer } from '../../components/ListenPlayer.js';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure } from '../../api/client.js';
 import { errorMessage } from '../../app/errors.js';
@@ -64,7 +65,7 @@ export function ProgrammePreview({ items, lengths, onErrors }: { items: readonly
       </small>
       {preview.status === 'ok' && (
         <>
-          <audio controls preload="auto" src={preview.url} aria-label={p.previewAudio} data-testid="programme-preview" />
+          <ListenPlayer src={preview.url} label={p.previewAudio} preload="auto" testId="programme-preview" />
           {preview.key !== key && <p class="muted small">{p.previewStale}</p>}
         </>
       )}

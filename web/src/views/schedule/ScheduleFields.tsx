@@ -1,4 +1,5 @@
 /** The "when" part of the schedule form: kind, date and times, weekdays, days, range, repeats. */
+import { DateField, TimeField } from '../../components/DateTimeField.js';
 import { t } from '../../i18n/vi.js';
 import { SCHEDULE_KINDS, type FormError, type ScheduleForm } from '../../logic/schedule.js';
 
@@ -45,7 +46,7 @@ function Times({ form, set, errors }: { form: ScheduleForm; set: Set; errors: Fo
       <div class="row wrap">
         {form.times.map((time, i) => (
           <span key={i} class="time-item">
-            <input type="time" aria-label={`${t.schedule.time} ${i + 1}`} value={time} onInput={(e) => set({ times: form.times.map((x, j) => (j === i ? e.currentTarget.value : x)) })} aria-invalid={!!err} />
+            <TimeField aria-label={`${t.schedule.time} ${i + 1}`} value={time} onChange={(v) => set({ times: form.times.map((x, j) => (j === i ? v : x)) })} aria-invalid={!!err} />
             {form.times.length > 1 && (
               <button type="button" class="btn btn-small btn-ghost" aria-label={t.schedule.removeTime(time)} onClick={() => set({ times: form.times.filter((_, j) => j !== i) })}>
                 ✕
@@ -88,11 +89,11 @@ export function ScheduleFields({ form, set, errors }: { form: ScheduleForm; set:
         <div class="row wrap">
           <label class="field">
             <span>{t.schedule.date}</span>
-            <input type="date" value={form.date} onInput={(e) => set({ date: e.currentTarget.value })} aria-invalid={!!dateErr} aria-describedby="date-error" />
+            <DateField value={form.date} onChange={(v) => set({ date: v })} aria-invalid={!!dateErr} aria-describedby="date-error" />
           </label>
           <label class="field">
             <span>{t.schedule.time}</span>
-            <input type="time" value={form.time} onInput={(e) => set({ time: e.currentTarget.value })} aria-invalid={!!dateErr} aria-describedby="date-error" />
+            <TimeField value={form.time} onChange={(v) => set({ time: v })} aria-invalid={!!dateErr} aria-describedby="date-error" />
           </label>
           <ErrorText id="date-error" text={dateErr} />
         </div>
@@ -129,11 +130,11 @@ export function ScheduleFields({ form, set, errors }: { form: ScheduleForm; set:
         <div class="row wrap">
           <label class="field">
             <span>{t.schedule.from}</span>
-            <input type="date" value={form.from} onInput={(e) => set({ from: e.currentTarget.value })} aria-invalid={!!rangeErr} aria-describedby="range-error" />
+            <DateField value={form.from} onChange={(v) => set({ from: v })} aria-invalid={!!rangeErr} aria-describedby="range-error" />
           </label>
           <label class="field">
             <span>{t.schedule.until}</span>
-            <input type="date" value={form.until} onInput={(e) => set({ until: e.currentTarget.value })} aria-invalid={!!rangeErr} aria-describedby="range-error" />
+            <DateField value={form.until} onChange={(v) => set({ until: v })} aria-invalid={!!rangeErr} aria-describedby="range-error" />
           </label>
           <ErrorText id="range-error" text={rangeErr} />
         </div>

@@ -24,17 +24,22 @@ export function SchedulePanel({ bulletinId, bulletinTitle }: { bulletinId: strin
   const [apiError, setApiError] = useState<string | null>(null);
   /** "Đã kiểm tra cách đọc" (issue 19): aired without an approver, the spans the reader guessed are the sender's to check. */
   const [readingChecked, setReadingChecked] = useState(false);
-  const set = (patch: Partial<ScheduleForm>) => setForm((f) => ({ ...f, ...patch }));
+  const set = (patch: Partial<ScheduleForm>) => {
+    setForm((f) => ({ ...f, ...patch }));
+    // The server's refusal was about the form as it was; it is not shown against the changed one.
+    setApiError(null);
+  };
 
   const draft = () => {
     const r = formToDraft(form, bulletinId);
     setErrors(r.ok ? [] : r.errors);
     return r.ok ? r.draft : null;
   };
-  const currentKey = (() => {
-    const r = formToDraft(form, bulletinId);
-    return r.ok ? JSON.stringify(r.draft) : null;
-  })();
+  const current = formToDraft(form, bulletinId);
+  const currentKey = current.ok ? JSON.stringify(current.draft) : null;
+  // Issue 20, broken 11: an error stayed under a field after it was fixed (errors were recomputed only on
+  // "Kiểm tra"/save). Once shown, each error stays only while the form still has it.
+  const shown = errors.length ? (current.ok ? [] : current.errors.filter((e) => errors.some((x) => x.field === e.field))) : [];
   const fresh = check !== null && check.key === currentKey;
   const spans = fresh ? (check.result.readingSpans ?? []) : [];
   const mustCheck = spans.length > 0 && form.priority !== 'emergency' && !readingChecked;
@@ -69,7 +74,7 @@ export function SchedulePanel({ bulletinId, bulletinTitle }: { bulletinId: strin
     }
   };
 
-  const targetErr = fieldError(errors, 'targets');
+  const targetErr = fieldError(shown, 'targets');
   return (
     <form class="card schedule" onSubmit={(e) => void save(e)} aria-labelledby="schedule-title" noValidate>
       <header class="card-head">
@@ -80,7 +85,7 @@ export function SchedulePanel({ bulletinId, bulletinTitle }: { bulletinId: strin
       </header>
       <div class="schedule-grid">
         <div>
-          <ScheduleFields form={form} set={set} errors={errors} />
+          <ScheduleFields form={form} set={set} errors={shown} />
           <label class="field">
             <span>{t.schedule.priority}</span>
             <select name="priority" value={form.priority} onChange={(e) => set({ priority: e.currentTarget.value as Priority })} aria-describedby="priority-hint">
