@@ -22,7 +22,7 @@ t.test('a server restart between scheduling and air time: the boxes still air it
   const base = server.urls.httpUrl;
   const api = async (method: string, path: string, body?: unknown, token?: string) => {
     const res = await fetch(base + path, { method, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-    return (await res.json());
+    return (await res.json()) as any;
   };
   const token = (await api('POST', '/api/v1/auth/login', { username: 'admin', password: ADMIN_PASSWORD })).token;
   await importSampleAreas(async (m, p, b, tk) => ({ status: 200, body: await api(m, p, b, tk), headers: new Headers() }), token);

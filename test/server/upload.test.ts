@@ -32,22 +32,22 @@ t.test('recordings in MP3, WAV and M4A become broadcast audio; anything else is 
   const post = (body: FormData) => fetch(`${base}/api/v1/bulletins/upload`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body });
   for (const fmt of ['mp3', 'wav', 'm4a'] as const) {
     const res = await post(form({ title: `Ghi âm ${fmt}`, category: 'general' }, { name: `../../evil.${fmt}`, bytes: await recording(fmt), type: 'audio/mpeg' }));
-    const body = (await res.json());
+    const body = (await res.json()) as any;
     t.equal(res.status, 201, `${fmt}: ${JSON.stringify(body)}`);
     t.ok(Math.abs(body.audio.durationMs - 3000) < 200, `${fmt}: ${body.audio.durationMs} ms`);
-    const got = (await (await fetch(`${base}/api/v1/bulletins/${body.id}`, { headers: { authorization: `Bearer ${token}` } })).json());
+    const got = (await (await fetch(`${base}/api/v1/bulletins/${body.id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as any;
     t.equal(got.audio.engine, 'recording');
     t.ok(got.audio.lufs >= -17 && got.audio.lufs <= -15, `${fmt}: brought to broadcast loudness (${got.audio.lufs} LUFS)`);
   }
   const fake = await post(form({ title: 'Không phải âm thanh' }, { name: 'song.mp3', bytes: Buffer.from('this is a text file pretending to be an mp3'), type: 'audio/mpeg' }));
   t.equal(fake.status, 415, 'checked by decoding, not by the name');
-  t.match(((await fake.json())).error.message, /not an audio file/);
+  t.match(((await fake.json()) as any).error.message, /not an audio file/);
   const big = await post(form({ title: 'Quá lớn' }, { name: 'big.wav', bytes: Buffer.alloc(3 * 1024 * 1024, 1), type: 'audio/wav' }));
   t.equal(big.status, 413);
   const noFile = await post(form({ title: 'Không có tệp' }));
-  t.equal(((await noFile.json())).error.fields[0].path, 'file');
+  t.equal(((await noFile.json()) as any).error.fields[0].path, 'file');
   const noTitle = await post(form({}, { name: 'a.wav', bytes: await recording('wav'), type: 'audio/wav' }));
-  t.equal(((await noTitle.json())).error.fields[0].path, 'title');
+  t.equal(((await noTitle.json()) as any).error.fields[0].path, 'title');
   const json = await fetch(`${base}/api/v1/bulletins/upload`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
   t.equal(json.status, 415);
   t.same(await readdir(join(dataDir, 'uploads')), [], 'no upload is left behind, processed or refused');

@@ -77,7 +77,7 @@ t.test('areas: outside the source is unmatched; geometry reaches boxes; the prev
     headers: { 'content-type': 'application/cap+xml', authorization: `Bearer ${s.token}` },
     body: xmlOf(alert({}, { severity: 'Minor', parameter: [], area: [{ areaDesc: 'xã Hưng Đạo, Tỉnh Mẫu', polygon: [[[21, 103], [22, 103], [22, 104], [21, 104], [21, 103]]] }] })),
   });
-  const p = (await res.json());
+  const p = (await res.json()) as any;
   t.equal(res.status, 200, JSON.stringify(p));
   t.equal(p.decision, 'wait');
   t.match(p.reason, /chờ duyệt/);
