@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { dayRangeQuery, parseVnDate, showVnDate } from '../../web/src/logic/day-range.js';
-import { readQuery, writeQuery } from '../../web/src/app/url-state.js';
+import { readQuery, writeQuery } from '../../web/src/logic/query.js';
 
 t.test('dd/mm/yyyy in, YYYY-MM-DD out', async (t) => {
   t.equal(parseVnDate('07/12/2026'), '2026-12-07');
