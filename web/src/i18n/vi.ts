@@ -138,6 +138,7 @@ export const t = {
     preview: 'Nghe thử',
     previewing: 'Đang chuyển văn bản thành giọng nói…',
     autoPreview: 'Tự động cập nhật khi gõ',
+    publish: 'Đăng lên trang bản tin của xã sau khi phát',
     create: 'Tạo bản tin',
     creating: 'Đang tạo âm thanh…',
     progress: (pct: number) => `Đang tạo âm thanh: ${pct}%`,

@@ -59,6 +59,8 @@ export default function ComposeView() {
   const [source, setSource] = useState<Source>(relaySourceId ? 'relay' : 'text');
   const [title, setTitle] = useState('');
   const [category, setCategory] = useState<BulletinCategory>('general');
+  // Issue 22: published on the commune's web page (podcast, notices, player) once it has aired there.
+  const [publish, setPublish] = useState(false);
   const [voice, setVoice] = useState<Voice>('vi');
   const [text, setText] = useState('');
   const [file, setFile] = useState<File | null>(null);
@@ -182,7 +184,7 @@ export default function ComposeView() {
     const ctl = startJob();
     setBulletin({ status: 'creating', progress: 0 });
     try {
-      const res = await api.createBulletin({ title: title.trim(), text: text.trim(), category, voice });
+      const res = await api.createBulletin({ title: title.trim(), text: text.trim(), category, voice, ...(publish ? { public: true } : {}) });
       await follow(res, ctl, (error) => error ?? t.compose.failed);
     } catch (err) {
       if (!ctl.signal.aborted) setBulletin({ status: 'failed', message: errorMessage(err) });
@@ -340,6 +342,10 @@ export default function ComposeView() {
                   {t.compose.autoPreview}
                 </label>
               </div>
+              <label class="check">
+                <input type="checkbox" name="public" checked={publish} onChange={(e) => setPublish(e.currentTarget.checked)} />
+                {t.compose.publish}
+              </label>
             </div>
             <div hidden={source !== 'record'} class="field">
               <InAppRecorder disabled={locked} onTake={setTake} />
