@@ -1,12 +1,12 @@
 /**
  * Which bulletins a commune's page publishes (issue 22), on a real SQLite file with the real migrations: only
- * public ones (or an actual disaster warning's), only once a box of that commune (or of a village inside it)
+ * public ones (an actual disaster warning's bulletin is flagged public by the warning service), only once a box of that commune (or of a village inside it)
  * played them, dated by their first playing there.
  */
 import t from 'tap';
 import { join } from 'node:path';
 import { openDatabase } from '../../server/src/db/database.js';
-import { FeedRepository } from '../../server/src/feeds/feed-repository.js';
+import { AIRED_OF, FeedRepository } from '../../server/src/feeds/feed-repository.js';
 import { tempDir } from '../helpers/server.js';
 
 t.test('public, aired in the commune, first air time; warnings public by nature unless an exercise', async (t) => {
@@ -31,7 +31,7 @@ t.test('public, aired in the commune, first air time; warnings public by nature 
   bulletin.run('b-private', 'Nội bộ', sha('c'), null, 0);
   bulletin.run('b-unaired', 'Chưa phát', sha('d'), null, 1);
   bulletin.run('b-elsewhere', 'Xã khác', sha('e'), null, 1);
-  bulletin.run('b-warning', 'Cảnh báo lũ', sha('f'), null, 0);
+  bulletin.run('b-warning', 'Cảnh báo lũ', sha('f'), null, 1);
   bulletin.run('b-exercise', 'Diễn tập', sha('0'), null, 0);
   const broadcast = db.prepare("INSERT INTO broadcasts (id, bulletin_id, priority, target_json, start_at, window_ms, status, media_base_url, created_at) VALUES (?, ?, 'normal', '{}', 0, 0, 'approved', '', 0)");
   for (const b of ['public', 'private', 'unaired', 'elsewhere', 'warning', 'exercise']) broadcast.run(`c-${b}`, `b-${b}`);
@@ -73,4 +73,15 @@ t.test('public, aired in the commune, first air time; warnings public by nature 
   t.equal(repo.airedOne('99004', 'b-public'), null, 'a bulletin of another commune is not found here');
   t.equal(repo.airedOne('99003', 'b-public')?.title, 'Công khai');
   t.same(repo.aired('99003', 1).map((b) => b.id), ['b-warning'], 'the limit holds');
+});
+
+t.test('no lookup reads the whole as-run log (review of issue 22: any unauthenticated request scanned delivery_events)', async (t) => {
+  const dir = await tempDir(t, 'loaxa-feeds-plan-');
+  const db = openDatabase(join(dir, 'loaxa.db'));
+  t.teardown(() => db.close());
+  for (const [name, sql] of [['a commune’s feed', AIRED_OF('1')], ['one bulletin', AIRED_OF('t.id = @id')]] as const) {
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ code: '99003', id: 'bt-0', limit: 1 }) as Array<{ detail: string }>).map((r) => r.detail);
+    t.notOk(plan.some((d) => /^SCAN (e|delivery_events)\b/.test(d)), `${name}: delivery_events searched by index (${plan.join(' | ')})`);
+    t.notOk(plan.some((d) => /^SCAN (t|bulletins)\b(?! USING INDEX bulletins_public)/.test(d)), `${name}: bulletins read through the public index (public rows only) or the id`);
+  }
 });

@@ -87,6 +87,7 @@ t.test('a repeated message is ignored; Update replaces; Cancel stops; unknown re
   t.match(got.body.announcement, /xã Tân Lập/);
   const oldBroadcast = got.body.versions[0].broadcastId;
   t.ok(oldBroadcast);
+  t.equal(s.server.ctx.bulletins.get(firstBroadcast.bulletinId)!.public, true, 'an actual warning is a public notice (issue 22)');
 
   const upd = alert({ msgType: 'Update', references: [refOf(a)] }, { description: 'Mưa rất lớn, đã có lũ quét ở thượng nguồn.', area: [{ areaDesc: 'xã Tân Lập, xã Hưng Đạo', geocode: [{ valueName: 'MaDVHC', value: '99003' }, { valueName: 'MaDVHC', value: '99004' }] }] });
   const u = await s.push(xmlOf(upd), src.token);
@@ -104,6 +105,9 @@ t.test('a repeated message is ignored; Update replaces; Cancel stops; unknown re
   const c = await s.push(xmlOf(cancel), src.token);
   t.match(c.body, { accepted: true, warningId: id, state: 'cancelled' });
   t.equal(s.server.ctx.broadcasts.get(newBroadcast.id)!.status, 'cancelled', 'Cancel stops it');
+  // Issue 22: an actual warning's bulletin is public on the communes' pages once aired; a Cancel takes every
+  // version off them (review: a warning sent in error stayed there for good).
+  t.same([firstBroadcast.bulletinId, newBroadcast.bulletinId].map((b) => s.server.ctx.bulletins.get(b)!.public), [false, false], 'the cancelled warning is off the public pages');
   t.equal((await s.api('GET', `/api/v1/warnings/${id}`, undefined, s.token)).body.version, 3);
 
   // An Update of a warning we never saw is taken as a new Alert; a Cancel of one is recorded only.

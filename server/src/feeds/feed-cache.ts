@@ -49,10 +49,11 @@ export class FeedCache {
   }
 
   /**
-   * The answer for `key`, built by `build` when absent or stale; null (a 404) is cached too, so that probing
-   * unknown communes costs no more than asking for a known one.
+   * The answer for `key`, built by `build` when absent or stale; null (a 404) is kept too when `keepMissing`
+   * (communes: probing unknown ones costs no more than asking for a known one), not for per-bulletin keys, whose
+   * misses would otherwise push the feeds out.
    */
-  get(key: string, build: () => Promise<{ body: string | Buffer; type: string } | null>): Promise<CachedAnswer | null> {
+  get(key: string, keepMissing: boolean, build: () => Promise<{ body: string | Buffer; type: string } | null>): Promise<CachedAnswer | null> {
     const hit = this.#entries.get(key);
     if (hit && this.#now() - hit.builtAt < this.opts.ttlMs) {
       this.hits++;
@@ -62,7 +63,7 @@ export class FeedCache {
     // A build under way when a bulletin aired is not joined (invalidate() forgets it): it may have read too early.
     let building = this.#building.get(key);
     if (!building) {
-      const mine = this.#build(key, build).finally(() => {
+      const mine = this.#build(key, keepMissing, build).finally(() => {
         if (this.#building.get(key) === mine) this.#building.delete(key);
       });
       this.#building.set(key, (building = mine));
@@ -70,7 +71,7 @@ export class FeedCache {
     return building;
   }
 
-  async #build(key: string, build: () => Promise<{ body: string | Buffer; type: string } | null>): Promise<CachedAnswer | null> {
+  async #build(key: string, keepMissing: boolean, build: () => Promise<{ body: string | Buffer; type: string } | null>): Promise<CachedAnswer | null> {
     const now = this.#now();
     const generation = this.#generation;
     const built = await build();
@@ -87,7 +88,7 @@ export class FeedCache {
     }
     // Built from what was read before an invalidation that came meanwhile (the file sizes are read after the
     // rows): answer it, but do not keep it.
-    if (generation === this.#generation) {
+    if (generation === this.#generation && (answer || keepMissing)) {
       this.#entries.delete(key);
       this.#entries.set(key, { answer, builtAt: now });
       for (const k of this.#entries.keys()) {
@@ -100,7 +101,7 @@ export class FeedCache {
   }
 
   /** A value for `key`, read by `read` when absent or stale (same invalidation and lifetime as answers). */
-  async value<T>(key: string, read: () => Promise<T>): Promise<T> {
+  async value<T>(key: string, keepMissing: boolean, read: () => Promise<T>): Promise<T> {
     const now = this.#now();
     const hit = this.#values.get(key);
     if (hit && now - hit.builtAt < this.opts.ttlMs) {
@@ -110,7 +111,7 @@ export class FeedCache {
     const generation = this.#generation;
     const value = await read();
     this.builds++;
-    if (generation === this.#generation) {
+    if (generation === this.#generation && (value !== null || keepMissing)) {
       this.#values.delete(key);
       this.#values.set(key, { value, builtAt: now });
       if (this.#values.size > this.opts.maxEntries) this.#values.delete(this.#values.keys().next().value!);

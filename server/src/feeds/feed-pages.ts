@@ -43,6 +43,14 @@ const staticAnswer = (type: string, body: Buffer, at: number): CachedAnswer => (
   lastModified: Math.floor(at / 1000) * 1000,
 });
 
+/**
+ * What a commune code and a bulletin id look like (server/src/ids.ts `newId`): anything else is a 404 at once,
+ * with no lookup and nothing cached (review of issue 22: random paths were a cheap way to make the server work
+ * and to push the real feeds out of the cache).
+ */
+const COMMUNE_CODE = /^\d{1,12}$/;
+const BULLETIN_ID = /^[a-z]{1,8}-[0-9a-f]{16}$/;
+
 export class FeedPages {
   readonly cache: FeedCache;
   readonly #startedAt: number;
@@ -98,21 +106,24 @@ export class FeedPages {
   }
 
   podcast(base: string, code: string) {
-    return this.cache.get(`rss ${base} ${code}`, async () => {
+    if (!COMMUNE_CODE.test(code)) return Promise.resolve(null);
+    return this.cache.get(`rss ${base} ${code}`, true, async () => {
       const l = await this.#latest(code, FEED_ITEMS);
       return l && { type: 'application/rss+xml; charset=utf-8', body: podcastXml(l.commune, l.items, this.#urls(base, l.commune.code), this.#startedAt) };
     });
   }
 
   notices(base: string, code: string) {
-    return this.cache.get(`atom ${base} ${code}`, async () => {
+    if (!COMMUNE_CODE.test(code)) return Promise.resolve(null);
+    return this.cache.get(`atom ${base} ${code}`, true, async () => {
       const l = await this.#latest(code, FEED_ITEMS);
       return l && { type: 'application/atom+xml; charset=utf-8', body: noticesAtom(l.commune, l.items, this.#urls(base, l.commune.code), this.#startedAt) };
     });
   }
 
   embed(base: string, code: string) {
-    return this.cache.get(`embed ${base} ${code}`, async () => {
+    if (!COMMUNE_CODE.test(code)) return Promise.resolve(null);
+    return this.cache.get(`embed ${base} ${code}`, true, async () => {
       const l = await this.#latest(code, EMBED_ITEMS);
       return l && { type: 'text/html; charset=utf-8', body: embedHtml(l.commune, l.items, this.#urls(base, l.commune.code)) };
     });
@@ -120,7 +131,9 @@ export class FeedPages {
 
   /** One public bulletin aired in the commune, with its file's size; null otherwise (404, whatever the reason). */
   item(code: string, id: string): Promise<FeedItem | null> {
-    return this.cache.value(`item ${code} ${id}`, async () => {
+    if (!COMMUNE_CODE.test(code) || !BULLETIN_ID.test(id)) return Promise.resolve(null);
+    // A miss is not kept: ids are many, and a bulletin looked up by id costs one indexed read (feed-repository.ts).
+    return this.cache.value(`item ${code} ${id}`, false, async () => {
       const commune = this.deps.repository.commune(code);
       const one = commune ? this.deps.repository.airedOne(commune.code, id) : null;
       return one ? ((await this.#withBytes([one]))[0] ?? null) : null;
@@ -128,7 +141,8 @@ export class FeedPages {
   }
 
   share(base: string, code: string, id: string) {
-    return this.cache.get(`share ${base} ${code} ${id}`, async () => {
+    if (!COMMUNE_CODE.test(code) || !BULLETIN_ID.test(id)) return Promise.resolve(null);
+    return this.cache.get(`share ${base} ${code} ${id}`, false, async () => {
       const commune = this.deps.repository.commune(code);
       const item = commune ? await this.item(commune.code, id) : null;
       if (!commune || !item) return null;
@@ -138,7 +152,8 @@ export class FeedPages {
   }
 
   transcript(code: string, id: string) {
-    return this.cache.get(`text ${code} ${id}`, async () => {
+    if (!COMMUNE_CODE.test(code) || !BULLETIN_ID.test(id)) return Promise.resolve(null);
+    return this.cache.get(`text ${code} ${id}`, false, async () => {
       const item = await this.item(code, id);
       return item?.text ? { type: 'text/plain; charset=utf-8', body: `${item.title}\n\n${item.text}\n` } : null;
     });

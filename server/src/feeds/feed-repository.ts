@@ -5,9 +5,9 @@
  *
  * "Aired in the commune" is a box of the commune (or of a village inside it) reporting `playing` for a broadcast
  * of the bulletin: a bulletin that was only scheduled, or played elsewhere, is not on this commune's page.
- * A disaster warning that aired is a public notice by nature (issue 22 decision): the bulletin of a warning with
- * CAP status `Actual` counts as public without the flag; exercises, tests and drafts (CAP 1.2 §3.2.1 status)
- * never do. A relay or a programme has no single file to publish and is left out.
+ * A disaster warning that aired is a public notice by nature (issue 22 decision): the warning service flags the
+ * bulletin of a warning with CAP status `Actual` public, and unflags it when the warning is cancelled; exercises,
+ * tests and drafts (CAP 1.2 §3.2.1 status) never are. A relay or a programme has no single file to publish and is left out.
  */
 import type { Db } from '../db/database.js';
 
@@ -61,8 +61,14 @@ const toPublic = (r: Row): PublicBulletin => ({
   warning: r.warning === 1,
 });
 
-/** The commune and every area inside it, then the public bulletins its boxes played. */
-const AIRED = `
+/**
+ * The commune and every area inside it, then the public bulletins its boxes played. Read from the public
+ * bulletins (a partial index) through their broadcasts to their `playing` events, never from the whole as-run
+ * log: the review of issue 22 found `(@id IS NULL OR t.id = @id)` and a public-or-warned test made SQLite scan
+ * every delivery event, synchronously, for any unauthenticated request. The public flag alone decides (an aired
+ * `Actual` warning's bulletin is flagged by the warning service, and unflagged by its Cancel).
+ */
+export const AIRED_OF = (idFilter: string) => `
   WITH RECURSIVE inside(code) AS (SELECT @code UNION SELECT a.code FROM areas a JOIN inside ON a.parent_code = inside.code),
   warned(bulletin_id) AS (
     SELECT bulletin_id FROM warnings WHERE status = 'Actual' AND bulletin_id IS NOT NULL
@@ -71,20 +77,21 @@ const AIRED = `
   SELECT t.id, t.title, t.text, t.category, t.duration_ms, t.audio_sha256, t.mp3_sha256, t.updated_at,
          MIN(e.at) AS first_aired_at, (t.id IN (SELECT bulletin_id FROM warned)) AS warning
   FROM bulletins t
-  JOIN broadcasts b ON b.bulletin_id = t.id
-  JOIN delivery_events e ON e.broadcast_id = b.id AND e.state = 'playing'
-  JOIN devices v ON v.id = e.device_id
-  WHERE (t.public = 1 OR t.id IN (SELECT bulletin_id FROM warned))
+  -- CROSS JOIN keeps this order (SQLite does not reorder it): from the few public bulletins to their events.
+  CROSS JOIN broadcasts b ON b.bulletin_id = t.id
+  CROSS JOIN delivery_events e ON e.broadcast_id = b.id AND e.state = 'playing'
+  CROSS JOIN devices v ON v.id = e.device_id
+  WHERE t.public = 1 AND ID_FILTER
     AND t.status = 'ready' AND t.audio_sha256 IS NOT NULL AND t.duration_ms > 0 AND t.source NOT IN ('relay', 'programme')
     AND v.area_code IN (SELECT code FROM inside)
-    AND (@id IS NULL OR t.id = @id)
   GROUP BY t.id
   ORDER BY first_aired_at DESC, t.id DESC
-  LIMIT @limit`;
+  LIMIT @limit`.replace('ID_FILTER', idFilter);
 
 export class FeedRepository {
   readonly #commune;
   readonly #aired;
+  readonly #airedOne;
   /** Statements run, for the test that a cached answer does not reach SQLite. */
   queries = 0;
 
@@ -93,7 +100,8 @@ export class FeedRepository {
       `SELECT a.code, a.name, a.type, p.name AS parentName FROM areas a LEFT JOIN areas p ON p.code = a.parent_code
        WHERE a.code = ? AND a.level = 'commune'`,
     );
-    this.#aired = db.prepare<{ code: string; id: string | null; limit: number }, Row>(AIRED);
+    this.#aired = db.prepare<{ code: string; limit: number }, Row>(AIRED_OF('1'));
+    this.#airedOne = db.prepare<{ code: string; id: string; limit: number }, Row>(AIRED_OF('t.id = @id'));
   }
 
   /** A commune by its official code; null for an unknown code or an area that is not a commune. */
@@ -105,13 +113,13 @@ export class FeedRepository {
   /** The newest `limit` public bulletins aired in the commune, newest first air time first. */
   aired(code: string, limit: number): PublicBulletin[] {
     this.queries++;
-    return this.#aired.all({ code, id: null, limit }).map(toPublic);
+    return this.#aired.all({ code, limit }).map(toPublic);
   }
 
   /** One public bulletin, if it aired in the commune. */
   airedOne(code: string, id: string): PublicBulletin | null {
     this.queries++;
-    const r = this.#aired.get({ code, id, limit: 1 });
+    const r = this.#airedOne.get({ code, id, limit: 1 });
     return r ? toPublic(r) : null;
   }
 }

@@ -113,19 +113,29 @@ export class NotificationRepository {
   }
 
   /**
-   * Saves a browser's subscription for this user. An endpoint is one browser profile: subscribing it again (the
-   * keys renewed, or another user logged in on the same browser) moves it to this user. The oldest of a user's
-   * subscriptions beyond the cap is dropped.
+   * Saves a browser's subscription for this user; false when the endpoint is another user's (nothing changes).
+   * An endpoint is one browser profile: subscribing it again renews its keys. It is never moved to another user
+   * (review of issue 22/20: anyone who learnt an endpoint could take another person's notifications away); the
+   * browser unsubscribes and subscribes again for a new endpoint instead. The oldest of a user's subscriptions
+   * beyond the cap is dropped.
    */
-  subscribe(userId: string, s: { endpoint: string; p256dh: string; auth: string }, at: number): void {
-    this.db.transaction(() => {
+  subscribe(userId: string, s: { endpoint: string; p256dh: string; auth: string }, at: number): boolean {
+    return this.db.transaction(() => {
+      const owner = this.db.prepare<[string], { user_id: string }>('SELECT user_id FROM push_subscriptions WHERE endpoint = ?').get(s.endpoint);
+      if (owner && owner.user_id !== userId) return false;
       this.db
-        .prepare('INSERT INTO push_subscriptions (endpoint, user_id, p256dh, auth, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(endpoint) DO UPDATE SET user_id = excluded.user_id, p256dh = excluded.p256dh, auth = excluded.auth, created_at = excluded.created_at')
+        .prepare('INSERT INTO push_subscriptions (endpoint, user_id, p256dh, auth, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth, created_at = excluded.created_at')
         .run(s.endpoint, userId, s.p256dh, s.auth, at);
       this.db
         .prepare('DELETE FROM push_subscriptions WHERE user_id = ? AND endpoint NOT IN (SELECT endpoint FROM push_subscriptions WHERE user_id = ? ORDER BY created_at DESC LIMIT ?)')
         .run(userId, userId, MAX_SUBSCRIPTIONS_PER_USER);
+      return true;
     })();
+  }
+
+  /** Every browser of this user stops getting pushes: the user was changed (password, role, area, disabled). */
+  dropUser(userId: string): void {
+    this.db.prepare('DELETE FROM push_subscriptions WHERE user_id = ?').run(userId);
   }
 
   /** Removes the user's subscription at this endpoint; answers whether there was one. */

@@ -49,6 +49,11 @@ export async function wireNotifications(
     logger: deps.logger.child({ module: 'notifications' }),
     ...(deps.now ? { now: deps.now } : {}),
   });
+  // Review of issue 20: a lost phone must stop getting pushes when its user's sessions all end (new password,
+  // role or area, disabled), not only on a clean logout from that phone.
+  ctx.events.on('sessions', (e) => {
+    if (e.all) repo.dropUser(e.userId);
+  });
   await app.register(notificationRoutes, { repo, push, vapidPublicKey: keys.publicKey, emailAvailable: mail !== null, ...(deps.now ? { now: deps.now } : {}) });
   return { repo, service, push, vapidPublicKey: keys.publicKey };
 }

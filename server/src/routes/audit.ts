@@ -81,9 +81,13 @@ export const AUDITED: Record<string, AuditedObject> = {
   'POST /api/v1/broadcasts/:id/approve': broadcast,
   'POST /api/v1/broadcasts/:id/reject': broadcast,
   'PATCH /api/v1/broadcasts/:id/occurrences/:occurrenceAt': broadcast,
+  // Issue 20 review: moving a whole series is found under its broadcast, with the schedule before and after.
+  'POST /api/v1/broadcasts/:id/series/time': broadcast,
   'POST /api/v1/bulletins': { ...bulletin, id: fromResponse },
   'POST /api/v1/bulletins/upload': { ...bulletin, id: fromResponse },
   'POST /api/v1/bulletins/relay': { ...bulletin, id: fromResponse },
+  // Issue 22 review: who published a bulletin on the commune's pages, or took it off.
+  'PATCH /api/v1/bulletins/:id/public': bulletin,
   // A programme is a bulletin (issue 15): its row shows the version each save made.
   'POST /api/v1/programmes': { ...bulletin, id: fromResponse },
   'PUT /api/v1/programmes/:id': bulletin,
@@ -128,7 +132,8 @@ function routeKey(method: string, route: string | undefined): string {
 }
 // Any key ending in one of these (issue 17 review: a national peer's `outPassword`, our password at a child's
 // server, was kept in clear); a boolean such as `resetPassword: true` says nothing secret and stays.
-const SECRET_KEYS = /(password|secret|token|apikey|api_key)$/i;
+// `endpoint`, `auth`, `p256dh`: a browser's Web Push subscription is a capability (review of issue 20).
+const SECRET_KEYS = /(password|secret|token|apikey|api_key|^endpoint|^auth|^p256dh)$/i;
 
 /** Copies a body without secrets (login passwords, user passwords) and with long strings cut. */
 export function redact(value: unknown, depth = 0): unknown {

@@ -181,17 +181,20 @@ export const broadcastRoutes: FastifyPluginAsyncZod<BroadcastRouteDeps> = async 
       const items: Broadcast[] = [];
       let after = decodeCursor(cursor);
       let more = true;
-      while (items.length <= limit && more) {
+      // At most 20 batches (10,000 rows) per request (review of issue 20: `status=all` with words nothing matches
+      // read the whole table, synchronously, for any viewer); past that the answer's cursor continues the scan.
+      for (let batches = 0; items.length <= limit && more && batches < 20; batches++) {
         const batch = deps.broadcasts.byStatus(status === 'all' ? null : status, 500, after, filter);
         more = batch.length === 500;
         after = batch.at(-1)?.id;
         items.push(...batch.filter((b) => deps.objects.broadcastVisible(user, b)));
       }
       const page = items.slice(0, limit);
+      const next = items.length > limit ? encodeCursor(page.at(-1)?.id, true) : encodeCursor(after, more);
       const seen = deps.objects.deviceIdFilter(user);
       // The approval queue shows what the approver must listen to (issue 19), read with today's dictionary.
       const withReading = (b: Broadcast) => (status === 'submitted' ? { ...toSummary(b, seen), readingSpans: svc.readingSpans(b) } : toSummary(b, seen));
-      return { items: page.map(withReading), total: page.length, next: encodeCursor(page.at(-1)?.id, items.length > limit) };
+      return { items: page.map(withReading), total: page.length, next };
     },
   );
 

@@ -18,7 +18,7 @@ import {
   type Notification,
 } from '@loaxa/shared';
 import { principalOf } from '../http/auth.js';
-import { badRequest, errorBodySchema, notFound } from '../http/errors.js';
+import { badRequest, conflict, errorBodySchema, notFound } from '../http/errors.js';
 import { access, ANY_ROLE } from '../http/access.js';
 import type { NotificationRepository, NotificationRow } from '../notifications/repo.js';
 import type { PushSender } from '../notifications/push-sender.js';
@@ -93,7 +93,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRouteDeps> = 
     '/api/v1/notifications/push/subscribe',
     {
       config: { access: access.roles(ANY_ROLE, OWN) },
-      schema: { tags: ['notifications'], summary: 'Saves this browser’s Web Push subscription for the caller', body: pushSubscriptionBodySchema, response: { 201: z.object({ subscriptions: z.number().int() }), 400: errorBodySchema } },
+      schema: { tags: ['notifications'], summary: 'Saves this browser’s Web Push subscription for the caller', body: pushSubscriptionBodySchema, response: { 201: z.object({ subscriptions: z.number().int() }), 400: errorBodySchema, 409: errorBodySchema } },
     },
     async (request, reply) => {
       const user = principalOf(request);
@@ -104,7 +104,8 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRouteDeps> = 
       const p256 = Buffer.from(keys.p256dh, 'base64url');
       if (p256.length !== 65 || p256[0] !== 4) throw badRequest('Khóa của trình duyệt không hợp lệ.', [{ path: 'keys.p256dh', message: 'not an uncompressed P-256 point' }]);
       if (Buffer.from(keys.auth, 'base64url').length !== 16) throw badRequest('Khóa của trình duyệt không hợp lệ.', [{ path: 'keys.auth', message: 'not 16 bytes' }]);
-      repo.subscribe(user.id, { endpoint, p256dh: keys.p256dh, auth: keys.auth }, now());
+      if (!repo.subscribe(user.id, { endpoint, p256dh: keys.p256dh, auth: keys.auth }, now()))
+        throw conflict('Trình duyệt này đang nhận thông báo của một người dùng khác. Hãy tắt thông báo rồi bật lại.');
       return reply.status(201).send({ subscriptions: repo.subscriptions(user.id).length });
     },
   );

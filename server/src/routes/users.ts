@@ -91,8 +91,9 @@ export const userRoutes: FastifyPluginAsyncZod<UserRouteDeps> = async (app, deps
       // The target is inside the caller's area (the route's declaration); so must be the area it is moved to.
       checkArea(me, areaCode);
       deps.users.update(target.id, { ...(pw ? { passwordHash: await hashPassword(pw) } : {}), ...(role ? { role } : {}), ...(areaCode !== undefined ? { areaCode } : {}), ...(disabled !== undefined ? { disabled } : {}) });
-      if (disabled || pw || role || areaCode !== undefined) deps.sessions.revokeAll(target.id);
-      deps.events.emit('sessions', { userId: target.id }); // its open live event streams check their login at once
+      const all = Boolean(disabled || pw || role || areaCode !== undefined);
+      if (all) deps.sessions.revokeAll(target.id);
+      deps.events.emit('sessions', { userId: target.id, all }); // its open live event streams check their login at once; with `all` its browsers stop getting pushes
       request.log.info({ userId: target.id, changed: Object.keys(request.body) }, 'user changed');
       return toApi(deps.users.byId(target.id)!);
     },

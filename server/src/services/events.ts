@@ -19,7 +19,7 @@ export interface ServerEventMap {
   /** How one item of a programme went on a box (issue 15), as stored in the programme item log. */
   'programme-item': [{ deviceId: string; broadcastId: string; occurrenceAt: number; version: number; index: number; state: ProgrammeItemState; at: number; airedMs: number | null; reason: string | null }];
   /** A session of this user was revoked (logout) or the user was changed (disabled, role, area, password). */
-  sessions: [{ userId: string }];
+  sessions: [{ userId: string; /** Every session ended: the user was changed (password, role, area, disabled). */ all?: boolean }];
   /** The embedded broker saw a box's last connection end (a clean disconnect sends no last will); ingest marks it offline. */
   deviceGone: [{ deviceId: string }];
   /** A broadcast was submitted for approval, approved, rejected or withdrawn while waiting (issue 20: the notifications tell who must act or the author). `by`: the user who acted. */

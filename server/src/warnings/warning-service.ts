@@ -371,6 +371,7 @@ export class WarningService {
           this.deps.warnings.put({ ...target, version, state: 'cancelled', reason: `nguồn đã hủy${alert.note ? `: ${alert.note.slice(0, 300)}` : ''}`, updatedAt: this.now() });
         });
         await this.stopBroadcast(target, source === FORM ? opts.decider! : this.actor(source));
+        this.unpublish(target.id);
         return { accepted: true, warningId: target.id, state: 'cancelled', message: `Đã hủy cảnh báo ${target.identifier}; các loa đang phát đã dừng`, settled: done };
       }
       case 'Update':
@@ -471,6 +472,9 @@ export class WarningService {
       // The attention signal (audio/chime.ts 'attention') is read before the speech when the policy or the form
       // asks for it: it belongs to the bulletin, so a synthesis resumed after a restart keeps it.
       this.deps.bulletins.insert({ id: bulletinId, title, text: w0.announcement.normalize('NFC'), category: 'unscheduled-news', voice: this.deps.ttsVoice, speed: 1, createdBy: actor.id, areaCode: null, attention: w0.attention });
+      // Issue 22: an actual warning is a public notice on the communes' pages once aired (exercises and tests are
+      // not); the flag alone decides what those pages show, so a Cancel can take it off (unpublish below).
+      if (w0.status === 'Actual') this.deps.bulletins.setPublic(bulletinId, true);
       const b = await this.deps.bulletinService.synthesize(bulletinId);
       const w = this.deps.warnings.get(warningId)!;
       if (w.version !== version || w.state !== 'airing') return;
@@ -612,8 +616,15 @@ export class WarningService {
         this.deps.warnings.addVersion({ warningId: id, version, sourceKey: FORM, sender: alert.sender, identifier, sent: alert.sent, sentMs: now, msgType: 'Cancel', status: w.status, origin: `person:${user.username}`, receivedAt: now, xml, bulletinId: null, broadcastId: null, note: reason });
       });
       await this.stopBroadcast(w, user);
+      this.unpublish(id);
       return next;
     });
+  }
+
+  /** A cancelled warning leaves the communes' public pages (issue 22 review): a message sent in error must not stay there. */
+  private unpublish(warningId: string): void {
+    const ids = new Set([this.deps.warnings.get(warningId)?.bulletinId, ...this.deps.warnings.versions(warningId).map((v) => v.bulletinId)]);
+    for (const id of ids) if (id) this.deps.bulletins.setPublic(id, false);
   }
 
   /** The province's form, written as a CAP Alert and taken as the form's with the person as the one who decided. */

@@ -3,7 +3,7 @@
  * browser's Web Push subscription. They live with the page so their code loads with it.
  */
 import type { NotificationList, NotificationPreferences, NotificationPreferencesBody, PushSubscriptionBody } from '@loaxa/shared/api';
-import { withQuery, type ApiClient } from '../../api/client.js';
+import { ApiFailure, withQuery, type ApiClient } from '../../api/client.js';
 import { NOTIFICATIONS_CHANGED } from '../../app/Header.js';
 
 const N = '/api/v1/notifications';
@@ -55,8 +55,17 @@ export async function enablePush(n: NotificationsApi): Promise<PushState> {
   const key = (await n.pushKey()).publicKey;
   const b64 = key.replace(/-/g, '+').replace(/_/g, '/');
   const raw = Uint8Array.from(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)), (c) => c.charCodeAt(0));
-  const sub = (await reg.pushManager.getSubscription()) ?? (await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: raw }));
-  await n.subscribe(subscriptionBody(sub));
+  const fresh = () => reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: raw });
+  const sub = (await reg.pushManager.getSubscription()) ?? (await fresh());
+  try {
+    await n.subscribe(subscriptionBody(sub));
+  } catch (err) {
+    // 409: this browser's endpoint still belongs to someone who used it before; the server never moves it to
+    // another user, so the browser takes a new one.
+    if (!(err instanceof ApiFailure) || err.status !== 409) throw err;
+    await sub.unsubscribe();
+    await n.subscribe(subscriptionBody(await fresh()));
+  }
   return 'on';
 }
 
