@@ -49,7 +49,8 @@ self.addEventListener('push', (event) => {
       lang: 'vi',
       icon: '/icon-192.png',
       badge: '/icon-192.png',
-      data: { url: typeof data.url === 'string' && data.url.startsWith('/') ? data.url : '/thong-bao' },
+      // A path of this app only: `//host` or `/\\host` would open another site (review of issue 20).
+      data: { url: typeof data.url === 'string' && /^\/(?![/\\])/.test(data.url) ? data.url : '/thong-bao' },
     }),
   );
 });
