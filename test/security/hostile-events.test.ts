@@ -9,6 +9,16 @@ import { connect, type Socket } from 'node:net';
 import { securityServer } from './helpers.js';
 import { waitFor } from '../helpers/wait.js';
 
+type Server = Awaited<ReturnType<typeof securityServer>>['server'];
+/**
+ * Listeners the live-event streams hold on the bus: the count beyond what the server keeps for itself from the
+ * start (the feeds' cache and the notifications listen for good, issues 20 and 22).
+ */
+function streamListeners(server: Server): (event: 'delivery' | 'device') => number {
+  const resident = { delivery: server.ctx.events.listenerCount('delivery'), device: server.ctx.events.listenerCount('device') };
+  return (event) => server.ctx.events.listenerCount(event) - resident[event];
+}
+
 /** Opens a stream on a raw socket and resolves once the status line is in (the socket stays open, unread after). */
 function openRaw(base: string, token: string, opts: { read?: boolean } = {}): Promise<{ status: number; head: string; socket: Socket; closed: Promise<void> }> {
   const { hostname, port } = new URL(base);
@@ -34,6 +44,7 @@ function openRaw(base: string, token: string, opts: { read?: boolean } = {}): Pr
 
 t.test('five streams per user; the sixth is refused with 429, others are not affected, a slot frees when a browser leaves', async (t) => {
   const { base, server, login } = await securityServer(t);
+  const held = streamListeners(server);
   const op = await login('operator', '99003');
   const other = await login('viewer', '99003');
   const streams: Array<Awaited<ReturnType<typeof openRaw>>> = [];
@@ -72,7 +83,7 @@ t.test('five streams per user; the sixth is refused with 429, others are not aff
 
   // Leaving frees everything: slots and the bus listeners each stream held.
   for (const s of streams.splice(0)) s.socket.destroy();
-  await waitFor('every listener gone', () => (server.ctx.events.listenerCount('delivery') === 0 && server.ctx.events.listenerCount('device') === 0 ? true : null), 3000, 20);
+  await waitFor('every listener gone', () => (held('delivery') === 0 && held('device') === 0 ? true : null), 3000, 20);
   const back: Array<Awaited<ReturnType<typeof openRaw>>> = [];
   for (let i = 0; i < 5; i++) back.push(await openRaw(base, op.token));
   t.same(back.map((s) => s.status), [200, 200, 200, 200, 200], 'all five slots came back');
@@ -81,6 +92,7 @@ t.test('five streams per user; the sixth is refused with 429, others are not aff
 
 t.test('opening and dropping streams in a loop leaks no slot and no listener', async (t) => {
   const { base, server, login } = await securityServer(t);
+  const held = streamListeners(server);
   const op = await login('operator', '99003');
   for (let round = 0; round < 40; round++) {
     const batch = await Promise.all(Array.from({ length: 5 }, () => openRaw(base, op.token)));
@@ -91,20 +103,21 @@ t.test('opening and dropping streams in a loop leaks no slot and no listener', a
     }
     for (const s of batch) s.socket.destroy();
     await Promise.all(batch.map((s) => s.closed));
-    await waitFor('the slots of this round', () => (server.ctx.events.listenerCount('delivery') === 0 ? true : null), 3000, 5);
+    await waitFor('the slots of this round', () => (held('delivery') === 0 ? true : null), 3000, 5);
   }
   t.pass('200 streams opened and dropped, five at a time, never refused');
-  t.equal(server.ctx.events.listenerCount('device'), 0, 'no listener left behind');
+  t.equal(held('device'), 0, 'no listener left behind');
 });
 
 t.test('a stream that is never read is cut off instead of growing in memory; its slot comes back', async (t) => {
   const { base, api, token: adminToken, server, login } = await securityServer(t);
+  const held = streamListeners(server);
   const op = await login('operator', '99003');
   const dev = (await api('POST', '/api/v1/devices', { name: 'loa', areaCode: '99003' }, adminToken)).body;
   const frozen = await openRaw(base, op.token);
   t.equal(frozen.status, 200);
   t.teardown(() => frozen.socket.destroy());
-  const listening = () => server.ctx.events.listenerCount('delivery');
+  const listening = () => held('delivery');
   t.equal(listening(), 1, 'the frozen browser’s stream is the one listening');
   // An emergency storm as the delivery service reports it: 2,000 distinct transitions every 100 ms window
   // (~0.5 MB a window for this one browser), while the browser reads nothing. Once the kernel's buffers are
@@ -121,7 +134,7 @@ t.test('a stream that is never read is cut off instead of growing in memory; its
   // The frozen client notices once it reads again.
   frozen.socket.resume();
   await Promise.race([frozen.closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the stream is still open')), 5000))]);
-  await waitFor('its listeners gone', () => (server.ctx.events.listenerCount('delivery') === 0 ? true : null), 3000, 20);
+  await waitFor('its listeners gone', () => (held('delivery') === 0 ? true : null), 3000, 20);
   const next = await openRaw(base, op.token);
   t.equal(next.status, 200, 'the user can open a stream again');
   next.socket.destroy();
@@ -130,6 +143,7 @@ t.test('a stream that is never read is cut off instead of growing in memory; its
 
 t.test('shutdown ends every open stream at once and stops promptly', async (t) => {
   const { base, server, login } = await securityServer(t);
+  const held = streamListeners(server);
   const op = await login('operator', '99003');
   const open = await Promise.all(Array.from({ length: 5 }, () => openRaw(base, op.token, { read: true })));
   t.same(open.map((s) => s.status), [200, 200, 200, 200, 200]);
@@ -137,5 +151,5 @@ t.test('shutdown ends every open stream at once and stops promptly', async (t) =
   await server.stop();
   await Promise.race([Promise.all(open.map((s) => s.closed)), new Promise((_, reject) => setTimeout(() => reject(new Error('a stream outlived the server')), 3000))]);
   t.ok(Date.now() - started < 3000, `stopped in ${Date.now() - started} ms with five streams open`);
-  t.equal(server.ctx.events.listenerCount('delivery'), 0, 'their listeners are gone');
+  t.equal(held('delivery'), 0, 'their listeners are gone');
 });
