@@ -118,6 +118,8 @@ t.test('an installer registers a box, prints its label, sees it online; the box 
     await chart.waitFor({ timeout: 15_000 });
     const points = Number(await chart.getAttribute('data-points'));
     t.ok(points >= minPoints, `${tag}: the temperature chart has ${points} points (at least ${minPoints})`);
+    // uPlot is its own chunk, drawn after the points are known: wait for its canvas rather than count at once.
+    await chart.locator('canvas').first().waitFor({ timeout: 15_000 }).catch(() => undefined);
     t.equal(await chart.locator('canvas').count(), 1, `${tag}: drawn`);
     t.match(await page.getByTestId('box-heard').innerText(), /^Có tín hiệu \d+\/\d+ khung 15 phút\.$/, `${tag}: when the box was heard`);
     await page.getByRole('button', { name: 'Phát âm thử' }).click();
