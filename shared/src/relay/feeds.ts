@@ -58,6 +58,8 @@ export interface Feed<S extends PcmFeedSource = PcmFeedSource> {
   /** performance.now() when opened, and when it last decoded anything. */
   startedAt: number;
   lastDataAt: number;
+  /** Anything decoded yet: a live voice waits longer for its first words (not `lastDataAt === startedAt`, which two reads of a coarse clock can also make true after data came). */
+  heard: boolean;
   silentRunMs: number;
   audibleMs: number;
   /** Its audio has gone out (the caller's to set: the box on the first write, the server on the first PCM). */
@@ -77,6 +79,7 @@ export function newFeed<S extends PcmFeedSource>(index: number | null, source: S
     meter: new LevelMeter(SILENCE_DBFS),
     startedAt: at,
     lastDataAt: at,
+    heard: false,
     silentRunMs: 0,
     audibleMs: 0,
     served: false,
@@ -161,7 +164,7 @@ export class UrlSwitch<S extends PcmFeedSource> {
     const active = this.active;
     if (!active || active.endedWith) return;
     // A live voice's server holds the stream open before the operator's first words reach it (issue 16).
-    const waitingFirst = this.opts.liveVoice && active.lastDataAt === active.startedAt;
+    const waitingFirst = this.opts.liveVoice && !active.heard;
     const limit = waitingFirst ? (this.opts.tuning.liveStartMs ?? this.opts.tuning.stallMs) : this.opts.tuning.stallMs;
     if (t - active.lastDataAt >= limit && !active.buffer.flowing) {
       this.failActive('stalled', `no audio for ${Math.round((t - active.lastDataAt) / 1000)} s`);
@@ -183,6 +186,7 @@ export class UrlSwitch<S extends PcmFeedSource> {
   private onPcm(feed: Feed<S>, pcm: Buffer): void {
     if (!this.opts.live()) return;
     feed.lastDataAt = performance.now();
+    feed.heard = true;
     for (const b of feed.meter.feed(pcm)) {
       if (b.silent) feed.silentRunMs += b.ms;
       else {
