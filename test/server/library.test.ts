@@ -4,12 +4,11 @@
  * range, newest first, paged, with a `total` that counts every match and each bulletin's airings so far; a
  * commune never finds another commune's bulletin whatever it asks; bad input is 400 in Vietnamese.
  */
-import t, { type Test } from 'tap';
-import mqtt from 'mqtt';
-import { topics, encodeMessage, decodeMessage, type Payload } from '@loaxa/shared';
+import t from 'tap';
 import { securityServer } from '../security/helpers.js';
 import { waitFor } from '../helpers/wait.js';
 import { uploadTone } from '../helpers/programmes.js';
+import { box } from '../helpers/mqtt-box.js';
 
 type Item = { id: string; title: string; source: string; category: string | null; author: { username: string } | null; airings?: { count: number; lastAt: string | null } };
 type ListBody = { items: Item[]; total: number; next: string | null };
@@ -103,19 +102,6 @@ t.test('find by text, kind, status, category, author and days; total counts ever
   await bad('?airings=yes', 'airings', /true hoặc false/);
 });
 
-async function box(t: Test, mqttUrl: string, dev: { id: string; mqtt: { password: string } }) {
-  const c = await mqtt.connectAsync(mqttUrl, { clientId: dev.id, username: dev.id, password: dev.mqtt.password, reconnectPeriod: 0 });
-  t.teardown(() => c.endAsync(true));
-  const plays: Array<Payload<'play'>> = [];
-  c.on('message', (_topic, payload) => {
-    const m = decodeMessage(payload, ['play']);
-    if (m.ok && m.value.type === 'play') plays.push(m.value.payload);
-  });
-  await c.subscribeAsync(topics.deviceCmd(dev.id), { qos: 1 });
-  await c.publishAsync(topics.deviceStatus(dev.id), encodeMessage('status', { state: 'online' }), { qos: 1, retain: true });
-  const report = (p: Payload<'event'>) => c.publishAsync(topics.deviceEvent(dev.id), encodeMessage('event', p), { qos: 1 });
-  return { plays, report };
-}
 
 t.test('each bulletin says how many times it aired and when last; one aired twice counts two', async (t) => {
   const { api, token, urls, login } = await securityServer(t);

@@ -4,35 +4,22 @@
  * month; the PDF must carry the national motto, the title, the period and a commune's row, in Vietnamese
  * that survives text extraction (poppler's pdftotext, when the machine has it).
  */
-import t, { type Test } from 'tap';
-import mqtt from 'mqtt';
+import t from 'tap';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { topics, encodeMessage, decodeMessage, type Payload, type MonthlyReport, type AsRunReport } from '@loaxa/shared';
+import { type MonthlyReport, type AsRunReport } from '@loaxa/shared';
 import { startTestServer, importSampleAreas, tempDir } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 import { SCREENSHOTS } from '../web/helpers.js';
+import { box } from '../helpers/mqtt-box.js';
 
 const run = promisify(execFile);
 const PDFTOTEXT = '/usr/bin/pdftotext';
 const PDFTOPPM = '/usr/bin/pdftoppm';
 
-async function box(t: Test, mqttUrl: string, dev: { id: string; mqtt: { password: string } }) {
-  const c = await mqtt.connectAsync(mqttUrl, { clientId: dev.id, username: dev.id, password: dev.mqtt.password, reconnectPeriod: 0 });
-  t.teardown(() => c.endAsync(true));
-  const plays: Array<Payload<'play'>> = [];
-  c.on('message', (_topic, payload) => {
-    const m = decodeMessage(payload, ['play']);
-    if (m.ok && m.value.type === 'play') plays.push(m.value.payload);
-  });
-  await c.subscribeAsync(topics.deviceCmd(dev.id), { qos: 1 });
-  await c.publishAsync(topics.deviceStatus(dev.id), encodeMessage('status', { state: 'online' }), { qos: 1, retain: true });
-  const report = (p: Payload<'event'>) => c.publishAsync(topics.deviceEvent(dev.id), encodeMessage('event', p), { qos: 1 });
-  return { plays, report };
-}
 
 /** Vietnam's month (YYYY-MM) and its first and last days (YYYY-MM-DD) for an instant. */
 function vnMonth(ms: number) {

@@ -4,25 +4,11 @@
  * Now both say what the web app says (headers, states, priorities, categories), times are Vietnam's wall clock
  * as `dd/MM/yyyy HH:mm:ss`, the CSV starts with a BOM for Excel, and formula prefixes stay neutralised.
  */
-import t, { type Test } from 'tap';
-import mqtt from 'mqtt';
-import { topics, encodeMessage, decodeMessage, type Payload } from '@loaxa/shared';
+import t from 'tap';
 import { startTestServer, importSampleAreas } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
+import { box } from '../helpers/mqtt-box.js';
 
-async function box(t: Test, mqttUrl: string, dev: { id: string; mqtt: { password: string } }) {
-  const c = await mqtt.connectAsync(mqttUrl, { clientId: dev.id, username: dev.id, password: dev.mqtt.password, reconnectPeriod: 0 });
-  t.teardown(() => c.endAsync(true));
-  const plays: Array<Payload<'play'>> = [];
-  c.on('message', (_topic, payload) => {
-    const m = decodeMessage(payload, ['play']);
-    if (m.ok && m.value.type === 'play') plays.push(m.value.payload);
-  });
-  await c.subscribeAsync(topics.deviceCmd(dev.id), { qos: 1 });
-  await c.publishAsync(topics.deviceStatus(dev.id), encodeMessage('status', { state: 'online' }), { qos: 1, retain: true });
-  const report = (p: Payload<'event'>) => c.publishAsync(topics.deviceEvent(dev.id), encodeMessage('event', p), { qos: 1 });
-  return { plays, report };
-}
 
 /** RFC 4180 lines into cells (quoted cells may hold commas, line breaks and doubled quotes). */
 function parseCsv(text: string): string[][] {
