@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { mosquittoHashSync, renderAclFile, renderPasswordFile, PROBE_USERNAME } from '../../server/src/broker/mosquitto-files.js';
 import { Cleanup, endProcess, freePort, loadAverage, sleep } from './proc.js';
+import { benchConf, filesLines } from './mosquitto.js';
 
 const MODES = (process.argv[2] ?? 'route,reload').split(',');
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 280_000);
@@ -58,16 +59,7 @@ async function startBroker(dir: string, cleanup: Cleanup, files?: { passwd: stri
   await writeFile(passwordFile, files?.passwd ?? '', { mode: 0o640 });
   await writeFile(aclFile, files?.acl ?? '', { mode: 0o640 });
   const port = await freePort();
-  const conf = (await readFile(DEPLOY_CONF, 'utf8'))
-    .split('\n')
-    .filter((l) => !/^\s*(pid_file|persistence_location|log_dest|user)\b/.test(l))
-    .map((l) =>
-      l
-        .replace(/^persistence\s+true\b.*$/, 'persistence false')
-        .replace(/^listener\s+1883\s+127\.0\.0\.1\s*$/, `listener ${port} 127.0.0.1`)
-        .replace(/^password_file\s+.*$/, `password_file ${passwordFile}`)
-        .replace(/^acl_file\s+.*$/, `acl_file ${aclFile}`),
-    );
+  const conf = benchConf(await readFile(DEPLOY_CONF, 'utf8'), port, filesLines(passwordFile, aclFile));
   const confFile = join(dir, 'mosquitto.conf');
   await writeFile(confFile, [`user ${userInfo().username}`, 'log_dest stderr', `pid_file ${pidFile}`, ...conf].join('\n') + '\n');
   const proc = spawn('/usr/sbin/mosquitto', ['-c', confFile], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -64,16 +64,10 @@ export async function startMosquitto(dir: string, cleanup: Cleanup, prepare?: (d
   await prepare?.(dynsecFile);
   const version = /version (\S+)/.exec(spawnSync(which('mosquitto')!, ['-h'], { encoding: 'utf8' }).stdout ?? '')?.[1] ?? '?';
   const port = await freePort();
-  const conf = (await readFile(DEPLOY_CONF, 'utf8'))
-    .split('\n')
-    .filter((l) => !/^\s*(pid_file|persistence_location|log_dest|user)\b/.test(l))
-    .map((l) =>
-      l
-        .replace(/^persistence\s+true\b.*$/, 'persistence false')
-        .replace(/^listener\s+1883\s+127\.0\.0\.1\s*$/, `listener ${port} 127.0.0.1`)
-        .replace(/^plugin_opt_config_file\s+.*$/, `plugin_opt_config_file ${dynsecFile}`)
-        .replace(/^plugin\s+\S+mosquitto_dynamic_security\.so\s*$/, `plugin ${pluginPath()!}`),
-    );
+  const conf = benchConf(await readFile(DEPLOY_CONF, 'utf8'), port, [
+    [/^plugin_opt_config_file\s+.*$/, `plugin_opt_config_file ${dynsecFile}`],
+    [/^plugin\s+\S+mosquitto_dynamic_security\.so\s*$/, `plugin ${pluginPath()!}`],
+  ]);
   if (!conf.includes(`listener ${port} 127.0.0.1`)) throw new Error('deploy/mosquitto/mosquitto.conf has no `listener 1883 127.0.0.1` line');
   const confFile = join(dir, 'mosquitto.conf');
   // Started as root, Mosquitto would drop to the `mosquitto` user, which cannot write the temp dir.
@@ -171,16 +165,7 @@ export async function startMosquittoFiles(dir: string, cleanup: Cleanup): Promis
   await writeFile(passwordFile, '', { mode: 0o640 });
   await writeFile(aclFile, '', { mode: 0o640 });
   const port = await freePort();
-  const conf = (await readFile(FILES_CONF, 'utf8'))
-    .split('\n')
-    .filter((l) => !/^\s*(pid_file|persistence_location|log_dest|user)\b/.test(l))
-    .map((l) =>
-      l
-        .replace(/^persistence\s+true\b.*$/, 'persistence false')
-        .replace(/^listener\s+1883\s+127\.0\.0\.1\s*$/, `listener ${port} 127.0.0.1`)
-        .replace(/^password_file\s+.*$/, `password_file ${passwordFile}`)
-        .replace(/^acl_file\s+.*$/, `acl_file ${aclFile}`),
-    );
+  const conf = benchConf(await readFile(FILES_CONF, 'utf8'), port, filesLines(passwordFile, aclFile));
   if (!conf.includes(`listener ${port} 127.0.0.1`)) throw new Error('deploy/mosquitto/mosquitto-files.conf has no `listener 1883 127.0.0.1` line');
   const confFile = join(dir, 'mosquitto.conf');
   await writeFile(confFile, [`user ${userInfo().username}`, 'log_dest stderr', `pid_file ${pidFile}`, ...conf].join('\n') + '\n');
@@ -204,4 +189,28 @@ export async function startMosquittoFiles(dir: string, cleanup: Cleanup): Promis
   await sleep(200);
   const version = /version (\S+)/.exec(spawnSync(which('mosquitto')!, ['-h'], { encoding: 'utf8' }).stdout ?? '')?.[1] ?? '?';
   return { url: `mqtt://127.0.0.1:${port}`, pid: proc.pid!, version, passwordFile, aclFile, pidFile, log: () => log, stop: () => endProcess(proc, 3_000) };
+}
+
+/**
+ * A shipped Mosquitto configuration made into a bench run's: the run's port on loopback, no persistence, and
+ * the paths, pid file, log and user the caller writes itself; `extra` points the rest at the run's files.
+ */
+export function benchConf(shipped: string, port: number, extra: Array<[RegExp, string]>): string[] {
+  return shipped
+    .split('\n')
+    .filter((l) => !/^\s*(pid_file|persistence_location|log_dest|user)\b/.test(l))
+    .map((l) =>
+      extra.reduce(
+        (line, [re, to]) => line.replace(re, to),
+        l.replace(/^persistence\s+true\b.*$/, 'persistence false').replace(/^listener\s+1883\s+127\.0\.0\.1\s*$/, `listener ${port} 127.0.0.1`),
+      ),
+    );
+}
+
+/** The password and ACL file lines of deploy/mosquitto/mosquitto-files.conf, pointed at a run's files. */
+export function filesLines(passwordFile: string, aclFile: string): Array<[RegExp, string]> {
+  return [
+    [/^password_file\s+.*$/, `password_file ${passwordFile}`],
+    [/^acl_file\s+.*$/, `acl_file ${aclFile}`],
+  ];
 }
